@@ -1,0 +1,121 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { isMutatingOperation } from './operations.js';
+
+export interface AwsCallInfo {
+  service: string;
+  operation: string;
+  mutating: boolean;
+  durationMs: number;
+  ok: boolean;
+  errorName?: string;
+}
+
+export interface ClientOptions {
+  region?: string;
+  profile?: string;
+  /** --endpoint-url; when absent the SDK itself honours AWS_ENDPOINT_URL(_<SERVICE>). */
+  endpoint?: string;
+  maxAttempts?: number;
+  retryMode?: 'standard' | 'adaptive' | 'legacy';
+  /** Called after every AWS call; powers --verbose tracing and the call counts in `npm run bench`. */
+  onCall?: (info: AwsCallInfo) => void;
+}
+
+type AnyClient = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  middlewareStack: { add: (mw: any, opts: any) => void };
+  config: { region: () => Promise<string> };
+  destroy: () => void;
+};
+
+/**
+ * One place that builds every AWS client with the same region, credentials, endpoint
+ * and retry strategy. Clients are created on first use and reused.
+ */
+export class AwsClients {
+  private readonly cache = new Map<string, AnyClient>();
+
+  constructor(readonly options: ClientOptions) {}
+
+  private get<T extends AnyClient>(key: string, Ctor: new (cfg: Record<string, unknown>) => T): T {
+    let client = this.cache.get(key) as T | undefined;
+    if (!client) {
+      const { region, profile, endpoint, maxAttempts, retryMode } = this.options;
+      const cfg: Record<string, unknown> = {};
+      if (region) cfg.region = region;
+      if (profile) cfg.profile = profile;
+      if (endpoint) cfg.endpoint = endpoint;
+      // The SDK reads AWS_MAX_ATTEMPTS / AWS_RETRY_MODE itself; explicit flags win.
+      cfg.maxAttempts = maxAttempts ?? envInt('AWS_MAX_ATTEMPTS') ?? 5;
+      cfg.retryMode = retryMode ?? (process.env.AWS_RETRY_MODE as ClientOptions['retryMode']) ?? 'adaptive';
+      client = new Ctor(cfg);
+      this.instrument(client, key);
+      this.cache.set(key, client);
+    }
+    return client;
+  }
+
+  private instrument(client: AnyClient, service: string): void {
+    const onCall = this.options.onCall;
+    if (!onCall) return;
+    client.middlewareStack.add(
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+        const started = performance.now();
+        try {
+          const out = await next(args);
+          onCall({ service, operation, mutating: isMutatingOperation(operation), durationMs: performance.now() - started, ok: true });
+          return out;
+        } catch (err) {
+          onCall({
+            service,
+            operation,
+            mutating: isMutatingOperation(operation),
+            durationMs: performance.now() - started,
+            ok: false,
+            errorName: (err as Error).name,
+          });
+          throw err;
+        }
+      },
+      { step: 'initialize', name: 'ecsKitCallTrace', override: true },
+    );
+  }
+
+  ec2 = () => this.get('ec2', EC2Client);
+  ecs = () => this.get('ecs', ECSClient);
+  ecr = () => this.get('ecr', ECRClient);
+  iam = () => this.get('iam', IAMClient);
+  logs = () => this.get('logs', CloudWatchLogsClient);
+  elbv2 = () => this.get('elbv2', ElasticLoadBalancingV2Client);
+  autoscaling = () => this.get('application-autoscaling', ApplicationAutoScalingClient);
+  sts = () => this.get('sts', STSClient);
+
+  async region(): Promise<string> {
+    return this.sts().config.region();
+  }
+
+  async identity(): Promise<{ account: string; arn: string }> {
+    const out = await this.sts().send(new GetCallerIdentityCommand({}));
+    return { account: out.Account ?? 'unknown', arn: out.Arn ?? 'unknown' };
+  }
+
+  destroy(): void {
+    for (const c of this.cache.values()) c.destroy();
+    this.cache.clear();
+  }
+}
+
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (!v) return undefined;
+  const n = Number.parseInt(v, 10);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}

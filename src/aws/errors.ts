@@ -1,0 +1,113 @@
+import { EcsKitError } from '../errors.js';
+
+type AwsLikeError = Error & { $metadata?: { httpStatusCode?: number }; Code?: string; code?: string };
+
+export function errorName(err: unknown): string {
+  if (!err || typeof err !== 'object') return '';
+  const e = err as AwsLikeError;
+  return e.name || e.Code || e.code || '';
+}
+
+/** True when the error is one of the given AWS error names (exact) — e.g. a "not found" on delete. */
+export function isAwsError(err: unknown, ...names: string[]): boolean {
+  const n = errorName(err);
+  return names.includes(n);
+}
+
+/** Message text contains a fragment (some APIs reuse one error code for many cases). */
+export function messageIncludes(err: unknown, fragment: string): boolean {
+  return err instanceof Error && err.message.toLowerCase().includes(fragment.toLowerCase());
+}
+
+const CREDENTIAL_ERRORS = ['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'AuthFailure', 'SignatureDoesNotMatch', 'InvalidSignatureException'];
+const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH'];
+
+/**
+ * Turn an AWS SDK error into words: what failed, why, what to do. `action` is a short
+ * description of what we were doing ("creating the VPC").
+ */
+export function explainAwsError(err: unknown, action: string): EcsKitError {
+  if (err instanceof EcsKitError) return err;
+  const e = err as AwsLikeError;
+  const name = errorName(err);
+  const message = e?.message ?? String(err);
+  const status = e?.$metadata?.httpStatusCode;
+  const sysCode = (e as NodeJS.ErrnoException)?.code ?? ((e as { cause?: NodeJS.ErrnoException })?.cause?.code);
+  const what = `Failed while ${action}.`;
+
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new EcsKitError('aws.credentials', what, {
+      why: 'No AWS credentials were found.',
+      fix: 'Set AWS_PROFILE (or pass --profile), run `aws configure`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.',
+      cause: err,
+    });
+  }
+  if (CREDENTIAL_ERRORS.includes(name)) {
+    return new EcsKitError('aws.credentials', what, { why: `AWS rejected the credentials (${name}): ${message}`, fix: 'Check that the profile or keys are valid and for the right account.', cause: err });
+  }
+  if (name === 'ExpiredToken' || name === 'ExpiredTokenException' || name === 'RequestExpired') {
+    return new EcsKitError('aws.credentials', what, { why: 'The AWS session token has expired.', fix: 'Refresh your credentials (e.g. `aws sso login`) and run the command again.', cause: err });
+  }
+  if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name)) {
+    return new EcsKitError('aws.access-denied', what, {
+      why: `Your AWS identity is not allowed to do this: ${message}`,
+      fix: 'Grant the missing permission to the role or user running ecs-kit, then run the command again; it resumes where it stopped.',
+      cause: err,
+    });
+  }
+  if (/LimitExceeded|QuotaExceeded/.test(name) && !/Throttl|RequestLimit/.test(name)) {
+    return new EcsKitError('aws.quota', what, { why: `An AWS service quota was reached (${name}): ${message}`, fix: 'Delete unused resources or request a quota increase in the Service Quotas console.', cause: err });
+  }
+  if (/Throttl|RequestLimitExceeded|TooManyRequests|SlowDown/.test(name)) {
+    return new EcsKitError('aws.throttled', what, { why: 'AWS kept throttling the requests even after retries.', fix: 'Wait a minute and run the command again (it resumes), or raise --max-attempts.', cause: err });
+  }
+  if (sysCode && NETWORK_CODES.includes(sysCode)) {
+    return new EcsKitError('aws.unreachable', what, { why: `Could not reach the AWS endpoint (${sysCode}).`, fix: 'Check your network, proxy settings, and --endpoint-url / AWS_ENDPOINT_URL if you set one.', cause: err });
+  }
+  if (name === 'SyntaxError' || (status !== undefined && status >= 500)) {
+    return new EcsKitError('aws.server', what, {
+      why: `The AWS endpoint returned an unexpected response${status ? ` (HTTP ${status})` : ''}${name && name !== 'SyntaxError' ? `: ${name}` : ''}.`,
+      fix: 'This is usually temporary: run the command again; it resumes where it stopped. If you use --endpoint-url, check that endpoint supports this API.',
+      cause: err,
+    });
+  }
+  return new EcsKitError('aws.error', what, { why: `${name || 'Error'}: ${message}`, fix: 'Fix the cause above and run the command again; ecs-kit resumes where it stopped.', cause: err });
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/**
+ * Retry an operation while AWS reports a transient dependency (ENIs still attached, load
+ * balancer draining). Bounded by `timeoutMs`; then the last error is rethrown.
+ */
+export async function retryWhile<T>(
+  fn: () => Promise<T>,
+  isTransient: (err: unknown) => boolean,
+  opts: { timeoutMs?: number; initialDelayMs?: number; maxDelayMs?: number; onRetry?: (err: unknown, attempt: number) => void; signal?: AbortSignal } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
+  let delay = opts.initialDelayMs ?? 2_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() + delay > deadline) throw err;
+      opts.onRetry?.(err, attempt);
+      await sleep(delay, opts.signal);
+      delay = Math.min(delay * 2, opts.maxDelayMs ?? 15_000);
+    }
+  }
+}

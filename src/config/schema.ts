@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from './fargate.js';
+
+/** CloudWatch Logs accepts only these retention values. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+// Names end up in cluster, role, log group, ALB and target group names; the tightest
+// limit (32 chars for ALB/TG names) is handled by shortening with a hash in names.ts.
+const NAME_RE = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const nameField = (what: string, max: number) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(2, `${what} must be at least 2 characters`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .regex(NAME_RE, `${what} may contain only lowercase letters, digits and hyphens, start with a letter and not end with a hyphen`)
+    .refine((v) => !v.includes('--'), `${what} must not contain "--"`);
+
+export const appName = nameField('app name', 24);
+export const envName = nameField('environment name', 16);
+export const serviceName = nameField('service name', 24);
+
+const ENV_VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const buildSchema = z.strictObject({
+  context: z.string().min(1).default('.'),
+  dockerfile: z.string().min(1).default('Dockerfile'),
+  args: z.record(z.string(), z.string()).default({}),
+  platform: z.string().default('linux/amd64'),
+});
+
+const autoscalingSchema = z.strictObject({
+  min: z.number().int().min(0).max(1000),
+  max: z.number().int().min(1).max(1000),
+  targetCpu: z.number().min(10).max(90).default(60),
+});
+
+const portSchema = z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535');
+
+export const serviceSchema = z.strictObject({
+  image: z.string().min(1).optional(),
+  build: buildSchema.optional(),
+  port: portSchema.optional(),
+  path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a URL path such as / or /api').default('/'),
+  cpu: z.number().int().default(256),
+  memory: z.number().int().default(512),
+  desiredCount: z.number().int().min(0).max(1000).default(1),
+  healthCheckPath: z.string().regex(/^\/\S*$/, 'must start with /').default('/'),
+  environment: z.record(z.string(), z.string({ error: 'environment values must be strings (quote numbers and booleans)' })).default({}),
+  command: z.array(z.string()).optional(),
+  autoscaling: autoscalingSchema.optional(),
+  logRetentionDays: z.number().int().default(30),
+});
+
+export const configSchema = z.strictObject({
+  app: appName,
+  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code such as us-east-1').optional(),
+  network: z
+    .strictObject({
+      profile: z.enum(['learning'], { error: 'must be "learning" (the production profile is not available yet)' }).default('learning'),
+      cidr: z
+        .string()
+        .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, 'must be an IPv4 CIDR block from /16 to /24, such as 10.0.0.0/16')
+        .default('10.0.0.0/16'),
+    })
+    .default({ profile: 'learning', cidr: '10.0.0.0/16' }),
+  cluster: z.strictObject({ containerInsights: z.boolean().default(false) }).default({ containerInsights: false }),
+  ecr: z.strictObject({ keepImages: z.number().int().min(1).max(1000).default(10) }).default({ keepImages: 10 }),
+  services: z.record(z.string(), serviceSchema),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ServiceConfig = z.output<typeof serviceSchema>;
+
+export interface RuleProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Cross-field rules that a per-field schema cannot express. Pure; returns problems. */
+export function checkRules(config: Config): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const add = (path: (string | number)[], message: string) => problems.push({ path, message });
+  const names = Object.keys(config.services);
+  if (names.length === 0) add(['services'], 'define at least one service, e.g. services: { web: { image: nginx:1.27, port: 80 } }');
+
+  const paths = new Map<string, string>();
+  for (const [name, svc] of Object.entries(config.services)) {
+    const at = ['services', name];
+    const nameCheck = serviceName.safeParse(name);
+    if (!nameCheck.success) add(at, nameCheck.error.issues[0]?.message ?? 'invalid service name');
+
+    if (svc.image && svc.build) add(at, 'set either image (an existing image) or build (a Dockerfile to build), not both');
+    if (!svc.image && !svc.build) add(at, 'set image (e.g. nginx:1.27) or build: { context: ., dockerfile: Dockerfile }');
+
+    if (!FARGATE_CPUS.includes(svc.cpu)) {
+      add([...at, 'cpu'], `${svc.cpu} is not a Fargate size; use ${humanList(FARGATE_CPUS)}`);
+    } else if (!fargateMemoriesFor(svc.cpu).includes(svc.memory)) {
+      add([...at, 'memory'], `${svc.memory} MiB is not valid with cpu ${svc.cpu}; use ${describeMemoryRange(svc.cpu)}`);
+    }
+
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(svc.logRetentionDays)) {
+      add([...at, 'logRetentionDays'], `${svc.logRetentionDays} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`);
+    }
+
+    for (const key of Object.keys(svc.environment)) {
+      if (!ENV_VAR_RE.test(key)) add([...at, 'environment', key], 'is not a valid variable name; use letters, digits and _, not starting with a digit');
+      if (key.startsWith('ECS_') || key.startsWith('AWS_')) add([...at, 'environment', key], 'names starting with AWS_ or ECS_ are reserved by the ECS agent; rename the variable');
+    }
+
+    if (svc.autoscaling) {
+      const { min, max } = svc.autoscaling;
+      if (min > max) add([...at, 'autoscaling', 'min'], `${min} is greater than max (${max}); make min ≤ max`);
+      if (svc.desiredCount < min || svc.desiredCount > max) {
+        add([...at, 'desiredCount'], `${svc.desiredCount} is outside autoscaling min/max (${min}–${max}); set it within that range`);
+      }
+    }
+
+    if (svc.port !== undefined) {
+      const other = paths.get(svc.path);
+      if (other) add([...at, 'path'], `"${svc.path}" is already routed to service ${other}; give each public service its own path`);
+      paths.set(svc.path, name);
+    }
+  }
+  return problems;
+}
+
+export const defaults = {
+  env: 'default',
+  port: 80,
+  cpu: 256,
+  memory: 512,
+  desiredCount: 1,
+  healthCheckPath: '/',
+  autoscaling: { min: 1, max: 4, targetCpu: 60 },
+};

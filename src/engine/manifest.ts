@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { constants, rmSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { EcsKitError, ExitCode } from '../errors.js';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+export interface ManifestEntry {
+  kind: string;
+  scope?: string;
+  dependsOn: string[];
+  state: Record<string, unknown>;
+  updatedAt: string;
+}
+
+export interface Manifest {
+  schemaVersion: number;
+  app: string;
+  env: string;
+  account: string;
+  region: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Step instance id → what that step owns. Empty after a complete teardown. */
+  steps: Record<string, ManifestEntry>;
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+}
+
+/**
+ * The local record of what ecs-kit created for one app environment: `.ecs-kit/<env>.json`.
+ * Writes are atomic (temp file, fsync, rename) and the file is 0600. A lock file next to
+ * it keeps two runs from writing at once.
+ */
+export class ManifestStore {
+  readonly file: string;
+  readonly lockFile: string;
+  private locked = false;
+
+  constructor(
+    readonly dir: string,
+    readonly env: string,
+  ) {
+    this.file = path.join(dir, `${env}.json`);
+    this.lockFile = path.join(dir, `${env}.lock`);
+  }
+
+  async read(): Promise<Manifest | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    let data: Manifest;
+    try {
+      data = JSON.parse(text) as Manifest;
+    } catch {
+      throw new EcsKitError('manifest.corrupt', `The manifest ${this.file} is not valid JSON.`, {
+        why: 'It was edited by hand or damaged outside ecs-kit (ecs-kit always writes it atomically).',
+        fix: 'Restore it from version control or a backup; do not delete it while resources exist.',
+      });
+    }
+    if (typeof data.schemaVersion !== 'number' || data.schemaVersion > MANIFEST_SCHEMA_VERSION) {
+      throw new EcsKitError('manifest.version', `The manifest ${this.file} has schema version ${data.schemaVersion}, newer than this ecs-kit understands (${MANIFEST_SCHEMA_VERSION}).`, {
+        fix: 'Upgrade ecs-kit (npm i -D ecs-kit@latest) and run the command again.',
+      });
+    }
+    return data;
+  }
+
+  /** Atomic replace: a crash leaves either the old file or the new one, never half of one. */
+  async write(manifest: Manifest): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const handle = await open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.file);
+  }
+
+  /** Refuse to mix accounts or regions: the ids inside only mean something in one of each. */
+  static checkIdentity(manifest: Manifest, account: string, region: string, file: string): void {
+    if (manifest.account !== account || manifest.region !== region) {
+      throw new EcsKitError(
+        'manifest.identity',
+        `The manifest ${file} was made in account ${manifest.account}, region ${manifest.region}, but the current credentials are for account ${account}, region ${region}.`,
+        {
+          why: 'The ids it records only exist in the account and region they were created in.',
+          fix: `Use credentials for account ${manifest.account} and --region ${manifest.region}, or choose another --env.`,
+          exitCode: ExitCode.Usage,
+        },
+      );
+    }
+  }
+
+  async acquireLock(command: string, opts: { forceUnlock?: boolean } = {}): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(this.lockFile, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+        await handle.writeFile(JSON.stringify(info));
+        await handle.close();
+        this.locked = true;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = await this.readLock();
+      const stale = holder !== undefined && holder.host === hostname() && !isAlive(holder.pid);
+      if (opts.forceUnlock || holder === undefined) {
+        await rm(this.lockFile, { force: true });
+        continue;
+      }
+      throw new EcsKitError(
+        stale ? 'lock.stale' : 'lock.held',
+        stale
+          ? `The environment "${this.env}" is locked by process ${holder.pid} on ${holder.host} (${holder.command}, started ${holder.startedAt}), which is no longer running.`
+          : `Another ecs-kit run holds the lock for environment "${this.env}": ${holder.command}, pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}.`,
+        {
+          why: stale ? 'That run ended without releasing its lock (killed or crashed).' : 'Two runs at once could create resources twice or lose track of them.',
+          fix: stale ? 'Run the command again with --force-unlock.' : 'Wait for it to finish. If you are sure it is gone, re-run with --force-unlock.',
+        },
+      );
+    }
+    throw new EcsKitError('lock.held', `Could not take the lock ${this.lockFile}.`, { fix: 'Re-run with --force-unlock.' });
+  }
+
+  private async readLock(): Promise<LockInfo | undefined> {
+    try {
+      return JSON.parse(await readFile(this.lockFile, 'utf8')) as LockInfo;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async releaseLock(): Promise<void> {
+    if (!this.locked) return;
+    this.locked = false;
+    await unlink(this.lockFile).catch(() => undefined);
+  }
+
+  /** Synchronous release for signal handlers, where awaiting is not possible. */
+  releaseLockSync(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    try {
+      rmSync(this.lockFile, { force: true });
+    } catch {
+      /* best effort: a stale lock is detected and reported next time */
+    }
+  }
+}
+
+export function emptyManifest(app: string, env: string, account: string, region: string): Manifest {
+  const now = new Date().toISOString();
+  return { schemaVersion: MANIFEST_SCHEMA_VERSION, app, env, account, region, createdAt: now, updatedAt: now, steps: {} };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

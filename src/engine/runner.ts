@@ -1,0 +1,317 @@
+import type { AwsClients } from '../aws/clients.js';
+import { explainAwsError } from '../aws/errors.js';
+import type { Config } from '../config/schema.js';
+import { namesFor } from '../config/names.js';
+import type { DockerCli } from '../docker/cli.js';
+import { AbortedError, EcsKitError } from '../errors.js';
+import type { ErrorInfo, PlannedStepInfo, PlanSummary, Reporter } from './events.js';
+import { buildInstances, runGraph, topoSort, type StepInstance } from './graph.js';
+import type { Manifest, ManifestStore } from './manifest.js';
+import { PendingDependency, type Action, type RunOptions, type StepContext, type StepModule, type StepPlan } from './types.js';
+
+export interface EngineOptions {
+  app: string;
+  env: string;
+  region: string;
+  account: string;
+  /** Required for deploy; teardown works from the manifest alone. */
+  config?: Config;
+  modules: readonly StepModule[];
+  aws: AwsClients;
+  docker: DockerCli;
+  store: ManifestStore;
+  manifest: Manifest;
+  reporter: Reporter;
+  options: RunOptions;
+  signal: AbortSignal;
+  concurrency?: number;
+}
+
+export interface PlannedStep {
+  instance: StepInstance;
+  action: Action;
+  plan?: StepPlan;
+  pendingOn?: string;
+}
+
+export interface DeployPlan {
+  steps: PlannedStep[];
+  /** Steps in the manifest that the config no longer wants: deleted after the rest. */
+  prune: StepInstance[];
+  summary: PlanSummary;
+  hasChanges: boolean;
+}
+
+export interface TeardownPlan {
+  steps: StepInstance[];
+  summary: PlanSummary;
+}
+
+/**
+ * Runs step modules in dependency order and keeps the manifest in step with what exists.
+ * It never prints: everything goes to the reporter as events.
+ */
+export class Engine {
+  private writeChain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: EngineOptions) {}
+
+  get manifest(): Manifest {
+    return this.o.manifest;
+  }
+
+  /** Read-only: asks every step what it would do. Makes no mutating AWS call. */
+  async planDeploy(): Promise<DeployPlan> {
+    const config = this.requireConfig();
+    const instances = buildInstances(config, this.o.modules);
+    const results = new Map<string, PlannedStep>();
+
+    const { errors } = await runGraph(
+      instances,
+      async (inst) => {
+        const ctx = this.context(inst, (dep) => {
+          const r = results.get(dep);
+          if (r?.plan?.current && (r.action === 'noop' || r.action === 'update')) return r.plan.current;
+          throw new PendingDependency(dep);
+        });
+        try {
+          const plan = await inst.module.plan(ctx);
+          results.set(inst.id, { instance: inst, action: plan.action, plan });
+        } catch (err) {
+          if (!(err instanceof PendingDependency)) throw this.explain(err, `reading ${inst.title}`);
+          results.set(inst.id, { instance: inst, action: ctx.previous ? 'update' : 'create', pendingOn: err.dependency });
+        }
+      },
+      { concurrency: this.o.concurrency, signal: this.o.signal },
+    );
+    this.throwIfFailed(errors);
+    this.throwIfAborted();
+
+    const wanted = new Set(instances.map((i) => i.id));
+    const prune = this.manifestInstances().filter((i) => !wanted.has(i.id));
+    const steps = instances.map((i) => results.get(i.id)!);
+    const summary = summarize([...steps.map((s) => s.action), ...prune.map(() => 'delete' as const)]);
+    const info: PlannedStepInfo[] = [
+      ...steps.map((s) => ({
+        id: s.instance.id,
+        title: s.instance.title,
+        action: s.action,
+        changes: s.plan?.changes ?? [],
+        ...(s.pendingOn ? { pendingOn: s.pendingOn } : {}),
+      })),
+      ...prune.map((p) => ({ id: p.id, title: p.title, action: 'delete' as const, changes: [] })),
+    ];
+    this.o.reporter.emit({ type: 'plan', command: 'deploy', steps: info, summary });
+    return { steps, prune, summary, hasChanges: summary.create + summary.update + summary.replace + summary.delete > 0 };
+  }
+
+  /** Apply a plan: steps whose dependencies did not change reuse what planning read. */
+  async applyDeploy(plan: DeployPlan): Promise<Record<string, string>> {
+    const states = new Map<string, object>();
+    const actions = new Map<string, Action>();
+    const instances = plan.steps.map((s) => s.instance);
+    const planned = new Map(plan.steps.map((s) => [s.instance.id, s]));
+
+    const { errors } = await runGraph(
+      instances,
+      async (inst) => {
+        const ctx = this.context(inst, (dep) => {
+          const s = states.get(dep);
+          if (!s) throw new EcsKitError('engine.dependency', `${inst.id} needs ${dep}, which has no state.`);
+          return s;
+        });
+        const pre = planned.get(inst.id);
+        const depsUnchanged = inst.dependsOn.every((d) => actions.get(d) === 'noop');
+        let stepPlan: StepPlan;
+        try {
+          stepPlan = pre?.plan && depsUnchanged ? pre.plan : await inst.module.plan(ctx);
+        } catch (err) {
+          throw this.stepFailed(inst, err, `reading ${inst.title}`);
+        }
+        if (stepPlan.action === 'noop') {
+          if (!stepPlan.current) throw new EcsKitError('engine.step', `${inst.id} planned no change but returned no state.`);
+          states.set(inst.id, stepPlan.current);
+          actions.set(inst.id, 'noop');
+          await this.record(inst, stepPlan.current);
+          return;
+        }
+        const started = Date.now();
+        this.o.reporter.emit({ type: 'step.start', step: inst.id, title: inst.title, action: stepPlan.action });
+        let state: object;
+        try {
+          state = await inst.module.apply(ctx, stepPlan);
+        } catch (err) {
+          throw this.stepFailed(inst, err, `${verb(stepPlan.action)} ${inst.title}`);
+        }
+        states.set(inst.id, state);
+        actions.set(inst.id, stepPlan.action);
+        await this.record(inst, state);
+        this.o.reporter.emit({ type: 'step.done', step: inst.id, title: inst.title, action: stepPlan.action, durationMs: Date.now() - started });
+      },
+      { concurrency: this.o.concurrency, signal: this.o.signal },
+    );
+    this.throwIfFailed(errors);
+    this.throwIfAborted();
+
+    if (plan.prune.length > 0) await this.destroyAll(plan.prune);
+
+    const outputs: Record<string, string> = {};
+    for (const inst of instances) {
+      const state = states.get(inst.id);
+      if (state && inst.module.outputs) Object.assign(outputs, inst.module.outputs(state));
+    }
+    for (const [name, value] of Object.entries(outputs)) this.o.reporter.emit({ type: 'output', name, value });
+    return outputs;
+  }
+
+  planTeardown(): TeardownPlan {
+    const steps = this.manifestInstances().reverse();
+    const summary = summarize(steps.map(() => 'delete' as const));
+    this.o.reporter.emit({
+      type: 'plan',
+      command: 'teardown',
+      steps: steps.map((s) => ({ id: s.id, title: s.title, action: 'delete' as const, changes: [] })),
+      summary,
+    });
+    return { steps, summary };
+  }
+
+  async applyTeardown(plan: TeardownPlan): Promise<void> {
+    await this.destroyAll(plan.steps);
+  }
+
+  /** Delete manifest steps in reverse dependency order; each one leaves the manifest as it goes. */
+  private async destroyAll(steps: readonly StepInstance[]): Promise<void> {
+    const { errors } = await runGraph(
+      steps,
+      async (inst) => {
+        const entry = this.o.manifest.steps[inst.id];
+        if (!entry) return;
+        const ctx = this.context(inst, (dep) => {
+          const s = this.o.manifest.steps[dep]?.state;
+          if (!s) throw new PendingDependency(dep);
+          return s;
+        });
+        const started = Date.now();
+        this.o.reporter.emit({ type: 'step.start', step: inst.id, title: inst.title, action: 'delete' });
+        try {
+          await inst.module.destroy(ctx, entry.state);
+        } catch (err) {
+          throw this.stepFailed(inst, err, `deleting ${inst.title}`);
+        }
+        await this.forget(inst.id);
+        this.o.reporter.emit({ type: 'step.done', step: inst.id, title: inst.title, action: 'delete', durationMs: Date.now() - started });
+      },
+      { concurrency: this.o.concurrency, reverse: true, signal: this.o.signal },
+    );
+    this.throwIfFailed(errors);
+    this.throwIfAborted();
+  }
+
+  /** The manifest's steps as instances, in dependency order. */
+  private manifestInstances(): StepInstance[] {
+    const byKind = new Map(this.o.modules.map((m) => [m.kind, m]));
+    const out: StepInstance[] = [];
+    for (const [id, entry] of Object.entries(this.o.manifest.steps)) {
+      const module = byKind.get(entry.kind);
+      if (!module) {
+        throw new EcsKitError('manifest.unknown-step', `The manifest records a step of kind "${entry.kind}" (${id}) that this version of ecs-kit does not know.`, {
+          fix: 'Upgrade ecs-kit to the version that wrote the manifest.',
+        });
+      }
+      out.push({ id, kind: entry.kind, scope: entry.scope, title: module.title(entry.scope), dependsOn: entry.dependsOn, module });
+    }
+    return topoSort(out);
+  }
+
+  private context(inst: StepInstance, dep: (id: string) => object): StepContext {
+    const { app, env, region, account, config } = this.o;
+    const previous = this.o.manifest.steps[inst.id]?.state;
+    return {
+      id: inst.id,
+      kind: inst.kind,
+      scope: inst.scope,
+      owner: { app, env },
+      region,
+      account,
+      config,
+      service: inst.scope ? config?.services[inst.scope] : undefined,
+      names: namesFor(app, env),
+      aws: this.o.aws,
+      docker: this.o.docker,
+      previous,
+      dep: <T extends object>(id: string) => dep(id) as T,
+      progress: (message) => this.o.reporter.emit({ type: 'step.progress', step: inst.id, message }),
+      warn: (message) => this.o.reporter.emit({ type: 'warn', step: inst.id, message }),
+      options: this.o.options,
+      signal: this.o.signal,
+    };
+  }
+
+  private record(inst: StepInstance, state: object): Promise<void> {
+    const m = this.o.manifest;
+    const before = m.steps[inst.id];
+    const entry = { kind: inst.kind, ...(inst.scope ? { scope: inst.scope } : {}), dependsOn: inst.dependsOn, state: state as Record<string, unknown> };
+    if (before && JSON.stringify({ ...before, updatedAt: undefined }) === JSON.stringify({ ...entry, updatedAt: undefined })) {
+      return this.writeChain;
+    }
+    const now = new Date().toISOString();
+    m.steps[inst.id] = { ...entry, updatedAt: now };
+    m.updatedAt = now;
+    return this.flush();
+  }
+
+  private forget(id: string): Promise<void> {
+    delete this.o.manifest.steps[id];
+    this.o.manifest.updatedAt = new Date().toISOString();
+    return this.flush();
+  }
+
+  /** Writes are serialized so concurrent steps never interleave partial manifests. */
+  private flush(): Promise<void> {
+    const snapshot = structuredClone(this.o.manifest);
+    this.writeChain = this.writeChain.then(() => this.o.store.write(snapshot));
+    return this.writeChain;
+  }
+
+  private stepFailed(inst: StepInstance, err: unknown, action: string): EcsKitError {
+    const explained = this.explain(err, action);
+    if (!(err instanceof AbortedError) && !this.o.signal.aborted) {
+      this.o.reporter.emit({ type: 'step.failed', step: inst.id, title: inst.title, error: errorInfo(explained) });
+    }
+    return explained;
+  }
+
+  private explain(err: unknown, action: string): EcsKitError {
+    if (this.o.signal.aborted) return new AbortedError();
+    return explainAwsError(err, action);
+  }
+
+  private throwIfFailed(errors: { error: unknown }[]): void {
+    if (errors.length === 0) return;
+    throw errors[0]!.error instanceof EcsKitError ? errors[0]!.error : this.explain(errors[0]!.error, 'running a step');
+  }
+
+  private throwIfAborted(): void {
+    if (this.o.signal.aborted) throw new AbortedError();
+  }
+
+  private requireConfig(): Config {
+    if (!this.o.config) throw new EcsKitError('engine.config', 'deploy needs a config');
+    return this.o.config;
+  }
+}
+
+export function errorInfo(err: EcsKitError): ErrorInfo {
+  return { code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}) };
+}
+
+function summarize(actions: Action[]): PlanSummary {
+  const s: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+  for (const a of actions) s[a]++;
+  return s;
+}
+
+function verb(action: Action): string {
+  return { create: 'creating', update: 'updating', replace: 'replacing', delete: 'deleting', noop: 'checking' }[action];
+}

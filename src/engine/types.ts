@@ -1,0 +1,101 @@
+import type { AwsClients } from '../aws/clients.js';
+import type { Owner } from '../aws/tags.js';
+import type { Config, ServiceConfig } from '../config/schema.js';
+import type { Names } from '../config/names.js';
+import type { DockerCli } from '../docker/cli.js';
+
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+
+/** One field that differs between what exists and what the config wants. */
+export interface Change {
+  field: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/**
+ * What a step found and what it would do. `current` describes what exists now (required
+ * for `noop`, so the runner can record it without calling apply). `data` is private to the
+ * step: whatever `plan` read that `apply` needs.
+ */
+export interface StepPlan<S extends object = object> {
+  action: Exclude<Action, 'delete'>;
+  changes: Change[];
+  current?: S;
+  data?: unknown;
+}
+
+export interface RunOptions {
+  /** Wait for the ECS service rollout to finish (--no-wait turns it off). */
+  wait: boolean;
+  /** Upper bound for the rollout wait (--timeout). */
+  timeoutMs: number;
+  /** How often to poll while waiting. */
+  pollIntervalMs: number;
+  /** Upper bound for retrying delete-time dependency errors (ENIs draining, etc.). */
+  destroyRetryMs: number;
+}
+
+export const DEFAULT_RUN_OPTIONS: RunOptions = {
+  wait: true,
+  timeoutMs: 15 * 60_000,
+  pollIntervalMs: 10_000,
+  destroyRetryMs: 10 * 60_000,
+};
+
+/** Thrown by ctx.dep() while planning when a dependency does not exist yet. */
+export class PendingDependency extends Error {
+  constructor(readonly dependency: string) {
+    super(`waiting for ${dependency}`);
+    this.name = 'PendingDependency';
+  }
+}
+
+export interface StepContext<S extends object = object> {
+  /** Instance id: the kind, plus ":<service>" for per-service steps. */
+  id: string;
+  kind: string;
+  /** Service name for per-service steps. */
+  scope?: string;
+  owner: Owner;
+  region: string;
+  account: string;
+  /** Present on deploy; on teardown the config may no longer mention this step. */
+  config?: Config;
+  /** The service's config, for per-service steps during deploy. */
+  service?: ServiceConfig;
+  names: Names;
+  aws: AwsClients;
+  docker: DockerCli;
+  /** This step's state from the manifest (what ecs-kit created last time), if any. */
+  previous?: S;
+  /** State of a step this one depends on. */
+  dep<T extends object>(id: string): T;
+  progress(message: string): void;
+  warn(message: string): void;
+  options: RunOptions;
+  signal: AbortSignal;
+}
+
+/**
+ * One kind of step (network, cluster, service, …). Every module has this one shape:
+ * plan (read only) → apply (change what differs, return the owned ids) → destroy.
+ */
+export interface StepModule<S extends object = any> {
+  kind: string;
+  title(scope?: string): string;
+  /** The instances the config wants (one, or one per service) and what each waits for. */
+  instances(config: Config): { scope?: string; dependsOn: string[] }[];
+  /** Read-only: Describe/List/Get calls only. Must never mutate. */
+  plan(ctx: StepContext<S>): Promise<StepPlan<S>>;
+  /** Make AWS match the config; returns the ids/ARNs to record in the manifest. */
+  apply(ctx: StepContext<S>, plan: StepPlan<S>): Promise<S>;
+  /** Delete what `state` says we own. A resource already gone counts as deleted. */
+  destroy(ctx: StepContext<S>, state: S): Promise<void>;
+  /** Values worth printing after a deploy, e.g. the URL. */
+  outputs?(state: S): Record<string, string>;
+}
+
+export function instanceId(kind: string, scope?: string): string {
+  return scope ? `${kind}:${scope}` : kind;
+}

@@ -1,0 +1,48 @@
+import type { Config, ServiceConfig } from '../config/schema.js';
+import type { StepModule } from '../engine/types.js';
+import { clusterStep } from './cluster.js';
+import { ecrStep } from './ecr.js';
+import { imageStep } from './image.js';
+import { executionRoleStep, taskRoleStep } from './roles.js';
+import { loadBalancerStep } from './load-balancer.js';
+import { logsStep } from './logs.js';
+import { networkStep } from './network.js';
+import { scalingStep } from './scaling.js';
+import { securityGroupStep } from './security-group.js';
+import { serviceStep } from './service.js';
+import { targetGroupStep } from './target-group.js';
+import { taskDefinitionStep } from './task-definition.js';
+
+/**
+ * Every step, in the recommended ECS setup order. The runner still decides the real
+ * order (and what runs together) from each instance's declared dependencies; this
+ * order only breaks ties and is the order plans are printed in.
+ */
+export const STEP_MODULES: readonly StepModule[] = [
+  networkStep,
+  clusterStep,
+  ecrStep,
+  imageStep,
+  executionRoleStep,
+  taskRoleStep,
+  logsStep,
+  taskDefinitionStep,
+  loadBalancerStep,
+  securityGroupStep,
+  targetGroupStep,
+  serviceStep,
+  scalingStep,
+];
+
+/** Services with a port sit behind the shared load balancer; the rest are workers. */
+export function isPublic(svc: ServiceConfig): boolean {
+  return svc.port !== undefined;
+}
+
+export function hasLoadBalancer(config: Config): boolean {
+  return Object.values(config.services).some(isPublic);
+}
+
+export function serviceEntries(config: Config): [string, ServiceConfig][] {
+  return Object.entries(config.services);
+}

@@ -1,0 +1,100 @@
+import {
+  CreateClusterCommand,
+  DeleteClusterCommand,
+  DescribeClustersCommand,
+  ECSClient,
+  UpdateClusterSettingsCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { clusterStep } from '../../../src/steps/cluster.js';
+import { commandNames, strict } from '../../helpers/aws-mock.js';
+import { OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
+
+const ecs = mockClient(ECSClient);
+beforeEach(() => {
+  ecs.reset();
+  strict(ecs);
+});
+
+const existing = (insights = 'disabled', tags = OWNER_TAGS_ECS) => ({
+  clusters: [{ clusterName: 'shop-default', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default', status: 'ACTIVE', tags, settings: [{ name: 'containerInsights' as const, value: insights }] }],
+});
+
+describe('cluster step', () => {
+  it('creates a tagged cluster when none exists', async () => {
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [], failures: [{ reason: 'MISSING' }] });
+    ecs.on(CreateClusterCommand).resolves({ cluster: { clusterName: 'shop-default', clusterArn: 'arn:c' } });
+    const ctx = stepContext(clusterStep);
+    const plan = await clusterStep.plan(ctx);
+    expect(plan.action).toBe('create');
+    const state = await clusterStep.apply(ctx, plan);
+    expect(state).toEqual({ clusterName: 'shop-default', clusterArn: 'arn:c' });
+    const input = ecs.commandCalls(CreateClusterCommand)[0]!.args[0].input;
+    expect(input.clusterName).toBe('shop-default');
+    expect(input.tags).toEqual(OWNER_TAGS_ECS);
+    expect(input.settings).toEqual([{ name: 'containerInsights', value: 'disabled' }]);
+  });
+
+  it('plans no change and makes only a describe call when the cluster matches', async () => {
+    ecs.on(DescribeClustersCommand).resolves(existing());
+    const plan = await clusterStep.plan(stepContext(clusterStep));
+    expect(plan.action).toBe('noop');
+    expect(plan.current?.clusterName).toBe('shop-default');
+    expect(commandNames(ecs)).toEqual(['DescribeClusters']);
+  });
+
+  it('treats an INACTIVE cluster as missing', async () => {
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'INACTIVE' }] });
+    expect((await clusterStep.plan(stepContext(clusterStep))).action).toBe('create');
+  });
+
+  it('updates Container Insights when the config changes it', async () => {
+    ecs.on(DescribeClustersCommand).resolves(existing('disabled'));
+    ecs.on(UpdateClusterSettingsCommand).resolves({});
+    const ctx = stepContext(clusterStep, { config: config('app: shop\ncluster: { containerInsights: true }\nservices: { web: { image: nginx, port: 80 } }') });
+    const plan = await clusterStep.plan(ctx);
+    expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'containerInsights', before: 'disabled', after: 'enabled' }] });
+    await clusterStep.apply(ctx, plan);
+    expect(ecs.commandCalls(UpdateClusterSettingsCommand)[0]!.args[0].input.settings).toEqual([{ name: 'containerInsights', value: 'enabled' }]);
+  });
+
+  it('refuses to adopt a cluster with the same name that ecs-kit did not create', async () => {
+    ecs.on(DescribeClustersCommand).resolves(existing('disabled', []));
+    await expect(clusterStep.plan(stepContext(clusterStep))).rejects.toThrow(/was not created by ecs-kit/);
+  });
+
+  it('deletes the cluster it owns, and treats an already-gone cluster as deleted', async () => {
+    ecs.on(DescribeClustersCommand).resolvesOnce(existing()).resolves({ clusters: [] });
+    ecs.on(DeleteClusterCommand).resolves({});
+    const ctx = stepContext(clusterStep);
+    await clusterStep.destroy(ctx, { clusterName: 'shop-default', clusterArn: 'arn:c' });
+    await clusterStep.destroy(ctx, { clusterName: 'shop-default', clusterArn: 'arn:c' });
+    expect(ecs.commandCalls(DeleteClusterCommand)).toHaveLength(1);
+  });
+
+  it('leaves a cluster alone at teardown when its tags say someone else owns it', async () => {
+    ecs.on(DescribeClustersCommand).resolves(existing('disabled', [{ key: 'ecs-kit:app', value: 'other' }]));
+    const ctx = stepContext(clusterStep);
+    await clusterStep.destroy(ctx, { clusterName: 'shop-default', clusterArn: 'arn:c' });
+    expect(ctx.warnings[0]).toMatch(/Left cluster/);
+    expect(commandNames(ecs)).toEqual(['DescribeClusters']);
+  });
+
+  it('retries while services still drain, then deletes', async () => {
+    ecs.on(DescribeClustersCommand).resolves(existing());
+    ecs.on(DeleteClusterCommand)
+      .rejectsOnce(Object.assign(new Error('services'), { name: 'ClusterContainsServicesException' }))
+      .resolves({});
+    const ctx = stepContext(clusterStep);
+    ctx.options.destroyRetryMs = 60_000;
+    // first retry delay is 2s; keep the test fast by shrinking it through fake timers
+    const { vi } = await import('vitest');
+    vi.useFakeTimers();
+    const p = clusterStep.destroy(ctx, { clusterName: 'shop-default', clusterArn: 'arn:c' });
+    await vi.advanceTimersByTimeAsync(2_500);
+    await p;
+    vi.useRealTimers();
+    expect(ecs.commandCalls(DeleteClusterCommand)).toHaveLength(2);
+  });
+});
