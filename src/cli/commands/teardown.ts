@@ -1,0 +1,64 @@
+import { Engine } from '../../engine/runner.js';
+import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
+import type { Reporter } from '../../engine/events.js';
+import { ShellDocker } from '../../docker/cli.js';
+import { AbortedError, ExitCode, UsageError } from '../../errors.js';
+import { STEP_MODULES } from '../../steps/index.js';
+import type { GlobalOptions, Io } from '../options.js';
+import { confirmByTyping, createPrompter, type Prompter } from '../prompts.js';
+import { openRun } from '../run-context.js';
+import { onInterrupt } from '../signals.js';
+
+export interface TeardownOptions extends GlobalOptions {
+  forceUnlock?: boolean;
+}
+
+export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
+  const started = Date.now();
+  const run = await openRun(opts, io, reporter, 'teardown', { forceUnlock: opts.forceUnlock });
+  const controller = new AbortController();
+  const stopListening = onInterrupt(controller, reporter, run.store);
+  try {
+    const app = run.config.app;
+    reporter.emit({ type: 'run.start', command: 'teardown', app, env: opts.env, region: run.region, account: run.account });
+    const done = (outcome: 'empty' | 'applied') =>
+      reporter.emit({ type: 'run.done', command: 'teardown', outcome, durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
+
+    if (Object.keys(run.manifest.steps).length === 0) {
+      reporter.emit({ type: 'info', message: `Nothing to tear down: the manifest records no resources for ${app}/${opts.env}.` });
+      done('empty');
+      return ExitCode.Ok;
+    }
+    const engine = new Engine({
+      app,
+      env: opts.env,
+      region: run.region,
+      account: run.account,
+      config: run.config,
+      modules: STEP_MODULES,
+      aws: run.aws,
+      docker: new ShellDocker(),
+      store: run.store,
+      manifest: run.manifest,
+      reporter,
+      options: DEFAULT_RUN_OPTIONS,
+      signal: controller.signal,
+    });
+    const plan = engine.planTeardown();
+    if (!opts.yes) {
+      if (!run.interactive) {
+        throw new UsageError('teardown needs confirmation, and this session cannot prompt (no terminal, CI=true or --json).', 'Re-run with --yes to delete everything listed above.', 'confirm.required');
+      }
+      const ok = await confirmByTyping(prompter ?? (await createPrompter()), app, `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`);
+      if (!ok) throw new AbortedError('Teardown cancelled; nothing was deleted.');
+    }
+    await engine.applyTeardown(plan);
+    reporter.emit({ type: 'info', message: `Environment ${opts.env} of ${app} is empty: everything ecs-kit created was deleted.` });
+    done('applied');
+    return ExitCode.Ok;
+  } finally {
+    stopListening();
+    run.aws.destroy();
+    await run.store.releaseLock();
+  }
+}

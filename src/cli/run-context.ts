@@ -1,0 +1,90 @@
+import path from 'node:path';
+import type { AwsCallInfo } from '../aws/clients.js';
+import { explainAwsError } from '../aws/errors.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { envName, type Config } from '../config/schema.js';
+import type { Reporter } from '../engine/events.js';
+import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
+import { EcsKitError, ExitCode, UsageError } from '../errors.js';
+import { createReporter } from '../ui/index.js';
+import { isInteractive, reporterMode, type GlobalOptions, type Io } from './options.js';
+
+export interface CallCounter {
+  calls: number;
+  mutating: number;
+}
+
+export function makeReporter(opts: GlobalOptions, io: Io): Reporter {
+  return createReporter(reporterMode(opts, io), {
+    verbose: Boolean(opts.verbose),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    color: !io.env.NO_COLOR,
+  });
+}
+
+/** Validate --env before anything else: it becomes part of AWS names and a file name. */
+export function checkEnvName(env: string): void {
+  const r = envName.safeParse(env);
+  if (!r.success) throw new UsageError(`--env: "${env}" is not a valid environment name: ${r.error.issues[0]?.message}.`, 'Use a short lowercase name such as staging or prod.');
+}
+
+/**
+ * Everything a deploy or teardown needs, built in the order that keeps mistakes cheap:
+ * config first (bad config → exit 2 with no AWS call), then AWS identity, then the lock.
+ */
+export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, command: 'deploy' | 'teardown', extra: { forceUnlock?: boolean }) {
+  checkEnvName(opts.env);
+  const configFile = resolveConfigPath(io.cwd, opts.config);
+  const { config } = await loadConfig(configFile);
+  const baseDir = path.dirname(configFile);
+
+  const counter: CallCounter = { calls: 0, mutating: 0 };
+  const { AwsClients } = await import('../aws/clients.js');
+  const aws = new AwsClients({
+    region: opts.region ?? config.region,
+    profile: opts.profile,
+    endpoint: opts.endpointUrl,
+    maxAttempts: opts.maxAttempts,
+    onCall: (info: AwsCallInfo) => {
+      counter.calls++;
+      if (info.mutating) counter.mutating++;
+      reporter.emit({ type: 'aws.call', ...info });
+    },
+  });
+
+  let region: string;
+  try {
+    region = await aws.region();
+  } catch {
+    throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
+  }
+  let account: string;
+  try {
+    ({ account } = await aws.identity());
+  } catch (err) {
+    throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
+  }
+
+  const store = new ManifestStore(path.join(baseDir, '.ecs-kit'), opts.env);
+  await store.acquireLock(command, { forceUnlock: extra.forceUnlock });
+  let manifest: Manifest;
+  try {
+    const existing = await store.read();
+    if (existing) {
+      ManifestStore.checkIdentity(existing, account, region, path.relative(io.cwd, store.file) || store.file);
+      if (existing.app !== config.app) {
+        throw new EcsKitError('manifest.app', `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`, {
+          why: 'Renaming the app would orphan everything created under the old name.',
+          fix: `Set app: ${existing.app} back and run teardown first, or deploy the new name with another --env.`,
+          exitCode: ExitCode.Usage,
+        });
+      }
+    }
+    manifest = existing ?? emptyManifest(config.app, opts.env, account, region);
+  } catch (err) {
+    await store.releaseLock();
+    throw err;
+  }
+  return { config: config as Config, configFile, baseDir, aws, region, account, store, manifest, counter, interactive: isInteractive(opts, io) };
+}

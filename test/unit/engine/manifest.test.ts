@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ManifestStore, emptyManifest } from '../../../src/engine/manifest.js';
+
+async function store() {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ecs-kit-manifest-'));
+  return new ManifestStore(path.join(dir, '.ecs-kit'), 'default');
+}
+
+describe('ManifestStore', () => {
+  it('writes atomically with mode 0600 and leaves no temp files', async () => {
+    const s = await store();
+    const m = emptyManifest('shop', 'default', '123456789012', 'us-east-1');
+    for (let i = 0; i < 20; i++) {
+      m.steps[`s${i}`] = { kind: 'k', dependsOn: [], state: { i }, updatedAt: '' };
+      await s.write(m);
+    }
+    expect((await stat(s.file)).mode & 0o777).toBe(0o600);
+    expect(await readdir(s.dir)).toEqual(['default.json']);
+    expect((await s.read())!.steps.s19!.state).toEqual({ i: 19 });
+  });
+
+  it('concurrent writers never leave a half-written file', async () => {
+    const s = await store();
+    const big = emptyManifest('shop', 'default', '1', 'r');
+    for (let i = 0; i < 500; i++) big.steps[`step-${i}`] = { kind: 'k', dependsOn: [], state: { blob: 'x'.repeat(200) }, updatedAt: '' };
+    await Promise.all(Array.from({ length: 10 }, () => s.write(big)));
+    expect(() => JSON.parse(require('node:fs').readFileSync(s.file, 'utf8'))).not.toThrow();
+  });
+
+  it('returns undefined when there is no manifest and rejects corrupt or newer ones', async () => {
+    const s = await store();
+    expect(await s.read()).toBeUndefined();
+    await s.write(emptyManifest('shop', 'default', '1', 'r'));
+    await writeFile(s.file, '{"schemaVersion": 99}');
+    await expect(s.read()).rejects.toThrow(/newer than this ecs-kit/);
+    await writeFile(s.file, '{ half');
+    await expect(s.read()).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('refuses another account or region', () => {
+    const m = emptyManifest('shop', 'default', '111111111111', 'eu-west-1');
+    expect(() => ManifestStore.checkIdentity(m, '222222222222', 'eu-west-1', 'f')).toThrow(/account 111111111111.*account 222222222222/);
+    expect(() => ManifestStore.checkIdentity(m, '111111111111', 'us-east-1', 'f')).toThrow(/region eu-west-1/);
+    expect(() => ManifestStore.checkIdentity(m, '111111111111', 'eu-west-1', 'f')).not.toThrow();
+  });
+
+  it('locks against a second run and names the holder', async () => {
+    const s = await store();
+    await s.acquireLock('deploy');
+    const other = new ManifestStore(s.dir, 'default');
+    const err = await other.acquireLock('teardown').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'lock.held' });
+    expect(String((err as Error).message)).toContain(`pid ${process.pid} on ${hostname()}`);
+    await s.releaseLock();
+    await other.acquireLock('teardown');
+    await other.releaseLock();
+  });
+
+  it('detects a stale lock from a dead process and breaks it only with --force-unlock', async () => {
+    const s = await store();
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await s.acquireLock('deploy');
+    await writeFile(s.lockFile, JSON.stringify({ pid: Number(dead), host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'deploy' }));
+    const other = new ManifestStore(s.dir, 'default');
+    await expect(other.acquireLock('deploy')).rejects.toMatchObject({ code: 'lock.stale' });
+    await other.acquireLock('deploy', { forceUnlock: true });
+    expect(JSON.parse(await readFile(s.lockFile, 'utf8')).pid).toBe(process.pid);
+    await other.releaseLock();
+  });
+});
