@@ -241,6 +241,7 @@ export class Engine {
       docker: this.o.docker,
       previous,
       dep: <T extends object>(id: string) => dep(id) as T,
+      record: (state) => this.record(inst, state),
       progress: (message) => this.o.reporter.emit({ type: 'step.progress', step: inst.id, message }),
       warn: (message) => this.o.reporter.emit({ type: 'warn', step: inst.id, message }),
       options: this.o.options,

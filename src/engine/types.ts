@@ -71,6 +71,11 @@ export interface StepContext<S extends object = object> {
   previous?: S;
   /** State of a step this one depends on. */
   dep<T extends object>(id: string): T;
+  /**
+   * Save what exists so far before a long or failure-prone part of apply (e.g. the
+   * rollout wait), so a failed or killed run still leaves it in the manifest.
+   */
+  record(state: S): Promise<void>;
   progress(message: string): void;
   warn(message: string): void;
   options: RunOptions;

@@ -40,8 +40,9 @@ export function fakeDocker(imageId = 'sha256:0123456789abcdef0123456789abcdef'):
 export function stepContext<S extends object>(
   module: StepModule<S>,
   opts: { config?: Config; scope?: string; previous?: S; deps?: Record<string, object>; docker?: DockerCli } = {},
-): StepContext<S> & { messages: string[]; warnings: string[] } {
+): StepContext<S> & { messages: string[]; warnings: string[]; recorded: S[] } {
   const cfg = opts.config ?? config();
+  const recorded: S[] = [];
   const messages: string[] = [];
   const warnings: string[] = [];
   const aws = new AwsClients({ region: 'us-east-1', maxAttempts: 1 });
@@ -63,12 +64,14 @@ export function stepContext<S extends object>(
       if (!s) throw new PendingDependency(id);
       return s as T;
     },
+    record: async (s) => void recorded.push(s),
     progress: (m) => void messages.push(m),
     warn: (m) => void warnings.push(m),
     options: { ...DEFAULT_RUN_OPTIONS, pollIntervalMs: 1, timeoutMs: 50, destroyRetryMs: 50 },
     signal: new AbortController().signal,
     messages,
     warnings,
+    recorded,
   };
 }
 

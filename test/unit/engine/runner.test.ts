@@ -11,7 +11,7 @@ import { DEFAULT_RUN_OPTIONS, type StepModule, type StepPlan } from '../../../sr
 import { config, fakeDocker } from '../../helpers/context.js';
 
 /** A fake world: each step owns one "resource" in `world`, and logs what it did. */
-function fakeModules(world: Map<string, { value: string }>, log: string[], opts: { failOn?: string; slow?: Record<string, number> } = {}) {
+function fakeModules(world: Map<string, { value: string }>, log: string[], opts: { failOn?: string; slow?: Record<string, number>; concurrency?: { active: number; peak: number } } = {}) {
   const make = (kind: string, dependsOn: (scope?: string) => string[], perService = false): StepModule<{ id: string; value: string; deps: string[] }> => ({
     kind,
     title: (scope) => (scope ? `${kind} ${scope}` : kind),
@@ -26,7 +26,10 @@ function fakeModules(world: Map<string, { value: string }>, log: string[], opts:
       return have.value === want ? { action: 'noop', changes: [], current } : { action: 'update', changes: [{ field: 'value', before: have.value, after: want }], current };
     },
     async apply(ctx) {
+      const c = opts.concurrency;
+      if (c) c.peak = Math.max(c.peak, ++c.active);
       if (opts.slow?.[ctx.id]) await new Promise((r) => setTimeout(r, opts.slow![ctx.id]));
+      if (c) c.active--;
       if (opts.failOn === ctx.id) throw Object.assign(new Error('boom'), { name: 'AccessDeniedException' });
       const value = kind === 'svc' ? 'svc' : `${ctx.service?.cpu ?? ctx.config?.cluster.containerInsights}`;
       world.set(ctx.id, { value });
@@ -159,10 +162,11 @@ describe('Engine', () => {
   it('runs independent steps concurrently', async () => {
     const world = new Map();
     const log: string[] = [];
-    const { engine } = await setup(twoServices(), fakeModules(world, log, { slow: { net: 60, cluster: 60, 'td:web': 60, 'td:worker': 60 } }));
-    const t0 = Date.now();
+    const concurrency = { active: 0, peak: 0 };
+    const { engine } = await setup(twoServices(), fakeModules(world, log, { concurrency, slow: { net: 30, cluster: 30, 'td:web': 30, 'td:worker': 30 } }));
     await engine.applyDeploy(await engine.planDeploy());
-    expect(Date.now() - t0).toBeLessThan(200);
+    // net, cluster and both task definitions have no dependencies: the default limit (4) runs them together.
+    expect(concurrency.peak).toBe(4);
   });
 
   it('tears down in reverse dependency order and leaves an empty manifest', async () => {

@@ -1,0 +1,313 @@
+import {
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  UpdateServiceCommand,
+  type Service,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PendingDependency } from '../../../src/engine/types.js';
+import { EcsKitError } from '../../../src/errors.js';
+import { serviceStep } from '../../../src/steps/service.js';
+import type { ServiceState } from '../../../src/steps/states.js';
+import { commandNames, strict } from '../../helpers/aws-mock.js';
+import { OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
+
+const ecs = mockClient(ECSClient);
+beforeEach(() => {
+  ecs.reset();
+  strict(ecs);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const TD1 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-web:1';
+const TD2 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-web:2';
+const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-default-web/abc';
+const SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/shop-default/web';
+
+const deps = (taskDefinitionArn = TD1) => ({
+  cluster: { clusterName: 'shop-default', clusterArn: 'arn:c' },
+  network: { vpcId: 'vpc-1', cidr: '10.0.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], publicSubnetIds: ['subnet-a', 'subnet-b'], internetGatewayId: 'igw-1', publicRouteTableId: 'rtb-1' },
+  'task-definition:web': { family: 'shop-default-web', taskDefinitionArn, revision: Number(taskDefinitionArn.slice(-1)) },
+  'security-group:web': { groupId: 'sg-web' },
+  'load-balancer': { securityGroupId: 'sg-lb', loadBalancerArn: 'arn:lb', loadBalancerName: 'shop-default', dnsName: 'shop-default-1.us-east-1.elb.amazonaws.com', listenerArn: 'arn:l' },
+  'target-group:web': { targetGroupArn: TG, targetGroupName: 'shop-default-web', ruleArn: 'arn:r' },
+});
+
+const WORKER = 'app: shop\nservices: { worker: { image: busybox, desiredCount: 2 } }';
+const SCALED = 'app: shop\nservices: { web: { image: nginx, port: 80, desiredCount: 2, autoscaling: { min: 1, max: 4 } } }';
+
+function ctxFor(opts: { yaml?: string; scope?: string; td?: string; wait?: boolean } = {}) {
+  const scope = opts.scope ?? 'web';
+  const d = deps(opts.td) as Record<string, object>;
+  if (scope !== 'web') {
+    d[`task-definition:${scope}`] = d['task-definition:web']!;
+    d[`security-group:${scope}`] = { groupId: `sg-${scope}` };
+  }
+  const ctx = stepContext(serviceStep, { scope, deps: d, ...(opts.yaml ? { config: config(opts.yaml) } : {}) });
+  ctx.options = { ...ctx.options, wait: opts.wait ?? false };
+  return ctx;
+}
+
+/** What DescribeServices returns for the service as ecs-kit created it (AWS shape). */
+const existing = (over: Partial<Service> = {}): Service => ({
+  serviceName: 'web',
+  serviceArn: SERVICE_ARN,
+  status: 'ACTIVE',
+  taskDefinition: TD1,
+  desiredCount: 1,
+  runningCount: 1,
+  pendingCount: 0,
+  launchType: 'FARGATE',
+  platformVersion: 'LATEST',
+  loadBalancers: [{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }],
+  networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-b', 'subnet-a'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' } },
+  healthCheckGracePeriodSeconds: 60,
+  deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100, strategy: 'ROLLING' },
+  deployments: [{ id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }],
+  events: [],
+  tags: OWNER_TAGS_ECS,
+  ...over,
+});
+const found = (over: Partial<Service> = {}) => ({ services: [existing(over)], failures: [] });
+const missing = { services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] };
+const awsError = (name: string) => Object.assign(new Error(name), { name });
+
+describe('service step', () => {
+  it('declares one instance per service and waits for the load balancer only for public ones', () => {
+    const cfg = config('app: shop\nservices: { web: { image: nginx, port: 80 }, worker: { image: busybox } }');
+    expect(serviceStep.instances(cfg)).toEqual([
+      { scope: 'web', dependsOn: ['cluster', 'network', 'task-definition:web', 'security-group:web', 'load-balancer', 'target-group:web'] },
+      { scope: 'worker', dependsOn: ['cluster', 'network', 'task-definition:worker', 'security-group:worker'] },
+    ]);
+  });
+
+  it('lets a missing dependency propagate while planning a fresh environment', async () => {
+    const ctx = stepContext(serviceStep, { scope: 'web' });
+    await expect(serviceStep.plan(ctx)).rejects.toBeInstanceOf(PendingDependency);
+  });
+
+  it('creates a tagged Fargate service behind the load balancer, waits for the rollout and records the URL', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(missing)
+      .resolves(found({ deployments: [{ id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }] }));
+    ecs.on(CreateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor({ wait: true });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.action).toBe('create');
+    const state = await serviceStep.apply(ctx, plan);
+    expect(state).toEqual({
+      clusterName: 'shop-default',
+      serviceName: 'web',
+      serviceArn: SERVICE_ARN,
+      taskDefinitionArn: TD1,
+      url: 'http://shop-default-1.us-east-1.elb.amazonaws.com/',
+    });
+    expect(serviceStep.outputs!(state)).toEqual({ 'url.web': 'http://shop-default-1.us-east-1.elb.amazonaws.com/' });
+    const input = ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      cluster: 'shop-default',
+      serviceName: 'web',
+      taskDefinition: TD1,
+      desiredCount: 1,
+      launchType: 'FARGATE',
+      platformVersion: 'LATEST',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' } },
+      loadBalancers: [{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }],
+      healthCheckGracePeriodSeconds: 60,
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 },
+      propagateTags: 'SERVICE',
+      enableECSManagedTags: true,
+      tags: OWNER_TAGS_ECS,
+    });
+    expect(input.clientToken).toMatch(/^[0-9a-f]{36}$/);
+    expect(commandNames(ecs)).toEqual(['DescribeServices', 'CreateService', 'DescribeServices']);
+    expect(ctx.messages).toContain('1/1 running, 0 pending');
+  });
+
+  it('uses the same client token when a create is retried', async () => {
+    ecs.on(DescribeServicesCommand).resolves(missing);
+    ecs.on(CreateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    for (let i = 0; i < 2; i++) {
+      const ctx = ctxFor();
+      await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    }
+    const [a, b] = ecs.commandCalls(CreateServiceCommand).map((c) => c.args[0].input.clientToken);
+    expect(a).toBe(b);
+  });
+
+  it('creates a worker with no load balancer, no URL, and skips waiting with --no-wait', async () => {
+    ecs.on(DescribeServicesCommand).resolves(missing);
+    ecs.on(CreateServiceCommand).resolves({ service: { serviceName: 'worker', serviceArn: 'arn:worker' } });
+    const ctx = ctxFor({ yaml: WORKER, scope: 'worker', wait: false });
+    const state = await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    const input = ecs.commandCalls(CreateServiceCommand)[0]!.args[0].input;
+    expect(input.loadBalancers).toBeUndefined();
+    expect(input.healthCheckGracePeriodSeconds).toBeUndefined();
+    expect(input.desiredCount).toBe(2);
+    expect(input.networkConfiguration?.awsvpcConfiguration?.securityGroups).toEqual(['sg-worker']);
+    expect(state.url).toBeUndefined();
+    expect(serviceStep.outputs!(state)).toEqual({});
+    expect(commandNames(ecs)).toEqual(['DescribeServices', 'CreateService']);
+  });
+
+  it('treats a missing cluster or an INACTIVE service as nothing there yet', async () => {
+    ecs.on(DescribeServicesCommand).rejectsOnce(awsError('ClusterNotFoundException')).resolves(found({ status: 'INACTIVE' }));
+    expect((await serviceStep.plan(ctxFor())).action).toBe('create');
+    expect((await serviceStep.plan(ctxFor())).action).toBe('create');
+  });
+
+  it('explains that a DRAINING service must finish deleting first', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ status: 'DRAINING' }));
+    await expect(serviceStep.plan(ctxFor())).rejects.toMatchObject({ code: 'service.draining' });
+  });
+
+  it('plans no change, with only a describe call, when the service matches', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found());
+    const plan = await serviceStep.plan(ctxFor());
+    expect(plan.changes).toEqual([]);
+    expect(plan.action).toBe('noop');
+    expect(plan.current).toEqual({ clusterName: 'shop-default', serviceName: 'web', serviceArn: SERVICE_ARN, taskDefinitionArn: TD1, url: 'http://shop-default-1.us-east-1.elb.amazonaws.com/' });
+    expect(commandNames(ecs)).toEqual(['DescribeServices']);
+  });
+
+  it('does not report drift for fields the API leaves out of its answer', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ deploymentConfiguration: undefined, healthCheckGracePeriodSeconds: undefined }));
+    expect((await serviceStep.plan(ctxFor())).action).toBe('noop');
+  });
+
+  it('rolls out a new task definition revision and a changed desired count with UpdateService', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ desiredCount: 3 }));
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor({ td: TD2 });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.action).toBe('update');
+    expect(plan.changes).toEqual([
+      { field: 'taskDefinition', before: TD1, after: TD2 },
+      { field: 'desiredCount', before: 3, after: 1 },
+    ]);
+    const state = await serviceStep.apply(ctx, plan);
+    expect(state.taskDefinitionArn).toBe(TD2);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', service: 'web', taskDefinition: TD2, desiredCount: 1 });
+  });
+
+  it('waits for the update to roll out when asked to', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(found())
+      .resolves(found({ taskDefinition: TD2, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] }));
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor({ td: TD2, wait: true });
+    await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(commandNames(ecs)).toEqual(['DescribeServices', 'UpdateService', 'DescribeServices']);
+  });
+
+  it('fails the apply when the rollout is rolled back', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found());
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor({ td: TD2, wait: true });
+    await expect(serviceStep.apply(ctx, await serviceStep.plan(ctx))).rejects.toMatchObject({ code: 'rollout.rolled-back' });
+  });
+
+  it('leaves desiredCount to the autoscaler while it is inside min/max', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ desiredCount: 4 }));
+    expect((await serviceStep.plan(ctxFor({ yaml: SCALED }))).action).toBe('noop');
+  });
+
+  it('brings desiredCount back into the autoscaling range when it is outside it', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ desiredCount: 7 }));
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor({ yaml: SCALED });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.changes).toEqual([{ field: 'desiredCount', before: 7, after: 4 }]);
+    await serviceStep.apply(ctx, plan);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input.desiredCount).toBe(4);
+  });
+
+  it('sends the whole network configuration when a security group drifted', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-other'], assignPublicIp: 'ENABLED' } } }));
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor();
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.changes).toEqual([{ field: 'securityGroups', before: ['sg-other'], after: ['sg-web'] }]);
+    await serviceStep.apply(ctx, plan);
+    const input = ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input;
+    expect(input.networkConfiguration).toEqual({ awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' } });
+    expect(input.loadBalancers).toBeUndefined();
+    expect(input.desiredCount).toBeUndefined();
+    expect(input.taskDefinition).toBe(TD1);
+  });
+
+  it('attaches a load balancer to a service that had none, and restores the deployment settings', async () => {
+    ecs.on(DescribeServicesCommand).resolves(
+      found({ loadBalancers: [], deploymentConfiguration: { deploymentCircuitBreaker: { enable: false, rollback: false }, maximumPercent: 200, minimumHealthyPercent: 50 } }),
+    );
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor();
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.action).toBe('update');
+    expect(plan.changes.map((c) => c.field)).toEqual(['loadBalancers', 'deploymentCircuitBreaker', 'minimumHealthyPercent']);
+    await serviceStep.apply(ctx, plan);
+    const input = ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input;
+    expect(input.loadBalancers).toEqual([{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }]);
+    expect(input.healthCheckGracePeriodSeconds).toBe(60);
+    expect(input.deploymentConfiguration?.minimumHealthyPercent).toBe(100);
+  });
+
+  it('refuses to adopt a service with the same name that ecs-kit did not create', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ tags: [] }));
+    const err = await serviceStep.plan(ctxFor()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EcsKitError);
+    expect((err as EcsKitError).code).toBe('service.not-owned');
+  });
+
+  const state: ServiceState = { clusterName: 'shop-default', serviceName: 'web', serviceArn: SERVICE_ARN, taskDefinitionArn: TD1 };
+
+  it('scales to zero, force-deletes, and waits until the service is INACTIVE', async () => {
+    ecs.on(DescribeServicesCommand).resolvesOnce(found({ desiredCount: 2 })).resolves(found({ status: 'INACTIVE' }));
+    ecs.on(UpdateServiceCommand).resolves({});
+    ecs.on(DeleteServiceCommand).resolves({});
+    await serviceStep.destroy(ctxFor(), state);
+    expect(commandNames(ecs)).toEqual(['DescribeServices', 'UpdateService', 'DeleteService', 'DescribeServices']);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', service: 'web', desiredCount: 0 });
+    expect(ecs.commandCalls(DeleteServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', service: 'web', force: true });
+  });
+
+  it('treats a service or cluster that is already gone as deleted', async () => {
+    ecs.on(DescribeServicesCommand).resolvesOnce(missing).resolvesOnce(found({ status: 'INACTIVE' })).rejects(awsError('ClusterNotFoundException'));
+    for (let i = 0; i < 3; i++) await serviceStep.destroy(ctxFor(), state);
+    expect(commandNames(ecs)).toEqual(['DescribeServices', 'DescribeServices', 'DescribeServices']);
+  });
+
+  it('treats a service that vanishes mid-teardown as deleted', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found());
+    ecs.on(UpdateServiceCommand).rejects(awsError('ServiceNotFoundException'));
+    await serviceStep.destroy(ctxFor(), state);
+    expect(commandNames(ecs)).toEqual(['DescribeServices', 'UpdateService']);
+  });
+
+  it('leaves a service alone at teardown when its tags say someone else owns it', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ tags: [{ key: 'ecs-kit:app', value: 'other' }] }));
+    const ctx = ctxFor();
+    await serviceStep.destroy(ctx, state);
+    expect(ctx.warnings[0]).toMatch(/Left service web/);
+    expect(commandNames(ecs)).toEqual(['DescribeServices']);
+  });
+
+  it('gives up with an explanation when the service is still draining at the deadline', async () => {
+    vi.useFakeTimers();
+    ecs.on(DescribeServicesCommand).resolvesOnce(found({ desiredCount: 0 })).resolves(found({ status: 'DRAINING', desiredCount: 0, runningCount: 1 }));
+    ecs.on(DeleteServiceCommand).resolves({});
+    const p = serviceStep.destroy(ctxFor(), state).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(5_000);
+    const err = (await p) as EcsKitError;
+    expect(err.code).toBe('service.delete-timeout');
+    expect(err.message).toMatch(/still DRAINING/);
+    expect(commandNames(ecs)).not.toContain('UpdateService');
+  });
+});
