@@ -1,0 +1,133 @@
+import { realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { isAwsError } from '../aws/errors.js';
+import type { StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { EcsKitError, UsageError } from '../errors.js';
+import type { ImageState, RepositoryState } from './states.js';
+
+type Ctx = StepContext<ImageState>;
+
+interface ImageData {
+  localRef: string;
+  tag: string;
+}
+
+/**
+ * Where to build: the context relative to the config file's directory, and the Dockerfile
+ * relative to the context (as docker compose does). The CLI runs with the config file's
+ * directory as the working directory, hence process.cwd(). A Dockerfile outside the
+ * context is refused: it is almost always a mistake, and could read files the user did
+ * not mean to ship.
+ */
+export function resolveBuildPaths(
+  build: { context: string; dockerfile: string },
+  baseDir: string,
+  service: string,
+): { context: string; dockerfile: string } {
+  const where = `services.${service}.build`;
+  const context = path.resolve(baseDir, build.context);
+  let realContext: string;
+  try {
+    realContext = realpathSync(context);
+    if (!statSync(realContext).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new UsageError(`${where}.context: ${context} is not a directory.`, 'Point build.context at the folder to build, relative to the config file.', 'image.context');
+  }
+  const dockerfile = path.resolve(realContext, build.dockerfile);
+  if (!inside(realContext, dockerfile)) {
+    throw new UsageError(`${where}.dockerfile: ${build.dockerfile} is outside the build context ${context}.`, 'Put the Dockerfile inside the build context, or widen build.context.', 'image.dockerfile');
+  }
+  let realDockerfile: string;
+  try {
+    realDockerfile = realpathSync(dockerfile);
+    if (!statSync(realDockerfile).isFile()) throw new Error('not a file');
+  } catch {
+    throw new UsageError(`${where}.dockerfile: no Dockerfile at ${dockerfile}.`, 'Create it, or set build.dockerfile to its path relative to build.context.', 'image.dockerfile');
+  }
+  // A symlink inside the context can still point out of it.
+  if (!inside(realContext, realDockerfile)) {
+    throw new UsageError(`${where}.dockerfile: ${build.dockerfile} links to ${realDockerfile}, outside the build context.`, 'Put the Dockerfile inside the build context.', 'image.dockerfile');
+  }
+  return { context: realContext, dockerfile: realDockerfile };
+}
+
+function inside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** The image's content id decides the tag, so an unchanged build re-deploys as a no-op. */
+export function tagForImageId(imageId: string): string {
+  const hex = imageId.trim().replace(/^sha256:/, '');
+  if (!/^[0-9a-f]{12}/.test(hex)) {
+    throw new EcsKitError('image.id', `docker reported an unexpected image id "${imageId.slice(0, 80)}".`, {
+      fix: 'Check that the docker command is Docker (or compatible) and run deploy again.',
+    });
+  }
+  return `sha-${hex.slice(0, 12)}`;
+}
+
+async function imageExists(ctx: Ctx, repositoryName: string, tag: string): Promise<boolean> {
+  try {
+    const out = await ctx.aws.ecr().send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }));
+    return (out.imageDetails ?? []).length > 0;
+  } catch (err) {
+    if (isAwsError(err, 'ImageNotFoundException')) return false;
+    throw err;
+  }
+}
+
+export const imageStep: StepModule<ImageState> = {
+  kind: 'image',
+  title: (scope) => `container image for ${scope}`,
+  instances: (config) =>
+    Object.entries(config.services)
+      .filter(([, svc]) => svc.build && !svc.image)
+      .map(([scope]) => ({ scope, dependsOn: [`ecr:${scope}`] })),
+
+  // Building during plan is deliberate: it changes nothing in AWS, and only the built
+  // image's id tells whether there is anything new to push.
+  async plan(ctx): Promise<StepPlan<ImageState>> {
+    const svc = ctx.scope!;
+    const build = ctx.service?.build;
+    if (!build) throw new EcsKitError('image.no-build', `Service ${svc} has no build section.`);
+    const repo = ctx.dep<RepositoryState>(`ecr:${svc}`);
+    const paths = resolveBuildPaths(build, process.cwd(), svc);
+    const localRef = `ecs-kit/${ctx.owner.app}-${ctx.owner.env}-${svc}:build`;
+    ctx.progress(`building the image for ${svc}`);
+    await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: build.platform, args: build.args });
+    const tag = tagForImageId(await ctx.docker.imageId(localRef));
+    const imageUri = `${repo.repositoryUri}:${tag}`;
+    const data: ImageData = { localRef, tag };
+    if (await imageExists(ctx, repo.repositoryName, tag)) {
+      return { action: 'noop', changes: [], current: { imageUri, tag }, data };
+    }
+    return { action: 'create', changes: [{ field: 'image', before: ctx.previous?.tag, after: tag }], data };
+  },
+
+  async apply(ctx, plan): Promise<ImageState> {
+    const repo = ctx.dep<RepositoryState>(`ecr:${ctx.scope!}`);
+    const { localRef, tag } = plan.data as ImageData;
+    const imageUri = `${repo.repositoryUri}:${tag}`;
+    await ctx.docker.tag(localRef, imageUri);
+
+    const out = await ctx.aws.ecr().send(new GetAuthorizationTokenCommand({}));
+    const auth = out.authorizationData?.[0];
+    const decoded = auth?.authorizationToken ? Buffer.from(auth.authorizationToken, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    // Never echo the token or the password, not even in an error.
+    if (!auth?.proxyEndpoint || colon < 1) {
+      throw new EcsKitError('image.auth', 'ECR returned no usable registry login.', { fix: 'Run deploy again; if it keeps failing, check ecr:GetAuthorizationToken permission.' });
+    }
+    ctx.progress(`logging in to ${auth.proxyEndpoint.replace(/^https?:\/\//, '')}`);
+    await ctx.docker.login(auth.proxyEndpoint, decoded.slice(0, colon), decoded.slice(colon + 1));
+
+    ctx.progress(`pushing ${imageUri}`);
+    await ctx.docker.push(imageUri);
+    return { imageUri, tag };
+  },
+
+  // Images go with the repository (deleted with force).
+  async destroy(): Promise<void> {},
+};

@@ -1,0 +1,282 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  ListRoleTagsCommand,
+  RemoveRoleFromInstanceProfileCommand,
+  UpdateAssumeRolePolicyCommand,
+  paginateListAttachedRolePolicies,
+  paginateListInstanceProfilesForRole,
+  paginateListRolePolicies,
+  waitUntilRoleExists,
+  type IAMClient,
+  type Role,
+  type Tag,
+} from '@aws-sdk/client-iam';
+import { isAwsError, retryWhile } from '../aws/errors.js';
+import { isOwnedBy, ownerTags } from '../aws/tags.js';
+import type { Config } from '../config/schema.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { EcsKitError } from '../errors.js';
+import type { RoleState } from './states.js';
+
+type Ctx = StepContext<RoleState>;
+
+/** The AWS partition of a region, for ARNs of AWS managed policies. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  return 'aws';
+}
+
+export function executionPolicyArn(region: string): string {
+  return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
+}
+
+/**
+ * Only ECS tasks of this account may assume the role; aws:SourceAccount stops another
+ * account from getting ECS to act with it (the confused-deputy problem).
+ */
+export function trustPolicy(account: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': account } },
+      },
+    ],
+  };
+}
+
+/**
+ * A policy document in a canonical form: keys sorted, one-element lists reduced to the
+ * element, lists sorted. IAM accepts "Action": "x" and ["x"] alike, and may reorder.
+ */
+export function canonicalPolicy(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    if (value.length === 1) return canonicalPolicy(value[0]);
+    return value.map(canonicalPolicy).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonicalPolicy((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** GetRole returns the trust policy URL-encoded. */
+export function parsePolicyDocument(raw: string | undefined): unknown {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    try {
+      return JSON.parse(decodeURIComponent(raw));
+    } catch {
+      return raw;
+    }
+  }
+}
+
+async function getRole(iam: IAMClient, name: string): Promise<Role | undefined> {
+  try {
+    return (await iam.send(new GetRoleCommand({ RoleName: name }))).Role;
+  } catch (err) {
+    if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+    throw err;
+  }
+}
+
+async function roleTags(iam: IAMClient, role: Role): Promise<Tag[]> {
+  if (role.Tags) return role.Tags;
+  const tags: Tag[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName, Marker: marker }));
+    tags.push(...(out.Tags ?? []));
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return tags;
+}
+
+async function attachedPolicies(iam: IAMClient, name: string): Promise<string[]> {
+  const arns: string[] = [];
+  for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: name })) {
+    for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+  }
+  return arns;
+}
+
+interface RoleData {
+  trust: boolean;
+  attach: string[];
+  detach: string[];
+}
+
+interface RoleSpec {
+  kind: string;
+  title(scope?: string): string;
+  instances(config: Config): { scope?: string; dependsOn: string[] }[];
+  name(ctx: Ctx): string;
+  description(ctx: Ctx): string;
+  policies(ctx: Ctx): string[];
+}
+
+function roleStep(spec: RoleSpec): StepModule<RoleState> {
+  return {
+    kind: spec.kind,
+    title: spec.title,
+    instances: spec.instances,
+
+    async plan(ctx): Promise<StepPlan<RoleState>> {
+      const iam = ctx.aws.iam();
+      const name = spec.name(ctx);
+      const wanted = spec.policies(ctx);
+      const role = await getRole(iam, name);
+      if (!role) {
+        const changes: Change[] = [{ field: 'role', after: name }];
+        if (wanted.length) changes.push({ field: 'managedPolicies', after: wanted });
+        return { action: 'create', changes, data: { trust: true, attach: wanted, detach: [] } satisfies RoleData };
+      }
+      if (!isOwnedBy(await roleTags(iam, role), ctx.owner)) {
+        throw new EcsKitError('role.not-owned', `An IAM role named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
+          why: 'ecs-kit only manages resources it created, so it will not adopt or change this role.',
+          fix: 'Choose another app name or --env, or delete that role yourself.',
+        });
+      }
+      const current: RoleState = { roleName: role.RoleName ?? name, roleArn: role.Arn ?? '' };
+      const changes: Change[] = [];
+      const data: RoleData = { trust: false, attach: [], detach: [] };
+
+      const actualTrust = parsePolicyDocument(role.AssumeRolePolicyDocument);
+      const wantedTrust = trustPolicy(ctx.account);
+      if (JSON.stringify(canonicalPolicy(actualTrust)) !== JSON.stringify(canonicalPolicy(wantedTrust))) {
+        data.trust = true;
+        changes.push({ field: 'assumeRolePolicy', before: actualTrust, after: wantedTrust });
+      }
+
+      const attached = await attachedPolicies(iam, name);
+      data.attach = wanted.filter((a) => !attached.includes(a));
+      data.detach = attached.filter((a) => !wanted.includes(a));
+      if (data.attach.length || data.detach.length) changes.push({ field: 'managedPolicies', before: [...attached].sort(), after: [...wanted].sort() });
+
+      return { action: changes.length ? 'update' : 'noop', changes, current, data };
+    },
+
+    async apply(ctx, plan): Promise<RoleState> {
+      const iam = ctx.aws.iam();
+      const name = spec.name(ctx);
+      const data = plan.data as RoleData;
+      const document = JSON.stringify(trustPolicy(ctx.account));
+      let state = plan.current;
+
+      if (plan.action === 'create') {
+        try {
+          const out = await iam.send(
+            new CreateRoleCommand({
+              RoleName: name,
+              Path: ctx.names.rolePath,
+              AssumeRolePolicyDocument: document,
+              Description: spec.description(ctx),
+              Tags: ownerTags(ctx.owner),
+            }),
+          );
+          state = { roleName: out.Role?.RoleName ?? name, roleArn: out.Role?.Arn ?? '' };
+        } catch (err) {
+          // A retried create after a lost response: take it only if the tags say it is ours.
+          if (!isAwsError(err, 'EntityAlreadyExistsException', 'EntityAlreadyExists')) throw err;
+          const role = await getRole(iam, name);
+          if (!role || !isOwnedBy(await roleTags(iam, role), ctx.owner)) throw err;
+          state = { roleName: role.RoleName ?? name, roleArn: role.Arn ?? '' };
+          await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: document }));
+        }
+        // IAM is eventually consistent: attaching to (or ECS using) a role right after creation can fail.
+        await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: name });
+      } else if (data.trust) {
+        ctx.progress(`updating the trust policy of ${name}`);
+        await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: document }));
+      }
+
+      for (const arn of data.attach) {
+        ctx.progress(`attaching ${arn.split('/').pop()} to ${name}`);
+        await iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: arn }));
+      }
+      for (const arn of data.detach) {
+        ctx.progress(`detaching ${arn.split('/').pop()} from ${name}`);
+        await iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: arn })).catch(ignoreGone);
+      }
+      return state!;
+    },
+
+    async destroy(ctx, state): Promise<void> {
+      const iam = ctx.aws.iam();
+      const name = state.roleName;
+      const role = await getRole(iam, name);
+      if (!role) return;
+      if (!isOwnedBy(await roleTags(iam, role), ctx.owner)) {
+        ctx.warn(`Left IAM role ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+        return;
+      }
+      try {
+        // DeleteRole refuses while anything is still attached, so empty it first.
+        for (const arn of await attachedPolicies(iam, name)) {
+          await iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: arn })).catch(ignoreGone);
+        }
+        for await (const page of paginateListRolePolicies({ client: iam }, { RoleName: name })) {
+          for (const policy of page.PolicyNames ?? []) {
+            await iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policy })).catch(ignoreGone);
+          }
+        }
+        for await (const page of paginateListInstanceProfilesForRole({ client: iam }, { RoleName: name })) {
+          for (const profile of page.InstanceProfiles ?? []) {
+            await iam.send(new RemoveRoleFromInstanceProfileCommand({ RoleName: name, InstanceProfileName: profile.InstanceProfileName })).catch(ignoreGone);
+          }
+        }
+        await retryWhile(
+          () => iam.send(new DeleteRoleCommand({ RoleName: name })),
+          (err) => isAwsError(err, 'DeleteConflictException', 'DeleteConflict', 'ConcurrentModificationException', 'ConcurrentModification'),
+          { timeoutMs: ctx.options.destroyRetryMs, signal: ctx.signal, onRetry: () => ctx.progress(`waiting for IAM to release ${name}`) },
+        );
+      } catch (err) {
+        ignoreGone(err);
+      }
+    },
+  };
+}
+
+function ignoreGone(err: unknown): void {
+  if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) return;
+  throw err;
+}
+
+const perService = (config: Config) => Object.keys(config.services).map((scope) => ({ scope, dependsOn: [] as string[] }));
+
+export const executionRoleStep: StepModule<RoleState> = roleStep({
+  kind: 'execution-role',
+  title: () => 'task execution role',
+  instances: () => [{ dependsOn: [] }],
+  name: (ctx) => ctx.names.executionRole,
+  description: (ctx) => `ecs-kit: lets ECS pull images and write logs for ${ctx.owner.app}/${ctx.owner.env}`,
+  policies: (ctx) => [executionPolicyArn(ctx.region)],
+});
+
+export const taskRoleStep: StepModule<RoleState> = roleStep({
+  kind: 'task-role',
+  title: (scope) => `task role for ${scope}`,
+  instances: perService,
+  name: (ctx) => ctx.names.taskRole(ctx.scope!),
+  description: (ctx) => `ecs-kit: the identity of ${ctx.scope} tasks in ${ctx.owner.app}/${ctx.owner.env}`,
+  // Least privilege: no permissions until the config grants some.
+  policies: () => [],
+});

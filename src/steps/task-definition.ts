@@ -1,0 +1,297 @@
+import {
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  paginateListTaskDefinitions,
+  type ContainerDefinition,
+  type DescribeTaskDefinitionResponse,
+  type RegisterTaskDefinitionCommandInput,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { isAwsError, messageIncludes } from '../aws/errors.js';
+import { ecsTags, isOwnedBy, type Owner } from '../aws/tags.js';
+import type { ServiceConfig } from '../config/schema.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { EcsKitError } from '../errors.js';
+import type { ImageState, LogsState, RoleState, TaskDefinitionState } from './states.js';
+
+type Ctx = StepContext<TaskDefinitionState>;
+
+export interface RenderInput {
+  family: string;
+  /** The service name; also the container name. */
+  container: string;
+  service: ServiceConfig;
+  image: string;
+  executionRoleArn: string;
+  taskRoleArn: string;
+  logGroup: string;
+  region: string;
+  owner: Owner;
+}
+
+/** The RegisterTaskDefinition request for one service: one Fargate task, one container. */
+export function renderTaskDefinition(o: RenderInput): RegisterTaskDefinitionCommandInput {
+  const svc = o.service;
+  const container: ContainerDefinition = {
+    name: o.container,
+    image: o.image,
+    essential: true,
+    environment: Object.keys(svc.environment)
+      .sort()
+      .map((name) => ({ name, value: svc.environment[name] })),
+    logConfiguration: {
+      logDriver: 'awslogs',
+      options: { 'awslogs-group': o.logGroup, 'awslogs-region': o.region, 'awslogs-stream-prefix': 'ecs' },
+    },
+  };
+  if (svc.port !== undefined) container.portMappings = [{ containerPort: svc.port, protocol: 'tcp' }];
+  if (svc.command) container.command = [...svc.command];
+  return {
+    family: o.family,
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    cpu: String(svc.cpu),
+    memory: String(svc.memory),
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+    executionRoleArn: o.executionRoleArn,
+    taskRoleArn: o.taskRoleArn,
+    containerDefinitions: [container],
+    tags: ecsTags(o.owner),
+  };
+}
+
+export interface NormalizedContainer {
+  image?: string;
+  essential: boolean;
+  portMappings: { containerPort?: number; hostPort?: number; protocol: string }[];
+  /** name → value; a map, so order never matters. */
+  environment: Record<string, string>;
+  command: string[];
+  logConfiguration?: { logDriver?: string; options: Record<string, string> };
+}
+
+export interface NormalizedTaskDefinition {
+  family?: string;
+  networkMode?: string;
+  requiresCompatibilities: string[];
+  cpu?: string;
+  memory?: string;
+  runtimePlatform?: { operatingSystemFamily?: string; cpuArchitecture?: string };
+  executionRoleArn?: string;
+  taskRoleArn?: string;
+  containers: Record<string, NormalizedContainer>;
+}
+
+function sortedRecord(entries: [string, string][]): Record<string, string> {
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Reduce a task definition (as registered, or as described) to the request fields ecs-kit
+ * sets, without what AWS fills in: status, revision, compatibilities, empty lists, a
+ * hostPort equal to the containerPort (awsvpc), container cpu 0, and so on.
+ */
+export function normalizeTaskDefinition(td: TaskDefinition | RegisterTaskDefinitionCommandInput): NormalizedTaskDefinition {
+  const containers: Record<string, NormalizedContainer> = {};
+  for (const c of td.containerDefinitions ?? []) {
+    const log = c.logConfiguration;
+    containers[c.name ?? ''] = {
+      image: c.image,
+      essential: c.essential ?? true,
+      portMappings: (c.portMappings ?? [])
+        .map((p) => ({
+          containerPort: p.containerPort,
+          ...(p.hostPort !== undefined && p.hostPort !== p.containerPort ? { hostPort: p.hostPort } : {}),
+          protocol: p.protocol ?? 'tcp',
+        }))
+        .sort((a, b) => (a.containerPort ?? 0) - (b.containerPort ?? 0)),
+      environment: sortedRecord((c.environment ?? []).map((e) => [e.name ?? '', e.value ?? ''])),
+      command: c.command ?? [],
+      ...(log ? { logConfiguration: { logDriver: log.logDriver, options: sortedRecord(Object.entries(log.options ?? {})) } } : {}),
+    };
+  }
+  const rp = td.runtimePlatform;
+  return {
+    family: td.family,
+    networkMode: td.networkMode,
+    requiresCompatibilities: [...(td.requiresCompatibilities ?? [])].sort(),
+    cpu: td.cpu === undefined ? undefined : String(td.cpu),
+    memory: td.memory === undefined ? undefined : String(td.memory),
+    ...(rp ? { runtimePlatform: { operatingSystemFamily: rp.operatingSystemFamily, cpuArchitecture: rp.cpuArchitecture } } : {}),
+    executionRoleArn: td.executionRoleArn,
+    taskRoleArn: td.taskRoleArn,
+    containers,
+  };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The fields that differ, named for people: 'cpu', 'containerDefinitions[web].image', 'environment.FOO'. */
+export function diffTaskDefinitions(actual: NormalizedTaskDefinition, wanted: NormalizedTaskDefinition): Change[] {
+  const changes: Change[] = [];
+  const top = ['networkMode', 'requiresCompatibilities', 'cpu', 'memory', 'runtimePlatform', 'executionRoleArn', 'taskRoleArn'] as const;
+  for (const field of top) {
+    if (!same(actual[field], wanted[field])) changes.push({ field, before: actual[field], after: wanted[field] });
+  }
+  const names = [...new Set([...Object.keys(actual.containers), ...Object.keys(wanted.containers)])].sort();
+  for (const name of names) {
+    const a = actual.containers[name];
+    const w = wanted.containers[name];
+    if (!a || !w) {
+      changes.push({ field: `containerDefinitions[${name}]`, before: a ? name : undefined, after: w ? name : undefined });
+      continue;
+    }
+    for (const field of ['image', 'essential', 'portMappings', 'command', 'logConfiguration'] as const) {
+      if (!same(a[field], w[field])) changes.push({ field: `containerDefinitions[${name}].${field}`, before: a[field], after: w[field] });
+    }
+    // Names only: values may be sensitive, so they never reach the plan output.
+    for (const key of [...new Set([...Object.keys(a.environment), ...Object.keys(w.environment)])].sort()) {
+      if (a.environment[key] !== w.environment[key]) {
+        changes.push({ field: `environment.${key}`, before: key in a.environment ? '(changed)' : undefined, after: key in w.environment ? '(changed)' : undefined });
+      }
+    }
+  }
+  return changes;
+}
+
+async function describeLatest(ctx: Ctx, taskDefinition: string): Promise<DescribeTaskDefinitionResponse | undefined> {
+  try {
+    const out = await ctx.aws.ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition, include: ['TAGS'] }));
+    return out.taskDefinition && out.taskDefinition.status !== 'DELETE_IN_PROGRESS' ? out : undefined;
+  } catch (err) {
+    // ECS has no NotFound error here: a missing family or revision is a ClientException.
+    if (isAwsError(err, 'ClientException') && messageIncludes(err, 'unable to describe task definition')) return undefined;
+    throw err;
+  }
+}
+
+function render(ctx: Ctx): RegisterTaskDefinitionCommandInput {
+  const svc = ctx.scope!;
+  const service = ctx.service;
+  if (!service) throw new EcsKitError('task-definition.no-service', `Service ${svc} is not in the config.`);
+  const executionRole = ctx.dep<RoleState>('execution-role');
+  const taskRole = ctx.dep<RoleState>(`task-role:${svc}`);
+  const logs = ctx.dep<LogsState>(`logs:${svc}`);
+  const image = service.build && !service.image ? ctx.dep<ImageState>(`image:${svc}`).imageUri : service.image!;
+  return renderTaskDefinition({
+    family: ctx.names.taskFamily(svc),
+    container: svc,
+    service,
+    image,
+    executionRoleArn: executionRole.roleArn,
+    taskRoleArn: taskRole.roleArn,
+    logGroup: logs.logGroupName,
+    region: ctx.region,
+    owner: ctx.owner,
+  });
+}
+
+function stateOf(td: TaskDefinition, family: string): TaskDefinitionState {
+  return { family: td.family ?? family, taskDefinitionArn: td.taskDefinitionArn ?? '', revision: td.revision ?? 0 };
+}
+
+/** Family of a task definition ARN: arn:…:task-definition/<family>:<revision>. */
+function familyOfArn(arn: string): string {
+  return arn.slice(arn.indexOf('task-definition/') + 'task-definition/'.length, arn.lastIndexOf(':'));
+}
+
+function revisionOfArn(arn: string): number {
+  return Number(arn.slice(arn.lastIndexOf(':') + 1)) || 0;
+}
+
+async function listRevisions(ctx: Ctx, family: string, status: 'ACTIVE' | 'INACTIVE'): Promise<string[]> {
+  const arns: string[] = [];
+  // familyPrefix matches "shop-default-web" and "shop-default-web2" alike; keep the exact family.
+  for await (const page of paginateListTaskDefinitions({ client: ctx.aws.ecs() }, { familyPrefix: family, status })) {
+    for (const arn of page.taskDefinitionArns ?? []) if (familyOfArn(arn) === family) arns.push(arn);
+  }
+  return arns;
+}
+
+function isUnsupported(err: unknown): boolean {
+  return (
+    isAwsError(err, 'UnknownOperationException', 'InvalidAction', 'UnsupportedOperationException', 'UnsupportedFeatureException', 'NotImplemented') ||
+    messageIncludes(err, 'not supported') ||
+    messageIncludes(err, 'not implemented')
+  );
+}
+
+export const taskDefinitionStep: StepModule<TaskDefinitionState> = {
+  kind: 'task-definition',
+  title: (scope) => `task definition for ${scope}`,
+  instances: (config) =>
+    Object.entries(config.services).map(([scope, svc]) => ({
+      scope,
+      dependsOn: ['execution-role', `task-role:${scope}`, `logs:${scope}`, ...(svc.build && !svc.image ? [`image:${scope}`] : [])],
+    })),
+
+  async plan(ctx): Promise<StepPlan<TaskDefinitionState>> {
+    const family = ctx.names.taskFamily(ctx.scope!);
+    const wanted = render(ctx);
+    const latest = await describeLatest(ctx, family);
+    if (!latest?.taskDefinition) return { action: 'create', changes: [{ field: 'family', after: family }] };
+    if (!isOwnedBy(latest.tags, ctx.owner)) {
+      throw new EcsKitError('task-definition.not-owned', `A task definition family named ${family} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
+        why: 'ecs-kit only manages resources it created, so it will not add revisions to this family.',
+        fix: 'Choose another app name or --env, or deregister and delete that task definition yourself.',
+      });
+    }
+    const current = stateOf(latest.taskDefinition, family);
+    const changes = diffTaskDefinitions(normalizeTaskDefinition(latest.taskDefinition), normalizeTaskDefinition(wanted));
+    return { action: changes.length ? 'update' : 'noop', changes, current };
+  },
+
+  async apply(ctx): Promise<TaskDefinitionState> {
+    const input = render(ctx);
+    const out = await ctx.aws.ecs().send(new RegisterTaskDefinitionCommand(input));
+    if (!out.taskDefinition) throw new EcsKitError('task-definition.register', `ECS registered ${input.family} but returned no task definition.`);
+    ctx.progress(`registered ${input.family}:${out.taskDefinition.revision}`);
+    return stateOf(out.taskDefinition, input.family!);
+  },
+
+  async destroy(ctx, state): Promise<void> {
+    const family = state.family;
+    const active = await listRevisions(ctx, family, 'ACTIVE');
+    const inactive = await listRevisions(ctx, family, 'INACTIVE');
+    const all = [...active, ...inactive].sort((a, b) => revisionOfArn(b) - revisionOfArn(a));
+    if (all.length === 0) return;
+
+    // Tags live on each revision; the newest one that still describes speaks for the family.
+    let owned: boolean | undefined;
+    for (const arn of all) {
+      const out = await describeLatest(ctx, arn);
+      if (out) {
+        owned = isOwnedBy(out.tags, ctx.owner);
+        break;
+      }
+    }
+    if (owned === undefined) return;
+    if (!owned) {
+      ctx.warn(`Left task definition family ${family} in place: its tags do not say ecs-kit created it for this app/env.`);
+      return;
+    }
+
+    const ecs = ctx.aws.ecs();
+    for (const arn of active) {
+      try {
+        await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+      } catch (err) {
+        if (!(isAwsError(err, 'ClientException') && (messageIncludes(err, 'inactive') || messageIncludes(err, 'unable to describe')))) throw err;
+      }
+    }
+    // Deregistered revisions stay listed as INACTIVE until deleted; delete them too, ≤10 per call.
+    for (let i = 0; i < all.length; i += 10) {
+      try {
+        const out = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: all.slice(i, i + 10) }));
+        const failures = (out.failures ?? []).filter((f) => !/missing|not ?found|does not exist/i.test(`${f.reason ?? ''} ${f.detail ?? ''}`));
+        if (failures.length) ctx.warn(`Could not delete ${failures.length} revision(s) of ${family}: ${failures[0]!.reason ?? 'unknown reason'}. They are deregistered and cost nothing.`);
+      } catch (err) {
+        if (!isUnsupported(err)) throw err;
+        ctx.warn(`Deregistered ${family}, but this region does not support deleting task definitions; the INACTIVE revisions remain (they cost nothing).`);
+        return;
+      }
+    }
+  },
+};
