@@ -1,0 +1,64 @@
+import type { StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { EcsKitError } from '../errors.js';
+import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
+import type { LoadBalancerState, NetworkState, SecurityGroupState } from './states.js';
+
+type Ctx = StepContext<SecurityGroupState>;
+
+function serviceName(ctx: Ctx): string {
+  if (!ctx.scope) throw new EcsKitError('security-group.scope', 'The security-group step runs once per service but was given no service.');
+  return ctx.scope;
+}
+
+/**
+ * A public service admits its port only from the load balancer's security group, never
+ * from the internet; a worker admits nothing. Egress stays AWS's default allow-all
+ * (tasks pull images and call APIs).
+ */
+function wantedIngress(ctx: Ctx): IngressRule[] {
+  const port = ctx.service?.port;
+  if (port === undefined) return [];
+  const lb = ctx.dep<LoadBalancerState>('load-balancer');
+  requireIds('load-balancer', lb.securityGroupId);
+  return [{ protocol: 'tcp', fromPort: port, toPort: port, source: { kind: 'group', value: lb.securityGroupId }, description: 'from the ecs-kit load balancer' }];
+}
+
+export const securityGroupStep: StepModule<SecurityGroupState> = {
+  kind: 'security-group',
+  title: (scope) => `Security group (${scope})`,
+  instances: (config) =>
+    Object.entries(config.services).map(([name, svc]) => ({
+      scope: name,
+      dependsOn: svc.port !== undefined ? ['network', 'load-balancer'] : ['network'],
+    })),
+
+  async plan(ctx): Promise<StepPlan<SecurityGroupState>> {
+    const network = ctx.dep<NetworkState>('network');
+    requireIds('network', network.vpcId);
+    const { plan, changes } = await planSecurityGroup(ctx, {
+      vpcId: network.vpcId,
+      name: ctx.names.serviceSecurityGroup(serviceName(ctx)),
+      wanted: wantedIngress(ctx),
+      notOwnedCode: 'security-group.not-owned',
+    });
+    if (!plan.groupId) return { action: 'create', changes, data: plan };
+    return { action: changes.length ? 'update' : 'noop', changes, data: plan, current: { groupId: plan.groupId } };
+  },
+
+  async apply(ctx, plan): Promise<SecurityGroupState> {
+    const network = ctx.dep<NetworkState>('network');
+    const service = serviceName(ctx);
+    const groupId = await applySecurityGroup(ctx, plan.data as SecurityGroupPlan, {
+      vpcId: network.vpcId,
+      name: ctx.names.serviceSecurityGroup(service),
+      description: `ecs-kit ${ctx.owner.app}/${ctx.owner.env}: tasks of service ${service}`,
+      role: `service-security-group:${service}`,
+    });
+    return { groupId };
+  },
+
+  async destroy(ctx, state): Promise<void> {
+    // Task ENIs keep the group in use until ECS has fully stopped the tasks.
+    await destroySecurityGroup(ctx, state.groupId, ctx.scope ? `security group of service ${ctx.scope}` : 'service security group');
+  },
+};

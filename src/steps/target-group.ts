@@ -1,0 +1,384 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
+  ModifyTargetGroupCommand,
+  SetRulePrioritiesCommand,
+  type Action,
+  type Rule,
+  type RuleCondition,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { isAwsError } from '../aws/errors.js';
+import { isOwnedBy, ownerTags } from '../aws/tags.js';
+import type { ServiceConfig } from '../config/schema.js';
+import { EcsKitError } from '../errors.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, requireIds } from './ec2-util.js';
+import type { LoadBalancerState, NetworkState, TargetGroupState } from './states.js';
+
+type Ctx = StepContext<TargetGroupState>;
+
+// ---------------------------------------------------------------------------------------
+// Routing (pure). Rules are evaluated lowest priority first, so deeper paths get lower
+// numbers than shallower ones and "/" (the catch-all) comes last.
+
+export const ROOT_PRIORITY = 50_000;
+const BAND = 400;
+const MAX_DEPTH = 99;
+
+/** "/api/" → "/api"; "" → "/". */
+export function normalizePath(path: string): string {
+  const p = path.replace(/\/+$/, '');
+  return p === '' ? '/' : p;
+}
+
+export function pathPatterns(path: string): string[] {
+  const p = normalizePath(path);
+  return p === '/' ? ['/*'] : [p, `${p}/*`];
+}
+
+function pathDepth(p: string): number {
+  return Math.min(p.split('/').filter(Boolean).length, MAX_DEPTH);
+}
+
+function pathHash(p: string): number {
+  return createHash('sha256').update(p).digest().readUInt32BE(0) % BAND;
+}
+
+/** (100 − depth) × 400 + hash(path) mod 400: stable across runs and machines. */
+export function rulePriority(path: string): number {
+  const p = normalizePath(path);
+  if (p === '/') return ROOT_PRIORITY;
+  return (100 - pathDepth(p)) * BAND + pathHash(p);
+}
+
+/** Any priority in the path's band keeps the depth ordering; used when two paths' hashes collide. */
+function inBand(path: string, priority: number): boolean {
+  const p = normalizePath(path);
+  if (p === '/') return priority === ROOT_PRIORITY;
+  const start = (100 - pathDepth(p)) * BAND;
+  return priority >= start && priority < start + BAND;
+}
+
+/** The formula's priority, or the next free one in the same band if another rule holds it. */
+export function choosePriority(path: string, rules: readonly Rule[], ownRuleArn?: string): number {
+  const wanted = rulePriority(path);
+  if (wanted === ROOT_PRIORITY) return wanted;
+  const taken = new Set(rules.filter((r) => r.RuleArn !== ownRuleArn && !r.IsDefault).map((r) => Number(r.Priority)));
+  const start = wanted - (wanted % BAND);
+  for (let k = 0; k < BAND; k++) {
+    const candidate = start + (((wanted % BAND) + k) % BAND);
+    if (!taken.has(candidate)) return candidate;
+  }
+  return wanted;
+}
+
+function conditions(path: string): RuleCondition[] {
+  return [{ Field: 'path-pattern', PathPatternConfig: { Values: pathPatterns(path) } }];
+}
+
+function forward(targetGroupArn: string): Action[] {
+  return [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
+}
+
+/** Path patterns of a rule, or undefined if it has any other kind of condition. */
+function rulePaths(rule: Rule): string[] | undefined {
+  const conds = rule.Conditions ?? [];
+  if (conds.length !== 1 || conds[0]!.Field !== 'path-pattern') return undefined;
+  return [...(conds[0]!.PathPatternConfig?.Values ?? conds[0]!.Values ?? [])].sort();
+}
+
+function forwardsTo(rule: Rule, targetGroupArn: string): boolean {
+  const actions = rule.Actions ?? [];
+  if (actions.length !== 1 || actions[0]!.Type !== 'forward') return false;
+  const a = actions[0]!;
+  const groups = a.ForwardConfig?.TargetGroups;
+  if (groups?.length) return groups.length === 1 && groups[0]!.TargetGroupArn === targetGroupArn;
+  return a.TargetGroupArn === targetGroupArn;
+}
+
+// ---------------------------------------------------------------------------------------
+
+export const HEALTH = { matcher: '200-399', intervalSeconds: 15, healthyThreshold: 2, unhealthyThreshold: 3 };
+export const DEREGISTRATION_DELAY_SECONDS = '30';
+const DEREGISTRATION_DELAY = 'deregistration_delay.timeout_seconds';
+
+function serviceOf(ctx: Ctx): { name: string; svc: ServiceConfig & { port: number } } {
+  const svc = ctx.service;
+  if (!ctx.scope || !svc || svc.port === undefined) {
+    throw new EcsKitError('target-group.scope', `The target-group step needs a service with a port (got ${ctx.scope ?? 'none'}).`);
+  }
+  return { name: ctx.scope, svc: svc as ServiceConfig & { port: number } };
+}
+
+async function findTargetGroup(ctx: Ctx, name: string): Promise<TargetGroup | undefined> {
+  let tg: TargetGroup | undefined;
+  try {
+    tg = (await ctx.aws.elbv2().send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.[0];
+  } catch (err) {
+    if (isAwsError(err, 'TargetGroupNotFoundException', 'TargetGroupNotFound')) return undefined;
+    throw err;
+  }
+  if (!tg?.TargetGroupArn) return undefined;
+  const tags = await elbTags(ctx, tg.TargetGroupArn);
+  if (!tags) return undefined;
+  if (!isOwnedBy(tags, ctx.owner)) throw notOwnedError('target-group.not-owned', `A target group named ${name}`, ctx.owner);
+  return tg;
+}
+
+async function listRules(ctx: Ctx, listenerArn: string): Promise<Rule[]> {
+  const rules: Rule[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await ctx.aws.elbv2().send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
+    rules.push(...(out.Rules ?? []));
+    marker = out.NextMarker;
+  } while (marker);
+  return rules;
+}
+
+interface PlanData {
+  tg?: { arn: string; healthDrift: boolean; attributeDrift: boolean };
+  rule?: { arn: string; conditionsDrift: boolean; actionDrift: boolean; priority?: number };
+}
+
+function healthChanges(tg: TargetGroup, svc: ServiceConfig): Change[] {
+  const changes: Change[] = [];
+  // Only fields the API returned are compared, so a partial response never looks like drift.
+  const check = (field: string, before: unknown, after: unknown) => {
+    if (before !== undefined && before !== after) changes.push({ field, before, after });
+  };
+  check('healthCheckPath', tg.HealthCheckPath, svc.healthCheckPath);
+  check('healthCheckMatcher', tg.Matcher?.HttpCode, HEALTH.matcher);
+  check('healthCheckIntervalSeconds', tg.HealthCheckIntervalSeconds, HEALTH.intervalSeconds);
+  check('healthyThresholdCount', tg.HealthyThresholdCount, HEALTH.healthyThreshold);
+  check('unhealthyThresholdCount', tg.UnhealthyThresholdCount, HEALTH.unhealthyThreshold);
+  return changes;
+}
+
+function healthSettings(svc: ServiceConfig) {
+  return {
+    HealthCheckProtocol: 'HTTP' as const,
+    HealthCheckPath: svc.healthCheckPath,
+    Matcher: { HttpCode: HEALTH.matcher },
+    HealthCheckIntervalSeconds: HEALTH.intervalSeconds,
+    HealthyThresholdCount: HEALTH.healthyThreshold,
+    UnhealthyThresholdCount: HEALTH.unhealthyThreshold,
+  };
+}
+
+export const targetGroupStep: StepModule<TargetGroupState> = {
+  kind: 'target-group',
+  title: (scope) => `Target group and listener rule (${scope})`,
+  instances: (config) =>
+    Object.entries(config.services)
+      .filter(([, svc]) => svc.port !== undefined)
+      .map(([name]) => ({ scope: name, dependsOn: ['network', 'load-balancer'] })),
+
+  async plan(ctx): Promise<StepPlan<TargetGroupState>> {
+    const network = ctx.dep<NetworkState>('network');
+    requireIds('network', network.vpcId);
+    const lb = ctx.dep<LoadBalancerState>('load-balancer');
+    requireIds('load-balancer', lb.loadBalancerArn, lb.listenerArn);
+    const { svc } = serviceOf(ctx);
+    const name = ctx.names.targetGroup(ctx.scope!);
+    const path = normalizePath(svc.path);
+
+    const tg = await findTargetGroup(ctx, name);
+    const rules = await listRules(ctx, lb.listenerArn);
+    const rule =
+      rules.find((r) => ctx.previous?.ruleArn && r.RuleArn === ctx.previous.ruleArn) ?? (tg ? rules.find((r) => !r.IsDefault && forwardsTo(r, tg.TargetGroupArn!)) : undefined);
+
+    if (!tg) {
+      return {
+        action: 'create',
+        changes: [
+          { field: 'targetGroup', after: `${name} (HTTP:${svc.port}, health check ${svc.healthCheckPath})` },
+          { field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` },
+        ],
+        data: { rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true } } satisfies PlanData,
+      };
+    }
+
+    // Port, protocol, VPC and target type of a target group are fixed at creation.
+    const fixed: Change[] = [];
+    const fixedCheck = (field: string, before: unknown, after: unknown) => {
+      if (before !== undefined && before !== after) fixed.push({ field, before, after });
+    };
+    fixedCheck('port', tg.Port, svc.port);
+    fixedCheck('protocol', tg.Protocol, 'HTTP');
+    fixedCheck('vpc', tg.VpcId, network.vpcId);
+    fixedCheck('targetType', tg.TargetType, 'ip');
+    if (fixed.length) {
+      return { action: 'replace', changes: fixed, data: { tg: { arn: tg.TargetGroupArn!, healthDrift: true, attributeDrift: true }, rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true } } satisfies PlanData };
+    }
+
+    const changes = healthChanges(tg, svc);
+    const attrs = (await ctx.aws.elbv2().send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes ?? [];
+    const delay = attrs.find((a) => a.Key === DEREGISTRATION_DELAY)?.Value;
+    const attributeDrift = delay !== undefined && delay !== DEREGISTRATION_DELAY_SECONDS;
+    if (attributeDrift) changes.push({ field: DEREGISTRATION_DELAY, before: delay, after: DEREGISTRATION_DELAY_SECONDS });
+
+    let ruleData: PlanData['rule'];
+    if (!rule) {
+      changes.push({ field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` });
+    } else {
+      const wantedPaths = [...pathPatterns(path)].sort();
+      const actualPaths = rulePaths(rule);
+      const conditionsDrift = !actualPaths || actualPaths.join('\n') !== wantedPaths.join('\n');
+      if (conditionsDrift) changes.push({ field: 'rule.pathPattern', before: actualPaths, after: wantedPaths });
+      const actionDrift = !forwardsTo(rule, tg.TargetGroupArn!);
+      if (actionDrift) changes.push({ field: 'rule.action', before: rule.Actions?.[0]?.Type, after: `forward to ${name}` });
+      const current = Number(rule.Priority);
+      const priority = inBand(path, current) ? undefined : choosePriority(path, rules, rule.RuleArn);
+      if (priority !== undefined) changes.push({ field: 'rule.priority', before: current, after: priority });
+      ruleData = { arn: rule.RuleArn!, conditionsDrift, actionDrift, priority };
+    }
+
+    const data: PlanData = { tg: { arn: tg.TargetGroupArn!, healthDrift: healthChanges(tg, svc).length > 0, attributeDrift }, rule: ruleData };
+    const current: TargetGroupState = { targetGroupArn: tg.TargetGroupArn!, targetGroupName: name, ruleArn: rule?.RuleArn ?? '' };
+    return { action: changes.length ? 'update' : 'noop', changes, current, data };
+  },
+
+  async apply(ctx, plan): Promise<TargetGroupState> {
+    const network = ctx.dep<NetworkState>('network');
+    const lb = ctx.dep<LoadBalancerState>('load-balancer');
+    const { name: service, svc } = serviceOf(ctx);
+    const elbv2 = ctx.aws.elbv2();
+    const name = ctx.names.targetGroup(service);
+    const path = normalizePath(svc.path);
+    const data = plan.data as PlanData;
+    let tg = data.tg;
+    let rule = data.rule;
+
+    if (plan.action === 'replace') {
+      // The name is fixed, so the new group cannot exist beside the old one: remove the rule,
+      // then the group (the ECS service must let go of it first), then create both again.
+      ctx.progress(`replacing target group ${name}: ${plan.changes.map((c) => `${c.field} ${String(c.before)} → ${String(c.after)}`).join(', ')}`);
+      if (rule) await elbv2.send(new DeleteRuleCommand({ RuleArn: rule.arn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+      await deleteTargetGroup(ctx, tg!.arn, name);
+      tg = undefined;
+      rule = undefined;
+    }
+
+    let arn = tg?.arn;
+    if (!arn) {
+      ctx.progress(`creating target group ${name}`);
+      const out = await elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: name,
+          Protocol: 'HTTP',
+          Port: svc.port,
+          VpcId: network.vpcId,
+          TargetType: 'ip',
+          ...healthSettings(svc),
+          Tags: ownerTags(ctx.owner, 'target-group'),
+        }),
+      );
+      arn = out.TargetGroups![0]!.TargetGroupArn!;
+    } else if (tg!.healthDrift) {
+      await elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthSettings(svc) }));
+    }
+    // Faster rollouts: the default 300 s drain holds every deployment for five minutes.
+    if (!tg || tg.attributeDrift) {
+      await elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes: [{ Key: DEREGISTRATION_DELAY, Value: DEREGISTRATION_DELAY_SECONDS }] }));
+    }
+
+    let ruleArn = rule?.arn;
+    if (!ruleArn) {
+      ruleArn = await createRule(ctx, lb.listenerArn, path, arn, service);
+    } else {
+      if (rule!.conditionsDrift || rule!.actionDrift) {
+        await elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Conditions: conditions(path), Actions: forward(arn) }));
+      }
+      if (rule!.priority !== undefined) {
+        await elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: ruleArn, Priority: rule!.priority }] }));
+      }
+    }
+    return { targetGroupArn: arn, targetGroupName: name, ruleArn };
+  },
+
+  async destroy(ctx, state): Promise<void> {
+    const elbv2 = ctx.aws.elbv2();
+    if (state.ruleArn) {
+      const exists = await elbv2
+        .send(new DescribeRulesCommand({ RuleArns: [state.ruleArn] }))
+        .then((o) => (o.Rules?.length ?? 0) > 0)
+        .catch((err) => {
+          if (isAwsError(err, ...ELB_NOT_FOUND)) return false;
+          throw err;
+        });
+      if (exists) {
+        const tags = await elbTags(ctx, state.ruleArn);
+        if (tags && !isOwnedBy(tags, ctx.owner)) {
+          // The rule keeps the target group in use, so the group has to stay too.
+          ctx.warn(`Left listener rule ${state.ruleArn} and target group ${state.targetGroupName} in place: the rule's tags do not say ecs-kit created it for this app/env.`);
+          return;
+        }
+        await elbv2.send(new DeleteRuleCommand({ RuleArn: state.ruleArn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+      }
+    }
+    await deleteTargetGroup(ctx, state.targetGroupArn, state.targetGroupName);
+  },
+};
+
+async function createRule(ctx: Ctx, listenerArn: string, path: string, targetGroupArn: string, service: string): Promise<string> {
+  // Another service's target-group step may take the same priority at the same moment; re-read and pick again.
+  for (let attempt = 1; ; attempt++) {
+    const rules = await listRules(ctx, listenerArn);
+    const priority = choosePriority(path, rules);
+    try {
+      const out = await ctx.aws.elbv2().send(
+        new CreateRuleCommand({
+          ListenerArn: listenerArn,
+          Priority: priority,
+          Conditions: conditions(path),
+          Actions: forward(targetGroupArn),
+          Tags: ownerTags(ctx.owner, `listener-rule:${service}`),
+        }),
+      );
+      return out.Rules![0]!.RuleArn!;
+    } catch (err) {
+      if (!isAwsError(err, 'PriorityInUseException', 'PriorityInUse') || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function deleteTargetGroup(ctx: Ctx, arn: string, name: string): Promise<void> {
+  let exists: boolean;
+  try {
+    exists = ((await ctx.aws.elbv2().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups?.length ?? 0) > 0;
+  } catch (err) {
+    if (!isAwsError(err, ...ELB_NOT_FOUND)) throw err;
+    exists = false;
+  }
+  if (!exists) return;
+  const tags = await elbTags(ctx, arn);
+  if (!tags) return;
+  if (!isOwnedBy(tags, ctx.owner)) {
+    ctx.warn(`Left target group ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    return;
+  }
+  try {
+    await deleteWithRetry(ctx, () => ctx.aws.elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })), {
+      what: `target group ${name}`,
+      retryOn: ['ResourceInUseException', 'ResourceInUse'],
+      goneOn: ELB_NOT_FOUND,
+    });
+  } catch (err) {
+    if (!isAwsError(err, 'ResourceInUseException', 'ResourceInUse')) throw err;
+    throw new EcsKitError('target-group.in-use', `Target group ${name} is still in use and could not be deleted.`, {
+      why: 'A listener rule or the ECS service still points at it. When its port changes, the group must be recreated under the same name while the service still uses it.',
+      fix: 'Run `ecs-kit teardown` and deploy again, or wait for the service to release the group and re-run the command.',
+      cause: err,
+    });
+  }
+}
