@@ -30,18 +30,29 @@ function numberArg(v: string): number {
   return n;
 }
 
-/** The flags every command takes; added to each subcommand so they work after it too. */
+/**
+ * The flags every command takes. They are declared on the program and on each subcommand,
+ * so `ecs-kit --env prod deploy` and `ecs-kit deploy --env prod` both work; defaults are
+ * applied after merging (see `globals`), or a subcommand default would hide the earlier flag.
+ */
 function withGlobals(cmd: Command): Command {
   return cmd
     .option('--region <region>', 'AWS region (default: region in ecs-kit.yml, then AWS_REGION / your AWS profile)')
     .option('--profile <name>', 'AWS profile from ~/.aws/config')
     .option('--endpoint-url <url>', 'send AWS API calls to this endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works')
-    .option('--env <name>', 'environment name; each has its own resources and manifest', 'default')
-    .option('--config <path>', 'config file (YAML or .json)', 'ecs-kit.yml')
+    .option('--env <name>', 'environment name; each has its own resources and manifest (default: "default")')
+    .option('--config <path>', 'config file, YAML or .json (default: ecs-kit.yml)')
     .option('-y, --yes', 'do not ask for confirmation; never prompt')
     .option('--json', 'print one JSON event per line on stdout (implies no prompts)')
     .option('--verbose', 'show every AWS call and more detail')
     .addOption(new Option('--max-attempts <n>', 'attempts per AWS call, retries included (adaptive retry)').argParser(intArg('--max-attempts')));
+}
+
+function globals<T extends object>(program: Command, cmd: Command): GlobalOptions & T {
+  const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const merged = { ...defined(program.opts()), ...defined(cmd.opts()) } as GlobalOptions & T;
+  merged.env ??= 'default';
+  return merged;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -49,11 +60,13 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<number>, opts: GlobalOptions) => Promise<void>): Command {
-  const program = new Command('ecs-kit')
-    .description('Take a containerized app to Amazon ECS in one command, and take it away again.')
-    .version(version, '-V, --version')
-    .addHelpText('after', EXIT_CODES_HELP)
-    .showHelpAfterError('(run with --help for usage)');
+  const program = withGlobals(
+    new Command('ecs-kit')
+      .description('Take a containerized app to Amazon ECS in one command, and take it away again.')
+      .version(version, '-V, --version')
+      .addHelpText('after', EXIT_CODES_HELP)
+      .showHelpAfterError('(run with --help for usage)'),
+  );
 
   withGlobals(
     program
@@ -74,8 +87,8 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
       .option('--no-autoscaling', 'do not configure autoscaling')
       .option('-e, --env-var <KEY=VALUE>', 'environment variable for the container (repeatable)', collect, [])
       .option('--force', 'overwrite an existing config file'),
-  ).action(async (o: Record<string, unknown>) => {
-    const opts = o as unknown as GlobalOptions & Record<string, unknown>;
+  ).action(async (_o: unknown, cmd: Command) => {
+    const opts = globals<Record<string, unknown>>(program, cmd);
     await run(async (reporter) => {
       const { runInit } = await import('./commands/init.js');
       const { isInteractive } = await import('./options.js');
@@ -97,8 +110,8 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
       .option('--no-wait', 'do not wait for the rollout to finish')
       .addOption(new Option('--poll-interval <duration>', 'how often to poll while waiting').default('10s').hideHelp())
       .option('--force-unlock', 'break a lock left by a run that is no longer running'),
-  ).action(async (o: Record<string, unknown>) => {
-    const opts = o as unknown as GlobalOptions & { timeout: string; wait: boolean; pollInterval: string; forceUnlock?: boolean };
+  ).action(async (_o: unknown, cmd: Command) => {
+    const opts = globals<{ timeout: string; wait: boolean; pollInterval: string; forceUnlock?: boolean }>(program, cmd);
     await run(async (reporter) => {
       const timeoutMs = parseDuration(opts.timeout);
       const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
@@ -112,8 +125,8 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
       .command('teardown')
       .description('delete everything ecs-kit created for this app and environment')
       .option('--force-unlock', 'break a lock left by a run that is no longer running'),
-  ).action(async (o: Record<string, unknown>) => {
-    const opts = o as unknown as GlobalOptions & { forceUnlock?: boolean };
+  ).action(async (_o: unknown, cmd: Command) => {
+    const opts = globals<{ forceUnlock?: boolean }>(program, cmd);
     await run(async (reporter) => {
       const { runTeardown } = await import('./commands/teardown.js');
       return runTeardown(opts, io, reporter);
