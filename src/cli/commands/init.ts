@@ -1,0 +1,502 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { FARGATE_CPUS, FARGATE_SIZES, fargateMemoriesFor } from '../../config/fargate.js';
+import { parseConfigText, resolveConfigPath } from '../../config/load.js';
+import { appName, configSchema, defaults } from '../../config/schema.js';
+import type { Reporter } from '../../engine/events.js';
+import { ConfigError, EcsKitError, ExitCode, UsageError } from '../../errors.js';
+import { formatError } from '../../ui/format.js';
+import type { Choice, Prompter } from '../prompts.js';
+
+export interface InitOptions {
+  name?: string;
+  region?: string;
+  /** AWS profile whose region is the default when no region is set anywhere else. */
+  profile?: string;
+  image?: string;
+  dockerfile?: string;
+  context?: string;
+  port?: number | string;
+  cpu?: number | string;
+  memory?: number | string;
+  count?: number | string;
+  healthCheckPath?: string;
+  min?: number | string;
+  max?: number | string;
+  targetCpu?: number | string;
+  /** false (--no-autoscaling) turns it off; otherwise it is on (and asked about when interactive). */
+  autoscaling?: boolean;
+  /** KEY=VALUE strings (--env-var, repeatable). */
+  envVars?: string[];
+  force?: boolean;
+  yes?: boolean;
+  /** Where to write; a .json path writes JSON instead of YAML. */
+  config?: string;
+}
+
+export interface InitIo {
+  prompter?: Prompter;
+  interactive: boolean;
+  cwd: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** When given, everything init says goes through it (so --json stays JSON); otherwise plain text. */
+  reporter?: Reporter;
+}
+
+/** The one service init writes; more can be added by hand. */
+export const SERVICE_NAME = 'web';
+
+type Source = { image: string } | { build: { context: string; dockerfile: string } };
+
+interface Answers {
+  app: string;
+  region: string;
+  source: Source;
+  port: number;
+  cpu: number;
+  memory: number;
+  desiredCount: number;
+  healthCheckPath: string;
+  environment: Record<string, string>;
+  autoscaling?: { min: number; max: number; targetCpu: number };
+}
+
+const TEMPLATE_URL = new URL('../../../templates/ecs-kit.yml', import.meta.url);
+
+/** Writes ecs-kit.yml from flags and (when a person is there) answers. Returns the exit code. */
+export async function runInit(opts: InitOptions, io: InitIo): Promise<number> {
+  try {
+    return await init(opts, io);
+  } catch (err) {
+    if (!(err instanceof EcsKitError)) throw err;
+    if (io.reporter) {
+      io.reporter.emit({ type: 'error', code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}) });
+    } else {
+      io.stderr.write(`${formatError(err, { prefix: 'Error: ' }).join('\n')}\n`);
+    }
+    return err.exitCode;
+  }
+}
+
+async function init(opts: InitOptions, io: InitIo): Promise<number> {
+  const file = resolveConfigPath(io.cwd, opts.config);
+  const shown = displayPath(io.cwd, file);
+  // Checked before any question so nobody answers ten of them for nothing.
+  await refuseOverwrite(file, shown, Boolean(opts.force));
+
+  const interactive = io.interactive && !opts.yes;
+  const prompter = interactive ? (io.prompter ?? (await (await import('../prompts.js')).createPrompter())) : undefined;
+  const warnings: string[] = [];
+  const answers = await gather(opts, io.cwd, path.dirname(file), prompter, warnings);
+
+  const json = file.toLowerCase().endsWith('.json');
+  const text = json ? `${JSON.stringify(configObject(answers), null, 2)}\n` : renderYaml(await readFile(TEMPLATE_URL, 'utf8'), answers);
+  validate(text, file);
+
+  await mkdir(path.dirname(file), { recursive: true });
+  try {
+    await writeFile(file, text, { encoding: 'utf8', flag: opts.force ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(shown);
+    throw err;
+  }
+
+  const next = `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}`;
+  const summary = [`Wrote ${shown} for ${answers.app} in ${answers.region}:`, `  service ${SERVICE_NAME}: ${describe(answers)}`];
+  if (io.reporter) {
+    for (const w of warnings) io.reporter.emit({ type: 'warn', message: w });
+    io.reporter.emit({ type: 'info', message: summary.join('\n') });
+    io.reporter.emit({ type: 'output', name: 'config', value: shown });
+    io.reporter.emit({ type: 'info', message: next });
+  } else {
+    for (const w of warnings) io.stderr.write(`Warning: ${w}\n`);
+    io.stdout.write(`${[...summary, next].join('\n')}\n`);
+  }
+  return ExitCode.Ok;
+}
+
+async function refuseOverwrite(file: string, shown: string, force: boolean): Promise<void> {
+  const st = await stat(file).catch(() => undefined);
+  if (!st) return;
+  if (st.isDirectory()) throw new UsageError(`${shown} is a directory.`, 'Pass --config with a file path such as ecs-kit.yml.', 'init.exists');
+  if (!force) throw existsError(shown);
+}
+
+function existsError(shown: string): UsageError {
+  return new UsageError(`${shown} already exists; init did not change it.`, 'Pass --force to overwrite it, or --config PATH to write a new file elsewhere.', 'init.exists');
+}
+
+// ---------------------------------------------------------------------------------------
+// Questions
+
+async function gather(opts: InitOptions, cwd: string, configDir: string, p: Prompter | undefined, warnings: string[]): Promise<Answers> {
+  const port = num(opts.port, '--port');
+  const cpuFlag = num(opts.cpu, '--cpu');
+  const memoryFlag = num(opts.memory, '--memory');
+  const countFlag = num(opts.count, '--count');
+  const minFlag = num(opts.min, '--min');
+  const maxFlag = num(opts.max, '--max');
+  const targetFlag = num(opts.targetCpu, '--target-cpu');
+  const envFlag = (opts.envVars ?? []).map((kv) => parseEnvVar(kv));
+  if (opts.image && opts.dockerfile) {
+    throw new UsageError('--image and --dockerfile were both given.', 'Pass --image to run an existing image, or --dockerfile to build one, not both.');
+  }
+
+  const app =
+    opts.name ??
+    (p
+      ? await p.input({ message: 'App name', default: defaultAppName(cwd), validate: (v) => zodCheck(appName, v.trim()) })
+      : defaultAppName(cwd)
+    ).trim();
+
+  const region =
+    opts.region ??
+    (await (async () => {
+      const fallback = await defaultRegion(opts.profile);
+      return p ? (await p.input({ message: 'AWS region', default: fallback, validate: (v) => zodCheck(configSchema.shape.region, v.trim()) })).trim() : fallback;
+    })());
+
+  const source = await askSource(opts, cwd, configDir, p, warnings);
+
+  const finalPort = port ?? (p ? await p.number({ message: 'Container port (the port your app listens on)', default: defaults.port, min: 1, max: 65535 }) : defaults.port);
+
+  let cpu: number;
+  let memory: number;
+  if (cpuFlag !== undefined || memoryFlag !== undefined) {
+    cpu = cpuFlag ?? FARGATE_CPUS.find((c) => fargateMemoriesFor(c).includes(memoryFlag!)) ?? defaults.cpu;
+    memory = memoryFlag ?? fargateMemoriesFor(cpu)[0] ?? defaults.memory;
+  } else if (p) {
+    const pick = await p.select({ message: 'Task size (CPU / memory)', choices: sizeChoices(), default: `${defaults.cpu}/${defaults.memory}` });
+    [cpu, memory] = pick.split('/').map(Number) as [number, number];
+  } else {
+    cpu = defaults.cpu;
+    memory = defaults.memory;
+  }
+
+  const desiredCount =
+    countFlag ?? (p ? await p.number({ message: 'How many tasks to run', default: defaults.desiredCount, min: 0, max: 1000 }) : defaults.desiredCount);
+
+  const healthCheckPath =
+    opts.healthCheckPath ??
+    (p
+      ? (await p.input({ message: 'Health-check path', default: defaults.healthCheckPath, validate: (v) => (/^\/\S*$/.test(v.trim()) ? true : 'must start with / and contain no spaces') })).trim()
+      : defaults.healthCheckPath);
+
+  let autoscaling: Answers['autoscaling'];
+  const scalingFlags = minFlag !== undefined || maxFlag !== undefined || targetFlag !== undefined;
+  const wantScaling =
+    opts.autoscaling !== false && (scalingFlags || !p || (await p.confirm({ message: 'Scale the number of tasks automatically with CPU load?', default: true })));
+  if (wantScaling) {
+    // Defaults stretch to include the desired count, so `--count 6 --yes` is still valid.
+    const minDefault = Math.min(defaults.autoscaling.min, desiredCount);
+    const min =
+      minFlag ??
+      (p
+        ? await p.number({ message: 'Minimum tasks', default: minDefault, min: 0, max: 1000, validate: (v) => (v <= desiredCount ? true : `must be at most the desired count (${desiredCount})`) })
+        : minDefault);
+    const maxDefault = Math.max(defaults.autoscaling.max, desiredCount, min);
+    const max =
+      maxFlag ??
+      (p
+        ? await p.number({
+            message: 'Maximum tasks',
+            default: maxDefault,
+            min: 1,
+            max: 1000,
+            validate: (v) => (v >= Math.max(min, desiredCount) ? true : `must be at least ${Math.max(min, desiredCount)} (the minimum and the desired count)`),
+          })
+        : maxDefault);
+    const targetCpu =
+      targetFlag ?? (p ? await p.number({ message: 'Target average CPU %', default: defaults.autoscaling.targetCpu, min: 10, max: 90 }) : defaults.autoscaling.targetCpu);
+    autoscaling = { min, max, targetCpu };
+  }
+
+  let environment: Record<string, string>;
+  if (envFlag.length > 0 || !p) {
+    environment = Object.fromEntries(envFlag);
+  } else {
+    environment = {};
+    for (;;) {
+      const line = (
+        await p.input({
+          message: 'Environment variable (KEY=VALUE, empty to finish)',
+          default: '',
+          validate: (v) => (v.trim() === '' ? true : envVarProblem(v.trim()) ?? true),
+        })
+      ).trim();
+      if (line === '') break;
+      const [k, v] = parseEnvVar(line);
+      environment[k] = v;
+    }
+  }
+
+  return { app, region, source, port: finalPort, cpu, memory, desiredCount, healthCheckPath, environment, ...(autoscaling ? { autoscaling } : {}) };
+}
+
+async function askSource(opts: InitOptions, cwd: string, configDir: string, p: Prompter | undefined, warnings: string[]): Promise<Source> {
+  const context = opts.context ?? '.';
+  const build = (dockerfile: string): Source => {
+    if (!existsSync(path.resolve(cwd, dockerfile))) warnings.push(`There is no ${dockerfile} yet; deploy needs it to build the image.`);
+    return { build: { context: relativeTo(configDir, cwd, context), dockerfile: relativeTo(configDir, cwd, dockerfile) } };
+  };
+  if (opts.image) return { image: opts.image.trim() };
+  if (opts.dockerfile) return build(opts.dockerfile);
+
+  const hasDockerfile = existsSync(path.join(cwd, 'Dockerfile'));
+  if (!p) {
+    if (hasDockerfile) return build('Dockerfile');
+    throw new UsageError(
+      'init needs to know which container to run, and there is no ./Dockerfile here.',
+      'Pass --image nginx:1.27 to run an existing image, or --dockerfile ./Dockerfile to build one.',
+      'init.source',
+    );
+  }
+  const kind = await p.select<'image' | 'build'>({
+    message: 'What should run?',
+    choices: [
+      { name: 'An existing image', value: 'image', description: 'e.g. nginx:1.27 or an image in your registry' },
+      { name: 'Build from a Dockerfile', value: 'build', description: 'built locally and pushed to a private ECR repository' },
+    ],
+    default: hasDockerfile ? 'build' : 'image',
+  });
+  if (kind === 'image') {
+    const image = await p.input({ message: 'Image URI', validate: (v) => (/^\S+$/.test(v.trim()) ? true : 'enter an image such as nginx:1.27') });
+    return { image: image.trim() };
+  }
+  const dockerfile = await p.input({
+    message: 'Dockerfile path',
+    default: './Dockerfile',
+    validate: (v) => (v.trim() === '' ? 'enter the path of a Dockerfile' : true),
+  });
+  return build(dockerfile.trim());
+}
+
+export function sizeChoices(): Choice<string>[] {
+  const out: Choice<string>[] = [];
+  for (const cpu of FARGATE_CPUS) {
+    for (const memory of FARGATE_SIZES[cpu] ?? []) out.push({ name: sizeLabel(cpu, memory), value: `${cpu}/${memory}` });
+  }
+  return out;
+}
+
+export function sizeLabel(cpu: number, memory: number): string {
+  return `${cpu / 1024} vCPU / ${memory} MiB`;
+}
+
+/** The cwd's folder name made into a valid app name ("My App_2" → "my-app-2"). */
+export function defaultAppName(cwd: string): string {
+  const name = path
+    .basename(cwd)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 24)
+    .replace(/-+$/, '');
+  return appName.safeParse(name).success ? name : 'my-app';
+}
+
+/** --region, then AWS_REGION / AWS_DEFAULT_REGION, then the profile's region, then us-east-1. */
+async function defaultRegion(profile?: string): Promise<string> {
+  const fromEnv = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+  if (fromEnv) return fromEnv;
+  try {
+    // Loaded only here: reading the profile is the one thing init needs the SDK for.
+    const { STSClient } = await import('@aws-sdk/client-sts');
+    const client = new STSClient(profile ? { profile } : {});
+    try {
+      const region = await client.config.region();
+      if (region) return region;
+    } finally {
+      client.destroy();
+    }
+  } catch {
+    // No profile or no region in it: fall through to the default.
+  }
+  return 'us-east-1';
+}
+
+// ---------------------------------------------------------------------------------------
+// Flag parsing and validation
+
+function num(v: number | string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag}: "${v}" is not a number.`, `Pass a number, e.g. ${flag} ${exampleFor(flag)}.`);
+  return n;
+}
+
+function exampleFor(flag: string): string {
+  return { '--port': '8080', '--cpu': '256', '--memory': '512', '--count': '2', '--min': '1', '--max': '4', '--target-cpu': '60' }[flag] ?? '1';
+}
+
+function envVarProblem(kv: string): string | undefined {
+  const eq = kv.indexOf('=');
+  if (eq <= 0) return 'write it as KEY=VALUE';
+  const key = kv.slice(0, eq);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return 'not a valid variable name; use letters, digits and _, not starting with a digit';
+  if (key.startsWith('AWS_') || key.startsWith('ECS_')) return 'names starting with AWS_ or ECS_ are reserved';
+  return undefined;
+}
+
+function parseEnvVar(kv: string): [string, string] {
+  const problem = envVarProblem(kv);
+  // The value is never echoed back: it may be a secret.
+  if (problem) throw new UsageError(`--env-var "${kv.split('=')[0]}": ${problem}.`, 'Pass --env-var KEY=VALUE, e.g. --env-var LOG_LEVEL=info.');
+  const eq = kv.indexOf('=');
+  return [kv.slice(0, eq), kv.slice(eq + 1)];
+}
+
+function zodCheck(schema: z.ZodType, v: string): true | string {
+  const r = schema.safeParse(v);
+  return r.success ? true : (r.error.issues[0]?.message ?? 'not valid');
+}
+
+const FLAG_FOR_FIELD: [RegExp, string][] = [
+  [/^app$/, '--name'],
+  [/^region$/, '--region'],
+  [/^services\.[^.]+\.image$/, '--image'],
+  [/^services\.[^.]+\.build\.dockerfile$/, '--dockerfile'],
+  [/^services\.[^.]+\.build\.context$/, '--context'],
+  [/^services\.[^.]+\.port$/, '--port'],
+  [/^services\.[^.]+\.cpu$/, '--cpu'],
+  [/^services\.[^.]+\.memory$/, '--memory'],
+  [/^services\.[^.]+\.desiredCount$/, '--count'],
+  [/^services\.[^.]+\.healthCheckPath$/, '--health-check-path'],
+  [/^services\.[^.]+\.autoscaling\.min$/, '--min'],
+  [/^services\.[^.]+\.autoscaling\.max$/, '--max'],
+  [/^services\.[^.]+\.autoscaling\.targetCpu$/, '--target-cpu'],
+  [/^services\.[^.]+\.environment(\..*)?$/, '--env-var'],
+];
+
+/** Parse what we are about to write with the same loader deploy uses: init never writes a file deploy would reject. */
+function validate(text: string, file: string): void {
+  try {
+    parseConfigText(text, file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const problems = err.problems.map((problem) => {
+      const at = problem.indexOf(':');
+      const field = at > 0 ? problem.slice(0, at) : '';
+      const flag = FLAG_FOR_FIELD.find(([re]) => re.test(field))?.[1];
+      return flag ? `${field} (${flag})${problem.slice(at)}` : problem;
+    });
+    throw new EcsKitError('init.invalid', `Some values are not valid, so nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      fix: 'Change the values named above (the flag in parentheses sets each one) and run init again.',
+      exitCode: ExitCode.Usage,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering
+
+/** The config as a plain object, in the same order and with the same defaults as the YAML template. */
+function configObject(a: Answers): Record<string, unknown> {
+  return {
+    app: a.app,
+    region: a.region,
+    network: { profile: 'learning', cidr: '10.0.0.0/16' },
+    cluster: { containerInsights: false },
+    ecr: { keepImages: 10 },
+    services: {
+      [SERVICE_NAME]: {
+        ...a.source,
+        port: a.port,
+        path: '/',
+        cpu: a.cpu,
+        memory: a.memory,
+        desiredCount: a.desiredCount,
+        healthCheckPath: a.healthCheckPath,
+        environment: a.environment,
+        ...(a.autoscaling ? { autoscaling: a.autoscaling } : {}),
+        logRetentionDays: 30,
+      },
+    },
+  };
+}
+
+function renderYaml(template: string, a: Answers): string {
+  const ind = '    ';
+  const source =
+    'image' in a.source
+      ? [`${ind}# The image to run, from any registry the tasks can pull from (Docker Hub, ECR, GHCR, …).`, `${ind}image: ${scalar(a.source.image)}`]
+      : [
+          `${ind}# Built from this Dockerfile on each deploy and pushed to a private ECR repository.`,
+          `${ind}# Both paths are relative to this file.`,
+          `${ind}build:`,
+          `${ind}  context: ${scalar(a.source.build.context)}`,
+          `${ind}  dockerfile: ${scalar(a.source.build.dockerfile)}`,
+        ];
+  const envEntries = Object.entries(a.environment);
+  const environment =
+    envEntries.length === 0 ? [`${ind}environment: {}`] : [`${ind}environment:`, ...envEntries.map(([k, v]) => `${ind}  ${key(k)}: ${scalar(v)}`)];
+  const s = a.autoscaling;
+  const autoscaling = s
+    ? [`${ind}# Runs between min and max tasks, adding or removing tasks to keep average CPU near targetCpu %.`, `${ind}autoscaling:`, `${ind}  min: ${s.min}`, `${ind}  max: ${s.max}`, `${ind}  targetCpu: ${s.targetCpu}`]
+    : [
+        `${ind}# Autoscaling is off. To add and remove tasks with CPU load, uncomment this`,
+        `${ind}# (desiredCount must lie between min and max):`,
+        `${ind}# autoscaling:`,
+        `${ind}#   min: 1`,
+        `${ind}#   max: 4`,
+        `${ind}#   targetCpu: 60`,
+      ];
+  const values: Record<string, string> = {
+    app: scalar(a.app),
+    region: scalar(a.region),
+    service: SERVICE_NAME,
+    source: source.join('\n'),
+    port: String(a.port),
+    cpu: String(a.cpu),
+    memory: String(a.memory),
+    desiredCount: String(a.desiredCount),
+    healthCheckPath: scalar(a.healthCheckPath),
+    environment: environment.join('\n'),
+    autoscaling: autoscaling.join('\n'),
+  };
+  return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    const v = values[name];
+    if (v === undefined) throw new Error(`templates/ecs-kit.yml uses an unknown placeholder {{${name}}}`);
+    return v;
+  });
+}
+
+/** A YAML scalar that reads back as exactly this string (plain when that is safe, else double-quoted). */
+function scalar(v: string): string {
+  if (v !== '' && !/[#\n]|^\s|\s$/.test(v)) {
+    try {
+      if (parseYaml(`k: ${v}`)?.k === v) return v;
+    } catch {
+      // not plain-safe; quote below
+    }
+  }
+  return JSON.stringify(v);
+}
+
+function key(k: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : JSON.stringify(k);
+}
+
+function describe(a: Answers): string {
+  const what = 'image' in a.source ? a.source.image : `built from ${a.source.build.dockerfile}`;
+  const tasks = `${a.desiredCount} task${a.desiredCount === 1 ? '' : 's'}`;
+  const scaling = a.autoscaling ? `, autoscaling ${a.autoscaling.min}–${a.autoscaling.max} tasks at ${a.autoscaling.targetCpu}% CPU` : '';
+  const env = Object.keys(a.environment).length;
+  const envText = env > 0 ? `, ${env} environment variable${env === 1 ? '' : 's'}` : '';
+  return `${what} on port ${a.port}, ${sizeLabel(a.cpu, a.memory)}, ${tasks}${scaling}${envText}`;
+}
+
+function relativeTo(configDir: string, cwd: string, p: string): string {
+  const rel = path.relative(configDir, path.resolve(cwd, p)).split(path.sep).join('/');
+  return rel === '' ? '.' : rel;
+}
+
+function displayPath(cwd: string, file: string): string {
+  const rel = path.relative(cwd, file);
+  return rel === '' || rel.startsWith('..') ? file : rel;
+}

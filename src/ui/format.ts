@@ -1,0 +1,175 @@
+import type { Action } from '../engine/types.js';
+import type { EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary } from '../engine/events.js';
+import type { AwsCallInfo } from '../aws/clients.js';
+
+/** Pure text helpers shared by the reporters (and init). No I/O here. */
+
+export interface Style {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+
+export function makeStyle(color: boolean): Style {
+  if (!color) {
+    const id = (s: string) => s;
+    return { green: id, red: id, yellow: id, cyan: id, dim: id, bold: id };
+  }
+  return { green: ansi(32, 39), red: ansi(31, 39), yellow: ansi(33, 39), cyan: ansi(36, 39), dim: ansi(2, 22), bold: ansi(1, 22) };
+}
+
+export const PLAIN: Style = makeStyle(false);
+
+export const ACTION_SYMBOL: Record<Action, string> = {
+  create: '+',
+  update: '~',
+  replace: '±',
+  delete: '-',
+  noop: ' ',
+};
+
+const PRESENT: Record<Action, string> = { create: 'Creating', update: 'Updating', replace: 'Replacing', delete: 'Deleting', noop: 'Checking' };
+const PAST: Record<Action, string> = { create: 'Created', update: 'Updated', replace: 'Replaced', delete: 'Deleted', noop: 'Checked' };
+
+export const actionPresent = (a: Action): string => PRESENT[a];
+export const actionPast = (a: Action): string => PAST[a];
+
+/** 850ms, 12.3s, 2m 05s, 1h 02m */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) ms = 0;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`;
+  const totalS = Math.floor(ms / 1000);
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const s = totalS % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  return `${m}m ${String(s).padStart(2, '0')}s`;
+}
+
+const MAX_VALUE = 80;
+
+/** One change value on one line; objects as compact JSON, long values shortened. */
+export function formatValue(v: unknown): string {
+  let text: string;
+  if (v === undefined || v === null) text = '(none)';
+  else if (typeof v === 'string') text = v === '' ? '""' : v;
+  else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') text = String(v);
+  else {
+    try {
+      text = JSON.stringify(v) ?? String(v);
+    } catch {
+      text = String(v);
+    }
+  }
+  text = text.replace(/\s*\n\s*/g, ' ');
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+export function formatSummary(s: PlanSummary): string {
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete.`;
+}
+
+function symbolStyle(action: Action, style: Style): (s: string) => string {
+  switch (action) {
+    case 'create':
+      return style.green;
+    case 'update':
+    case 'replace':
+      return style.yellow;
+    case 'delete':
+      return style.red;
+    default:
+      return style.dim;
+  }
+}
+
+export function formatPlanStep(step: PlannedStepInfo, style: Style = PLAIN): string[] {
+  const sym = symbolStyle(step.action, style)(ACTION_SYMBOL[step.action]);
+  const after = step.pendingOn ? ` ${style.dim(`(after ${step.pendingOn})`)}` : '';
+  const noop = step.action === 'noop' ? ` ${style.dim('(no change)')}` : '';
+  const lines = [`  ${sym} ${step.title}${after}${noop}`];
+  // Creates and deletes list no fields: everything is new or everything goes.
+  if (step.action === 'update' || step.action === 'replace') {
+    for (const c of step.changes) {
+      lines.push(`      ${c.field}: ${formatValue(c.before)} ${style.dim('→')} ${formatValue(c.after)}`);
+    }
+  }
+  return lines;
+}
+
+/** The plan table followed by the summary line; no-op steps only when verbose. */
+export function formatPlan(event: Extract<EcsKitEvent, { type: 'plan' }>, opts: { verbose: boolean; style?: Style }): string[] {
+  const style = opts.style ?? PLAIN;
+  const lines: string[] = [];
+  for (const step of event.steps) {
+    if (step.action === 'noop' && !opts.verbose) continue;
+    lines.push(...formatPlanStep(step, style));
+  }
+  lines.push(style.bold(formatSummary(event.summary)));
+  return lines;
+}
+
+/** Message (may span lines), then "Why:" and "Fix:" lines. */
+export function formatError(info: Pick<ErrorInfo, 'message' | 'why' | 'fix'>, opts: { prefix?: string; style?: Style; indent?: string } = {}): string[] {
+  const style = opts.style ?? PLAIN;
+  const indent = opts.indent ?? '  ';
+  const [first = '', ...rest] = info.message.split('\n');
+  const lines = [`${opts.prefix ?? ''}${first}`, ...rest.map((l) => `${indent}${l}`)];
+  if (info.why) lines.push(`${indent}${style.bold('Why:')} ${info.why}`);
+  if (info.fix) lines.push(`${indent}${style.bold('Fix:')} ${info.fix}`);
+  return lines;
+}
+
+export function formatAwsCall(call: AwsCallInfo): string {
+  const write = call.mutating ? ' (write)' : '';
+  const result = call.ok ? '' : ` failed: ${call.errorName ?? 'error'}`;
+  return `aws ${call.service}.${call.operation}${write} ${formatDuration(call.durationMs)}${result}`;
+}
+
+export function formatRunStart(e: Extract<EcsKitEvent, { type: 'run.start' }>): string {
+  const verb = e.command === 'deploy' ? 'Deploying' : e.command === 'teardown' ? 'Tearing down' : `Running ${e.command} for`;
+  return `${verb} ${e.app} (env ${e.env}) in ${e.region}, account ${e.account}`;
+}
+
+export const NO_CHANGES = 'No changes. AWS already matches ecs-kit.yml.';
+
+export function formatRunDone(e: Extract<EcsKitEvent, { type: 'run.done' }>): string {
+  const took = formatDuration(e.durationMs);
+  switch (e.outcome) {
+    case 'no-changes':
+      return NO_CHANGES;
+    case 'applied': {
+      const verb = e.command === 'deploy' ? 'Deployed' : e.command === 'teardown' ? 'Torn down' : 'Done';
+      return `${verb} in ${took}: ${e.calls} AWS call${e.calls === 1 ? '' : 's'}, ${e.mutatingCalls} of them changing something.`;
+    }
+    case 'empty':
+      return e.command === 'teardown' ? 'Nothing to tear down: ecs-kit has no resources recorded for this app and environment.' : 'Nothing to do.';
+    case 'failed':
+      return `Failed after ${took}.`;
+    case 'aborted':
+      return `Aborted after ${took}.`;
+  }
+}
+
+/** Where a run.done line belongs: results on stdout, failures on stderr. */
+export function runDoneIsResult(e: Extract<EcsKitEvent, { type: 'run.done' }>): boolean {
+  return e.outcome === 'no-changes' || e.outcome === 'applied' || e.outcome === 'empty';
+}
+
+/** Cut a single line to fit a terminal width (spinner text must not wrap). */
+export function fitLine(text: string, columns: number | undefined): string {
+  if (!columns || columns < 20) return text;
+  const max = columns - 3; // spinner frame + space
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Key for recognising the final 'error' event that repeats a step.failed already shown. */
+export function errorKey(info: Pick<ErrorInfo, 'code' | 'message'>): string {
+  return `${info.code}\u0000${info.message}`;
+}

@@ -1,0 +1,415 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { defaultAppName, runInit, sizeChoices, type InitOptions } from '../../../src/cli/commands/init.js';
+import { confirmByTyping, type Choice, type Prompter } from '../../../src/cli/prompts.js';
+import { parseConfigText } from '../../../src/config/load.js';
+import { RecordingReporter } from '../../../src/engine/events.js';
+import { AbortedError } from '../../../src/errors.js';
+import { Capture } from '../ui/streams.js';
+
+type Answer = string | number | boolean | ((q: { message: string }) => never);
+
+/**
+ * Answers questions by message prefix. A question with no scripted answer takes its
+ * default (like pressing Enter); an array answers the same question repeatedly.
+ * Every scripted answer must pass the question's own validation.
+ */
+class ScriptedPrompter implements Prompter {
+  asked: string[] = [];
+  constructor(private readonly script: Record<string, Answer | Answer[]>) {}
+
+  private next(message: string, fallback: unknown): unknown {
+    this.asked.push(message);
+    const key = Object.keys(this.script).find((k) => message.startsWith(k));
+    if (key === undefined) {
+      if (fallback === undefined) throw new Error(`unscripted question without a default: ${message}`);
+      return fallback;
+    }
+    const entry = this.script[key]!;
+    const value = Array.isArray(entry) ? entry.shift() : entry;
+    if (typeof value === 'function') return value({ message });
+    if (value === undefined) {
+      if (fallback === undefined) throw new Error(`ran out of answers for: ${message}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  async input(q: { message: string; default?: string; validate?: (v: string) => true | string }): Promise<string> {
+    const v = String(this.next(q.message, q.default));
+    const ok = q.validate?.(v) ?? true;
+    if (ok !== true) throw new Error(`answer ${JSON.stringify(v)} to "${q.message}" rejected: ${ok}`);
+    return v;
+  }
+  async number(q: { message: string; default?: number; min?: number; max?: number; validate?: (v: number) => true | string }): Promise<number> {
+    const v = Number(this.next(q.message, q.default));
+    if ((q.min !== undefined && v < q.min) || (q.max !== undefined && v > q.max)) throw new Error(`${v} out of range for "${q.message}"`);
+    const ok = q.validate?.(v) ?? true;
+    if (ok !== true) throw new Error(`answer ${v} to "${q.message}" rejected: ${ok}`);
+    return v;
+  }
+  async select<T>(q: { message: string; choices: readonly Choice<T>[]; default?: T }): Promise<T> {
+    const v = this.next(q.message, q.default) as T;
+    if (!q.choices.some((c) => c.value === v)) throw new Error(`${String(v)} is not a choice for "${q.message}"`);
+    return v;
+  }
+  async confirm(q: { message: string; default?: boolean }): Promise<boolean> {
+    return Boolean(this.next(q.message, q.default));
+  }
+}
+
+/** Fails the test if anything is asked. */
+const silent: Prompter = {
+  input: async (q) => expect.fail(`unexpected question: ${q.message}`),
+  number: async (q) => expect.fail(`unexpected question: ${q.message}`),
+  select: async (q) => expect.fail(`unexpected question: ${q.message}`),
+  confirm: async (q) => expect.fail(`unexpected question: ${q.message}`),
+};
+
+let cwd: string;
+let stdout: Capture;
+let stderr: Capture;
+
+beforeEach(async () => {
+  cwd = await mkdtemp(path.join(tmpdir(), 'My Shop_'));
+  stdout = new Capture();
+  stderr = new Capture();
+  // Region defaults must not depend on the machine running the tests.
+  vi.stubEnv('AWS_REGION', 'eu-west-1');
+  vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+  vi.stubEnv('AWS_PROFILE', undefined);
+  vi.stubEnv('AWS_CONFIG_FILE', path.join(cwd, 'no-such-aws-config'));
+  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', path.join(cwd, 'no-such-aws-credentials'));
+});
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await rm(cwd, { recursive: true, force: true });
+});
+
+function init(opts: InitOptions, io: { prompter?: Prompter; interactive?: boolean; reporter?: RecordingReporter } = {}) {
+  return runInit(opts, { interactive: io.interactive ?? false, cwd, stdout, stderr, prompter: io.prompter, reporter: io.reporter });
+}
+
+const written = (name = 'ecs-kit.yml') => readFile(path.join(cwd, name), 'utf8');
+
+describe('init, interactive', () => {
+  it('asks each question, writes a commented YAML file that deploy accepts, and says what to do next', async () => {
+    const prompter = new ScriptedPrompter({
+      'App name': 'shop',
+      'AWS region': 'eu-central-1',
+      'What should run': 'image',
+      'Image URI': 'nginx:1.27',
+      'Container port': 8080,
+      'Task size': '512/2048',
+      'How many tasks': 2,
+      'Health-check path': '/healthz',
+      'Scale the number': true,
+      'Minimum tasks': 2,
+      'Maximum tasks': 6,
+      'Target average CPU': 50,
+      'Environment variable': ['LOG_LEVEL=info', 'PORT=8080', 'GREETING=hello # world', ''],
+    });
+    expect(await init({}, { prompter, interactive: true })).toBe(0);
+
+    const text = await written();
+    expect(text).toContain('# Name of the app');
+    expect(text).not.toContain('{{');
+    const config = parseConfigText(text);
+    expect(config).toMatchObject({
+      app: 'shop',
+      region: 'eu-central-1',
+      services: {
+        web: {
+          image: 'nginx:1.27',
+          port: 8080,
+          cpu: 512,
+          memory: 2048,
+          desiredCount: 2,
+          healthCheckPath: '/healthz',
+          autoscaling: { min: 2, max: 6, targetCpu: 50 },
+          environment: { LOG_LEVEL: 'info', PORT: '8080', GREETING: 'hello # world' },
+        },
+      },
+    });
+    expect(stdout.text).toContain('Wrote ecs-kit.yml for shop in eu-central-1');
+    expect(stdout.text).toContain('Next: npx ecs-kit deploy\n');
+    expect(stderr.text).toBe('');
+  });
+
+  it('offers defaults: app name from the folder, region from the environment, port 80, 0.25 vCPU / 512 MiB, autoscaling 1–4 at 60%', async () => {
+    const prompter = new ScriptedPrompter({ 'What should run': 'image', 'Image URI': 'ghcr.io/acme/api:v2' });
+    expect(await init({}, { prompter, interactive: true })).toBe(0);
+    const config = parseConfigText(await written());
+    expect(config.app).toBe(defaultAppName(cwd));
+    expect(config.app).toMatch(/^my-shop-/);
+    expect(config.region).toBe('eu-west-1');
+    expect(config.services.web).toMatchObject({
+      image: 'ghcr.io/acme/api:v2',
+      port: 80,
+      cpu: 256,
+      memory: 512,
+      desiredCount: 1,
+      healthCheckPath: '/',
+      autoscaling: { min: 1, max: 4, targetCpu: 60 },
+      environment: {},
+    });
+  });
+
+  it('skips every question whose flag was given', async () => {
+    const prompter = new ScriptedPrompter({ 'Scale the number': true });
+    const code = await init(
+      { name: 'api', region: 'us-west-2', image: 'nginx:1.27', port: 3000, cpu: 1024, memory: 4096, count: 1, healthCheckPath: '/up', envVars: ['A=1'] },
+      { prompter, interactive: true },
+    );
+    expect(code).toBe(0);
+    expect(prompter.asked).toEqual(['Scale the number of tasks automatically with CPU load?', 'Minimum tasks', 'Maximum tasks', 'Target average CPU %']);
+  });
+
+  it('builds from a Dockerfile, defaulting to that choice when ./Dockerfile exists', async () => {
+    await writeFile(path.join(cwd, 'Dockerfile'), 'FROM nginx:1.27\n');
+    const prompter = new ScriptedPrompter({ 'App name': 'shop', 'Scale the number': false });
+    expect(await init({}, { prompter, interactive: true })).toBe(0);
+    const text = await written();
+    const config = parseConfigText(text);
+    expect(config.services.web?.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+    expect(config.services.web?.image).toBeUndefined();
+    expect(config.services.web?.autoscaling).toBeUndefined();
+    expect(text).toContain('# autoscaling:'); // shown, commented out, so it is easy to turn on
+  });
+
+  it('offers only valid Fargate sizes', () => {
+    const choices = sizeChoices();
+    expect(choices[0]).toEqual({ name: '0.25 vCPU / 512 MiB', value: '256/512' });
+    expect(choices.map((c) => c.value)).toContain('4096/30720');
+    expect(choices.map((c) => c.value)).not.toContain('256/4096');
+    for (const c of choices) {
+      const [cpu, memory] = c.value.split('/');
+      expect(() => parseConfigText(`app: x1\nservices:\n  web:\n    image: a\n    cpu: ${cpu}\n    memory: ${memory}\n`)).not.toThrow();
+    }
+  });
+
+  it('exits 130 and writes nothing when the person presses Ctrl-C', async () => {
+    const prompter = new ScriptedPrompter({
+      'App name': () => {
+        throw new AbortedError('Cancelled; nothing was changed.');
+      },
+    });
+    expect(await init({}, { prompter, interactive: true })).toBe(130);
+    expect(existsSync(path.join(cwd, 'ecs-kit.yml'))).toBe(false);
+    expect(stderr.text).toContain('Cancelled');
+  });
+});
+
+describe('init, non-interactive', () => {
+  it('--yes uses flags and defaults without asking anything', async () => {
+    expect(await init({ yes: true, name: 'shop', image: 'nginx:1.27' }, { prompter: silent, interactive: true })).toBe(0);
+    const config = parseConfigText(await written());
+    expect(config).toMatchObject({ app: 'shop', region: 'eu-west-1', services: { web: { image: 'nginx:1.27', port: 80, cpu: 256, memory: 512, autoscaling: { min: 1, max: 4, targetCpu: 60 } } } });
+  });
+
+  it('round-trips every flag', async () => {
+    const code = await init({
+      name: 'shop',
+      region: 'ap-southeast-2',
+      image: 'public.ecr.aws/nginx/nginx:1.27',
+      port: '8080',
+      cpu: 2048,
+      memory: 8192,
+      count: 3,
+      healthCheckPath: '/health',
+      min: 2,
+      max: 10,
+      targetCpu: 70,
+      envVars: ['DEBUG=false', 'URL=https://x.example/?a=b', 'EMPTY='],
+    });
+    expect(code).toBe(0);
+    expect(parseConfigText(await written())).toMatchObject({
+      app: 'shop',
+      region: 'ap-southeast-2',
+      services: {
+        web: {
+          image: 'public.ecr.aws/nginx/nginx:1.27',
+          port: 8080,
+          cpu: 2048,
+          memory: 8192,
+          desiredCount: 3,
+          healthCheckPath: '/health',
+          autoscaling: { min: 2, max: 10, targetCpu: 70 },
+          environment: { DEBUG: 'false', URL: 'https://x.example/?a=b', EMPTY: '' },
+        },
+      },
+    });
+  });
+
+  it('uses ./Dockerfile when no image is given', async () => {
+    await writeFile(path.join(cwd, 'Dockerfile'), 'FROM nginx:1.27\n');
+    expect(await init({ yes: true, name: 'shop' })).toBe(0);
+    expect(parseConfigText(await written()).services.web?.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+  });
+
+  it('fails with exit 2, naming the flags to pass, when it cannot tell what to run', async () => {
+    expect(await init({ yes: true, name: 'shop' })).toBe(2);
+    expect(stderr.text).toContain('--image nginx:1.27');
+    expect(stderr.text).toContain('--dockerfile ./Dockerfile');
+    expect(existsSync(path.join(cwd, 'ecs-kit.yml'))).toBe(false);
+  });
+
+  it('--no-autoscaling leaves autoscaling out', async () => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27', autoscaling: false })).toBe(0);
+    expect(parseConfigText(await written()).services.web?.autoscaling).toBeUndefined();
+  });
+
+  it('picks the matching size when only --cpu or only --memory is given', async () => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27', cpu: 1024 })).toBe(0);
+    expect(parseConfigText(await written()).services.web).toMatchObject({ cpu: 1024, memory: 2048 });
+    expect(await init({ name: 'shop', image: 'nginx:1.27', memory: 4096, force: true })).toBe(0);
+    expect(parseConfigText(await written()).services.web).toMatchObject({ cpu: 512, memory: 4096 });
+  });
+
+  it('stretches the autoscaling defaults to include --count', async () => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27', count: 6 })).toBe(0);
+    expect(parseConfigText(await written()).services.web).toMatchObject({ desiredCount: 6, autoscaling: { min: 1, max: 6 } });
+  });
+
+  it('refuses to overwrite an existing config without --force, and overwrites with it', async () => {
+    await writeFile(path.join(cwd, 'ecs-kit.yml'), 'app: keep-me\n');
+    expect(await init({ name: 'shop', image: 'nginx:1.27' }, { prompter: silent, interactive: true })).toBe(2);
+    expect(await written()).toBe('app: keep-me\n');
+    expect(stderr.text).toContain('already exists');
+    expect(stderr.text).toContain('--force');
+
+    expect(await init({ name: 'shop', image: 'nginx:1.27', force: true })).toBe(0);
+    expect(parseConfigText(await written()).app).toBe('shop');
+  });
+
+  it('rejects --cpu 300 with exit 2, the field path, the flag and the fix, and writes nothing', async () => {
+    expect(await init({ yes: true, name: 'shop', image: 'nginx:1.27', cpu: 300 })).toBe(2);
+    expect(existsSync(path.join(cwd, 'ecs-kit.yml'))).toBe(false);
+    expect(stderr.text).toContain('services.web.cpu (--cpu): 300 is not a Fargate size; use 256, 512');
+    expect(stderr.text).toContain('nothing was written');
+    expect(stderr.text).toContain('Fix:');
+    expect(stdout.text).toBe('');
+  });
+
+  it.each([
+    [{ memory: 4096 * 4, cpu: 256 }, 'services.web.memory (--memory)'],
+    [{ port: 70000 }, 'services.web.port (--port)'],
+    [{ name: 'Bad_Name' }, 'app (--name)'],
+    [{ region: 'mars' }, 'region (--region)'],
+    [{ min: 3, count: 1 }, 'services.web.desiredCount (--count)'],
+    [{ healthCheckPath: 'health' }, 'services.web.healthCheckPath (--health-check-path)'],
+    [{ envVars: ['AWS_SECRET=abc'] }, '--env-var "AWS_SECRET": names starting with AWS_ or ECS_ are reserved'],
+    [{ count: 'many' }, '--count: "many" is not a number'],
+  ] as [Partial<InitOptions>, string][])('rejects %j with exit 2: %s', async (flags, message) => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27', ...flags })).toBe(2);
+    expect(stderr.text).toContain(message);
+    expect(existsSync(path.join(cwd, 'ecs-kit.yml'))).toBe(false);
+  });
+
+  it('never echoes an environment variable value in an error', async () => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27', envVars: ['1BAD=s3cr3t-value'] })).toBe(2);
+    expect(stderr.text).not.toContain('s3cr3t');
+  });
+
+  it('rejects --image together with --dockerfile', async () => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27', dockerfile: 'Dockerfile' })).toBe(2);
+    expect(stderr.text).toContain('not both');
+  });
+
+  it('writes JSON when --config ends in .json', async () => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27', envVars: ['N=1'], config: 'deploy/app.json' })).toBe(0);
+    const text = await written('deploy/app.json');
+    const raw = JSON.parse(text);
+    expect(raw.services.web).toMatchObject({ image: 'nginx:1.27', environment: { N: '1' } });
+    expect(parseConfigText(text, 'app.json')).toMatchObject({ app: 'shop', services: { web: { image: 'nginx:1.27', port: 80 } } });
+    expect(stdout.text).toContain('Next: npx ecs-kit deploy --config deploy/app.json');
+  });
+
+  it('writes build paths relative to the config file', async () => {
+    await writeFile(path.join(cwd, 'Dockerfile.prod'), 'FROM nginx\n');
+    expect(await init({ name: 'shop', dockerfile: './Dockerfile.prod', context: '.', config: 'ops/ecs-kit.yml' })).toBe(0);
+    expect(parseConfigText(await written('ops/ecs-kit.yml')).services.web?.build).toMatchObject({ context: '..', dockerfile: '../Dockerfile.prod' });
+  });
+
+  it('warns when the named Dockerfile does not exist yet', async () => {
+    expect(await init({ name: 'shop', dockerfile: 'docker/Dockerfile' })).toBe(0);
+    expect(stderr.text).toContain('There is no docker/Dockerfile yet');
+  });
+
+  it('sends everything through the reporter when one is given (so --json stays JSON)', async () => {
+    const reporter = new RecordingReporter();
+    expect(await init({ name: 'shop', image: 'nginx:1.27' }, { reporter })).toBe(0);
+    expect(stdout.text + stderr.text).toBe('');
+    expect(reporter.ofType('output')).toEqual([{ type: 'output', name: 'config', value: 'ecs-kit.yml' }]);
+    expect(reporter.ofType('info').map((e) => e.message)).toContain('Next: npx ecs-kit deploy');
+
+    const failing = new RecordingReporter();
+    expect(await init({ name: 'shop', image: 'nginx:1.27' }, { reporter: failing })).toBe(2);
+    expect(failing.ofType('error')).toEqual([expect.objectContaining({ code: 'init.exists', fix: expect.stringContaining('--force') })]);
+  });
+});
+
+describe('init region default', () => {
+  it('prefers --region, then AWS_REGION, then AWS_DEFAULT_REGION', async () => {
+    expect(await init({ name: 'shop', image: 'a', region: 'sa-east-1' })).toBe(0);
+    expect(parseConfigText(await written()).region).toBe('sa-east-1');
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_DEFAULT_REGION', 'ca-central-1');
+    expect(await init({ name: 'shop', image: 'a', force: true })).toBe(0);
+    expect(parseConfigText(await written()).region).toBe('ca-central-1');
+  });
+
+  it("falls back to the AWS profile's region, then us-east-1", async () => {
+    vi.stubEnv('AWS_REGION', undefined);
+    expect(await init({ name: 'shop', image: 'a' })).toBe(0);
+    expect(parseConfigText(await written()).region).toBe('us-east-1');
+
+    const configFile = path.join(cwd, 'aws-config');
+    await writeFile(configFile, '[default]\nregion = ap-south-1\n\n[profile work]\nregion = eu-north-1\n');
+    vi.stubEnv('AWS_CONFIG_FILE', configFile);
+    expect(await init({ name: 'shop', image: 'a', force: true })).toBe(0);
+    expect(parseConfigText(await written()).region).toBe('ap-south-1');
+    expect(await init({ name: 'shop', image: 'a', force: true, profile: 'work' })).toBe(0);
+    expect(parseConfigText(await written()).region).toBe('eu-north-1');
+  });
+});
+
+describe('defaultAppName', () => {
+  it.each([
+    ['/home/me/My Shop_2', 'my-shop-2'],
+    ['/x/123-api', 'api'],
+    ['/x/a', 'my-app'],
+    ['/x/' + 'very-long-project-name-that-keeps-going', 'very-long-project-name-t'],
+    ['/x/Über--App-', 'ber-app'],
+  ])('%s → %s', (dir, name) => expect(defaultAppName(dir)).toBe(name));
+});
+
+describe('the YAML template', () => {
+  it('has a comment for each field it writes', async () => {
+    expect(await init({ name: 'shop', image: 'nginx:1.27' })).toBe(0);
+    const text = await written();
+    const lines = text.split('\n');
+    for (const field of ['app', 'region', 'profile', 'cidr', 'containerInsights', 'keepImages', 'image', 'port', 'path', 'cpu', 'desiredCount', 'healthCheckPath', 'environment', 'autoscaling', 'logRetentionDays']) {
+      const i = lines.findIndex((l) => new RegExp(`^\\s*${field}:`).test(l));
+      expect(i, field).toBeGreaterThan(0);
+      // the field's own comment sits right above it (cpu and memory share one)
+      expect(lines[i - 1]!.trim().startsWith('#'), field).toBe(true);
+    }
+    expect(parseYaml(text).services.web.logRetentionDays).toBe(30);
+  });
+});
+
+describe('confirmByTyping', () => {
+  it('is true only when the exact text is typed', async () => {
+    const ask = (answer: string) => confirmByTyping(new ScriptedPrompter({ 'Type': answer }), 'shop', 'Type the app name (shop) to confirm:');
+    expect(await ask('shop')).toBe(true);
+    expect(await ask('  shop ')).toBe(true);
+    expect(await ask('Shop')).toBe(false);
+    expect(await ask('')).toBe(false);
+  });
+});
