@@ -67,7 +67,13 @@ export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, c
   }
 
   const store = new ManifestStore(path.join(baseDir, '.ecs-kit'), opts.env);
-  await store.acquireLock(command, { forceUnlock: extra.forceUnlock });
+  const { broke } = await store.acquireLock(command, { forceUnlock: extra.forceUnlock });
+  if (broke) {
+    reporter.emit({
+      type: 'warn',
+      message: `Took over the lock of an earlier ${broke.command} (pid ${broke.pid} on ${broke.host}, started ${broke.startedAt}) that is no longer running; resuming where it stopped.`,
+    });
+  }
   let manifest: Manifest;
   try {
     const existing = await store.read();

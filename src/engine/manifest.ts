@@ -106,33 +106,38 @@ export class ManifestStore {
     }
   }
 
-  async acquireLock(command: string, opts: { forceUnlock?: boolean } = {}): Promise<void> {
+  /**
+   * Take the lock, or explain who holds it. A lock left by a dead process on this host
+   * (killed, crashed) is broken automatically and returned, so "run it again" just works;
+   * a lock held by a live process or another host needs --force-unlock.
+   */
+  async acquireLock(command: string, opts: { forceUnlock?: boolean } = {}): Promise<{ broke?: LockInfo }> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
-    for (let attempt = 0; attempt < 2; attempt++) {
+    let broke: LockInfo | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const handle = await open(this.lockFile, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
         await handle.writeFile(JSON.stringify(info));
         await handle.close();
         this.locked = true;
-        return;
+        return broke ? { broke } : {};
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       const holder = await this.readLock();
       const stale = holder !== undefined && holder.host === hostname() && !isAlive(holder.pid);
-      if (opts.forceUnlock || holder === undefined) {
+      if (opts.forceUnlock || stale || holder === undefined) {
+        broke = holder;
         await rm(this.lockFile, { force: true });
         continue;
       }
       throw new EcsKitError(
-        stale ? 'lock.stale' : 'lock.held',
-        stale
-          ? `The environment "${this.env}" is locked by process ${holder.pid} on ${holder.host} (${holder.command}, started ${holder.startedAt}), which is no longer running.`
-          : `Another ecs-kit run holds the lock for environment "${this.env}": ${holder.command}, pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}.`,
+        'lock.held',
+        `Another ecs-kit run holds the lock for environment "${this.env}": ${holder.command}, pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}.`,
         {
-          why: stale ? 'That run ended without releasing its lock (killed or crashed).' : 'Two runs at once could create resources twice or lose track of them.',
-          fix: stale ? 'Run the command again with --force-unlock.' : 'Wait for it to finish. If you are sure it is gone, re-run with --force-unlock.',
+          why: 'Two runs at once could create resources twice or lose track of them.',
+          fix: `Wait for it to finish. If you are sure it is no longer running, re-run with --force-unlock (or delete ${this.lockFile}).`,
         },
       );
     }

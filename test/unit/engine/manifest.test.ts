@@ -62,15 +62,25 @@ describe('ManifestStore', () => {
     await other.releaseLock();
   });
 
-  it('detects a stale lock from a dead process and breaks it only with --force-unlock', async () => {
+  it('breaks a lock left by a dead process on this host, and reports it', async () => {
     const s = await store();
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     await s.acquireLock('deploy');
-    await writeFile(s.lockFile, JSON.stringify({ pid: Number(dead), host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'deploy' }));
+    const stale = { pid: Number(dead), host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'deploy' };
+    await writeFile(s.lockFile, JSON.stringify(stale));
     const other = new ManifestStore(s.dir, 'default');
-    await expect(other.acquireLock('deploy')).rejects.toMatchObject({ code: 'lock.stale' });
-    await other.acquireLock('deploy', { forceUnlock: true });
+    expect(await other.acquireLock('deploy')).toEqual({ broke: stale });
     expect(JSON.parse(await readFile(s.lockFile, 'utf8')).pid).toBe(process.pid);
+    await other.releaseLock();
+  });
+
+  it('needs --force-unlock for a lock from another host', async () => {
+    const s = await store();
+    await s.acquireLock('deploy');
+    await writeFile(s.lockFile, JSON.stringify({ pid: 1, host: 'build-agent-7', startedAt: '2026-01-01T00:00:00Z', command: 'deploy' }));
+    const other = new ManifestStore(s.dir, 'default');
+    await expect(other.acquireLock('deploy')).rejects.toThrow(/pid 1 on build-agent-7.*/);
+    expect((await other.acquireLock('deploy', { forceUnlock: true })).broke?.host).toBe('build-agent-7');
     await other.releaseLock();
   });
 });
