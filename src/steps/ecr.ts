@@ -77,7 +77,7 @@ interface EcrData {
 
 export const ecrStep: StepModule<RepositoryState> = {
   kind: 'ecr',
-  title: (scope) => `image repository for ${scope}`,
+  title: (scope) => `ECR repository (${scope})`,
   // Only services ecs-kit builds need a repository; `image:` services pull from elsewhere.
   instances: (config) =>
     Object.entries(config.services)

@@ -80,7 +80,7 @@ async function imageExists(ctx: Ctx, repositoryName: string, tag: string): Promi
 
 export const imageStep: StepModule<ImageState> = {
   kind: 'image',
-  title: (scope) => `container image for ${scope}`,
+  title: (scope) => `Image build and push (${scope})`,
   instances: (config) =>
     Object.entries(config.services)
       .filter(([, svc]) => svc.build && !svc.image)

@@ -36,7 +36,7 @@ function retention(ctx: Ctx): number {
 
 export const logsStep: StepModule<LogsState> = {
   kind: 'logs',
-  title: (scope) => `log group for ${scope}`,
+  title: (scope) => `Log group (${scope})`,
   instances: (config) => Object.keys(config.services).map((scope) => ({ scope, dependsOn: [] })),
 
   async plan(ctx): Promise<StepPlan<LogsState>> {

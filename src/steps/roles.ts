@@ -264,7 +264,7 @@ const perService = (config: Config) => Object.keys(config.services).map((scope) 
 
 export const executionRoleStep: StepModule<RoleState> = roleStep({
   kind: 'execution-role',
-  title: () => 'task execution role',
+  title: () => 'Task execution role',
   instances: () => [{ dependsOn: [] }],
   name: (ctx) => ctx.names.executionRole,
   description: (ctx) => `ecs-kit: lets ECS pull images and write logs for ${ctx.owner.app}/${ctx.owner.env}`,
@@ -273,7 +273,7 @@ export const executionRoleStep: StepModule<RoleState> = roleStep({
 
 export const taskRoleStep: StepModule<RoleState> = roleStep({
   kind: 'task-role',
-  title: (scope) => `task role for ${scope}`,
+  title: (scope) => `Task role (${scope})`,
   instances: perService,
   name: (ctx) => ctx.names.taskRole(ctx.scope!),
   description: (ctx) => `ecs-kit: the identity of ${ctx.scope} tasks in ${ctx.owner.app}/${ctx.owner.env}`,

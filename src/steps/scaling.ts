@@ -74,7 +74,7 @@ function policyChanges(policy: ScalingPolicy | undefined, w: Wanted): Change[] {
 
 export const scalingStep: StepModule<ScalingState> = {
   kind: 'scaling',
-  title: (scope) => `autoscaling ${scope ?? ''}`.trim(),
+  title: (scope) => `Autoscaling (${scope})`,
   instances: (config) =>
     Object.entries(config.services)
       .filter(([, svc]) => svc.autoscaling !== undefined)

@@ -135,7 +135,7 @@ async function waitForRollout(ctx: Ctx, d: Desired, since: Date): Promise<void> 
 
 export const serviceStep: StepModule<ServiceState> = {
   kind: 'service',
-  title: (scope) => `ECS service ${scope ?? ''}`.trim(),
+  title: (scope) => `ECS service (${scope})`,
   instances: (config) =>
     Object.entries(config.services).map(([name, svc]) => ({
       scope: name,

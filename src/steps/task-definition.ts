@@ -220,7 +220,7 @@ function isUnsupported(err: unknown): boolean {
 
 export const taskDefinitionStep: StepModule<TaskDefinitionState> = {
   kind: 'task-definition',
-  title: (scope) => `task definition for ${scope}`,
+  title: (scope) => `Task definition (${scope})`,
   instances: (config) =>
     Object.entries(config.services).map(([scope, svc]) => ({
       scope,

@@ -25,7 +25,6 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
       reporter.emit({ type: 'run.done', command: 'teardown', outcome, durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
 
     if (Object.keys(run.manifest.steps).length === 0) {
-      reporter.emit({ type: 'info', message: `Nothing to tear down: the manifest records no resources for ${app}/${opts.env}.` });
       done('empty');
       return ExitCode.Ok;
     }
