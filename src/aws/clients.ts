@@ -5,6 +5,9 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { isMutatingOperation } from './operations.js';
 
@@ -97,6 +100,10 @@ export class AwsClients {
   elbv2 = () => this.get('elbv2', ElasticLoadBalancingV2Client);
   autoscaling = () => this.get('application-autoscaling', ApplicationAutoScalingClient);
   sts = () => this.get('sts', STSClient);
+  ssm = () => this.get('ssm', SSMClient);
+  secretsManager = () => this.get('secretsmanager', SecretsManagerClient);
+  /** EC2 Auto Scaling (instance groups), not Application Auto Scaling. */
+  ec2AutoScaling = () => this.get('autoscaling', AutoScalingClient);
 
   async region(): Promise<string> {
     return this.sts().config.region();
