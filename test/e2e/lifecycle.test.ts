@@ -66,6 +66,16 @@ describe('lifecycle: init → deploy → re-deploy → teardown', () => {
   });
 
   let deployed: CliResult;
+  it('(b2) deploy without --yes cannot prompt in CI: shows the plan, exits 2, changes nothing', async () => {
+    proxy.clear();
+    const r = await cli(['deploy']);
+    expect(r.code, describeRun(r)).toBe(2);
+    expect(r.stdout).toMatch(/Plan: \d+ to create/);
+    expect(r.stderr).toMatch(/--yes/);
+    expect(proxy.calls.length, 'planning reads AWS').toBeGreaterThan(0);
+    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+  });
+
   it('(c) deploy --json succeeds and prints only JSON lines, including the URL', async () => {
     deployed = await cli(['deploy', '--yes', '--json']);
     expect(deployed.code, describeRun(deployed)).toBe(0);
