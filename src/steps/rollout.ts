@@ -1,17 +1,37 @@
-import { DescribeServicesCommand, type Service, type ServiceEvent } from '@aws-sdk/client-ecs';
-import { sleep } from '../aws/errors.js';
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  UpdateServiceCommand,
+  type Deployment,
+  type Service,
+  type ServiceEvent,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { errorName, sleep } from '../aws/errors.js';
 import { EcsKitError } from '../errors.js';
+import type { RolloutDiagnosis } from '../engine/events.js';
 import type { StepContext } from '../engine/types.js';
+import { diagnose, diagnosisLines, revisionName } from './diagnosis.js';
+
+export { revisionName };
 
 /** What the rollout watcher needs from a step context (kept narrow so it is easy to test). */
-export type RolloutContext = Pick<StepContext, 'aws' | 'options' | 'progress' | 'signal'>;
+export type RolloutContext = Pick<StepContext, 'aws' | 'options' | 'progress' | 'signal'> & Partial<Pick<StepContext, 'id' | 'region' | 'warn'>>;
 
 export interface RolloutTarget {
   cluster: string;
   service: string;
   /** The task definition this deploy asked for; the rollout is about this revision. */
   taskDefinitionArn: string;
-  /** Events older than this were there before our change and are not streamed. */
+  /**
+   * The deployment our CreateService/UpdateService started (its PRIMARY deployment, when the
+   * response showed one running our revision). Without it the rollout is followed by revision.
+   */
+  deploymentId?: string;
+  /** What the service ran before this deploy; the fail-fast rollback goes back to it. Absent on create. */
+  previousTaskDefinitionArn?: string;
+  /** Events and tasks older than this were there before our change and are ignored. */
   since?: Date;
 }
 
@@ -21,23 +41,35 @@ export type RolloutVerdict =
   | { state: 'failed'; reason: string; rolledBackTo?: string }
   | { state: 'rolled-back'; rolledBackTo: string };
 
-/** "arn:…:task-definition/shop-default-web:7" → "shop-default-web:7". */
-export function revisionName(arn: string | undefined): string {
-  if (!arn) return 'an unknown revision';
-  const i = arn.lastIndexOf('/');
-  return i >= 0 ? arn.slice(i + 1) : arn;
+/** How a rollout that did not complete ended; carried by the error the watcher throws. */
+export class RolloutError extends EcsKitError {
+  constructor(
+    code: string,
+    message: string,
+    readonly diagnosis: RolloutDiagnosis,
+    opts: { why: string; fix: string },
+    /** Full ARN of the revision the service was put back on, by ECS or by ecs-kit. */
+    readonly rolledBackTo?: string,
+  ) {
+    super(code, message, opts);
+    this.name = 'RolloutError';
+  }
+}
+
+function findOurs(deployments: Deployment[], taskDefinitionArn: string, deploymentId?: string): Deployment | undefined {
+  return (deploymentId ? deployments.find((d) => d.id === deploymentId) : undefined) ?? deployments.find((d) => d.taskDefinition === taskDefinitionArn);
 }
 
 /**
  * Decide, from one DescribeServices answer, whether the rollout of `taskDefinitionArn`
- * has finished, failed, been rolled back, or is still going. Pure.
+ * (deployment `deploymentId` when known) has finished, failed, been rolled back, or is still going. Pure.
  */
-export function assessRollout(service: Service, taskDefinitionArn: string): RolloutVerdict {
+export function assessRollout(service: Service, taskDefinitionArn: string, deploymentId?: string): RolloutVerdict {
   const desired = service.desiredCount ?? 0;
   const running = service.runningCount ?? 0;
   const pending = service.pendingCount ?? 0;
   const deployments = service.deployments ?? [];
-  const ours = deployments.find((d) => d.taskDefinition === taskDefinitionArn);
+  const ours = findOurs(deployments, taskDefinitionArn, deploymentId);
   const primary = deployments.find((d) => d.status === 'PRIMARY');
   const countsSettled = running === desired && pending === 0;
 
@@ -85,14 +117,10 @@ function eventKey(e: ServiceEvent): string {
   return e.id ?? `${e.createdAt?.toISOString() ?? ''} ${e.message ?? ''}`;
 }
 
-function recentEvents(service: Service | undefined, n = 5): string {
-  const events = chronological(service?.events ?? []).slice(-n);
-  if (events.length === 0) return '';
-  return ` Recent service events:\n${events.map((e) => `  - ${e.message ?? ''}`).join('\n')}`;
-}
-
-function stoppedTasksHint(target: RolloutTarget): string {
-  return `check stopped tasks: aws ecs list-tasks --cluster ${target.cluster} --service-name ${target.service} --desired-status STOPPED, then aws ecs describe-tasks --cluster ${target.cluster} --tasks <task-arn> to read stoppedReason`;
+function shortError(err: unknown): string {
+  const name = errorName(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return name && !message.startsWith(name) ? `${name}: ${message}` : message;
 }
 
 async function describe(ctx: RolloutContext, target: RolloutTarget): Promise<Service> {
@@ -123,70 +151,244 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   }
 }
 
+/** A normal stop of one of our tasks (scale-in, someone stopping it by hand), not a failure of the revision. */
+function isRoutineStop(t: Task): boolean {
+  return t.stopCode === 'UserInitiated' || /^Scaling activity initiated by/i.test(t.stoppedReason ?? '');
+}
+
 /**
- * Poll the service until the deployment of `target.taskDefinitionArn` is stable, streaming
- * new service events and task counts as progress. Throws an EcsKitError on failure,
- * rollback or timeout. Timing comes from ctx.options so tests can drive it with fake timers.
+ * Tracks stopped tasks of the new revision across polls. ListTasks cannot combine startedBy
+ * with other filters, so it lists the service's stopped tasks and DescribeTasks (only for
+ * ARNs not seen before) decides which belong to our deployment.
+ */
+class StoppedTasks {
+  private readonly failed = new Map<string, Task>();
+  private readonly other = new Set<string>();
+  private disabled = false;
+
+  constructor(
+    private readonly ctx: RolloutContext,
+    private readonly target: RolloutTarget,
+  ) {}
+
+  get count(): number {
+    return this.failed.size;
+  }
+
+  /** ARNs of failed tasks, newest first. */
+  arns(): string[] {
+    const at = (t: Task) => (t.stoppedAt ?? t.stoppingAt ?? t.createdAt)?.getTime() ?? 0;
+    return [...this.failed.values()].sort((a, b) => at(b) - at(a)).map((t) => t.taskArn!);
+  }
+
+  private ours(t: Task): boolean {
+    const { deploymentId, taskDefinitionArn, since } = this.target;
+    if (deploymentId && t.startedBy) return t.startedBy === deploymentId;
+    if (t.taskDefinitionArn !== taskDefinitionArn) return false;
+    return !since || !t.createdAt || t.createdAt.getTime() >= since.getTime();
+  }
+
+  async poll(): Promise<void> {
+    if (this.disabled) return;
+    const ecs = this.ctx.aws.ecs();
+    try {
+      const fresh: string[] = [];
+      let nextToken: string | undefined;
+      for (let page = 0; page < 3; page++) {
+        const out = await ecs.send(new ListTasksCommand({ cluster: this.target.cluster, serviceName: this.target.service, desiredStatus: 'STOPPED', ...(nextToken ? { nextToken } : {}) }));
+        for (const arn of out.taskArns ?? []) if (!this.failed.has(arn) && !this.other.has(arn)) fresh.push(arn);
+        nextToken = out.nextToken;
+        if (!nextToken) break;
+      }
+      for (let i = 0; i < fresh.length; i += 100) {
+        const out = await ecs.send(new DescribeTasksCommand({ cluster: this.target.cluster, tasks: fresh.slice(i, i + 100) }));
+        for (const t of out.tasks ?? []) {
+          if (!t.taskArn) continue;
+          if (this.ours(t) && !isRoutineStop(t)) this.failed.set(t.taskArn, t);
+          else this.other.add(t.taskArn);
+        }
+      }
+    } catch (err) {
+      // Without task reads the wait still works; it just cannot stop early.
+      this.disabled = true;
+      const message = `cannot read stopped tasks (${shortError(err)}); waiting for the rollout without failing fast`;
+      if (this.ctx.warn) this.ctx.warn(message);
+      else this.ctx.progress(message);
+    }
+  }
+}
+
+interface Counts {
+  desired: number;
+  running: number;
+  pending: number;
+  failed: number;
+}
+
+/** Counts of the new revision's deployment when ECS reports them, else of the whole service. */
+function countsOf(service: Service, ours: Deployment | undefined, stopped: number): Counts {
+  const useDeployment = ours?.runningCount !== undefined && ours.desiredCount !== undefined;
+  return {
+    desired: (useDeployment ? ours!.desiredCount : service.desiredCount) ?? 0,
+    running: (useDeployment ? ours!.runningCount : service.runningCount) ?? 0,
+    pending: (useDeployment ? ours!.pendingCount : service.pendingCount) ?? 0,
+    failed: Math.max(ours?.failedTasks ?? 0, stopped),
+  };
+}
+
+function stoppedHint(target: RolloutTarget): string {
+  return `aws ecs list-tasks --cluster ${target.cluster} --service-name ${target.service} --desired-status STOPPED lists the stopped tasks`;
+}
+
+/**
+ * Follow the deployment our CreateService/UpdateService started until it completes, streaming
+ * new service events (once each) and task counts as progress. Ends with one verdict: completed
+ * (returns), or failed / rolled back / timed out (throws a RolloutError carrying a diagnosis).
+ * After `maxFailedTasks` stopped tasks of the new revision it stops waiting and, when allowed
+ * and there is a previous revision, rolls the service back to it. Timing comes from ctx.options
+ * so tests can drive it with fake timers.
  */
 export async function watchRollout(ctx: RolloutContext, target: RolloutTarget): Promise<Service> {
   const started = Date.now();
   const deadline = started + ctx.options.timeoutMs;
   const seen = new Set<string>();
   const since = target.since?.getTime();
+  const stopped = new StoppedTasks(ctx, target);
+  const newEvents: string[] = [];
   let lastCounts = '';
-  let service: Service | undefined;
 
   for (;;) {
-    service = await describe(ctx, target);
+    const service = await describe(ctx, target);
 
     for (const e of chronological(service.events ?? [])) {
       const key = eventKey(e);
       if (seen.has(key)) continue;
       seen.add(key);
       if (since !== undefined && e.createdAt && e.createdAt.getTime() < since) continue;
-      if (e.message) ctx.progress(e.message);
+      if (e.message) {
+        newEvents.push(e.message);
+        ctx.progress(e.message);
+      }
     }
 
-    const desired = service.desiredCount ?? 0;
-    const running = service.runningCount ?? 0;
-    const pending = service.pendingCount ?? 0;
-    const counts = `${running}/${desired} running, ${pending} pending`;
-    if (counts !== lastCounts) {
-      ctx.progress(counts);
-      lastCounts = counts;
+    const ours = findOurs(service.deployments ?? [], target.taskDefinitionArn, target.deploymentId);
+    const showCounts = () => {
+      const c = countsOf(service, ours, stopped.count);
+      const text = `${c.running}/${c.desired} running, ${c.pending} pending${c.failed ? `, ${c.failed} failed` : ''}`;
+      if (text !== lastCounts) {
+        ctx.progress(text);
+        lastCounts = text;
+      }
+      return c;
+    };
+
+    const verdict = assessRollout(service, target.taskDefinitionArn, target.deploymentId);
+    if (verdict.state === 'completed') {
+      showCounts();
+      return service;
+    }
+    if (verdict.state === 'failed' || verdict.state === 'rolled-back') {
+      await stopped.poll(); // so the diagnosis can show the tasks that made ECS give up
+      const counts = showCounts();
+      const byEcs = verdict.rolledBackTo;
+      if (byEcs) throw await failure(ctx, target, service, { kind: 'rolled-back', by: 'ecs', to: byEcs, reason: verdict.state === 'failed' ? verdict.reason : undefined }, counts, stopped, newEvents);
+      if (verdict.state === 'failed') {
+        const back = await rollBack(ctx, target);
+        throw await failure(ctx, target, service, back ? { kind: 'rolled-back', by: 'ecs-kit', to: back, reason: verdict.reason } : { kind: 'failed', reason: verdict.reason }, counts, stopped, newEvents);
+      }
     }
 
-    const verdict = assessRollout(service, target.taskDefinitionArn);
-    if (verdict.state === 'completed') return service;
-    if (verdict.state === 'failed') {
-      const back = verdict.rolledBackTo ? ` ECS rolled the service back to ${revisionName(verdict.rolledBackTo)}.` : '';
-      throw new EcsKitError('rollout.failed', `The deployment of ${revisionName(target.taskDefinitionArn)} to service ${target.service} failed.${back}`, {
-        why: `${verdict.reason}${recentEvents(service)}`,
-        fix: `Fix the container (image, command, health check, port) and deploy again; ${stoppedTasksHint(target)}.`,
-      });
-    }
-    if (verdict.state === 'rolled-back') {
-      throw new EcsKitError('rollout.rolled-back', `ECS rolled service ${target.service} back to ${revisionName(verdict.rolledBackTo)} instead of running ${revisionName(target.taskDefinitionArn)}.`, {
-        why: `The new tasks did not become healthy, so the deployment circuit breaker restored the previous revision.${recentEvents(service)}`,
-        fix: `Fix the container (image, command, health check, port) and deploy again; ${stoppedTasksHint(target)}.`,
-      });
+    await stopped.poll();
+    const counts = showCounts();
+    if (stopped.count >= ctx.options.maxFailedTasks) {
+      const n = stopped.count;
+      const reason = `${n} task${n === 1 ? '' : 's'} of ${revisionName(target.taskDefinitionArn)} stopped (--max-failed-tasks ${ctx.options.maxFailedTasks}).`;
+      const back = await rollBack(ctx, target);
+      throw await failure(ctx, target, service, back ? { kind: 'rolled-back', by: 'ecs-kit', to: back, reason } : { kind: 'failed', reason }, counts, stopped, newEvents);
     }
 
     const now = Date.now();
-    if (now >= deadline) {
-      const waited = formatDuration(now - started);
-      const deployments = service.deployments?.length ?? 0;
-      const why =
-        running < desired
-          ? `tasks are not reaching RUNNING: ${running} of ${desired} running, ${pending} pending after ${waited}.`
-          : deployments > 1
-            ? `${running} of ${desired} tasks are running but the previous deployment has not drained yet (${deployments} deployments active) after ${waited}.`
-            : `${running} of ${desired} tasks running, ${pending} pending, but the deployment has not been marked complete after ${waited}.`;
-      throw new EcsKitError('rollout.timeout', `Service ${target.service} did not finish rolling out within ${formatDuration(ctx.options.timeoutMs)} (desired ${desired}, running ${running}, pending ${pending}).`, {
-        why: `${why}${recentEvents(service)}`,
-        fix: `${stoppedTasksHint(target)}; or re-run with a larger --timeout; --no-wait skips waiting. ECS keeps rolling out in the background either way.`,
-      });
-    }
+    if (now >= deadline) throw await failure(ctx, target, service, { kind: 'timed-out', waitedMs: now - started }, counts, stopped, newEvents);
     await pause(Math.min(ctx.options.pollIntervalMs, deadline - now), ctx.signal);
   }
+}
+
+/** Put the service back on the revision it ran before; returns that revision, or undefined when there is none or it is not allowed. */
+async function rollBack(ctx: RolloutContext, target: RolloutTarget): Promise<string | undefined> {
+  const previous = target.previousTaskDefinitionArn;
+  if (!ctx.options.rollback || !previous || previous === target.taskDefinitionArn) return undefined;
+  ctx.progress(`rolling service ${target.service} back to ${revisionName(previous)}`);
+  await ctx.aws.ecs().send(new UpdateServiceCommand({ cluster: target.cluster, service: target.service, taskDefinition: previous }));
+  return previous;
+}
+
+type Outcome =
+  | { kind: 'failed'; reason: string }
+  | { kind: 'rolled-back'; by: 'ecs' | 'ecs-kit'; to: string; reason?: string }
+  | { kind: 'timed-out'; waitedMs: number };
+
+async function failure(ctx: RolloutContext, target: RolloutTarget, service: Service, outcome: Outcome, counts: Counts, stopped: StoppedTasks, newEvents: string[]): Promise<RolloutError> {
+  const rev = revisionName(target.taskDefinitionArn);
+  const subject = `Rollout of ${rev} to service ${target.service}`;
+  let code: string;
+  let message: string;
+  let reason: string;
+  let fix: string;
+  const fixTheCause = 'Fix the cause shown above (image, command, memory, secrets, health check path or port) and run `ecs-kit deploy` again';
+
+  switch (outcome.kind) {
+    case 'failed':
+      code = 'rollout.failed';
+      message = `${subject} failed.`;
+      reason = outcome.reason;
+      fix = target.previousTaskDefinitionArn && target.previousTaskDefinitionArn !== target.taskDefinitionArn
+        ? `${fixTheCause}. The service was left on ${rev} (--no-rollback); ECS keeps retrying it, or its circuit breaker rolls it back.`
+        : `${fixTheCause}. There is no earlier revision to go back to; ECS keeps retrying until then, and \`ecs-kit teardown\` removes it.`;
+      break;
+    case 'rolled-back':
+      code = 'rollout.rolled-back';
+      message =
+        outcome.by === 'ecs'
+          ? `${subject} rolled back: ECS put the service back on ${revisionName(outcome.to)}.`
+          : `${subject} rolled back: ecs-kit put the service back on ${revisionName(outcome.to)}.`;
+      reason =
+        outcome.by === 'ecs'
+          ? `The new tasks did not become healthy, so the deployment circuit breaker restored the previous revision.${outcome.reason ? ` ECS says: ${outcome.reason}` : ''}`
+          : `${outcome.reason ?? 'The deployment failed.'} ECS is now replacing its tasks with ${revisionName(outcome.to)}; \`ecs-kit status\` shows the progress.`;
+      fix = `${fixTheCause}. Use --no-rollback to leave a failing revision in place while you investigate.`;
+      break;
+    case 'timed-out': {
+      code = 'rollout.timeout';
+      const waited = formatDuration(outcome.waitedMs);
+      message = `${subject} timed out: it did not finish rolling out within ${formatDuration(ctx.options.timeoutMs)} (desired ${counts.desired}, running ${counts.running}, pending ${counts.pending}).`;
+      const deployments = service.deployments?.length ?? 0;
+      reason =
+        counts.running < counts.desired
+          ? `tasks are not reaching RUNNING: ${counts.running} of ${counts.desired} running, ${counts.pending} pending after ${waited}.`
+          : deployments > 1
+            ? `${counts.running} of ${counts.desired} tasks are running but the previous deployment has not drained yet (${deployments} deployments active) after ${waited}.`
+            : `${counts.running} of ${counts.desired} tasks running, ${counts.pending} pending, but the deployment has not been marked complete after ${waited}.`;
+      fix = `Look at the diagnosis above (${stoppedHint(target)}); or re-run with a larger --timeout; --no-wait skips waiting. ECS keeps rolling out in the background either way.`;
+      break;
+    }
+  }
+
+  ctx.progress(`diagnosing: reading stopped tasks, target health and logs`);
+  const region = ctx.region ?? ctx.aws.options.region ?? (await ctx.aws.region().catch(() => 'us-east-1'));
+  const recent = (newEvents.length ? newEvents : chronological(service.events ?? []).map((e) => e.message ?? '')).slice(-5);
+  const diagnosis = await diagnose(ctx, {
+    cluster: target.cluster,
+    service: target.service,
+    region,
+    taskDefinitionArn: target.taskDefinitionArn,
+    verdict: outcome.kind,
+    summary: message,
+    ...(outcome.kind === 'rolled-back' ? { rolledBackTo: outcome.to, rolledBackBy: outcome.by } : {}),
+    counts,
+    stoppedTaskArns: stopped.arns(),
+    targetGroupArns: (service.loadBalancers ?? []).map((l) => l.targetGroupArn).filter((a): a is string => Boolean(a)),
+    events: recent,
+  });
+  const why = [reason, ...diagnosisLines(diagnosis)].join('\n');
+  return new RolloutError(code, message, diagnosis, { why, fix }, outcome.kind === 'rolled-back' ? outcome.to : undefined);
 }

@@ -6,6 +6,8 @@ import {
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
@@ -16,7 +18,14 @@ import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
 
 const ecs = mockClient(ECSClient);
+// Diagnosis reads target health and logs; unmocked they could reach real AWS.
+const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+const logs = mockClient(CloudWatchLogsClient);
 beforeEach(() => {
+  elbv2.reset();
+  logs.reset();
+  strict(elbv2);
+  strict(logs);
   ecs.reset();
   strict(ecs);
 });
