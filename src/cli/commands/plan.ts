@@ -1,0 +1,62 @@
+import { ShellDocker } from '../../docker/cli.js';
+import type { Reporter } from '../../engine/events.js';
+import { Engine } from '../../engine/runner.js';
+import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
+import { ExitCode } from '../../errors.js';
+import { STEP_MODULES } from '../../steps/index.js';
+import { openDay2 } from '../day2-context.js';
+import type { GlobalOptions, Io } from '../options.js';
+import { onInterrupt } from '../signals.js';
+
+/** `plan --detailed-exitcode` (and `deploy --dry-run --detailed-exitcode`): changes are pending. */
+export const EXIT_CHANGES_PENDING = 3;
+
+export interface PlanOptions extends GlobalOptions {
+  detailedExitcode?: boolean;
+}
+
+/**
+ * Read every step's live state and show what a deploy would do, changing nothing: no
+ * mutating AWS call, no lock, no manifest write (the store is read-only).
+ */
+export async function runPlan(opts: PlanOptions, io: Io, reporter: Reporter): Promise<number> {
+  const started = Date.now();
+  const run = await openDay2(opts, io, reporter);
+  const controller = new AbortController();
+  const stopListening = onInterrupt(controller, reporter, run.store);
+  // Build contexts in the config are relative to the config file (the image step builds to learn the digest).
+  const previousCwd = process.cwd();
+  process.chdir(run.baseDir);
+  try {
+    reporter.emit({ type: 'run.start', command: 'plan', app: run.config.app, env: opts.env, region: run.region, account: run.account });
+    const engine = new Engine({
+      app: run.config.app,
+      env: opts.env,
+      region: run.region,
+      account: run.account,
+      config: run.config,
+      modules: STEP_MODULES,
+      aws: run.aws,
+      docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', message: `docker: ${line}` }) : undefined),
+      store: run.store,
+      manifest: run.manifest,
+      reporter,
+      options: { ...DEFAULT_RUN_OPTIONS, wait: false },
+      signal: controller.signal,
+    });
+    const plan = await engine.planDeploy();
+    reporter.emit({
+      type: 'run.done',
+      command: 'plan',
+      outcome: plan.hasChanges ? 'planned' : 'no-changes',
+      durationMs: Date.now() - started,
+      calls: run.counter.calls,
+      mutatingCalls: run.counter.mutating,
+    });
+    return plan.hasChanges && opts.detailedExitcode ? EXIT_CHANGES_PENDING : ExitCode.Ok;
+  } finally {
+    process.chdir(previousCwd);
+    stopListening();
+    await run.close();
+  }
+}

@@ -1,0 +1,108 @@
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { explainAwsError, isAwsError } from '../../aws/errors.js';
+import type { Reporter } from '../../engine/events.js';
+import { rollbackTarget } from '../../engine/history.js';
+import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
+import { AbortedError, EcsKitError, ExitCode, UsageError } from '../../errors.js';
+import { revisionName, watchRollout } from '../../steps/rollout.js';
+import { openDay2, pickServices, rolloutContext, serviceLocation } from '../day2-context.js';
+import type { GlobalOptions, Io } from '../options.js';
+import { createPrompter, type Prompter } from '../prompts.js';
+import { onInterrupt } from '../signals.js';
+
+export interface RollbackOptions extends GlobalOptions {
+  service?: string;
+  wait: boolean;
+  timeoutMs: number;
+  pollIntervalMs?: number;
+  forceUnlock?: boolean;
+}
+
+/**
+ * `ecs-kit rollback [service]`: put the service back on the task definition revision it ran
+ * before, from the deploy history in the manifest, and wait for that rollout like deploy does.
+ * Running it again steps back one more deploy.
+ */
+export async function runRollback(opts: RollbackOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
+  const started = Date.now();
+  const run = await openDay2(opts, io, reporter, {
+    lock: 'rollback',
+    forceUnlock: opts.forceUnlock,
+    check: (local) => void pickServices(local, opts.service, 'rollback', true),
+  });
+  const controller = new AbortController();
+  const stopListening = onInterrupt(controller, reporter, run.store);
+  try {
+    const [name] = pickServices(run, opts.service, 'rollback', true) as [string];
+    const { cluster, serviceName } = serviceLocation(run, name);
+    const ecs = run.aws.ecs();
+    reporter.emit({ type: 'run.start', command: 'rollback', app: run.config.app, env: opts.env, region: run.region, account: run.account });
+
+    const service = await ecs
+      .send(new DescribeServicesCommand({ cluster, services: [serviceName] }))
+      .then((o) => o.services?.find((s) => s.status === 'ACTIVE'))
+      .catch((err) => {
+        throw explainAwsError(err, `reading service ${serviceName}`);
+      });
+    if (!service?.taskDefinition) {
+      throw new EcsKitError('rollback.no-service', `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`, { fix: 'Run ecs-kit deploy first.' });
+    }
+    const current = service.taskDefinition;
+    const target = rollbackTarget(run.manifest, name, current);
+    if (!target) {
+      throw new EcsKitError('rollback.no-history', `There is no earlier revision of ${name} to roll back to: it runs ${revisionName(current)} and the deploy history in ${run.store.file} has nothing before it.`, {
+        why: 'ecs-kit records each revision a deploy puts in place; rollback needs at least two deploys that changed the task definition.',
+        fix: 'To go back further, set the old image in ecs-kit.yml and run ecs-kit deploy.',
+      });
+    }
+
+    // An old revision may have been deregistered (by hand, or a teardown of another env sharing the family).
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: target.taskDefinitionArn })).catch((err) => {
+      if (isAwsError(err, 'ClientException')) return undefined;
+      throw explainAwsError(err, `reading task definition ${revisionName(target.taskDefinitionArn)}`);
+    });
+    if (!td?.taskDefinition || td.taskDefinition.status !== 'ACTIVE') {
+      throw new EcsKitError('rollback.revision-gone', `Cannot roll ${name} back to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at}): that revision is ${td?.taskDefinition?.status ?? 'gone'}.`, {
+        why: 'ECS does not start new tasks from a deregistered task definition.',
+        fix: 'Set the old image in ecs-kit.yml and run ecs-kit deploy.',
+      });
+    }
+
+    const what = `Roll ${name} back from ${revisionName(current)} to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at})?`;
+    if (!opts.yes) {
+      if (!run.interactive) {
+        throw new UsageError(`rollback needs confirmation, and this session cannot prompt (no terminal, CI=true or --json): ${what}`, 'Re-run with --yes.', 'confirm.required');
+      }
+      const ok = await (prompter ?? (await createPrompter())).confirm({ message: what, default: false });
+      if (!ok) throw new AbortedError('Rollback cancelled; nothing was changed.');
+    }
+
+    const stepId = `service:${name}`;
+    const title = `ECS service (${name})`;
+    reporter.emit({ type: 'step.start', step: stepId, title, action: 'update' });
+    reporter.emit({ type: 'step.progress', step: stepId, message: `task definition ${revisionName(current)} → ${revisionName(target.taskDefinitionArn)}` });
+    const since = new Date(Date.now() - 10_000); // allow for clock skew against ECS event times
+    await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, taskDefinition: target.taskDefinitionArn })).catch((err) => {
+      throw explainAwsError(err, `rolling back service ${serviceName}`);
+    });
+    // Recorded before the wait, so the manifest says what the service runs even if the wait fails.
+    const entry = run.manifest.steps[stepId];
+    if (entry) {
+      entry.state = { ...entry.state, taskDefinitionArn: target.taskDefinitionArn };
+      entry.updatedAt = run.manifest.updatedAt = new Date().toISOString();
+      await run.store.write(run.manifest);
+    }
+    if (opts.wait) {
+      // rollback: false — a failed rollback must not "roll back" to the revision we are leaving.
+      const options = { ...DEFAULT_RUN_OPTIONS, wait: true, rollback: false, timeoutMs: opts.timeoutMs, ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}) };
+      await watchRollout(rolloutContext(run, reporter, name, options, controller.signal), { cluster, service: serviceName, taskDefinitionArn: target.taskDefinitionArn, since });
+    }
+    reporter.emit({ type: 'step.done', step: stepId, title, action: 'update', durationMs: Date.now() - started });
+    reporter.emit({ type: 'output', name: `taskDefinition.${name}`, value: revisionName(target.taskDefinitionArn) });
+    reporter.emit({ type: 'run.done', command: 'rollback', outcome: 'applied', durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
+    return ExitCode.Ok;
+  } finally {
+    stopListening();
+    await run.close();
+  }
+}

@@ -1,0 +1,198 @@
+import path from 'node:path';
+import type { AwsCallInfo } from '../aws/clients.js';
+import { explainAwsError } from '../aws/errors.js';
+import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { namesFor, type Names } from '../config/names.js';
+import type { Config } from '../config/schema.js';
+import type { Reporter } from '../engine/events.js';
+import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
+import type { RunOptions, StepContext } from '../engine/types.js';
+import { EcsKitError, ExitCode, UsageError } from '../errors.js';
+import type { ServiceState } from '../steps/states.js';
+import type { GlobalOptions, Io } from './options.js';
+import { isInteractive } from './options.js';
+import { checkEnvName, type CallCounter } from './run-context.js';
+
+/**
+ * A manifest store that refuses to write: `plan`, `status` and `logs` run without the
+ * lock, so they must never write the manifest a concurrent deploy is keeping.
+ */
+export class ReadOnlyManifestStore extends ManifestStore {
+  override async write(): Promise<void> {
+    throw new EcsKitError('manifest.read-only', 'Internal error: a read-only command tried to write the manifest.', {
+      fix: 'Please report this at the ecs-kit issue tracker.',
+    });
+  }
+}
+
+export interface Day2Run {
+  env: string;
+  config: Config;
+  configFile: string;
+  baseDir: string;
+  aws: import('../aws/clients.js').AwsClients;
+  region: string;
+  account: string;
+  store: ManifestStore;
+  manifest: Manifest;
+  /** True when the manifest file exists (something was deployed with this config and env). */
+  deployed: boolean;
+  names: Names;
+  counter: CallCounter;
+  interactive: boolean;
+  /** Releases the lock (no-op for read-only runs) and the AWS clients. */
+  close(): Promise<void>;
+}
+
+/**
+ * The context for day-2 commands. Same order as openRun (config → identity → lock), so a
+ * bad config or flag exits 2 before any AWS call. `lock` names the command holding the
+ * lock (scale, rollback); without it nothing is locked and the manifest cannot be written.
+ */
+export async function openDay2(
+  opts: GlobalOptions,
+  io: Io,
+  reporter: Reporter,
+  o: { lock?: string; forceUnlock?: boolean; check?: (local: Pick<Day2Run, 'config' | 'manifest'>) => void } = {},
+): Promise<Day2Run> {
+  checkEnvName(opts.env);
+  const configFile = resolveConfigPath(io.cwd, opts.config);
+  const { config } = await loadConfig(configFile);
+  const baseDir = path.dirname(configFile);
+  const dir = path.join(baseDir, '.ecs-kit');
+  if (o.check) {
+    // Argument checks (service names, ranges) before any AWS call: a usage error costs nothing.
+    const local = await new ManifestStore(dir, opts.env).read();
+    o.check({ config, manifest: local ?? emptyManifest(config.app, opts.env, '', '') });
+  }
+
+  const counter: CallCounter = { calls: 0, mutating: 0 };
+  const { AwsClients } = await import('../aws/clients.js');
+  const aws = new AwsClients({
+    region: opts.region ?? config.region,
+    profile: opts.profile,
+    endpoint: opts.endpointUrl,
+    maxAttempts: opts.maxAttempts,
+    onCall: (info: AwsCallInfo) => {
+      counter.calls++;
+      if (info.mutating) counter.mutating++;
+      reporter.emit({ type: 'aws.call', ...info });
+    },
+  });
+
+  const store = o.lock ? new ManifestStore(dir, opts.env) : new ReadOnlyManifestStore(dir, opts.env);
+  const close = async () => {
+    aws.destroy();
+    await store.releaseLock();
+  };
+  try {
+    let region: string;
+    try {
+      region = await aws.region();
+    } catch {
+      throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
+    }
+    let account: string;
+    try {
+      ({ account } = await aws.identity());
+    } catch (err) {
+      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
+    }
+
+    if (o.lock) {
+      const { broke } = await store.acquireLock(o.lock, { forceUnlock: o.forceUnlock });
+      if (broke) {
+        reporter.emit({
+          type: 'warn',
+          message: `Took over the lock of an earlier ${broke.command} (pid ${broke.pid} on ${broke.host}, started ${broke.startedAt}) that is no longer running.`,
+        });
+      }
+    }
+    const existing = await store.read();
+    if (existing) {
+      ManifestStore.checkIdentity(existing, account, region, path.relative(io.cwd, store.file) || store.file);
+      if (existing.app !== config.app) {
+        throw new EcsKitError('manifest.app', `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`, {
+          fix: `Set app: ${existing.app} back, or use another --env.`,
+          exitCode: ExitCode.Usage,
+        });
+      }
+    }
+    return {
+      env: opts.env,
+      config,
+      configFile,
+      baseDir,
+      aws,
+      region,
+      account,
+      store,
+      manifest: existing ?? emptyManifest(config.app, opts.env, account, region),
+      deployed: existing !== undefined,
+      names: namesFor(config.app, opts.env),
+      counter,
+      interactive: isInteractive(opts, io),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Where a service lives: the manifest's record when there is one, else the names a deploy would use. */
+export function serviceLocation(run: Pick<Day2Run, 'manifest' | 'names'>, service: string): { cluster: string; serviceName: string; url?: string } {
+  const state = run.manifest.steps[`service:${service}`]?.state as Partial<ServiceState> | undefined;
+  return {
+    cluster: state?.clusterName ?? run.names.cluster,
+    serviceName: state?.serviceName ?? run.names.service(service),
+    ...(state?.url ? { url: state.url } : {}),
+  };
+}
+
+/**
+ * The services a command acts on: the one named (which must be in the config or the
+ * manifest), or all of them. `single` commands need one: the only service, or a name.
+ */
+export function pickServices(run: Pick<Day2Run, 'config' | 'manifest'>, name: string | undefined, command: string, single = false): string[] {
+  const known = [...new Set([...Object.keys(run.config.services), ...Object.values(run.manifest.steps).filter((e) => e.kind === 'service' && e.scope).map((e) => e.scope!)])];
+  if (name !== undefined) {
+    if (!known.includes(name)) {
+      throw new UsageError(`${command}: there is no service "${name}" in ecs-kit.yml${known.length ? ` (services: ${known.join(', ')})` : ''}.`, `Pass one of: ${known.join(', ') || '(none)'}.`, 'usage.service');
+    }
+    return [name];
+  }
+  if (single && known.length !== 1) {
+    throw new UsageError(`${command} needs a service name: ecs-kit.yml has ${known.length} services (${known.join(', ')}).`, `Run: ecs-kit ${command} <service>.`, 'usage.service');
+  }
+  return known;
+}
+
+/**
+ * What the rollout watcher (src/steps/rollout.ts) needs, for commands that change a service
+ * outside a deploy (scale, rollback). Progress goes out as the service step's events so the
+ * reporters show it the same way as during a deploy.
+ */
+export function rolloutContext(
+  run: Pick<Day2Run, 'aws' | 'region' | 'account' | 'names' | 'config' | 'env'>,
+  reporter: Reporter,
+  service: string,
+  options: RunOptions,
+  signal: AbortSignal,
+): Pick<StepContext, 'id' | 'kind' | 'scope' | 'aws' | 'region' | 'account' | 'names' | 'owner' | 'options' | 'progress' | 'warn' | 'signal'> {
+  const id = `service:${service}`;
+  return {
+    id,
+    kind: 'service',
+    scope: service,
+    aws: run.aws,
+    region: run.region,
+    account: run.account,
+    names: run.names,
+    owner: { app: run.config.app, env: run.env },
+    options,
+    progress: (message) => reporter.emit({ type: 'step.progress', step: id, message }),
+    warn: (message) => reporter.emit({ type: 'warn', step: id, message }),
+    signal,
+  };
+}
