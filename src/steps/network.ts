@@ -1,17 +1,23 @@
+import { createHash } from 'node:crypto';
 import {
+  AllocateAddressCommand,
   AssociateRouteTableCommand,
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DeleteInternetGatewayCommand,
+  DeleteNatGatewayCommand,
   DeleteRouteTableCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
+  DescribeAddressesCommand,
   DescribeAvailabilityZonesCommand,
   DescribeInternetGatewaysCommand,
+  DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
   DescribeVpcAttributeCommand,
@@ -20,11 +26,16 @@ import {
   DisassociateRouteTableCommand,
   ModifySubnetAttributeCommand,
   ModifyVpcAttributeCommand,
+  ReleaseAddressCommand,
   ReplaceRouteCommand,
   ReplaceRouteTableAssociationCommand,
+  waitUntilNatGatewayAvailable,
+  waitUntilNatGatewayDeleted,
   waitUntilVpcAvailable,
+  type Address,
   type AvailabilityZone,
   type InternetGateway,
+  type NatGateway,
   type RouteTable,
   type Subnet,
   type Vpc,
@@ -34,19 +45,23 @@ import { TAG_ROLE, isOwnedBy, ownerFilters } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { deleteWithRetry, ignoreErrors, tagSpec, tagValue } from './ec2-util.js';
+import { existingNetwork } from './existing-network.js';
 import type { NetworkState } from './states.js';
 
 type Ctx = StepContext<NetworkState>;
 
 // ---------------------------------------------------------------------------------------
 // Subnet layout (pure). The VPC CIDR is cut into 16 equal blocks (/prefix+4): public
-// subnets take the first blocks, private subnets (production profile) the next ones, and
-// the rest stay free — so adding private subnets later never moves a public one.
+// subnets take blocks 0–3 (one per AZ), private subnets (production profile) blocks 4–7,
+// and the rest stay free — so adding an AZ or the private tier later never moves a subnet.
 
-/** "learning": public subnets only (tasks get public IPs). "production": adds private subnets + NAT (not built yet). */
+/** "learning": public subnets only (tasks get public IPs). "production": adds private subnets + NAT. */
 export type NetworkProfile = 'learning' | 'production';
 
+/** Default number of availability zones (an ALB needs two). */
 export const AZ_COUNT = 2;
+const MAX_AZS = 4;
+const PRIVATE_OFFSET = MAX_AZS;
 
 export interface SubnetSpec {
   role: string;
@@ -84,15 +99,26 @@ export function normalizeCidr(cidr: string): string {
   return formatCidr(base, prefix);
 }
 
-export function subnetLayout(cidr: string, azs: readonly string[], profile: NetworkProfile = 'learning'): SubnetLayout {
+/** True when two CIDR blocks share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  const end = (c: { base: number; prefix: number }) => c.base + 2 ** (32 - c.prefix) - 1;
+  return x.base <= end(y) && y.base <= end(x);
+}
+
+export function subnetLayout(cidr: string, azs: readonly string[], profile: NetworkProfile = 'learning', count = AZ_COUNT): SubnetLayout {
   const { base, prefix } = parseCidr(cidr);
   const blockPrefix = prefix + 4;
   // AWS subnets are /16 to /28, which is why the config allows a VPC of /16 to /24.
   if (prefix < 16 || blockPrefix > 28) {
     throw new EcsKitError('network.cidr', `network.cidr ${cidr} must be between /16 and /24.`, { fix: 'Use a block such as 10.0.0.0/16.' });
   }
-  if (azs.length < AZ_COUNT) {
-    throw new EcsKitError('network.azs', `The subnet layout needs ${AZ_COUNT} availability zones, got ${azs.length}.`);
+  if (count < AZ_COUNT || count > MAX_AZS) {
+    throw new EcsKitError('network.azs', `network.azs must be between ${AZ_COUNT} and ${MAX_AZS}, got ${count}.`);
+  }
+  if (azs.length < count) {
+    throw new EcsKitError('network.azs', `The subnet layout needs ${count} availability zones, got ${azs.length}.`);
   }
   const size = 2 ** (32 - blockPrefix);
   const block = (tier: 'public' | 'private', i: number, index: number): SubnetSpec => ({
@@ -102,26 +128,44 @@ export function subnetLayout(cidr: string, azs: readonly string[], profile: Netw
     cidr: formatCidr(base + index * size, blockPrefix),
     availabilityZone: azs[i]!,
   });
-  const zones = azs.slice(0, AZ_COUNT);
+  const zones = azs.slice(0, count);
   return {
     public: zones.map((_, i) => block('public', i, i)),
-    private: profile === 'production' ? zones.map((_, i) => block('private', i, AZ_COUNT + i)) : [],
+    private: profile === 'production' ? zones.map((_, i) => block('private', i, PRIVATE_OFFSET + i)) : [],
   };
 }
 
-/** The first AZ_COUNT regular zones by name; local/wavelength zones and impaired zones are skipped. */
-export function pickAvailabilityZones(zones: readonly AvailabilityZone[], region = 'this region'): string[] {
+/** The first `count` regular zones by name; local/wavelength zones and impaired zones are skipped. */
+export function pickAvailabilityZones(zones: readonly AvailabilityZone[], region = 'this region', count = AZ_COUNT): string[] {
   const names = zones
     .filter((z) => z.State === 'available' && (z.ZoneType === undefined || z.ZoneType === 'availability-zone') && z.ZoneName)
     .map((z) => z.ZoneName!)
     .sort();
-  if (names.length < AZ_COUNT) {
-    throw new EcsKitError('network.azs', `Only ${names.length} availability zone(s) are available in ${region}; ecs-kit needs ${AZ_COUNT}.`, {
-      why: 'The load balancer and the service are spread over two availability zones for resilience, and an ALB requires two.',
-      fix: 'Deploy to a region with at least two available zones (set region in ecs-kit.yml or pass --region).',
+  if (names.length < count) {
+    throw new EcsKitError('network.azs', `Only ${names.length} availability zone(s) are available in ${region}; the config asks for ${count}.`, {
+      why: 'The load balancer and the service are spread over several availability zones for resilience, and an ALB requires two.',
+      fix: count > AZ_COUNT ? 'Set network.azs to 2, or deploy to a region with more zones.' : 'Deploy to a region with at least two available zones (set region in ecs-kit.yml or pass --region).',
     });
   }
-  return names.slice(0, AZ_COUNT);
+  return names.slice(0, count);
+}
+
+/** How many NAT gateways a layout needs: none (learning), one (single) or one per AZ. */
+export function natCount(profile: NetworkProfile, nat: 'single' | 'per-az', azs: number): number {
+  if (profile !== 'production') return 0;
+  return nat === 'per-az' ? azs : 1;
+}
+
+/** Which NAT (index) private subnet i routes through. */
+export function natIndexFor(i: number, nats: number): number {
+  return nats <= 1 ? 0 : i % nats;
+}
+
+/** Subnets and public-IP setting for tasks: private subnets when there are any. */
+export function taskPlacement(network: NetworkState): { subnets: string[]; assignPublicIp: 'ENABLED' | 'DISABLED' } {
+  const priv = network.privateSubnetIds ?? [];
+  if (priv.length) return { subnets: [...priv], assignPublicIp: 'DISABLED' };
+  return { subnets: [...network.publicSubnetIds], assignPublicIp: 'ENABLED' };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -132,6 +176,10 @@ const ROLE = {
   igw: 'internet-gateway',
   routeTable: 'public-route-table',
   publicSubnet: (i: number) => `public-subnet-${i + 1}`,
+  privateSubnet: (i: number) => `private-subnet-${i + 1}`,
+  privateRouteTable: (i: number) => `private-route-table-${i + 1}`,
+  nat: (i: number) => `nat-gateway-${i + 1}`,
+  eip: (i: number) => `nat-eip-${i + 1}`,
 };
 
 interface ObservedSubnet {
@@ -142,11 +190,32 @@ interface ObservedSubnet {
   mapPublicIp?: boolean;
 }
 
+interface ObservedRouteTable {
+  id: string;
+  defaultRoute?: { gatewayId?: string; natGatewayId?: string; blackhole: boolean };
+  associations: { subnetId: string; associationId: string }[];
+}
+
+interface ObservedNat {
+  id: string;
+  subnetId?: string;
+  allocationId?: string;
+  state?: string;
+}
+
 interface Observed {
   vpc?: { id: string; cidr: string; dnsSupport?: boolean; dnsHostnames?: boolean };
   subnets: (ObservedSubnet | undefined)[];
+  privateSubnets: (ObservedSubnet | undefined)[];
   igw?: { id: string; attachedTo: string[] };
-  routeTable?: { id: string; defaultRoute?: { gatewayId?: string; blackhole: boolean }; associations: { subnetId: string; associationId: string }[] };
+  routeTable?: ObservedRouteTable;
+  privateRouteTables: (ObservedRouteTable | undefined)[];
+  /** NAT gateways the layout wants, by index. */
+  nats: (ObservedNat | undefined)[];
+  /** Our NAT gateways beyond what the layout wants (e.g. per-az → single): removed by apply. */
+  extraNats: ObservedNat[];
+  /** Our Elastic IPs by role, with their association (if any). */
+  eips: Record<string, { allocationId: string; associated: boolean }>;
   /** Explicit associations of our subnets with other route tables (subnetId → associationId). */
   foreignAssociations: Record<string, string>;
 }
@@ -157,12 +226,22 @@ interface PlanData {
   azs?: string[];
 }
 
+interface Wanted {
+  cidr: string;
+  profile: NetworkProfile;
+  azs: number;
+  nats: number;
+}
+
 function wantedCidr(ctx: Ctx): string {
   return normalizeCidr(ctx.config?.network.cidr ?? ctx.previous?.cidr ?? '10.0.0.0/16');
 }
 
-function wantedProfile(ctx: Ctx): NetworkProfile {
-  return (ctx.config?.network.profile ?? 'learning') as NetworkProfile;
+function wanted(ctx: Ctx): Wanted {
+  const n = ctx.config?.network;
+  const profile = (n?.profile ?? 'learning') as NetworkProfile;
+  const azs = n?.azs ?? AZ_COUNT;
+  return { cidr: wantedCidr(ctx), profile, azs, nats: natCount(profile, n?.nat ?? 'single', azs) };
 }
 
 function pick<T>(items: T[], id: (t: T) => string | undefined, preferId?: string): T | undefined {
@@ -211,7 +290,32 @@ function ours(ctx: Ctx, tags: { Key?: string; Value?: string }[] | undefined, ro
   return isOwnedBy(tags, ctx.owner) && tagValue(tags, TAG_ROLE) === role;
 }
 
-async function observe(ctx: Ctx): Promise<Observed> {
+const liveNat = (n: NatGateway) => n.State === 'pending' || n.State === 'available';
+const liveAssociation = (state?: string) => state === undefined || state === 'associated' || state === 'associating';
+
+function observeTable(rt: RouteTable): ObservedRouteTable {
+  const route = rt.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
+  return {
+    id: rt.RouteTableId!,
+    defaultRoute: route && { gatewayId: route.GatewayId, natGatewayId: route.NatGatewayId, blackhole: route.State === 'blackhole' },
+    associations: (rt.Associations ?? [])
+      .filter((a) => a.SubnetId && !a.Main && liveAssociation(a.AssociationState?.State))
+      .map((a) => ({ subnetId: a.SubnetId!, associationId: a.RouteTableAssociationId! })),
+  };
+}
+
+/** Our NAT gateways in the VPC (live ones only). */
+async function ownNats(ctx: Ctx, vpcId: string): Promise<NatGateway[]> {
+  const out = await ctx.aws.ec2().send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner)] }));
+  return (out.NatGateways ?? []).filter((n) => isOwnedBy(n.Tags, ctx.owner));
+}
+
+async function ownAddresses(ctx: Ctx): Promise<Address[]> {
+  const out = await ctx.aws.ec2().send(new DescribeAddressesCommand({ Filters: ownerFilters(ctx.owner) }));
+  return (out.Addresses ?? []).filter((a) => isOwnedBy(a.Tags, ctx.owner));
+}
+
+async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
   const ec2 = ctx.aws.ec2();
   const vpc = await findVpc(ctx);
   const igw = await findInternetGateway(ctx);
@@ -219,62 +323,84 @@ async function observe(ctx: Ctx): Promise<Observed> {
     id: igw.InternetGatewayId!,
     attachedTo: (igw.Attachments ?? []).filter((a) => a.State !== 'detached' && a.State !== 'detaching').map((a) => a.VpcId!),
   };
-  if (!vpc) return { subnets: [], igw: observedIgw, foreignAssociations: {} };
+  const empty: Observed = { subnets: [], privateSubnets: [], privateRouteTables: [], nats: [], extraNats: [], eips: {}, igw: observedIgw, foreignAssociations: {} };
+  if (!vpc) return empty;
 
   const vpcId = vpc.VpcId!;
   const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
-  const [dnsSupport, dnsHostnames, subnetsOut, tablesOut] = await Promise.all([
+  const production = w.profile === 'production';
+  const [dnsSupport, dnsHostnames, subnetsOut, tablesOut, nats, addresses] = await Promise.all([
     dnsAttribute(ctx, vpcId, 'enableDnsSupport'),
     dnsAttribute(ctx, vpcId, 'enableDnsHostnames'),
     ec2.send(new DescribeSubnetsCommand({ Filters: vpcFilter })),
     ec2.send(new DescribeRouteTablesCommand({ Filters: vpcFilter })),
+    production ? ownNats(ctx, vpcId) : Promise.resolve([]),
+    production ? ownAddresses(ctx) : Promise.resolve([]),
   ]);
 
   const allSubnets = subnetsOut.Subnets ?? [];
-  const subnets = Array.from({ length: AZ_COUNT }, (_, i): ObservedSubnet | undefined => {
-    const tagged = allSubnets.filter((s) => ours(ctx, s.Tags, ROLE.publicSubnet(i)));
-    const s: Subnet | undefined = pick(tagged, (x) => x.SubnetId, ctx.previous?.publicSubnetIds[i]) ??
-      allSubnets.find((x) => x.SubnetId && x.SubnetId === ctx.previous?.publicSubnetIds[i] && isOwnedBy(x.Tags, ctx.owner));
+  const findSubnet = (role: string, prevId: string | undefined): ObservedSubnet | undefined => {
+    const tagged = allSubnets.filter((s) => ours(ctx, s.Tags, role));
+    const s: Subnet | undefined = pick(tagged, (x) => x.SubnetId, prevId) ?? allSubnets.find((x) => x.SubnetId && x.SubnetId === prevId && isOwnedBy(x.Tags, ctx.owner));
     return s && { id: s.SubnetId!, cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', mapPublicIp: s.MapPublicIpOnLaunch };
-  });
+  };
+  const subnets = Array.from({ length: w.azs }, (_, i) => findSubnet(ROLE.publicSubnet(i), ctx.previous?.publicSubnetIds[i]));
+  const privateSubnets = production ? Array.from({ length: w.azs }, (_, i) => findSubnet(ROLE.privateSubnet(i), ctx.previous?.privateSubnetIds?.[i])) : [];
 
   const tables = tablesOut.RouteTables ?? [];
-  const rt: RouteTable | undefined =
-    pick(tables.filter((t) => ours(ctx, t.Tags, ROLE.routeTable)), (t) => t.RouteTableId, ctx.previous?.publicRouteTableId) ??
-    tables.find((t) => t.RouteTableId && t.RouteTableId === ctx.previous?.publicRouteTableId && isOwnedBy(t.Tags, ctx.owner));
-  const live = (state?: string) => state === undefined || state === 'associated' || state === 'associating';
-  const route = rt?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-  const ourSubnetIds = new Set(subnets.filter(Boolean).map((s) => s!.id));
+  const findTable = (role: string, prevId: string | undefined): RouteTable | undefined =>
+    pick(tables.filter((t) => ours(ctx, t.Tags, role)), (t) => t.RouteTableId, prevId) ??
+    tables.find((t) => t.RouteTableId && t.RouteTableId === prevId && isOwnedBy(t.Tags, ctx.owner));
+  const rt = findTable(ROLE.routeTable, ctx.previous?.publicRouteTableId);
+  const privateTables = production ? Array.from({ length: w.azs }, (_, i) => findTable(ROLE.privateRouteTable(i), ctx.previous?.privateRouteTableIds?.[i])) : [];
+
+  const ownTables = new Set([rt, ...privateTables].filter(Boolean));
+  const ourSubnetIds = new Set([...subnets, ...privateSubnets].filter(Boolean).map((s) => s!.id));
   const foreignAssociations: Record<string, string> = {};
   for (const t of tables) {
-    if (t === rt) continue;
+    if (ownTables.has(t)) continue;
     for (const a of t.Associations ?? []) {
-      if (a.SubnetId && ourSubnetIds.has(a.SubnetId) && !a.Main && live(a.AssociationState?.State)) foreignAssociations[a.SubnetId] = a.RouteTableAssociationId!;
+      if (a.SubnetId && ourSubnetIds.has(a.SubnetId) && !a.Main && liveAssociation(a.AssociationState?.State)) foreignAssociations[a.SubnetId] = a.RouteTableAssociationId!;
     }
+  }
+
+  const live = nats.filter(liveNat);
+  const natByRole = (i: number) => pick(live.filter((n) => tagValue(n.Tags, TAG_ROLE) === ROLE.nat(i)), (n) => n.NatGatewayId, ctx.previous?.natGatewayIds?.[i]);
+  const wantedNats = Array.from({ length: w.nats }, (_, i) => natByRole(i));
+  const kept = new Set(wantedNats.filter(Boolean));
+  const toObservedNat = (n: NatGateway): ObservedNat => ({
+    id: n.NatGatewayId!,
+    subnetId: n.SubnetId,
+    allocationId: n.NatGatewayAddresses?.[0]?.AllocationId,
+    state: n.State,
+  });
+  const eips: Observed['eips'] = {};
+  for (const a of addresses) {
+    const role = tagValue(a.Tags, TAG_ROLE);
+    if (role && a.AllocationId && !eips[role]) eips[role] = { allocationId: a.AllocationId, associated: Boolean(a.AssociationId || a.NetworkInterfaceId) };
   }
 
   return {
     vpc: { id: vpcId, cidr: vpc.CidrBlock ?? '', dnsSupport, dnsHostnames },
     subnets,
+    privateSubnets,
     igw: observedIgw,
-    routeTable: rt && {
-      id: rt.RouteTableId!,
-      defaultRoute: route && { gatewayId: route.GatewayId, blackhole: route.State === 'blackhole' },
-      associations: (rt.Associations ?? [])
-        .filter((a) => a.SubnetId && !a.Main && live(a.AssociationState?.State))
-        .map((a) => ({ subnetId: a.SubnetId!, associationId: a.RouteTableAssociationId! })),
-    },
+    routeTable: rt && observeTable(rt),
+    privateRouteTables: privateTables.map((t) => t && observeTable(t)),
+    nats: wantedNats.map((n) => n && toObservedNat(n)),
+    extraNats: live.filter((n) => !kept.has(n)).map(toObservedNat),
+    eips,
     foreignAssociations,
   };
 }
 
-async function availabilityZones(ctx: Ctx): Promise<string[]> {
+async function availabilityZones(ctx: Ctx, count: number): Promise<string[]> {
   const out = await ctx.aws.ec2().send(new DescribeAvailabilityZonesCommand({}));
-  return pickAvailabilityZones(out.AvailabilityZones ?? [], ctx.region);
+  return pickAvailabilityZones(out.AvailabilityZones ?? [], ctx.region, count);
 }
 
 /** The drift a plan reports; apply fixes exactly these things. */
-function diff(o: Observed, layout: SubnetLayout | undefined): Change[] {
+function diff(o: Observed, layout: SubnetLayout | undefined, w: Wanted): Change[] {
   const changes: Change[] = [];
   const vpc = o.vpc!;
   if (vpc.dnsSupport === false) changes.push({ field: 'enableDnsSupport', before: false, after: true });
@@ -284,54 +410,105 @@ function diff(o: Observed, layout: SubnetLayout | undefined): Change[] {
     if (!s) changes.push({ field: role, after: `${layout!.public[i]!.cidr} in ${layout!.public[i]!.availabilityZone}` });
     else if (s.mapPublicIp === false) changes.push({ field: `${role}.mapPublicIpOnLaunch`, before: false, after: true });
   });
+  o.privateSubnets.forEach((s, i) => {
+    const role = ROLE.privateSubnet(i);
+    if (!s) changes.push({ field: role, after: `${layout!.private[i]!.cidr} in ${layout!.private[i]!.availabilityZone}` });
+    else if (s.mapPublicIp === true) changes.push({ field: `${role}.mapPublicIpOnLaunch`, before: true, after: false });
+  });
   if (!o.igw) changes.push({ field: 'internetGateway', after: 'create and attach' });
   else if (!o.igw.attachedTo.includes(vpc.id)) changes.push({ field: 'internetGateway.attachment', before: o.igw.attachedTo[0] ?? 'detached', after: vpc.id });
   const rt = o.routeTable;
   if (!rt) {
     changes.push({ field: 'publicRouteTable', after: '0.0.0.0/0 → internet gateway' });
-    return changes;
-  }
-  if (!o.igw || !rt.defaultRoute || rt.defaultRoute.blackhole || rt.defaultRoute.gatewayId !== o.igw.id) {
-    changes.push({ field: 'publicRouteTable.defaultRoute', before: rt.defaultRoute?.gatewayId, after: o.igw?.id ?? 'new internet gateway' });
-  }
-  o.subnets.forEach((s, i) => {
-    if (!s || !rt.associations.some((a) => a.subnetId === s.id)) {
-      changes.push({ field: `publicRouteTable.association.${ROLE.publicSubnet(i)}`, after: s?.id ?? 'new subnet' });
+  } else {
+    if (!o.igw || !rt.defaultRoute || rt.defaultRoute.blackhole || rt.defaultRoute.gatewayId !== o.igw.id) {
+      changes.push({ field: 'publicRouteTable.defaultRoute', before: rt.defaultRoute?.gatewayId, after: o.igw?.id ?? 'new internet gateway' });
     }
+    o.subnets.forEach((s, i) => {
+      if (!s || !rt.associations.some((a) => a.subnetId === s.id)) {
+        changes.push({ field: `publicRouteTable.association.${ROLE.publicSubnet(i)}`, after: s?.id ?? 'new subnet' });
+      }
+    });
+  }
+  o.nats.forEach((n, i) => {
+    if (!n) changes.push({ field: ROLE.nat(i), after: `NAT gateway with an Elastic IP in ${ROLE.publicSubnet(i)}` });
+  });
+  for (const n of o.extraNats) changes.push({ field: 'natGateway', before: n.id, after: '(deleted, network.nat is single)' });
+  o.privateSubnets.forEach((s, i) => {
+    const table = o.privateRouteTables[i];
+    const role = ROLE.privateRouteTable(i);
+    const nat = o.nats[natIndexFor(i, w.nats)];
+    if (!table) {
+      changes.push({ field: role, after: `0.0.0.0/0 → ${ROLE.nat(natIndexFor(i, w.nats))}` });
+      return;
+    }
+    const route = table.defaultRoute;
+    if (!nat || !route || route.blackhole || route.natGatewayId !== nat.id) changes.push({ field: `${role}.defaultRoute`, before: route?.natGatewayId ?? route?.gatewayId, after: nat?.id ?? 'new NAT gateway' });
+    if (!s || !table.associations.some((a) => a.subnetId === s.id)) changes.push({ field: `${role}.association`, after: s?.id ?? 'new subnet' });
   });
   return changes;
 }
 
+/** The profile the deployed network was built with (from the manifest), if any. */
+function deployedProfile(ctx: Ctx): NetworkState['profile'] | undefined {
+  if (!ctx.previous) return undefined;
+  return ctx.previous.profile ?? 'learning';
+}
+
+function profileChange(ctx: Ctx): Change | undefined {
+  const before = deployedProfile(ctx);
+  const after = ctx.config?.network.vpcId ? 'existing' : (ctx.config?.network.profile ?? 'learning');
+  if (before === undefined || before === after) return undefined;
+  return { field: 'profile', before, after };
+}
+
+function profileReplaceError(change: Change): EcsKitError {
+  const label = (p: unknown) => (p === 'existing' ? 'your own VPC (network.vpcId)' : `the ${String(p)} profile`);
+  return new EcsKitError('network.profile-change', `This environment's network was built with ${label(change.before)}; the config now asks for ${label(change.after)}.`, {
+    why: 'Changing the network shape means replacing the VPC or subnets under the running load balancer and services, which would take the app down; ecs-kit will not do that in place.',
+    fix: 'Run `ecs-kit teardown` and then deploy again with the new network settings (or deploy the new shape to another --env), or put the network settings back.',
+  });
+}
+
 export const networkStep: StepModule<NetworkState> = {
   kind: 'network',
-  title: () => 'Network (VPC, subnets, internet gateway)',
+  title: () => 'Network (VPC, subnets, gateways)',
   instances: () => [{ dependsOn: [] }],
 
   async plan(ctx): Promise<StepPlan<NetworkState>> {
-    const cidr = wantedCidr(ctx);
-    const observed = await observe(ctx);
+    const profile = profileChange(ctx);
+    if (profile) return { action: 'replace', changes: [profile] };
+    if (ctx.config?.network.vpcId) return existingNetwork.plan(ctx);
+
+    const w = wanted(ctx);
+    const cidr = w.cidr;
+    const observed = await observe(ctx, w);
     const vpc = observed.vpc;
     if (!vpc) {
-      const azs = await availabilityZones(ctx);
-      const layout = subnetLayout(cidr, azs, wantedProfile(ctx));
-      return {
-        action: 'create',
-        changes: [
-          { field: 'vpc', after: cidr },
-          { field: 'publicSubnets', after: layout.public.map((s) => `${s.cidr} in ${s.availabilityZone}`) },
-          { field: 'internetGateway', after: observed.igw ? `adopt ${observed.igw.id}` : 'create and attach' },
-          { field: 'publicRouteTable', after: '0.0.0.0/0 → internet gateway' },
-        ],
-        data: { observed, azs } satisfies PlanData,
-      };
+      const azs = await availabilityZones(ctx, w.azs);
+      const layout = subnetLayout(cidr, azs, w.profile, w.azs);
+      const changes: Change[] = [
+        { field: 'vpc', after: cidr },
+        { field: 'publicSubnets', after: layout.public.map((s) => `${s.cidr} in ${s.availabilityZone}`) },
+        { field: 'internetGateway', after: observed.igw ? `adopt ${observed.igw.id}` : 'create and attach' },
+        { field: 'publicRouteTable', after: '0.0.0.0/0 → internet gateway' },
+      ];
+      if (w.profile === 'production') {
+        changes.push(
+          { field: 'privateSubnets', after: layout.private.map((s) => `${s.cidr} in ${s.availabilityZone}`) },
+          { field: 'natGateways', after: `${w.nats} (each with an Elastic IP; billed per hour and per GB)` },
+          { field: 'privateRouteTables', after: '0.0.0.0/0 → NAT gateway' },
+        );
+      }
+      return { action: 'create', changes, data: { observed, azs } satisfies PlanData };
     }
     if (normalizeCidr(vpc.cidr || cidr) !== cidr) {
       return { action: 'replace', changes: [{ field: 'cidr', before: vpc.cidr, after: cidr }], data: { observed } satisfies PlanData };
     }
-    const missingSubnet = observed.subnets.some((s) => !s);
-    const azs = missingSubnet ? await availabilityZones(ctx) : undefined;
-    const layout = azs ? subnetLayout(cidr, azs, wantedProfile(ctx)) : undefined;
-    const changes = diff(observed, layout);
+    const missingSubnet = [...observed.subnets, ...observed.privateSubnets].some((s) => !s);
+    const azs = missingSubnet ? await availabilityZones(ctx, w.azs) : undefined;
+    const layout = azs ? subnetLayout(cidr, azs, w.profile, w.azs) : undefined;
+    const changes = diff(observed, layout, w);
     // Missing ids stay empty; dependents treat an empty id as "not there yet".
     const current: NetworkState = {
       vpcId: vpc.id,
@@ -340,22 +517,35 @@ export const networkStep: StepModule<NetworkState> = {
       publicSubnetIds: observed.subnets.map((s) => s?.id ?? ''),
       internetGatewayId: observed.igw?.id ?? '',
       publicRouteTableId: observed.routeTable?.id ?? '',
+      profile: w.profile,
     };
+    if (w.profile === 'production') {
+      current.privateSubnetIds = observed.privateSubnets.map((s) => s?.id ?? '');
+      current.natGatewayIds = observed.nats.map((n) => n?.id ?? '');
+      current.elasticIpAllocationIds = observed.nats.map((n) => n?.allocationId ?? '');
+      current.privateRouteTableIds = observed.privateRouteTables.map((t) => t?.id ?? '');
+    }
     return { action: changes.length ? 'update' : 'noop', changes, current, data: { observed, azs } satisfies PlanData };
   },
 
   async apply(ctx, plan): Promise<NetworkState> {
     if (plan.action === 'replace') {
+      const profile = plan.changes.find((c) => c.field === 'profile');
+      if (profile) throw profileReplaceError(profile);
       const change = plan.changes.find((c) => c.field === 'cidr');
       throw new EcsKitError('network.cidr-change', `The VPC's CIDR block is ${String(change?.before)}, but the config asks for ${String(change?.after)}.`, {
         why: 'A VPC cannot change its primary CIDR block; it would have to be replaced, and everything in it (load balancer, services) with it.',
         fix: `Run \`ecs-kit teardown\` and then deploy again, or set network.cidr back to ${String(change?.before)}.`,
       });
     }
+    if (ctx.config?.network.vpcId) return existingNetwork.apply(ctx, plan);
+
     const ec2 = ctx.aws.ec2();
     const data = plan.data as PlanData;
     const o = data.observed;
-    const cidr = wantedCidr(ctx);
+    const w = wanted(ctx);
+    const cidr = w.cidr;
+    const production = w.profile === 'production';
     const name = (role: string) => `${ctx.names.prefix}-${role}`;
 
     // VPC
@@ -364,6 +554,8 @@ export const networkStep: StepModule<NetworkState> = {
       ctx.progress(`creating VPC ${cidr}`);
       const out = await ec2.send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, name(ROLE.vpc)) }));
       vpcId = out.Vpc!.VpcId!;
+      // Recorded at once: the profile in the manifest is what later runs compare the config with.
+      await ctx.record({ vpcId, cidr, availabilityZones: [], publicSubnetIds: [], internetGatewayId: '', publicRouteTableId: '', profile: w.profile });
       if (out.Vpc?.State !== 'available') {
         await waitUntilVpcAvailable({ client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal }, { VpcIds: [vpcId] });
       }
@@ -373,26 +565,29 @@ export const networkStep: StepModule<NetworkState> = {
     if (o.vpc?.dnsHostnames !== true) await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
 
     // Subnets
-    const layout = data.azs ? subnetLayout(cidr, data.azs, wantedProfile(ctx)) : undefined;
-    const subnets: { id: string; az: string }[] = [];
-    for (let i = 0; i < AZ_COUNT; i++) {
-      const existing = o.subnets[i];
-      const role = ROLE.publicSubnet(i);
+    const layout = data.azs ? subnetLayout(cidr, data.azs, w.profile, w.azs) : undefined;
+    const ensureSubnet = async (existing: ObservedSubnet | undefined, spec: () => SubnetSpec, mapPublicIp: boolean): Promise<{ id: string; az: string }> => {
       let id = existing?.id;
       let az = existing?.az ?? '';
       if (!id) {
-        const spec = layout!.public[i]!;
-        ctx.progress(`creating public subnet ${spec.cidr} in ${spec.availabilityZone}`);
+        const s = spec();
+        ctx.progress(`creating ${s.tier} subnet ${s.cidr} in ${s.availabilityZone}`);
         const out = await ec2.send(
-          new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: spec.cidr, AvailabilityZone: spec.availabilityZone, TagSpecifications: tagSpec('subnet', ctx.owner, role, name(role)) }),
+          new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: s.cidr, AvailabilityZone: s.availabilityZone, TagSpecifications: tagSpec('subnet', ctx.owner, s.role, name(s.role)) }),
         );
         id = out.Subnet!.SubnetId!;
-        az = out.Subnet?.AvailabilityZone ?? spec.availabilityZone;
+        az = out.Subnet?.AvailabilityZone ?? s.availabilityZone;
       }
-      // Tasks in public subnets need a public IP to pull images (no NAT in the learning profile).
-      if (existing?.mapPublicIp !== true) await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: true } }));
-      subnets.push({ id, az });
-    }
+      // Public subnets hand out public IPs (tasks in the learning profile pull images with
+      // them); private subnets never do. AWS's default for a new subnet is off.
+      const current = existing ? existing.mapPublicIp : false;
+      if (mapPublicIp ? current !== true : current === true) await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: mapPublicIp } }));
+      return { id, az };
+    };
+    const subnets: { id: string; az: string }[] = [];
+    for (let i = 0; i < w.azs; i++) subnets.push(await ensureSubnet(o.subnets[i], () => layout!.public[i]!, true));
+    const privateSubnets: { id: string; az: string }[] = [];
+    if (production) for (let i = 0; i < w.azs; i++) privateSubnets.push(await ensureSubnet(o.privateSubnets[i], () => layout!.private[i]!, false));
 
     // Internet gateway
     let igwId = o.igw?.id;
@@ -403,60 +598,149 @@ export const networkStep: StepModule<NetworkState> = {
     }
     if (!o.igw?.attachedTo.includes(vpcId)) await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
 
-    // Route table. CreateRouteTable's ClientToken is left to the SDK (a fresh token per call,
+    // Route tables. CreateRouteTable's ClientToken is left to the SDK (a fresh token per call,
     // reused across its retries): a token derived from names would replay a route table that a
     // partial teardown already deleted. A crashed run is recovered by the tag lookup instead.
-    const rt = o.routeTable;
-    let rtId = rt?.id;
-    if (!rtId) {
-      ctx.progress('creating public route table');
-      const out = await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId, TagSpecifications: tagSpec('route-table', ctx.owner, ROLE.routeTable, name(ROLE.routeTable)) }));
-      rtId = out.RouteTable!.RouteTableId!;
-    }
-    const route = rt?.defaultRoute;
-    if (!route) {
-      await ec2.send(new CreateRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }));
-    } else if (route.blackhole || route.gatewayId !== igwId) {
-      await ec2.send(new ReplaceRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }));
-    }
-    for (const s of subnets) {
-      if (rt?.associations.some((a) => a.subnetId === s.id)) continue;
-      const foreign = o.foreignAssociations[s.id];
-      if (foreign) await ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: rtId }));
-      else await ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtId, SubnetId: s.id }));
-    }
+    const ensureRouteTable = async (
+      rt: ObservedRouteTable | undefined,
+      role: string,
+      target: { GatewayId: string } | { NatGatewayId: string },
+      subnetIds: string[],
+    ): Promise<string> => {
+      let rtId = rt?.id;
+      if (!rtId) {
+        ctx.progress(`creating ${role.replace(/-/g, ' ')}`);
+        const out = await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId, TagSpecifications: tagSpec('route-table', ctx.owner, role, name(role)) }));
+        rtId = out.RouteTable!.RouteTableId!;
+      }
+      const route = rt?.defaultRoute;
+      const targetId = 'GatewayId' in target ? target.GatewayId : target.NatGatewayId;
+      const actualTarget = route && ('GatewayId' in target ? route.gatewayId : route.natGatewayId);
+      if (!route) {
+        await ec2.send(new CreateRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', ...target })).catch(async (err: unknown) => {
+          // A lost response: AWS made the route, the SDK retried and found it. Make sure it points at our target.
+          if (!isAwsError(err, 'RouteAlreadyExists')) throw err;
+          await ec2.send(new ReplaceRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', ...target }));
+        });
+      } else if (route.blackhole || actualTarget !== targetId) {
+        await ec2.send(new ReplaceRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', ...target }));
+      }
+      for (const subnetId of subnetIds) {
+        if (rt?.associations.some((a) => a.subnetId === subnetId)) continue;
+        const foreign = o.foreignAssociations[subnetId];
+        if (foreign) await ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: rtId }));
+        else await ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtId, SubnetId: subnetId }));
+      }
+      return rtId;
+    };
+    const rtId = await ensureRouteTable(o.routeTable, ROLE.routeTable, { GatewayId: igwId }, subnets.map((s) => s.id));
 
-    return {
+    const state: NetworkState = {
       vpcId,
       cidr,
       availabilityZones: subnets.map((s) => s.az),
       publicSubnetIds: subnets.map((s) => s.id),
       internetGatewayId: igwId,
       publicRouteTableId: rtId,
+      profile: w.profile,
     };
+    if (!production) return state;
+
+    // NAT gateways, each with its own Elastic IP, in the public subnets.
+    const nats: { id: string; allocationId: string }[] = [];
+    const pending: string[] = [];
+    for (let i = 0; i < w.nats; i++) {
+      const existing = o.nats[i];
+      if (existing) {
+        nats.push({ id: existing.id, allocationId: existing.allocationId ?? '' });
+        if (existing.state === 'pending') pending.push(existing.id);
+        continue;
+      }
+      // An address left by a run that died before CreateNatGateway is reused, not leaked.
+      let allocationId = o.eips[ROLE.eip(i)] && !o.eips[ROLE.eip(i)]!.associated ? o.eips[ROLE.eip(i)]!.allocationId : undefined;
+      if (!allocationId) {
+        const out = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', ctx.owner, ROLE.eip(i), name(ROLE.eip(i))) }));
+        allocationId = out.AllocationId!;
+      }
+      ctx.progress(`creating NAT gateway ${i + 1} of ${w.nats}`);
+      const out = await ec2.send(
+        new CreateNatGatewayCommand({
+          SubnetId: subnets[i]!.id,
+          AllocationId: allocationId,
+          // The allocation id is new for every address, so a retry is idempotent and a
+          // later re-create (after a teardown) never replays an old request.
+          ClientToken: createHash('sha256').update(`${ctx.owner.app}/${ctx.owner.env}/${ROLE.nat(i)}/${allocationId}`).digest('hex').slice(0, 64),
+          TagSpecifications: tagSpec('natgateway', ctx.owner, ROLE.nat(i), name(ROLE.nat(i))),
+        }),
+      );
+      const id = out.NatGateway!.NatGatewayId!;
+      nats.push({ id, allocationId });
+      if (out.NatGateway?.State !== 'available') pending.push(id);
+    }
+    state.natGatewayIds = nats.map((n) => n.id);
+    state.elasticIpAllocationIds = nats.map((n) => n.allocationId);
+    state.privateSubnetIds = privateSubnets.map((s) => s.id);
+    await ctx.record(state);
+    if (pending.length) {
+      ctx.progress(`waiting for ${pending.length} NAT gateway(s) to become available (usually 1–3 minutes)`);
+      await waitUntilNatGatewayAvailable({ client: ec2, maxWaitTime: 600, minDelay: 5, maxDelay: 15, abortSignal: ctx.signal }, { NatGatewayIds: pending });
+    }
+
+    // Private route tables: one per AZ, so switching between single and per-az NAT is a route change.
+    const privateTables: string[] = [];
+    for (let i = 0; i < w.azs; i++) {
+      const nat = nats[natIndexFor(i, w.nats)]!;
+      privateTables.push(await ensureRouteTable(o.privateRouteTables[i], ROLE.privateRouteTable(i), { NatGatewayId: nat.id }, [privateSubnets[i]!.id]));
+    }
+    state.privateRouteTableIds = privateTables;
+
+    // NAT gateways no longer wanted (per-az → single): routes already point elsewhere.
+    if (o.extraNats.length) await deleteNats(ctx, o.extraNats.map((n) => n.id), o.extraNats.map((n) => n.allocationId).filter((a): a is string => Boolean(a)));
+    return state;
   },
 
   async destroy(ctx, state): Promise<void> {
+    if (state.profile === 'existing') return existingNetwork.destroy(ctx, state);
     const ec2 = ctx.aws.ec2();
     const skip = (what: string, id: string) => ctx.warn(`Left ${what} ${id} in place: its tags do not say ecs-kit created it for this app/env.`);
 
-    // 1. Route table: explicit associations block its deletion.
-    if (state.publicRouteTableId) {
-      const rt = await describeOne(() => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [state.publicRouteTableId] })).then((o) => o.RouteTables?.[0]), 'InvalidRouteTableID.NotFound');
-      if (rt && !isOwnedBy(rt.Tags, ctx.owner)) skip('route table', state.publicRouteTableId);
-      else if (rt) {
-        for (const a of rt.Associations ?? []) {
-          if (a.Main || !a.RouteTableAssociationId) continue;
-          await ec2.send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId })).catch(ignoreErrors('InvalidAssociationID.NotFound'));
-        }
-        await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: state.publicRouteTableId })), {
-          what: `route table ${state.publicRouteTableId}`,
-          goneOn: ['InvalidRouteTableID.NotFound'],
-        });
+    // What the manifest lists plus anything tagged ours in the VPC (a run killed mid-apply).
+    const vpcExists = await describeOne(() => ec2.send(new DescribeVpcsCommand({ VpcIds: [state.vpcId] })).then((o) => o.Vpcs?.[0]), 'InvalidVpcID.NotFound');
+    const inVpc = vpcExists && isOwnedBy(vpcExists.Tags, ctx.owner);
+
+    // 1. NAT gateways (they hold the Elastic IPs and ENIs in the public subnets), then their addresses.
+    const natIds = new Set((state.natGatewayIds ?? []).filter(Boolean));
+    const allocationIds = new Set((state.elasticIpAllocationIds ?? []).filter(Boolean));
+    if (inVpc && (state.profile === 'production' || natIds.size)) {
+      for (const n of await ownNats(ctx, state.vpcId)) {
+        if (liveNat(n)) natIds.add(n.NatGatewayId!);
+        for (const a of n.NatGatewayAddresses ?? []) if (a.AllocationId) allocationIds.add(a.AllocationId);
       }
+      for (const a of await ownAddresses(ctx)) if (a.AllocationId && tagValue(a.Tags, TAG_ROLE)?.startsWith('nat-eip-')) allocationIds.add(a.AllocationId);
+    }
+    if (natIds.size || allocationIds.size) await deleteNats(ctx, [...natIds], [...allocationIds]);
+
+    // 2. Route tables: explicit associations block their deletion.
+    const tableIds = new Set([state.publicRouteTableId, ...(state.privateRouteTableIds ?? [])].filter(Boolean));
+    if (inVpc) {
+      const tagged = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [state.vpcId] }, ...ownerFilters(ctx.owner)] }))).RouteTables ?? [];
+      for (const t of tagged) if (t.RouteTableId && isOwnedBy(t.Tags, ctx.owner)) tableIds.add(t.RouteTableId);
+    }
+    for (const tableId of tableIds) {
+      const rt = await describeOne(() => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })).then((o) => o.RouteTables?.[0]), 'InvalidRouteTableID.NotFound');
+      if (!rt) continue;
+      if (!isOwnedBy(rt.Tags, ctx.owner)) {
+        skip('route table', tableId);
+        continue;
+      }
+      for (const a of rt.Associations ?? []) {
+        if (a.Main || !a.RouteTableAssociationId) continue;
+        await ec2.send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId })).catch(ignoreErrors('InvalidAssociationID.NotFound'));
+      }
+      await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), { what: `route table ${tableId}`, goneOn: ['InvalidRouteTableID.NotFound'] });
     }
 
-    // 2. Internet gateway: detaching fails while public IPs (task/ALB ENIs) are still mapped.
+    // 3. Internet gateway: detaching fails while public IPs (task/ALB ENIs) are still mapped.
     if (state.internetGatewayId) {
       const igw = await describeOne(
         () => ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [state.internetGatewayId] })).then((o) => o.InternetGateways?.[0]),
@@ -478,8 +762,13 @@ export const networkStep: StepModule<NetworkState> = {
       }
     }
 
-    // 3. Subnets: task and ALB ENIs can take minutes to be released.
-    for (const subnetId of state.publicSubnetIds.filter(Boolean)) {
+    // 4. Subnets: task, NAT and ALB ENIs can take minutes to be released.
+    const subnetIds = new Set([...state.publicSubnetIds, ...(state.privateSubnetIds ?? [])].filter(Boolean));
+    if (inVpc) {
+      const tagged = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [state.vpcId] }, ...ownerFilters(ctx.owner)] }))).Subnets ?? [];
+      for (const s of tagged) if (s.SubnetId && isOwnedBy(s.Tags, ctx.owner)) subnetIds.add(s.SubnetId);
+    }
+    for (const subnetId of subnetIds) {
       const subnet = await describeOne(() => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).then((o) => o.Subnets?.[0]), 'InvalidSubnetID.NotFound');
       if (!subnet) continue;
       if (!isOwnedBy(subnet.Tags, ctx.owner)) {
@@ -489,10 +778,9 @@ export const networkStep: StepModule<NetworkState> = {
       await deleteWithRetry(ctx, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), { what: `subnet ${subnetId}`, goneOn: ['InvalidSubnetID.NotFound'] });
     }
 
-    // 4. VPC
-    const vpc = await describeOne(() => ec2.send(new DescribeVpcsCommand({ VpcIds: [state.vpcId] })).then((o) => o.Vpcs?.[0]), 'InvalidVpcID.NotFound');
-    if (!vpc) return;
-    if (!isOwnedBy(vpc.Tags, ctx.owner)) {
+    // 5. VPC
+    if (!vpcExists) return;
+    if (!inVpc) {
       skip('VPC', state.vpcId);
       return;
     }
@@ -500,7 +788,48 @@ export const networkStep: StepModule<NetworkState> = {
   },
 };
 
-async function describeOne<T>(fn: () => Promise<T | undefined>, notFound: string): Promise<T | undefined> {
+/** Delete NAT gateways, wait until they are gone (they hold the addresses), then release our addresses. */
+async function deleteNats(ctx: StepContext, natIds: string[], allocationIds: string[]): Promise<void> {
+  const ec2 = ctx.aws.ec2();
+  const deleting: string[] = [];
+  for (const id of natIds) {
+    const nat = await describeOne(() => ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] })).then((o) => o.NatGateways?.[0]), 'NatGatewayNotFound');
+    if (!nat || nat.State === 'deleted') continue;
+    if (!isOwnedBy(nat.Tags, ctx.owner)) {
+      ctx.warn(`Left NAT gateway ${id} in place: its tags do not say ecs-kit created it for this app/env.`);
+      continue;
+    }
+    if (nat.State !== 'deleting') await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: id })).catch(ignoreErrors('NatGatewayNotFound', 'InvalidNatGatewayID.NotFound'));
+    deleting.push(id);
+  }
+  if (deleting.length) {
+    ctx.progress(`waiting for ${deleting.length} NAT gateway(s) to be deleted (usually about a minute)`);
+    const maxWaitTime = Math.max(2, ctx.options.destroyRetryMs / 1000);
+    await waitUntilNatGatewayDeleted({ client: ec2, maxWaitTime, minDelay: Math.min(5, maxWaitTime / 2), maxDelay: 15, abortSignal: ctx.signal }, { NatGatewayIds: deleting }).catch(
+      async (err) => {
+        // The waiter treats "not found" as an error on some paths: check once more.
+        const left = await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: deleting })).catch(() => ({ NatGateways: [] }));
+        if ((left.NatGateways ?? []).some((n) => n.State !== 'deleted')) throw err;
+      },
+    );
+  }
+  for (const allocationId of allocationIds) {
+    const address = await describeOne(() => ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] })).then((o) => o.Addresses?.[0]), 'InvalidAllocationID.NotFound');
+    if (!address) continue;
+    if (!isOwnedBy(address.Tags, ctx.owner)) {
+      ctx.warn(`Left Elastic IP ${allocationId} in place: its tags do not say ecs-kit created it for this app/env.`);
+      continue;
+    }
+    // The NAT's network interface can hold the address for a little while after deletion.
+    await deleteWithRetry(ctx, () => ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId })), {
+      what: `Elastic IP ${allocationId}`,
+      retryOn: ['InvalidIPAddress.InUse', 'DependencyViolation'],
+      goneOn: ['InvalidAllocationID.NotFound'],
+    });
+  }
+}
+
+export async function describeOne<T>(fn: () => Promise<T | undefined>, notFound: string): Promise<T | undefined> {
   try {
     return await fn();
   } catch (err) {

@@ -62,6 +62,7 @@ const STATE: NetworkState = {
   publicSubnetIds: ['subnet-1', 'subnet-2'],
   internetGatewayId: 'igw-1',
   publicRouteTableId: 'rtb-1',
+  profile: 'learning',
 };
 
 interface World {
@@ -127,8 +128,8 @@ describe('subnetLayout', () => {
     const production = subnetLayout('10.0.0.0/16', ['a', 'b'], 'production');
     expect(production.public).toEqual(learning.public);
     expect(production.private.map((s) => [s.role, s.cidr, s.availabilityZone])).toEqual([
-      ['private-subnet-1', '10.0.32.0/20', 'a'],
-      ['private-subnet-2', '10.0.48.0/20', 'b'],
+      ['private-subnet-1', '10.0.64.0/20', 'a'],
+      ['private-subnet-2', '10.0.80.0/20', 'b'],
     ]);
   });
 
@@ -154,7 +155,7 @@ describe('pickAvailabilityZones', () => {
 
   it('explains when the region has fewer than two', () => {
     expect(() => pickAvailabilityZones([{ ZoneName: 'x-1a', State: 'available', ZoneType: 'availability-zone' }], 'x-1')).toThrow(
-      /Only 1 availability zone\(s\) are available in x-1; ecs-kit needs 2/,
+      /Only 1 availability zone\(s\) are available in x-1; the config asks for 2/,
     );
   });
 });
@@ -308,7 +309,7 @@ describe('network step', () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
     ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: [{ ZoneName: 'us-east-1a', State: 'available', ZoneType: 'availability-zone' }] });
-    await expect(networkStep.plan(stepContext(networkStep))).rejects.toThrow(/ecs-kit needs 2/);
+    await expect(networkStep.plan(stepContext(networkStep))).rejects.toThrow(/the config asks for 2/);
   });
 
   it('uses network.cidr from the config', async () => {
@@ -325,6 +326,7 @@ describe('network step', () => {
 describe('network destroy', () => {
   function owned() {
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [routeTable()] });
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [subnet(1), subnet(2)] });
     ec2.on(DescribeInternetGatewaysCommand).resolves({
       InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }],
     });
