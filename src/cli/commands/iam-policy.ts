@@ -1,0 +1,51 @@
+import { explainAwsError } from '../../aws/errors.js';
+import { loadConfig, resolveConfigPath } from '../../config/load.js';
+import type { Reporter } from '../../engine/events.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { deployerPolicy } from '../../security/deployer-policy.js';
+import type { GlobalOptions, Io } from '../options.js';
+import { checkEnvName } from '../run-context.js';
+
+export interface IamPolicyOptions extends GlobalOptions {
+  account?: string;
+}
+
+/**
+ * Prints the deployer policy JSON on stdout (the command's result, ready for
+ * `> policy.json`); everything else goes through the reporter on stderr.
+ */
+export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Reporter): Promise<number> {
+  checkEnvName(opts.env);
+  if (opts.account !== undefined && !/^\d{12}$/.test(opts.account)) {
+    throw new UsageError(`--account: "${opts.account}" is not a 12-digit AWS account id.`, 'Pass --account 123456789012, or leave it out to use the account of your credentials.');
+  }
+  const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config));
+
+  let region = opts.region ?? config.region;
+  let account = opts.account;
+  if (!region || !account) {
+    const { AwsClients } = await import('../../aws/clients.js');
+    const aws = new AwsClients({ region, profile: opts.profile, endpoint: opts.endpointUrl, maxAttempts: opts.maxAttempts });
+    try {
+      if (!region) {
+        region = await aws.region().catch(() => {
+          throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
+        });
+      }
+      if (!account) {
+        try {
+          ({ account } = await aws.identity());
+        } catch (err) {
+          throw explainAwsError(err, 'finding your AWS account (sts:GetCallerIdentity); pass --account to skip it');
+        }
+      }
+    } finally {
+      aws.destroy();
+    }
+  }
+
+  const policy = deployerPolicy({ config, env: opts.env, region: region!, account: account! });
+  if (opts.json) reporter.emit({ type: 'output', name: 'policy', value: JSON.stringify(policy) });
+  else io.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+  return ExitCode.Ok;
+}

@@ -1,0 +1,249 @@
+import type { Config } from '../config/schema.js';
+import { namesFor } from '../config/names.js';
+import { managedParameterName, parseSecretRef, type PolicyDocument } from './refs.js';
+
+export interface DeployerPolicyInput {
+  config: Config;
+  env: string;
+  region: string;
+  account: string;
+}
+
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+type Statement = { Sid: string; Effect: 'Allow'; Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> };
+
+/**
+ * The IAM policy a person or CI role needs to run ecs-kit (deploy, teardown, secret set,
+ * day-2 commands) for one config and environment. Everything ecs-kit names is scoped to
+ * this app/env's ARNs; actions AWS cannot scope to a resource (Describe*, Create* of EC2
+ * networking, RegisterTaskDefinition, …) are on "*", and EC2 changes to existing
+ * resources are limited to those carrying this app's ecs-kit tag.
+ */
+export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
+  const p = partitionOf(o.region);
+  const { region: r, account: a, config, env } = o;
+  const app = config.app;
+  const names = namesFor(app, env);
+  const services = Object.keys(config.services);
+  const publicServices = services.filter((s) => config.services[s]!.port !== undefined);
+  const builds = services.filter((s) => config.services[s]!.build && !config.services[s]!.image);
+  const scaled = services.some((s) => config.services[s]!.autoscaling);
+  const arn = (service: string, resource: string) => `arn:${p}:${service}:${r}:${a}:${resource}`;
+  const roleArns = `arn:${p}:iam::${a}:role${names.rolePath}*`;
+
+  const statements: Statement[] = [
+    { Sid: 'Identity', Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' },
+    {
+      Sid: 'ReadOnlyDescribe',
+      Effect: 'Allow',
+      Action: [
+        'ec2:DescribeAddresses', 'ec2:DescribeAvailabilityZones', 'ec2:DescribeInternetGateways', 'ec2:DescribeNatGateways',
+        'ec2:DescribeNetworkInterfaces', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets',
+        'ec2:DescribeVpcAttribute', 'ec2:DescribeVpcs',
+        'ecs:DescribeTaskDefinition', 'ecs:ListTaskDefinitions', 'ecs:ListTasks', 'ecs:ListServices',
+        'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroupAttributes', 'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies',
+        'logs:DescribeLogGroups',
+        'ecr:DescribeRepositories',
+        'ssm:DescribeParameters',
+      ],
+      Resource: '*',
+    },
+    {
+      // EC2 networking creates cannot be scoped to ARNs that do not exist yet; every one is tagged on create.
+      Sid: 'CreateNetwork',
+      Effect: 'Allow',
+      Action: [
+        'ec2:AllocateAddress', 'ec2:CreateInternetGateway', 'ec2:CreateNatGateway', 'ec2:CreateRoute', 'ec2:CreateRouteTable',
+        'ec2:CreateSecurityGroup', 'ec2:CreateSubnet', 'ec2:CreateVpc',
+      ],
+      Resource: '*',
+    },
+    {
+      Sid: 'TagOnCreate',
+      Effect: 'Allow',
+      Action: ['ec2:CreateTags'],
+      Resource: '*',
+      Condition: {
+        StringEquals: {
+          'ec2:CreateAction': ['AllocateAddress', 'CreateInternetGateway', 'CreateNatGateway', 'CreateRouteTable', 'CreateSecurityGroup', 'CreateSubnet', 'CreateVpc'],
+        },
+      },
+    },
+    {
+      Sid: 'ChangeOwnNetwork',
+      Effect: 'Allow',
+      Action: [
+        'ec2:AssociateRouteTable', 'ec2:AttachInternetGateway', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:DeleteInternetGateway',
+        'ec2:DeleteNatGateway', 'ec2:DeleteRouteTable', 'ec2:DeleteSecurityGroup', 'ec2:DeleteSubnet', 'ec2:DeleteVpc',
+        'ec2:DetachInternetGateway', 'ec2:DisassociateRouteTable', 'ec2:ModifySubnetAttribute', 'ec2:ModifyVpcAttribute',
+        'ec2:ReleaseAddress', 'ec2:ReplaceRoute', 'ec2:ReplaceRouteTableAssociation', 'ec2:RevokeSecurityGroupIngress',
+      ],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:ResourceTag/ecs-kit:app': app } },
+    },
+    {
+      Sid: 'EcsUnscoped',
+      Effect: 'Allow',
+      Action: ['ecs:CreateCluster', 'ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DeleteTaskDefinitions'],
+      Resource: '*',
+    },
+    {
+      Sid: 'EcsCluster',
+      Effect: 'Allow',
+      Action: [
+        'ecs:DescribeClusters', 'ecs:DeleteCluster', 'ecs:UpdateClusterSettings', 'ecs:PutClusterCapacityProviders',
+        'ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices',
+        'ecs:RunTask', 'ecs:DescribeTasks', 'ecs:StopTask', 'ecs:TagResource',
+      ],
+      Resource: [
+        arn('ecs', `cluster/${names.cluster}`),
+        arn('ecs', `service/${names.cluster}/*`),
+        arn('ecs', `task/${names.cluster}/*`),
+        ...services.map((s) => arn('ecs', `task-definition/${names.taskFamily(s)}:*`)),
+      ],
+    },
+    {
+      Sid: 'OwnRoles',
+      Effect: 'Allow',
+      Action: [
+        'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:TagRole', 'iam:ListRoleTags', 'iam:UpdateAssumeRolePolicy',
+        'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy',
+        'iam:ListInstanceProfilesForRole', 'iam:RemoveRoleFromInstanceProfile',
+      ],
+      Resource: roleArns,
+    },
+    {
+      Sid: 'AttachOnlyConfiguredPolicies',
+      Effect: 'Allow',
+      Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
+      Resource: roleArns,
+      Condition: {
+        ArnEquals: {
+          'iam:PolicyARN': [
+            `arn:${p}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+            ...new Set(services.flatMap((s) => config.services[s]!.taskRole?.managedPolicies ?? [])),
+          ],
+        },
+      },
+    },
+    {
+      Sid: 'PassOwnRolesToEcsTasks',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: roleArns,
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+    {
+      Sid: 'ServiceLinkedRoles',
+      Effect: 'Allow',
+      Action: ['iam:CreateServiceLinkedRole'],
+      Resource: `arn:${p}:iam::${a}:role/aws-service-role/*`,
+      Condition: {
+        StringEquals: { 'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'ecs.application-autoscaling.amazonaws.com'] },
+      },
+    },
+    {
+      Sid: 'OwnLogGroups',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:TagResource', 'logs:ListTagsForResource', 'logs:FilterLogEvents', 'logs:GetLogEvents'],
+      Resource: services.flatMap((s) => [arn('logs', `log-group:${names.logGroup(s)}`), arn('logs', `log-group:${names.logGroup(s)}:*`)]),
+    },
+    {
+      Sid: 'OwnParameters',
+      Effect: 'Allow',
+      Action: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
+      Resource: arn('ssm', `parameter${managedParameterName(app, env, '*')}`),
+    },
+  ];
+
+  if (publicServices.length) {
+    const lb = names.loadBalancer;
+    statements.push(
+      {
+        Sid: 'LoadBalancerCreate',
+        Effect: 'Allow',
+        Action: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:AddTags'],
+        Resource: [arn('elasticloadbalancing', `loadbalancer/app/${lb}/*`), ...publicServices.map((s) => arn('elasticloadbalancing', `targetgroup/${names.targetGroup(s)}/*`))],
+      },
+      {
+        Sid: 'OwnLoadBalancer',
+        Effect: 'Allow',
+        Action: [
+          'elasticloadbalancing:CreateListener', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:DeleteListener',
+          'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:DeleteTargetGroup',
+          'elasticloadbalancing:ModifyListener', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:ModifyTargetGroup',
+          'elasticloadbalancing:ModifyTargetGroupAttributes', 'elasticloadbalancing:SetRulePriorities', 'elasticloadbalancing:SetSecurityGroups',
+          'elasticloadbalancing:SetSubnets', 'elasticloadbalancing:AddTags',
+        ],
+        Resource: [
+          arn('elasticloadbalancing', `loadbalancer/app/${lb}/*`),
+          arn('elasticloadbalancing', `listener/app/${lb}/*`),
+          arn('elasticloadbalancing', `listener-rule/app/${lb}/*`),
+          ...publicServices.map((s) => arn('elasticloadbalancing', `targetgroup/${names.targetGroup(s)}/*`)),
+        ],
+      },
+    );
+  }
+
+  if (scaled) {
+    statements.push(
+      {
+        Sid: 'Autoscaling',
+        Effect: 'Allow',
+        Action: [
+          'application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DeregisterScalableTarget',
+          'application-autoscaling:PutScalingPolicy', 'application-autoscaling:DeleteScalingPolicy', 'application-autoscaling:TagResource',
+        ],
+        Resource: '*',
+      },
+      {
+        // Target tracking creates and deletes its CloudWatch alarms with the caller's permissions.
+        Sid: 'AutoscalingAlarms',
+        Effect: 'Allow',
+        Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms'],
+        Resource: arn('cloudwatch', 'alarm:TargetTracking-service/*'),
+      },
+    );
+  }
+
+  statements.push({
+    Sid: 'OwnRepositories',
+    Effect: 'Allow',
+    Action: [
+      'ecr:CreateRepository', 'ecr:DeleteRepository', 'ecr:DescribeImages', 'ecr:GetLifecyclePolicy', 'ecr:PutLifecyclePolicy',
+      'ecr:PutImageScanningConfiguration', 'ecr:PutImageTagMutability', 'ecr:ListTagsForResource', 'ecr:TagResource',
+      ...(builds.length
+        ? ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchGetImage']
+        : []),
+    ],
+    Resource: arn('ecr', `repository/${app}/${env}/*`),
+  });
+  if (builds.length) statements.push({ Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' });
+
+  // Preflight reads metadata of the referenced secrets; it never reads a value.
+  const smResources = new Set<string>();
+  const kmsKeys = new Set<string>();
+  for (const svc of Object.values(config.services)) {
+    for (const ref of Object.values(svc.secrets ?? {})) {
+      const parsed = parseSecretRef(ref);
+      if ('problem' in parsed || parsed.kind !== 'secretsmanager') continue;
+      const base = parsed.id.startsWith('arn:') ? parsed.id : arn('secretsmanager', `secret:${parsed.id}`);
+      // A name or partial ARN lacks the random 6-character suffix AWS appends.
+      smResources.add(/-[A-Za-z0-9]{6}$/.test(base) && parsed.id.startsWith('arn:') ? base : `${base}-??????`);
+    }
+    if (svc.kmsKeyArn) kmsKeys.add(svc.kmsKeyArn);
+  }
+  if (smResources.size) statements.push({ Sid: 'CheckSecretsExist', Effect: 'Allow', Action: ['secretsmanager:DescribeSecret'], Resource: [...smResources].sort() });
+  if (kmsKeys.size) statements.push({ Sid: 'EncryptOwnParameters', Effect: 'Allow', Action: ['kms:Encrypt'], Resource: [...kmsKeys].sort() });
+
+  for (const s of statements) s.Action = [...new Set(s.Action)].sort();
+  return { Version: '2012-10-17', Statement: statements };
+}

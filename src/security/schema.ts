@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Config fields for secrets, task-role permissions and load balancer exposure (issue 6).
+ * Kept apart from config/schema.ts so the security rules live next to the code that
+ * renders them; schema.ts only plugs these in.
+ */
+
+export const SECRET_REF_HELP =
+  'use ssm:/path/to/parameter, secretsmanager:secret-name, secretsmanager:secret-name:json-key, or a full arn:aws:ssm:…:parameter/… / arn:aws:secretsmanager:…:secret:… ARN';
+
+export const secretsField = z
+  .record(z.string(), z.string({ error: `secret references must be strings; ${SECRET_REF_HELP}` }))
+  .default({});
+
+export const kmsKeyArnField = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-…')
+  .optional();
+
+const POLICY_ARN_RE = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@\/-]+$/;
+
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const iamStatementSchema = z
+  .strictObject({
+    Sid: z.string().regex(/^[A-Za-z0-9]*$/, 'Sid may contain only letters and digits').optional(),
+    Effect: z.enum(['Allow', 'Deny'], { error: 'Effect must be "Allow" or "Deny"' }),
+    Action: stringOrList.optional(),
+    NotAction: stringOrList.optional(),
+    Resource: stringOrList.optional(),
+    NotResource: stringOrList.optional(),
+    Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean(), z.number()]))).optional(),
+  });
+
+export type IamStatement = z.output<typeof iamStatementSchema>;
+
+export const taskRoleField = z
+  .strictObject({
+    managedPolicies: z.array(z.string().regex(POLICY_ARN_RE, 'must be an IAM policy ARN such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')).default([]),
+    statements: z.array(iamStatementSchema).default([]),
+  })
+  .optional();
+
+const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+export const loadBalancerField = z
+  .strictObject({
+    certificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)\/[\w./-]+$/, 'must be an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/…')
+      .optional(),
+    allowedCidrs: z.array(z.string()).min(1, 'must list at least one CIDR; remove the field to allow everyone').optional(),
+  })
+  .optional();
+
+/** "a.b.c.d/n" with every octet ≤ 255, n ≤ 32 and no host bits set; undefined when valid. */
+export function cidrProblem(cidr: string): string | undefined {
+  const m = CIDR_RE.exec(cidr);
+  if (!m) return `"${cidr}" is not an IPv4 CIDR block; write it like 203.0.113.0/24`;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255)) return `"${cidr}" has an octet above 255`;
+  if (bits > 32) return `"${cidr}" has a prefix above /32`;
+  const value = ipToInt(octets);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  if ((value & mask) >>> 0 !== value) {
+    return `"${cidr}" has host bits set; use ${intToIp((value & mask) >>> 0)}/${bits}`;
+  }
+  return undefined;
+}
+
+export function cidrRange(cidr: string): [number, number] {
+  const [ip, bits] = cidr.split('/');
+  const start = ipToInt(ip!.split('.').map(Number));
+  const size = 2 ** (32 - Number(bits));
+  return [start, start + size - 1];
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [a0, a1] = cidrRange(a);
+  const [b0, b1] = cidrRange(b);
+  return a0 <= b1 && b0 <= a1;
+}
+
+function ipToInt(o: number[]): number {
+  return ((o[0]! << 24) >>> 0) + (o[1]! << 16) + (o[2]! << 8) + o[3]!;
+}
+
+function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}

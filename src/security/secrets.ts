@@ -1,0 +1,63 @@
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
+import type { AwsClients } from '../aws/clients.js';
+import { isAwsError } from '../aws/errors.js';
+import { EcsKitError, ExitCode } from '../errors.js';
+import { secretsManagerValueFrom, ssmParameterArn, type ResolveTarget, type ResolvedSecret, type SecretRef } from './refs.js';
+
+function missing(service: string, variable: string, what: string, fix: string): EcsKitError {
+  return new EcsKitError('secret.missing', `services.${service}.secrets.${variable}: ${what} does not exist in this account and region.`, {
+    why: 'ECS could not start tasks whose secrets are missing, so ecs-kit checks every reference before changing anything. Nothing was changed.',
+    fix,
+    exitCode: ExitCode.Usage,
+  });
+}
+
+/**
+ * Check that a referenced secret exists (metadata only: DescribeParameters / DescribeSecret,
+ * never GetParameter / GetSecretValue) and work out its ARN. Returns undefined plus a warning
+ * when it lives in another account or region this session cannot look into.
+ */
+export async function resolveSecret(
+  aws: AwsClients,
+  target: ResolveTarget,
+  service: string,
+  variable: string,
+  ref: SecretRef,
+  warn: (message: string) => void,
+): Promise<ResolvedSecret> {
+  const foreign = ref.arn && (ref.arn.region !== target.region || ref.arn.account !== target.account);
+  if (ref.kind === 'ssm') {
+    const where = ref.arn ?? target;
+    const arn = ssmParameterArn({ partition: ref.arn?.partition ?? target.partition, region: where.region, account: where.account }, ref.name);
+    if (foreign) {
+      warn(`services.${service}.secrets.${variable}: ${arn} is in another account or region; ecs-kit cannot check that it exists.`);
+      return { valueFrom: arn, store: 'ssm', resourceArn: arn };
+    }
+    const out = await aws.ssm().send(
+      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [ref.name] }], MaxResults: 1 }),
+    );
+    if (!(out.Parameters ?? []).some((p) => p.Name === ref.name || p.Name === `/${ref.name.replace(/^\//, '')}`)) {
+      throw missing(service, variable, `the SSM parameter ${ref.name}`, `Create it (e.g. \`ecs-kit secret set ${service} ${variable}\`, or aws ssm put-parameter --type SecureString --name ${ref.name}), or fix the reference.`);
+    }
+    return { valueFrom: arn, store: 'ssm', resourceArn: arn };
+  }
+  if (foreign) {
+    warn(`services.${service}.secrets.${variable}: ${ref.id} is in another account or region; ecs-kit cannot check that it exists.`);
+    return { valueFrom: secretsManagerValueFrom(ref.id, ref), store: 'secretsmanager', resourceArn: ref.id };
+  }
+  let secretArn: string | undefined;
+  try {
+    const out = await aws.secretsManager().send(new DescribeSecretCommand({ SecretId: ref.id }));
+    if (out.DeletedDate) throw missing(service, variable, `the Secrets Manager secret ${ref.id} is scheduled for deletion, so it`, 'Restore it (aws secretsmanager restore-secret) or point the reference at another secret.');
+    secretArn = out.ARN;
+  } catch (err) {
+    if (isAwsError(err, 'ResourceNotFoundException')) {
+      throw missing(service, variable, `the Secrets Manager secret ${ref.id}`, 'Create it (aws secretsmanager create-secret), or fix the reference.');
+    }
+    throw err;
+  }
+  const arn = secretArn ?? ref.id;
+  return { valueFrom: secretsManagerValueFrom(arn, ref), store: 'secretsmanager', resourceArn: arn };
+}
+

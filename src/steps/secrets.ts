@@ -1,0 +1,129 @@
+import { DeleteParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
+import { isAwsError } from '../aws/errors.js';
+import { isOwnedBy } from '../aws/tags.js';
+import type { Config, ServiceConfig } from '../config/schema.js';
+import type { StepModule, StepPlan } from '../engine/types.js';
+import { EcsKitError, ExitCode } from '../errors.js';
+import { executionSecretsPolicy, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../security/refs.js';
+import { resolveSecret } from '../security/secrets.js';
+import { partitionOf } from './roles.js';
+
+/**
+ * Where each of a service's secrets lives, resolved to ARNs. Metadata only — the
+ * manifest, events and plan never hold a secret's value.
+ */
+export interface SecretsState {
+  /** Variable name → the task definition's valueFrom. */
+  secrets: Record<string, string>;
+  /** The ARNs the execution role may read, with their store. */
+  resources: { store: 'ssm' | 'secretsmanager'; arn: string }[];
+  kmsKeyArn?: string;
+}
+
+/** SSM parameters `ecs-kit secret set` created (recorded so teardown deletes only those). */
+export interface ParametersState {
+  parameters: string[];
+}
+
+export function hasSecrets(svc: ServiceConfig | undefined): boolean {
+  return Object.keys(svc?.secrets ?? {}).length > 0;
+}
+
+export const secretsId = (service: string) => `secrets:${service}`;
+
+/** The secrets steps the shared execution role depends on. */
+export function secretsDependencies(config: Config): string[] {
+  return Object.entries(config.services)
+    .filter(([, svc]) => hasSecrets(svc))
+    .map(([name]) => secretsId(name));
+}
+
+/** The execution role's inline policy, from every service's resolved secrets. */
+export function executionPolicyFor(states: readonly SecretsState[]): PolicyDocument | undefined {
+  const resolved: ResolvedSecret[] = states.flatMap((s) => s.resources.map((r) => ({ store: r.store, resourceArn: r.arn, valueFrom: r.arn })));
+  return executionSecretsPolicy(resolved, states.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])));
+}
+
+/**
+ * A read-only preflight per service: every referenced secret must exist before anything
+ * changes. It creates nothing, so its plan is always "noop" with the resolved ARNs.
+ */
+export const secretsStep: StepModule<SecretsState> = {
+  kind: 'secrets',
+  title: (scope) => `Secrets (${scope})`,
+  instances: (config) => secretsDependencies(config).map((id) => ({ scope: id.slice('secrets:'.length), dependsOn: [] })),
+
+  async plan(ctx): Promise<StepPlan<SecretsState>> {
+    const service = ctx.scope!;
+    const svc = ctx.service;
+    const state: SecretsState = { secrets: {}, resources: [] };
+    const target = { partition: partitionOf(ctx.region), region: ctx.region, account: ctx.account };
+    for (const variable of Object.keys(svc?.secrets ?? {}).sort()) {
+      const ref = parseSecretRef(svc!.secrets[variable]!);
+      if ('problem' in ref) {
+        throw new EcsKitError('secret.reference', `services.${service}.secrets.${variable}: ${ref.problem}.`, { exitCode: ExitCode.Usage });
+      }
+      const resolved = await resolveSecret(ctx.aws, target, service, variable, ref, ctx.warn);
+      state.secrets[variable] = resolved.valueFrom;
+      if (!state.resources.some((r) => r.arn === resolved.resourceArn)) state.resources.push({ store: resolved.store, arn: resolved.resourceArn });
+    }
+    state.resources.sort((a, b) => a.arn.localeCompare(b.arn));
+    if (svc?.kmsKeyArn) state.kmsKeyArn = svc.kmsKeyArn;
+    return { action: 'noop', changes: [], current: state };
+  },
+
+  async apply(_ctx, plan): Promise<SecretsState> {
+    return plan.current!;
+  },
+
+  // The secrets belong to the user; nothing to delete.
+  async destroy(): Promise<void> {},
+};
+
+/** Parameters under /<app>/<env>/ that this config references through ssm: refs. */
+function referencesSsm(config: Config): boolean {
+  return Object.values(config.services).some((svc) => Object.values(svc.secrets ?? {}).some((r) => r.startsWith('ssm:') || r.includes(':ssm:')));
+}
+
+export const PARAMETERS_STEP_ID = 'parameters';
+
+/**
+ * Keeps the record of the SSM parameters `ecs-kit secret set` created, so teardown deletes
+ * them (and only them). `secret set` writes the record; deploy carries it forward.
+ */
+export const parametersStep: StepModule<ParametersState> = {
+  kind: 'parameters',
+  title: () => 'SSM parameters created by ecs-kit',
+  instances: (config) => (referencesSsm(config) ? [{ dependsOn: [] }] : []),
+
+  async plan(ctx): Promise<StepPlan<ParametersState>> {
+    return { action: 'noop', changes: [], current: { parameters: [...(ctx.previous?.parameters ?? [])] } };
+  },
+
+  async apply(_ctx, plan): Promise<ParametersState> {
+    return plan.current!;
+  },
+
+  async destroy(ctx, state): Promise<void> {
+    const ssm = ctx.aws.ssm();
+    for (const name of state.parameters ?? []) {
+      let tags;
+      try {
+        tags = (await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }))).TagList;
+      } catch (err) {
+        if (isAwsError(err, 'InvalidResourceId', 'ParameterNotFound')) continue;
+        throw err;
+      }
+      if (!isOwnedBy(tags, ctx.owner)) {
+        ctx.warn(`Left SSM parameter ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+        continue;
+      }
+      ctx.progress(`deleting SSM parameter ${name}`);
+      try {
+        await ssm.send(new DeleteParameterCommand({ Name: name }));
+      } catch (err) {
+        if (!isAwsError(err, 'ParameterNotFound')) throw err;
+      }
+    }
+  },
+};

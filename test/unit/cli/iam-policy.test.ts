@@ -1,0 +1,161 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import type { Io } from '../../../src/cli/options.js';
+import { parseConfigText } from '../../../src/config/load.js';
+import { deployerPolicy } from '../../../src/security/deployer-policy.js';
+import { strict } from '../../helpers/aws-mock.js';
+import { Capture } from '../ui/streams.js';
+
+const sts = mockClient(STSClient);
+beforeEach(() => {
+  sts.reset();
+  strict(sts);
+});
+
+const CFG = `
+app: shop
+services:
+  web:
+    build: { context: ., dockerfile: Dockerfile }
+    port: 80
+    autoscaling: { min: 1, max: 3 }
+    secrets: { API: "secretsmanager:shop/api", DB: "ssm:/shop/db" }
+    taskRole:
+      managedPolicies: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]
+  worker:
+    image: busybox
+`;
+
+type Stmt = { Sid: string; Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+
+function policy() {
+  return deployerPolicy({ config: parseConfigText(CFG), env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
+}
+const bySid = (sid: string) => policy().find((s) => s.Sid === sid)!;
+
+describe('deployer policy', () => {
+  it('restricts iam:PassRole to the roles ecs-kit creates for this app/env, passed to ECS tasks only', () => {
+    const pass = policy().filter((s) => s.Action.includes('iam:PassRole'));
+    expect(pass).toEqual([
+      {
+        Sid: 'PassOwnRolesToEcsTasks',
+        Effect: 'Allow',
+        Action: ['iam:PassRole'],
+        Resource: 'arn:aws:iam::111122223333:role/ecs-kit/shop/prod/*',
+        Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  it('scopes named resources to exact ARNs', () => {
+    expect(bySid('OwnRoles').Resource).toBe('arn:aws:iam::111122223333:role/ecs-kit/shop/prod/*');
+    expect(bySid('AttachOnlyConfiguredPolicies').Condition).toEqual({
+      ArnEquals: { 'iam:PolicyARN': ['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
+    });
+    expect(bySid('OwnLogGroups').Resource).toEqual([
+      'arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/shop/prod/web',
+      'arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/shop/prod/web:*',
+      'arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/shop/prod/worker',
+      'arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/shop/prod/worker:*',
+    ]);
+    expect(bySid('EcsCluster').Resource).toEqual([
+      'arn:aws:ecs:eu-west-1:111122223333:cluster/shop-prod',
+      'arn:aws:ecs:eu-west-1:111122223333:service/shop-prod/*',
+      'arn:aws:ecs:eu-west-1:111122223333:task/shop-prod/*',
+      'arn:aws:ecs:eu-west-1:111122223333:task-definition/shop-prod-web:*',
+      'arn:aws:ecs:eu-west-1:111122223333:task-definition/shop-prod-worker:*',
+    ]);
+    expect(bySid('OwnParameters').Resource).toBe('arn:aws:ssm:eu-west-1:111122223333:parameter/shop/prod/*');
+    expect(bySid('OwnRepositories').Resource).toBe('arn:aws:ecr:eu-west-1:111122223333:repository/shop/prod/*');
+    expect(bySid('CheckSecretsExist')).toMatchObject({ Action: ['secretsmanager:DescribeSecret'], Resource: ['arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop/api-??????'] });
+    expect(bySid('OwnLoadBalancer').Resource).toContain('arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/shop-prod/*');
+    expect(bySid('ChangeOwnNetwork').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ecs-kit:app': 'shop' } });
+  });
+
+  it('never grants a wildcard action, and never reads secret values', () => {
+    const actions = policy().flatMap((s) => s.Action);
+    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+    expect(actions).not.toContain('ssm:GetParameter');
+    expect(actions).not.toContain('ssm:GetParameters');
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    // IAM writes are only ever on the app/env role path.
+    for (const s of policy().filter((st) => st.Action.some((a) => a.startsWith('iam:') && a !== 'iam:CreateServiceLinkedRole'))) {
+      expect(s.Resource).toBe('arn:aws:iam::111122223333:role/ecs-kit/shop/prod/*');
+    }
+  });
+
+  it('covers every AWS operation ecs-kit calls (so a new call cannot ship without its permission)', () => {
+    const prefix: Record<string, string> = {
+      'application-auto-scaling': 'application-autoscaling',
+      'cloudwatch-logs': 'logs',
+      'elastic-load-balancing-v2': 'elasticloadbalancing',
+      'secrets-manager': 'secretsmanager',
+      'auto-scaling': 'autoscaling',
+    };
+    const waiterAction: Record<string, string> = {
+      NatGatewayAvailable: 'DescribeNatGateways',
+      NatGatewayDeleted: 'DescribeNatGateways',
+      VpcAvailable: 'DescribeVpcs',
+      ServicesInactive: 'DescribeServices',
+      ServicesStable: 'DescribeServices',
+      LoadBalancersDeleted: 'DescribeLoadBalancers',
+      RoleExists: 'GetRole',
+      TasksStopped: 'DescribeTasks',
+      TasksRunning: 'DescribeTasks',
+    };
+    const used = new Set<string>();
+    const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(path.join(dir, f)).isDirectory() ? walk(path.join(dir, f)) : [path.join(dir, f)]));
+    for (const file of walk(path.resolve('src')).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
+        const service = prefix[m[2]!] ?? m[2]!;
+        if (service === 'sts' || service === 'acm') continue;
+        for (const raw of m[1]!.split(',')) {
+          const name = raw.replace(/\btype\b/, '').split(' as ')[0]!.trim();
+          let op: string | undefined;
+          if (name.endsWith('Command')) op = name.slice(0, -'Command'.length);
+          else if (name.startsWith('paginate')) op = name.slice('paginate'.length);
+          else if (name.startsWith('waitUntil')) op = waiterAction[name.slice('waitUntil'.length)] ?? `?${name}`;
+          if (op) used.add(`${service}:${op}`);
+        }
+      }
+    }
+    const granted = new Set(policy().flatMap((s) => s.Action));
+    const missing = [...used].filter((a) => !granted.has(a)).sort();
+    expect(missing, `add these to src/security/deployer-policy.ts`).toEqual([]);
+  });
+});
+
+describe('ecs-kit iam-policy', () => {
+  it('prints the policy JSON on stdout with --account and makes no AWS call', async () => {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'ecs-kit-iam-'));
+    await writeFile(path.join(cwd, 'ecs-kit.yml'), CFG);
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const io: Io = { stdout, stderr, stdin: Readable.from([]), env: { CI: 'true' }, cwd };
+    const code = await main(['node', 'ecs-kit', 'iam-policy', '--account', '111122223333', '--region', 'eu-west-1', '--env', 'prod'], io);
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout.text);
+    expect(printed.Version).toBe('2012-10-17');
+    expect(JSON.stringify(printed)).toContain('arn:aws:iam::111122223333:role/ecs-kit/shop/prod/*');
+    expect(sts.calls()).toHaveLength(0);
+    expect(await readFile(path.join(cwd, 'ecs-kit.yml'), 'utf8')).toBe(CFG);
+  });
+
+  it('refuses a malformed --account (exit 2)', async () => {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'ecs-kit-iam-'));
+    await writeFile(path.join(cwd, 'ecs-kit.yml'), CFG);
+    const stderr = new Capture();
+    const io: Io = { stdout: new Capture(), stderr, stdin: Readable.from([]), env: { CI: 'true' }, cwd };
+    expect(await main(['node', 'ecs-kit', 'iam-policy', '--account', '12345', '--region', 'eu-west-1'], io)).toBe(2);
+    expect(stderr.text).toContain('--account');
+    expect(sts.calls()).toHaveLength(0);
+  });
+});
