@@ -1,0 +1,767 @@
+import {
+  CreateAutoScalingGroupCommand,
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+  type AutoScalingGroup,
+  type CreateAutoScalingGroupCommandInput,
+  type LaunchTemplateSpecification,
+  type MixedInstancesPolicy,
+  type UpdateAutoScalingGroupCommandInput,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  type LaunchTemplate,
+  type _InstanceType,
+  type RequestLaunchTemplateData,
+  type ResponseLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateCapacityProviderCommand,
+  DeleteCapacityProviderCommand,
+  DescribeCapacityProvidersCommand,
+  DescribeClustersCommand,
+  PutClusterCapacityProvidersCommand,
+  UpdateCapacityProviderCommand,
+  type CapacityProvider,
+  type CapacityProviderStrategyItem,
+  type Cluster,
+} from '@aws-sdk/client-ecs';
+import {
+  AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  DeleteInstanceProfileCommand,
+  DeleteRoleCommand,
+  DetachRolePolicyCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfileTagsCommand,
+  ListInstanceProfilesForRoleCommand,
+  ListRoleTagsCommand,
+  RemoveRoleFromInstanceProfileCommand,
+  waitUntilInstanceProfileExists,
+  waitUntilRoleExists,
+  type InstanceProfile,
+  type Role,
+} from '@aws-sdk/client-iam';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { isAwsError, messageIncludes, retryWhile, sleep } from '../aws/errors.js';
+import { ecsTags, isOwnedBy, ownerTags } from '../aws/tags.js';
+import type { Config } from '../config/schema.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { EcsKitError } from '../errors.js';
+import { capacityProviderName, strategyKey } from './capacity.js';
+import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
+import { taskPlacement } from './network.js';
+import { partitionOf } from './roles.js';
+import type { CapacityState, ClusterState, LoadBalancerState, NetworkState } from './states.js';
+
+type Ctx = StepContext<CapacityState>;
+
+// ---------------------------------------------------------------------------------------
+// Pure pieces.
+
+/** The public SSM parameter AWS keeps pointing at the current ECS-optimized Amazon Linux 2023 AMI. */
+export const ECS_AMI_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+
+/** ECS's default ephemeral range: bridge-mode tasks get host ports from it (hostPort 0). */
+export const DYNAMIC_PORTS = { from: 32768, to: 65535 };
+
+export interface Ec2Settings {
+  instanceType: string;
+  ami?: string;
+  min: number;
+  max: number;
+  desired: number;
+  spot: boolean;
+}
+
+/** `ec2:` from the config, or its defaults when the block is left out. */
+export function ec2Settings(config: Config | undefined): Ec2Settings {
+  return config?.ec2 ?? { instanceType: 't3.small', min: 1, max: 2, desired: 1, spot: false };
+}
+
+export function usesEc2(config: Config): boolean {
+  return Object.values(config.services).some((s) => s.capacity === 'ec2');
+}
+
+/** Bridge-mode services behind the load balancer: the ALB reaches them on the instances' dynamic ports. */
+function needsLbIngress(config: Config | undefined): boolean {
+  return Object.values(config?.services ?? {}).some((s) => s.capacity === 'ec2' && s.networkMode === 'bridge' && s.port !== undefined);
+}
+
+/**
+ * Base64 user data that makes the ECS agent join `cluster`. ECS_AWSVPC_BLOCK_IMDS stops awsvpc
+ * tasks from borrowing the instance role through the metadata service (least privilege).
+ */
+export function userData(cluster: string): string {
+  const script = `#!/bin/bash\necho ECS_CLUSTER=${cluster} >> /etc/ecs/ecs.config\necho ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config\n`;
+  return Buffer.from(script, 'utf8').toString('base64');
+}
+
+export interface LaunchTemplateInput {
+  cluster: string;
+  imageId: string;
+  instanceType: string;
+  instanceProfileArn: string;
+  securityGroupId: string;
+  /** Instances in public subnets (learning profile) need a public IP to reach ECS and ECR. */
+  publicIp: boolean;
+  owner: { app: string; env: string };
+  name: string;
+}
+
+/** The launch template data for the container instances. */
+export function renderLaunchTemplate(o: LaunchTemplateInput): RequestLaunchTemplateData {
+  const tags = ec2Tags(o.owner, 'container-instance', o.name);
+  return {
+    ImageId: o.imageId,
+    InstanceType: o.instanceType as _InstanceType,
+    IamInstanceProfile: { Arn: o.instanceProfileArn },
+    // A security group goes on the network interface when the interface itself is specified.
+    ...(o.publicIp
+      ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: [o.securityGroupId], DeleteOnTermination: true }] }
+      : { SecurityGroupIds: [o.securityGroupId] }),
+    UserData: userData(o.cluster),
+    // IMDSv2 only; hop limit 1 keeps bridge-mode containers (one hop further) away from the instance role.
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ],
+  };
+}
+
+/** The launch template fields that differ (only fields the API returned are compared). */
+export function launchTemplateChanges(actual: ResponseLaunchTemplateData, wanted: RequestLaunchTemplateData): Change[] {
+  const changes: Change[] = [];
+  const check = (field: string, before: unknown, after: unknown) => {
+    if (before !== undefined && JSON.stringify(before) !== JSON.stringify(after)) changes.push({ field: `launchTemplate.${field}`, before, after });
+  };
+  check('imageId', actual.ImageId, wanted.ImageId);
+  check('instanceType', actual.InstanceType, wanted.InstanceType);
+  check('instanceProfile', actual.IamInstanceProfile?.Arn, wanted.IamInstanceProfile?.Arn);
+  check('userData', actual.UserData, wanted.UserData);
+  check('httpTokens', actual.MetadataOptions?.HttpTokens, wanted.MetadataOptions?.HttpTokens);
+  check('httpPutResponseHopLimit', actual.MetadataOptions?.HttpPutResponseHopLimit, wanted.MetadataOptions?.HttpPutResponseHopLimit);
+  const groups = (d: ResponseLaunchTemplateData | RequestLaunchTemplateData) =>
+    [...(d.SecurityGroupIds ?? []), ...(d.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])].sort();
+  const actualGroups = groups(actual);
+  if (actualGroups.length || actual.SecurityGroupIds || actual.NetworkInterfaces) check('securityGroups', actualGroups, groups(wanted));
+  const publicIp = (d: ResponseLaunchTemplateData | RequestLaunchTemplateData) => d.NetworkInterfaces?.[0]?.AssociatePublicIpAddress ?? false;
+  if (publicIp(actual) !== publicIp(wanted)) changes.push({ field: 'launchTemplate.publicIp', before: publicIp(actual), after: publicIp(wanted) });
+  return changes;
+}
+
+/** Spot: every instance above the (zero) on-demand base is Spot, from the deepest pools. */
+export function mixedInstancesPolicy(launchTemplate: LaunchTemplateSpecification): MixedInstancesPolicy {
+  return {
+    LaunchTemplate: { LaunchTemplateSpecification: launchTemplate },
+    InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+  };
+}
+
+export function instanceTrustPolicy(): Record<string, unknown> {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+}
+
+export function instancePolicyArn(region: string): string {
+  return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads.
+
+async function getRole(ctx: Ctx, name: string): Promise<Role | undefined> {
+  try {
+    return (await ctx.aws.iam().send(new GetRoleCommand({ RoleName: name }))).Role;
+  } catch (err) {
+    if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+    throw err;
+  }
+}
+
+async function roleOwned(ctx: Ctx, role: Role): Promise<boolean> {
+  const tags = role.Tags ?? (await ctx.aws.iam().send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags;
+  return isOwnedBy(tags, ctx.owner);
+}
+
+async function getInstanceProfile(ctx: Ctx, name: string): Promise<InstanceProfile | undefined> {
+  try {
+    return (await ctx.aws.iam().send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
+  } catch (err) {
+    if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+    throw err;
+  }
+}
+
+async function profileOwned(ctx: Ctx, profile: InstanceProfile): Promise<boolean> {
+  const tags = profile.Tags ?? (await ctx.aws.iam().send(new ListInstanceProfileTagsCommand({ InstanceProfileName: profile.InstanceProfileName }))).Tags;
+  return isOwnedBy(tags, ctx.owner);
+}
+
+async function findLaunchTemplate(ctx: Ctx, name: string): Promise<LaunchTemplate | undefined> {
+  // A name filter answers "none" with an empty list; LaunchTemplateNames would throw instead.
+  const out = await ctx.aws.ec2().send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: [name] }] }));
+  return out.LaunchTemplates?.find((t) => t.LaunchTemplateName === name);
+}
+
+async function latestVersion(ctx: Ctx, id: string): Promise<ResponseLaunchTemplateData | undefined> {
+  const out = await ctx.aws.ec2().send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['$Latest'] }));
+  return out.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+}
+
+async function findAsg(ctx: Ctx, name: string): Promise<AutoScalingGroup | undefined> {
+  const out = await ctx.aws.ec2AutoScaling().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+  return out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
+}
+
+/** An ACTIVE capacity provider; a deleted one stays listed as INACTIVE for a while. */
+async function findCapacityProvider(ctx: Ctx, name: string): Promise<CapacityProvider | undefined> {
+  const out = await ctx.aws.ecs().send(new DescribeCapacityProvidersCommand({ capacityProviders: [name], include: ['TAGS'] }));
+  const cp = out.capacityProviders?.find((c) => c.name === name);
+  return cp && cp.status !== 'INACTIVE' ? cp : undefined;
+}
+
+async function describeCluster(ctx: Ctx, name: string): Promise<Cluster | undefined> {
+  const out = await ctx.aws.ecs().send(new DescribeClustersCommand({ clusters: [name] }));
+  const c = out.clusters?.[0];
+  return c && c.status !== 'INACTIVE' ? c : undefined;
+}
+
+async function imageId(ctx: Ctx): Promise<string> {
+  const configured = ec2Settings(ctx.config).ami;
+  if (configured) return configured;
+  try {
+    const out = await ctx.aws.ssm().send(new GetParameterCommand({ Name: ECS_AMI_PARAMETER }));
+    const value = out.Parameter?.Value;
+    if (typeof value === 'string' && value.startsWith('ami-')) return value;
+  } catch (err) {
+    if (!isAwsError(err, 'ParameterNotFound')) throw err;
+  }
+  throw new EcsKitError('capacity.no-ami', `Could not find the ECS-optimized Amazon Linux 2023 AMI in ${ctx.region} (SSM parameter ${ECS_AMI_PARAMETER}).`, {
+    why: 'The container instances need an AMI with the ECS agent; AWS publishes its id in that public parameter, but this region or account did not return it.',
+    fix: 'Set ec2.ami in ecs-kit.yml to an ECS-optimized AMI id for this region (e.g. ami-0abc1234).',
+  });
+}
+
+const asgTag = (ctx: Ctx, key: string, value: string) => ({ Key: key, Value: value, PropagateAtLaunch: true, ResourceId: ctx.names.autoScalingGroup, ResourceType: 'auto-scaling-group' });
+
+function wantedDefaultStrategy(cp: string): CapacityProviderStrategyItem[] {
+  return [{ capacityProvider: cp, weight: 1, base: 0 }];
+}
+
+// ---------------------------------------------------------------------------------------
+
+interface Deps {
+  cluster: string;
+  network: NetworkState;
+  lbSecurityGroupId?: string;
+}
+
+function deps(ctx: Ctx): Deps {
+  const network = ctx.dep<NetworkState>('network');
+  requireIds('network', network.vpcId);
+  const cluster = ctx.dep<ClusterState>('cluster').clusterName;
+  requireIds('cluster', cluster);
+  if (!needsLbIngress(ctx.config)) return { cluster, network };
+  const lb = ctx.dep<LoadBalancerState>('load-balancer');
+  requireIds('load-balancer', lb.securityGroupId);
+  return { cluster, network, lbSecurityGroupId: lb.securityGroupId };
+}
+
+function wantedIngress(d: Deps): IngressRule[] {
+  if (!d.lbSecurityGroupId) return [];
+  return [
+    { protocol: 'tcp', fromPort: DYNAMIC_PORTS.from, toPort: DYNAMIC_PORTS.to, source: { kind: 'group', value: d.lbSecurityGroupId }, description: 'bridge-mode tasks, from the ecs-kit load balancer' },
+  ];
+}
+
+interface PlanData {
+  ami: string;
+  role?: { arn: string; attach: boolean };
+  profile?: { arn: string; addRole: boolean };
+  sg: SecurityGroupPlan;
+  lt?: { id: string; newVersion: boolean };
+  asg?: { arn: string; update?: Omit<UpdateAutoScalingGroupCommandInput, 'AutoScalingGroupName'> };
+  cp?: { arn: string; update: boolean };
+  attach: boolean;
+}
+
+function asgDrift(ctx: Ctx, asg: AutoScalingGroup, ltId: string | undefined, subnets: string[], changes: Change[]): PlanData['asg'] {
+  const s = ec2Settings(ctx.config);
+  const update: Omit<UpdateAutoScalingGroupCommandInput, 'AutoScalingGroupName'> = {};
+  const add = (field: string, before: unknown, after: unknown) => changes.push({ field: `autoScalingGroup.${field}`, before, after });
+  if (asg.MinSize !== undefined && asg.MinSize !== s.min) (update.MinSize = s.min), add('min', asg.MinSize, s.min);
+  if (asg.MaxSize !== undefined && asg.MaxSize !== s.max) (update.MaxSize = s.max), add('max', asg.MaxSize, s.max);
+  // ECS managed scaling moves the desired count between min and max; step in only outside that range.
+  const desired = asg.DesiredCapacity;
+  if (desired !== undefined && (desired < s.min || desired > s.max)) {
+    update.DesiredCapacity = Math.min(Math.max(desired, s.min), s.max);
+    add('desired', desired, update.DesiredCapacity);
+  }
+  const actualSubnets = (asg.VPCZoneIdentifier ?? '').split(',').filter(Boolean).sort();
+  if (asg.VPCZoneIdentifier !== undefined && actualSubnets.join(',') !== [...subnets].sort().join(',')) {
+    update.VPCZoneIdentifier = subnets.join(',');
+    add('subnets', actualSubnets, [...subnets].sort());
+  }
+  if (asg.NewInstancesProtectedFromScaleIn === false) (update.NewInstancesProtectedFromScaleIn = true), add('newInstancesProtectedFromScaleIn', false, true);
+  const spec: LaunchTemplateSpecification = { LaunchTemplateId: ltId, Version: '$Latest' };
+  const actualSpec = asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification ?? asg.LaunchTemplate;
+  const spot = asg.MixedInstancesPolicy !== undefined;
+  const specDrift = !ltId || actualSpec?.LaunchTemplateId !== ltId || (actualSpec?.Version !== undefined && actualSpec.Version !== '$Latest');
+  if (spot !== s.spot || specDrift) {
+    if (s.spot) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
+    else update.LaunchTemplate = spec;
+    add(spot !== s.spot ? 'spot' : 'launchTemplate', spot !== s.spot ? spot : actualSpec?.LaunchTemplateId, spot !== s.spot ? s.spot : `${ltId ?? '(new)'} $Latest`);
+  }
+  return { arn: asg.AutoScalingGroupARN ?? '', ...(Object.keys(update).length ? { update } : {}) };
+}
+
+export const ec2CapacityStep: StepModule<CapacityState> = {
+  kind: 'capacity',
+  title: () => 'EC2 capacity (instances, Auto Scaling group, capacity provider)',
+  instances: (config) => (usesEc2(config) ? [{ dependsOn: ['network', 'cluster', ...(needsLbIngress(config) ? ['load-balancer'] : [])] }] : []),
+
+  async plan(ctx): Promise<StepPlan<CapacityState>> {
+    const d = deps(ctx);
+    const n = ctx.names;
+    const s = ec2Settings(ctx.config);
+    const cpName = capacityProviderName(n);
+    const placement = taskPlacement(d.network);
+    const changes: Change[] = [];
+    let missing = false;
+
+    const ami = await imageId(ctx);
+
+    const role = await getRole(ctx, n.instanceRole);
+    let roleData: PlanData['role'];
+    if (!role) {
+      missing = true;
+      changes.push({ field: 'instanceRole', after: `${n.instanceRole} (AmazonEC2ContainerServiceforEC2Role)` });
+    } else {
+      if (!(await roleOwned(ctx, role))) throw notOwnedError('capacity.role-not-owned', `An IAM role named ${n.instanceRole}`, ctx.owner);
+      const attached = (await ctx.aws.iam().send(new ListAttachedRolePoliciesCommand({ RoleName: n.instanceRole }))).AttachedPolicies ?? [];
+      const attach = !attached.some((p) => p.PolicyArn === instancePolicyArn(ctx.region));
+      if (attach) changes.push({ field: 'instanceRole.managedPolicies', after: [instancePolicyArn(ctx.region)] });
+      roleData = { arn: role.Arn ?? '', attach };
+    }
+
+    const profile = await getInstanceProfile(ctx, n.instanceProfile);
+    let profileData: PlanData['profile'];
+    if (!profile) {
+      missing = true;
+      changes.push({ field: 'instanceProfile', after: n.instanceProfile });
+    } else {
+      if (!(await profileOwned(ctx, profile))) throw notOwnedError('capacity.profile-not-owned', `An instance profile named ${n.instanceProfile}`, ctx.owner);
+      const addRole = !(profile.Roles ?? []).some((r) => r.RoleName === n.instanceRole);
+      if (addRole) changes.push({ field: 'instanceProfile.role', before: (profile.Roles ?? []).map((r) => r.RoleName), after: [n.instanceRole] });
+      profileData = { arn: profile.Arn ?? '', addRole };
+    }
+
+    const sg = await planSecurityGroup(ctx, { vpcId: d.network.vpcId, name: n.instanceSecurityGroup, wanted: wantedIngress(d), notOwnedCode: 'capacity.sg-not-owned' });
+    changes.push(...sg.changes);
+    if (!sg.plan.groupId) missing = true;
+
+    const lt = await findLaunchTemplate(ctx, n.launchTemplate);
+    let ltData: PlanData['lt'];
+    if (!lt) {
+      missing = true;
+      changes.push({ field: 'launchTemplate', after: `${n.launchTemplate} (${s.instanceType}, ${ami})` });
+    } else {
+      if (!isOwnedBy(lt.Tags, ctx.owner)) throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
+      const latest = (await latestVersion(ctx, lt.LaunchTemplateId!)) ?? {};
+      const wanted = renderLaunchTemplate({
+        cluster: d.cluster,
+        imageId: ami,
+        instanceType: s.instanceType,
+        instanceProfileArn: profileData?.arn ?? '',
+        securityGroupId: sg.plan.groupId ?? '',
+        publicIp: placement.assignPublicIp === 'ENABLED',
+        owner: ctx.owner,
+        name: n.launchTemplate,
+      });
+      const ltChanges = launchTemplateChanges(latest, wanted);
+      changes.push(...ltChanges);
+      ltData = { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0 };
+    }
+
+    const asg = await findAsg(ctx, n.autoScalingGroup);
+    let asgData: PlanData['asg'];
+    if (!asg) {
+      missing = true;
+      changes.push({ field: 'autoScalingGroup', after: `${n.autoScalingGroup} (min ${s.min}, max ${s.max}, desired ${s.desired}${s.spot ? ', Spot' : ''})` });
+    } else {
+      if (!isOwnedBy(asg.Tags, ctx.owner)) throw notOwnedError('capacity.asg-not-owned', `An Auto Scaling group named ${n.autoScalingGroup}`, ctx.owner);
+      if (asg.Status) {
+        throw new EcsKitError('capacity.asg-deleting', `Auto Scaling group ${n.autoScalingGroup} is still being deleted (${asg.Status}).`, {
+          why: 'An earlier teardown is still terminating its instances; a group with the same name cannot be created until it is gone.',
+          fix: 'Wait a few minutes and deploy again.',
+        });
+      }
+      asgData = asgDrift(ctx, asg, ltData?.id, placement.subnets, changes);
+    }
+
+    const cp = await findCapacityProvider(ctx, cpName);
+    let cpData: PlanData['cp'];
+    if (!cp) {
+      missing = true;
+      changes.push({ field: 'capacityProvider', after: `${cpName} (managed scaling, target 100%)` });
+    } else {
+      if (!isOwnedBy(cp.tags, ctx.owner)) throw notOwnedError('capacity.cp-not-owned', `An ECS capacity provider named ${cpName}`, ctx.owner);
+      const p = cp.autoScalingGroupProvider;
+      if (asgData && p?.autoScalingGroupArn && asgData.arn && p.autoScalingGroupArn !== asgData.arn) {
+        throw new EcsKitError('capacity.cp-stale', `Capacity provider ${cpName} points at an Auto Scaling group that no longer exists.`, {
+          why: 'A capacity provider cannot be moved to another Auto Scaling group; the group it was made for was deleted outside ecs-kit.',
+          fix: 'Run `ecs-kit teardown` and deploy again.',
+        });
+      }
+      const ms = p?.managedScaling;
+      const update = (ms?.status !== undefined && ms.status !== 'ENABLED') || (ms?.targetCapacity !== undefined && ms.targetCapacity !== 100) || (p?.managedTerminationProtection !== undefined && p.managedTerminationProtection !== 'ENABLED');
+      if (update) changes.push({ field: 'capacityProvider.managedScaling', before: { status: ms?.status, targetCapacity: ms?.targetCapacity, terminationProtection: p?.managedTerminationProtection }, after: { status: 'ENABLED', targetCapacity: 100, terminationProtection: 'ENABLED' } });
+      cpData = { arn: cp.capacityProviderArn ?? '', update };
+    }
+
+    const cluster = await describeCluster(ctx, d.cluster);
+    const providers = cluster?.capacityProviders ?? [];
+    const attach = !providers.includes(cpName) || strategyKey(cluster?.defaultCapacityProviderStrategy) !== strategyKey(wantedDefaultStrategy(cpName));
+    if (attach) changes.push({ field: 'cluster.capacityProviders', before: providers, after: [...providers.filter((p) => p !== cpName), cpName] });
+
+    const data: PlanData = { ami, ...(roleData ? { role: roleData } : {}), ...(profileData ? { profile: profileData } : {}), sg: sg.plan, ...(ltData ? { lt: ltData } : {}), ...(asgData ? { asg: asgData } : {}), ...(cpData ? { cp: cpData } : {}), attach };
+    if (missing && !role && !profile && !sg.plan.groupId && !lt && !asg && !cp) return { action: 'create', changes, data };
+    const current: CapacityState | undefined = missing
+      ? undefined
+      : {
+          roleName: n.instanceRole,
+          roleArn: roleData!.arn,
+          instanceProfileName: n.instanceProfile,
+          instanceProfileArn: profileData!.arn,
+          securityGroupId: sg.plan.groupId!,
+          launchTemplateId: ltData!.id,
+          launchTemplateName: n.launchTemplate,
+          autoScalingGroupName: n.autoScalingGroup,
+          autoScalingGroupArn: asgData!.arn,
+          capacityProviderName: cpName,
+          clusterName: d.cluster,
+        };
+    return { action: changes.length ? 'update' : 'noop', changes, ...(current ? { current } : {}), data };
+  },
+
+  async apply(ctx, plan): Promise<CapacityState> {
+    const data = plan.data as PlanData;
+    const d = deps(ctx);
+    const n = ctx.names;
+    const s = ec2Settings(ctx.config);
+    const cpName = capacityProviderName(n);
+    const iam = ctx.aws.iam();
+    const placement = taskPlacement(d.network);
+
+    // Instance role + profile: the ECS agent on each instance acts with it.
+    let roleArn = data.role?.arn;
+    if (!data.role) {
+      ctx.progress(`creating instance role ${n.instanceRole}`);
+      const out = await iam.send(
+        new CreateRoleCommand({
+          RoleName: n.instanceRole,
+          Path: n.rolePath,
+          AssumeRolePolicyDocument: JSON.stringify(instanceTrustPolicy()),
+          Description: `ecs-kit: ECS container instances of ${ctx.owner.app}/${ctx.owner.env}`,
+          Tags: ownerTags(ctx.owner),
+        }),
+      );
+      roleArn = out.Role?.Arn ?? '';
+      await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: n.instanceRole });
+    }
+    if (!data.role || data.role.attach) await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
+
+    let profileArn = data.profile?.arn;
+    if (!data.profile) {
+      ctx.progress(`creating instance profile ${n.instanceProfile}`);
+      const out = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, Path: n.rolePath, Tags: ownerTags(ctx.owner) }));
+      profileArn = out.InstanceProfile?.Arn ?? '';
+    }
+    if (!data.profile || data.profile.addRole) {
+      await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, RoleName: n.instanceRole }));
+      // IAM is eventually consistent: instances launched with a brand-new profile can fail to start.
+      await waitUntilInstanceProfileExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { InstanceProfileName: n.instanceProfile });
+    }
+
+    const groupId = await applySecurityGroup(ctx, data.sg, {
+      vpcId: d.network.vpcId,
+      name: n.instanceSecurityGroup,
+      description: `ecs-kit ${ctx.owner.app}/${ctx.owner.env}: ECS container instances`,
+      role: 'instance-security-group',
+    });
+
+    const ltInput = renderLaunchTemplate({
+      cluster: d.cluster,
+      imageId: data.ami,
+      instanceType: s.instanceType,
+      instanceProfileArn: profileArn!,
+      securityGroupId: groupId,
+      publicIp: placement.assignPublicIp === 'ENABLED',
+      owner: ctx.owner,
+      name: n.launchTemplate,
+    });
+    let ltId = data.lt?.id;
+    if (!ltId) {
+      ctx.progress(`creating launch template ${n.launchTemplate}`);
+      const out = await ctx.aws.ec2().send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: n.launchTemplate,
+          LaunchTemplateData: ltInput,
+          TagSpecifications: [{ ResourceType: 'launch-template', Tags: ec2Tags(ctx.owner, 'launch-template', n.launchTemplate) }],
+        }),
+      );
+      ltId = out.LaunchTemplate?.LaunchTemplateId ?? '';
+    } else if (data.lt!.newVersion) {
+      // The group launches $Latest: new instances pick this up, running ones keep theirs.
+      ctx.progress(`adding a version to launch template ${n.launchTemplate}`);
+      await ctx.aws.ec2().send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: ltId, LaunchTemplateData: ltInput }));
+    }
+    const spec: LaunchTemplateSpecification = { LaunchTemplateId: ltId, Version: '$Latest' };
+
+    const asgClient = ctx.aws.ec2AutoScaling();
+    let asgArn = data.asg?.arn;
+    if (!data.asg) {
+      ctx.progress(`creating Auto Scaling group ${n.autoScalingGroup}`);
+      const input: CreateAutoScalingGroupCommandInput = {
+        AutoScalingGroupName: n.autoScalingGroup,
+        MinSize: s.min,
+        MaxSize: s.max,
+        DesiredCapacity: s.desired,
+        VPCZoneIdentifier: placement.subnets.join(','),
+        ...(s.spot ? { MixedInstancesPolicy: mixedInstancesPolicy(spec) } : { LaunchTemplate: spec }),
+        // ECS managed termination protection only scales in instances with no tasks; it needs this.
+        NewInstancesProtectedFromScaleIn: true,
+        Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
+      };
+      await asgClient.send(new CreateAutoScalingGroupCommand(input));
+      asgArn = (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
+    } else if (data.asg.update) {
+      // The plan may not have known the template id yet (a template created just now).
+      const update = { ...data.asg.update };
+      if (update.LaunchTemplate) update.LaunchTemplate = spec;
+      if (update.MixedInstancesPolicy) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
+      ctx.progress(`updating Auto Scaling group ${n.autoScalingGroup}`);
+      await asgClient.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: n.autoScalingGroup, ...update }));
+    }
+
+    const ecs = ctx.aws.ecs();
+    const scaling = { status: 'ENABLED' as const, targetCapacity: 100 };
+    if (!data.cp) {
+      ctx.progress(`creating capacity provider ${cpName}`);
+      await ecs.send(
+        new CreateCapacityProviderCommand({
+          name: cpName,
+          autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: scaling, managedTerminationProtection: 'ENABLED' },
+          tags: ecsTags(ctx.owner),
+        }),
+      );
+    } else if (data.cp.update) {
+      await ecs.send(new UpdateCapacityProviderCommand({ name: cpName, autoScalingGroupProvider: { managedScaling: scaling, managedTerminationProtection: 'ENABLED' } }));
+    }
+
+    if (data.attach || !data.cp) {
+      // Re-read: the cluster step may have just added the Fargate providers; keep every one.
+      const cluster = await describeCluster(ctx, d.cluster);
+      const providers = [...(cluster?.capacityProviders ?? []).filter((p) => p !== cpName), cpName];
+      ctx.progress(`attaching ${cpName} to cluster ${d.cluster}`);
+      await retryWhile(
+        () => ecs.send(new PutClusterCapacityProvidersCommand({ cluster: d.cluster, capacityProviders: providers, defaultCapacityProviderStrategy: wantedDefaultStrategy(cpName) })),
+        (err) => isAwsError(err, 'UpdateInProgressException'),
+        { timeoutMs: ctx.options.timeoutMs, signal: ctx.signal },
+      );
+    }
+
+    return {
+      roleName: n.instanceRole,
+      roleArn: roleArn ?? '',
+      instanceProfileName: n.instanceProfile,
+      instanceProfileArn: profileArn ?? '',
+      securityGroupId: groupId,
+      launchTemplateId: ltId,
+      launchTemplateName: n.launchTemplate,
+      autoScalingGroupName: n.autoScalingGroup,
+      autoScalingGroupArn: asgArn ?? '',
+      capacityProviderName: cpName,
+      clusterName: d.cluster,
+    };
+  },
+
+  /**
+   * Order matters (AWS refuses otherwise): services are gone already (they depend on this step);
+   * detach the provider from the cluster → delete it → scale the group to 0 and force-delete it →
+   * launch template → instance profile → role → security group. The cluster step depends on
+   * nothing here, and this step depends on the cluster, so the cluster is deleted only after.
+   */
+  async destroy(ctx, state): Promise<void> {
+    const ecs = ctx.aws.ecs();
+    const cpName = state.capacityProviderName;
+    const wait = { timeoutMs: ctx.options.destroyRetryMs, signal: ctx.signal };
+
+    const cluster = await describeCluster(ctx, state.clusterName).catch((err) => {
+      if (isAwsError(err, 'ClusterNotFoundException')) return undefined;
+      throw err;
+    });
+    if (cluster?.capacityProviders?.includes(cpName)) {
+      ctx.progress(`detaching ${cpName} from cluster ${state.clusterName}`);
+      await retryWhile(
+        () =>
+          ecs.send(
+            new PutClusterCapacityProvidersCommand({
+              cluster: state.clusterName,
+              capacityProviders: cluster.capacityProviders!.filter((p) => p !== cpName),
+              defaultCapacityProviderStrategy: (cluster.defaultCapacityProviderStrategy ?? []).filter((x) => x.capacityProvider !== cpName),
+            }),
+          ),
+        // Tasks still placed by the provider keep it "in use" until ECS has stopped them.
+        (err) => isAwsError(err, 'ResourceInUseException', 'UpdateInProgressException'),
+        { ...wait, onRetry: () => ctx.progress(`waiting for tasks to stop before detaching ${cpName}`) },
+      ).catch((err) => {
+        if (!isAwsError(err, 'ClusterNotFoundException')) throw err;
+      });
+    }
+
+    const cp = await findCapacityProvider(ctx, cpName);
+    if (cp && !isOwnedBy(cp.tags, ctx.owner)) {
+      ctx.warn(`Left capacity provider ${cpName} in place: its tags do not say ecs-kit created it for this app/env.`);
+    } else if (cp) {
+      if (cp.updateStatus !== 'DELETE_IN_PROGRESS') {
+        ctx.progress(`deleting capacity provider ${cpName}`);
+        await retryWhile(
+          () => ecs.send(new DeleteCapacityProviderCommand({ capacityProvider: cpName })),
+          (err) => isAwsError(err, 'ResourceInUseException', 'UpdateInProgressException'),
+          wait,
+        ).catch((err) => {
+          // Already gone (a concurrent or earlier teardown got there first).
+          if (!(isAwsError(err, 'ClientException') && messageIncludes(err, 'not found'))) throw err;
+        });
+      }
+      // The group may only go once the provider has let go of it.
+      await pollUntil(
+        ctx,
+        async () => {
+          const left = await findCapacityProvider(ctx, cpName);
+          if (left?.updateStatus === 'DELETE_FAILED') {
+            throw new EcsKitError('capacity.cp-delete-failed', `ECS could not delete capacity provider ${cpName}: ${left.updateStatusReason ?? 'no reason given'}.`, {
+              fix: 'Fix the cause above (usually a service or task still using it) and run the teardown again.',
+            });
+          }
+          return !left;
+        },
+        `capacity provider ${cpName} to be deleted`,
+      );
+    }
+
+    await destroyAsg(ctx, state.autoScalingGroupName);
+
+    const lt = await findLaunchTemplate(ctx, state.launchTemplateName);
+    if (lt && !isOwnedBy(lt.Tags, ctx.owner)) ctx.warn(`Left launch template ${state.launchTemplateName} in place: its tags do not say ecs-kit created it for this app/env.`);
+    else if (lt) {
+      await ctx.aws
+        .ec2()
+        .send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: lt.LaunchTemplateId }))
+        .catch((err) => {
+          if (!isAwsError(err, 'InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFoundException')) throw err;
+        });
+    }
+
+    await destroyInstanceIam(ctx, state);
+    // Terminating instances hold their network interfaces (and so the group) for a while.
+    await destroySecurityGroup(ctx, state.securityGroupId, 'container instance security group');
+  },
+};
+
+async function pollUntil(ctx: Ctx, done: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + ctx.options.destroyRetryMs;
+  let announced = false;
+  while (!(await done())) {
+    if (Date.now() >= deadline) {
+      throw new EcsKitError('capacity.delete-timeout', `Timed out waiting for ${what}.`, {
+        why: 'AWS is still terminating the container instances or releasing the capacity provider.',
+        fix: 'Run the teardown again in a few minutes; it resumes where it stopped.',
+      });
+    }
+    if (!announced) ctx.progress(`waiting for ${what}`);
+    announced = true;
+    await sleep(Math.max(1, Math.min(ctx.options.pollIntervalMs, 10_000)), ctx.signal);
+  }
+}
+
+const ASG_GONE = (err: unknown) => isAwsError(err, 'ValidationError') && messageIncludes(err, 'not found');
+
+async function destroyAsg(ctx: Ctx, name: string): Promise<void> {
+  const client = ctx.aws.ec2AutoScaling();
+  const asg = await findAsg(ctx, name);
+  if (!asg) return;
+  if (!isOwnedBy(asg.Tags, ctx.owner)) {
+    ctx.warn(`Left Auto Scaling group ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    return;
+  }
+  if (!asg.Status) {
+    try {
+      if (asg.MinSize || asg.MaxSize || asg.DesiredCapacity) {
+        ctx.progress(`scaling Auto Scaling group ${name} to 0`);
+        await client.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, MinSize: 0, MaxSize: 0, DesiredCapacity: 0 }));
+      }
+      // Force: the instances are protected from scale-in (managed termination protection).
+      ctx.progress(`deleting Auto Scaling group ${name} and its instances`);
+      await retryWhile(
+        () => client.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true })),
+        (err) => isAwsError(err, 'ScalingActivityInProgress', 'ResourceInUse'),
+        { timeoutMs: ctx.options.destroyRetryMs, signal: ctx.signal },
+      );
+    } catch (err) {
+      if (!ASG_GONE(err)) throw err;
+      return;
+    }
+  }
+  await pollUntil(ctx, async () => !(await findAsg(ctx, name)), `Auto Scaling group ${name} to terminate its instances`);
+}
+
+async function destroyInstanceIam(ctx: Ctx, state: CapacityState): Promise<void> {
+  const iam = ctx.aws.iam();
+  const ignoreGone = (err: unknown) => {
+    if (!isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) throw err;
+  };
+  const profile = await getInstanceProfile(ctx, state.instanceProfileName);
+  if (profile && !(await profileOwned(ctx, profile))) {
+    ctx.warn(`Left instance profile ${state.instanceProfileName} in place: its tags do not say ecs-kit created it for this app/env.`);
+  } else if (profile) {
+    for (const r of profile.Roles ?? []) {
+      await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: state.instanceProfileName, RoleName: r.RoleName })).catch(ignoreGone);
+    }
+    await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: state.instanceProfileName })).catch(ignoreGone);
+  }
+
+  const role = await getRole(ctx, state.roleName);
+  if (!role) return;
+  if (!(await roleOwned(ctx, role))) {
+    ctx.warn(`Left IAM role ${state.roleName} in place: its tags do not say ecs-kit created it for this app/env.`);
+    return;
+  }
+  try {
+    for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: state.roleName }))).AttachedPolicies ?? []) {
+      await iam.send(new DetachRolePolicyCommand({ RoleName: state.roleName, PolicyArn: p.PolicyArn })).catch(ignoreGone);
+    }
+    // Another profile (e.g. added by hand) would make DeleteRole fail with DeleteConflict.
+    for (const p of (await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: state.roleName }))).InstanceProfiles ?? []) {
+      await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: state.roleName })).catch(ignoreGone);
+    }
+    await retryWhile(
+      () => iam.send(new DeleteRoleCommand({ RoleName: state.roleName })),
+      (err) => isAwsError(err, 'DeleteConflictException', 'DeleteConflict', 'ConcurrentModificationException'),
+      { timeoutMs: ctx.options.destroyRetryMs, signal: ctx.signal, onRetry: () => ctx.progress(`waiting for IAM to release ${state.roleName}`) },
+    );
+  } catch (err) {
+    ignoreGone(err);
+  }
+}

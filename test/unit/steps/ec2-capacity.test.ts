@@ -1,0 +1,534 @@
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  CreateSecurityGroupCommand,
+  DeleteLaunchTemplateCommand,
+  DeleteSecurityGroupCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  type RequestLaunchTemplateData,
+  type ResponseLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateCapacityProviderCommand,
+  DeleteCapacityProviderCommand,
+  DescribeCapacityProvidersCommand,
+  DescribeClustersCommand,
+  ECSClient,
+  PutClusterCapacityProvidersCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  AddRoleToInstanceProfileCommand,
+  AttachRolePolicyCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  DeleteInstanceProfileCommand,
+  DeleteRoleCommand,
+  DetachRolePolicyCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesForRoleCommand,
+  RemoveRoleFromInstanceProfileCommand,
+} from '@aws-sdk/client-iam';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { isMutatingOperation } from '../../../src/aws/operations.js';
+import type { CapacityState, NetworkState } from '../../../src/steps/states.js';
+import { ECS_AMI_PARAMETER, ec2CapacityStep, launchTemplateChanges, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
+import { renderTaskDefinition } from '../../../src/steps/task-definition.js';
+import { targetTypeFor } from '../../../src/steps/target-group.js';
+import { commandNames, strict } from '../../helpers/aws-mock.js';
+import { OWNER_TAGS, OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
+
+const ec2 = mockClient(EC2Client);
+const ecs = mockClient(ECSClient);
+const iam = mockClient(IAMClient);
+const ssm = mockClient(SSMClient);
+const asg = mockClient(AutoScalingClient);
+const mocks = [ec2, ecs, iam, ssm, asg];
+
+/** Mutating calls across every client, in the order they were made. */
+let log: string[] = [];
+beforeEach(() => {
+  log = [];
+  for (const m of mocks) {
+    m.reset();
+    strict(m);
+  }
+});
+
+const YAML = `app: shop
+network: { profile: production }
+ec2: { instanceType: t3.small, min: 1, max: 3, desired: 1 }
+services:
+  web: { image: nginx:1.27, port: 80, capacity: ec2 }
+`;
+const NETWORK: NetworkState = {
+  vpcId: 'vpc-1',
+  cidr: '10.0.0.0/16',
+  availabilityZones: ['us-east-1a', 'us-east-1b'],
+  publicSubnetIds: ['subnet-pub1', 'subnet-pub2'],
+  privateSubnetIds: ['subnet-priv1', 'subnet-priv2'],
+  internetGatewayId: 'igw-1',
+  publicRouteTableId: 'rtb-1',
+  profile: 'production',
+};
+const DEPS = { network: NETWORK, cluster: { clusterName: 'shop-default', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default' } };
+const AMI = 'ami-0aae19d30bab785d3';
+const POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
+const ROLE = 'shop-default-ecs-instance';
+const PROFILE_ARN = 'arn:aws:iam::123456789012:instance-profile/ecs-kit/shop/default/shop-default-ecs-instance';
+const ASG_ARN = 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/shop-default-ecs';
+const STATE: CapacityState = {
+  roleName: ROLE,
+  roleArn: `arn:aws:iam::123456789012:role/ecs-kit/shop/default/${ROLE}`,
+  instanceProfileName: ROLE,
+  instanceProfileArn: PROFILE_ARN,
+  securityGroupId: 'sg-inst',
+  launchTemplateId: 'lt-1',
+  launchTemplateName: 'shop-default-ecs',
+  autoScalingGroupName: 'shop-default-ecs',
+  autoScalingGroupArn: ASG_ARN,
+  capacityProviderName: 'shop-default-ec2',
+  clusterName: 'shop-default',
+};
+
+const noSuch = () => Object.assign(new Error('not found'), { name: 'NoSuchEntityException' });
+const ctxFor = (yaml = YAML, deps: Record<string, object> = DEPS) => stepContext(ec2CapacityStep, { config: config(yaml), deps });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function logged(mock: any, command: any, result: unknown = {}): void {
+  mock.on(command).callsFake(async () => {
+    log.push(command.name.replace(/Command$/, ''));
+    return result;
+  });
+}
+
+/** As sent (request) and as described (response): the two shapes agree on every field ecs-kit sets. */
+function wantedLaunchTemplate(over: Partial<Parameters<typeof renderLaunchTemplate>[0]> = {}): ResponseLaunchTemplateData & RequestLaunchTemplateData {
+  return renderLaunchTemplate({
+    cluster: 'shop-default',
+    imageId: AMI,
+    instanceType: 't3.small',
+    instanceProfileArn: PROFILE_ARN,
+    securityGroupId: 'sg-inst',
+    publicIp: false,
+    owner: { app: 'shop', env: 'default' },
+    name: 'shop-default-ecs',
+    ...over,
+  }) as unknown as ResponseLaunchTemplateData & RequestLaunchTemplateData;
+}
+
+const existingAsg = (over: Partial<AutoScalingGroup> = {}): AutoScalingGroup => ({
+  AutoScalingGroupName: 'shop-default-ecs',
+  AutoScalingGroupARN: ASG_ARN,
+  MinSize: 1,
+  MaxSize: 3,
+  DesiredCapacity: 1,
+  DefaultCooldown: 300,
+  AvailabilityZones: [],
+  HealthCheckType: 'EC2',
+  CreatedTime: new Date(),
+  VPCZoneIdentifier: 'subnet-priv2,subnet-priv1',
+  NewInstancesProtectedFromScaleIn: true,
+  LaunchTemplate: { LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Version: '$Latest' },
+  Tags: OWNER_TAGS.map((t) => ({ ...t, PropagateAtLaunch: true })),
+  ...over,
+});
+
+/** Everything exists and matches the config, unless told otherwise. */
+function existingWorld(o: { lt?: ResponseLaunchTemplateData; asg?: AutoScalingGroup; attached?: boolean } = {}): void {
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+  iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: OWNER_TAGS } });
+  iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }] });
+  iam.on(GetInstanceProfileCommand).resolves({
+    InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [{ RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() }], Tags: OWNER_TAGS },
+  });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-inst', GroupName: 'shop-default-instances', VpcId: 'vpc-1', Tags: OWNER_TAGS, IpPermissions: [] }] });
+  ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS, LatestVersionNumber: 1 }] });
+  ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 1, LaunchTemplateData: o.lt ?? wantedLaunchTemplate() }] });
+  asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [o.asg ?? existingAsg()] });
+  ecs.on(DescribeCapacityProvidersCommand).resolves({
+    capacityProviders: [
+      {
+        name: 'shop-default-ec2',
+        capacityProviderArn: 'arn:aws:ecs:us-east-1:123456789012:capacity-provider/shop-default-ec2',
+        status: 'ACTIVE',
+        autoScalingGroupProvider: { autoScalingGroupArn: ASG_ARN, managedScaling: { status: 'ENABLED', targetCapacity: 100 }, managedTerminationProtection: 'ENABLED' },
+        tags: OWNER_TAGS_ECS,
+      },
+    ],
+  });
+  const attached = o.attached ?? true;
+  ecs.on(DescribeClustersCommand).resolves({
+    clusters: [
+      {
+        clusterName: 'shop-default',
+        status: 'ACTIVE',
+        capacityProviders: attached ? ['FARGATE', 'FARGATE_SPOT', 'shop-default-ec2'] : ['FARGATE', 'FARGATE_SPOT'],
+        defaultCapacityProviderStrategy: attached ? [{ capacityProvider: 'shop-default-ec2', weight: 1, base: 0 }] : [],
+      },
+    ],
+  });
+}
+
+const allCalls = () => mocks.flatMap((m) => commandNames(m));
+
+describe('user data and launch template (pure)', () => {
+  it('user data is base64 of a script that joins the cluster and blocks IMDS for awsvpc tasks', () => {
+    const script = Buffer.from(userData('shop-default'), 'base64').toString('utf8');
+    expect(script.split('\n')).toEqual(['#!/bin/bash', 'echo ECS_CLUSTER=shop-default >> /etc/ecs/ecs.config', 'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config', '']);
+  });
+
+  it('renders IMDSv2-only, tagged instances; a public IP only in public subnets', () => {
+    const lt = wantedLaunchTemplate();
+    expect(lt).toMatchObject({ ImageId: AMI, InstanceType: 't3.small', IamInstanceProfile: { Arn: PROFILE_ARN }, SecurityGroupIds: ['sg-inst'] });
+    expect(lt.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+    expect(lt.NetworkInterfaces).toBeUndefined();
+    expect(lt.TagSpecifications?.map((t) => t.ResourceType)).toEqual(['instance', 'volume']);
+    expect(lt.TagSpecifications?.[0]?.Tags).toEqual(expect.arrayContaining([...OWNER_TAGS, { Key: 'Name', Value: 'shop-default-ecs' }]));
+
+    const pub = wantedLaunchTemplate({ publicIp: true });
+    expect(pub.SecurityGroupIds).toBeUndefined();
+    expect(pub.NetworkInterfaces).toEqual([{ DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: ['sg-inst'], DeleteOnTermination: true }]);
+  });
+
+  it('compares only what the API returned, and names what changed', () => {
+    expect(launchTemplateChanges(wantedLaunchTemplate(), wantedLaunchTemplate())).toEqual([]);
+    expect(launchTemplateChanges({ ImageId: AMI }, wantedLaunchTemplate())).toEqual([]);
+    const changes = launchTemplateChanges(wantedLaunchTemplate({ instanceType: 't3.micro', imageId: 'ami-old' }), wantedLaunchTemplate());
+    expect(changes.map((c) => c.field)).toEqual(['launchTemplate.imageId', 'launchTemplate.instanceType']);
+    expect(launchTemplateChanges(wantedLaunchTemplate({ cluster: 'other' }), wantedLaunchTemplate()).map((c) => c.field)).toEqual(['launchTemplate.userData']);
+    expect(launchTemplateChanges(wantedLaunchTemplate({ publicIp: true }), wantedLaunchTemplate()).map((c) => c.field)).toEqual(['launchTemplate.publicIp']);
+  });
+});
+
+describe('task definitions and target groups for EC2', () => {
+  const render = (yaml: string) => {
+    const cfg = config(yaml);
+    return renderTaskDefinition({
+      family: 'shop-default-web',
+      container: 'web',
+      service: cfg.services.web!,
+      image: 'nginx:1.27',
+      executionRoleArn: 'arn:exec',
+      taskRoleArn: 'arn:task',
+      logGroup: '/ecs/shop/default/web',
+      region: 'us-east-1',
+      owner: { app: 'shop', env: 'default' },
+    });
+  };
+
+  it('EC2 awsvpc: requires EC2, keeps awsvpc and task-level sizes, pins no platform', () => {
+    const td = render('app: shop\nservices:\n  web: { image: nginx, port: 80, capacity: ec2 }\n');
+    expect(td).toMatchObject({ requiresCompatibilities: ['EC2'], networkMode: 'awsvpc', cpu: '256', memory: '512' });
+    expect(td.runtimePlatform).toBeUndefined();
+    expect(td.containerDefinitions![0]!.portMappings).toEqual([{ containerPort: 80, protocol: 'tcp' }]);
+    expect(td.containerDefinitions![0]!.memory).toBeUndefined();
+  });
+
+  it('EC2 bridge: dynamic host port and container-level memory', () => {
+    const td = render('app: shop\nservices:\n  web: { image: nginx, port: 8080, capacity: ec2, networkMode: bridge, memory: 1024 }\n');
+    expect(td).toMatchObject({ requiresCompatibilities: ['EC2'], networkMode: 'bridge' });
+    expect(td.containerDefinitions![0]!.portMappings).toEqual([{ containerPort: 8080, hostPort: 0, protocol: 'tcp' }]);
+    expect(td.containerDefinitions![0]!.memory).toBe(1024);
+  });
+
+  it('Fargate is unchanged', () => {
+    const td = render('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n');
+    expect(td).toMatchObject({ requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', runtimePlatform: { cpuArchitecture: 'X86_64' } });
+  });
+
+  it('bridge services get instance targets, everything else ip targets', () => {
+    expect(targetTypeFor({ capacity: 'ec2', networkMode: 'bridge' })).toBe('instance');
+    expect(targetTypeFor({ capacity: 'ec2', networkMode: 'awsvpc' })).toBe('ip');
+    expect(targetTypeFor({ capacity: 'fargate', networkMode: 'awsvpc' })).toBe('ip');
+  });
+});
+
+describe('capacity step', () => {
+  it('exists only when a service runs on EC2, after the network and cluster (and the LB for bridge services)', () => {
+    expect(ec2CapacityStep.instances(config('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n'))).toEqual([]);
+    expect(ec2CapacityStep.instances(config(YAML))).toEqual([{ dependsOn: ['network', 'cluster'] }]);
+    expect(ec2CapacityStep.instances(config('app: shop\nservices:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: bridge }\n'))).toEqual([
+      { dependsOn: ['network', 'cluster', 'load-balancer'] },
+    ]);
+  });
+
+  it('creates role, profile, security group, launch template, Auto Scaling group and capacity provider, and attaches it', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [], failures: [{ arn: 'shop-default-ec2', reason: 'MISSING' }] });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
+    logged(iam, CreateRoleCommand, { Role: { RoleName: ROLE, Arn: STATE.roleArn } });
+    logged(iam, AttachRolePolicyCommand);
+    logged(iam, CreateInstanceProfileCommand, { InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN } });
+    logged(iam, AddRoleToInstanceProfileCommand);
+    logged(ec2, CreateSecurityGroupCommand, { GroupId: 'sg-inst' });
+    logged(ec2, CreateLaunchTemplateCommand, { LaunchTemplate: { LaunchTemplateId: 'lt-1' } });
+    logged(asg, CreateAutoScalingGroupCommand);
+    logged(ecs, CreateCapacityProviderCommand, { capacityProvider: { name: 'shop-default-ec2' } });
+    logged(ecs, PutClusterCapacityProvidersCommand, { cluster: {} });
+
+    const ctx = ctxFor();
+    const plan = await ec2CapacityStep.plan(ctx);
+    expect(plan.action).toBe('create');
+    expect(allCalls().filter(isMutatingOperation)).toEqual([]);
+    const state = await ec2CapacityStep.apply(ctx, plan);
+    expect(state).toEqual(STATE);
+    expect(log).toEqual([
+      'CreateRole',
+      'AttachRolePolicy',
+      'CreateInstanceProfile',
+      'AddRoleToInstanceProfile',
+      'CreateSecurityGroup',
+      'CreateLaunchTemplate',
+      'CreateAutoScalingGroup',
+      'CreateCapacityProvider',
+      'PutClusterCapacityProviders',
+    ]);
+
+    const role = iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
+    expect(JSON.parse(role.AssumeRolePolicyDocument!).Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
+    expect(role.Path).toBe('/ecs-kit/shop/default/');
+    expect(iam.commandCalls(AttachRolePolicyCommand)[0]!.args[0].input.PolicyArn).toBe(POLICY);
+    expect(iam.commandCalls(CreateInstanceProfileCommand)[0]!.args[0].input.Tags).toEqual(OWNER_TAGS);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(0);
+
+    const lt = ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input;
+    expect(lt.LaunchTemplateName).toBe('shop-default-ecs');
+    expect(lt.LaunchTemplateData).toEqual(wantedLaunchTemplate());
+
+    const group = asg.commandCalls(CreateAutoScalingGroupCommand)[0]!.args[0].input;
+    expect(group).toMatchObject({ MinSize: 1, MaxSize: 3, DesiredCapacity: 1, NewInstancesProtectedFromScaleIn: true, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '$Latest' } });
+    // Production: instances in the private subnets.
+    expect(group.VPCZoneIdentifier).toBe('subnet-priv1,subnet-priv2');
+    expect(group.MixedInstancesPolicy).toBeUndefined();
+    expect(group.Tags).toEqual(expect.arrayContaining([expect.objectContaining({ Key: 'AmazonECSManaged', Value: 'true', PropagateAtLaunch: true }), expect.objectContaining({ Key: 'ecs-kit:app', Value: 'shop' })]));
+
+    const cp = ecs.commandCalls(CreateCapacityProviderCommand)[0]!.args[0].input;
+    expect(cp).toMatchObject({
+      name: 'shop-default-ec2',
+      autoScalingGroupProvider: { autoScalingGroupArn: ASG_ARN, managedScaling: { status: 'ENABLED', targetCapacity: 100 }, managedTerminationProtection: 'ENABLED' },
+      tags: OWNER_TAGS_ECS,
+    });
+    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({
+      cluster: 'shop-default',
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT', 'shop-default-ec2'],
+      defaultCapacityProviderStrategy: [{ capacityProvider: 'shop-default-ec2', weight: 1, base: 0 }],
+    });
+  });
+
+  it('Spot uses a mixed instances policy; learning puts instances in public subnets with a public IP', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: AMI } });
+    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: [] }] });
+    for (const [m, c, r] of [
+      [iam, CreateRoleCommand, { Role: { Arn: STATE.roleArn } }],
+      [iam, AttachRolePolicyCommand, {}],
+      [iam, CreateInstanceProfileCommand, { InstanceProfile: { Arn: PROFILE_ARN } }],
+      [iam, AddRoleToInstanceProfileCommand, {}],
+      [ec2, CreateSecurityGroupCommand, { GroupId: 'sg-inst' }],
+      [ec2, CreateLaunchTemplateCommand, { LaunchTemplate: { LaunchTemplateId: 'lt-1' } }],
+      [asg, CreateAutoScalingGroupCommand, {}],
+      [ecs, CreateCapacityProviderCommand, {}],
+      [ecs, PutClusterCapacityProvidersCommand, {}],
+    ] as const) logged(m, c, r);
+    const learning: NetworkState = { ...NETWORK, privateSubnetIds: [], profile: 'learning' };
+    const ctx = ctxFor('app: shop\nec2: { spot: true }\nservices:\n  web: { image: nginx, port: 80, capacity: ec2 }\n', { ...DEPS, network: learning });
+    await ec2CapacityStep.apply(ctx, await ec2CapacityStep.plan(ctx));
+    const group = asg.commandCalls(CreateAutoScalingGroupCommand)[0]!.args[0].input;
+    expect(group.VPCZoneIdentifier).toBe('subnet-pub1,subnet-pub2');
+    expect(group.LaunchTemplate).toBeUndefined();
+    expect(group.MixedInstancesPolicy).toEqual({
+      LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '$Latest' } },
+      InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+    });
+    expect([group.MinSize, group.MaxSize, group.DesiredCapacity]).toEqual([1, 2, 1]);
+    expect(ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input.LaunchTemplateData?.NetworkInterfaces?.[0]?.AssociatePublicIpAddress).toBe(true);
+  });
+
+  it('plans no change with read calls only when everything matches', async () => {
+    existingWorld();
+    const plan = await ec2CapacityStep.plan(ctxFor());
+    expect(plan.changes).toEqual([]);
+    expect(plan.action).toBe('noop');
+    expect(plan.current).toEqual(STATE);
+    const calls = allCalls();
+    expect(calls.filter(isMutatingOperation)).toEqual([]);
+    expect(calls).toEqual(expect.arrayContaining(['GetParameter', 'GetRole', 'GetInstanceProfile', 'DescribeLaunchTemplateVersions', 'DescribeAutoScalingGroups', 'DescribeCapacityProviders', 'DescribeClusters']));
+  });
+
+  it('leaves a desired count that ECS managed scaling moved within min/max alone', async () => {
+    existingWorld({ asg: existingAsg({ DesiredCapacity: 3 }) });
+    expect((await ec2CapacityStep.plan(ctxFor())).action).toBe('noop');
+  });
+
+  it('drift: a new launch template version for a changed instance type, and min/max/desired updated', async () => {
+    existingWorld({ asg: existingAsg({ MinSize: 0, MaxSize: 5, DesiredCapacity: 5 }) });
+    logged(ec2, CreateLaunchTemplateVersionCommand, { LaunchTemplateVersion: { VersionNumber: 2 } });
+    logged(asg, UpdateAutoScalingGroupCommand);
+    const ctx = ctxFor(YAML.replace('t3.small', 't3.medium'));
+    const plan = await ec2CapacityStep.plan(ctx);
+    expect(plan.action).toBe('update');
+    expect(plan.changes.map((c) => c.field)).toEqual(['launchTemplate.instanceType', 'autoScalingGroup.min', 'autoScalingGroup.max', 'autoScalingGroup.desired']);
+    const state = await ec2CapacityStep.apply(ctx, plan);
+    expect(state).toEqual(STATE);
+    expect(log).toEqual(['CreateLaunchTemplateVersion', 'UpdateAutoScalingGroup']);
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input).toMatchObject({ LaunchTemplateId: 'lt-1', LaunchTemplateData: { InstanceType: 't3.medium', ImageId: AMI } });
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-default-ecs', MinSize: 1, MaxSize: 3, DesiredCapacity: 3 });
+  });
+
+  it('re-attaches the provider when someone detached it from the cluster, keeping the Fargate providers', async () => {
+    existingWorld({ attached: false });
+    logged(ecs, PutClusterCapacityProvidersCommand, {});
+    const ctx = ctxFor();
+    const plan = await ec2CapacityStep.plan(ctx);
+    expect(plan.changes.map((c) => c.field)).toEqual(['cluster.capacityProviders']);
+    await ec2CapacityStep.apply(ctx, plan);
+    expect(log).toEqual(['PutClusterCapacityProviders']);
+    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input.capacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT', 'shop-default-ec2']);
+  });
+
+  it('bridge services behind the load balancer: the instances admit the dynamic port range from the LB only', async () => {
+    existingWorld();
+    logged(ec2, AuthorizeSecurityGroupIngressCommand);
+    const ctx = ctxFor('app: shop\nnetwork: { profile: production }\nec2: { min: 1, max: 3 }\nservices:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: bridge }\n', {
+      ...DEPS,
+      'load-balancer': { securityGroupId: 'sg-lb', loadBalancerArn: 'arn:lb', loadBalancerName: 'lb', dnsName: 'x', listenerArn: 'arn:l' },
+    });
+    const plan = await ec2CapacityStep.plan(ctx);
+    expect(plan.changes.map((c) => c.field)).toEqual(['ingress']);
+    await ec2CapacityStep.apply(ctx, plan);
+    expect(log).toEqual(['AuthorizeSecurityGroupIngress']);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.IpPermissions).toEqual([
+      { IpProtocol: 'tcp', FromPort: 32768, ToPort: 65535, UserIdGroupPairs: [{ GroupId: 'sg-lb', Description: 'bridge-mode tasks, from the ecs-kit load balancer' }] },
+    ]);
+  });
+
+  it('a missing AMI parameter is a clear error that says to set ec2.ami; ec2.ami skips the lookup', async () => {
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' }));
+    await expect(ec2CapacityStep.plan(ctxFor())).rejects.toMatchObject({ code: 'capacity.no-ami', fix: expect.stringContaining('ec2.ami') });
+
+    ssm.reset();
+    strict(ssm);
+    existingWorld();
+    ssm.reset();
+    strict(ssm);
+    const plan = await ec2CapacityStep.plan(ctxFor(YAML.replace('desired: 1', `desired: 1, ami: ami-0123abcd`)));
+    expect(commandNames(ssm)).toEqual([]);
+    expect(plan.changes.map((c) => c.field)).toEqual(['launchTemplate.imageId']);
+  });
+
+  it('refuses to adopt an Auto Scaling group it did not create', async () => {
+    existingWorld({ asg: existingAsg({ Tags: [] }) });
+    await expect(ec2CapacityStep.plan(ctxFor())).rejects.toMatchObject({ code: 'capacity.asg-not-owned' });
+  });
+
+  it('destroy: detach → delete provider → scale to 0 and force-delete the group → template → profile → role → security group', async () => {
+    existingWorld();
+    // After each delete the resource is gone.
+    ecs.on(DescribeCapacityProvidersCommand).resolvesOnce({
+      capacityProviders: [{ name: 'shop-default-ec2', status: 'ACTIVE', tags: OWNER_TAGS_ECS, autoScalingGroupProvider: { autoScalingGroupArn: ASG_ARN } }],
+    }).resolves({ capacityProviders: [{ name: 'shop-default-ec2', status: 'INACTIVE', updateStatus: 'DELETE_COMPLETE' }] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [existingAsg()] }).resolves({ AutoScalingGroups: [] });
+    iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-inst', Tags: OWNER_TAGS }] });
+    logged(ecs, PutClusterCapacityProvidersCommand);
+    logged(ecs, DeleteCapacityProviderCommand);
+    logged(asg, UpdateAutoScalingGroupCommand);
+    logged(asg, DeleteAutoScalingGroupCommand);
+    logged(ec2, DeleteLaunchTemplateCommand);
+    logged(iam, RemoveRoleFromInstanceProfileCommand);
+    logged(iam, DeleteInstanceProfileCommand);
+    logged(iam, DetachRolePolicyCommand);
+    logged(iam, DeleteRoleCommand);
+    logged(ec2, DeleteSecurityGroupCommand);
+
+    const ctx = ctxFor();
+    await ec2CapacityStep.destroy(ctx, STATE);
+    expect(log).toEqual([
+      'PutClusterCapacityProviders',
+      'DeleteCapacityProvider',
+      'UpdateAutoScalingGroup',
+      'DeleteAutoScalingGroup',
+      'DeleteLaunchTemplate',
+      'RemoveRoleFromInstanceProfile',
+      'DeleteInstanceProfile',
+      'DetachRolePolicy',
+      'DeleteRole',
+      'DeleteSecurityGroup',
+    ]);
+    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [] });
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toMatchObject({ MinSize: 0, MaxSize: 0, DesiredCapacity: 0 });
+    expect(asg.commandCalls(DeleteAutoScalingGroupCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-default-ecs', ForceDelete: true });
+    expect(ec2.commandCalls(DeleteLaunchTemplateCommand)[0]!.args[0].input).toEqual({ LaunchTemplateId: 'lt-1' });
+  });
+
+  it('destroy retries detaching while tasks still use the provider', async () => {
+    existingWorld();
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    iam.on(GetInstanceProfileCommand).rejects(noSuch());
+    iam.on(GetRoleCommand).rejects(noSuch());
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ecs.on(PutClusterCapacityProvidersCommand)
+      .rejectsOnce(Object.assign(new Error('The specified capacity provider is in use and cannot be removed.'), { name: 'ResourceInUseException' }))
+      .resolves({});
+    const ctx = ctxFor();
+    ctx.options.destroyRetryMs = 10_000;
+    await ec2CapacityStep.destroy(ctx, STATE);
+    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)).toHaveLength(2);
+  }, 10_000);
+
+  it('destroy when everything is already gone makes no mutating call (and never deletes a provider twice)', async () => {
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [], failures: [{ reason: 'MISSING' }] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [], failures: [{ reason: 'MISSING' }] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    iam.on(GetInstanceProfileCommand).rejects(noSuch());
+    iam.on(GetRoleCommand).rejects(noSuch());
+    ec2.on(DescribeSecurityGroupsCommand).rejects(Object.assign(new Error('gone'), { name: 'InvalidGroup.NotFound' }));
+    await ec2CapacityStep.destroy(ctxFor(), STATE);
+    expect(allCalls().filter(isMutatingOperation)).toEqual([]);
+  });
+
+  it('destroy leaves resources whose tags say someone else owns them', async () => {
+    existingWorld();
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [{ name: 'shop-default-ec2', status: 'ACTIVE', tags: [] }] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [existingAsg({ Tags: [] })] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: [] }] });
+    iam.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [], Tags: [] } });
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: [] } });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-inst', Tags: [] }] });
+    const ctx = ctxFor();
+    await ec2CapacityStep.destroy(ctx, STATE);
+    expect(allCalls().filter(isMutatingOperation)).toEqual([]);
+    expect(ctx.warnings).toHaveLength(6);
+  });
+});
