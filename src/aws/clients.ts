@@ -47,22 +47,28 @@ export class AwsClients {
 
   constructor(readonly options: ClientOptions) {}
 
-  private get<T extends AnyClient>(key: string, Ctor: new (cfg: Record<string, unknown>) => T): T {
-    let client = this.cache.get(key) as T | undefined;
+  private get<T extends AnyClient>(key: string, Ctor: new (cfg: Record<string, unknown>) => T, once = false): T {
+    const cacheKey = once ? `${key}#once` : key;
+    let client = this.cache.get(cacheKey) as T | undefined;
     if (!client) {
-      const { region, profile, endpoint, maxAttempts, retryMode } = this.options;
+      const { region, profile, endpoint, retryMode } = this.options;
       const cfg: Record<string, unknown> = {};
       if (region) cfg.region = region;
       if (profile) cfg.profile = profile;
       if (endpoint) cfg.endpoint = endpoint;
       // The SDK reads AWS_MAX_ATTEMPTS / AWS_RETRY_MODE itself; explicit flags win.
-      cfg.maxAttempts = maxAttempts ?? envInt('AWS_MAX_ATTEMPTS') ?? 5;
+      cfg.maxAttempts = once ? 1 : this.maxAttempts();
       cfg.retryMode = retryMode ?? (process.env.AWS_RETRY_MODE as ClientOptions['retryMode']) ?? 'adaptive';
       client = new Ctor(cfg);
       this.instrument(client, key);
-      this.cache.set(key, client);
+      this.cache.set(cacheKey, client);
     }
     return client;
+  }
+
+  /** The configured attempt budget per call (flag, then AWS_MAX_ATTEMPTS, then 5). */
+  maxAttempts(): number {
+    return this.options.maxAttempts ?? envInt('AWS_MAX_ATTEMPTS') ?? 5;
   }
 
   private instrument(client: AnyClient, service: string): void {
@@ -104,6 +110,20 @@ export class AwsClients {
   secretsManager = () => this.get('secretsmanager', SecretsManagerClient);
   /** EC2 Auto Scaling (instance groups), not Application Auto Scaling. */
   ec2AutoScaling = () => this.get('autoscaling', AutoScalingClient);
+
+  /**
+   * Clients that never retry on their own, for creates without an idempotency token: an SDK
+   * retry after a lost response would make a second copy. src/aws/idempotent.ts retries them
+   * itself, looking the resource up first.
+   */
+  readonly once = {
+    ec2: () => this.get('ec2', EC2Client, true),
+    ecs: () => this.get('ecs', ECSClient, true),
+    elbv2: () => this.get('elbv2', ElasticLoadBalancingV2Client, true),
+    iam: () => this.get('iam', IAMClient, true),
+    logs: () => this.get('logs', CloudWatchLogsClient, true),
+    ec2AutoScaling: () => this.get('autoscaling', AutoScalingClient, true),
+  };
 
   async region(): Promise<string> {
     return this.sts().config.region();

@@ -1,8 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createRequire } from 'node:module';
-import type { Reporter } from '../engine/events.js';
+import type { Reporter, RolloutDiagnosis } from '../engine/events.js';
 import { EcsKitError, ExitCode, UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt, processIo, type GlobalOptions, type Io } from './options.js';
+import { regionProblem } from '../security/input.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -12,6 +13,7 @@ Exit codes:
   0    success (including "no changes")
   1    failure (AWS error, failed rollout, timeout)
   2    usage or config error; nothing was changed
+  3    plan --detailed-exitcode (or deploy --dry-run --detailed-exitcode): changes are pending
   130  aborted (Ctrl-C or declined confirmation)`;
 
 function intArg(flag: string) {
@@ -22,6 +24,13 @@ function intArg(flag: string) {
       throw new InvalidArgumentError((err as Error).message);
     }
   };
+}
+
+/** A mistyped region fails here (exit 2) instead of as an endpoint error mid-deploy. */
+function regionArg(v: string): string {
+  const problem = regionProblem(v);
+  if (problem) throw new InvalidArgumentError(`${problem}.`);
+  return v;
 }
 
 function numberArg(v: string): number {
@@ -37,7 +46,7 @@ function numberArg(v: string): number {
  */
 function withGlobals(cmd: Command): Command {
   return cmd
-    .option('--region <region>', 'AWS region (default: region in ecs-kit.yml, then AWS_REGION / your AWS profile)')
+    .addOption(new Option('--region <region>', 'AWS region (default: region in ecs-kit.yml, then AWS_REGION / your AWS profile)').argParser(regionArg))
     .option('--profile <name>', 'AWS profile from ~/.aws/config')
     .option('--endpoint-url <url>', 'send AWS API calls to this endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works')
     .option('--env <name>', 'environment name; each has its own resources and manifest (default: "default")')
@@ -86,6 +95,14 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
       .option('--target-cpu <percent>', 'autoscaling target average CPU %', numberArg)
       .option('--no-autoscaling', 'do not configure autoscaling')
       .option('-e, --env-var <KEY=VALUE>', 'environment variable for the container (repeatable)', collect, [])
+      .option('--network <profile>', 'learning (public subnets, no NAT) or production (private subnets + NAT gateway, billed per hour and GB)')
+      .option('--nat <mode>', 'production: single (one NAT gateway) or per-az (one per zone)')
+      .option('--azs <n>', 'production: 2 or 3 availability zones', intArg('--azs'))
+      .option('--capacity <kind>', 'fargate, fargate-spot or ec2')
+      .option('--instance-type <type>', 'capacity ec2: the EC2 instance type (default t3.small)')
+      .option('--vpc-id <id>', 'use this existing VPC instead of creating one (ecs-kit never changes it)')
+      .option('--public-subnets <ids>', 'with --vpc-id: comma-separated subnets for the load balancer (2+ zones)')
+      .option('--private-subnets <ids>', 'with --vpc-id: comma-separated subnets for the tasks')
       .option('--force', 'overwrite an existing config file'),
   ).action(async (_o: unknown, cmd: Command) => {
     const opts = globals<Record<string, unknown>>(program, cmd);
@@ -108,10 +125,14 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
       .description('make AWS match ecs-kit.yml: shows the plan, asks, applies it and prints the URL')
       .option('--timeout <duration>', 'how long to wait for the service rollout (e.g. 90s, 15m)', '15m')
       .option('--no-wait', 'do not wait for the rollout to finish')
+      .addOption(new Option('--max-failed-tasks <n>', 'stop waiting once this many tasks of the new revision have stopped').default(3).argParser(intArg('--max-failed-tasks')))
+      .option('--no-rollback', 'after a failed rollout, leave the service on the new revision instead of going back to the previous one')
       .addOption(new Option('--poll-interval <duration>', 'how often to poll while waiting').default('10s').hideHelp())
-      .option('--force-unlock', 'break a lock left by a run that is no longer running'),
+      .option('--force-unlock', 'break a lock left by a run that is no longer running')
+      .option('--dry-run', 'print the plan and stop: the same as `ecs-kit plan`')
+      .option('--detailed-exitcode', 'with --dry-run: exit 3 when there are changes, 0 when there are none'),
   ).action(async (_o: unknown, cmd: Command) => {
-    const opts = globals<{ timeout: string; wait: boolean; pollInterval: string; forceUnlock?: boolean }>(program, cmd);
+    const opts = globals<{ timeout: string; wait: boolean; pollInterval: string; forceUnlock?: boolean; dryRun?: boolean; detailedExitcode?: boolean; maxFailedTasks: number; rollback: boolean }>(program, cmd);
     await run(async (reporter) => {
       const timeoutMs = parseDuration(opts.timeout);
       const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
@@ -133,7 +154,171 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
     }, opts);
   });
 
+  registerDay2Commands(program, io, run);
+  registerSecurityCommands(program, io, run);
+
   return program;
+}
+
+/** secret set|list and iam-policy. Nested commands get their own exit override: commander copies it only at creation. */
+function registerSecurityCommands(program: Command, io: Io, run: (fn: (reporter: Reporter) => Promise<number>, opts: GlobalOptions) => Promise<void>): void {
+  const quiet = (c: Command) => c.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  const secret = program
+    .command('secret')
+    .description('store secrets in SSM Parameter Store and reference them from the config (values never in argv or output)');
+  quiet(secret);
+  const set = withGlobals(
+    secret
+      .command('set <service> <name>')
+      .description('read a value from a hidden prompt or stdin, store it as an SSM SecureString /<app>/<env>/<name> and add the reference to the config'),
+  ).action(async (service: string, name: string, _o: unknown, cmd: Command) => {
+    const opts = globals<Record<string, unknown>>(program, cmd);
+    await run(async (reporter) => {
+      const { runSecretSet } = await import('./commands/secret.js');
+      return runSecretSet({ ...opts, service, name }, io, reporter);
+    }, opts);
+  });
+  quiet(set);
+  const list = withGlobals(secret.command('list').description("list each service's secrets and where they live (never their values)")).action(
+    async (_o: unknown, cmd: Command) => {
+      const opts = globals(program, cmd);
+      await run(async (reporter) => {
+        const { runSecretList } = await import('./commands/secret.js');
+        return runSecretList(opts, io, reporter);
+      }, opts);
+    },
+  );
+  quiet(list);
+
+  withGlobals(
+    program
+      .command('iam-policy')
+      .description('print the minimal IAM policy a person or CI role needs to run ecs-kit for this config')
+      .option('--account <id>', 'AWS account id to put in the ARNs (default: the account of your credentials)'),
+  ).action(async (_o: unknown, cmd: Command) => {
+    const opts = globals<{ account?: string }>(program, cmd);
+    await run(async (reporter) => {
+      const { runIamPolicy } = await import('./commands/iam-policy.js');
+      return runIamPolicy(opts, io, reporter);
+    }, opts);
+  });
+}
+
+function nonNegativeIntArg(flag: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag}: "${v}" is not a whole number (0 or more).`);
+    return n;
+  };
+}
+
+/** plan, status, logs, run-task, scale, rollback: same global flags, reporters and exit codes as deploy. */
+function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Reporter) => Promise<number>, opts: GlobalOptions) => Promise<void>): void {
+  const pollInterval = (d: string) => new Option('--poll-interval <duration>', 'how often to poll while waiting').default(d).hideHelp();
+
+  withGlobals(
+    program
+      .command('plan')
+      .description('show what deploy would change, per step, without changing anything')
+      .option('--detailed-exitcode', 'exit 3 when there are changes, 0 when there are none'),
+  ).action(async (_o: unknown, cmd: Command) => {
+    const opts = globals<{ detailedExitcode?: boolean }>(program, cmd);
+    await run(async (reporter) => {
+      const { runPlan } = await import('./commands/plan.js');
+      return runPlan(opts, io, reporter);
+    }, opts);
+  });
+
+  withGlobals(
+    program
+      .command('status')
+      .description('desired/running/pending tasks, revisions, deployments, target health and URL of each service')
+      .argument('[service]', 'one service (default: all)'),
+  ).action(async (service: string | undefined, _o: unknown, cmd: Command) => {
+    const opts = globals<object>(program, cmd);
+    await run(async (reporter) => {
+      const { runStatus } = await import('./commands/status.js');
+      return runStatus({ ...opts, service }, io, reporter);
+    }, opts);
+  });
+
+  withGlobals(
+    program
+      .command('logs')
+      .description("the services' CloudWatch logs in time order, each line with its task id")
+      .argument('[service]', 'one service (default: all)')
+      .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+      .option('--since <duration>', 'start this far back (e.g. 30s, 10m, 2h)', '10m')
+      .option('--filter <text>', 'only lines containing this text (or a CloudWatch filter pattern)')
+      .addOption(pollInterval('2s')),
+  ).action(async (service: string | undefined, _o: unknown, cmd: Command) => {
+    const opts = globals<{ follow?: boolean; since: string; filter?: string; pollInterval: string }>(program, cmd);
+    await run(async (reporter) => {
+      const sinceMs = parseDuration(opts.since, '--since');
+      const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
+      const { runLogs } = await import('./commands/logs.js');
+      return runLogs({ ...opts, service, sinceMs, pollIntervalMs }, io, reporter);
+    }, opts);
+  });
+
+  withGlobals(
+    program
+      .command('run-task')
+      .description("run a one-off task (e.g. a migration) from the service's task definition; exits with its exit code")
+      .argument('<service>', 'the service whose task definition and network to use')
+      .argument('[command...]', 'command to run instead of the image\'s (put it after --)')
+      .option('--timeout <duration>', 'how long to wait for the task to stop', '30m')
+      .addOption(pollInterval('2s')),
+  ).action(async (service: string, command: string[], _o: unknown, cmd: Command) => {
+    const opts = globals<{ timeout: string; pollInterval: string }>(program, cmd);
+    await run(async (reporter) => {
+      const timeoutMs = parseDuration(opts.timeout);
+      const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
+      const { runRunTask } = await import('./commands/run-task.js');
+      return runRunTask({ ...opts, service, command: command ?? [], timeoutMs, pollIntervalMs }, io, reporter);
+    }, opts);
+  });
+
+  withGlobals(
+    program
+      .command('scale')
+      .description('set the number of tasks (and the autoscaling range) of a service')
+      .argument('<service>', 'the service to scale')
+      .option('--count <n>', 'desired number of tasks', nonNegativeIntArg('--count'))
+      .option('--min <n>', 'autoscaling minimum (services with autoscaling)', nonNegativeIntArg('--min'))
+      .option('--max <n>', 'autoscaling maximum (services with autoscaling)', nonNegativeIntArg('--max'))
+      .option('--timeout <duration>', 'how long to wait for the service to settle', '15m')
+      .option('--no-wait', 'do not wait for the service to settle')
+      .addOption(pollInterval('10s'))
+      .option('--force-unlock', 'break a lock left by a run that is no longer running'),
+  ).action(async (service: string, _o: unknown, cmd: Command) => {
+    const opts = globals<{ count?: number; min?: number; max?: number; timeout: string; wait: boolean; pollInterval: string; forceUnlock?: boolean }>(program, cmd);
+    await run(async (reporter) => {
+      const timeoutMs = parseDuration(opts.timeout);
+      const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
+      const { runScale } = await import('./commands/scale.js');
+      return runScale({ ...opts, service, timeoutMs, pollIntervalMs }, io, reporter);
+    }, opts);
+  });
+
+  withGlobals(
+    program
+      .command('rollback')
+      .description('put a service back on the task definition revision it ran before the last deploy')
+      .argument('[service]', 'the service (needed when there are several)')
+      .option('--timeout <duration>', 'how long to wait for the rollout', '15m')
+      .option('--no-wait', 'do not wait for the rollout to finish')
+      .addOption(pollInterval('10s'))
+      .option('--force-unlock', 'break a lock left by a run that is no longer running'),
+  ).action(async (service: string | undefined, _o: unknown, cmd: Command) => {
+    const opts = globals<{ timeout: string; wait: boolean; pollInterval: string; forceUnlock?: boolean }>(program, cmd);
+    await run(async (reporter) => {
+      const timeoutMs = parseDuration(opts.timeout);
+      const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
+      const { runRollback } = await import('./commands/rollback.js');
+      return runRollback({ ...opts, service, timeoutMs, pollIntervalMs }, io, reporter);
+    }, opts);
+  });
 }
 
 /** Entry point: returns the exit code; never throws. */
@@ -180,6 +365,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 
 function reportError(err: unknown, reporter: Reporter, verbose: boolean): number {
   if (err instanceof EcsKitError) {
+    // A failed rollout carries its diagnosis; JSON readers get it as its own event.
+    const diagnosis = (err as { diagnosis?: RolloutDiagnosis }).diagnosis;
+    if (diagnosis) reporter.emit({ type: 'diagnosis', ...diagnosis });
     reporter.emit({ type: 'error', code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}) });
     if (verbose && err.cause instanceof Error && err.cause.stack) reporter.emit({ type: 'info', message: err.cause.stack });
     return err.exitCode;

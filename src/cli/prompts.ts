@@ -18,6 +18,8 @@ export interface Prompter {
   number(q: { message: string; default?: number; min?: number; max?: number; validate?: Validate<number> }): Promise<number>;
   select<T>(q: { message: string; choices: readonly Choice<T>[]; default?: T }): Promise<T>;
   confirm(q: { message: string; default?: boolean }): Promise<boolean>;
+  /** Pick any number of choices (those with checked: true start ticked); validate sees the picked values. */
+  checkbox<T>(q: { message: string; choices: readonly (Choice<T> & { checked?: boolean })[]; validate?: Validate<readonly T[]> }): Promise<T[]>;
 }
 
 export interface PrompterOptions {
@@ -38,6 +40,13 @@ export async function createPrompter(opts: PrompterOptions = {}): Promise<Prompt
     select: <T>(q: { message: string; choices: readonly Choice<T>[]; default?: T }) =>
       ask(inquirer.select<T>({ message: q.message, choices: q.choices, default: q.default, pageSize: 12 }, context)),
     confirm: (q) => ask(inquirer.confirm({ message: q.message, default: q.default }, context)),
+    checkbox: <T>(q: { message: string; choices: readonly (Choice<T> & { checked?: boolean })[]; validate?: Validate<readonly T[]> }) =>
+      ask(
+        inquirer.checkbox<T>(
+          { message: q.message, choices: q.choices, pageSize: 12, ...(q.validate ? { validate: (picked: readonly { value: T }[]) => q.validate!(picked.map((c) => c.value)) } : {}) },
+          context,
+        ),
+      ),
   };
 }
 

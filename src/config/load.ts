@@ -4,6 +4,8 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import { checkRules, configSchema, type Config } from './schema.js';
+import { configExtensionProblem } from '../security/input.js';
+import { checkPathRules } from '../security/rules.js';
 
 export const DEFAULT_CONFIG_FILE = 'ecs-kit.yml';
 
@@ -18,6 +20,8 @@ export function resolveConfigPath(cwd: string, flag?: string): string {
 
 /** Read, parse, validate. Every problem names its field path; throws ConfigError (exit 2). */
 export async function loadConfig(file: string): Promise<LoadedConfig> {
+  const badExtension = configExtensionProblem(file);
+  if (badExtension) throw new UsageError(`--config: ${badExtension}.`, 'Pass the path of your ecs-kit.yml (or a .json config).', 'config.extension');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -30,7 +34,10 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     }
     throw err;
   }
-  return { file, config: parseConfigText(text, file) };
+  const config = parseConfigText(text, file);
+  const pathProblems = checkPathRules(config);
+  if (pathProblems.length > 0) throw new ConfigError(path.basename(file), pathProblems.map((p) => `${formatPath(p.path)}: ${p.message}`));
+  return { file, config };
 }
 
 export function parseConfigText(text: string, file = DEFAULT_CONFIG_FILE): Config {
@@ -88,19 +95,23 @@ function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['app', 'region', 'network', 'cluster', 'ecr', 'services'],
-  network: ['profile', 'cidr'],
+  '': ['app', 'region', 'network', 'cluster', 'ecr', 'ec2', 'loadBalancer', 'services'],
+  network: ['profile', 'cidr', 'azs', 'nat', 'vpcId', 'publicSubnetIds', 'privateSubnetIds'],
+  ec2: ['instanceType', 'ami', 'min', 'max', 'desired', 'spot'],
   cluster: ['containerInsights'],
-  ecr: ['keepImages'],
-  service: ['image', 'build', 'port', 'path', 'cpu', 'memory', 'desiredCount', 'healthCheckPath', 'environment', 'command', 'autoscaling', 'logRetentionDays'],
+  ecr: ['keepImages', 'imageTagMutability'],
+  service: ['image', 'build', 'port', 'path', 'cpu', 'memory', 'desiredCount', 'healthCheckPath', 'environment', 'command', 'autoscaling', 'logRetentionDays', 'capacity', 'capacityStrategy', 'networkMode', 'secrets', 'kmsKeyArn', 'taskRole'],
   build: ['context', 'dockerfile', 'args', 'platform'],
   autoscaling: ['min', 'max', 'targetCpu'],
+  taskRole: ['managedPolicies', 'statements'],
+  loadBalancer: ['certificateArn', 'allowedCidrs'],
 };
 
 function knownKeysFor(p: readonly PropertyKey[]): string[] {
   if (p.length === 0) return KNOWN_KEYS['']!;
   if (p[0] === 'services' && p.length === 2) return KNOWN_KEYS.service!;
   if (p[0] === 'services' && p.length === 3) return KNOWN_KEYS[String(p[2])] ?? [];
+  if (p[0] === 'services' && p[3] === 'statements') return ['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'];
   return KNOWN_KEYS[String(p[0])] ?? [];
 }
 
@@ -121,7 +132,9 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string
     if (issue.code === 'invalid_type' && got === undefined) {
       out.push(`${where}: is required (${issue.expected === 'record' ? 'a mapping' : issue.expected})`);
     } else if (issue.code === 'invalid_type') {
-      out.push(`${where}: ${JSON.stringify(got)} is a ${Array.isArray(got) ? 'list' : typeof got}; expected ${issue.expected === 'record' ? 'a mapping' : `a ${issue.expected}`}`);
+      // A schema's own message carries the fix (e.g. "quote numbers"); zod's default adds nothing.
+      const hint = issue.message.startsWith('Invalid input') ? '' : `; ${issue.message}`;
+      out.push(`${where}: ${JSON.stringify(got)} is a ${Array.isArray(got) ? 'list' : typeof got}; expected ${issue.expected === 'record' ? 'a mapping' : `a ${issue.expected}`}${hint}`);
     } else {
       const shown = got === undefined || typeof got === 'object' ? '' : `${JSON.stringify(got)} `;
       out.push(`${where}: ${shown}${issue.message}`);

@@ -26,6 +26,12 @@ export interface Names {
   serviceSecurityGroup(service: string): string;
   targetGroup(service: string): string;
   scalingPolicy(service: string): string;
+  /** EC2 capacity: the container instances' role and instance profile (same name). */
+  instanceRole: string;
+  instanceProfile: string;
+  instanceSecurityGroup: string;
+  launchTemplate: string;
+  autoScalingGroup: string;
 }
 
 export function namesFor(app: string, env: string): Names {
@@ -45,5 +51,10 @@ export function namesFor(app: string, env: string): Names {
     serviceSecurityGroup: (s) => `${prefix}-${s}`,
     targetGroup: (s) => shorten(`${prefix}-${s}`, 32),
     scalingPolicy: (s) => `${prefix}-${s}-cpu`,
+    instanceRole: shorten(`${prefix}-ecs-instance`, 64),
+    instanceProfile: shorten(`${prefix}-ecs-instance`, 128),
+    instanceSecurityGroup: `${prefix}-instances`,
+    launchTemplate: `${prefix}-ecs`,
+    autoScalingGroup: `${prefix}-ecs`,
   };
 }

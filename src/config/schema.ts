@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from './fargate.js';
+import { checkSecurityRules } from '../security/rules.js';
+import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
 
 /** CloudWatch Logs accepts only these retention values. */
 export const LOG_RETENTION_DAYS = [
@@ -38,6 +40,12 @@ const autoscalingSchema = z.strictObject({
 
 const portSchema = z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535');
 
+const capacityStrategyItem = z.strictObject({
+  provider: z.enum(['FARGATE', 'FARGATE_SPOT'], { error: 'must be FARGATE or FARGATE_SPOT' }),
+  base: z.number().int().min(0).max(100000).optional(),
+  weight: z.number().int().min(0).max(1000).default(1),
+});
+
 export const serviceSchema = z.strictObject({
   image: z.string().min(1).optional(),
   build: buildSchema.optional(),
@@ -51,6 +59,18 @@ export const serviceSchema = z.strictObject({
   command: z.array(z.string()).optional(),
   autoscaling: autoscalingSchema.optional(),
   logRetentionDays: z.number().int().default(30),
+  /** Environment variables ECS fills from SSM Parameter Store / Secrets Manager (references, never values). */
+  secrets: secretsField,
+  /** Customer-managed KMS key the secrets are encrypted with; the execution role may decrypt with it. */
+  kmsKeyArn: kmsKeyArnField,
+  /** What the app's tasks may do in AWS; default nothing. */
+  taskRole: taskRoleField,
+  /** Where tasks run: Fargate, Fargate Spot (interruptible, cheaper) or the app's EC2 instances. */
+  capacity: z.enum(['fargate', 'fargate-spot', 'ec2'], { error: 'must be fargate, fargate-spot or ec2' }).default('fargate'),
+  /** Optional mix of Fargate and Fargate Spot, e.g. base 1 on FARGATE and the rest weighted to FARGATE_SPOT. */
+  capacityStrategy: z.array(capacityStrategyItem).min(1).max(2).optional(),
+  /** EC2 capacity only: awsvpc (an ENI per task) or bridge (dynamic host ports, instance targets). */
+  networkMode: z.enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' }).default('awsvpc'),
 });
 
 export const configSchema = z.strictObject({
@@ -58,15 +78,40 @@ export const configSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code such as us-east-1').optional(),
   network: z
     .strictObject({
-      profile: z.enum(['learning'], { error: 'must be "learning" (the production profile is not available yet)' }).default('learning'),
+      profile: z.enum(['learning', 'production'], { error: 'must be "learning" or "production"' }).default('learning'),
       cidr: z
         .string()
         .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, 'must be an IPv4 CIDR block from /16 to /24, such as 10.0.0.0/16')
         .default('10.0.0.0/16'),
+      azs: z.union([z.literal(2), z.literal(3)], { error: 'must be 2 or 3' }).default(2),
+      nat: z.enum(['single', 'per-az'], { error: 'must be "single" or "per-az"' }).default('single'),
+      /** Bring your own VPC: ecs-kit only reads it and never changes or deletes it. */
+      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id such as vpc-0abc1234').optional(),
+      publicSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
+      privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
     })
-    .default({ profile: 'learning', cidr: '10.0.0.0/16' }),
+    .default({ profile: 'learning', cidr: '10.0.0.0/16', azs: 2, nat: 'single' }),
   cluster: z.strictObject({ containerInsights: z.boolean().default(false) }).default({ containerInsights: false }),
-  ecr: z.strictObject({ keepImages: z.number().int().min(1).max(1000).default(10) }).default({ keepImages: 10 }),
+  ecr: z
+    .strictObject({
+      keepImages: z.number().int().min(1).max(1000).default(10),
+      /** IMMUTABLE: a pushed tag can never be overwritten (ecs-kit's own sha-… tags never are anyway). */
+      imageTagMutability: z.enum(['MUTABLE', 'IMMUTABLE'], { error: 'must be MUTABLE or IMMUTABLE' }).default('MUTABLE'),
+    })
+    .default({ keepImages: 10, imageTagMutability: 'MUTABLE' }),
+  /** Container instances for services with capacity: ec2. */
+  ec2: z
+    .strictObject({
+      instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type such as t3.small').default('t3.small'),
+      ami: z.string().regex(/^ami-[0-9a-f]+$/, 'must be an AMI id such as ami-0abc1234').optional(),
+      min: z.number().int().min(0).max(1000).default(1),
+      max: z.number().int().min(1).max(1000).default(2),
+      desired: z.number().int().min(0).max(1000).default(1),
+      spot: z.boolean().default(false),
+    })
+    .optional(),
+  /** HTTPS certificate and who may reach the shared load balancer. */
+  loadBalancer: loadBalancerField,
   services: z.record(z.string(), serviceSchema),
 });
 
@@ -117,13 +162,44 @@ export function checkRules(config: Config): RuleProblem[] {
       }
     }
 
+    if (svc.capacityStrategy) {
+      if (svc.capacity === 'ec2') add([...at, 'capacityStrategy'], 'mixes only FARGATE and FARGATE_SPOT; remove it for capacity: ec2');
+      const providers = svc.capacityStrategy.map((s) => s.provider);
+      if (new Set(providers).size !== providers.length) add([...at, 'capacityStrategy'], 'names a provider twice; list each of FARGATE and FARGATE_SPOT at most once');
+      if (svc.capacityStrategy.filter((s) => (s.base ?? 0) > 0).length > 1) add([...at, 'capacityStrategy'], 'only one provider may have a base');
+      if (!svc.capacityStrategy.some((s) => s.weight > 0)) add([...at, 'capacityStrategy'], 'at least one provider needs a weight above 0');
+    }
+    if (svc.networkMode === 'bridge' && svc.capacity !== 'ec2') add([...at, 'networkMode'], 'bridge needs capacity: ec2 (Fargate supports only awsvpc)');
+
     if (svc.port !== undefined) {
       const other = paths.get(svc.path);
       if (other) add([...at, 'path'], `"${svc.path}" is already routed to service ${other}; give each public service its own path`);
       paths.set(svc.path, name);
     }
   }
+  checkNetworkRules(config, add);
+  problems.push(...checkSecurityRules(config));
   return problems;
+}
+
+function checkNetworkRules(config: Config, add: (path: (string | number)[], message: string) => void): void {
+  const n = config.network;
+  if (n.vpcId) {
+    if (!n.publicSubnetIds?.length && !n.privateSubnetIds?.length) add(['network', 'publicSubnetIds'], 'with network.vpcId, list the subnets to use: publicSubnetIds (and privateSubnetIds for tasks)');
+    const publicCount = n.publicSubnetIds?.length ?? 0;
+    if (Object.values(config.services).some((s) => s.port !== undefined) && publicCount < 2) {
+      add(['network', 'publicSubnetIds'], 'the load balancer needs at least 2 public subnets in different availability zones');
+    }
+    const both = (n.publicSubnetIds ?? []).filter((id) => n.privateSubnetIds?.includes(id));
+    if (both.length) add(['network', 'privateSubnetIds'], `${both.join(', ')} is listed as both public and private`);
+  } else if (n.publicSubnetIds || n.privateSubnetIds) {
+    add(['network', 'vpcId'], 'publicSubnetIds/privateSubnetIds need network.vpcId (the VPC they belong to)');
+  }
+  const ec2 = config.ec2;
+  if (ec2) {
+    if (ec2.min > ec2.max) add(['ec2', 'min'], `${ec2.min} is greater than max (${ec2.max}); make min ≤ max`);
+    if (ec2.desired < ec2.min || ec2.desired > ec2.max) add(['ec2', 'desired'], `${ec2.desired} is outside min/max (${ec2.min}–${ec2.max})`);
+  }
 }
 
 export const defaults = {

@@ -30,6 +30,100 @@ export interface ErrorInfo {
   fix?: string;
 }
 
+/** One deployment of an ECS service, as `status` reports it. */
+export interface DeploymentInfo {
+  id: string;
+  status: string;
+  taskDefinition: string;
+  desired: number;
+  running: number;
+  pending: number;
+  failed: number;
+  rolloutState?: string;
+  rolloutStateReason?: string;
+  createdAt?: string;
+}
+
+/** One load balancer target of a service and what the target group thinks of it. */
+export interface TargetHealthInfo {
+  targetGroup: string;
+  id: string;
+  port?: number;
+  state: string;
+  reason?: string;
+  description?: string;
+}
+
+export interface ServiceStatusInfo {
+  service: string;
+  cluster: string;
+  /** False when the service does not exist (not deployed yet, or torn down). */
+  exists: boolean;
+  status?: string;
+  desired?: number;
+  running?: number;
+  pending?: number;
+  /** "family:revision" of what the service runs now, and of what ran before it. */
+  taskDefinition?: string;
+  previousTaskDefinition?: string;
+  deployments: DeploymentInfo[];
+  targets: TargetHealthInfo[];
+  /** The newest service events, oldest first. */
+  events: string[];
+  url?: string;
+}
+
+/** A container of a stopped task: how it ended and the last lines it logged. */
+export interface StoppedContainerInfo {
+  name: string;
+  exitCode?: number;
+  reason?: string;
+  /** Plain-English reading of the exit code / reason, when it is a common one. */
+  explanation?: string;
+  logStream?: string;
+  /** The last lines of its CloudWatch log stream, oldest first. */
+  logs: string[];
+  /** Why `logs` is empty (no stream was written, not using awslogs, could not read it). */
+  logsNote?: string;
+}
+
+/** One stopped task of the new revision and why it stopped. */
+export interface StoppedTaskInfo {
+  taskId: string;
+  /** "family:revision". */
+  taskDefinition: string;
+  lastStatus?: string;
+  stopCode?: string;
+  stoppedReason?: string;
+  explanation?: string;
+  stoppedAt?: string;
+  containers: StoppedContainerInfo[];
+}
+
+/** Why a rollout did not complete, assembled from ECS, ELB and CloudWatch Logs. */
+export interface RolloutDiagnosis {
+  service: string;
+  cluster: string;
+  verdict: 'failed' | 'rolled-back' | 'timed-out';
+  /** One sentence: what happened. */
+  summary: string;
+  /** "family:revision" that was being deployed. */
+  taskDefinition: string;
+  rolledBackTo?: string;
+  rolledBackBy?: 'ecs' | 'ecs-kit';
+  counts: { desired: number; running: number; pending: number; failed: number };
+  /** Stopped tasks of the new revision in all; `stoppedTasks` examines the newest few. */
+  stoppedTotal: number;
+  stoppedTasks: StoppedTaskInfo[];
+  /** Targets of the service's target groups that are not healthy. */
+  targets: TargetHealthInfo[];
+  /** The newest service events, oldest first. */
+  events: string[];
+  consoleUrl: string;
+  /** What could not be read (e.g. a missing permission); the rest is still reported. */
+  notes: string[];
+}
+
 export type EcsKitEvent =
   | { type: 'run.start'; command: string; app: string; env: string; region: string; account: string }
   | { type: 'plan'; command: 'deploy' | 'teardown'; steps: PlannedStepInfo[]; summary: PlanSummary }
@@ -41,7 +135,12 @@ export type EcsKitEvent =
   | { type: 'info'; message: string }
   | { type: 'warn'; message: string; step?: string }
   | { type: 'output'; name: string; value: string }
-  | { type: 'run.done'; command: string; outcome: 'no-changes' | 'applied' | 'failed' | 'aborted' | 'empty'; durationMs: number; mutatingCalls: number; calls: number }
+  | { type: 'status'; app: string; env: string; services: ServiceStatusInfo[] }
+  /** One CloudWatch log line of a service's task (logs, run-task). */
+  | { type: 'log'; service: string; taskId: string; timestamp: string; message: string }
+  | { type: 'run.done'; command: string; outcome: 'no-changes' | 'applied' | 'failed' | 'aborted' | 'empty' | 'planned'; durationMs: number; mutatingCalls: number; calls: number }
+  /** A rollout that did not complete: verdict plus why (stopped tasks, target health, logs). */
+  | ({ type: 'diagnosis'; step?: string } & RolloutDiagnosis)
   | ({ type: 'error' } & ErrorInfo);
 
 export interface Reporter {

@@ -25,6 +25,14 @@ export interface Manifest {
   updatedAt: string;
   /** Step instance id → what that step owns. Empty after a complete teardown. */
   steps: Record<string, ManifestEntry>;
+  /** Task definition revisions each service was deployed with, oldest first (what `rollback` goes back to). Optional: older manifests lack it. */
+  history?: HistoryEntry[];
+}
+
+export interface HistoryEntry {
+  at: string;
+  service: string;
+  taskDefinitionArn: string;
 }
 
 export interface LockInfo {

@@ -1,5 +1,6 @@
 import type { AwsClients } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
+import { TAG_APP, TAG_ENV } from '../aws/tags.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
 import type { DockerCli } from '../docker/cli.js';
@@ -71,7 +72,7 @@ export class Engine {
       async (inst) => {
         const ctx = this.context(inst, (dep) => {
           const r = results.get(dep);
-          if (r?.plan?.current && (r.action === 'noop' || r.action === 'update')) return r.plan.current;
+          if (r?.plan?.current && (r.action === 'noop' || (r.action === 'update' && !r.plan.outputsChange))) return r.plan.current;
           throw new PendingDependency(dep);
         });
         try {
@@ -162,6 +163,53 @@ export class Engine {
     }
     for (const [name, value] of Object.entries(outputs)) this.o.reporter.emit({ type: 'output', name, value });
     return outputs;
+  }
+
+  /**
+   * The manifest is gone (deleted, never committed, lost with a laptop) but the config is
+   * here. Ask every step's read-only plan what exists under our names and tags, and record
+   * what it found, so deploy adopts it instead of making a second copy and teardown can
+   * delete it. destroy() still checks each resource's tags before deleting anything.
+   * Returns the step ids found.
+   */
+  async rediscover(): Promise<string[]> {
+    const config = this.requireConfig();
+    const { app, env } = this.o;
+    this.o.reporter.emit({ type: 'info', message: `No manifest found; looking for resources tagged ${TAG_APP}=${app} ${TAG_ENV}=${env}.` });
+    const instances = buildInstances(config, this.o.modules);
+    const found = new Map<string, object>();
+    const { errors } = await runGraph(
+      instances,
+      async (inst) => {
+        const ctx = this.context(inst, (dep) => {
+          const s = found.get(dep);
+          if (!s) throw new PendingDependency(dep);
+          return s;
+        });
+        try {
+          const plan = await inst.module.plan(ctx);
+          if (plan.current) found.set(inst.id, plan.current);
+        } catch (err) {
+          // A dependency that does not exist means this step cannot exist either.
+          if (!(err instanceof PendingDependency)) throw this.explain(err, `looking for ${inst.title}`);
+        }
+      },
+      { concurrency: this.o.concurrency, signal: this.o.signal },
+    );
+    this.throwIfFailed(errors);
+    this.throwIfAborted();
+    for (const inst of instances) {
+      const state = found.get(inst.id);
+      if (state) await this.record(inst, state);
+    }
+    const ids = instances.filter((i) => found.has(i.id)).map((i) => i.id);
+    this.o.reporter.emit({
+      type: 'info',
+      message: ids.length
+        ? `Found ${ids.length} existing step(s) of ${app}/${env} and recorded them in a new manifest: ${ids.join(', ')}.`
+        : `Found nothing tagged for ${app}/${env}.`,
+    });
+    return ids;
   }
 
   planTeardown(): TeardownPlan {

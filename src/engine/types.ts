@@ -23,6 +23,11 @@ export interface StepPlan<S extends object = object> {
   changes: Change[];
   current?: S;
   data?: unknown;
+  /**
+   * True when applying this plan gives the step new outputs (e.g. a new task definition
+   * ARN), so steps that depend on it will change too; the plan shows them as updates.
+   */
+  outputsChange?: boolean;
 }
 
 export interface RunOptions {
@@ -34,6 +39,10 @@ export interface RunOptions {
   pollIntervalMs: number;
   /** Upper bound for retrying delete-time dependency errors (ENIs draining, etc.). */
   destroyRetryMs: number;
+  /** Stop waiting once this many tasks of the new revision have stopped (--max-failed-tasks). */
+  maxFailedTasks: number;
+  /** After a failed rollout, put the service back on its previous task definition (--no-rollback turns it off). */
+  rollback: boolean;
 }
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = {
@@ -41,6 +50,8 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   timeoutMs: 15 * 60_000,
   pollIntervalMs: 10_000,
   destroyRetryMs: 10 * 60_000,
+  maxFailedTasks: 3,
+  rollback: true,
 };
 
 /** Thrown by ctx.dep() while planning when a dependency does not exist yet. */

@@ -35,6 +35,7 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
   const scaled = services.some((s) => config.services[s]!.autoscaling);
   const arn = (service: string, resource: string) => `arn:${p}:${service}:${r}:${a}:${resource}`;
   const roleArns = `arn:${p}:iam::${a}:role${names.rolePath}*`;
+  const ec2Capacity = services.some((s) => config.services[s]!.capacity === 'ec2');
 
   const statements: Statement[] = [
     { Sid: 'Identity', Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' },
@@ -129,6 +130,7 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
         ArnEquals: {
           'iam:PolicyARN': [
             `arn:${p}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+            ...(ec2Capacity ? [`arn:${p}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`] : []),
             ...new Set(services.flatMap((s) => config.services[s]!.taskRole?.managedPolicies ?? [])),
           ],
         },
@@ -244,6 +246,71 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
   if (smResources.size) statements.push({ Sid: 'CheckSecretsExist', Effect: 'Allow', Action: ['secretsmanager:DescribeSecret'], Resource: [...smResources].sort() });
   if (kmsKeys.size) statements.push({ Sid: 'EncryptOwnParameters', Effect: 'Allow', Action: ['kms:Encrypt'], Resource: [...kmsKeys].sort() });
 
+  if (ec2Capacity) statements.push(...ec2CapacityStatements({ p, r, a, app, names, arn }));
+
   for (const s of statements) s.Action = [...new Set(s.Action)].sort();
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Services with capacity: ec2 — container instances, their Auto Scaling group and capacity provider. */
+function ec2CapacityStatements(o: { p: string; r: string; a: string; app: string; names: ReturnType<typeof namesFor>; arn: (service: string, resource: string) => string }): Statement[] {
+  const { p, r, a, app, names, arn } = o;
+  const asgArn = `arn:${p}:autoscaling:${r}:${a}:autoScalingGroup:*:autoScalingGroupName/${names.autoScalingGroup}`;
+  const providerArn = arn('ecs', `capacity-provider/${names.prefix}-ec2`);
+  return [
+    {
+      Sid: 'Ec2CapacityRead',
+      Effect: 'Allow',
+      Action: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions', 'ecs:DescribeCapacityProviders'],
+      Resource: '*',
+    },
+    // The public parameter that names the current ECS-optimized AMI.
+    { Sid: 'EcsOptimizedAmi', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: `arn:${p}:ssm:${r}::parameter/aws/service/ecs/optimized-ami/*` },
+    { Sid: 'CreateLaunchTemplate', Effect: 'Allow', Action: ['ec2:CreateLaunchTemplate'], Resource: '*' },
+    { Sid: 'TagLaunchTemplateOnCreate', Effect: 'Allow', Action: ['ec2:CreateTags'], Resource: '*', Condition: { StringEquals: { 'ec2:CreateAction': ['CreateLaunchTemplate', 'RunInstances'] } } },
+    {
+      Sid: 'OwnLaunchTemplate',
+      Effect: 'Allow',
+      Action: ['ec2:CreateLaunchTemplateVersion', 'ec2:DeleteLaunchTemplate'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:ResourceTag/ecs-kit:app': app } },
+    },
+    // Creating an Auto Scaling group from a launch template needs the caller to be allowed to launch it.
+    { Sid: 'LaunchFromTemplate', Effect: 'Allow', Action: ['ec2:RunInstances'], Resource: '*', Condition: { ArnLike: { 'ec2:LaunchTemplate': arn('ec2', 'launch-template/*') } } },
+    {
+      Sid: 'OwnAutoScalingGroup',
+      Effect: 'Allow',
+      Action: ['autoscaling:CreateAutoScalingGroup', 'autoscaling:UpdateAutoScalingGroup', 'autoscaling:DeleteAutoScalingGroup', 'autoscaling:CreateOrUpdateTags'],
+      Resource: asgArn,
+    },
+    {
+      Sid: 'OwnCapacityProvider',
+      Effect: 'Allow',
+      Action: ['ecs:CreateCapacityProvider', 'ecs:UpdateCapacityProvider', 'ecs:DeleteCapacityProvider', 'ecs:TagResource'],
+      Resource: providerArn,
+    },
+    {
+      Sid: 'OwnInstanceProfile',
+      Effect: 'Allow',
+      Action: [
+        'iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile', 'iam:AddRoleToInstanceProfile',
+        'iam:RemoveRoleFromInstanceProfile', 'iam:TagInstanceProfile', 'iam:ListInstanceProfileTags',
+      ],
+      Resource: `arn:${p}:iam::${a}:instance-profile${names.rolePath}*`,
+    },
+    {
+      Sid: 'PassInstanceRoleToEc2',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: `arn:${p}:iam::${a}:role${names.rolePath}${names.instanceRole}`,
+      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    },
+    {
+      Sid: 'AutoScalingServiceLinkedRole',
+      Effect: 'Allow',
+      Action: ['iam:CreateServiceLinkedRole'],
+      Resource: `arn:${p}:iam::${a}:role/aws-service-role/autoscaling.amazonaws.com/*`,
+      Condition: { StringEquals: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' } },
+    },
+  ];
 }

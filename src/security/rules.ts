@@ -59,8 +59,6 @@ export function checkSecurityRules(config: Config): RuleProblem[] {
   if (lb) {
     const hasPublic = Object.values(config.services).some((s) => s.port !== undefined);
     if (!hasPublic) add(['loadBalancer'], 'no service has a port, so there is no load balancer to configure; remove loadBalancer or give a service a port');
-    // Accepting a certificate and still serving plain HTTP would be worse than refusing it.
-    if (lb.certificateArn) add(['loadBalancer', 'certificateArn'], 'HTTPS listeners are not implemented in this version of ecs-kit yet; remove it to deploy HTTP-only');
     const cidrs = lb.allowedCidrs ?? [];
     cidrs.forEach((c, i) => {
       const problem = cidrProblem(c);

@@ -2,7 +2,9 @@ import {
   CreateClusterCommand,
   DeleteClusterCommand,
   DescribeClustersCommand,
+  PutClusterCapacityProvidersCommand,
   UpdateClusterSettingsCommand,
+  type CapacityProviderStrategyItem,
   type Cluster,
 } from '@aws-sdk/client-ecs';
 import { isAwsError, retryWhile } from '../aws/errors.js';
@@ -21,6 +23,14 @@ async function describe(ctx: Ctx, name: string): Promise<Cluster | undefined> {
   const out = await ctx.aws.ecs().send(new DescribeClustersCommand({ clusters: [name], include: ['TAGS', 'SETTINGS'] }));
   const cluster = out.clusters?.[0];
   return cluster && cluster.status !== 'INACTIVE' ? cluster : undefined;
+}
+
+/** Fargate providers every new cluster gets; the EC2 provider is attached by the capacity step. */
+export const FARGATE_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'];
+
+/** Only a service that runs on Fargate Spot (or a strategy) needs the providers on an older cluster. */
+function needsFargateProviders(ctx: Ctx): boolean {
+  return Object.values(ctx.config?.services ?? {}).some((s) => s.capacity === 'fargate-spot' || (s.capacity !== 'ec2' && s.capacityStrategy?.length));
 }
 
 function insightsValue(ctx: Ctx): 'enabled' | 'disabled' {
@@ -49,17 +59,35 @@ export const clusterStep: StepModule<ClusterState> = {
     // "enhanced" counts as on: the user (or a later ecs-kit) chose more observability, not less.
     const actualOn = actual !== 'disabled';
     if (actualOn !== (wanted === 'enabled')) changes.push({ field: 'containerInsights', before: actual, after: wanted });
-    return { action: changes.length ? 'update' : 'noop', changes, current };
+    // Providers are only ever added here (others, e.g. the EC2 one, belong to other steps).
+    const providers = cluster.capacityProviders ?? [];
+    const missing = needsFargateProviders(ctx) ? FARGATE_PROVIDERS.filter((p) => !providers.includes(p)) : [];
+    if (missing.length) changes.push({ field: 'capacityProviders', before: providers, after: [...providers, ...missing] });
+    return {
+      action: changes.length ? 'update' : 'noop',
+      changes,
+      current,
+      data: { providers: [...providers, ...missing], addProviders: missing.length > 0, defaultStrategy: cluster.defaultCapacityProviderStrategy ?? [] },
+    };
   },
 
   async apply(ctx, plan): Promise<ClusterState> {
     const ecs = ctx.aws.ecs();
     const settings = [{ name: 'containerInsights' as const, value: insightsValue(ctx) }];
     if (plan.action === 'create') {
-      const out = await ecs.send(new CreateClusterCommand({ clusterName: ctx.names.cluster, settings, tags: ecsTags(ctx.owner) }));
+      const out = await ecs.send(
+        new CreateClusterCommand({ clusterName: ctx.names.cluster, settings, capacityProviders: FARGATE_PROVIDERS, tags: ecsTags(ctx.owner) }),
+      );
       return { clusterName: out.cluster?.clusterName ?? ctx.names.cluster, clusterArn: out.cluster?.clusterArn ?? '' };
     }
-    await ecs.send(new UpdateClusterSettingsCommand({ cluster: ctx.names.cluster, settings }));
+    const data = plan.data as { providers: string[]; addProviders: boolean; defaultStrategy: CapacityProviderStrategyItem[] } | undefined;
+    if (plan.changes.some((c) => c.field === 'containerInsights')) await ecs.send(new UpdateClusterSettingsCommand({ cluster: ctx.names.cluster, settings }));
+    if (data?.addProviders) {
+      // Never CreateCluster again for this: a repeated CreateCluster may reset the cluster.
+      await ecs.send(
+        new PutClusterCapacityProvidersCommand({ cluster: ctx.names.cluster, capacityProviders: data.providers, defaultCapacityProviderStrategy: data.defaultStrategy }),
+      );
+    }
     return plan.current!;
   },
 
@@ -72,7 +100,7 @@ export const clusterStep: StepModule<ClusterState> = {
     }
     await retryWhile(
       () => ctx.aws.ecs().send(new DeleteClusterCommand({ cluster: state.clusterName })),
-      (err) => isAwsError(err, 'ClusterContainsServicesException', 'ClusterContainsTasksException', 'UpdateInProgressException', 'ResourceInUseException'),
+      (err) => isAwsError(err, 'ClusterContainsServicesException', 'ClusterContainsTasksException', 'ClusterContainsContainerInstancesException', 'UpdateInProgressException', 'ResourceInUseException'),
       { timeoutMs: ctx.options.destroyRetryMs, signal: ctx.signal, onRetry: () => ctx.progress('waiting for services and tasks to drain before deleting the cluster') },
     ).catch((err) => {
       if (isAwsError(err, 'ClusterNotFoundException')) return;

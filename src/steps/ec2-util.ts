@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { isAwsError, retryWhile } from '../aws/errors.js';
+import { createOnce } from '../aws/idempotent.js';
 import { isOwnedBy, ownerTags, type Owner } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import { PendingDependency, type Change, type StepContext } from '../engine/types.js';
@@ -54,6 +55,15 @@ export async function deleteWithRetry(
     if (isAwsError(err, ...opts.goneOn)) return;
     throw err;
   }
+}
+
+/** createOnce settings from the run: the attempt budget, cancellation, and a word when adopting. */
+export function onceOptions(ctx: StepContext): { attempts: number; signal?: AbortSignal; onAdopt: () => void } {
+  return {
+    attempts: ctx.aws.maxAttempts(),
+    signal: ctx.signal,
+    onAdopt: () => ctx.progress('adopting what an earlier attempt created (its response was lost)'),
+  };
 }
 
 /** For .catch(): swallow the named AWS errors (e.g. "already gone"), rethrow anything else. */
@@ -199,22 +209,40 @@ export async function applySecurityGroup(
   let groupId = plan.groupId;
   if (!groupId) {
     ctx.progress(`creating security group ${opts.name}`);
-    const out = await ec2.send(
-      new CreateSecurityGroupCommand({
-        GroupName: opts.name,
-        Description: opts.description,
-        VpcId: opts.vpcId,
-        TagSpecifications: tagSpec('security-group', ctx.owner, opts.role, opts.name),
-      }),
-    );
-    groupId = out.GroupId!;
+    // No idempotency token; the name is unique per VPC, so a lost response is found by name.
+    groupId = await createOnce({
+      create: async () =>
+        (
+          await ctx.aws.once.ec2().send(
+            new CreateSecurityGroupCommand({
+              GroupName: opts.name,
+              Description: opts.description,
+              VpcId: opts.vpcId,
+              TagSpecifications: tagSpec('security-group', ctx.owner, opts.role, opts.name),
+            }),
+          )
+        ).GroupId!,
+      find: async () => {
+        const g = await findSecurityGroupByName(ctx, opts.vpcId, opts.name);
+        return g && isOwnedBy(g.Tags, ctx.owner) ? g.GroupId : undefined;
+      },
+      alreadyExists: ['InvalidGroup.Duplicate'],
+      ...onceOptions(ctx),
+    });
   }
   // Revoke first so a port change never leaves both ports open at once.
   if (plan.diff.remove.length) {
     await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: plan.diff.remove.map(toIpPermission) }));
   }
   if (plan.diff.add.length) {
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: plan.diff.add.map(toIpPermission) }));
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: plan.diff.add.map(toIpPermission) })).catch(async (err: unknown) => {
+      // A lost response: AWS added the rules and the SDK retry found them. The call is all-or-nothing,
+      // so add them one by one, skipping those that exist.
+      if (!isAwsError(err, 'InvalidPermission.Duplicate')) throw err;
+      for (const p of plan.diff.add) {
+        await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [toIpPermission(p)] })).catch(ignoreErrors('InvalidPermission.Duplicate'));
+      }
+    });
   }
   return groupId;
 }

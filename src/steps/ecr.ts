@@ -65,6 +65,12 @@ async function lifecycleText(ctx: Ctx, name: string): Promise<string | undefined
   }
 }
 
+/**
+ * IMMUTABLE is safe with ecs-kit: the image step tags by content (sha-…), so a re-push of
+ * the same build reuses its tag and a new build gets a new one; nothing is ever overwritten.
+ */
+const tagMutability = (ctx: Ctx): 'MUTABLE' | 'IMMUTABLE' => ctx.config?.ecr.imageTagMutability ?? 'MUTABLE';
+
 function stateOf(repo: Repository, name: string): RepositoryState {
   return { repositoryName: repo.repositoryName ?? name, repositoryUri: repo.repositoryUri ?? '', repositoryArn: repo.repositoryArn ?? '' };
 }
@@ -87,11 +93,16 @@ export const ecrStep: StepModule<RepositoryState> = {
   async plan(ctx): Promise<StepPlan<RepositoryState>> {
     const name = ctx.names.repository(ctx.scope!);
     const keep = ctx.config?.ecr.keepImages ?? 10;
+    const mutability = tagMutability(ctx);
     const repo = await describe(ctx, name);
     if (!repo) {
       return {
         action: 'create',
-        changes: [{ field: 'repository', after: name }, { field: 'lifecyclePolicy', after: `keep last ${keep} images` }],
+        changes: [
+          { field: 'repository', after: name },
+          { field: 'imageTagMutability', after: mutability },
+          { field: 'lifecyclePolicy', after: `keep last ${keep} images` },
+        ],
         data: { scanOnPush: true, mutability: true, lifecycle: true } satisfies EcrData,
       };
     }
@@ -108,9 +119,9 @@ export const ecrStep: StepModule<RepositoryState> = {
       data.scanOnPush = true;
       changes.push({ field: 'scanOnPush', before: scan, after: true });
     }
-    if (repo.imageTagMutability !== undefined && repo.imageTagMutability !== 'MUTABLE') {
+    if (repo.imageTagMutability !== undefined && repo.imageTagMutability !== mutability) {
       data.mutability = true;
-      changes.push({ field: 'imageTagMutability', before: repo.imageTagMutability, after: 'MUTABLE' });
+      changes.push({ field: 'imageTagMutability', before: repo.imageTagMutability, after: mutability });
     }
     const text = await lifecycleText(ctx, name);
     if (!sameJson(text, lifecyclePolicy(keep))) {
@@ -131,7 +142,7 @@ export const ecrStep: StepModule<RepositoryState> = {
           new CreateRepositoryCommand({
             repositoryName: name,
             imageScanningConfiguration: { scanOnPush: true },
-            imageTagMutability: 'MUTABLE',
+            imageTagMutability: tagMutability(ctx),
             tags: ownerTags(ctx.owner),
           }),
         );
@@ -145,7 +156,7 @@ export const ecrStep: StepModule<RepositoryState> = {
       }
     } else {
       if (data.scanOnPush) await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
-      if (data.mutability) await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: 'MUTABLE' }));
+      if (data.mutability) await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: tagMutability(ctx) }));
     }
     if (data.lifecycle) {
       await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: JSON.stringify(lifecyclePolicy(ctx.config?.ecr.keepImages ?? 10)) }));

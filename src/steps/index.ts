@@ -2,6 +2,7 @@ import type { Config, ServiceConfig } from '../config/schema.js';
 import type { StepModule } from '../engine/types.js';
 import { clusterStep } from './cluster.js';
 import { ecrStep } from './ecr.js';
+import { ec2CapacityStep } from './ec2-capacity.js';
 import { imageStep } from './image.js';
 import { executionRoleStep, taskRoleStep } from './roles.js';
 import { loadBalancerStep } from './load-balancer.js';
@@ -12,6 +13,7 @@ import { securityGroupStep } from './security-group.js';
 import { serviceStep } from './service.js';
 import { targetGroupStep } from './target-group.js';
 import { taskDefinitionStep } from './task-definition.js';
+import { parametersStep, secretsStep } from './secrets.js';
 
 /**
  * Every step, in the recommended ECS setup order. The runner still decides the real
@@ -23,6 +25,8 @@ export const STEP_MODULES: readonly StepModule[] = [
   clusterStep,
   ecrStep,
   imageStep,
+  parametersStep,
+  secretsStep,
   executionRoleStep,
   taskRoleStep,
   logsStep,
@@ -30,6 +34,8 @@ export const STEP_MODULES: readonly StepModule[] = [
   loadBalancerStep,
   securityGroupStep,
   targetGroupStep,
+  // EC2 instances join the cluster before a service can be placed on them.
+  ec2CapacityStep,
   serviceStep,
   scalingStep,
 ];

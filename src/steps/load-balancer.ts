@@ -14,6 +14,7 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { isAwsError } from '../aws/errors.js';
+import { createOnce } from '../aws/idempotent.js';
 import { isOwnedBy, ownerTags } from '../aws/tags.js';
 import type { Config } from '../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
@@ -24,6 +25,7 @@ import {
   elbTags,
   ignoreErrors,
   notOwnedError,
+  onceOptions,
   planSecurityGroup,
   requireIds,
   type IngressRule,
@@ -41,13 +43,31 @@ export const DEFAULT_ACTIONS: Action[] = [
   { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: NOT_ROUTED_BODY } },
 ];
 
-const HTTP_FROM_ANYWHERE: IngressRule = {
-  protocol: 'tcp',
-  fromPort: LISTENER_PORT,
-  toPort: LISTENER_PORT,
-  source: { kind: 'cidr', value: '0.0.0.0/0' },
-  description: 'HTTP from the internet',
-};
+export const HTTPS_PORT = 443;
+/** TLS 1.3 with TLS 1.2 fallback: AWS's recommended policy for new HTTPS listeners. */
+export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+/** With a certificate, plain HTTP only answers with a permanent redirect to HTTPS. */
+export const REDIRECT_ACTIONS: Action[] = [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: String(HTTPS_PORT), StatusCode: 'HTTP_301' } }];
+
+const certificateOf = (config: Config | undefined) => config?.loadBalancer?.certificateArn;
+
+/**
+ * HTTP (and HTTPS with a certificate) from anywhere, or only from loadBalancer.allowedCidrs.
+ * Port 80 stays open with a certificate so http:// links get the redirect instead of a timeout.
+ */
+export function lbIngress(config: Config | undefined): IngressRule[] {
+  const cidrs = config?.loadBalancer?.allowedCidrs;
+  const sources = cidrs?.length ? cidrs : ['0.0.0.0/0'];
+  const from = cidrs?.length ? 'loadBalancer.allowedCidrs' : 'the internet';
+  const ports: [number, string][] = [[LISTENER_PORT, 'HTTP'], ...(certificateOf(config) ? [[HTTPS_PORT, 'HTTPS'] as [number, string]] : [])];
+  return ports.flatMap(([port, proto]) =>
+    sources.map((value) => ({ protocol: 'tcp', fromPort: port, toPort: port, source: { kind: 'cidr' as const, value }, description: `${proto} from ${from}` })),
+  );
+}
+
+/** Warn once per run (plan runs again during apply and in rediscovery), not once per plan call. */
+const warnedHttpOnly = new WeakSet<AbortSignal>();
 
 function hasLoadBalancer(config: Config): boolean {
   return Object.values(config.services).some((s) => s.port !== undefined);
@@ -69,51 +89,86 @@ async function findLoadBalancer(ctx: Ctx): Promise<LoadBalancer | undefined> {
   return lb;
 }
 
-async function findListener(ctx: Ctx, loadBalancerArn: string): Promise<Listener | undefined> {
+async function findListeners(ctx: Ctx, loadBalancerArn: string): Promise<{ http?: Listener; https?: Listener }> {
   const out = await ctx.aws.elbv2().send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
-  return out.Listeners?.find((l) => l.Port === LISTENER_PORT);
+  return { http: out.Listeners?.find((l) => l.Port === LISTENER_PORT), https: out.Listeners?.find((l) => l.Port === HTTPS_PORT) };
 }
 
 const sorted = (xs: (string | undefined)[]) => xs.filter((x): x is string => !!x).sort();
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Only compare what the API returned, so an emulator that omits a field does not cause drift. */
-function listenerDrift(l: Listener): boolean {
-  if (l.Protocol !== undefined && l.Protocol !== 'HTTP') return true;
+function defaultActionDrift(l: Listener, redirect: boolean): boolean {
   const action = l.DefaultActions?.[0];
   if (!action) return false;
-  if (l.DefaultActions!.length !== 1 || action.Type !== 'fixed-response') return true;
+  if (l.DefaultActions!.length !== 1) return true;
+  if (redirect) {
+    // AWS fills in Host/Path/Query (#{host}…) itself; only what ecs-kit sets is compared.
+    const rc = action.RedirectConfig;
+    if (action.Type !== 'redirect') return true;
+    return rc !== undefined && (rc.Protocol !== 'HTTPS' || String(rc.Port) !== String(HTTPS_PORT) || rc.StatusCode !== 'HTTP_301');
+  }
+  if (action.Type !== 'fixed-response') return true;
   const fr = action.FixedResponseConfig;
   return fr !== undefined && fr.StatusCode !== undefined && fr.StatusCode !== '404';
+}
+
+function httpListenerDrift(l: Listener, redirect: boolean): boolean {
+  return (l.Protocol !== undefined && l.Protocol !== 'HTTP') || defaultActionDrift(l, redirect);
+}
+
+function httpsListenerChanges(l: Listener, certificateArn: string): Change[] {
+  const changes: Change[] = [];
+  if (l.Protocol !== undefined && l.Protocol !== 'HTTPS') changes.push({ field: 'httpsListener.protocol', before: l.Protocol, after: 'HTTPS' });
+  const cert = l.Certificates?.[0]?.CertificateArn;
+  if (l.Certificates !== undefined && cert !== certificateArn) changes.push({ field: 'httpsListener.certificate', before: cert ?? null, after: certificateArn });
+  if (l.SslPolicy !== undefined && l.SslPolicy !== TLS_POLICY) changes.push({ field: 'httpsListener.sslPolicy', before: l.SslPolicy, after: TLS_POLICY });
+  if (defaultActionDrift(l, false)) changes.push({ field: 'httpsListener.defaultAction', before: l.DefaultActions?.[0]?.Type, after: 'fixed-response 404' });
+  return changes;
+}
+
+function httpsListenerInput(certificateArn: string) {
+  return { Protocol: 'HTTPS' as const, Port: HTTPS_PORT, SslPolicy: TLS_POLICY, Certificates: [{ CertificateArn: certificateArn }], DefaultActions: DEFAULT_ACTIONS };
 }
 
 interface PlanData {
   sg: SecurityGroupPlan;
   lb?: { arn: string; dnsName: string; subnetsDrift: boolean; sgDrift: boolean };
   listener?: { arn: string; drift: boolean };
+  /** create: no 443 listener yet; modify: it drifted or the certificate changed; delete: the certificate was removed. */
+  https?: { arn?: string; action: 'create' | 'modify' | 'delete' | 'keep' };
 }
 
 export const loadBalancerStep: StepModule<LoadBalancerState> = {
   kind: 'load-balancer',
-  title: () => 'Load balancer (ALB, HTTP listener)',
+  title: () => 'Load balancer (ALB, HTTP/HTTPS listeners)',
   instances: (config) => (hasLoadBalancer(config) ? [{ dependsOn: ['network'] }] : []),
 
   async plan(ctx): Promise<StepPlan<LoadBalancerState>> {
+    // Before anything that can wait on the network, so even a first deploy's plan says it.
+    const certificateArn = certificateOf(ctx.config);
+    if (!certificateArn && ctx.config && !warnedHttpOnly.has(ctx.signal)) {
+      warnedHttpOnly.add(ctx.signal);
+      ctx.warn(`Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`);
+    }
     const network = ctx.dep<NetworkState>('network');
     requireIds('network', network.vpcId, ...network.publicSubnetIds);
     const { plan: sg, changes } = await planSecurityGroup(ctx, {
       vpcId: network.vpcId,
       name: ctx.names.lbSecurityGroup,
-      wanted: [HTTP_FROM_ANYWHERE],
+      wanted: lbIngress(ctx.config),
       notOwnedCode: 'load-balancer.sg-not-owned',
     });
 
+    const wantedHttp = certificateArn ? `HTTP:${LISTENER_PORT} → redirect to HTTPS:${HTTPS_PORT}` : `HTTP:${LISTENER_PORT}`;
+
     const lb = await findLoadBalancer(ctx);
     if (!lb) {
-      changes.push({ field: 'loadBalancer', after: ctx.names.loadBalancer }, { field: 'listener', after: `HTTP:${LISTENER_PORT}` });
-      const data: PlanData = { sg };
+      changes.push({ field: 'loadBalancer', after: ctx.names.loadBalancer }, { field: 'listener', after: wantedHttp });
+      if (certificateArn) changes.push({ field: 'httpsListener', after: `HTTPS:${HTTPS_PORT} (${TLS_POLICY}, ${certificateArn})` });
+      const data: PlanData = { sg, ...(certificateArn ? { https: { action: 'create' } } : {}) };
       if (!sg.groupId) return { action: 'create', changes, data };
-      return { action: 'update', changes, data, current: state(ctx, sg.groupId, undefined, undefined) };
+      return { action: 'update', changes, data, current: state(ctx, sg.groupId, undefined, undefined), outputsChange: true };
     }
 
     const lbChanges: Change[] = [];
@@ -124,17 +179,43 @@ export const loadBalancerStep: StepModule<LoadBalancerState> = {
     const sgDrift = !sg.groupId || (lb.SecurityGroups !== undefined && !sameSet(groups, [sg.groupId]));
     if (sgDrift) lbChanges.push({ field: 'loadBalancer.securityGroups', before: groups, after: [sg.groupId ?? ctx.names.lbSecurityGroup] });
 
-    const listener = await findListener(ctx, lb.LoadBalancerArn!);
-    if (!listener) lbChanges.push({ field: 'listener', after: `HTTP:${LISTENER_PORT}` });
-    else if (listenerDrift(listener)) lbChanges.push({ field: 'listener.defaultAction', before: listener.DefaultActions?.[0]?.Type, after: 'fixed-response 404' });
+    const { http: listener, https } = await findListeners(ctx, lb.LoadBalancerArn!);
+    const redirect = !!certificateArn;
+    const httpDrift = !!listener && httpListenerDrift(listener, redirect);
+    if (!listener) lbChanges.push({ field: 'listener', after: wantedHttp });
+    else if (httpDrift) {
+      lbChanges.push({ field: 'listener.defaultAction', before: listener.DefaultActions?.[0]?.Type, after: redirect ? `redirect to HTTPS:${HTTPS_PORT}` : 'fixed-response 404' });
+    }
+
+    let httpsData: PlanData['https'];
+    if (certificateArn && !https) {
+      lbChanges.push({ field: 'httpsListener', after: `HTTPS:${HTTPS_PORT} (${TLS_POLICY}, ${certificateArn})` });
+      httpsData = { action: 'create' };
+    } else if (certificateArn && https) {
+      const drift = httpsListenerChanges(https, certificateArn);
+      lbChanges.push(...drift);
+      httpsData = { arn: https.ListenerArn!, action: drift.length ? 'modify' : 'keep' };
+    } else if (https) {
+      lbChanges.push({ field: 'httpsListener', before: `HTTPS:${HTTPS_PORT}`, after: null });
+      httpsData = { arn: https.ListenerArn!, action: 'delete' };
+    }
 
     const data: PlanData = {
       sg,
       lb: { arn: lb.LoadBalancerArn!, dnsName: lb.DNSName ?? '', subnetsDrift, sgDrift },
-      listener: listener && { arn: listener.ListenerArn!, drift: listenerDrift(listener) },
+      listener: listener && { arn: listener.ListenerArn!, drift: httpDrift },
+      https: httpsData,
     };
     changes.push(...lbChanges);
-    return { action: changes.length ? 'update' : 'noop', changes, data, current: state(ctx, sg.groupId, lb, listener) };
+    // A 443 listener appearing or going moves the services' rules and URLs: they must re-plan.
+    const outputsChange = httpsData?.action === 'create' || httpsData?.action === 'delete' || !listener;
+    return {
+      action: changes.length ? 'update' : 'noop',
+      changes,
+      data,
+      current: state(ctx, sg.groupId, lb, listener, https),
+      ...(outputsChange ? { outputsChange: true } : {}),
+    };
   },
 
   async apply(ctx, plan): Promise<LoadBalancerState> {
@@ -152,35 +233,86 @@ export const loadBalancerStep: StepModule<LoadBalancerState> = {
     let dnsName = data.lb?.dnsName ?? '';
     if (!arn) {
       ctx.progress(`creating load balancer ${ctx.names.loadBalancer}`);
-      const out = await elbv2.send(
-        new CreateLoadBalancerCommand({
-          Name: ctx.names.loadBalancer,
-          Type: 'application',
-          Scheme: 'internet-facing',
-          IpAddressType: 'ipv4',
-          Subnets: network.publicSubnetIds,
-          SecurityGroups: [groupId],
-          Tags: ownerTags(ctx.owner, 'load-balancer'),
-        }),
-      );
-      arn = out.LoadBalancers![0]!.LoadBalancerArn!;
-      dnsName = out.LoadBalancers![0]!.DNSName ?? '';
+      // No token; the name is unique, so a lost response is found by name (and our tags).
+      const lb = await createOnce({
+        create: async () =>
+          (
+            await ctx.aws.once.elbv2().send(
+              new CreateLoadBalancerCommand({
+                Name: ctx.names.loadBalancer,
+                Type: 'application',
+                Scheme: 'internet-facing',
+                IpAddressType: 'ipv4',
+                Subnets: network.publicSubnetIds,
+                SecurityGroups: [groupId],
+                Tags: ownerTags(ctx.owner, 'load-balancer'),
+              }),
+            )
+          ).LoadBalancers![0]!,
+        find: () => findLoadBalancer(ctx),
+        alreadyExists: ['DuplicateLoadBalancerNameException', 'DuplicateLoadBalancerName'],
+        ...onceOptions(ctx),
+      });
+      arn = lb.LoadBalancerArn!;
+      dnsName = lb.DNSName ?? '';
     } else {
       if (data.lb!.subnetsDrift) await elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: arn, Subnets: network.publicSubnetIds }));
       if (data.lb!.sgDrift) await elbv2.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: [groupId] }));
     }
 
-    let listenerArn = data.listener?.arn;
-    if (!listenerArn) {
-      const out = await elbv2.send(
-        new CreateListenerCommand({ LoadBalancerArn: arn, Protocol: 'HTTP', Port: LISTENER_PORT, DefaultActions: DEFAULT_ACTIONS, Tags: ownerTags(ctx.owner, 'listener') }),
-      );
-      listenerArn = out.Listeners![0]!.ListenerArn!;
-    } else if (data.listener!.drift) {
-      await elbv2.send(new ModifyListenerCommand({ ListenerArn: listenerArn, Protocol: 'HTTP', Port: LISTENER_PORT, DefaultActions: DEFAULT_ACTIONS }));
+    const certificateArn = certificateOf(ctx.config);
+    // HTTPS first: the redirect on 80 must never point at a port with no listener.
+    let httpsListenerArn = data.https?.arn;
+    if (certificateArn && data.https?.action === 'create') {
+      ctx.progress(`creating HTTPS listener (${TLS_POLICY})`);
+      const lbArn = arn;
+      httpsListenerArn = await createOnce({
+        create: async () =>
+          (await ctx.aws.once.elbv2().send(new CreateListenerCommand({ LoadBalancerArn: lbArn, ...httpsListenerInput(certificateArn), Tags: ownerTags(ctx.owner, 'https-listener') })))
+            .Listeners![0]!.ListenerArn!,
+        find: async () => (await findListeners(ctx, lbArn)).https?.ListenerArn,
+        alreadyExists: ['DuplicateListenerException', 'DuplicateListener'],
+        ...onceOptions(ctx),
+      });
+    } else if (certificateArn && data.https?.action === 'modify') {
+      await elbv2.send(new ModifyListenerCommand({ ListenerArn: httpsListenerArn, ...httpsListenerInput(certificateArn) }));
     }
 
-    return { securityGroupId: groupId, loadBalancerArn: arn, loadBalancerName: ctx.names.loadBalancer, dnsName, listenerArn };
+    const httpDefault = certificateArn ? REDIRECT_ACTIONS : DEFAULT_ACTIONS;
+    let listenerArn = data.listener?.arn;
+    if (!listenerArn) {
+      // A listener is unique per port on its load balancer: a lost response is found by port.
+      const lbArn = arn;
+      listenerArn = await createOnce({
+        create: async () =>
+          (
+            await ctx.aws.once
+              .elbv2()
+              .send(new CreateListenerCommand({ LoadBalancerArn: lbArn, Protocol: 'HTTP', Port: LISTENER_PORT, DefaultActions: httpDefault, Tags: ownerTags(ctx.owner, 'listener') }))
+          ).Listeners![0]!.ListenerArn!,
+        find: async () => (await findListeners(ctx, lbArn)).http?.ListenerArn,
+        alreadyExists: ['DuplicateListenerException', 'DuplicateListener'],
+        ...onceOptions(ctx),
+      });
+    } else if (data.listener!.drift) {
+      await elbv2.send(new ModifyListenerCommand({ ListenerArn: listenerArn, Protocol: 'HTTP', Port: LISTENER_PORT, DefaultActions: httpDefault }));
+    }
+
+    if (data.https?.action === 'delete') {
+      // Its rules go with it; the target-group steps then put them back on port 80.
+      ctx.progress('deleting the HTTPS listener (loadBalancer.certificateArn was removed)');
+      await elbv2.send(new DeleteListenerCommand({ ListenerArn: data.https.arn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+      httpsListenerArn = undefined;
+    }
+
+    return {
+      securityGroupId: groupId,
+      loadBalancerArn: arn,
+      loadBalancerName: ctx.names.loadBalancer,
+      dnsName,
+      listenerArn,
+      ...(certificateArn && httpsListenerArn ? { httpsListenerArn } : {}),
+    };
   },
 
   async destroy(ctx, s): Promise<void> {
@@ -220,12 +352,13 @@ export const loadBalancerStep: StepModule<LoadBalancerState> = {
 
 };
 
-function state(ctx: Ctx, groupId: string | undefined, lb: LoadBalancer | undefined, listener: Listener | undefined): LoadBalancerState {
+function state(ctx: Ctx, groupId: string | undefined, lb: LoadBalancer | undefined, listener: Listener | undefined, https?: Listener): LoadBalancerState {
   return {
     securityGroupId: groupId ?? '',
     loadBalancerArn: lb?.LoadBalancerArn ?? '',
     loadBalancerName: ctx.names.loadBalancer,
     dnsName: lb?.DNSName ?? '',
     listenerArn: listener?.ListenerArn ?? '',
+    ...(https?.ListenerArn && certificateOf(ctx.config) ? { httpsListenerArn: https.ListenerArn } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   AllocateAddressCommand,
   AssociateRouteTableCommand,
@@ -41,10 +41,11 @@ import {
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../aws/errors.js';
+import { alreadyDone, createOnce } from '../aws/idempotent.js';
 import { TAG_ROLE, isOwnedBy, ownerFilters } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { deleteWithRetry, ignoreErrors, tagSpec, tagValue } from './ec2-util.js';
+import { deleteWithRetry, ignoreErrors, onceOptions, tagSpec, tagValue } from './ec2-util.js';
 import { existingNetwork } from './existing-network.js';
 import type { NetworkState } from './states.js';
 
@@ -552,11 +553,16 @@ export const networkStep: StepModule<NetworkState> = {
     let vpcId = o.vpc?.id;
     if (!vpcId) {
       ctx.progress(`creating VPC ${cidr}`);
-      const out = await ec2.send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, name(ROLE.vpc)) }));
-      vpcId = out.Vpc!.VpcId!;
+      // CreateVpc has no idempotency token: a lost response is recovered by the tag lookup.
+      const vpc = await createOnce({
+        create: async () => (await ctx.aws.once.ec2().send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, name(ROLE.vpc)) }))).Vpc!,
+        find: () => findVpc(ctx),
+        ...onceOptions(ctx),
+      });
+      vpcId = vpc.VpcId!;
       // Recorded at once: the profile in the manifest is what later runs compare the config with.
       await ctx.record({ vpcId, cidr, availabilityZones: [], publicSubnetIds: [], internetGatewayId: '', publicRouteTableId: '', profile: w.profile });
-      if (out.Vpc?.State !== 'available') {
+      if (vpc.State !== 'available') {
         await waitUntilVpcAvailable({ client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal }, { VpcIds: [vpcId] });
       }
     }
@@ -572,11 +578,21 @@ export const networkStep: StepModule<NetworkState> = {
       if (!id) {
         const s = spec();
         ctx.progress(`creating ${s.tier} subnet ${s.cidr} in ${s.availabilityZone}`);
-        const out = await ec2.send(
-          new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: s.cidr, AvailabilityZone: s.availabilityZone, TagSpecifications: tagSpec('subnet', ctx.owner, s.role, name(s.role)) }),
-        );
-        id = out.Subnet!.SubnetId!;
-        az = out.Subnet?.AvailabilityZone ?? s.availabilityZone;
+        const subnet = await createOnce({
+          create: async () =>
+            (
+              await ctx.aws.once
+                .ec2()
+                .send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: s.cidr, AvailabilityZone: s.availabilityZone, TagSpecifications: tagSpec('subnet', ctx.owner, s.role, name(s.role)) }))
+            ).Subnet!,
+          find: async () =>
+            (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, s.role)] }))).Subnets?.find((x) => ours(ctx, x.Tags, s.role)),
+          // The block is taken: by our own subnet when an earlier attempt's response was lost.
+          alreadyExists: ['InvalidSubnet.Conflict'],
+          ...onceOptions(ctx),
+        });
+        id = subnet.SubnetId!;
+        az = subnet.AvailabilityZone ?? s.availabilityZone;
       }
       // Public subnets hand out public IPs (tasks in the learning profile pull images with
       // them); private subnets never do. AWS's default for a new subnet is off.
@@ -593,14 +609,27 @@ export const networkStep: StepModule<NetworkState> = {
     let igwId = o.igw?.id;
     if (!igwId) {
       ctx.progress('creating internet gateway');
-      const out = await ec2.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, name(ROLE.igw)) }));
-      igwId = out.InternetGateway!.InternetGatewayId!;
+      const igw = await createOnce({
+        create: async () => (await ctx.aws.once.ec2().send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, name(ROLE.igw)) }))).InternetGateway!,
+        find: () => findInternetGateway(ctx),
+        ...onceOptions(ctx),
+      });
+      igwId = igw.InternetGatewayId!;
     }
-    if (!o.igw?.attachedTo.includes(vpcId)) await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
+    if (!o.igw?.attachedTo.includes(vpcId)) {
+      const gateway = igwId;
+      await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gateway, VpcId: vpcId })).catch(
+        // The SDK's retry of an attach whose response was lost finds it done.
+        alreadyDone(['Resource.AlreadyAssociated'], async () => {
+          const g = (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [gateway] }))).InternetGateways?.[0];
+          return Boolean(g?.Attachments?.some((a) => a.VpcId === vpcId));
+        }),
+      );
+    }
 
-    // Route tables. CreateRouteTable's ClientToken is left to the SDK (a fresh token per call,
-    // reused across its retries): a token derived from names would replay a route table that a
-    // partial teardown already deleted. A crashed run is recovered by the tag lookup instead.
+    // Route tables. The ClientToken is random per ensure (reused across our own retries): a token
+    // derived from names would replay a route table that a partial teardown already deleted. A
+    // crashed run, or an endpoint that ignores the token, is recovered by the tag lookup.
     const ensureRouteTable = async (
       rt: ObservedRouteTable | undefined,
       role: string,
@@ -610,8 +639,16 @@ export const networkStep: StepModule<NetworkState> = {
       let rtId = rt?.id;
       if (!rtId) {
         ctx.progress(`creating ${role.replace(/-/g, ' ')}`);
-        const out = await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId, TagSpecifications: tagSpec('route-table', ctx.owner, role, name(role)) }));
-        rtId = out.RouteTable!.RouteTableId!;
+        const ClientToken = randomUUID();
+        rtId = await createOnce({
+          create: async () =>
+            (await ctx.aws.once.ec2().send(new CreateRouteTableCommand({ VpcId: vpcId, ClientToken, TagSpecifications: tagSpec('route-table', ctx.owner, role, name(role)) }))).RouteTable!
+              .RouteTableId!,
+          find: async () =>
+            (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, role)] }))).RouteTables?.find((t) => ours(ctx, t.Tags, role))
+              ?.RouteTableId,
+          ...onceOptions(ctx),
+        });
       }
       const route = rt?.defaultRoute;
       const targetId = 'GatewayId' in target ? target.GatewayId : target.NatGatewayId;
@@ -629,7 +666,15 @@ export const networkStep: StepModule<NetworkState> = {
         if (rt?.associations.some((a) => a.subnetId === subnetId)) continue;
         const foreign = o.foreignAssociations[subnetId];
         if (foreign) await ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: rtId }));
-        else await ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtId, SubnetId: subnetId }));
+        else {
+          const table = rtId;
+          await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: subnetId })).catch(
+            alreadyDone(['Resource.AlreadyAssociated'], async () => {
+              const t = (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [table] }))).RouteTables?.[0];
+              return Boolean(t?.Associations?.some((a) => a.SubnetId === subnetId && liveAssociation(a.AssociationState?.State)));
+            }),
+          );
+        }
       }
       return rtId;
     };
@@ -659,8 +704,12 @@ export const networkStep: StepModule<NetworkState> = {
       // An address left by a run that died before CreateNatGateway is reused, not leaked.
       let allocationId = o.eips[ROLE.eip(i)] && !o.eips[ROLE.eip(i)]!.associated ? o.eips[ROLE.eip(i)]!.allocationId : undefined;
       if (!allocationId) {
-        const out = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', ctx.owner, ROLE.eip(i), name(ROLE.eip(i))) }));
-        allocationId = out.AllocationId!;
+        const role = ROLE.eip(i);
+        allocationId = await createOnce({
+          create: async () => (await ctx.aws.once.ec2().send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', ctx.owner, role, name(role)) }))).AllocationId!,
+          find: async () => (await ownAddresses(ctx)).find((a) => tagValue(a.Tags, TAG_ROLE) === role && !a.AssociationId && !a.NetworkInterfaceId)?.AllocationId,
+          ...onceOptions(ctx),
+        });
       }
       ctx.progress(`creating NAT gateway ${i + 1} of ${w.nats}`);
       const out = await ec2.send(

@@ -5,6 +5,8 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
   ListRoleTagsCommand,
   RemoveRoleFromInstanceProfileCommand,
   UpdateAssumeRolePolicyCommand,
@@ -22,6 +24,22 @@ import type { Config } from '../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { EcsKitError } from '../errors.js';
 import type { RoleState } from './states.js';
+import type { PolicyDocument } from '../security/refs.js';
+import { taskRolePolicy } from '../security/refs.js';
+import { executionPolicyFor, secretsDependencies, type SecretsState } from './secrets.js';
+
+/** The one inline policy ecs-kit manages on its roles (secrets access, or the config's task-role statements). */
+export const INLINE_POLICY_NAME = 'ecs-kit';
+
+async function getInlinePolicy(iam: IAMClient, role: string): Promise<unknown | undefined> {
+  try {
+    const out = await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: INLINE_POLICY_NAME }));
+    return parsePolicyDocument(out.PolicyDocument);
+  } catch (err) {
+    if (isAwsError(err, 'NoSuchEntityException', 'NoSuchEntity')) return undefined;
+    throw err;
+  }
+}
 
 type Ctx = StepContext<RoleState>;
 
@@ -122,6 +140,8 @@ interface RoleData {
   trust: boolean;
   attach: string[];
   detach: string[];
+  /** Put this inline policy, or delete ours (null). Absent: leave it. */
+  inline?: PolicyDocument | null;
 }
 
 interface RoleSpec {
@@ -131,6 +151,8 @@ interface RoleSpec {
   name(ctx: Ctx): string;
   description(ctx: Ctx): string;
   policies(ctx: Ctx): string[];
+  /** The inline policy the role should have; undefined for none. */
+  inlinePolicy?(ctx: Ctx): PolicyDocument | undefined;
 }
 
 function roleStep(spec: RoleSpec): StepModule<RoleState> {
@@ -143,11 +165,13 @@ function roleStep(spec: RoleSpec): StepModule<RoleState> {
       const iam = ctx.aws.iam();
       const name = spec.name(ctx);
       const wanted = spec.policies(ctx);
+      const wantedInline = spec.inlinePolicy?.(ctx);
       const role = await getRole(iam, name);
       if (!role) {
         const changes: Change[] = [{ field: 'role', after: name }];
         if (wanted.length) changes.push({ field: 'managedPolicies', after: wanted });
-        return { action: 'create', changes, data: { trust: true, attach: wanted, detach: [] } satisfies RoleData };
+        if (wantedInline) changes.push({ field: `inlinePolicy.${INLINE_POLICY_NAME}`, after: wantedInline });
+        return { action: 'create', changes, data: { trust: true, attach: wanted, detach: [], ...(wantedInline ? { inline: wantedInline } : {}) } satisfies RoleData };
       }
       if (!isOwnedBy(await roleTags(iam, role), ctx.owner)) {
         throw new EcsKitError('role.not-owned', `An IAM role named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
@@ -170,6 +194,20 @@ function roleStep(spec: RoleSpec): StepModule<RoleState> {
       data.attach = wanted.filter((a) => !attached.includes(a));
       data.detach = attached.filter((a) => !wanted.includes(a));
       if (data.attach.length || data.detach.length) changes.push({ field: 'managedPolicies', before: [...attached].sort(), after: [...wanted].sort() });
+
+      // Read the inline policy only when one is wanted or we put one before: a role with
+      // neither keeps its plan to the calls above.
+      if (wantedInline || ctx.previous?.inlinePolicy) {
+        const actualInline = await getInlinePolicy(iam, name);
+        if (wantedInline && JSON.stringify(canonicalPolicy(actualInline)) !== JSON.stringify(canonicalPolicy(wantedInline))) {
+          data.inline = wantedInline;
+          changes.push({ field: `inlinePolicy.${INLINE_POLICY_NAME}`, before: actualInline, after: wantedInline });
+        } else if (!wantedInline && actualInline !== undefined) {
+          data.inline = null;
+          changes.push({ field: `inlinePolicy.${INLINE_POLICY_NAME}`, before: actualInline, after: undefined });
+        }
+        if (wantedInline && actualInline !== undefined) current.inlinePolicy = INLINE_POLICY_NAME;
+      }
 
       return { action: changes.length ? 'update' : 'noop', changes, current, data };
     },
@@ -215,6 +253,18 @@ function roleStep(spec: RoleSpec): StepModule<RoleState> {
       for (const arn of data.detach) {
         ctx.progress(`detaching ${arn.split('/').pop()} from ${name}`);
         await iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: arn })).catch(ignoreGone);
+      }
+      if (data.inline) {
+        ctx.progress(`setting the inline policy of ${name}`);
+        await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: INLINE_POLICY_NAME, PolicyDocument: JSON.stringify(data.inline) }));
+        state = { ...state!, inlinePolicy: INLINE_POLICY_NAME };
+      } else if (data.inline === null) {
+        ctx.progress(`removing the inline policy of ${name}`);
+        await iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: INLINE_POLICY_NAME })).catch(ignoreGone);
+        const { inlinePolicy: _gone, ...rest } = state!;
+        state = rest;
+      } else if (plan.current?.inlinePolicy) {
+        state = { ...state!, inlinePolicy: plan.current.inlinePolicy };
       }
       return state!;
     },
@@ -265,10 +315,12 @@ const perService = (config: Config) => Object.keys(config.services).map((scope) 
 export const executionRoleStep: StepModule<RoleState> = roleStep({
   kind: 'execution-role',
   title: () => 'Task execution role',
-  instances: () => [{ dependsOn: [] }],
+  // It reads the services' secrets, so it waits for their preflight (which changes nothing).
+  instances: (config) => [{ dependsOn: secretsDependencies(config) }],
   name: (ctx) => ctx.names.executionRole,
   description: (ctx) => `ecs-kit: lets ECS pull images and write logs for ${ctx.owner.app}/${ctx.owner.env}`,
   policies: (ctx) => [executionPolicyArn(ctx.region)],
+  inlinePolicy: (ctx) => (ctx.config ? executionPolicyFor(secretsDependencies(ctx.config).map((id) => ctx.dep<SecretsState>(id))) : undefined),
 });
 
 export const taskRoleStep: StepModule<RoleState> = roleStep({
@@ -278,5 +330,6 @@ export const taskRoleStep: StepModule<RoleState> = roleStep({
   name: (ctx) => ctx.names.taskRole(ctx.scope!),
   description: (ctx) => `ecs-kit: the identity of ${ctx.scope} tasks in ${ctx.owner.app}/${ctx.owner.env}`,
   // Least privilege: no permissions until the config grants some.
-  policies: () => [],
+  policies: (ctx) => [...(ctx.service?.taskRole?.managedPolicies ?? [])],
+  inlinePolicy: (ctx) => taskRolePolicy(ctx.service?.taskRole?.statements),
 });

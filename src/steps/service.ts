@@ -7,6 +7,7 @@ import {
   waitUntilServicesInactive,
   type CreateServiceCommandInput,
   type DeploymentConfiguration,
+  type CapacityProviderStrategyItem,
   type LoadBalancer,
   type NetworkConfiguration,
   type Service,
@@ -17,7 +18,9 @@ import { ecsTags, isOwnedBy } from '../aws/tags.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { watchRollout } from './rollout.js';
+import { RolloutError, watchRollout } from './rollout.js';
+import { capacityProviderName, capacityStrategyFor, strategyKey } from './capacity.js';
+import { taskPlacement } from './network.js';
 import type { ClusterState, LoadBalancerState, NetworkState, SecurityGroupState, ServiceState, TargetGroupState, TaskDefinitionState } from './states.js';
 
 type Ctx = StepContext<ServiceState>;
@@ -27,7 +30,10 @@ interface Desired {
   serviceName: string;
   taskDefinition: string;
   desiredCount: number;
-  networkConfiguration: NetworkConfiguration & { awsvpcConfiguration: { subnets: string[]; securityGroups: string[]; assignPublicIp: 'ENABLED' | 'DISABLED' } };
+  /** Absent in bridge mode (EC2 only): tasks share the instance's network. */
+  networkConfiguration?: NetworkConfiguration & { awsvpcConfiguration: { subnets: string[]; securityGroups: string[]; assignPublicIp: 'ENABLED' | 'DISABLED' } };
+  /** Set for fargate-spot, ec2 and explicit strategies; plain fargate uses launchType FARGATE. */
+  capacityProviderStrategy?: CapacityProviderStrategyItem[];
   loadBalancers: LoadBalancer[];
   healthCheckGracePeriodSeconds?: number;
   deploymentConfiguration: DeploymentConfiguration;
@@ -56,14 +62,21 @@ function desiredFor(ctx: Ctx): Desired {
   const network = ctx.dep<NetworkState>('network');
   const taskDefinition = ctx.dep<TaskDefinitionState>(`task-definition:${scope}`).taskDefinitionArn;
   const sg = ctx.dep<SecurityGroupState>(`security-group:${scope}`);
+  // Learning profile: tasks sit in public subnets and need a public IP to pull images.
+  // Production / your own VPC: private subnets, no public IP, outbound through NAT.
+  const placement = taskPlacement(network);
+  // EC2 tasks never get a public IP (AWS rejects it); the instance pulls their images.
+  const assignPublicIp = svc.capacity === 'ec2' ? 'DISABLED' : placement.assignPublicIp;
+  const strategy = capacityStrategyFor(svc, capacityProviderName(ctx.names));
   const desired: Desired = {
     cluster,
     serviceName: ctx.names.service(scope),
     taskDefinition,
     desiredCount: svc.desiredCount,
-    // Learning profile: tasks sit in public subnets and need a public IP to pull images;
-    // a later profile moves them to private subnets behind NAT.
-    networkConfiguration: { awsvpcConfiguration: { subnets: [...network.publicSubnetIds], securityGroups: [sg.groupId], assignPublicIp: 'ENABLED' } },
+    ...(svc.networkMode === 'bridge'
+      ? {}
+      : { networkConfiguration: { awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId], assignPublicIp } } }),
+    ...(strategy ? { capacityProviderStrategy: strategy } : {}),
     loadBalancers: [],
     deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 },
   };
@@ -72,7 +85,7 @@ function desiredFor(ctx: Ctx): Desired {
     const tg = ctx.dep<TargetGroupState>(`target-group:${scope}`);
     desired.loadBalancers = [{ targetGroupArn: tg.targetGroupArn, containerName: scope, containerPort: svc.port }];
     desired.healthCheckGracePeriodSeconds = 60;
-    desired.url = `http://${lb.dnsName}${svc.path === '/' ? '/' : svc.path}`;
+    desired.url = `${lb.httpsListenerArn ? 'https' : 'http'}://${lb.dnsName}${svc.path === '/' ? '/' : svc.path}`;
   }
   return desired;
 }
@@ -128,9 +141,32 @@ function stateOf(service: Service | undefined, d: Desired, fallbackArn = ''): Se
   };
 }
 
-async function waitForRollout(ctx: Ctx, d: Desired, since: Date): Promise<void> {
+/**
+ * The deployment a Create/UpdateService started: the PRIMARY one in its response, when that runs
+ * our revision. An API that leaves deployments[] stale gets none, and the wait follows the revision.
+ */
+export function startedDeployment(service: Service | undefined, taskDefinition: string): string | undefined {
+  const primary = service?.deployments?.find((x) => x.status === 'PRIMARY');
+  return primary?.taskDefinition === taskDefinition ? primary.id : undefined;
+}
+
+async function waitForRollout(ctx: Ctx, d: Desired, since: Date, state: ServiceState, started: Service | undefined, previous?: string): Promise<void> {
   if (!ctx.options.wait) return;
-  await watchRollout(ctx, { cluster: d.cluster, service: d.serviceName, taskDefinitionArn: d.taskDefinition, since });
+  const deploymentId = startedDeployment(started, d.taskDefinition);
+  try {
+    await watchRollout(ctx, {
+      cluster: d.cluster,
+      service: d.serviceName,
+      taskDefinitionArn: d.taskDefinition,
+      since,
+      ...(deploymentId ? { deploymentId } : {}),
+      ...(previous ? { previousTaskDefinitionArn: previous } : {}),
+    });
+  } catch (err) {
+    // The manifest says what the service runs: after a rollback that is the earlier revision.
+    if (err instanceof RolloutError && err.rolledBackTo) await ctx.record({ ...state, taskDefinitionArn: err.rolledBackTo });
+    throw err;
+  }
 }
 
 export const serviceStep: StepModule<ServiceState> = {
@@ -139,7 +175,15 @@ export const serviceStep: StepModule<ServiceState> = {
   instances: (config) =>
     Object.entries(config.services).map(([name, svc]) => ({
       scope: name,
-      dependsOn: ['cluster', 'network', `task-definition:${name}`, `security-group:${name}`, ...(svc.port !== undefined ? ['load-balancer', `target-group:${name}`] : [])],
+      dependsOn: [
+        'cluster',
+        'network',
+        `task-definition:${name}`,
+        `security-group:${name}`,
+        ...(svc.port !== undefined ? ['load-balancer', `target-group:${name}`] : []),
+        // The EC2 capacity provider must be on the cluster before a service can use it.
+        ...(svc.capacity === 'ec2' ? ['capacity'] : []),
+      ],
     })),
 
   async plan(ctx): Promise<StepPlan<ServiceState>> {
@@ -183,12 +227,15 @@ export const serviceStep: StepModule<ServiceState> = {
     if (desiredCount !== undefined) add('desiredCount', actualCount, desiredCount);
 
     const vpc = service.networkConfiguration?.awsvpcConfiguration;
-    const want = d.networkConfiguration.awsvpcConfiguration;
-    if (vpc) {
+    const want = d.networkConfiguration?.awsvpcConfiguration;
+    if (vpc && want) {
       if (!sameSet(vpc.subnets, want.subnets)) add('subnets', sorted(vpc.subnets), sorted(want.subnets));
       if (!sameSet(vpc.securityGroups, want.securityGroups)) add('securityGroups', sorted(vpc.securityGroups), sorted(want.securityGroups));
       if (vpc.assignPublicIp !== undefined && vpc.assignPublicIp !== want.assignPublicIp) add('assignPublicIp', vpc.assignPublicIp, want.assignPublicIp);
     }
+    const actualStrategy = strategyKey(service.capacityProviderStrategy, service.launchType);
+    const wantedStrategy = strategyKey(d.capacityProviderStrategy, d.capacityProviderStrategy ? undefined : 'FARGATE');
+    if (actualStrategy !== undefined && actualStrategy !== wantedStrategy) add('capacityProviderStrategy', actualStrategy, wantedStrategy);
     if (JSON.stringify(lbKey(service.loadBalancers)) !== JSON.stringify(lbKey(d.loadBalancers))) {
       add('loadBalancers', service.loadBalancers ?? [], d.loadBalancers);
     }
@@ -220,9 +267,10 @@ export const serviceStep: StepModule<ServiceState> = {
         serviceName: d.serviceName,
         taskDefinition: d.taskDefinition,
         desiredCount: d.desiredCount,
-        launchType: 'FARGATE',
-        platformVersion: 'LATEST',
-        networkConfiguration: d.networkConfiguration,
+        // A capacity provider strategy replaces the launch type (AWS refuses both).
+        ...(d.capacityProviderStrategy ? { capacityProviderStrategy: d.capacityProviderStrategy } : { launchType: 'FARGATE' as const }),
+        ...(ctx.service?.capacity === 'ec2' ? {} : { platformVersion: 'LATEST' }),
+        ...(d.networkConfiguration ? { networkConfiguration: d.networkConfiguration } : {}),
         deploymentConfiguration: d.deploymentConfiguration,
         propagateTags: 'SERVICE',
         enableECSManagedTags: true,
@@ -238,7 +286,7 @@ export const serviceStep: StepModule<ServiceState> = {
       const state = stateOf(out.service, d);
       // Recorded before the wait: a failed or interrupted rollout must not orphan the service.
       await ctx.record(state);
-      await waitForRollout(ctx, d, since);
+      await waitForRollout(ctx, d, since, state, out.service);
       return state;
     }
 
@@ -246,6 +294,11 @@ export const serviceStep: StepModule<ServiceState> = {
     const input: UpdateServiceCommandInput = { cluster: d.cluster, service: d.serviceName, taskDefinition: d.taskDefinition };
     if (data?.desiredCount !== undefined) input.desiredCount = data.desiredCount;
     if (changed.has('subnets') || changed.has('securityGroups') || changed.has('assignPublicIp')) input.networkConfiguration = d.networkConfiguration;
+    if (changed.has('capacityProviderStrategy')) {
+      // UpdateService takes no launchType: plain Fargate is written as the FARGATE provider.
+      input.capacityProviderStrategy = d.capacityProviderStrategy ?? [{ capacityProvider: 'FARGATE', weight: 1 }];
+      input.forceNewDeployment = true;
+    }
     if (changed.has('loadBalancers')) {
       // An empty list detaches the service from its target groups.
       input.loadBalancers = d.loadBalancers;
@@ -257,7 +310,8 @@ export const serviceStep: StepModule<ServiceState> = {
     const out = await ecs.send(new UpdateServiceCommand(input));
     const state = stateOf(out.service, d, plan.current?.serviceArn);
     await ctx.record(state);
-    await waitForRollout(ctx, d, since);
+    // What ran before this update is what a failed rollout goes back to.
+    await waitForRollout(ctx, d, since, state, out.service, plan.current?.taskDefinitionArn);
     return state;
   },
 

@@ -11,6 +11,28 @@ export interface NetworkState {
   publicSubnetIds: string[];
   internetGatewayId: string;
   publicRouteTableId: string;
+  /** How the network was built; absent in manifests from before profiles (= learning). */
+  profile?: 'learning' | 'production' | 'existing';
+  /** Production profile / your own VPC: tasks run here, without public IPs. */
+  privateSubnetIds?: string[];
+  natGatewayIds?: string[];
+  elasticIpAllocationIds?: string[];
+  privateRouteTableIds?: string[];
+}
+
+/** EC2 container instances for services with capacity: ec2. */
+export interface CapacityState {
+  roleName: string;
+  roleArn: string;
+  instanceProfileName: string;
+  instanceProfileArn: string;
+  securityGroupId: string;
+  launchTemplateId: string;
+  launchTemplateName: string;
+  autoScalingGroupName: string;
+  autoScalingGroupArn: string;
+  capacityProviderName: string;
+  clusterName: string;
 }
 
 export interface LoadBalancerState {
@@ -18,12 +40,17 @@ export interface LoadBalancerState {
   loadBalancerArn: string;
   loadBalancerName: string;
   dnsName: string;
+  /** The port 80 listener: 404 by default, or a redirect to HTTPS when there is a certificate. */
   listenerArn: string;
+  /** The port 443 listener, present only with loadBalancer.certificateArn; service rules live here then. */
+  httpsListenerArn?: string;
 }
 
 export interface RoleState {
   roleName: string;
   roleArn: string;
+  /** Name of the inline policy ecs-kit put on the role, if any. */
+  inlinePolicy?: string;
 }
 
 export interface LogsState {

@@ -17,11 +17,12 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { isAwsError } from '../aws/errors.js';
+import { createOnce } from '../aws/idempotent.js';
 import { isOwnedBy, ownerTags } from '../aws/tags.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, requireIds } from './ec2-util.js';
+import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, onceOptions, requireIds } from './ec2-util.js';
 import type { LoadBalancerState, NetworkState, TargetGroupState } from './states.js';
 
 type Ctx = StepContext<TargetGroupState>;
@@ -107,6 +108,11 @@ function forwardsTo(rule: Rule, targetGroupArn: string): boolean {
 
 // ---------------------------------------------------------------------------------------
 
+/** Bridge-mode tasks are reached at instance:dynamic port; every other task has its own IP. */
+export function targetTypeFor(svc: Pick<ServiceConfig, 'capacity' | 'networkMode'>): 'ip' | 'instance' {
+  return svc.capacity === 'ec2' && svc.networkMode === 'bridge' ? 'instance' : 'ip';
+}
+
 export const HEALTH = { matcher: '200-399', intervalSeconds: 15, healthyThreshold: 2, unhealthyThreshold: 3 };
 export const DEREGISTRATION_DELAY_SECONDS = '30';
 const DEREGISTRATION_DELAY = 'deregistration_delay.timeout_seconds';
@@ -148,6 +154,15 @@ async function listRules(ctx: Ctx, listenerArn: string): Promise<Rule[]> {
 interface PlanData {
   tg?: { arn: string; healthDrift: boolean; attributeDrift: boolean };
   rule?: { arn: string; conditionsDrift: boolean; actionDrift: boolean; priority?: number };
+  /** Our rule on the port 80 listener once HTTPS is on: deleted after the 443 rule exists. */
+  staleRuleArn?: string;
+}
+
+/** With HTTPS the rules live on the 443 listener; port 80 only redirects there. */
+const routingListener = (lb: LoadBalancerState) => lb.httpsListenerArn || lb.listenerArn;
+
+function ownRule(rules: Rule[], previousArn: string | undefined, tg: TargetGroup | undefined): Rule | undefined {
+  return rules.find((r) => previousArn && r.RuleArn === previousArn) ?? (tg ? rules.find((r) => !r.IsDefault && forwardsTo(r, tg.TargetGroupArn!)) : undefined);
 }
 
 function healthChanges(tg: TargetGroup, svc: ServiceConfig): Change[] {
@@ -193,9 +208,11 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     const path = normalizePath(svc.path);
 
     const tg = await findTargetGroup(ctx, name);
-    const rules = await listRules(ctx, lb.listenerArn);
-    const rule =
-      rules.find((r) => ctx.previous?.ruleArn && r.RuleArn === ctx.previous.ruleArn) ?? (tg ? rules.find((r) => !r.IsDefault && forwardsTo(r, tg.TargetGroupArn!)) : undefined);
+    const rules = await listRules(ctx, routingListener(lb));
+    const rule = ownRule(rules, ctx.previous?.ruleArn, tg);
+    // HTTPS was just turned on (or a run died mid-move): our rule on port 80 moves to 443.
+    const stale = lb.httpsListenerArn ? ownRule(await listRules(ctx, lb.listenerArn), ctx.previous?.ruleArn, tg) : undefined;
+    const staleRuleArn = stale?.RuleArn;
 
     if (!tg) {
       return {
@@ -204,7 +221,7 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
           { field: 'targetGroup', after: `${name} (HTTP:${svc.port}, health check ${svc.healthCheckPath})` },
           { field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` },
         ],
-        data: { rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true } } satisfies PlanData,
+        data: { rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true }, staleRuleArn } satisfies PlanData,
       };
     }
 
@@ -216,9 +233,9 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     fixedCheck('port', tg.Port, svc.port);
     fixedCheck('protocol', tg.Protocol, 'HTTP');
     fixedCheck('vpc', tg.VpcId, network.vpcId);
-    fixedCheck('targetType', tg.TargetType, 'ip');
+    fixedCheck('targetType', tg.TargetType, targetTypeFor(svc));
     if (fixed.length) {
-      return { action: 'replace', changes: fixed, data: { tg: { arn: tg.TargetGroupArn!, healthDrift: true, attributeDrift: true }, rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true } } satisfies PlanData };
+      return { action: 'replace', changes: fixed, data: { tg: { arn: tg.TargetGroupArn!, healthDrift: true, attributeDrift: true }, rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true }, staleRuleArn } satisfies PlanData };
     }
 
     const changes = healthChanges(tg, svc);
@@ -228,9 +245,12 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     if (attributeDrift) changes.push({ field: DEREGISTRATION_DELAY, before: delay, after: DEREGISTRATION_DELAY_SECONDS });
 
     let ruleData: PlanData['rule'];
-    if (!rule) {
+    if (!rule && staleRuleArn) {
+      changes.push({ field: 'rule.listener', before: 'HTTP:80', after: 'HTTPS:443' });
+    } else if (!rule) {
       changes.push({ field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` });
     } else {
+      if (staleRuleArn) changes.push({ field: 'rule.onHttpListener', before: staleRuleArn, after: null });
       const wantedPaths = [...pathPatterns(path)].sort();
       const actualPaths = rulePaths(rule);
       const conditionsDrift = !actualPaths || actualPaths.join('\n') !== wantedPaths.join('\n');
@@ -243,7 +263,7 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
       ruleData = { arn: rule.RuleArn!, conditionsDrift, actionDrift, priority };
     }
 
-    const data: PlanData = { tg: { arn: tg.TargetGroupArn!, healthDrift: healthChanges(tg, svc).length > 0, attributeDrift }, rule: ruleData };
+    const data: PlanData = { tg: { arn: tg.TargetGroupArn!, healthDrift: healthChanges(tg, svc).length > 0, attributeDrift }, rule: ruleData, staleRuleArn };
     const current: TargetGroupState = { targetGroupArn: tg.TargetGroupArn!, targetGroupName: name, ruleArn: rule?.RuleArn ?? '' };
     return { action: changes.length ? 'update' : 'noop', changes, current, data };
   },
@@ -263,7 +283,7 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
       // The name is fixed, so the new group cannot exist beside the old one: remove the rule,
       // then the group (the ECS service must let go of it first), then create both again.
       ctx.progress(`replacing target group ${name}: ${plan.changes.map((c) => `${c.field} ${String(c.before)} → ${String(c.after)}`).join(', ')}`);
-      if (rule) await elbv2.send(new DeleteRuleCommand({ RuleArn: rule.arn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+      for (const r of [rule?.arn, data.staleRuleArn]) if (r) await elbv2.send(new DeleteRuleCommand({ RuleArn: r })).catch(ignoreErrors(...ELB_NOT_FOUND));
       await deleteTargetGroup(ctx, tg!.arn, name);
       tg = undefined;
       rule = undefined;
@@ -272,18 +292,30 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     let arn = tg?.arn;
     if (!arn) {
       ctx.progress(`creating target group ${name}`);
-      const out = await elbv2.send(
-        new CreateTargetGroupCommand({
-          Name: name,
-          Protocol: 'HTTP',
-          Port: svc.port,
-          VpcId: network.vpcId,
-          TargetType: 'ip',
-          ...healthSettings(svc),
-          Tags: ownerTags(ctx.owner, 'target-group'),
-        }),
-      );
-      arn = out.TargetGroups![0]!.TargetGroupArn!;
+      // A retry after a lost response can meet DuplicateTargetGroupName: adopt ours by name.
+      arn = await createOnce({
+        create: async () =>
+          (
+            await ctx.aws.once.elbv2().send(
+              new CreateTargetGroupCommand({
+                Name: name,
+                Protocol: 'HTTP',
+                Port: svc.port,
+                VpcId: network.vpcId,
+                TargetType: targetTypeFor(svc),
+                ...healthSettings(svc),
+                Tags: ownerTags(ctx.owner, 'target-group'),
+              }),
+            )
+          ).TargetGroups![0]!.TargetGroupArn!,
+        find: async () => {
+          const found = await elbv2.send(new DescribeTargetGroupsCommand({ Names: [name] })).catch(ignoreErrors(...ELB_NOT_FOUND));
+          const tgArn = found?.TargetGroups?.[0]?.TargetGroupArn;
+          return tgArn && isOwnedBy(await elbTags(ctx, tgArn), ctx.owner) ? tgArn : undefined;
+        },
+        alreadyExists: ['DuplicateTargetGroupNameException', 'DuplicateTargetGroupName'],
+        ...onceOptions(ctx),
+      });
     } else if (tg!.healthDrift) {
       await elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthSettings(svc) }));
     }
@@ -294,7 +326,7 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
 
     let ruleArn = rule?.arn;
     if (!ruleArn) {
-      ruleArn = await createRule(ctx, lb.listenerArn, path, arn, service);
+      ruleArn = await createRule(ctx, routingListener(lb), path, arn, service);
     } else {
       if (rule!.conditionsDrift || rule!.actionDrift) {
         await elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Conditions: conditions(path), Actions: forward(arn) }));
@@ -302,6 +334,10 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
       if (rule!.priority !== undefined) {
         await elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: ruleArn, Priority: rule!.priority }] }));
       }
+    }
+    // Only now: until the 443 rule exists, the old one keeps serving plain HTTP.
+    if (data.staleRuleArn && data.staleRuleArn !== ruleArn && plan.action !== 'replace') {
+      await elbv2.send(new DeleteRuleCommand({ RuleArn: data.staleRuleArn })).catch(ignoreErrors(...ELB_NOT_FOUND));
     }
     return { targetGroupArn: arn, targetGroupName: name, ruleArn };
   },
@@ -332,22 +368,33 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
 
 async function createRule(ctx: Ctx, listenerArn: string, path: string, targetGroupArn: string, service: string): Promise<string> {
   // Another service's target-group step may take the same priority at the same moment; re-read and pick again.
+  // CreateRule has no idempotency token: after a lost response, a rule forwarding to our
+  // (per-service) target group is the one an earlier attempt made.
+  const ours = async () => (await listRules(ctx, listenerArn)).find((r) => !r.IsDefault && forwardsTo(r, targetGroupArn))?.RuleArn;
   for (let attempt = 1; ; attempt++) {
     const rules = await listRules(ctx, listenerArn);
     const priority = choosePriority(path, rules);
     try {
-      const out = await ctx.aws.elbv2().send(
-        new CreateRuleCommand({
-          ListenerArn: listenerArn,
-          Priority: priority,
-          Conditions: conditions(path),
-          Actions: forward(targetGroupArn),
-          Tags: ownerTags(ctx.owner, `listener-rule:${service}`),
-        }),
-      );
-      return out.Rules![0]!.RuleArn!;
+      return await createOnce({
+        create: async () =>
+          (
+            await ctx.aws.once.elbv2().send(
+              new CreateRuleCommand({
+                ListenerArn: listenerArn,
+                Priority: priority,
+                Conditions: conditions(path),
+                Actions: forward(targetGroupArn),
+                Tags: ownerTags(ctx.owner, `listener-rule:${service}`),
+              }),
+            )
+          ).Rules![0]!.RuleArn!,
+        find: ours,
+        ...onceOptions(ctx),
+      });
     } catch (err) {
       if (!isAwsError(err, 'PriorityInUseException', 'PriorityInUse') || attempt >= 3) throw err;
+      const existing = await ours();
+      if (existing) return existing;
     }
   }
 }

@@ -10,11 +10,14 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { isAwsError, messageIncludes } from '../aws/errors.js';
+import { createOnce } from '../aws/idempotent.js';
 import { ecsTags, isOwnedBy, type Owner } from '../aws/tags.js';
 import type { ServiceConfig } from '../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { EcsKitError } from '../errors.js';
 import type { ImageState, LogsState, RoleState, TaskDefinitionState } from './states.js';
+import { hasSecrets, secretsId, type SecretsState } from './secrets.js';
+import { onceOptions } from './ec2-util.js';
 
 type Ctx = StepContext<TaskDefinitionState>;
 
@@ -27,11 +30,13 @@ export interface RenderInput {
   executionRoleArn: string;
   taskRoleArn: string;
   logGroup: string;
+  /** Variable name → valueFrom ARN (resolved by the secrets step); never values. */
+  secrets?: Record<string, string>;
   region: string;
   owner: Owner;
 }
 
-/** The RegisterTaskDefinition request for one service: one Fargate task, one container. */
+/** The RegisterTaskDefinition request for one service: one task (Fargate, or EC2 in awsvpc/bridge mode), one container. */
 export function renderTaskDefinition(o: RenderInput): RegisterTaskDefinitionCommandInput {
   const svc = o.service;
   const container: ContainerDefinition = {
@@ -46,15 +51,22 @@ export function renderTaskDefinition(o: RenderInput): RegisterTaskDefinitionComm
       options: { 'awslogs-group': o.logGroup, 'awslogs-region': o.region, 'awslogs-stream-prefix': 'ecs' },
     },
   };
-  if (svc.port !== undefined) container.portMappings = [{ containerPort: svc.port, protocol: 'tcp' }];
+  const ec2 = svc.capacity === 'ec2';
+  // Bridge mode (EC2 only): hostPort 0 lets ECS pick a free port per task, so several fit on one instance.
+  const bridge = ec2 && svc.networkMode === 'bridge';
+  if (svc.port !== undefined) container.portMappings = [{ containerPort: svc.port, ...(bridge ? { hostPort: 0 } : {}), protocol: 'tcp' }];
+  if (bridge) container.memory = svc.memory;
   if (svc.command) container.command = [...svc.command];
+  const secretNames = Object.keys(o.secrets ?? {}).sort();
+  if (secretNames.length) container.secrets = secretNames.map((name) => ({ name, valueFrom: o.secrets![name]! }));
   return {
     family: o.family,
-    networkMode: 'awsvpc',
-    requiresCompatibilities: ['FARGATE'],
+    networkMode: bridge ? 'bridge' : 'awsvpc',
+    requiresCompatibilities: [ec2 ? 'EC2' : 'FARGATE'],
     cpu: String(svc.cpu),
     memory: String(svc.memory),
-    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+    // On EC2 the instances' AMI decides the platform; a pinned one would only block placement.
+    ...(ec2 ? {} : { runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' } }),
     executionRoleArn: o.executionRoleArn,
     taskRoleArn: o.taskRoleArn,
     containerDefinitions: [container],
@@ -69,6 +81,8 @@ export interface NormalizedContainer {
   /** name → value; a map, so order never matters. */
   environment: Record<string, string>;
   command: string[];
+  /** name → valueFrom (an ARN, not a value). */
+  secrets: Record<string, string>;
   logConfiguration?: { logDriver?: string; options: Record<string, string> };
 }
 
@@ -109,6 +123,7 @@ export function normalizeTaskDefinition(td: TaskDefinition | RegisterTaskDefinit
         .sort((a, b) => (a.containerPort ?? 0) - (b.containerPort ?? 0)),
       environment: sortedRecord((c.environment ?? []).map((e) => [e.name ?? '', e.value ?? ''])),
       command: c.command ?? [],
+      secrets: sortedRecord((c.secrets ?? []).map((e) => [e.name ?? '', e.valueFrom ?? ''])),
       ...(log ? { logConfiguration: { logDriver: log.logDriver, options: sortedRecord(Object.entries(log.options ?? {})) } } : {}),
     };
   }
@@ -145,6 +160,10 @@ export function diffTaskDefinitions(actual: NormalizedTaskDefinition, wanted: No
     }
     for (const field of ['image', 'essential', 'portMappings', 'command', 'logConfiguration'] as const) {
       if (!same(a[field], w[field])) changes.push({ field: `containerDefinitions[${name}].${field}`, before: a[field], after: w[field] });
+    }
+    // valueFrom is where a secret lives (an ARN), never the value, so it may be shown.
+    for (const key of [...new Set([...Object.keys(a.secrets ?? {}), ...Object.keys(w.secrets ?? {})])].sort()) {
+      if (a.secrets?.[key] !== w.secrets?.[key]) changes.push({ field: `secrets.${key}`, before: a.secrets?.[key], after: w.secrets?.[key] });
     }
     // Names only: values may be sensitive, so they never reach the plan output.
     for (const key of [...new Set([...Object.keys(a.environment), ...Object.keys(w.environment)])].sort()) {
@@ -183,6 +202,7 @@ function render(ctx: Ctx): RegisterTaskDefinitionCommandInput {
     executionRoleArn: executionRole.roleArn,
     taskRoleArn: taskRole.roleArn,
     logGroup: logs.logGroupName,
+    ...(hasSecrets(service) ? { secrets: ctx.dep<SecretsState>(secretsId(svc)).secrets } : {}),
     region: ctx.region,
     owner: ctx.owner,
   });
@@ -224,7 +244,7 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState> = {
   instances: (config) =>
     Object.entries(config.services).map(([scope, svc]) => ({
       scope,
-      dependsOn: ['execution-role', `task-role:${scope}`, `logs:${scope}`, ...(svc.build && !svc.image ? [`image:${scope}`] : [])],
+      dependsOn: ['execution-role', `task-role:${scope}`, `logs:${scope}`, ...(svc.build && !svc.image ? [`image:${scope}`] : []), ...(hasSecrets(svc) ? [secretsId(scope)] : [])],
     })),
 
   async plan(ctx): Promise<StepPlan<TaskDefinitionState>> {
@@ -240,15 +260,29 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState> = {
     }
     const current = stateOf(latest.taskDefinition, family);
     const changes = diffTaskDefinitions(normalizeTaskDefinition(latest.taskDefinition), normalizeTaskDefinition(wanted));
-    return { action: changes.length ? 'update' : 'noop', changes, current };
+    // A changed definition is a new revision with a new ARN: the service will follow it.
+    return { action: changes.length ? 'update' : 'noop', changes, current, ...(changes.length ? { outputsChange: true } : {}) };
   },
 
   async apply(ctx): Promise<TaskDefinitionState> {
     const input = render(ctx);
-    const out = await ctx.aws.ecs().send(new RegisterTaskDefinitionCommand(input));
-    if (!out.taskDefinition) throw new EcsKitError('task-definition.register', `ECS registered ${input.family} but returned no task definition.`);
-    ctx.progress(`registered ${input.family}:${out.taskDefinition.revision}`);
-    return stateOf(out.taskDefinition, input.family!);
+    // No idempotency token: a retry after a lost response would add a second revision, so
+    // an unknown outcome adopts the latest revision when it is exactly the wanted one.
+    const td = await createOnce({
+      create: async () => {
+        const out = await ctx.aws.once.ecs().send(new RegisterTaskDefinitionCommand(input));
+        if (!out.taskDefinition) throw new EcsKitError('task-definition.register', `ECS registered ${input.family} but returned no task definition.`);
+        return out.taskDefinition;
+      },
+      find: async () => {
+        const latest = await describeLatest(ctx, input.family!);
+        if (!latest?.taskDefinition || !isOwnedBy(latest.tags, ctx.owner)) return undefined;
+        return diffTaskDefinitions(normalizeTaskDefinition(latest.taskDefinition), normalizeTaskDefinition(input)).length ? undefined : latest.taskDefinition;
+      },
+      ...onceOptions(ctx),
+    });
+    ctx.progress(`registered ${input.family}:${td.revision}`);
+    return stateOf(td, input.family!);
   },
 
   async destroy(ctx, state): Promise<void> {

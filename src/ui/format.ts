@@ -1,6 +1,7 @@
 import type { Action } from '../engine/types.js';
-import type { EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary } from '../engine/events.js';
+import type { EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary, ServiceStatusInfo } from '../engine/events.js';
 import type { AwsCallInfo } from '../aws/clients.js';
+import { diagnosisLines } from '../steps/diagnosis.js';
 
 /** Pure text helpers shared by the reporters (and init). No I/O here. */
 
@@ -121,9 +122,22 @@ export function formatError(info: Pick<ErrorInfo, 'message' | 'why' | 'fix'>, op
   const indent = opts.indent ?? '  ';
   const [first = '', ...rest] = info.message.split('\n');
   const lines = [`${opts.prefix ?? ''}${first}`, ...rest.map((l) => `${indent}${l}`)];
-  if (info.why) lines.push(`${indent}${style.bold('Why:')} ${info.why}`);
-  if (info.fix) lines.push(`${indent}${style.bold('Fix:')} ${info.fix}`);
+  // A multi-line why (e.g. a rollout diagnosis) stays indented under its label.
+  const more = (text: string) => text.split('\n').join(`\n${indent}`);
+  if (info.why) lines.push(`${indent}${style.bold('Why:')} ${more(info.why)}`);
+  if (info.fix) lines.push(`${indent}${style.bold('Fix:')} ${more(info.fix)}`);
   return lines;
+}
+
+/** A rollout diagnosis on its own: the verdict, then stopped tasks, targets, logs and the console link. */
+export function formatDiagnosis(event: Extract<EcsKitEvent, { type: 'diagnosis' }>, style: Style = PLAIN): string[] {
+  return [style.bold(`Diagnosis: ${event.summary}`), ...diagnosisLines(event).map((l) => `  ${l}`)];
+}
+
+/** True when the failure this diagnosis explains was already printed (its "why" holds the same text). */
+export function diagnosisShown(shownErrors: Set<string>, event: Extract<EcsKitEvent, { type: 'diagnosis' }>): boolean {
+  for (const key of shownErrors) if (key.endsWith(`\u0000${event.summary}`)) return true;
+  return false;
 }
 
 export function formatAwsCall(call: AwsCallInfo): string {
@@ -133,7 +147,8 @@ export function formatAwsCall(call: AwsCallInfo): string {
 }
 
 export function formatRunStart(e: Extract<EcsKitEvent, { type: 'run.start' }>): string {
-  const verb = e.command === 'deploy' ? 'Deploying' : e.command === 'teardown' ? 'Tearing down' : `Running ${e.command} for`;
+  const verbs: Record<string, string> = { deploy: 'Deploying', teardown: 'Tearing down', plan: 'Planning', scale: 'Scaling', rollback: 'Rolling back' };
+  const verb = verbs[e.command] ?? `Running ${e.command} for`;
   return `${verb} ${e.app} (env ${e.env}) in ${e.region}, account ${e.account}`;
 }
 
@@ -154,12 +169,14 @@ export function formatRunDone(e: Extract<EcsKitEvent, { type: 'run.done' }>): st
       return `Failed after ${took}.`;
     case 'aborted':
       return `Aborted after ${took}.`;
+    case 'planned':
+      return 'Plan only: nothing was changed. Run `ecs-kit deploy` to apply it.';
   }
 }
 
 /** Where a run.done line belongs: results on stdout, failures on stderr. */
 export function runDoneIsResult(e: Extract<EcsKitEvent, { type: 'run.done' }>): boolean {
-  return e.outcome === 'no-changes' || e.outcome === 'applied' || e.outcome === 'empty';
+  return e.outcome === 'no-changes' || e.outcome === 'applied' || e.outcome === 'empty' || e.outcome === 'planned';
 }
 
 /** Cut a single line to fit a terminal width (spinner text must not wrap). */
@@ -172,4 +189,39 @@ export function fitLine(text: string, columns: number | undefined): string {
 /** Key for recognising the final 'error' event that repeats a step.failed already shown. */
 export function errorKey(info: Pick<ErrorInfo, 'code' | 'message'>): string {
   return `${info.code}\u0000${info.message}`;
+}
+
+/** `status`: one block per service — counts, revisions, deployments, targets, URL. */
+export function formatStatus(event: Extract<EcsKitEvent, { type: 'status' }>, style: Style = PLAIN): string[] {
+  const lines: string[] = [];
+  for (const svc of event.services) lines.push(...formatServiceStatus(svc, style));
+  if (event.services.length === 0) lines.push('No services in ecs-kit.yml.');
+  return lines;
+}
+
+function formatServiceStatus(s: ServiceStatusInfo, style: Style): string[] {
+  if (!s.exists) return [`${style.bold(s.service)}: not deployed (no ECS service ${s.service} in cluster ${s.cluster})`];
+  const healthy = s.running === s.desired && (s.pending ?? 0) === 0;
+  const counts = `${s.running ?? 0}/${s.desired ?? 0} running, ${s.pending ?? 0} pending`;
+  const lines = [`${style.bold(s.service)}: ${(healthy ? style.green : style.yellow)(counts)}${s.status && s.status !== 'ACTIVE' ? ` (${s.status})` : ''}`];
+  lines.push(`  task definition: ${s.taskDefinition ?? '(unknown)'}${s.previousTaskDefinition ? style.dim(` (previous: ${s.previousTaskDefinition})`) : ''}`);
+  for (const d of s.deployments) {
+    const rollout = d.rolloutState ? ` ${d.rolloutState}${d.rolloutStateReason ? `: ${d.rolloutStateReason}` : ''}` : '';
+    const failed = d.failed ? `, ${d.failed} failed` : '';
+    lines.push(`  deployment ${d.status.toLowerCase()} ${d.taskDefinition}: ${d.running}/${d.desired} running, ${d.pending} pending${failed}${rollout}`);
+  }
+  if (s.targets.length === 0 && s.url) lines.push(`  targets: none registered`);
+  for (const t of s.targets) {
+    const why = t.description ?? t.reason;
+    const state = t.state === 'healthy' ? style.green(t.state) : style.yellow(t.state);
+    lines.push(`  target ${t.id}${t.port ? `:${t.port}` : ''} ${state}${why ? ` — ${why}` : ''}`);
+  }
+  if (s.url) lines.push(`  url: ${style.cyan(s.url)}`);
+  for (const e of s.events) lines.push(style.dim(`  event: ${e}`));
+  return lines;
+}
+
+/** `logs` / `run-task`: the log's own time, then which task wrote it. */
+export function formatLog(event: Extract<EcsKitEvent, { type: 'log' }>, style: Style = PLAIN): string {
+  return `${style.dim(event.timestamp)} ${style.cyan(`${event.service}/${event.taskId.slice(0, 12)}`)} ${event.message.replace(/\n$/, '')}`;
 }

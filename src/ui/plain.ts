@@ -5,10 +5,14 @@ import {
   errorKey,
   formatAwsCall,
   formatDuration,
+  diagnosisShown,
+  formatDiagnosis,
   formatError,
+  formatLog,
   formatPlan,
   formatRunDone,
   formatRunStart,
+  formatStatus,
   runDoneIsResult,
 } from './format.js';
 
@@ -58,8 +62,16 @@ export class PlainReporter implements Reporter {
         return this.err(`WARNING ${event.step ? `${this.titles.get(event.step) ?? event.step}: ` : ''}${event.message}`);
       case 'output':
         return this.out(`${event.name}: ${event.value}`);
+      case 'status':
+        return this.out(...formatStatus(event));
+      case 'log':
+        return this.out(formatLog(event));
       case 'run.done':
         return runDoneIsResult(event) ? this.out(formatRunDone(event)) : this.err(formatRunDone(event));
+      case 'diagnosis':
+        // Normally already part of the failed step's "why"; printed only when it arrives alone.
+        if (diagnosisShown(this.shownErrors, event)) return;
+        return this.err(...formatDiagnosis(event));
       case 'error':
         // The runner already reported this failure with its step; don't print it twice.
         if (this.shownErrors.has(errorKey(event))) return;

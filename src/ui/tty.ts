@@ -7,10 +7,14 @@ import {
   fitLine,
   formatAwsCall,
   formatDuration,
+  diagnosisShown,
+  formatDiagnosis,
   formatError,
+  formatLog,
   formatPlan,
   formatRunDone,
   formatRunStart,
+  formatStatus,
   makeStyle,
   runDoneIsResult,
   type Style,
@@ -129,9 +133,17 @@ export class TtyReporter implements Reporter {
         return this.err(`${st.yellow('⚠')} ${event.step ? `${this.titleOf(event.step)}: ` : ''}${event.message}`);
       case 'output':
         return this.out(`${st.bold(event.name)}: ${st.cyan(event.value)}`);
+      case 'status':
+        return this.out(...formatStatus(event, st));
+      case 'log':
+        return this.out(formatLog(event, st));
       case 'run.done':
         this.stopAll();
         return runDoneIsResult(event) ? this.out(st.bold(formatRunDone(event))) : this.err(formatRunDone(event));
+      case 'diagnosis':
+        // Normally already part of the failed step's "why"; printed only when it arrives alone.
+        if (diagnosisShown(this.shownErrors, event)) return;
+        return this.err(...formatDiagnosis(event, st));
       case 'error':
         this.stopAll();
         if (this.shownErrors.has(errorKey(event))) return;

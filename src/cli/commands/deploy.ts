@@ -1,9 +1,10 @@
-import { Engine } from '../../engine/runner.js';
+import { existsSync } from 'node:fs';
+import { TAG_APP, TAG_ENV } from '../../aws/tags.js';
+import { deployedRevisions, recordDeployed } from '../../engine/history.js';
 import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
 import type { Reporter } from '../../engine/events.js';
-import { ShellDocker } from '../../docker/cli.js';
 import { AbortedError, ExitCode, UsageError } from '../../errors.js';
-import { STEP_MODULES } from '../../steps/index.js';
+import { engineFor } from '../engine.js';
 import type { GlobalOptions, Io } from '../options.js';
 import { createPrompter, type Prompter } from '../prompts.js';
 import { openRun } from '../run-context.js';
@@ -14,9 +15,20 @@ export interface DeployOptions extends GlobalOptions {
   timeoutMs?: number;
   pollIntervalMs?: number;
   forceUnlock?: boolean;
+  /** --max-failed-tasks: stop waiting after this many stopped tasks of the new revision. */
+  maxFailedTasks?: number;
+  /** false with --no-rollback. */
+  rollback?: boolean;
+  /** --dry-run: print the plan and stop (the same as `ecs-kit plan`: no lock, no change). */
+  dryRun?: boolean;
+  detailedExitcode?: boolean;
 }
 
 export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
+  if (opts.dryRun) {
+    const { runPlan } = await import('./plan.js');
+    return runPlan(opts, io, reporter);
+  }
   const started = Date.now();
   const run = await openRun(opts, io, reporter, 'deploy', { forceUnlock: opts.forceUnlock });
   const controller = new AbortController();
@@ -26,28 +38,24 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
   process.chdir(run.baseDir);
   try {
     reporter.emit({ type: 'run.start', command: 'deploy', app: run.config.app, env: opts.env, region: run.region, account: run.account });
-    const engine = new Engine({
-      app: run.config.app,
-      env: opts.env,
-      region: run.region,
-      account: run.account,
-      config: run.config,
-      modules: STEP_MODULES,
-      aws: run.aws,
-      docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', message: `docker: ${line}` }) : undefined),
-      store: run.store,
-      manifest: run.manifest,
-      reporter,
-      options: {
-        ...DEFAULT_RUN_OPTIONS,
-        wait: opts.wait,
-        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-        ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}),
-      },
-      signal: controller.signal,
+    const engine = engineFor(run, opts, reporter, controller.signal, {
+      ...DEFAULT_RUN_OPTIONS,
+      wait: opts.wait,
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}),
+      ...(opts.maxFailedTasks ? { maxFailedTasks: opts.maxFailedTasks } : {}),
+      ...(opts.rollback === false ? { rollback: false } : {}),
     });
 
+    // No manifest file (first deploy, or it was deleted): planning finds what exists by names
+    // and ecs-kit tags and adopts it, so say so rather than silently creating a second copy.
+    const noManifest = !existsSync(run.store.file);
+    if (noManifest) reporter.emit({ type: 'info', message: `No manifest found; looking for resources tagged ${TAG_APP}=${run.config.app} ${TAG_ENV}=${opts.env}.` });
     const plan = await engine.planDeploy();
+    if (noManifest) {
+      const adopted = plan.steps.filter((s) => s.plan?.current).map((s) => s.instance.id);
+      if (adopted.length) reporter.emit({ type: 'info', message: `Adopting ${adopted.length} existing step(s) found by tags: ${adopted.join(', ')}.` });
+    }
     if (plan.hasChanges) {
       if (!opts.yes) {
         if (!run.interactive) {
@@ -59,6 +67,8 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     }
     // With no changes this only records what planning found: no mutating call.
     await engine.applyDeploy(plan);
+    // The revisions now in place, for `ecs-kit rollback`; unchanged services add nothing.
+    if (recordDeployed(run.manifest, deployedRevisions(run.manifest))) await run.store.write(run.manifest);
     reporter.emit({
       type: 'run.done',
       command: 'deploy',

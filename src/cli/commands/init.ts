@@ -31,6 +31,25 @@ export interface InitOptions {
   autoscaling?: boolean;
   /** KEY=VALUE strings (--env-var, repeatable). */
   envVars?: string[];
+  /** --network learning|production */
+  network?: string;
+  /** --nat single|per-az (production only) */
+  nat?: string;
+  /** --azs 2|3 (production only) */
+  azs?: number | string;
+  /** --capacity fargate|fargate-spot|ec2 */
+  capacity?: string;
+  /** --instance-type (capacity ec2 only) */
+  instanceType?: string;
+  /** --vpc-id: use this existing VPC instead of creating one. */
+  vpcId?: string;
+  /** --public-subnets a,b (with --vpc-id) */
+  publicSubnets?: string;
+  /** --private-subnets c,d (with --vpc-id) */
+  privateSubnets?: string;
+  /** Global --endpoint-url / --max-attempts: used only to list VPCs when the person picks an existing one. */
+  endpointUrl?: string;
+  maxAttempts?: number;
   force?: boolean;
   yes?: boolean;
   /** Where to write; a .json path writes JSON instead of YAML. */
@@ -63,6 +82,264 @@ interface Answers {
   healthCheckPath: string;
   environment: Record<string, string>;
   autoscaling?: { min: number; max: number; targetCpu: number };
+  network: { profile: 'learning' | 'production'; nat: 'single' | 'per-az'; azs: 2 | 3; existing?: ExistingVpc };
+  capacity: 'fargate' | 'fargate-spot' | 'ec2';
+  ec2?: { instanceType: string };
+}
+
+interface ExistingVpc {
+  vpcId: string;
+  publicSubnetIds: string[];
+  privateSubnetIds: string[];
+}
+
+/** What askShape needs besides flags: where to look for VPCs and how to tell the person something. */
+interface ShapeEnv {
+  region: string;
+  say: (message: string) => void;
+}
+
+const PROFILES = ['learning', 'production'] as const;
+const NATS = ['single', 'per-az'] as const;
+const CAPACITIES = ['fargate', 'fargate-spot', 'ec2'] as const;
+const EC2_DEFAULT_INSTANCE_TYPE = 't3.small';
+const VPC_ID_RE = /^vpc-[0-9a-f]+$/;
+const SUBNET_ID_RE = /^subnet-[0-9a-f]+$/;
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim() as T;
+  if (!allowed.includes(v)) throw new UsageError(`${flag} ${value} is not valid.`, `Use ${flag} ${allowed.join(' or ')}.`);
+  return v;
+}
+
+/** Network and capacity choices, with what each costs (the reason to ask at all). */
+async function askShape(opts: InitOptions, p: Prompter | undefined, env: ShapeEnv): Promise<Pick<Answers, 'network' | 'capacity' | 'ec2'>> {
+  const azsFlag = num(opts.azs, '--azs');
+  if (azsFlag !== undefined && azsFlag !== 2 && azsFlag !== 3) throw new UsageError(`--azs ${azsFlag} is not valid.`, 'Use --azs 2 or --azs 3.');
+  if ((opts.publicSubnets !== undefined || opts.privateSubnets !== undefined) && opts.vpcId === undefined) {
+    throw new UsageError('--public-subnets/--private-subnets were given without --vpc-id.', 'Pass --vpc-id vpc-… with the VPC the subnets belong to.');
+  }
+  if (opts.vpcId !== undefined && (opts.network !== undefined || opts.nat !== undefined || opts.azs !== undefined)) {
+    throw new UsageError('--vpc-id uses a VPC you already have, so --network, --nat and --azs do not apply.', 'Drop --network/--nat/--azs, or drop --vpc-id to let ecs-kit create the VPC.');
+  }
+  const capacityFlag = oneOf(opts.capacity, CAPACITIES, '--capacity');
+  if (opts.instanceType !== undefined && capacityFlag !== undefined && capacityFlag !== 'ec2') {
+    throw new UsageError('--instance-type applies only to --capacity ec2.', 'Add --capacity ec2, or drop --instance-type.');
+  }
+  const choice: 'learning' | 'production' | 'existing' =
+    (opts.vpcId !== undefined ? 'existing' : undefined) ??
+    oneOf(opts.network, PROFILES, '--network') ??
+    (p
+      ? await p.select<'learning' | 'production' | 'existing'>({
+          message: 'Network',
+          choices: [
+            { name: 'learning', value: 'learning', description: 'public subnets only, no NAT gateway: cheapest; tasks get public IPs (still reachable only through the load balancer)' },
+            {
+              name: 'production',
+              value: 'production',
+              description: 'tasks in private subnets behind a NAT gateway; adds NAT gateway hours (about $32/month each in us-east-1) plus $0.045 per GB processed',
+            },
+            {
+              name: 'Use an existing VPC',
+              value: 'existing',
+              description: "pick a VPC and subnets you already have; ecs-kit only reads them and never changes or deletes them (their NAT costs are yours)",
+            },
+          ],
+          default: 'learning',
+        })
+      : 'learning');
+  const existing = choice === 'existing' ? await askExistingVpc(opts, p, env) : undefined;
+  const profile = choice === 'existing' ? 'learning' : choice;
+  let nat: 'single' | 'per-az' = oneOf(opts.nat, NATS, '--nat') ?? 'single';
+  let azs = (azsFlag ?? 2) as 2 | 3;
+  if (profile === 'production' && p) {
+    if (opts.nat === undefined) {
+      nat = await p.select<'single' | 'per-az'>({
+        message: 'NAT gateways',
+        choices: [
+          { name: 'single', value: 'single', description: 'one NAT gateway for all zones: half the cost, but outbound traffic stops if its zone fails' },
+          { name: 'per-az', value: 'per-az', description: 'one per availability zone: survives a zone outage, costs one NAT gateway per zone' },
+        ],
+        default: 'single',
+      });
+    }
+    if (azsFlag === undefined) azs = (await p.select<string>({ message: 'Availability zones', choices: [{ name: '2', value: '2' }, { name: '3', value: '3' }], default: '2' })) === '3' ? 3 : 2;
+  }
+  const capacity =
+    capacityFlag ??
+    (opts.instanceType !== undefined ? 'ec2' : undefined) ??
+    (p
+      ? await p.select<'fargate' | 'fargate-spot' | 'ec2'>({
+          message: 'Capacity',
+          choices: [
+            { name: 'fargate', value: 'fargate', description: 'on-demand Fargate' },
+            { name: 'fargate-spot', value: 'fargate-spot', description: 'up to ~70% cheaper, but AWS may stop tasks with a 2-minute warning' },
+            {
+              name: 'ec2',
+              value: 'ec2',
+              description: 'EC2 instances you pay for by the hour, ECS-optimized AMI, Auto Scaling group; cheaper at steady high load, more to manage',
+            },
+          ],
+          default: 'fargate',
+        })
+      : 'fargate');
+  let ec2: Answers['ec2'];
+  if (capacity === 'ec2') {
+    const instanceType =
+      opts.instanceType?.trim() ??
+      (p
+        ? (await p.input({ message: 'EC2 instance type', default: EC2_DEFAULT_INSTANCE_TYPE, validate: (v) => zodCheck(instanceTypeField, v.trim()) })).trim()
+        : EC2_DEFAULT_INSTANCE_TYPE);
+    ec2 = { instanceType };
+  }
+  return { network: { profile, nat, azs, ...(existing ? { existing } : {}) }, capacity, ...(ec2 ? { ec2 } : {}) };
+}
+
+const instanceTypeField = configSchema.shape.ec2.unwrap().shape.instanceType;
+
+/** "a, b c" → ['a', 'b', 'c']; undefined stays undefined. Shapes are checked when the config is validated. */
+function idList(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function idListProblem(v: string, re: RegExp, example: string, min: number): true | string {
+  const ids = idList(v) ?? [];
+  const bad = ids.find((id) => !re.test(id));
+  if (bad) return `${bad} is not an id such as ${example}`;
+  if (ids.length < min) return `list at least ${min}, separated by commas`;
+  return true;
+}
+
+/**
+ * Bring your own VPC. Flags are taken as given (deploy checks them against the account);
+ * a person is shown the account's VPCs and subnets to pick from, or asked for the ids
+ * when they cannot be listed.
+ */
+async function askExistingVpc(opts: InitOptions, p: Prompter | undefined, env: ShapeEnv): Promise<ExistingVpc> {
+  const publicFlag = idList(opts.publicSubnets);
+  const privateFlag = idList(opts.privateSubnets);
+  const vpcFlag = opts.vpcId?.trim();
+  if (!p) return { vpcId: vpcFlag ?? '', publicSubnetIds: publicFlag ?? [], privateSubnetIds: privateFlag ?? [] };
+  if (vpcFlag !== undefined && publicFlag !== undefined) return { vpcId: vpcFlag, publicSubnetIds: publicFlag, privateSubnetIds: privateFlag ?? [] };
+
+  const { AwsClients } = await import('../../aws/clients.js');
+  const aws = new AwsClients({ region: env.region, profile: opts.profile, endpoint: opts.endpointUrl, maxAttempts: opts.maxAttempts });
+  try {
+    let vpcId = vpcFlag;
+    if (vpcId === undefined) {
+      const vpcs = await listVpcs(aws).catch((err: unknown) => {
+        env.say(`Could not list the VPCs in ${env.region} (${awsReason(err)}), so type the ids instead. Deploy checks them.`);
+        return undefined;
+      });
+      if (vpcs?.length === 0) env.say(`There are no VPCs in ${env.region} to choose from; type the ids of the VPC to use.`);
+      if (!vpcs?.length) return await typeIds(p, undefined, publicFlag, privateFlag);
+      vpcId = await p.select<string>({
+        message: 'VPC',
+        choices: vpcs.map((v) => ({
+          name: [v.VpcId, v.CidrBlock, nameTag(v.Tags)].filter(Boolean).join('  '),
+          value: v.VpcId!,
+          ...(v.IsDefault ? { description: 'the default VPC' } : {}),
+        })),
+      });
+    }
+    const subnets = await listSubnets(aws, vpcId).catch((err: unknown) => {
+      env.say(`Could not list the subnets of ${vpcId} (${awsReason(err)}), so type their ids instead. Deploy checks them.`);
+      return undefined;
+    });
+    if (!subnets) return await typeIds(p, vpcId, publicFlag, privateFlag);
+    if (new Set(subnets.map((s) => s.AvailabilityZone)).size < 2) {
+      env.say(`${vpcId} has subnets in fewer than 2 availability zones; the load balancer needs public subnets in 2. Type the ids of subnets to use (create them first).`);
+      return await typeIds(p, vpcId, publicFlag, privateFlag);
+    }
+    const label = (s: Subnet) => [s.SubnetId, s.AvailabilityZone, s.CidrBlock, nameTag(s.Tags)].filter(Boolean).join('  ');
+    const describeIp = (s: Subnet) => (s.MapPublicIpOnLaunch ? 'gives instances public IPs (usually a public subnet)' : 'no public IPs on launch (usually a private subnet)');
+    const publicSubnetIds =
+      publicFlag ??
+      (await p.checkbox<string>({
+        message: 'Public subnets for the load balancer (2+ availability zones)',
+        choices: subnets.map((s) => ({ name: label(s), value: s.SubnetId!, description: describeIp(s), checked: Boolean(s.MapPublicIpOnLaunch) })),
+        validate: (ids) => {
+          const zones = new Set(ids.map((id) => subnets.find((s) => s.SubnetId === id)?.AvailabilityZone));
+          return zones.size >= 2 ? true : 'pick subnets in at least 2 availability zones';
+        },
+      }));
+    const rest = subnets.filter((s) => !publicSubnetIds.includes(s.SubnetId!));
+    const privateSubnetIds =
+      privateFlag ??
+      (rest.length === 0
+        ? []
+        : await p.checkbox<string>({
+            message: 'Private subnets for the tasks (none: tasks run in the public subnets with public IPs)',
+            choices: rest.map((s) => ({ name: label(s), value: s.SubnetId!, description: describeIp(s), checked: !s.MapPublicIpOnLaunch })),
+          }));
+    return { vpcId, publicSubnetIds, privateSubnetIds };
+  } finally {
+    aws.destroy();
+  }
+}
+
+async function typeIds(p: Prompter, vpcFlag: string | undefined, publicFlag: string[] | undefined, privateFlag: string[] | undefined): Promise<ExistingVpc> {
+  const vpcId = vpcFlag ?? (await p.input({ message: 'VPC id', validate: (v) => (VPC_ID_RE.test(v.trim()) ? true : 'enter a VPC id such as vpc-0abc1234') })).trim();
+  const publicSubnetIds =
+    publicFlag ??
+    idList(await p.input({ message: 'Public subnet ids for the load balancer (2+ zones, comma-separated)', validate: (v) => idListProblem(v, SUBNET_ID_RE, 'subnet-0abc1234', 2) })) ??
+    [];
+  const privateSubnetIds =
+    privateFlag ??
+    idList(
+      await p.input({
+        message: 'Private subnet ids for the tasks (comma-separated; empty: tasks run in the public subnets)',
+        default: '',
+        validate: (v) => idListProblem(v, SUBNET_ID_RE, 'subnet-0abc1234', 0),
+      }),
+    ) ??
+    [];
+  return { vpcId, publicSubnetIds, privateSubnetIds };
+}
+
+type Vpc = import('@aws-sdk/client-ec2').Vpc;
+type Subnet = import('@aws-sdk/client-ec2').Subnet;
+type Clients = import('../../aws/clients.js').AwsClients;
+
+async function listVpcs(aws: Clients): Promise<Vpc[]> {
+  const { DescribeVpcsCommand } = await import('@aws-sdk/client-ec2');
+  const out: Vpc[] = [];
+  let token: string | undefined;
+  do {
+    const page = await aws.ec2().send(new DescribeVpcsCommand({ MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
+    out.push(...(page.Vpcs ?? []).filter((v) => v.VpcId && v.State !== 'pending'));
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+
+async function listSubnets(aws: Clients, vpcId: string): Promise<Subnet[]> {
+  const { DescribeSubnetsCommand } = await import('@aws-sdk/client-ec2');
+  const out: Subnet[] = [];
+  let token: string | undefined;
+  do {
+    const page = await aws.ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
+    out.push(...(page.Subnets ?? []).filter((s) => s.SubnetId));
+    token = page.NextToken;
+  } while (token);
+  // Zone then CIDR order, so a zone's public and private subnets sit together.
+  return out.sort((a, b) => `${a.AvailabilityZone}${a.CidrBlock}`.localeCompare(`${b.AvailabilityZone}${b.CidrBlock}`));
+}
+
+function nameTag(tags: { Key?: string; Value?: string }[] | undefined): string | undefined {
+  return tags?.find((t) => t.Key === 'Name')?.Value;
+}
+
+/** One line on why listing failed: the error's kind and first line, never request details. */
+function awsReason(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  const first = (e?.message ?? String(err)).split('\n')[0]!.slice(0, 200);
+  return e?.name && e.name !== 'Error' ? `${e.name}: ${first}` : first;
 }
 
 const TEMPLATE_URL = new URL('../../../templates/ecs-kit.yml', import.meta.url);
@@ -91,7 +368,9 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
   const interactive = io.interactive && !opts.yes;
   const prompter = interactive ? (io.prompter ?? (await (await import('../prompts.js')).createPrompter())) : undefined;
   const warnings: string[] = [];
-  const answers = await gather(opts, io.cwd, path.dirname(file), prompter, warnings);
+  // Said at once (not collected like warnings): it explains the question that follows.
+  const say = (message: string) => (io.reporter ? io.reporter.emit({ type: 'warn', message }) : io.stderr.write(`Warning: ${message}\n`));
+  const answers = await gather(opts, io.cwd, path.dirname(file), prompter, warnings, say);
 
   const json = file.toLowerCase().endsWith('.json');
   const text = json ? `${JSON.stringify(configObject(answers), null, 2)}\n` : renderYaml(await readFile(TEMPLATE_URL, 'utf8'), answers);
@@ -133,7 +412,7 @@ function existsError(shown: string): UsageError {
 // ---------------------------------------------------------------------------------------
 // Questions
 
-async function gather(opts: InitOptions, cwd: string, configDir: string, p: Prompter | undefined, warnings: string[]): Promise<Answers> {
+async function gather(opts: InitOptions, cwd: string, configDir: string, p: Prompter | undefined, warnings: string[], say: (m: string) => void): Promise<Answers> {
   const port = num(opts.port, '--port');
   const cpuFlag = num(opts.cpu, '--cpu');
   const memoryFlag = num(opts.memory, '--memory');
@@ -234,7 +513,9 @@ async function gather(opts: InitOptions, cwd: string, configDir: string, p: Prom
     }
   }
 
-  return { app, region, source, port: finalPort, cpu, memory, desiredCount, healthCheckPath, environment, ...(autoscaling ? { autoscaling } : {}) };
+  const shape = await askShape(opts, p, { region, say });
+
+  return { app, region, source, port: finalPort, cpu, memory, desiredCount, healthCheckPath, environment, ...(autoscaling ? { autoscaling } : {}), ...shape };
 }
 
 async function askSource(opts: InitOptions, cwd: string, configDir: string, p: Prompter | undefined, warnings: string[]): Promise<Source> {
@@ -371,6 +652,10 @@ const FLAG_FOR_FIELD: [RegExp, string][] = [
   [/^services\.[^.]+\.autoscaling\.max$/, '--max'],
   [/^services\.[^.]+\.autoscaling\.targetCpu$/, '--target-cpu'],
   [/^services\.[^.]+\.environment(\..*)?$/, '--env-var'],
+  [/^network\.vpcId$/, '--vpc-id'],
+  [/^network\.publicSubnetIds(\..*)?$/, '--public-subnets'],
+  [/^network\.privateSubnetIds(\..*)?$/, '--private-subnets'],
+  [/^ec2\.instanceType$/, '--instance-type'],
 ];
 
 /** Parse what we are about to write with the same loader deploy uses: init never writes a file deploy would reject. */
@@ -400,9 +685,12 @@ function configObject(a: Answers): Record<string, unknown> {
   return {
     app: a.app,
     region: a.region,
-    network: { profile: 'learning', cidr: '10.0.0.0/16' },
+    network: a.network.existing
+      ? { ...a.network.existing }
+      : { profile: a.network.profile, cidr: '10.0.0.0/16', ...(a.network.profile === 'production' ? { azs: a.network.azs, nat: a.network.nat } : {}) },
     cluster: { containerInsights: false },
     ecr: { keepImages: 10 },
+    ...(a.ec2 ? { ec2: { ...EC2_SIZE, instanceType: a.ec2.instanceType } } : {}),
     services: {
       [SERVICE_NAME]: {
         ...a.source,
@@ -415,6 +703,7 @@ function configObject(a: Answers): Record<string, unknown> {
         environment: a.environment,
         ...(a.autoscaling ? { autoscaling: a.autoscaling } : {}),
         logRetentionDays: 30,
+        capacity: a.capacity,
       },
     },
   };
@@ -458,12 +747,83 @@ function renderYaml(template: string, a: Answers): string {
     healthCheckPath: scalar(a.healthCheckPath),
     environment: environment.join('\n'),
     autoscaling: autoscaling.join('\n'),
+    network: networkLines(a).join('\n'),
+    capacity: a.capacity,
+    ec2: a.ec2 ? `\n\n${ec2Lines(a.ec2.instanceType).join('\n')}` : '',
   };
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const v = values[name];
     if (v === undefined) throw new Error(`templates/ecs-kit.yml uses an unknown placeholder {{${name}}}`);
     return v;
   });
+}
+
+/** The Auto Scaling group size init writes (the schema's defaults, written out so they are easy to change). */
+const EC2_SIZE = { min: 1, max: 2, desired: 1, spot: false };
+
+function ec2Lines(instanceType: string): string[] {
+  return [
+    '# EC2 container instances for services with capacity: ec2: an Auto Scaling group of',
+    '# ECS-optimized Amazon Linux 2023 instances (billed per hour whether or not tasks run).',
+    'ec2:',
+    '  # Instance type. Each awsvpc task takes a network interface, so small types hold few tasks.',
+    `  instanceType: ${scalar(instanceType)}`,
+    '  # Instances in the group: min ≤ desired ≤ max; ECS managed scaling moves it within that range.',
+    `  min: ${EC2_SIZE.min}`,
+    `  max: ${EC2_SIZE.max}`,
+    `  desired: ${EC2_SIZE.desired}`,
+    '  # true runs Spot instances: cheaper, but EC2 may reclaim them with a 2-minute warning.',
+    `  spot: ${EC2_SIZE.spot}`,
+    '  # To pin the AMI instead of the latest ECS-optimized one: ami: ami-0abc1234',
+  ];
+}
+
+const CIDR_LINES = [
+  '  # The VPC\'s IPv4 address range, /16 to /24.',
+  '  # To use a VPC you already have instead, set vpcId, publicSubnetIds (the load balancer,',
+  '  # 2+ zones) and privateSubnetIds (the tasks); ecs-kit then never changes or deletes them.',
+  '  # vpcId: vpc-0abc1234',
+  '  # publicSubnetIds: [subnet-0aaa, subnet-0bbb]',
+  '  # privateSubnetIds: [subnet-0ccc, subnet-0ddd]',
+  '  cidr: 10.0.0.0/16',
+];
+
+function networkLines(a: Answers): string[] {
+  const e = a.network.existing;
+  if (e) {
+    const list = (ids: string[]) => `[${ids.map(scalar).join(', ')}]`;
+    return [
+      '  # Your own VPC: ecs-kit only reads it and its subnets, and never changes or deletes them.',
+      `  vpcId: ${scalar(e.vpcId)}`,
+      '  # Subnets for the load balancer: at least 2, in different availability zones.',
+      `  publicSubnetIds: ${list(e.publicSubnetIds)}`,
+      '  # Subnets for the tasks (no public IPs). They need a route to the internet (a NAT gateway)',
+      '  # or VPC endpoints for ECR and CloudWatch Logs. Empty: tasks run in the public subnets.',
+      `  privateSubnetIds: ${list(e.privateSubnetIds)}`,
+    ];
+  }
+  return [...profileLines(a), ...CIDR_LINES];
+}
+
+function profileLines(a: Answers): string[] {
+  if (a.network.profile === 'learning') {
+    return [
+      '  # "learning": a new VPC with public subnets in two availability zones and no NAT',
+      '  # gateway (the cheapest setup; tasks get public IPs, reachable only through the load balancer).',
+      '  # "production" puts tasks in private subnets behind NAT gateways (billed per hour and per GB).',
+      '  profile: learning',
+    ];
+  }
+  return [
+    '  # "production": public subnets for the load balancer and NAT gateways, private subnets for',
+    '  # the tasks (no public IPs). Each NAT gateway is billed per hour plus per GB processed.',
+    '  profile: production',
+    '  # Availability zones to spread over: 2 or 3.',
+    `  azs: ${a.network.azs}`,
+    '  # NAT gateways: "single" (one, cheapest; outbound traffic depends on its zone) or',
+    '  # "per-az" (one per zone: survives a zone outage, costs one NAT gateway per zone).',
+    `  nat: ${a.network.nat}`,
+  ];
 }
 
 /** A YAML scalar that reads back as exactly this string (plain when that is safe, else double-quoted). */
@@ -488,7 +848,9 @@ function describe(a: Answers): string {
   const scaling = a.autoscaling ? `, autoscaling ${a.autoscaling.min}–${a.autoscaling.max} tasks at ${a.autoscaling.targetCpu}% CPU` : '';
   const env = Object.keys(a.environment).length;
   const envText = env > 0 ? `, ${env} environment variable${env === 1 ? '' : 's'}` : '';
-  return `${what} on port ${a.port}, ${sizeLabel(a.cpu, a.memory)}, ${tasks}${scaling}${envText}`;
+  const where = a.capacity === 'ec2' ? `, on EC2 ${a.ec2?.instanceType ?? EC2_DEFAULT_INSTANCE_TYPE} instances` : a.capacity === 'fargate-spot' ? ', on Fargate Spot' : '';
+  const vpc = a.network.existing ? `, in ${a.network.existing.vpcId}` : '';
+  return `${what} on port ${a.port}, ${sizeLabel(a.cpu, a.memory)}, ${tasks}${scaling}${envText}${where}${vpc}`;
 }
 
 function relativeTo(configDir: string, cwd: string, p: string): string {

@@ -1,10 +1,8 @@
-import { ShellDocker } from '../../docker/cli.js';
 import type { Reporter } from '../../engine/events.js';
-import { Engine } from '../../engine/runner.js';
 import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
 import { ExitCode } from '../../errors.js';
-import { STEP_MODULES } from '../../steps/index.js';
 import { openDay2 } from '../day2-context.js';
+import { engineFor } from '../engine.js';
 import type { GlobalOptions, Io } from '../options.js';
 import { onInterrupt } from '../signals.js';
 
@@ -29,21 +27,7 @@ export async function runPlan(opts: PlanOptions, io: Io, reporter: Reporter): Pr
   process.chdir(run.baseDir);
   try {
     reporter.emit({ type: 'run.start', command: 'plan', app: run.config.app, env: opts.env, region: run.region, account: run.account });
-    const engine = new Engine({
-      app: run.config.app,
-      env: opts.env,
-      region: run.region,
-      account: run.account,
-      config: run.config,
-      modules: STEP_MODULES,
-      aws: run.aws,
-      docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', message: `docker: ${line}` }) : undefined),
-      store: run.store,
-      manifest: run.manifest,
-      reporter,
-      options: { ...DEFAULT_RUN_OPTIONS, wait: false },
-      signal: controller.signal,
-    });
+    const engine = engineFor(run, opts, reporter, controller.signal, { ...DEFAULT_RUN_OPTIONS, wait: false });
     const plan = await engine.planDeploy();
     reporter.emit({
       type: 'run.done',

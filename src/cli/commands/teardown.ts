@@ -1,9 +1,8 @@
-import { Engine } from '../../engine/runner.js';
+import { existsSync } from 'node:fs';
 import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
 import type { Reporter } from '../../engine/events.js';
-import { ShellDocker } from '../../docker/cli.js';
 import { AbortedError, ExitCode, UsageError } from '../../errors.js';
-import { STEP_MODULES } from '../../steps/index.js';
+import { engineFor } from '../engine.js';
 import type { GlobalOptions, Io } from '../options.js';
 import { confirmByTyping, createPrompter, type Prompter } from '../prompts.js';
 import { openRun } from '../run-context.js';
@@ -24,25 +23,14 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
     const done = (outcome: 'empty' | 'applied') =>
       reporter.emit({ type: 'run.done', command: 'teardown', outcome, durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
 
+    const engine = engineFor(run, opts, reporter, controller.signal, DEFAULT_RUN_OPTIONS);
+    // No manifest file at all (deleted or lost): find what exists by names and tags instead of
+    // reporting "empty" and leaving it all behind. An empty manifest means a finished teardown.
+    if (!existsSync(run.store.file)) await engine.rediscover();
     if (Object.keys(run.manifest.steps).length === 0) {
       done('empty');
       return ExitCode.Ok;
     }
-    const engine = new Engine({
-      app,
-      env: opts.env,
-      region: run.region,
-      account: run.account,
-      config: run.config,
-      modules: STEP_MODULES,
-      aws: run.aws,
-      docker: new ShellDocker(),
-      store: run.store,
-      manifest: run.manifest,
-      reporter,
-      options: DEFAULT_RUN_OPTIONS,
-      signal: controller.signal,
-    });
     const plan = engine.planTeardown();
     if (!opts.yes) {
       if (!run.interactive) {

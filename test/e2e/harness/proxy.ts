@@ -16,7 +16,7 @@ export interface RecordingProxy {
 }
 
 // Deliberately not imported from src/aws/operations.ts: the harness must not trust product code.
-const READ_PREFIXES = ['Describe', 'List', 'Get', 'BatchGet', 'BatchCheck', 'Head', 'Lookup', 'Search', 'Validate'];
+const READ_PREFIXES = ['Describe', 'List', 'Get', 'BatchGet', 'BatchCheck', 'Filter', 'Head', 'Lookup', 'Search', 'Validate'];
 
 export function isMutating(operation: string): boolean {
   return !READ_PREFIXES.some((p) => operation.startsWith(p));

@@ -107,6 +107,7 @@ describe('deployer policy', () => {
       ServicesStable: 'DescribeServices',
       LoadBalancersDeleted: 'DescribeLoadBalancers',
       RoleExists: 'GetRole',
+      InstanceProfileExists: 'GetInstanceProfile',
       TasksStopped: 'DescribeTasks',
       TasksRunning: 'DescribeTasks',
     };
@@ -127,7 +128,9 @@ describe('deployer policy', () => {
         }
       }
     }
-    const granted = new Set(policy().flatMap((s) => s.Action));
+    // EC2 capacity permissions are granted only to configs with an EC2 service.
+    const ec2Policy = deployerPolicy({ config: parseConfigText(CFG.replace('    image: busybox', '    image: busybox\n    capacity: ec2')), env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
+    const granted = new Set([...policy(), ...ec2Policy].flatMap((s) => s.Action));
     const missing = [...used].filter((a) => !granted.has(a)).sort();
     expect(missing, `add these to src/security/deployer-policy.ts`).toEqual([]);
   });

@@ -53,12 +53,29 @@ class ScriptedPrompter implements Prompter {
     return v;
   }
   async select<T>(q: { message: string; choices: readonly Choice<T>[]; default?: T }): Promise<T> {
+    this.offered[q.message] = [...q.choices] as Choice<unknown>[];
     const v = this.next(q.message, q.default) as T;
     if (!q.choices.some((c) => c.value === v)) throw new Error(`${String(v)} is not a choice for "${q.message}"`);
     return v;
   }
   async confirm(q: { message: string; default?: boolean }): Promise<boolean> {
     return Boolean(this.next(q.message, q.default));
+  }
+  /** What each select/checkbox offered, by message, so tests can check the labels shown. */
+  offered: Record<string, Choice<unknown>[]> = {};
+  /** A scripted checkbox answer is a comma-separated string of values ('' for none); unscripted takes the pre-ticked ones. */
+  async checkbox<T>(q: { message: string; choices: readonly (Choice<T> & { checked?: boolean })[]; validate?: (v: readonly T[]) => true | string }): Promise<T[]> {
+    this.offered[q.message] = [...q.choices] as Choice<unknown>[];
+    const ticked = q.choices.filter((c) => c.checked).map((c) => String(c.value)).join(',');
+    const raw = String(this.next(q.message, ticked));
+    const v = raw === '' ? [] : raw.split(',').map((id) => {
+      const choice = q.choices.find((c) => String(c.value) === id);
+      if (!choice) throw new Error(`${id} is not a choice for "${q.message}"`);
+      return choice.value;
+    });
+    const ok = q.validate?.(v) ?? true;
+    if (ok !== true) throw new Error(`answer ${raw} to "${q.message}" rejected: ${ok}`);
+    return v;
   }
 }
 
@@ -68,6 +85,7 @@ const silent: Prompter = {
   number: async (q) => expect.fail(`unexpected question: ${q.message}`),
   select: async (q) => expect.fail(`unexpected question: ${q.message}`),
   confirm: async (q) => expect.fail(`unexpected question: ${q.message}`),
+  checkbox: async (q) => expect.fail(`unexpected question: ${q.message}`),
 };
 
 let cwd: string;
@@ -163,11 +181,29 @@ describe('init, interactive', () => {
   it('skips every question whose flag was given', async () => {
     const prompter = new ScriptedPrompter({ 'Scale the number': true });
     const code = await init(
-      { name: 'api', region: 'us-west-2', image: 'nginx:1.27', port: 3000, cpu: 1024, memory: 4096, count: 1, healthCheckPath: '/up', envVars: ['A=1'] },
+      { name: 'api', region: 'us-west-2', image: 'nginx:1.27', port: 3000, cpu: 1024, memory: 4096, count: 1, healthCheckPath: '/up', envVars: ['A=1'], network: 'learning', capacity: 'fargate' },
       { prompter, interactive: true },
     );
     expect(code).toBe(0);
     expect(prompter.asked).toEqual(['Scale the number of tasks automatically with CPU load?', 'Minimum tasks', 'Maximum tasks', 'Target average CPU %']);
+  });
+
+  it('asks for the network with the NAT cost, then NAT gateways and zones for production, and writes them', async () => {
+    const prompter = new ScriptedPrompter({ Network: 'production', 'NAT gateways': 'per-az', 'Availability zones': '3', Capacity: 'fargate-spot', 'Scale the number': false });
+    const code = await init({ name: 'api', image: 'nginx:1.27', region: 'us-east-1', port: 80, cpu: 256, memory: 512, count: 1, healthCheckPath: '/', envVars: [] }, { prompter, interactive: true });
+    expect(code).toBe(0);
+    expect(prompter.asked.slice(-4)).toEqual(['Network', 'NAT gateways', 'Availability zones', 'Capacity']);
+    const cfg = parseConfigText(await written());
+    expect(cfg.network).toMatchObject({ profile: 'production', nat: 'per-az', azs: 3 });
+    expect(cfg.services.web!.capacity).toBe('fargate-spot');
+  });
+
+  it('takes --network/--nat/--azs/--capacity without asking, and rejects bad values with exit 2', async () => {
+    expect(await init({ yes: true, name: 'api', image: 'nginx:1.27', network: 'production', nat: 'single', azs: 2, capacity: 'fargate-spot' })).toBe(0);
+    const cfg = parseConfigText(await written());
+    expect(cfg.network).toMatchObject({ profile: 'production', nat: 'single', azs: 2 });
+    expect(cfg.services.web!.capacity).toBe('fargate-spot');
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', network: 'prod' })).toBe(2);
   });
 
   it('builds from a Dockerfile, defaulting to that choice when ./Dockerfile exists', async () => {

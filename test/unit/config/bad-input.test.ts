@@ -68,7 +68,8 @@ const cases: Case[] = [
   { name: 'allowedCidrs host bits', text: withService('', 'loadBalancer: { allowedCidrs: [203.0.113.7/24] }\n'), field: 'loadBalancer.allowedCidrs[0]', fix: 'use 203.0.113.0/24' },
   { name: 'allowedCidrs overlap', text: withService('', 'loadBalancer: { allowedCidrs: [10.0.0.0/8, 10.1.0.0/16] }\n'), field: 'loadBalancer.allowedCidrs[1]', fix: 'keep only the wider block' },
   { name: 'allowedCidrs empty list', text: withService('', 'loadBalancer: { allowedCidrs: [] }\n'), field: 'loadBalancer.allowedCidrs', fix: 'remove the field' },
-  { name: 'certificate given but HTTPS not implemented', text: withService('', 'loadBalancer: { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc" }\n'), field: 'loadBalancer.certificateArn', fix: 'remove it' },
+  { name: 'ecr tag mutability lowercase', text: withService('', 'ecr: { imageTagMutability: immutable }\n'), field: 'ecr.imageTagMutability', fix: 'MUTABLE or IMMUTABLE' },
+  { name: 'typo ecr tag mutability', text: withService('', 'ecr: { imageTagMutabilty: IMMUTABLE }\n'), field: 'ecr.imageTagMutabilty', fix: 'did you mean "imageTagMutability"' },
   { name: 'certificate not an ARN', text: withService('', 'loadBalancer: { certificateArn: my-cert }\n'), field: 'loadBalancer.certificateArn', fix: 'arn:aws:acm:' },
   // --- unknown fields (did you mean)
   { name: 'typo prot', text: withService('prot: 8080'), field: 'services.web.prot', fix: 'did you mean "port"' },
@@ -161,11 +162,15 @@ describe('hostile and mistaken config input', () => {
           '  statements:',
           '    - { Effect: Allow, Action: [s3:GetObject, "s3:List*"], Resource: "arn:aws:s3:::shop-assets/*" }',
         ].join('\n'),
-        'region: eu-west-1\nloadBalancer: { allowedCidrs: [203.0.113.0/24, 198.51.100.7/32] }\n',
+        'region: eu-west-1\necr: { imageTagMutability: IMMUTABLE }\n' +
+          'loadBalancer: { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc", allowedCidrs: [203.0.113.0/24, 198.51.100.7/32] }\n',
       ),
     );
     expect(Object.keys(cfg.services.web!.secrets)).toEqual(['DB_PASSWORD', 'API_KEY', 'K', 'FULL', 'P']);
     expect(cfg.loadBalancer?.allowedCidrs).toHaveLength(2);
+    // HTTPS is implemented: a certificate is accepted, not refused.
+    expect(cfg.loadBalancer?.certificateArn).toBe('arn:aws:acm:eu-west-1:123456789012:certificate/abc');
+    expect(cfg.ecr.imageTagMutability).toBe('IMMUTABLE');
   });
 });
 

@@ -19,7 +19,7 @@ const svc = (extra: string) => `app: shop\nservices:\n  web:\n    image: nginx:1
 describe('config schema', () => {
   it('accepts the minimal config and fills defaults', () => {
     const c = parseConfigText(svc(''));
-    expect(c.network).toEqual({ profile: 'learning', cidr: '10.0.0.0/16' });
+    expect(c.network).toEqual({ profile: 'learning', cidr: '10.0.0.0/16', azs: 2, nat: 'single' });
     expect(c.services.web).toMatchObject({ cpu: 256, memory: 512, desiredCount: 1, healthCheckPath: '/', path: '/', logRetentionDays: 30, environment: {} });
   });
 

@@ -11,7 +11,7 @@ import { DEFAULT_RUN_OPTIONS, type StepModule, type StepPlan } from '../../../sr
 import { config, fakeDocker } from '../../helpers/context.js';
 
 /** A fake world: each step owns one "resource" in `world`, and logs what it did. */
-function fakeModules(world: Map<string, { value: string }>, log: string[], opts: { failOn?: string; slow?: Record<string, number>; concurrency?: { active: number; peak: number } } = {}) {
+function fakeModules(world: Map<string, { value: string }>, log: string[], opts: { failOn?: string; slow?: Record<string, number>; concurrency?: { active: number; peak: number }; newOutputsOnUpdate?: boolean } = {}) {
   const make = (kind: string, dependsOn: (scope?: string) => string[], perService = false): StepModule<{ id: string; value: string; deps: string[] }> => ({
     kind,
     title: (scope) => (scope ? `${kind} ${scope}` : kind),
@@ -23,7 +23,8 @@ function fakeModules(world: Map<string, { value: string }>, log: string[], opts:
       const have = world.get(ctx.id);
       if (!have) return { action: 'create', changes: [{ field: ctx.id, after: want }] };
       const current = { id: ctx.id, value: have.value, deps };
-      return have.value === want ? { action: 'noop', changes: [], current } : { action: 'update', changes: [{ field: 'value', before: have.value, after: want }], current };
+      if (have.value === want) return { action: 'noop', changes: [], current };
+      return { action: 'update', changes: [{ field: 'value', before: have.value, after: want }], current, outputsChange: opts.newOutputsOnUpdate };
     },
     async apply(ctx) {
       const c = opts.concurrency;
@@ -132,6 +133,20 @@ describe('Engine', () => {
     await second.engine.applyDeploy(plan);
     expect(log.filter((l) => l === 'plan svc:web')).toHaveLength(2);
     expect(log.filter((l) => l === 'plan svc:worker')).toHaveLength(1);
+  });
+
+  it('shows dependents of a step whose outputs change (a new task definition ARN) as updates in the plan', async () => {
+    const world = new Map();
+    const log: string[] = [];
+    const first = await setup(twoServices(), fakeModules(world, log));
+    await first.engine.applyDeploy(await first.engine.planDeploy());
+    const changed = config('app: shop\nservices:\n  web: { image: nginx, port: 80, cpu: 512, memory: 1024 }\n  worker: { image: busybox }\n');
+    const second = await setup(changed, fakeModules(world, log, { newOutputsOnUpdate: true }), first.manifest);
+    const plan = await second.engine.planDeploy();
+    const byId = Object.fromEntries(plan.steps.map((s) => [s.instance.id, s]));
+    expect(byId['td:web']!.action).toBe('update');
+    expect(byId['svc:web']).toMatchObject({ action: 'update', pendingOn: 'td:web' });
+    expect(byId['svc:worker']!.action).toBe('noop');
   });
 
   it('deletes steps of a service removed from the config (prune), dependents first', async () => {

@@ -103,6 +103,40 @@ describe('ecr step', () => {
     expect(ecr.commandCalls(PutImageTagMutabilityCommand)[0]!.args[0].input.imageTagMutability).toBe('MUTABLE');
   });
 
+  describe('ecr.imageTagMutability', () => {
+    const IMMUTABLE_CONFIG = 'app: shop\necr: { imageTagMutability: IMMUTABLE }\nservices: { web: { build: { context: . }, port: 80 } }';
+
+    it('creates the repository with IMMUTABLE tags when the config asks for it', async () => {
+      ecr.on(DescribeRepositoriesCommand).rejects(notFound('RepositoryNotFoundException'));
+      ecr.on(CreateRepositoryCommand).resolves({ repository: STATE });
+      ecr.on(PutLifecyclePolicyCommand).resolves({});
+      const ctx = ctxFor(IMMUTABLE_CONFIG);
+      const plan = await ecrStep.plan(ctx);
+      expect(plan.changes).toContainEqual({ field: 'imageTagMutability', after: 'IMMUTABLE' });
+      await ecrStep.apply(ctx, plan);
+      expect(ecr.commandCalls(CreateRepositoryCommand)[0]!.args[0].input.imageTagMutability).toBe('IMMUTABLE');
+    });
+
+    it('switches an existing MUTABLE repository to IMMUTABLE, and is a no-op once it is', async () => {
+      ecr.on(DescribeRepositoriesCommand).resolves(repo(true, 'MUTABLE'));
+      ecr.on(ListTagsForResourceCommand).resolves({ tags: OWNER_TAGS });
+      ecr.on(GetLifecyclePolicyCommand).resolves({ lifecyclePolicyText: storedPolicy(10) });
+      ecr.on(PutImageTagMutabilityCommand).resolves({});
+      const ctx = ctxFor(IMMUTABLE_CONFIG);
+      const plan = await ecrStep.plan(ctx);
+      expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'imageTagMutability', before: 'MUTABLE', after: 'IMMUTABLE' }] });
+      ecr.resetHistory();
+      await ecrStep.apply(ctx, plan);
+      expect(commandNames(ecr)).toEqual(['PutImageTagMutability']);
+      expect(ecr.commandCalls(PutImageTagMutabilityCommand)[0]!.args[0].input).toEqual({ repositoryName: NAME, imageTagMutability: 'IMMUTABLE' });
+
+      ecr.on(DescribeRepositoriesCommand).resolves(repo(true, 'IMMUTABLE'));
+      ecr.resetHistory();
+      expect((await ecrStep.plan(ctxFor(IMMUTABLE_CONFIG))).action).toBe('noop');
+      expect(commandNames(ecr).every((n) => /^(Describe|List|Get)/.test(n))).toBe(true);
+    });
+  });
+
   it('refuses to adopt a repository with the same name that ecs-kit did not create', async () => {
     ecr.on(DescribeRepositoriesCommand).resolves(repo());
     ecr.on(ListTagsForResourceCommand).resolves({ tags: [] });

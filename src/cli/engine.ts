@@ -1,0 +1,37 @@
+import type { AwsClients } from '../aws/clients.js';
+import type { Config } from '../config/schema.js';
+import { ShellDocker } from '../docker/cli.js';
+import type { Reporter } from '../engine/events.js';
+import type { Manifest, ManifestStore } from '../engine/manifest.js';
+import { Engine } from '../engine/runner.js';
+import type { RunOptions } from '../engine/types.js';
+import { STEP_MODULES } from '../steps/index.js';
+
+/** What deploy, plan and teardown have opened (config, identity, manifest) before they run steps. */
+export interface OpenedRun {
+  config: Config;
+  region: string;
+  account: string;
+  aws: AwsClients;
+  store: ManifestStore;
+  manifest: Manifest;
+}
+
+/** The one place commands build an Engine, so they all run the same steps the same way. */
+export function engineFor(run: OpenedRun, opts: { env: string; verbose?: boolean }, reporter: Reporter, signal: AbortSignal, options: RunOptions): Engine {
+  return new Engine({
+    app: run.config.app,
+    env: opts.env,
+    region: run.region,
+    account: run.account,
+    config: run.config,
+    modules: STEP_MODULES,
+    aws: run.aws,
+    docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', message: `docker: ${line}` }) : undefined),
+    store: run.store,
+    manifest: run.manifest,
+    reporter,
+    options,
+    signal,
+  });
+}
