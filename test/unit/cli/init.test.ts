@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { defaultAppName, runInit, sizeChoices, type InitOptions } from '../../../src/cli/commands/init.js';
@@ -10,6 +12,7 @@ import { parseConfigText } from '../../../src/config/load.js';
 import { RecordingReporter } from '../../../src/engine/events.js';
 import { AbortedError } from '../../../src/errors.js';
 import { Capture } from '../ui/streams.js';
+import { commandNames, resetAfterEach, strict } from '../../helpers/aws-mock.js';
 
 type Answer = string | number | boolean | ((q: { message: string }) => never);
 
@@ -412,6 +415,119 @@ describe('init region default', () => {
     expect(parseConfigText(await written()).region).toBe('ap-south-1');
     expect(await init({ name: 'shop', image: 'a', force: true, profile: 'work' })).toBe(0);
     expect(parseConfigText(await written()).region).toBe('eu-north-1');
+  });
+});
+
+describe('init, EC2 capacity', () => {
+  it('--capacity ec2 --yes writes a valid config with an ec2 block (t3.small unless --instance-type)', async () => {
+    expect(await init({ yes: true, name: 'api', image: 'nginx:1.27', capacity: 'ec2' }, { prompter: silent, interactive: true })).toBe(0);
+    const text = await written();
+    const cfg = parseConfigText(text);
+    expect(cfg.services.web!.capacity).toBe('ec2');
+    expect(cfg.ec2).toEqual({ instanceType: 't3.small', min: 1, max: 2, desired: 1, spot: false });
+    expect(text).toMatch(/# .*\nec2:\n/); // the block is explained
+    expect(stdout.text).toContain('on EC2 t3.small instances');
+
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', capacity: 'ec2', instanceType: 'm6i.large', config: 'x.json' })).toBe(0);
+    expect(parseConfigText(await written('x.json'), 'x.json').ec2).toMatchObject({ instanceType: 'm6i.large' });
+  });
+
+  it('leaves the ec2 block out for Fargate, and rejects --instance-type with Fargate or a bad type (exit 2)', async () => {
+    expect(await init({ yes: true, name: 'api', image: 'nginx:1.27' })).toBe(0);
+    expect(parseConfigText(await written()).ec2).toBeUndefined();
+    expect(await written()).not.toMatch(/^ec2:/m);
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', capacity: 'fargate', instanceType: 't3.small' })).toBe(2);
+    expect(stderr.text).toContain('--instance-type applies only to --capacity ec2');
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', capacity: 'ec2', instanceType: 'big' })).toBe(2);
+    expect(stderr.text).toContain('ec2.instanceType (--instance-type)');
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', capacity: 'lambda' })).toBe(2);
+    expect(stderr.text).toContain('fargate or fargate-spot or ec2');
+  });
+
+  it('offers ec2 with its cost trade-off and asks for the instance type', async () => {
+    const prompter = new ScriptedPrompter({ Capacity: 'ec2', 'EC2 instance type': 'c7g.medium', 'Scale the number': false });
+    expect(await init({ name: 'api', image: 'nginx:1.27', region: 'us-east-1', port: 80, cpu: 256, memory: 512, count: 1, healthCheckPath: '/', envVars: [], network: 'learning' }, { prompter, interactive: true })).toBe(0);
+    expect(prompter.offered['Capacity']!.find((c) => c.value === 'ec2')!.description).toContain('by the hour');
+    expect(prompter.asked.slice(-2)).toEqual(['Capacity', 'EC2 instance type']);
+    const cfg = parseConfigText(await written());
+    expect(cfg.services.web!.capacity).toBe('ec2');
+    expect(cfg.ec2?.instanceType).toBe('c7g.medium');
+  });
+});
+
+describe('init, existing VPC', () => {
+  const ec2 = strict(mockClient(EC2Client));
+  resetAfterEach(ec2);
+  beforeEach(() => strict(ec2));
+
+  const flags: InitOptions = { name: 'api', image: 'nginx:1.27', region: 'eu-west-2', port: 80, cpu: 256, memory: 512, count: 1, healthCheckPath: '/', envVars: [], capacity: 'fargate' };
+  const subnets = [
+    { SubnetId: 'subnet-0aa', AvailabilityZone: 'eu-west-2a', CidrBlock: '10.1.0.0/24', MapPublicIpOnLaunch: true, Tags: [{ Key: 'Name', Value: 'pub-a' }] },
+    { SubnetId: 'subnet-0bb', AvailabilityZone: 'eu-west-2b', CidrBlock: '10.1.1.0/24', MapPublicIpOnLaunch: true },
+    { SubnetId: 'subnet-0cc', AvailabilityZone: 'eu-west-2a', CidrBlock: '10.1.2.0/24', MapPublicIpOnLaunch: false, Tags: [{ Key: 'Name', Value: 'priv-a' }] },
+    { SubnetId: 'subnet-0dd', AvailabilityZone: 'eu-west-2b', CidrBlock: '10.1.3.0/24', MapPublicIpOnLaunch: false },
+  ];
+
+  it('lists the VPCs and their subnets, and writes the picked ids as network.vpcId/publicSubnetIds/privateSubnetIds', async () => {
+    ec2.on(DescribeVpcsCommand).resolves({
+      Vpcs: [
+        { VpcId: 'vpc-0def', CidrBlock: '172.31.0.0/16', IsDefault: true, State: 'available' },
+        { VpcId: 'vpc-05e0a', CidrBlock: '10.1.0.0/16', State: 'available', Tags: [{ Key: 'Name', Value: 'shop-prod' }] },
+      ],
+    });
+    ec2.on(DescribeSubnetsCommand, { Filters: [{ Name: 'vpc-id', Values: ['vpc-05e0a'] }] }).resolves({ Subnets: subnets });
+    // Public: the two pre-ticked ones; private: only one of the two offered.
+    const prompter = new ScriptedPrompter({ Network: 'existing', VPC: 'vpc-05e0a', 'Private subnets': 'subnet-0dd', 'Scale the number': false });
+    expect(await init(flags, { prompter, interactive: true })).toBe(0);
+
+    expect(prompter.offered['VPC']!.map((c) => c.name)).toEqual(['vpc-0def  172.31.0.0/16', 'vpc-05e0a  10.1.0.0/16  shop-prod']);
+    const pub = prompter.offered['Public subnets for the load balancer (2+ availability zones)']!;
+    expect(pub[0]).toMatchObject({ name: 'subnet-0aa  eu-west-2a  10.1.0.0/24  pub-a', checked: true });
+    expect(pub[1]).toMatchObject({ name: 'subnet-0cc  eu-west-2a  10.1.2.0/24  priv-a', checked: false });
+    const priv = Object.entries(prompter.offered).find(([m]) => m.startsWith('Private subnets'))![1];
+    expect(priv.map((c) => c.value)).toEqual(['subnet-0cc', 'subnet-0dd']); // the public ones are not offered again
+
+    const text = await written();
+    const cfg = parseConfigText(text);
+    expect(cfg.network).toMatchObject({ vpcId: 'vpc-05e0a', publicSubnetIds: ['subnet-0aa', 'subnet-0bb'], privateSubnetIds: ['subnet-0dd'] });
+    expect(text).not.toMatch(/^\s*profile:/m);
+    expect(commandNames(ec2)).toEqual(['DescribeVpcs', 'DescribeSubnets']);
+    expect(stdout.text).toContain('in vpc-05e0a');
+  });
+
+  it('rejects a public pick that spans one availability zone', async () => {
+    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-05e0a', CidrBlock: '10.1.0.0/16' }] });
+    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: subnets });
+    const prompter = new ScriptedPrompter({ Network: 'existing', VPC: 'vpc-05e0a', 'Public subnets': 'subnet-0aa,subnet-0cc' });
+    await expect(init(flags, { prompter, interactive: true })).rejects.toThrow('at least 2 availability zones');
+    expect(existsSync(path.join(cwd, 'ecs-kit.yml'))).toBe(false);
+  });
+
+  it('explains and asks for the ids as text when the VPCs cannot be listed', async () => {
+    ec2.on(DescribeVpcsCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const prompter = new ScriptedPrompter({
+      Network: 'existing',
+      'VPC id': 'vpc-0abc',
+      'Public subnet ids': 'subnet-01, subnet-02',
+      'Private subnet ids': '',
+      'Scale the number': false,
+    });
+    expect(await init(flags, { prompter, interactive: true })).toBe(0);
+    expect(stderr.text).toContain('Could not list the VPCs in eu-west-2 (CredentialsProviderError: Could not load credentials');
+    expect(parseConfigText(await written()).network).toMatchObject({ vpcId: 'vpc-0abc', publicSubnetIds: ['subnet-01', 'subnet-02'], privateSubnetIds: [] });
+  });
+
+  it('takes --vpc-id/--public-subnets/--private-subnets without any AWS call, and deploy-style validation catches bad ones', async () => {
+    expect(await init({ yes: true, name: 'api', image: 'nginx:1.27', vpcId: 'vpc-0abc', publicSubnets: 'subnet-01,subnet-02', privateSubnets: 'subnet-03, subnet-04' })).toBe(0);
+    expect(parseConfigText(await written()).network).toMatchObject({ vpcId: 'vpc-0abc', publicSubnetIds: ['subnet-01', 'subnet-02'], privateSubnetIds: ['subnet-03', 'subnet-04'] });
+    expect(ec2.calls()).toHaveLength(0);
+
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', vpcId: 'vpc-0abc', publicSubnets: 'subnet-01' })).toBe(2);
+    expect(stderr.text).toContain('network.publicSubnetIds (--public-subnets)');
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', publicSubnets: 'subnet-01,subnet-02' })).toBe(2);
+    expect(stderr.text).toContain('without --vpc-id');
+    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', vpcId: 'vpc-0abc', publicSubnets: 'subnet-01,subnet-02', network: 'production' })).toBe(2);
+    expect(ec2.calls()).toHaveLength(0);
   });
 });
 
