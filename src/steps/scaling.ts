@@ -142,7 +142,28 @@ export const scalingStep: StepModule<ScalingState> = {
       if (isAwsError(err, 'ObjectNotFoundException')) return;
       throw err;
     };
-    await aas.send(new DeleteScalingPolicyCommand({ ...ids, PolicyName: state.policyName })).catch(ignoreGone);
-    await aas.send(new DeregisterScalableTargetCommand(ids)).catch(ignoreGone);
+    // The retry of a delete whose response was lost may be refused with an error other than
+    // ObjectNotFound: if a describe shows it gone, the delete did its job.
+    const goneIf = (gone: () => Promise<boolean>) => async (err: unknown) => {
+      if (!(await gone().catch(() => false))) throw err;
+    };
+    await aas
+      .send(new DeleteScalingPolicyCommand({ ...ids, PolicyName: state.policyName }))
+      .catch(ignoreGone)
+      .catch(
+        goneIf(async () => {
+          const left = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: NAMESPACE, ResourceId: state.resourceId, PolicyNames: [state.policyName] }));
+          return !left.ScalingPolicies?.length;
+        }),
+      );
+    await aas
+      .send(new DeregisterScalableTargetCommand(ids))
+      .catch(ignoreGone)
+      .catch(
+        goneIf(async () => {
+          const left = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: NAMESPACE, ResourceIds: [state.resourceId], ScalableDimension: DIMENSION }));
+          return !left.ScalableTargets?.length;
+        }),
+      );
   },
 };

@@ -103,6 +103,16 @@ async function all<P, T>(pages: AsyncIterable<P>, pick: (page: P) => T[] | undef
   return out;
 }
 
+/** Lists then describes: a resource another (parallel) case deletes in between is simply not there. */
+async function unlessGone<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (/NotFound|NoSuchEntity|does not exist|not found/i.test(`${(err as Error).name} ${(err as Error).message}`)) return undefined;
+    throw err;
+  }
+}
+
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -143,7 +153,10 @@ export async function inventory(endpoint: string, app: string, env: string, clie
     const ownedArns = async (arns: string[]) => {
       const out: string[] = [];
       for (const batch of chunks(arns, 20)) {
-        const res = await elb.send(new DescribeTagsCommand({ ResourceArns: batch }));
+        // One ARN deleted meanwhile fails the whole batch: then ask one by one.
+        const res = (await unlessGone(() => elb.send(new DescribeTagsCommand({ ResourceArns: batch })))) ?? {
+          TagDescriptions: (await Promise.all(batch.map((a) => unlessGone(() => elb.send(new DescribeTagsCommand({ ResourceArns: [a] })))))).flatMap((r) => r?.TagDescriptions ?? []),
+        };
         for (const d of res.TagDescriptions ?? []) if (owned(d.Tags, app, env)) out.push(d.ResourceArn!);
       }
       return out;
@@ -174,8 +187,8 @@ export async function inventory(endpoint: string, app: string, env: string, clie
     const taskDefinitions: string[] = [];
     const tdArns = await all(paginateListTaskDefinitions({ client: ecs }, { status: 'ACTIVE' }), (p) => p.taskDefinitionArns);
     for (const arn of tdArns) {
-      const res = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }));
-      if (res.taskDefinition?.status === 'ACTIVE' && owned(res.tags, app, env)) taskDefinitions.push(arn);
+      const res = await unlessGone(() => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })));
+      if (res?.taskDefinition?.status === 'ACTIVE' && owned(res.tags, app, env)) taskDefinitions.push(arn);
     }
     return { clusters, services, taskDefinitions };
   };
@@ -184,7 +197,7 @@ export async function inventory(endpoint: string, app: string, env: string, clie
     const roles = await all(paginateListRoles({ client: iam }, { PathPrefix: '/ecs-kit/' }), (p) => p.Roles);
     const out: string[] = [];
     for (const r of roles) {
-      const tags = (await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }))).Tags;
+      const tags = (await unlessGone(() => iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }))))?.Tags;
       if (owned(tags, app, env)) out.push(r.RoleName!);
     }
     return { roles: out };
@@ -195,7 +208,7 @@ export async function inventory(endpoint: string, app: string, env: string, clie
     const out: string[] = [];
     for (const g of groups) {
       const arn = g.logGroupArn ?? g.arn!.replace(/:\*$/, '');
-      const tags = (await logs.send(new ListLogTagsCommand({ resourceArn: arn }))).tags;
+      const tags = (await unlessGone(() => logs.send(new ListLogTagsCommand({ resourceArn: arn }))))?.tags;
       if (owned(tags, app, env)) out.push(g.logGroupName!);
     }
     return { logGroups: out };
@@ -205,7 +218,7 @@ export async function inventory(endpoint: string, app: string, env: string, clie
     const repos = await all(paginateDescribeRepositories({ client: ecr }, {}), (p) => p.repositories);
     const out: string[] = [];
     for (const r of repos) {
-      const tags = (await ecr.send(new ListEcrTagsCommand({ resourceArn: r.repositoryArn! }))).tags;
+      const tags = (await unlessGone(() => ecr.send(new ListEcrTagsCommand({ resourceArn: r.repositoryArn! }))))?.tags;
       if (owned(tags, app, env)) out.push(r.repositoryName!);
     }
     return { repositories: out };
