@@ -53,12 +53,13 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { isAwsError, messageIncludes, retryWhile, sleep } from '../aws/errors.js';
+import { alreadyDone, createOnce } from '../aws/idempotent.js';
 import { ecsTags, isOwnedBy, ownerTags } from '../aws/tags.js';
 import type { Config } from '../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { EcsKitError } from '../errors.js';
 import { capacityProviderName, strategyKey } from './capacity.js';
-import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
+import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, onceOptions, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
 import { taskPlacement } from './network.js';
 import { partitionOf } from './roles.js';
 import type { CapacityState, ClusterState, LoadBalancerState, NetworkState } from './states.js';
@@ -467,16 +468,27 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     let roleArn = data.role?.arn;
     if (!data.role) {
       ctx.progress(`creating instance role ${n.instanceRole}`);
-      const out = await iam.send(
-        new CreateRoleCommand({
-          RoleName: n.instanceRole,
-          Path: n.rolePath,
-          AssumeRolePolicyDocument: JSON.stringify(instanceTrustPolicy()),
-          Description: `ecs-kit: ECS container instances of ${ctx.owner.app}/${ctx.owner.env}`,
-          Tags: ownerTags(ctx.owner),
-        }),
-      );
-      roleArn = out.Role?.Arn ?? '';
+      // No idempotency token: after a lost response, find the role by name (and our tags) instead of failing.
+      roleArn = await createOnce({
+        create: async () =>
+          (
+            await ctx.aws.once.iam().send(
+              new CreateRoleCommand({
+                RoleName: n.instanceRole,
+                Path: n.rolePath,
+                AssumeRolePolicyDocument: JSON.stringify(instanceTrustPolicy()),
+                Description: `ecs-kit: ECS container instances of ${ctx.owner.app}/${ctx.owner.env}`,
+                Tags: ownerTags(ctx.owner),
+              }),
+            )
+          ).Role?.Arn ?? '',
+        find: async () => {
+          const role = await getRole(ctx, n.instanceRole);
+          return role && (await roleOwned(ctx, role)) ? (role.Arn ?? '') : undefined;
+        },
+        alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
+        ...onceOptions(ctx),
+      });
       await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: n.instanceRole });
     }
     if (!data.role || data.role.attach) await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
@@ -484,11 +496,26 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     let profileArn = data.profile?.arn;
     if (!data.profile) {
       ctx.progress(`creating instance profile ${n.instanceProfile}`);
-      const out = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, Path: n.rolePath, Tags: ownerTags(ctx.owner) }));
-      profileArn = out.InstanceProfile?.Arn ?? '';
+      profileArn = await createOnce({
+        create: async () =>
+          (await ctx.aws.once.iam().send(new CreateInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, Path: n.rolePath, Tags: ownerTags(ctx.owner) }))).InstanceProfile?.Arn ?? '',
+        find: async () => {
+          const profile = await getInstanceProfile(ctx, n.instanceProfile);
+          return profile && (await profileOwned(ctx, profile)) ? (profile.Arn ?? '') : undefined;
+        },
+        alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
+        ...onceOptions(ctx),
+      });
     }
     if (!data.profile || data.profile.addRole) {
-      await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, RoleName: n.instanceRole }));
+      // A profile holds one role: on a retried call whose first response was lost, IAM says the quota is reached.
+      await iam
+        .send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, RoleName: n.instanceRole }))
+        .catch(
+          alreadyDone(['LimitExceeded', 'LimitExceededException'], async () =>
+            Boolean((await getInstanceProfile(ctx, n.instanceProfile))?.Roles?.some((r) => r.RoleName === n.instanceRole)),
+          ),
+        );
       // IAM is eventually consistent: instances launched with a brand-new profile can fail to start.
       await waitUntilInstanceProfileExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { InstanceProfileName: n.instanceProfile });
     }
@@ -543,8 +570,19 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
         NewInstancesProtectedFromScaleIn: true,
         Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
       };
-      await asgClient.send(new CreateAutoScalingGroupCommand(input));
-      asgArn = (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
+      // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags.
+      asgArn = await createOnce({
+        create: async () => {
+          await ctx.aws.once.ec2AutoScaling().send(new CreateAutoScalingGroupCommand(input));
+          return (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
+        },
+        find: async () => {
+          const asg = await findAsg(ctx, n.autoScalingGroup);
+          return asg && isOwnedBy(asg.Tags, ctx.owner) ? (asg.AutoScalingGroupARN ?? '') : undefined;
+        },
+        alreadyExists: ['AlreadyExists', 'AlreadyExistsFault'],
+        ...onceOptions(ctx),
+      });
     } else if (data.asg.update) {
       // The plan may not have known the template id yet (a template created just now).
       const update = { ...data.asg.update };
@@ -558,13 +596,23 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     const scaling = { status: 'ENABLED' as const, targetCapacity: 100 };
     if (!data.cp) {
       ctx.progress(`creating capacity provider ${cpName}`);
-      await ecs.send(
-        new CreateCapacityProviderCommand({
-          name: cpName,
-          autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: scaling, managedTerminationProtection: 'ENABLED' },
-          tags: ecsTags(ctx.owner),
-        }),
-      );
+      await createOnce({
+        create: async () =>
+          void (await ctx.aws.once.ecs().send(
+            new CreateCapacityProviderCommand({
+              name: cpName,
+              autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: scaling, managedTerminationProtection: 'ENABLED' },
+              tags: ecsTags(ctx.owner),
+            }),
+          )),
+        find: async () => {
+          const cp = await findCapacityProvider(ctx, cpName);
+          return cp && isOwnedBy(cp.tags, ctx.owner) ? cp : undefined;
+        },
+        // ECS reports a duplicate name as a ClientException; only a provider tagged as ours is adopted.
+        alreadyExists: ['ClientException'],
+        ...onceOptions(ctx),
+      });
     } else if (data.cp.update) {
       await ecs.send(new UpdateCapacityProviderCommand({ name: cpName, autoScalingGroupProvider: { managedScaling: scaling, managedTerminationProtection: 'ENABLED' } }));
     }

@@ -269,6 +269,44 @@ describe('capacity step', () => {
     ]);
   });
 
+  it('adopts the Auto Scaling group and capacity provider an attempt created when their responses were lost', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
+    ecs.on(DescribeCapacityProvidersCommand)
+      .resolvesOnce({ capacityProviders: [], failures: [{ arn: 'shop-default-ec2', reason: 'MISSING' }] })
+      .resolves({ capacityProviders: [{ name: 'shop-default-ec2', status: 'ACTIVE', tags: OWNER_TAGS.map((t) => ({ key: t.Key, value: t.Value })) }] });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
+    logged(iam, CreateRoleCommand, { Role: { RoleName: ROLE, Arn: STATE.roleArn } });
+    logged(iam, AttachRolePolicyCommand);
+    logged(iam, CreateInstanceProfileCommand, { InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN } });
+    logged(iam, AddRoleToInstanceProfileCommand);
+    logged(ec2, CreateSecurityGroupCommand, { GroupId: 'sg-inst' });
+    logged(ec2, CreateLaunchTemplateCommand, { LaunchTemplate: { LaunchTemplateId: 'lt-1' } });
+    // AWS ran both creates, but the responses never arrived.
+    const lost = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    asg.on(CreateAutoScalingGroupCommand).callsFake(async () => {
+      log.push('CreateAutoScalingGroup');
+      throw lost();
+    });
+    ecs.on(CreateCapacityProviderCommand).callsFake(async () => {
+      log.push('CreateCapacityProvider');
+      throw lost();
+    });
+    logged(ecs, PutClusterCapacityProvidersCommand, { cluster: {} });
+
+    const ctx = ctxFor();
+    const state = await ec2CapacityStep.apply(ctx, await ec2CapacityStep.plan(ctx));
+    expect(state).toEqual(STATE);
+    // Each create ran once; the lookup by name and tags found what it made instead of failing or creating twice.
+    expect(log.filter((l) => l === 'CreateAutoScalingGroup')).toHaveLength(1);
+    expect(log.filter((l) => l === 'CreateCapacityProvider')).toHaveLength(1);
+    expect(log.at(-1)).toBe('PutClusterCapacityProviders');
+  });
+
   it('creates role, profile, security group, launch template, Auto Scaling group and capacity provider, and attaches it', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
     iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
