@@ -73,7 +73,7 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
         const again = await cli(['deploy', '--yes', '--json'], dir, proxy.endpoint);
         expect(again.code, describeRun(again)).toBe(0);
         const info = again.events.filter((e) => e.type === 'info').map((e) => e.message as string);
-        expect(info).toContain(`No manifest found; looking for resources tagged ecs-kit:app=${APP} ecs-kit:env=${ENV}.`);
+        expect(info).toContain(`No manifest for env ${ENV} yet: checking AWS for resources tagged ecs-kit:app=${APP} ecs-kit:env=${ENV}, so nothing is created twice.`);
         expect(info.some((m) => m.startsWith('Adopting '))).toBe(true);
         expect(proxy.calls.filter((c) => c.mutating).map((c) => c.operation)).toEqual([]);
       } finally {

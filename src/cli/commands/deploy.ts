@@ -50,7 +50,12 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     // No manifest file (first deploy, or it was deleted): planning finds what exists by names
     // and ecs-kit tags and adopts it, so say so rather than silently creating a second copy.
     const noManifest = !existsSync(run.store.file);
-    if (noManifest) reporter.emit({ type: 'info', message: `No manifest found; looking for resources tagged ${TAG_APP}=${run.config.app} ${TAG_ENV}=${opts.env}.` });
+    if (noManifest) {
+      reporter.emit({
+        type: 'info',
+        message: `No manifest for env ${opts.env} yet: checking AWS for resources tagged ${TAG_APP}=${run.config.app} ${TAG_ENV}=${opts.env}, so nothing is created twice.`,
+      });
+    }
     const plan = await engine.planDeploy();
     if (noManifest) {
       const adopted = plan.steps.filter((s) => s.plan?.current).map((s) => s.instance.id);
