@@ -80,7 +80,13 @@ export class Engine {
           results.set(inst.id, { instance: inst, action: plan.action, plan });
         } catch (err) {
           if (!(err instanceof PendingDependency)) throw this.explain(err, `reading ${inst.title}`);
-          results.set(inst.id, { instance: inst, action: ctx.previous ? 'update' : 'create', pendingOn: err.dependency });
+          const pendingOn = err.dependency;
+          // Already deployed: read it against its dependencies' recorded state, so the plan shows
+          // its own drift and changes too. Apply reads it again once the dependency is done.
+          const approx = ctx.previous ? await inst.module.plan(this.context(inst, (dep) => results.get(dep)?.plan?.current ?? this.recordedState(dep))).catch(() => undefined) : undefined;
+          const action = approx && approx.action !== 'noop' ? approx.action : ctx.previous ? 'update' : 'create';
+          // Only a read that found changes is kept: a "no change" read must not be applied as an update.
+          results.set(inst.id, { instance: inst, action, pendingOn, ...(approx && approx.action !== 'noop' ? { plan: approx } : {}) });
         }
       },
       { concurrency: this.o.concurrency, signal: this.o.signal },
@@ -254,6 +260,12 @@ export class Engine {
     );
     this.throwIfFailed(errors);
     this.throwIfAborted();
+  }
+
+  private recordedState(id: string): object {
+    const state = this.o.manifest.steps[id]?.state;
+    if (!state) throw new PendingDependency(id);
+    return state;
   }
 
   /** The manifest's steps as instances, in dependency order. */

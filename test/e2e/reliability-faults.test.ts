@@ -100,6 +100,15 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
       expect(template).toMatch(/max: 4/);
       await aws.ecs.send(new UpdateServiceCommand({ cluster: clusterName, service: serviceName, desiredCount: 7 }));
 
+      // plan shows each drifted setting before deploy restores it, and changes nothing itself.
+      const planned = await cli(['plan', '--json', '--detailed-exitcode'], dir);
+      expect(planned.code, describeRun(planned)).toBe(3);
+      const steps = planned.events.find((e) => e.type === 'plan').steps as { id: string; action: string; changes: { field: string; before?: unknown; after?: unknown }[] }[];
+      const byId = Object.fromEntries(steps.map((st) => [st.id, st]));
+      expect(byId['logs:web']?.action).toBe('create');
+      expect(byId['security-group:web']?.action).toBe('update');
+      expect(byId['service:web']).toMatchObject({ action: 'update', changes: expect.arrayContaining([{ field: 'desiredCount', before: 7, after: 4 }]) });
+
       const r = await cli(['deploy', '--yes'], dir);
       expect(r.code, describeRun(r)).toBe(0);
       const groups = await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }));

@@ -149,6 +149,26 @@ describe('Engine', () => {
     expect(byId['svc:worker']!.action).toBe('noop');
   });
 
+  it('still shows the drift of a deployed step whose dependency will be re-created', async () => {
+    const world = new Map<string, { value: string }>();
+    const log: string[] = [];
+    const first = await setup(twoServices(), fakeModules(world, log));
+    await first.engine.applyDeploy(await first.engine.planDeploy());
+    world.delete('td:web'); // deleted outside ecs-kit: re-created by the next deploy
+    world.set('svc:web', { value: 'drifted' }); // changed outside ecs-kit
+    const second = await setup(twoServices(), fakeModules(world, log), first.manifest);
+    const plan = await second.engine.planDeploy();
+    const svc = plan.steps.find((s) => s.instance.id === 'svc:web')!;
+    expect(svc).toMatchObject({ action: 'update', pendingOn: 'td:web' });
+    expect(svc.plan?.changes).toEqual([{ field: 'value', before: 'drifted', after: 'svc' }]);
+    // A deployed step with nothing of its own to change shows as waiting, with no invented changes.
+    const worker = plan.steps.find((s) => s.instance.id === 'svc:worker')!;
+    expect(worker.action).toBe('noop');
+    log.length = 0;
+    await second.engine.applyDeploy(plan);
+    expect(world.get('svc:web')?.value).toBe('svc');
+  });
+
   it('deletes steps of a service removed from the config (prune), dependents first', async () => {
     const world = new Map();
     const log: string[] = [];
