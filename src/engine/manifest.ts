@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { EcsKitError, ExitCode } from '../errors.js';
 
-export const MANIFEST_SCHEMA_VERSION = 1;
+/** 1: steps only. 2: adds the deploy history that `rollback` uses. */
+export const MANIFEST_SCHEMA_VERSION = 2;
 
 export interface ManifestEntry {
   kind: string;
@@ -77,12 +78,12 @@ export class ManifestStore {
         fix: 'Restore it from version control or a backup; do not delete it while resources exist.',
       });
     }
-    if (typeof data.schemaVersion !== 'number' || data.schemaVersion > MANIFEST_SCHEMA_VERSION) {
+    if (typeof data.schemaVersion !== 'number' || data.schemaVersion < 1 || data.schemaVersion > MANIFEST_SCHEMA_VERSION) {
       throw new EcsKitError('manifest.version', `The manifest ${this.file} has schema version ${data.schemaVersion}, newer than this ecs-kit understands (${MANIFEST_SCHEMA_VERSION}).`, {
         fix: 'Upgrade ecs-kit (npm i -D ecs-kit@latest) and run the command again.',
       });
     }
-    return data;
+    return migrateManifest(data);
   }
 
   /** Atomic replace: a crash leaves either the old file or the new one, never half of one. */
@@ -178,9 +179,21 @@ export class ManifestStore {
   }
 }
 
+/**
+ * Bring an older manifest up to the current schema, one version at a time. The file itself
+ * is rewritten in the new shape by the next write (reading never writes).
+ */
+export function migrateManifest(data: Manifest): Manifest {
+  let m = { ...data };
+  if (m.schemaVersion === 1) {
+    m = { ...m, schemaVersion: 2, history: m.history ?? [] };
+  }
+  return m;
+}
+
 export function emptyManifest(app: string, env: string, account: string, region: string): Manifest {
   const now = new Date().toISOString();
-  return { schemaVersion: MANIFEST_SCHEMA_VERSION, app, env, account, region, createdAt: now, updatedAt: now, steps: {} };
+  return { schemaVersion: MANIFEST_SCHEMA_VERSION, app, env, account, region, createdAt: now, updatedAt: now, steps: {}, history: [] };
 }
 
 function isAlive(pid: number): boolean {

@@ -43,6 +43,16 @@ describe('ManifestStore', () => {
     await expect(s.read()).rejects.toThrow(/not valid JSON/);
   });
 
+  it('migrates a schema 1 manifest (no deploy history) to the current schema on read', async () => {
+    const s = await store();
+    const v1 = { schemaVersion: 1, app: 'shop', env: 'default', account: '1', region: 'r', createdAt: 'c', updatedAt: 'u', steps: { cluster: { kind: 'cluster', dependsOn: [], state: { clusterName: 'x' }, updatedAt: 'u' } } };
+    await s.write(v1 as never);
+    const m = (await s.read())!;
+    expect(m.schemaVersion).toBe(2);
+    expect(m.history).toEqual([]);
+    expect(m.steps.cluster!.state).toEqual({ clusterName: 'x' });
+  });
+
   it('refuses another account or region', () => {
     const m = emptyManifest('shop', 'default', '111111111111', 'eu-west-1');
     expect(() => ManifestStore.checkIdentity(m, '222222222222', 'eu-west-1', 'f')).toThrow(/account 111111111111.*account 222222222222/);
