@@ -84,6 +84,16 @@ export class Engine {
           // Already deployed: read it against its dependencies' recorded state, so the plan shows
           // its own drift and changes too. Apply reads it again once the dependency is done.
           const approx = ctx.previous ? await inst.module.plan(this.context(inst, (dep) => results.get(dep)?.plan?.current ?? this.recordedState(dep))).catch(() => undefined) : undefined;
+          // Does waiting on the dependencies change what this step is given? Only if one is new or
+          // replaced, or says its outputs change (a new task definition ARN); an update keeps ids.
+          const inputsChange = inst.dependsOn.some((d) => {
+            const r = results.get(d);
+            return !r || r.action === 'create' || r.action === 'replace' || Boolean(r.plan?.outputsChange);
+          });
+          if (approx && approx.action === 'noop' && !inputsChange) {
+            results.set(inst.id, { instance: inst, action: 'noop', plan: approx });
+            return;
+          }
           const action = approx && approx.action !== 'noop' ? approx.action : ctx.previous ? 'update' : 'create';
           // Only a read that found changes is kept: a "no change" read must not be applied as an update.
           results.set(inst.id, { instance: inst, action, pendingOn, ...(approx && approx.action !== 'noop' ? { plan: approx } : {}) });

@@ -169,6 +169,32 @@ describe('Engine', () => {
     expect(world.get('svc:web')?.value).toBe('svc');
   });
 
+  it('a step downstream of an update that keeps ids stays unchanged (autoscaling after a service update)', async () => {
+    // td changes (new ARN) → svc follows it → scale depends on svc, whose ids stay the same.
+    const chain = (kind: string, dependsOn: string[], changes: boolean, outputsChange = false): StepModule<{ id: string }> => ({
+      kind,
+      title: () => kind,
+      instances: () => [{ dependsOn }],
+      async plan(ctx) {
+        for (const d of dependsOn) ctx.dep(d);
+        const current = { id: kind };
+        return changes ? { action: 'update', changes: [{ field: 'x', before: 1, after: 2 }], current, outputsChange } : { action: 'noop', changes: [], current };
+      },
+      apply: async () => ({ id: kind }),
+      destroy: async () => {},
+    });
+    const modules = [chain('td', [], true, true), chain('svc', ['td'], false), chain('scale', ['svc'], false)];
+    const m = emptyManifest('shop', 'default', '123456789012', 'us-east-1');
+    for (const [id, deps] of [['td', []], ['svc', ['td']], ['scale', ['svc']]] as const) m.steps[id] = { kind: id, dependsOn: [...deps], state: { id }, updatedAt: '' };
+    const { engine } = await setup(twoServices(), modules, m);
+    const plan = await engine.planDeploy();
+    const byId = Object.fromEntries(plan.steps.map((st) => [st.instance.id, st]));
+    expect(byId.td!.action).toBe('update');
+    expect(byId.svc).toMatchObject({ action: 'update', pendingOn: 'td' });
+    expect(byId.scale!.action).toBe('noop');
+    expect(plan.summary).toMatchObject({ update: 2, noop: 1 });
+  });
+
   it('deletes steps of a service removed from the config (prune), dependents first', async () => {
     const world = new Map();
     const log: string[] = [];
