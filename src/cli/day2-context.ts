@@ -1,17 +1,17 @@
 import path from 'node:path';
-import type { AwsCallInfo } from '../aws/clients.js';
-import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { namesFor, type Names } from '../config/names.js';
 import type { Config } from '../config/schema.js';
 import type { Reporter } from '../engine/events.js';
 import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
 import type { RunOptions, StepContext } from '../engine/types.js';
-import { EcsKitError, ExitCode, UsageError } from '../errors.js';
+import { EcsKitError, UsageError } from '../errors.js';
+import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import { explainAwsError } from '../aws/errors.js';
 import type { ServiceState } from '../steps/states.js';
 import type { GlobalOptions, Io } from './options.js';
 import { isInteractive } from './options.js';
-import { checkEnvName, type CallCounter } from './run-context.js';
+import { checkEnvName, connect, readManifest, takeLock, type CallCounter } from './run-context.js';
 
 /**
  * A manifest store that refuses to write: `plan`, `status` and `logs` run without the
@@ -66,58 +66,15 @@ export async function openDay2(
     o.check({ config, manifest: local ?? emptyManifest(config.app, opts.env, '', '') });
   }
 
-  const counter: CallCounter = { calls: 0, mutating: 0 };
-  const { AwsClients } = await import('../aws/clients.js');
-  const aws = new AwsClients({
-    region: opts.region ?? config.region,
-    profile: opts.profile,
-    endpoint: opts.endpointUrl,
-    maxAttempts: opts.maxAttempts,
-    onCall: (info: AwsCallInfo) => {
-      counter.calls++;
-      if (info.mutating) counter.mutating++;
-      reporter.emit({ type: 'aws.call', ...info });
-    },
-  });
-
+  const { aws, counter, region, account } = await connect(opts, config, reporter);
   const store = o.lock ? new ManifestStore(dir, opts.env) : new ReadOnlyManifestStore(dir, opts.env);
   const close = async () => {
     aws.destroy();
     await store.releaseLock();
   };
   try {
-    let region: string;
-    try {
-      region = await aws.region();
-    } catch {
-      throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
-    }
-    let account: string;
-    try {
-      ({ account } = await aws.identity());
-    } catch (err) {
-      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
-    }
-
-    if (o.lock) {
-      const { broke } = await store.acquireLock(o.lock, { forceUnlock: o.forceUnlock });
-      if (broke) {
-        reporter.emit({
-          type: 'warn',
-          message: `Took over the lock of an earlier ${broke.command} (pid ${broke.pid} on ${broke.host}, started ${broke.startedAt}) that is no longer running.`,
-        });
-      }
-    }
-    const existing = await store.read();
-    if (existing) {
-      ManifestStore.checkIdentity(existing, account, region, path.relative(io.cwd, store.file) || store.file);
-      if (existing.app !== config.app) {
-        throw new EcsKitError('manifest.app', `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`, {
-          fix: `Set app: ${existing.app} back, or use another --env.`,
-          exitCode: ExitCode.Usage,
-        });
-      }
-    }
+    if (o.lock) await takeLock(store, o.lock, o.forceUnlock, reporter);
+    const existing = await readManifest(store, config, account, region, io);
     return {
       env: opts.env,
       config,
@@ -148,6 +105,22 @@ export function serviceLocation(run: Pick<Day2Run, 'manifest' | 'names'>, servic
     serviceName: state?.serviceName ?? run.names.service(service),
     ...(state?.url ? { url: state.url } : {}),
   };
+}
+
+/** The service as ECS has it now; a command on a service that is not deployed fails here, explained. */
+export async function deployedService(run: Pick<Day2Run, 'aws' | 'manifest' | 'names'>, name: string, command: string): Promise<Service & { taskDefinition: string }> {
+  const { cluster, serviceName } = serviceLocation(run, name);
+  const service = await run.aws
+    .ecs()
+    .send(new DescribeServicesCommand({ cluster, services: [serviceName] }))
+    .then((o) => o.services?.find((s) => s.status === 'ACTIVE'))
+    .catch((err) => {
+      throw explainAwsError(err, `reading service ${serviceName}`);
+    });
+  if (!service?.taskDefinition) {
+    throw new EcsKitError(`${command}.no-service`, `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`, { fix: 'Run ecs-kit deploy first.' });
+  }
+  return service as Service & { taskDefinition: string };
 }
 
 /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { AwsCallInfo } from '../aws/clients.js';
+import type { AwsCallInfo, AwsClients } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { envName, type Config } from '../config/schema.js';
@@ -39,6 +39,24 @@ export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, c
   const { config } = await loadConfig(configFile);
   const baseDir = path.dirname(configFile);
 
+  const { aws, counter, region, account } = await connect(opts, config, reporter);
+  const store = new ManifestStore(path.join(baseDir, '.ecs-kit'), opts.env);
+  await takeLock(store, command, extra.forceUnlock, reporter);
+  let manifest: Manifest;
+  try {
+    manifest = (await readManifest(store, config, account, region, io)) ?? emptyManifest(config.app, opts.env, account, region);
+  } catch (err) {
+    await store.releaseLock();
+    throw err;
+  }
+  return { config: config as Config, configFile, baseDir, aws, region, account, store, manifest, counter, interactive: isInteractive(opts, io) };
+}
+
+/**
+ * AWS clients with call tracing (`--verbose`, call counts), then region and account: the
+ * first AWS contact of every command, after the config has been validated.
+ */
+export async function connect(opts: GlobalOptions, config: Config, reporter: Reporter): Promise<{ aws: AwsClients; counter: CallCounter; region: string; account: string }> {
   const counter: CallCounter = { calls: 0, mutating: 0 };
   const { AwsClients } = await import('../aws/clients.js');
   const aws = new AwsClients({
@@ -52,45 +70,48 @@ export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, c
       reporter.emit({ type: 'aws.call', ...info });
     },
   });
-
-  let region: string;
   try {
-    region = await aws.region();
-  } catch {
-    throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
-  }
-  let account: string;
-  try {
-    ({ account } = await aws.identity());
+    let region: string;
+    try {
+      region = await aws.region();
+    } catch {
+      throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
+    }
+    try {
+      const { account } = await aws.identity();
+      return { aws, counter, region, account };
+    } catch (err) {
+      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
+    }
   } catch (err) {
-    throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
+    aws.destroy();
+    throw err;
   }
+}
 
-  const store = new ManifestStore(path.join(baseDir, '.ecs-kit'), opts.env);
-  const { broke } = await store.acquireLock(command, { forceUnlock: extra.forceUnlock });
+/** Take the environment's lock; say so when it was taken over from a dead run. */
+export async function takeLock(store: ManifestStore, command: string, forceUnlock: boolean | undefined, reporter: Reporter): Promise<void> {
+  const { broke } = await store.acquireLock(command, { forceUnlock });
   if (broke) {
     reporter.emit({
       type: 'warn',
       message: `Took over the lock of an earlier ${broke.command} (pid ${broke.pid} on ${broke.host}, started ${broke.startedAt}) that is no longer running; resuming where it stopped.`,
     });
   }
-  let manifest: Manifest;
-  try {
-    const existing = await store.read();
-    if (existing) {
-      ManifestStore.checkIdentity(existing, account, region, path.relative(io.cwd, store.file) || store.file);
-      if (existing.app !== config.app) {
-        throw new EcsKitError('manifest.app', `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`, {
-          why: 'Renaming the app would orphan everything created under the old name.',
-          fix: `Set app: ${existing.app} back and run teardown first, or deploy the new name with another --env.`,
-          exitCode: ExitCode.Usage,
-        });
-      }
+}
+
+/** The manifest, if any, after checking it belongs to this account, region and app. */
+export async function readManifest(store: ManifestStore, config: Config, account: string, region: string, io: Io): Promise<Manifest | undefined> {
+  const existing = await store.read();
+  if (existing) {
+    ManifestStore.checkIdentity(existing, account, region, path.relative(io.cwd, store.file) || store.file);
+    if (existing.app !== config.app) {
+      throw new EcsKitError('manifest.app', `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`, {
+        why: 'Renaming the app would orphan everything created under the old name.',
+        fix: `Set app: ${existing.app} back and run teardown first, or deploy the new name with another --env.`,
+        exitCode: ExitCode.Usage,
+      });
     }
-    manifest = existing ?? emptyManifest(config.app, opts.env, account, region);
-  } catch (err) {
-    await store.releaseLock();
-    throw err;
   }
-  return { config: config as Config, configFile, baseDir, aws, region, account, store, manifest, counter, interactive: isInteractive(opts, io) };
+  return existing;
 }

@@ -1,11 +1,11 @@
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { explainAwsError, isAwsError } from '../../aws/errors.js';
 import type { Reporter } from '../../engine/events.js';
 import { rollbackTarget } from '../../engine/history.js';
 import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
 import { AbortedError, EcsKitError, ExitCode, UsageError } from '../../errors.js';
 import { revisionName, watchRollout } from '../../steps/rollout.js';
-import { openDay2, pickServices, rolloutContext, serviceLocation } from '../day2-context.js';
+import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../day2-context.js';
 import type { GlobalOptions, Io } from '../options.js';
 import { createPrompter, type Prompter } from '../prompts.js';
 import { onInterrupt } from '../signals.js';
@@ -38,15 +38,7 @@ export async function runRollback(opts: RollbackOptions, io: Io, reporter: Repor
     const ecs = run.aws.ecs();
     reporter.emit({ type: 'run.start', command: 'rollback', app: run.config.app, env: opts.env, region: run.region, account: run.account });
 
-    const service = await ecs
-      .send(new DescribeServicesCommand({ cluster, services: [serviceName] }))
-      .then((o) => o.services?.find((s) => s.status === 'ACTIVE'))
-      .catch((err) => {
-        throw explainAwsError(err, `reading service ${serviceName}`);
-      });
-    if (!service?.taskDefinition) {
-      throw new EcsKitError('rollback.no-service', `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`, { fix: 'Run ecs-kit deploy first.' });
-    }
+    const service = await deployedService(run, name, 'rollback');
     const current = service.taskDefinition;
     const target = rollbackTarget(run.manifest, name, current);
     if (!target) {

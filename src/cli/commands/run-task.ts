@@ -1,9 +1,9 @@
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, RunTaskCommand, type Container, type Task } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, DescribeTasksCommand, RunTaskCommand, type Container, type Task } from '@aws-sdk/client-ecs';
 import { explainAwsError, sleep } from '../../aws/errors.js';
 import type { Reporter } from '../../engine/events.js';
 import { AbortedError, EcsKitError, ExitCode } from '../../errors.js';
 import { revisionName } from '../../steps/rollout.js';
-import { openDay2, pickServices, serviceLocation } from '../day2-context.js';
+import { deployedService, openDay2, pickServices, serviceLocation } from '../day2-context.js';
 import type { GlobalOptions, Io } from '../options.js';
 import { onInterrupt } from '../signals.js';
 import { readLogStream, toLogEvent } from './logs.js';
@@ -45,16 +45,11 @@ export async function runRunTask(opts: RunTaskOptions, io: Io, reporter: Reporte
     reporter.emit({ type: 'run.start', command: 'run-task', app: run.config.app, env: opts.env, region: run.region, account: run.account });
     const ecs = run.aws.ecs();
 
-    const svc = await ecs
-      .send(new DescribeServicesCommand({ cluster, services: [serviceName] }))
-      .then((o) => o.services?.find((s) => s.status !== 'INACTIVE'))
-      .catch((err) => {
-        throw explainAwsError(err, `reading service ${serviceName}`);
-      });
-    const vpc = svc?.networkConfiguration?.awsvpcConfiguration;
-    if (!svc?.taskDefinition || !vpc) {
-      throw new EcsKitError('run-task.no-service', `Service ${name} is not deployed (no ECS service ${serviceName} in cluster ${cluster}).`, {
-        why: 'run-task uses the service’s task definition and network settings.',
+    const svc = await deployedService(run, name, 'run-task');
+    const vpc = svc.networkConfiguration?.awsvpcConfiguration;
+    if (!vpc) {
+      throw new EcsKitError('run-task.no-network', `Service ${name} has no awsvpc network configuration to run the task in.`, {
+        why: 'run-task uses the service’s task definition and network settings (subnets, security groups, public IP).',
         fix: 'Run ecs-kit deploy first.',
       });
     }

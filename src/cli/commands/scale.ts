@@ -1,12 +1,12 @@
 import { DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
-import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { explainAwsError } from '../../aws/errors.js';
 import type { Reporter } from '../../engine/events.js';
 import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
 import { EcsKitError, ExitCode, UsageError } from '../../errors.js';
 import { resourceIdFor } from '../../steps/scaling.js';
 import { watchRollout } from '../../steps/rollout.js';
-import { openDay2, pickServices, rolloutContext, serviceLocation } from '../day2-context.js';
+import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../day2-context.js';
 import type { GlobalOptions, Io } from '../options.js';
 import { onInterrupt } from '../signals.js';
 
@@ -62,15 +62,7 @@ export async function runScale(opts: ScaleOptions, io: Io, reporter: Reporter): 
     reporter.emit({ type: 'run.start', command: 'scale', app: run.config.app, env: opts.env, region: run.region, account: run.account });
 
     const ecs = run.aws.ecs();
-    const service = await ecs
-      .send(new DescribeServicesCommand({ cluster, services: [serviceName] }))
-      .then((o) => o.services?.find((s) => s.status === 'ACTIVE'))
-      .catch((err) => {
-        throw explainAwsError(err, `reading service ${serviceName}`);
-      });
-    if (!service?.taskDefinition) {
-      throw new EcsKitError('scale.no-service', `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`, { fix: 'Run ecs-kit deploy first.' });
-    }
+    const service = await deployedService(run, name, 'scale');
     const current = service.desiredCount ?? 0;
     let desired = opts.count ?? current;
 
