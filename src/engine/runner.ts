@@ -54,6 +54,8 @@ export interface TeardownPlan {
  */
 export class Engine {
   private writeChain: Promise<void> = Promise.resolve();
+  /** A step may plan more than once per run (preview, then again after a dependency changed). */
+  private readonly warned = new Set<string>();
 
   constructor(private readonly o: EngineOptions) {}
 
@@ -313,7 +315,12 @@ export class Engine {
       dep: <T extends object>(id: string) => dep(id) as T,
       record: (state) => this.record(inst, state),
       progress: (message) => this.o.reporter.emit({ type: 'step.progress', step: inst.id, message }),
-      warn: (message) => this.o.reporter.emit({ type: 'warn', step: inst.id, message }),
+      warn: (message) => {
+        const key = `${inst.id}\n${message}`;
+        if (this.warned.has(key)) return;
+        this.warned.add(key);
+        this.o.reporter.emit({ type: 'warn', step: inst.id, message });
+      },
       options: this.o.options,
       signal: this.o.signal,
     };

@@ -66,8 +66,6 @@ export function lbIngress(config: Config | undefined): IngressRule[] {
   );
 }
 
-/** Warn once per run (plan runs again during apply and in rediscovery), not once per plan call. */
-const warnedHttpOnly = new WeakSet<AbortSignal>();
 
 function hasLoadBalancer(config: Config): boolean {
   return Object.values(config.services).some((s) => s.port !== undefined);
@@ -147,8 +145,8 @@ export const loadBalancerStep: StepModule<LoadBalancerState> = {
   async plan(ctx): Promise<StepPlan<LoadBalancerState>> {
     // Before anything that can wait on the network, so even a first deploy's plan says it.
     const certificateArn = certificateOf(ctx.config);
-    if (!certificateArn && ctx.config && !warnedHttpOnly.has(ctx.signal)) {
-      warnedHttpOnly.add(ctx.signal);
+    // The engine says each warning once per run, however often this step plans.
+    if (!certificateArn && ctx.config) {
       ctx.warn(`Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`);
     }
     const network = ctx.dep<NetworkState>('network');
