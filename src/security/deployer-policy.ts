@@ -1,3 +1,4 @@
+import { partitionOf } from '../aws/partition.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
 import { managedParameterName, parseSecretRef, type PolicyDocument } from './refs.js';
@@ -7,12 +8,6 @@ export interface DeployerPolicyInput {
   env: string;
   region: string;
   account: string;
-}
-
-function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 type Statement = { Sid: string; Effect: 'Allow'; Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> };

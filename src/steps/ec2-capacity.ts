@@ -61,7 +61,7 @@ import { EcsKitError } from '../errors.js';
 import { capacityProviderName, strategyKey } from './capacity.js';
 import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, onceOptions, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
 import { taskPlacement } from './network.js';
-import { partitionOf } from './roles.js';
+import { partitionOf } from '../aws/partition.js';
 import type { CapacityState, ClusterState, LoadBalancerState, NetworkState } from './states.js';
 
 type Ctx = StepContext<CapacityState>;

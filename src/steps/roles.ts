@@ -18,6 +18,7 @@ import {
   type Role,
   type Tag,
 } from '@aws-sdk/client-iam';
+import { partitionOf } from '../aws/partition.js';
 import { isAwsError, retryWhile } from '../aws/errors.js';
 import { isOwnedBy, ownerTags } from '../aws/tags.js';
 import type { Config } from '../config/schema.js';
@@ -43,14 +44,6 @@ async function getInlinePolicy(iam: IAMClient, role: string): Promise<unknown | 
 
 type Ctx = StepContext<RoleState>;
 
-/** The AWS partition of a region, for ARNs of AWS managed policies. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  return 'aws';
-}
 
 export function executionPolicyArn(region: string): string {
   return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;

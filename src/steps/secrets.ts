@@ -6,7 +6,7 @@ import type { StepModule, StepPlan } from '../engine/types.js';
 import { EcsKitError, ExitCode } from '../errors.js';
 import { executionSecretsPolicy, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../security/refs.js';
 import { resolveSecret } from '../security/secrets.js';
-import { partitionOf } from './roles.js';
+import { partitionOf } from '../aws/partition.js';
 
 /**
  * Where each of a service's secrets lives, resolved to ARNs. Metadata only — the
