@@ -100,7 +100,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
   ec2: ['instanceType', 'ami', 'min', 'max', 'desired', 'spot'],
   cluster: ['containerInsights'],
   ecr: ['keepImages', 'imageTagMutability'],
-  service: ['image', 'build', 'port', 'path', 'cpu', 'memory', 'desiredCount', 'healthCheckPath', 'environment', 'command', 'autoscaling', 'logRetentionDays', 'capacity', 'capacityStrategy', 'networkMode', 'secrets', 'kmsKeyArn', 'taskRole'],
+  service: ['image', 'build', 'port', 'path', 'cpu', 'memory', 'desiredCount', 'healthCheckPath', 'environment', 'command', 'autoscaling', 'logRetentionDays', 'capacity', 'capacityStrategy', 'cpuArchitecture', 'networkMode', 'secrets', 'kmsKeyArn', 'taskRole'],
   build: ['context', 'dockerfile', 'args', 'platform'],
   autoscaling: ['min', 'max', 'targetCpu'],
   taskRole: ['managedPolicies', 'statements'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUILD_PLATFORMS } from './architecture.js';
 import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from './fargate.js';
 import { checkSecurityRules } from '../security/rules.js';
 import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
@@ -29,7 +30,8 @@ const buildSchema = z.strictObject({
   context: z.string().min(1).default('.'),
   dockerfile: z.string().min(1).default('Dockerfile'),
   args: z.record(z.string(), z.string()).default({}),
-  platform: z.string().default('linux/amd64'),
+  /** docker build --platform; default: the one matching cpuArchitecture (linux/amd64 unless arm64). */
+  platform: z.string().optional(),
 });
 
 const autoscalingSchema = z.strictObject({
@@ -69,6 +71,8 @@ export const serviceSchema = z.strictObject({
   capacity: z.enum(['fargate', 'fargate-spot', 'ec2'], { error: 'must be fargate, fargate-spot or ec2' }).default('fargate'),
   /** Optional mix of Fargate and Fargate Spot, e.g. base 1 on FARGATE and the rest weighted to FARGATE_SPOT. */
   capacityStrategy: z.array(capacityStrategyItem).min(1).max(2).optional(),
+  /** x86_64 or arm64 (Graviton); default x86_64, or what build.platform builds for. */
+  cpuArchitecture: z.enum(['x86_64', 'arm64'], { error: 'must be x86_64 or arm64' }).optional(),
   /** EC2 capacity only: awsvpc (an ENI per task) or bridge (dynamic host ports, instance targets). */
   networkMode: z.enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' }).default('awsvpc'),
 });
@@ -169,6 +173,7 @@ export function checkRules(config: Config): RuleProblem[] {
       if (svc.capacityStrategy.filter((s) => (s.base ?? 0) > 0).length > 1) add([...at, 'capacityStrategy'], 'only one provider may have a base');
       if (!svc.capacityStrategy.some((s) => s.weight > 0)) add([...at, 'capacityStrategy'], 'at least one provider needs a weight above 0');
     }
+    checkArchitecture(svc, at, add);
     if (svc.networkMode === 'bridge' && svc.capacity !== 'ec2') add([...at, 'networkMode'], 'bridge needs capacity: ec2 (Fargate supports only awsvpc)');
 
     if (svc.port !== undefined) {
@@ -180,6 +185,20 @@ export function checkRules(config: Config): RuleProblem[] {
   checkNetworkRules(config, add);
   problems.push(...checkSecurityRules(config));
   return problems;
+}
+
+function checkArchitecture(svc: ServiceConfig, at: (string | number)[], add: (path: (string | number)[], message: string) => void): void {
+  const platform = svc.build?.platform;
+  if (platform === undefined) return;
+  const arch = BUILD_PLATFORMS[platform];
+  if (!arch) {
+    add([...at, 'build', 'platform'], `"${platform}" is not a platform ECS runs; use linux/amd64 or linux/arm64`);
+    return;
+  }
+  const wanted = svc.cpuArchitecture === undefined ? undefined : svc.cpuArchitecture === 'arm64' ? 'ARM64' : 'X86_64';
+  if (wanted && wanted !== arch) {
+    add([...at, 'cpuArchitecture'], `${svc.cpuArchitecture} does not match build.platform ${platform}; set both to the same architecture (or drop build.platform)`);
+  }
 }
 
 function checkNetworkRules(config: Config, add: (path: (string | number)[], message: string) => void): void {

@@ -39,6 +39,8 @@ export interface RunOptions {
   pollIntervalMs: number;
   /** Upper bound for retrying delete-time dependency errors (ENIs draining, etc.). */
   destroyRetryMs: number;
+  /** Upper bound for retrying AWS's eventual consistency (a new id, role or service-linked role not visible yet). */
+  propagationRetryMs: number;
   /** Stop waiting once this many tasks of the new revision have stopped (--max-failed-tasks). */
   maxFailedTasks: number;
   /** After a failed rollout, put the service back on its previous task definition (--no-rollback turns it off). */
@@ -50,6 +52,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   timeoutMs: 15 * 60_000,
   pollIntervalMs: 10_000,
   destroyRetryMs: 10 * 60_000,
+  propagationRetryMs: 3 * 60_000,
   maxFailedTasks: 3,
   rollback: true,
 };

@@ -2,6 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { isAwsError } from '../aws/errors.js';
+import { buildPlatformOf } from '../config/architecture.js';
 import type { StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { EcsKitError, UsageError } from '../errors.js';
 import type { ImageState, RepositoryState } from './states.js';
@@ -96,7 +97,7 @@ export const imageStep: StepModule<ImageState> = {
     const paths = resolveBuildPaths(build, process.cwd(), svc);
     const localRef = `ecs-kit/${ctx.owner.app}-${ctx.owner.env}-${svc}:build`;
     ctx.progress(`building the image for ${svc}`);
-    await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: build.platform, args: build.args });
+    await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: buildPlatformOf(ctx.service!), args: build.args });
     const tag = tagForImageId(await ctx.docker.imageId(localRef));
     const imageUri = `${repo.repositoryUri}:${tag}`;
     const data: ImageData = { localRef, tag };

@@ -67,7 +67,7 @@ export function stepContext<S extends object>(
     record: async (s) => void recorded.push(s),
     progress: (m) => void messages.push(m),
     warn: (m) => void warnings.push(m),
-    options: { ...DEFAULT_RUN_OPTIONS, pollIntervalMs: 1, timeoutMs: 50, destroyRetryMs: 50 },
+    options: { ...DEFAULT_RUN_OPTIONS, pollIntervalMs: 1, timeoutMs: 50, destroyRetryMs: 50, propagationRetryMs: 50 },
     signal: new AbortController().signal,
     messages,
     warnings,
