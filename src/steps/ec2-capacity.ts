@@ -326,6 +326,261 @@ function asgDrift(ctx: Ctx, asg: AutoScalingGroup, ltId: string | undefined, sub
   return { arn: asg.AutoScalingGroupARN ?? '', ...(Object.keys(update).length ? { update } : {}) };
 }
 
+// ---------------------------------------------------------------------------------------
+// Plan, one resource at a time (reads only). Each adds its changes and returns undefined when the resource is missing.
+
+async function planInstanceIam(ctx: Ctx, changes: Change[]): Promise<Pick<PlanData, 'role' | 'profile'>> {
+  const n = ctx.names;
+  const out: Pick<PlanData, 'role' | 'profile'> = {};
+  const role = await getRole(ctx, n.instanceRole);
+  if (!role) {
+    changes.push({ field: 'instanceRole', after: `${n.instanceRole} (AmazonEC2ContainerServiceforEC2Role)` });
+  } else {
+    if (!(await roleOwned(ctx, role))) throw notOwnedError('capacity.role-not-owned', `An IAM role named ${n.instanceRole}`, ctx.owner);
+    const attached = (await ctx.aws.iam().send(new ListAttachedRolePoliciesCommand({ RoleName: n.instanceRole }))).AttachedPolicies ?? [];
+    const attach = !attached.some((p) => p.PolicyArn === instancePolicyArn(ctx.region));
+    if (attach) changes.push({ field: 'instanceRole.managedPolicies', after: [instancePolicyArn(ctx.region)] });
+    out.role = { arn: role.Arn ?? '', attach };
+  }
+
+  const profile = await getInstanceProfile(ctx, n.instanceProfile);
+  if (!profile) {
+    changes.push({ field: 'instanceProfile', after: n.instanceProfile });
+  } else {
+    if (!(await profileOwned(ctx, profile))) throw notOwnedError('capacity.profile-not-owned', `An instance profile named ${n.instanceProfile}`, ctx.owner);
+    const addRole = !(profile.Roles ?? []).some((r) => r.RoleName === n.instanceRole);
+    if (addRole) changes.push({ field: 'instanceProfile.role', before: (profile.Roles ?? []).map((r) => r.RoleName), after: [n.instanceRole] });
+    out.profile = { arn: profile.Arn ?? '', addRole };
+  }
+  return out;
+}
+
+async function planLaunchTemplate(ctx: Ctx, wanted: RequestLaunchTemplateData, changes: Change[]): Promise<PlanData['lt']> {
+  const n = ctx.names;
+  const lt = await findLaunchTemplate(ctx, n.launchTemplate);
+  if (!lt) {
+    changes.push({ field: 'launchTemplate', after: `${n.launchTemplate} (${wanted.InstanceType}, ${wanted.ImageId})` });
+    return undefined;
+  }
+  if (!isOwnedBy(lt.Tags, ctx.owner)) throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
+  const latest = (await latestVersion(ctx, lt.LaunchTemplateId!)) ?? {};
+  const ltChanges = launchTemplateChanges(latest, wanted);
+  changes.push(...ltChanges);
+  return { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0 };
+}
+
+async function planAsg(ctx: Ctx, ltId: string | undefined, subnets: string[], changes: Change[]): Promise<PlanData['asg']> {
+  const n = ctx.names;
+  const s = ec2Settings(ctx.config);
+  const asg = await findAsg(ctx, n.autoScalingGroup);
+  if (!asg) {
+    changes.push({ field: 'autoScalingGroup', after: `${n.autoScalingGroup} (min ${s.min}, max ${s.max}, desired ${s.desired}${s.spot ? ', Spot' : ''})` });
+    return undefined;
+  }
+  if (!isOwnedBy(asg.Tags, ctx.owner)) throw notOwnedError('capacity.asg-not-owned', `An Auto Scaling group named ${n.autoScalingGroup}`, ctx.owner);
+  if (asg.Status) {
+    throw new EcsKitError('capacity.asg-deleting', `Auto Scaling group ${n.autoScalingGroup} is still being deleted (${asg.Status}).`, {
+      why: 'An earlier teardown is still terminating its instances; a group with the same name cannot be created until it is gone.',
+      fix: 'Wait a few minutes and deploy again.',
+    });
+  }
+  return asgDrift(ctx, asg, ltId, subnets, changes);
+}
+
+async function planCapacityProvider(ctx: Ctx, cpName: string, asgData: PlanData['asg'], changes: Change[]): Promise<PlanData['cp']> {
+  const cp = await findCapacityProvider(ctx, cpName);
+  if (!cp) {
+    changes.push({ field: 'capacityProvider', after: `${cpName} (managed scaling, target 100%)` });
+    return undefined;
+  }
+  if (!isOwnedBy(cp.tags, ctx.owner)) throw notOwnedError('capacity.cp-not-owned', `An ECS capacity provider named ${cpName}`, ctx.owner);
+  const p = cp.autoScalingGroupProvider;
+  if (asgData && p?.autoScalingGroupArn && asgData.arn && p.autoScalingGroupArn !== asgData.arn) {
+    throw new EcsKitError('capacity.cp-stale', `Capacity provider ${cpName} points at an Auto Scaling group that no longer exists.`, {
+      why: 'A capacity provider cannot be moved to another Auto Scaling group; the group it was made for was deleted outside ecs-kit.',
+      fix: 'Run `ecs-kit teardown` and deploy again.',
+    });
+  }
+  const ms = p?.managedScaling;
+  const update =
+    (ms?.status !== undefined && ms.status !== 'ENABLED') ||
+    (ms?.targetCapacity !== undefined && ms.targetCapacity !== 100) ||
+    (p?.managedTerminationProtection !== undefined && p.managedTerminationProtection !== 'ENABLED');
+  if (update) {
+    changes.push({
+      field: 'capacityProvider.managedScaling',
+      before: { status: ms?.status, targetCapacity: ms?.targetCapacity, terminationProtection: p?.managedTerminationProtection },
+      after: { status: 'ENABLED', targetCapacity: 100, terminationProtection: 'ENABLED' },
+    });
+  }
+  return { arn: cp.capacityProviderArn ?? '', update };
+}
+
+// ---------------------------------------------------------------------------------------
+// Apply, one resource at a time: create what is missing, change only what the plan found.
+
+/** Instance role + profile: the ECS agent on each instance acts with it. */
+async function ensureInstanceIam(ctx: Ctx, data: PlanData): Promise<{ roleArn: string; profileArn: string }> {
+  const n = ctx.names;
+  const iam = ctx.aws.iam();
+  let roleArn = data.role?.arn;
+  if (!data.role) {
+    ctx.progress(`creating instance role ${n.instanceRole}`);
+    // No idempotency token: after a lost response, find the role by name (and our tags) instead of failing.
+    roleArn = await createOnce({
+      create: async () =>
+        (
+          await ctx.aws.once.iam().send(
+            new CreateRoleCommand({
+              RoleName: n.instanceRole,
+              Path: n.rolePath,
+              AssumeRolePolicyDocument: JSON.stringify(instanceTrustPolicy()),
+              Description: `ecs-kit: ECS container instances of ${ctx.owner.app}/${ctx.owner.env}`,
+              Tags: ownerTags(ctx.owner),
+            }),
+          )
+        ).Role?.Arn ?? '',
+      find: async () => {
+        const role = await getRole(ctx, n.instanceRole);
+        return role && (await roleOwned(ctx, role)) ? (role.Arn ?? '') : undefined;
+      },
+      alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
+      ...onceOptions(ctx),
+    });
+    await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: n.instanceRole });
+  }
+  if (!data.role || data.role.attach) await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
+
+  let profileArn = data.profile?.arn;
+  if (!data.profile) {
+    ctx.progress(`creating instance profile ${n.instanceProfile}`);
+    profileArn = await createOnce({
+      create: async () =>
+        (await ctx.aws.once.iam().send(new CreateInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, Path: n.rolePath, Tags: ownerTags(ctx.owner) }))).InstanceProfile?.Arn ?? '',
+      find: async () => {
+        const profile = await getInstanceProfile(ctx, n.instanceProfile);
+        return profile && (await profileOwned(ctx, profile)) ? (profile.Arn ?? '') : undefined;
+      },
+      alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
+      ...onceOptions(ctx),
+    });
+  }
+  if (!data.profile || data.profile.addRole) {
+    // A profile holds one role: on a retried call whose first response was lost, IAM says the quota is reached.
+    await iam
+      .send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, RoleName: n.instanceRole }))
+      .catch(
+        alreadyDone(['LimitExceeded', 'LimitExceededException'], async () =>
+          Boolean((await getInstanceProfile(ctx, n.instanceProfile))?.Roles?.some((r) => r.RoleName === n.instanceRole)),
+        ),
+      );
+    // IAM is eventually consistent: instances launched with a brand-new profile can fail to start.
+    await waitUntilInstanceProfileExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { InstanceProfileName: n.instanceProfile });
+  }
+  return { roleArn: roleArn ?? '', profileArn: profileArn ?? '' };
+}
+
+async function ensureLaunchTemplate(ctx: Ctx, data: PlanData, ltInput: RequestLaunchTemplateData): Promise<string> {
+  const n = ctx.names;
+  if (!data.lt) {
+    ctx.progress(`creating launch template ${n.launchTemplate}`);
+    const out = await ctx.aws.ec2().send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: n.launchTemplate,
+        LaunchTemplateData: ltInput,
+        TagSpecifications: [{ ResourceType: 'launch-template', Tags: ec2Tags(ctx.owner, 'launch-template', n.launchTemplate) }],
+      }),
+    );
+    return out.LaunchTemplate?.LaunchTemplateId ?? '';
+  }
+  if (data.lt.newVersion) {
+    // The group launches $Latest: new instances pick this up, running ones keep theirs.
+    ctx.progress(`adding a version to launch template ${n.launchTemplate}`);
+    await ctx.aws.ec2().send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: data.lt.id, LaunchTemplateData: ltInput }));
+  }
+  return data.lt.id;
+}
+
+async function ensureAsg(ctx: Ctx, data: PlanData, spec: LaunchTemplateSpecification, subnets: string[]): Promise<string> {
+  const n = ctx.names;
+  const s = ec2Settings(ctx.config);
+  if (!data.asg) {
+    ctx.progress(`creating Auto Scaling group ${n.autoScalingGroup}`);
+    const input: CreateAutoScalingGroupCommandInput = {
+      AutoScalingGroupName: n.autoScalingGroup,
+      MinSize: s.min,
+      MaxSize: s.max,
+      DesiredCapacity: s.desired,
+      VPCZoneIdentifier: subnets.join(','),
+      ...(s.spot ? { MixedInstancesPolicy: mixedInstancesPolicy(spec) } : { LaunchTemplate: spec }),
+      // ECS managed termination protection only scales in instances with no tasks; it needs this.
+      NewInstancesProtectedFromScaleIn: true,
+      Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
+    };
+    // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags.
+    return createOnce({
+      create: async () => {
+        await ctx.aws.once.ec2AutoScaling().send(new CreateAutoScalingGroupCommand(input));
+        return (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
+      },
+      find: async () => {
+        const asg = await findAsg(ctx, n.autoScalingGroup);
+        return asg && isOwnedBy(asg.Tags, ctx.owner) ? (asg.AutoScalingGroupARN ?? '') : undefined;
+      },
+      alreadyExists: ['AlreadyExists', 'AlreadyExistsFault'],
+      ...onceOptions(ctx),
+    });
+  }
+  if (data.asg.update) {
+    // The plan may not have known the template id yet (a template created just now).
+    const update = { ...data.asg.update };
+    if (update.LaunchTemplate) update.LaunchTemplate = spec;
+    if (update.MixedInstancesPolicy) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
+    ctx.progress(`updating Auto Scaling group ${n.autoScalingGroup}`);
+    await ctx.aws.ec2AutoScaling().send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: n.autoScalingGroup, ...update }));
+  }
+  return data.asg.arn;
+}
+
+const MANAGED_SCALING = { status: 'ENABLED' as const, targetCapacity: 100 };
+
+async function ensureCapacityProvider(ctx: Ctx, data: PlanData, cpName: string, asgArn: string): Promise<void> {
+  if (!data.cp) {
+    ctx.progress(`creating capacity provider ${cpName}`);
+    await createOnce({
+      create: async () =>
+        void (await ctx.aws.once.ecs().send(
+          new CreateCapacityProviderCommand({
+            name: cpName,
+            autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' },
+            tags: ecsTags(ctx.owner),
+          }),
+        )),
+      find: async () => {
+        const cp = await findCapacityProvider(ctx, cpName);
+        return cp && isOwnedBy(cp.tags, ctx.owner) ? cp : undefined;
+      },
+      // ECS reports a duplicate name as a ClientException; only a provider tagged as ours is adopted.
+      alreadyExists: ['ClientException'],
+      ...onceOptions(ctx),
+    });
+  } else if (data.cp.update) {
+    await ctx.aws.ecs().send(new UpdateCapacityProviderCommand({ name: cpName, autoScalingGroupProvider: { managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' } }));
+  }
+}
+
+async function attachToCluster(ctx: Ctx, clusterName: string, cpName: string): Promise<void> {
+  // Re-read: the cluster step may have just added the Fargate providers; keep every one.
+  const cluster = await describeCluster(ctx, clusterName);
+  const providers = [...(cluster?.capacityProviders ?? []).filter((p) => p !== cpName), cpName];
+  ctx.progress(`attaching ${cpName} to cluster ${clusterName}`);
+  await retryWhile(
+    () => ctx.aws.ecs().send(new PutClusterCapacityProvidersCommand({ cluster: clusterName, capacityProviders: providers, defaultCapacityProviderStrategy: wantedDefaultStrategy(cpName) })),
+    (err) => isAwsError(err, 'UpdateInProgressException'),
+    { timeoutMs: ctx.options.timeoutMs, signal: ctx.signal },
+  );
+}
+
 export const ec2CapacityStep: StepModule<CapacityState> = {
   kind: 'capacity',
   title: () => 'EC2 capacity (instances, Auto Scaling group, capacity provider)',
@@ -338,97 +593,26 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     const cpName = capacityProviderName(n);
     const placement = taskPlacement(d.network);
     const changes: Change[] = [];
-    let missing = false;
 
     const ami = await imageId(ctx);
-
-    const role = await getRole(ctx, n.instanceRole);
-    let roleData: PlanData['role'];
-    if (!role) {
-      missing = true;
-      changes.push({ field: 'instanceRole', after: `${n.instanceRole} (AmazonEC2ContainerServiceforEC2Role)` });
-    } else {
-      if (!(await roleOwned(ctx, role))) throw notOwnedError('capacity.role-not-owned', `An IAM role named ${n.instanceRole}`, ctx.owner);
-      const attached = (await ctx.aws.iam().send(new ListAttachedRolePoliciesCommand({ RoleName: n.instanceRole }))).AttachedPolicies ?? [];
-      const attach = !attached.some((p) => p.PolicyArn === instancePolicyArn(ctx.region));
-      if (attach) changes.push({ field: 'instanceRole.managedPolicies', after: [instancePolicyArn(ctx.region)] });
-      roleData = { arn: role.Arn ?? '', attach };
-    }
-
-    const profile = await getInstanceProfile(ctx, n.instanceProfile);
-    let profileData: PlanData['profile'];
-    if (!profile) {
-      missing = true;
-      changes.push({ field: 'instanceProfile', after: n.instanceProfile });
-    } else {
-      if (!(await profileOwned(ctx, profile))) throw notOwnedError('capacity.profile-not-owned', `An instance profile named ${n.instanceProfile}`, ctx.owner);
-      const addRole = !(profile.Roles ?? []).some((r) => r.RoleName === n.instanceRole);
-      if (addRole) changes.push({ field: 'instanceProfile.role', before: (profile.Roles ?? []).map((r) => r.RoleName), after: [n.instanceRole] });
-      profileData = { arn: profile.Arn ?? '', addRole };
-    }
+    const { role: roleData, profile: profileData } = await planInstanceIam(ctx, changes);
 
     const sg = await planSecurityGroup(ctx, { vpcId: d.network.vpcId, name: n.instanceSecurityGroup, wanted: wantedIngress(d), notOwnedCode: 'capacity.sg-not-owned' });
     changes.push(...sg.changes);
-    if (!sg.plan.groupId) missing = true;
 
-    const lt = await findLaunchTemplate(ctx, n.launchTemplate);
-    let ltData: PlanData['lt'];
-    if (!lt) {
-      missing = true;
-      changes.push({ field: 'launchTemplate', after: `${n.launchTemplate} (${s.instanceType}, ${ami})` });
-    } else {
-      if (!isOwnedBy(lt.Tags, ctx.owner)) throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
-      const latest = (await latestVersion(ctx, lt.LaunchTemplateId!)) ?? {};
-      const wanted = renderLaunchTemplate({
-        cluster: d.cluster,
-        imageId: ami,
-        instanceType: s.instanceType,
-        instanceProfileArn: profileData?.arn ?? '',
-        securityGroupId: sg.plan.groupId ?? '',
-        publicIp: placement.assignPublicIp === 'ENABLED',
-        owner: ctx.owner,
-        name: n.launchTemplate,
-      });
-      const ltChanges = launchTemplateChanges(latest, wanted);
-      changes.push(...ltChanges);
-      ltData = { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0 };
-    }
-
-    const asg = await findAsg(ctx, n.autoScalingGroup);
-    let asgData: PlanData['asg'];
-    if (!asg) {
-      missing = true;
-      changes.push({ field: 'autoScalingGroup', after: `${n.autoScalingGroup} (min ${s.min}, max ${s.max}, desired ${s.desired}${s.spot ? ', Spot' : ''})` });
-    } else {
-      if (!isOwnedBy(asg.Tags, ctx.owner)) throw notOwnedError('capacity.asg-not-owned', `An Auto Scaling group named ${n.autoScalingGroup}`, ctx.owner);
-      if (asg.Status) {
-        throw new EcsKitError('capacity.asg-deleting', `Auto Scaling group ${n.autoScalingGroup} is still being deleted (${asg.Status}).`, {
-          why: 'An earlier teardown is still terminating its instances; a group with the same name cannot be created until it is gone.',
-          fix: 'Wait a few minutes and deploy again.',
-        });
-      }
-      asgData = asgDrift(ctx, asg, ltData?.id, placement.subnets, changes);
-    }
-
-    const cp = await findCapacityProvider(ctx, cpName);
-    let cpData: PlanData['cp'];
-    if (!cp) {
-      missing = true;
-      changes.push({ field: 'capacityProvider', after: `${cpName} (managed scaling, target 100%)` });
-    } else {
-      if (!isOwnedBy(cp.tags, ctx.owner)) throw notOwnedError('capacity.cp-not-owned', `An ECS capacity provider named ${cpName}`, ctx.owner);
-      const p = cp.autoScalingGroupProvider;
-      if (asgData && p?.autoScalingGroupArn && asgData.arn && p.autoScalingGroupArn !== asgData.arn) {
-        throw new EcsKitError('capacity.cp-stale', `Capacity provider ${cpName} points at an Auto Scaling group that no longer exists.`, {
-          why: 'A capacity provider cannot be moved to another Auto Scaling group; the group it was made for was deleted outside ecs-kit.',
-          fix: 'Run `ecs-kit teardown` and deploy again.',
-        });
-      }
-      const ms = p?.managedScaling;
-      const update = (ms?.status !== undefined && ms.status !== 'ENABLED') || (ms?.targetCapacity !== undefined && ms.targetCapacity !== 100) || (p?.managedTerminationProtection !== undefined && p.managedTerminationProtection !== 'ENABLED');
-      if (update) changes.push({ field: 'capacityProvider.managedScaling', before: { status: ms?.status, targetCapacity: ms?.targetCapacity, terminationProtection: p?.managedTerminationProtection }, after: { status: 'ENABLED', targetCapacity: 100, terminationProtection: 'ENABLED' } });
-      cpData = { arn: cp.capacityProviderArn ?? '', update };
-    }
+    const wantedLt = renderLaunchTemplate({
+      cluster: d.cluster,
+      imageId: ami,
+      instanceType: s.instanceType,
+      instanceProfileArn: profileData?.arn ?? '',
+      securityGroupId: sg.plan.groupId ?? '',
+      publicIp: placement.assignPublicIp === 'ENABLED',
+      owner: ctx.owner,
+      name: n.launchTemplate,
+    });
+    const ltData = await planLaunchTemplate(ctx, wantedLt, changes);
+    const asgData = await planAsg(ctx, ltData?.id, placement.subnets, changes);
+    const cpData = await planCapacityProvider(ctx, cpName, asgData, changes);
 
     const cluster = await describeCluster(ctx, d.cluster);
     const providers = cluster?.capacityProviders ?? [];
@@ -436,22 +620,23 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     if (attach) changes.push({ field: 'cluster.capacityProviders', before: providers, after: [...providers.filter((p) => p !== cpName), cpName] });
 
     const data: PlanData = { ami, ...(roleData ? { role: roleData } : {}), ...(profileData ? { profile: profileData } : {}), sg: sg.plan, ...(ltData ? { lt: ltData } : {}), ...(asgData ? { asg: asgData } : {}), ...(cpData ? { cp: cpData } : {}), attach };
-    if (missing && !role && !profile && !sg.plan.groupId && !lt && !asg && !cp) return { action: 'create', changes, data };
-    const current: CapacityState | undefined = missing
-      ? undefined
-      : {
-          roleName: n.instanceRole,
-          roleArn: roleData!.arn,
-          instanceProfileName: n.instanceProfile,
-          instanceProfileArn: profileData!.arn,
-          securityGroupId: sg.plan.groupId!,
-          launchTemplateId: ltData!.id,
-          launchTemplateName: n.launchTemplate,
-          autoScalingGroupName: n.autoScalingGroup,
-          autoScalingGroupArn: asgData!.arn,
-          capacityProviderName: cpName,
-          clusterName: d.cluster,
-        };
+    if (!roleData && !profileData && !sg.plan.groupId && !ltData && !asgData && !cpData) return { action: 'create', changes, data };
+    const current: CapacityState | undefined =
+      roleData && profileData && sg.plan.groupId && ltData && asgData && cpData
+        ? {
+            roleName: n.instanceRole,
+            roleArn: roleData.arn,
+            instanceProfileName: n.instanceProfile,
+            instanceProfileArn: profileData.arn,
+            securityGroupId: sg.plan.groupId,
+            launchTemplateId: ltData.id,
+            launchTemplateName: n.launchTemplate,
+            autoScalingGroupName: n.autoScalingGroup,
+            autoScalingGroupArn: asgData.arn,
+            capacityProviderName: cpName,
+            clusterName: d.cluster,
+          }
+        : undefined;
     return { action: changes.length ? 'update' : 'noop', changes, ...(current ? { current } : {}), data };
   },
 
@@ -461,184 +646,40 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     const n = ctx.names;
     const s = ec2Settings(ctx.config);
     const cpName = capacityProviderName(n);
-    const iam = ctx.aws.iam();
     const placement = taskPlacement(d.network);
 
-    // Instance role + profile: the ECS agent on each instance acts with it.
-    let roleArn = data.role?.arn;
-    if (!data.role) {
-      ctx.progress(`creating instance role ${n.instanceRole}`);
-      // No idempotency token: after a lost response, find the role by name (and our tags) instead of failing.
-      roleArn = await createOnce({
-        create: async () =>
-          (
-            await ctx.aws.once.iam().send(
-              new CreateRoleCommand({
-                RoleName: n.instanceRole,
-                Path: n.rolePath,
-                AssumeRolePolicyDocument: JSON.stringify(instanceTrustPolicy()),
-                Description: `ecs-kit: ECS container instances of ${ctx.owner.app}/${ctx.owner.env}`,
-                Tags: ownerTags(ctx.owner),
-              }),
-            )
-          ).Role?.Arn ?? '',
-        find: async () => {
-          const role = await getRole(ctx, n.instanceRole);
-          return role && (await roleOwned(ctx, role)) ? (role.Arn ?? '') : undefined;
-        },
-        alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
-        ...onceOptions(ctx),
-      });
-      await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: n.instanceRole });
-    }
-    if (!data.role || data.role.attach) await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
-
-    let profileArn = data.profile?.arn;
-    if (!data.profile) {
-      ctx.progress(`creating instance profile ${n.instanceProfile}`);
-      profileArn = await createOnce({
-        create: async () =>
-          (await ctx.aws.once.iam().send(new CreateInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, Path: n.rolePath, Tags: ownerTags(ctx.owner) }))).InstanceProfile?.Arn ?? '',
-        find: async () => {
-          const profile = await getInstanceProfile(ctx, n.instanceProfile);
-          return profile && (await profileOwned(ctx, profile)) ? (profile.Arn ?? '') : undefined;
-        },
-        alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
-        ...onceOptions(ctx),
-      });
-    }
-    if (!data.profile || data.profile.addRole) {
-      // A profile holds one role: on a retried call whose first response was lost, IAM says the quota is reached.
-      await iam
-        .send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, RoleName: n.instanceRole }))
-        .catch(
-          alreadyDone(['LimitExceeded', 'LimitExceededException'], async () =>
-            Boolean((await getInstanceProfile(ctx, n.instanceProfile))?.Roles?.some((r) => r.RoleName === n.instanceRole)),
-          ),
-        );
-      // IAM is eventually consistent: instances launched with a brand-new profile can fail to start.
-      await waitUntilInstanceProfileExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { InstanceProfileName: n.instanceProfile });
-    }
-
+    const { roleArn, profileArn } = await ensureInstanceIam(ctx, data);
     const groupId = await applySecurityGroup(ctx, data.sg, {
       vpcId: d.network.vpcId,
       name: n.instanceSecurityGroup,
       description: `ecs-kit ${ctx.owner.app}/${ctx.owner.env}: ECS container instances`,
       role: 'instance-security-group',
     });
-
     const ltInput = renderLaunchTemplate({
       cluster: d.cluster,
       imageId: data.ami,
       instanceType: s.instanceType,
-      instanceProfileArn: profileArn!,
+      instanceProfileArn: profileArn,
       securityGroupId: groupId,
       publicIp: placement.assignPublicIp === 'ENABLED',
       owner: ctx.owner,
       name: n.launchTemplate,
     });
-    let ltId = data.lt?.id;
-    if (!ltId) {
-      ctx.progress(`creating launch template ${n.launchTemplate}`);
-      const out = await ctx.aws.ec2().send(
-        new CreateLaunchTemplateCommand({
-          LaunchTemplateName: n.launchTemplate,
-          LaunchTemplateData: ltInput,
-          TagSpecifications: [{ ResourceType: 'launch-template', Tags: ec2Tags(ctx.owner, 'launch-template', n.launchTemplate) }],
-        }),
-      );
-      ltId = out.LaunchTemplate?.LaunchTemplateId ?? '';
-    } else if (data.lt!.newVersion) {
-      // The group launches $Latest: new instances pick this up, running ones keep theirs.
-      ctx.progress(`adding a version to launch template ${n.launchTemplate}`);
-      await ctx.aws.ec2().send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: ltId, LaunchTemplateData: ltInput }));
-    }
-    const spec: LaunchTemplateSpecification = { LaunchTemplateId: ltId, Version: '$Latest' };
-
-    const asgClient = ctx.aws.ec2AutoScaling();
-    let asgArn = data.asg?.arn;
-    if (!data.asg) {
-      ctx.progress(`creating Auto Scaling group ${n.autoScalingGroup}`);
-      const input: CreateAutoScalingGroupCommandInput = {
-        AutoScalingGroupName: n.autoScalingGroup,
-        MinSize: s.min,
-        MaxSize: s.max,
-        DesiredCapacity: s.desired,
-        VPCZoneIdentifier: placement.subnets.join(','),
-        ...(s.spot ? { MixedInstancesPolicy: mixedInstancesPolicy(spec) } : { LaunchTemplate: spec }),
-        // ECS managed termination protection only scales in instances with no tasks; it needs this.
-        NewInstancesProtectedFromScaleIn: true,
-        Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
-      };
-      // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags.
-      asgArn = await createOnce({
-        create: async () => {
-          await ctx.aws.once.ec2AutoScaling().send(new CreateAutoScalingGroupCommand(input));
-          return (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
-        },
-        find: async () => {
-          const asg = await findAsg(ctx, n.autoScalingGroup);
-          return asg && isOwnedBy(asg.Tags, ctx.owner) ? (asg.AutoScalingGroupARN ?? '') : undefined;
-        },
-        alreadyExists: ['AlreadyExists', 'AlreadyExistsFault'],
-        ...onceOptions(ctx),
-      });
-    } else if (data.asg.update) {
-      // The plan may not have known the template id yet (a template created just now).
-      const update = { ...data.asg.update };
-      if (update.LaunchTemplate) update.LaunchTemplate = spec;
-      if (update.MixedInstancesPolicy) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
-      ctx.progress(`updating Auto Scaling group ${n.autoScalingGroup}`);
-      await asgClient.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: n.autoScalingGroup, ...update }));
-    }
-
-    const ecs = ctx.aws.ecs();
-    const scaling = { status: 'ENABLED' as const, targetCapacity: 100 };
-    if (!data.cp) {
-      ctx.progress(`creating capacity provider ${cpName}`);
-      await createOnce({
-        create: async () =>
-          void (await ctx.aws.once.ecs().send(
-            new CreateCapacityProviderCommand({
-              name: cpName,
-              autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: scaling, managedTerminationProtection: 'ENABLED' },
-              tags: ecsTags(ctx.owner),
-            }),
-          )),
-        find: async () => {
-          const cp = await findCapacityProvider(ctx, cpName);
-          return cp && isOwnedBy(cp.tags, ctx.owner) ? cp : undefined;
-        },
-        // ECS reports a duplicate name as a ClientException; only a provider tagged as ours is adopted.
-        alreadyExists: ['ClientException'],
-        ...onceOptions(ctx),
-      });
-    } else if (data.cp.update) {
-      await ecs.send(new UpdateCapacityProviderCommand({ name: cpName, autoScalingGroupProvider: { managedScaling: scaling, managedTerminationProtection: 'ENABLED' } }));
-    }
-
-    if (data.attach || !data.cp) {
-      // Re-read: the cluster step may have just added the Fargate providers; keep every one.
-      const cluster = await describeCluster(ctx, d.cluster);
-      const providers = [...(cluster?.capacityProviders ?? []).filter((p) => p !== cpName), cpName];
-      ctx.progress(`attaching ${cpName} to cluster ${d.cluster}`);
-      await retryWhile(
-        () => ecs.send(new PutClusterCapacityProvidersCommand({ cluster: d.cluster, capacityProviders: providers, defaultCapacityProviderStrategy: wantedDefaultStrategy(cpName) })),
-        (err) => isAwsError(err, 'UpdateInProgressException'),
-        { timeoutMs: ctx.options.timeoutMs, signal: ctx.signal },
-      );
-    }
+    const ltId = await ensureLaunchTemplate(ctx, data, ltInput);
+    const asgArn = await ensureAsg(ctx, data, { LaunchTemplateId: ltId, Version: '$Latest' }, placement.subnets);
+    await ensureCapacityProvider(ctx, data, cpName, asgArn);
+    if (data.attach || !data.cp) await attachToCluster(ctx, d.cluster, cpName);
 
     return {
       roleName: n.instanceRole,
-      roleArn: roleArn ?? '',
+      roleArn,
       instanceProfileName: n.instanceProfile,
-      instanceProfileArn: profileArn ?? '',
+      instanceProfileArn: profileArn,
       securityGroupId: groupId,
       launchTemplateId: ltId,
       launchTemplateName: n.launchTemplate,
       autoScalingGroupName: n.autoScalingGroup,
-      autoScalingGroupArn: asgArn ?? '',
+      autoScalingGroupArn: asgArn,
       capacityProviderName: cpName,
       clusterName: d.cluster,
     };
