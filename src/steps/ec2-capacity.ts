@@ -15,6 +15,9 @@ import {
   DeleteLaunchTemplateCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
+  type Image,
   type LaunchTemplate,
   type _InstanceType,
   type RequestLaunchTemplateData,
@@ -55,9 +58,10 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { isAwsError, messageIncludes, retryWhile, sleep } from '../aws/errors.js';
 import { alreadyDone, createOnce } from '../aws/idempotent.js';
 import { ecsTags, isOwnedBy, ownerTags } from '../aws/tags.js';
+import { cpuArchitectureOf, type CpuArchitecture } from '../config/architecture.js';
 import type { Config } from '../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError } from '../errors.js';
+import { EcsKitError, ExitCode } from '../errors.js';
 import { capacityProviderName, strategyKey } from './capacity.js';
 import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, onceOptions, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
 import { taskPlacement } from './network.js';
@@ -69,8 +73,16 @@ type Ctx = StepContext<CapacityState>;
 // ---------------------------------------------------------------------------------------
 // Pure pieces.
 
-/** The public SSM parameter AWS keeps pointing at the current ECS-optimized Amazon Linux 2023 AMI. */
-export const ECS_AMI_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+/**
+ * The public SSM parameters AWS keeps pointing at the current ECS-optimized Amazon Linux 2023 AMI, one per CPU
+ * architecture (ECS Developer Guide, "Retrieving Amazon ECS-optimized Linux AMI metadata"). An x86_64 AMI on a
+ * Graviton type (or the reverse) never launches.
+ */
+export const ECS_AMI_PARAMETERS: Readonly<Record<CpuArchitecture, string>> = {
+  X86_64: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+  ARM64: '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id',
+};
+export const ECS_AMI_PARAMETER = ECS_AMI_PARAMETERS.X86_64;
 
 /** ECS's default ephemeral range: bridge-mode tasks get host ports from it (hostPort 0). */
 export const DYNAMIC_PORTS = { from: 32768, to: 65535 };
@@ -237,26 +249,157 @@ async function describeCluster(ctx: Ctx, name: string): Promise<Cluster | undefi
   return c && c.status !== 'INACTIVE' ? c : undefined;
 }
 
-async function imageId(ctx: Ctx): Promise<string> {
-  const configured = ec2Settings(ctx.config).ami;
-  if (configured) return configured;
+const asgTag = (ctx: Ctx, key: string, value: string) => ({ Key: key, Value: value, PropagateAtLaunch: true, ResourceId: ctx.names.autoScalingGroup, ResourceType: 'auto-scaling-group' });
+
+function wantedDefaultStrategy(cp: string): CapacityProviderStrategyItem[] {
+  return [{ capacityProvider: cp, weight: 1, base: 0 }];
+}
+
+// ---------------------------------------------------------------------------------------
+// The instances' CPU architecture and AMI (reads only; the plan does this first).
+
+/** x86_64 or arm64 from DescribeInstanceTypes' ProcessorInfo.SupportedArchitectures (x86 types may add i386; Mac types say *_mac). */
+export function architectureOf(supported: readonly string[] | undefined): CpuArchitecture | undefined {
+  if (supported?.includes('arm64')) return 'ARM64';
+  if (supported?.includes('x86_64')) return 'X86_64';
+  return undefined;
+}
+
+const archName = (a: CpuArchitecture) => (a === 'ARM64' ? 'arm64' : 'x86_64');
+
+/** The instance type's architecture, from EC2 itself: family names (t4g, a1, c7gn, g5g …) are not a reliable guide. */
+async function instanceArchitecture(ctx: Ctx, instanceType: string): Promise<CpuArchitecture> {
+  let supported: string[] | undefined;
+  let found = false;
   try {
-    const out = await ctx.aws.ssm().send(new GetParameterCommand({ Name: ECS_AMI_PARAMETER }));
+    const out = await ctx.aws.ec2().send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }));
+    const info = out.InstanceTypes?.find((t) => t.InstanceType === instanceType);
+    found = info !== undefined;
+    supported = info?.ProcessorInfo?.SupportedArchitectures;
+  } catch (err) {
+    // "InvalidInstanceType: The following supplied instance types do not exist: [t9.small]" (EC2 DescribeInstanceTypes).
+    if (!isAwsError(err, 'InvalidInstanceType', 'InvalidParameterValue')) throw err;
+  }
+  if (!found) {
+    throw new EcsKitError('capacity.unknown-instance-type', `ec2.instanceType: EC2 does not offer instance type ${instanceType} in ${ctx.region}.`, {
+      why: 'The container instances are launched with this type; EC2 rejects a type it does not know (a typo, or a type this region does not have).',
+      fix: 'Set ec2.instanceType to an instance type available in this region, e.g. t3.small (x86_64) or t4g.small (arm64, Graviton).',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  const arch = architectureOf(supported);
+  if (!arch) {
+    throw new EcsKitError('capacity.unsupported-instance-type', `ec2.instanceType: ${instanceType} runs ${supported?.join(', ') || 'an unknown architecture'}, not x86_64 or arm64.`, {
+      why: 'ECS-optimized Amazon Linux AMIs exist only for x86_64 and arm64 instances.',
+      fix: 'Set ec2.instanceType to an x86_64 type (e.g. t3.small) or an arm64 Graviton type (e.g. t4g.small).',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  return arch;
+}
+
+/**
+ * Services with capacity: ec2 run on the instances, so on the instances' architecture: an image built for the
+ * other one fails with "exec format error". Refused before any change, naming both fields.
+ */
+export function checkServiceArchitectures(config: Config | undefined, host: CpuArchitecture, instanceType: string): void {
+  const wrong = Object.entries(config?.services ?? {}).filter(([, svc]) => svc.capacity === 'ec2' && cpuArchitectureOf(svc) !== host);
+  if (!wrong.length) return;
+  const fields = wrong.map(([name]) => `services.${name}.cpuArchitecture`).join(', ');
+  const other = host === 'ARM64' ? 'X86_64' : 'ARM64';
+  throw new EcsKitError(
+    'capacity.architecture-mismatch',
+    `${fields}: ${wrong.map(([name]) => name).join(', ')} run${wrong.length === 1 ? 's' : ''} on ${archName(other)}, but ec2.instanceType ${instanceType} is ${archName(host)}.`,
+    {
+      why: 'Services with capacity: ec2 run on the container instances, and a container built for one CPU architecture cannot run on the other.',
+      fix:
+        host === 'ARM64'
+          ? `Set cpuArchitecture: arm64 on ${wrong.map(([name]) => `services.${name}`).join(', ')} (built images then target linux/arm64; an image: must have an arm64 variant), or choose an x86_64 ec2.instanceType such as t3.small.`
+          : `Set cpuArchitecture: x86_64 (and build.platform linux/amd64, if set) on ${wrong.map(([name]) => `services.${name}`).join(', ')}, or choose an arm64 (Graviton) ec2.instanceType such as t4g.small.`,
+      exitCode: ExitCode.Usage,
+    },
+  );
+}
+
+/** ec2.ami as configured: trusted, but it must exist here and match the instance type's architecture (else every launch fails). */
+async function checkConfiguredAmi(ctx: Ctx, ami: string, host: CpuArchitecture): Promise<void> {
+  let image: Image | undefined;
+  try {
+    image = (await ctx.aws.ec2().send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images?.find((i) => i.ImageId === ami);
+  } catch (err) {
+    if (!isAwsError(err, 'InvalidAMIID.NotFound', 'InvalidAMIID.Malformed', 'InvalidAMIID.Unavailable')) throw err;
+  }
+  if (!image) {
+    throw new EcsKitError('capacity.ami-not-found', `ec2.ami: ${ami} is not an AMI this account can launch in ${ctx.region}.`, {
+      why: 'AMI ids are per region, and a private AMI must be shared with this account.',
+      fix: 'Set ec2.ami to an ECS-optimized AMI id from this region, or remove ec2.ami to use the current ECS-optimized Amazon Linux 2023 AMI.',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  // CreateAutoScalingGroup: "The architecture 'arm64' of the specified instance type does not match the architecture
+  // 'x86_64' of the specified AMI" (masterpointio/terraform-aws-ssm-agent#25). Compare only what the API returned.
+  const amiArch = image.Architecture === 'arm64' ? 'ARM64' : image.Architecture === 'x86_64' ? 'X86_64' : undefined;
+  if (image.Architecture !== undefined && amiArch !== host) {
+    throw new EcsKitError('capacity.ami-architecture', `ec2.ami: ${ami} is an ${image.Architecture} AMI, but ec2.instanceType ${ec2Settings(ctx.config).instanceType} is ${archName(host)}.`, {
+      why: 'EC2 launches an instance only from an AMI built for its CPU architecture.',
+      fix: `Set ec2.ami to an ${archName(host)} ECS-optimized AMI, choose an instance type of the AMI's architecture, or remove ec2.ami.`,
+      exitCode: ExitCode.Usage,
+    });
+  }
+}
+
+/** The AMI for the instances: ec2.ami, or the current ECS-optimized Amazon Linux 2023 AMI for their architecture. */
+async function hostImage(ctx: Ctx, host: CpuArchitecture): Promise<string> {
+  const configured = ec2Settings(ctx.config).ami;
+  if (configured) {
+    await checkConfiguredAmi(ctx, configured, host);
+    return configured;
+  }
+  const parameter = ECS_AMI_PARAMETERS[host];
+  try {
+    const out = await ctx.aws.ssm().send(new GetParameterCommand({ Name: parameter }));
     const value = out.Parameter?.Value;
     if (typeof value === 'string' && value.startsWith('ami-')) return value;
   } catch (err) {
     if (!isAwsError(err, 'ParameterNotFound')) throw err;
   }
-  throw new EcsKitError('capacity.no-ami', `Could not find the ECS-optimized Amazon Linux 2023 AMI in ${ctx.region} (SSM parameter ${ECS_AMI_PARAMETER}).`, {
+  throw new EcsKitError('capacity.no-ami', `Could not find the ${archName(host)} ECS-optimized Amazon Linux 2023 AMI in ${ctx.region} (SSM parameter ${parameter}).`, {
     why: 'The container instances need an AMI with the ECS agent; AWS publishes its id in that public parameter, but this region or account did not return it.',
-    fix: 'Set ec2.ami in ecs-kit.yml to an ECS-optimized AMI id for this region (e.g. ami-0abc1234).',
+    fix: `Set ec2.ami in ecs-kit.yml to an ${archName(host)} ECS-optimized AMI id for this region (e.g. ami-0abc1234).`,
   });
 }
 
-const asgTag = (ctx: Ctx, key: string, value: string) => ({ Key: key, Value: value, PropagateAtLaunch: true, ResourceId: ctx.names.autoScalingGroup, ResourceType: 'auto-scaling-group' });
+/**
+ * awsvpc tasks on EC2 instances never get a public IP (ECS Developer Guide, service-configure-network: on EC2, awsvpc
+ * tasks need private subnets with a NAT for outbound access). With public subnets only (learning profile, or an own
+ * VPC without privateSubnetIds) they have no outbound internet. A warning, not a refusal: the deploy works and so does
+ * an app that needs no outbound calls (the ALB reaches the task; the agent pulls the image, ships logs and fetches
+ * secrets over the instance's network).
+ */
+export function awsvpcWithoutNatWarning(config: Config | undefined): string | undefined {
+  if (!config) return undefined;
+  const net = config.network;
+  const privateSubnets = net.vpcId ? (net.privateSubnetIds?.length ?? 0) > 0 : net.profile === 'production';
+  if (privateSubnets) return undefined;
+  const names = Object.entries(config.services).filter(([, svc]) => svc.capacity === 'ec2' && svc.networkMode === 'awsvpc').map(([name]) => name);
+  if (!names.length) return undefined;
+  const fields = names.map((name) => `services.${name}.networkMode`).join(', ');
+  return (
+    `${fields}: awsvpc tasks on EC2 get no public IP, and ${net.vpcId ? 'network.privateSubnetIds is empty' : 'the learning network has no NAT gateway'}, ` +
+    `so ${names.join(', ')} cannot reach the internet or AWS APIs (serving traffic from the load balancer works). ` +
+    `If the app needs outbound access, use network.profile: production (private subnets + NAT), your own VPC with privateSubnetIds, or networkMode: bridge.`
+  );
+}
 
-function wantedDefaultStrategy(cp: string): CapacityProviderStrategyItem[] {
-  return [{ capacityProvider: cp, weight: 1, base: 0 }];
+/**
+ * First in the plan, before the dependencies are read: a wrong architecture or an unknown instance type is refused
+ * at preview, even on a first deploy, before any step changes anything.
+ */
+async function planHost(ctx: Ctx): Promise<string> {
+  const s = ec2Settings(ctx.config);
+  const host = await instanceArchitecture(ctx, s.instanceType);
+  checkServiceArchitectures(ctx.config, host, s.instanceType);
+  return hostImage(ctx, host);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -587,6 +730,9 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
   instances: (config) => (usesEc2(config) ? [{ dependsOn: ['network', 'cluster', ...(needsLbIngress(config) ? ['load-balancer'] : [])] }] : []),
 
   async plan(ctx): Promise<StepPlan<CapacityState>> {
+    const ami = await planHost(ctx);
+    const noOutbound = awsvpcWithoutNatWarning(ctx.config);
+    if (noOutbound) ctx.warn(noOutbound);
     const d = deps(ctx);
     const n = ctx.names;
     const s = ec2Settings(ctx.config);
@@ -594,7 +740,6 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     const placement = taskPlacement(d.network);
     const changes: Change[] = [];
 
-    const ami = await imageId(ctx);
     const { role: roleData, profile: profileData } = await planInstanceIam(ctx, changes);
 
     const sg = await planSecurityGroup(ctx, { vpcId: d.network.vpcId, name: n.instanceSecurityGroup, wanted: wantedIngress(d), notOwnedCode: 'capacity.sg-not-owned' });

@@ -14,6 +14,8 @@ import {
   DeleteLaunchTemplateCommand,
   DeleteSecurityGroupCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -48,7 +50,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isMutatingOperation } from '../../../src/aws/operations.js';
 import type { CapacityState, NetworkState } from '../../../src/steps/states.js';
-import { ECS_AMI_PARAMETER, ec2CapacityStep, launchTemplateChanges, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
+import { ECS_AMI_PARAMETERS, awsvpcWithoutNatWarning, ec2CapacityStep, launchTemplateChanges, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
 import { renderTaskDefinition } from '../../../src/steps/task-definition.js';
 import { targetTypeFor } from '../../../src/steps/target-group.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
@@ -89,6 +91,7 @@ const NETWORK: NetworkState = {
 };
 const DEPS = { network: NETWORK, cluster: { clusterName: 'shop-default', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default' } };
 const AMI = 'ami-0aae19d30bab785d3';
+const ARM_AMI = 'ami-0a4b0c5d6e7f80911';
 const POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
 const ROLE = 'shop-default-ecs-instance';
 const PROFILE_ARN = 'arn:aws:iam::123456789012:instance-profile/ecs-kit/shop/default/shop-default-ecs-instance';
@@ -150,9 +153,21 @@ const existingAsg = (over: Partial<AutoScalingGroup> = {}): AutoScalingGroup => 
   ...over,
 });
 
+/** EC2's instance types (Graviton ones are arm64) and the public ECS-optimized AMI parameters, per architecture. */
+function hostWorld(): void {
+  ec2.on(DescribeInstanceTypesCommand).callsFake(async (input: { InstanceTypes?: string[] }) => {
+    const type = input.InstanceTypes![0]!;
+    if (type.startsWith('t9.')) throw Object.assign(new Error(`The following supplied instance types do not exist: [${type}]`), { name: 'InvalidInstanceType' });
+    const arch = /^[a-z]+\d+g[a-z]*\./.test(type) ? 'arm64' : type.startsWith('mac') ? 'x86_64_mac' : 'x86_64';
+    return { InstanceTypes: [{ InstanceType: type, ProcessorInfo: { SupportedArchitectures: arch === 'x86_64' ? ['i386', 'x86_64'] : [arch] } }] };
+  });
+  ssm.on(GetParameterCommand, { Name: ECS_AMI_PARAMETERS.X86_64 }).resolves({ Parameter: { Name: ECS_AMI_PARAMETERS.X86_64, Value: AMI } });
+  ssm.on(GetParameterCommand, { Name: ECS_AMI_PARAMETERS.ARM64 }).resolves({ Parameter: { Name: ECS_AMI_PARAMETERS.ARM64, Value: ARM_AMI } });
+}
+
 /** Everything exists and matches the config, unless told otherwise. */
 function existingWorld(o: { lt?: ResponseLaunchTemplateData; asg?: AutoScalingGroup; attached?: boolean } = {}): void {
-  ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+  hostWorld();
   iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: OWNER_TAGS } });
   iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }] });
   iam.on(GetInstanceProfileCommand).resolves({
@@ -270,7 +285,7 @@ describe('capacity step', () => {
   });
 
   it('adopts the Auto Scaling group and capacity provider an attempt created when their responses were lost', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+    hostWorld();
     iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
     iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
@@ -308,7 +323,7 @@ describe('capacity step', () => {
   });
 
   it('creates role, profile, security group, launch template, Auto Scaling group and capacity provider, and attaches it', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+    hostWorld();
     iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
     iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
@@ -376,7 +391,7 @@ describe('capacity step', () => {
   });
 
   it('Spot uses a mixed instances policy; learning puts instances in public subnets with a public IP', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: AMI } });
+    hostWorld();
     iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
     iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
@@ -468,6 +483,9 @@ describe('capacity step', () => {
   });
 
   it('a missing AMI parameter is a clear error that says to set ec2.ami; ec2.ami skips the lookup', async () => {
+    hostWorld();
+    ssm.reset();
+    strict(ssm);
     ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' }));
     await expect(ec2CapacityStep.plan(ctxFor())).rejects.toMatchObject({ code: 'capacity.no-ami', fix: expect.stringContaining('ec2.ami') });
 
@@ -476,6 +494,7 @@ describe('capacity step', () => {
     existingWorld();
     ssm.reset();
     strict(ssm);
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123abcd', Architecture: 'x86_64' }] });
     const plan = await ec2CapacityStep.plan(ctxFor(YAML.replace('desired: 1', `desired: 1, ami: ami-0123abcd`)));
     expect(commandNames(ssm)).toEqual([]);
     expect(plan.changes.map((c) => c.field)).toEqual(['launchTemplate.imageId']);
@@ -568,5 +587,88 @@ describe('capacity step', () => {
     await ec2CapacityStep.destroy(ctx, STATE);
     expect(allCalls().filter(isMutatingOperation)).toEqual([]);
     expect(ctx.warnings).toHaveLength(6);
+  });
+});
+
+describe('instance architecture (Graviton) and AMI', () => {
+  const ARM_YAML = YAML.replace('t3.small', 't4g.small').replace('capacity: ec2 }', 'capacity: ec2, cpuArchitecture: arm64 }');
+  /** No dependency states: as on a first deploy's preview, where the network and cluster do not exist yet. */
+  const previewCtx = (yaml: string) => stepContext(ec2CapacityStep, { config: config(yaml) });
+
+  it('an arm64 instance type gets the arm64 ECS-optimized AMI; the launch template diff names the AMI and type change', async () => {
+    existingWorld();
+    logged(ec2, CreateLaunchTemplateVersionCommand, { LaunchTemplateVersion: { VersionNumber: 2 } });
+    const ctx = ctxFor(ARM_YAML);
+    const plan = await ec2CapacityStep.plan(ctx);
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)[0]!.args[0].input).toEqual({ InstanceTypes: ['t4g.small'] });
+    expect(ssm.commandCalls(GetParameterCommand).map((c) => c.args[0].input.Name)).toEqual([ECS_AMI_PARAMETERS.ARM64]);
+    expect(plan.changes).toEqual([
+      { field: 'launchTemplate.imageId', before: AMI, after: ARM_AMI },
+      { field: 'launchTemplate.instanceType', before: 't3.small', after: 't4g.small' },
+    ]);
+    await ec2CapacityStep.apply(ctx, plan);
+    expect(log).toEqual(['CreateLaunchTemplateVersion']);
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input.LaunchTemplateData).toMatchObject({ ImageId: ARM_AMI, InstanceType: 't4g.small' });
+  });
+
+  it('refuses services on the other architecture at preview, before the dependencies exist, naming both fields (exit 2)', async () => {
+    hostWorld();
+    const graviton = YAML.replace('t3.small', 't4g.small');
+    const err = await ec2CapacityStep.plan(previewCtx(graviton)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'capacity.architecture-mismatch', exitCode: 2, fix: expect.stringContaining('cpuArchitecture: arm64') });
+    expect((err as Error).message).toBe('services.web.cpuArchitecture: web runs on x86_64, but ec2.instanceType t4g.small is arm64.');
+    expect(allCalls()).toEqual(['DescribeInstanceTypes']);
+
+    const armBuild = YAML.replace('web: { image: nginx:1.27, port: 80, capacity: ec2 }', 'web: { build: { platform: linux/arm64 }, port: 80, capacity: ec2 }');
+    await expect(ec2CapacityStep.plan(previewCtx(armBuild))).rejects.toMatchObject({
+      code: 'capacity.architecture-mismatch',
+      message: expect.stringContaining('ec2.instanceType t3.small is x86_64'),
+      fix: expect.stringContaining('t4g.small'),
+    });
+    // Fargate services keep their own architecture.
+    const mixed = `${ARM_YAML}  batch: { image: busybox, cpuArchitecture: x86_64 }\n`;
+    await expect(ec2CapacityStep.plan(previewCtx(mixed))).rejects.toMatchObject({ name: 'PendingDependency' });
+  });
+
+  it('an unknown instance type names ec2.instanceType; a Mac type is refused (no ECS-optimized AMI)', async () => {
+    hostWorld();
+    await expect(ec2CapacityStep.plan(previewCtx(YAML.replace('t3.small', 't9.small')))).rejects.toMatchObject({
+      code: 'capacity.unknown-instance-type',
+      exitCode: 2,
+      message: expect.stringMatching(/^ec2\.instanceType: EC2 does not offer instance type t9\.small in us-east-1/),
+    });
+    await expect(ec2CapacityStep.plan(previewCtx(YAML.replace('t3.small', 'mac1.metal')))).rejects.toMatchObject({ code: 'capacity.unsupported-instance-type', exitCode: 2 });
+    expect(allCalls().filter(isMutatingOperation)).toEqual([]);
+  });
+
+  it('ec2.ami must exist and match the instance type architecture', async () => {
+    hostWorld();
+    const withAmi = YAML.replace('desired: 1', 'desired: 1, ami: ami-0123abcd');
+    ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [{ ImageId: 'ami-0123abcd', Architecture: 'arm64' }] }).rejects(Object.assign(new Error('not found'), { name: 'InvalidAMIID.NotFound' }));
+    await expect(ec2CapacityStep.plan(previewCtx(withAmi))).rejects.toMatchObject({ code: 'capacity.ami-architecture', exitCode: 2, message: expect.stringMatching(/^ec2\.ami: ami-0123abcd is an arm64 AMI, but ec2\.instanceType t3\.small is x86_64/) });
+    await expect(ec2CapacityStep.plan(previewCtx(withAmi))).rejects.toMatchObject({ code: 'capacity.ami-not-found', exitCode: 2 });
+    expect(commandNames(ssm)).toEqual([]);
+  });
+});
+
+describe('awsvpc on EC2 without NAT (learning profile)', () => {
+  const svc = (mode: string) => `services:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: ${mode} }\n  jobs: { image: busybox }\n`;
+
+  it('warns, naming the field and the ways out, when awsvpc EC2 tasks would have no outbound internet', () => {
+    const warning = awsvpcWithoutNatWarning(config(`app: shop\n${svc('awsvpc')}`));
+    expect(warning).toMatch(/^services\.web\.networkMode: awsvpc tasks on EC2 get no public IP, and the learning network has no NAT gateway/);
+    expect(warning).toMatch(/network\.profile: production.*privateSubnetIds.*networkMode: bridge/);
+    expect(awsvpcWithoutNatWarning(config(`app: shop\nnetwork: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b] }\n${svc('awsvpc')}`))).toMatch(/network\.privateSubnetIds is empty/);
+    expect(awsvpcWithoutNatWarning(config(`app: shop\nnetwork: { profile: production }\n${svc('awsvpc')}`))).toBeUndefined();
+    expect(awsvpcWithoutNatWarning(config(`app: shop\n${svc('bridge')}`))).toBeUndefined();
+    const own = `app: shop\nnetwork: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b], privateSubnetIds: [subnet-3c] }\n${svc('awsvpc')}`;
+    expect(awsvpcWithoutNatWarning(config(own))).toBeUndefined();
+  });
+
+  it('the plan warns at preview (no mutating call, the deploy is not refused)', async () => {
+    hostWorld();
+    const ctx = stepContext(ec2CapacityStep, { config: config(`app: shop\n${svc('awsvpc')}`) });
+    await expect(ec2CapacityStep.plan(ctx)).rejects.toMatchObject({ name: 'PendingDependency' });
+    expect(ctx.warnings).toEqual([expect.stringMatching(/^services\.web\.networkMode: /)]);
   });
 });
