@@ -57,6 +57,8 @@ import {
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { isAwsError, messageIncludes, retryWhile, sleep } from '../aws/errors.js';
 import { alreadyDone, createOnce } from '../aws/idempotent.js';
+import { isIamPropagation, isServiceLinkedRoleNotReady, retryPropagation } from '../aws/propagation.js';
+import { ensureServiceLinkedRole } from '../aws/service-linked-roles.js';
 import { ecsTags, isOwnedBy, ownerTags } from '../aws/tags.js';
 import { cpuArchitectureOf, type CpuArchitecture } from '../config/architecture.js';
 import type { Config } from '../config/schema.js';
@@ -644,6 +646,17 @@ async function ensureLaunchTemplate(ctx: Ctx, data: PlanData, ltInput: RequestLa
   return data.lt.id;
 }
 
+/**
+ * Auto Scaling validates the launch template's instance profile, and rejects one IAM has not propagated yet:
+ * "ValidationError: You must use a valid fully-formed launch template. Value (…) for parameter iamInstanceProfile.arn
+ * is invalid. Invalid IAM Instance Profile ARN", for up to a couple of minutes after the profile (or its role) was
+ * made, although GetInstanceProfile already finds it (hashicorp/terraform-provider-aws#5217, fixed by a retry in
+ * #5633; #40088 for updates). A service-linked role made just now is retried the same way (RaJiska/terraform-aws-fck-nat#85).
+ */
+function untilProfileUsable<T>(ctx: Ctx, send: () => Promise<T>): Promise<T> {
+  return retryPropagation(ctx, `instance profile ${ctx.names.instanceProfile}`, send, (err) => isIamPropagation(err) || isServiceLinkedRoleNotReady(err));
+}
+
 async function ensureAsg(ctx: Ctx, data: PlanData, spec: LaunchTemplateSpecification, subnets: string[]): Promise<string> {
   const n = ctx.names;
   const s = ec2Settings(ctx.config);
@@ -660,10 +673,13 @@ async function ensureAsg(ctx: Ctx, data: PlanData, spec: LaunchTemplateSpecifica
       NewInstancesProtectedFromScaleIn: true,
       Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
     };
-    // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags.
+    // A fresh account has no Auto Scaling service-linked role; the first group would make it and then race it.
+    await ensureServiceLinkedRole(ctx.aws, 'ec2AutoScaling');
+    // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags. The
+    // propagation retry sits inside `create`, so a lost response is still looked up, never sent twice blind.
     return createOnce({
       create: async () => {
-        await ctx.aws.once.ec2AutoScaling().send(new CreateAutoScalingGroupCommand(input));
+        await untilProfileUsable(ctx, () => ctx.aws.once.ec2AutoScaling().send(new CreateAutoScalingGroupCommand(input)));
         return (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
       },
       find: async () => {
@@ -680,7 +696,7 @@ async function ensureAsg(ctx: Ctx, data: PlanData, spec: LaunchTemplateSpecifica
     if (update.LaunchTemplate) update.LaunchTemplate = spec;
     if (update.MixedInstancesPolicy) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
     ctx.progress(`updating Auto Scaling group ${n.autoScalingGroup}`);
-    await ctx.aws.ec2AutoScaling().send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: n.autoScalingGroup, ...update }));
+    await untilProfileUsable(ctx, () => ctx.aws.ec2AutoScaling().send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: n.autoScalingGroup, ...update })));
   }
   return data.asg.arn;
 }
@@ -690,15 +706,17 @@ const MANAGED_SCALING = { status: 'ENABLED' as const, targetCapacity: 100 };
 async function ensureCapacityProvider(ctx: Ctx, data: PlanData, cpName: string, asgArn: string): Promise<void> {
   if (!data.cp) {
     ctx.progress(`creating capacity provider ${cpName}`);
+    // "ECS Service Linked Role does not exist" in a fresh account (terraform-aws-modules/terraform-aws-ecs#26): make the
+    // role first, and retry while it propagates (inside `create`, so createOnce still looks up after a lost response).
+    await ensureServiceLinkedRole(ctx.aws, 'ecs');
+    const input = {
+      name: cpName,
+      autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' as const },
+      tags: ecsTags(ctx.owner),
+    };
     await createOnce({
       create: async () =>
-        void (await ctx.aws.once.ecs().send(
-          new CreateCapacityProviderCommand({
-            name: cpName,
-            autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' },
-            tags: ecsTags(ctx.owner),
-          }),
-        )),
+        void (await retryPropagation(ctx, 'the ECS service-linked role', () => ctx.aws.once.ecs().send(new CreateCapacityProviderCommand(input)), isServiceLinkedRoleNotReady)),
       find: async () => {
         const cp = await findCapacityProvider(ctx, cpName);
         return cp && isOwnedBy(cp.tags, ctx.owner) ? cp : undefined;

@@ -35,6 +35,7 @@ import {
   AttachRolePolicyCommand,
   CreateInstanceProfileCommand,
   CreateRoleCommand,
+  CreateServiceLinkedRoleCommand,
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
   DetachRolePolicyCommand,
@@ -47,7 +48,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isMutatingOperation } from '../../../src/aws/operations.js';
 import type { CapacityState, NetworkState } from '../../../src/steps/states.js';
 import { ECS_AMI_PARAMETERS, awsvpcWithoutNatWarning, ec2CapacityStep, launchTemplateChanges, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
@@ -670,5 +671,110 @@ describe('awsvpc on EC2 without NAT (learning profile)', () => {
     const ctx = stepContext(ec2CapacityStep, { config: config(`app: shop\n${svc('awsvpc')}`) });
     await expect(ec2CapacityStep.plan(ctx)).rejects.toMatchObject({ name: 'PendingDependency' });
     expect(ctx.warnings).toEqual([expect.stringMatching(/^services\.web\.networkMode: /)]);
+  });
+});
+
+describe('first deploy on a real account: IAM propagation and service-linked roles', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  const profileNotYet = () =>
+    Object.assign(
+      new Error(`You must use a valid fully-formed launch template. Value (${PROFILE_ARN}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`),
+      { name: 'ValidationError' },
+    );
+  const lost = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+  /** Nothing exists yet; every create succeeds (and is logged) unless a test says otherwise. */
+  function emptyWorld(): void {
+    hostWorld();
+    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
+    for (const [m, c, r] of [
+      [iam, CreateRoleCommand, { Role: { Arn: STATE.roleArn } }],
+      [iam, AttachRolePolicyCommand, {}],
+      [iam, CreateInstanceProfileCommand, { InstanceProfile: { Arn: PROFILE_ARN } }],
+      [iam, AddRoleToInstanceProfileCommand, {}],
+      [ec2, CreateSecurityGroupCommand, { GroupId: 'sg-inst' }],
+      [ec2, CreateLaunchTemplateCommand, { LaunchTemplate: { LaunchTemplateId: 'lt-1' } }],
+      [iam, CreateServiceLinkedRoleCommand, {}],
+      [asg, CreateAutoScalingGroupCommand, {}],
+      [ecs, CreateCapacityProviderCommand, {}],
+      [ecs, PutClusterCapacityProvidersCommand, {}],
+    ] as const) logged(m, c, r);
+  }
+
+  /** Plan and apply with a real propagation window, on fake timers (the retry backs off from 1 s). */
+  async function deployWithFakeTimers(ctx: ReturnType<typeof ctxFor>): Promise<CapacityState> {
+    ctx.options.propagationRetryMs = 120_000;
+    const plan = await ec2CapacityStep.plan(ctx);
+    vi.useFakeTimers();
+    const applied = ec2CapacityStep.apply(ctx, plan);
+    const settled = applied.then(() => undefined, () => undefined);
+    for (let i = 0; i < 30; i++) await vi.advanceTimersByTimeAsync(5_000);
+    await settled;
+    return applied;
+  }
+
+  it('retries CreateAutoScalingGroup while the new instance profile is "invalid" (IAM propagation)', async () => {
+    emptyWorld();
+    asg.on(CreateAutoScalingGroupCommand).callsFake(async () => {
+      log.push('CreateAutoScalingGroup');
+      if (log.filter((l) => l === 'CreateAutoScalingGroup').length <= 2) throw profileNotYet();
+      return {};
+    });
+    const ctx = ctxFor();
+    expect(await deployWithFakeTimers(ctx)).toEqual(STATE);
+    expect(log.filter((l) => l === 'CreateAutoScalingGroup')).toHaveLength(3);
+    expect(ctx.messages).toContain(`waiting for AWS to make instance profile ${ROLE} visible (eventual consistency)`);
+  });
+
+  it('a lost response during the propagation retry is adopted by the lookup, never created twice', async () => {
+    emptyWorld();
+    // Attempt 1: profile not usable yet. Attempt 2: AWS creates the group, the response is lost.
+    asg.on(CreateAutoScalingGroupCommand).callsFake(async () => {
+      log.push('CreateAutoScalingGroup');
+      throw log.filter((l) => l === 'CreateAutoScalingGroup').length === 1 ? profileNotYet() : lost();
+    });
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    expect(log.filter((l) => l === 'CreateAutoScalingGroup')).toHaveLength(2);
+  });
+
+  it('retries UpdateAutoScalingGroup the same way, and gives up after propagationRetryMs on a profile that stays invalid', async () => {
+    existingWorld({ asg: existingAsg({ MaxSize: 5 }) });
+    asg.on(UpdateAutoScalingGroupCommand).rejectsOnce(profileNotYet()).resolves({});
+    const ctx = ctxFor();
+    await deployWithFakeTimers(ctx);
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(2);
+
+    asg.on(UpdateAutoScalingGroupCommand).rejects(profileNotYet());
+    await expect(deployWithFakeTimers(ctxFor())).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  it('creates the Auto Scaling and ECS service-linked roles before the first group / provider, and retries the provider while its role propagates', async () => {
+    emptyWorld();
+    iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForAutoScaling' }).rejects(noSuch());
+    iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForECS' }).resolves({ Role: { RoleName: 'AWSServiceRoleForECS', Arn: 'arn:slr', Path: '/aws-service-role/ecs.amazonaws.com/', RoleId: 's', CreateDate: new Date() } });
+    ecs.on(CreateCapacityProviderCommand).callsFake(async () => {
+      log.push('CreateCapacityProvider');
+      if (log.filter((l) => l === 'CreateCapacityProvider').length === 1) throw Object.assign(new Error('ECS Service Linked Role does not exist.'), { name: 'ClientException' });
+      return {};
+    });
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    expect(log.slice(-5)).toEqual(['CreateServiceLinkedRole', 'CreateAutoScalingGroup', 'CreateCapacityProvider', 'CreateCapacityProvider', 'PutClusterCapacityProviders']);
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand).map((c) => c.args[0].input)).toEqual([{ AWSServiceName: 'autoscaling.amazonaws.com' }]);
+  });
+
+  it('a deploy that creates no group or provider never looks at service-linked roles', async () => {
+    existingWorld({ asg: existingAsg({ MaxSize: 5 }) });
+    logged(asg, UpdateAutoScalingGroupCommand);
+    const ctx = ctxFor();
+    await ec2CapacityStep.apply(ctx, await ec2CapacityStep.plan(ctx));
+    expect(log).toEqual(['UpdateAutoScalingGroup']);
+    expect(iam.commandCalls(GetRoleCommand).map((c) => c.args[0].input.RoleName)).toEqual([ROLE]);
   });
 });
