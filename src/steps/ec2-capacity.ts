@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateAutoScalingGroupCommand,
   DeleteAutoScalingGroupCommand,
@@ -19,6 +20,7 @@ import {
   DescribeInstanceTypesCommand,
   type Image,
   type LaunchTemplate,
+  type LaunchTemplateVersion,
   type _InstanceType,
   type RequestLaunchTemplateData,
   type ResponseLaunchTemplateData,
@@ -175,6 +177,14 @@ export function launchTemplateChanges(actual: ResponseLaunchTemplateData, wanted
   return changes;
 }
 
+/**
+ * The ClientToken of a new launch template version: the same for the same template, base version and content, so a
+ * retry returns the version it made; the next change starts from a newer base, so an old version is never replayed.
+ */
+export function launchTemplateVersionToken(templateId: string, baseVersion: number | undefined, data: RequestLaunchTemplateData): string {
+  return createHash('sha256').update(`${templateId}/${baseVersion ?? '?'}/${JSON.stringify(data)}`).digest('hex').slice(0, 64);
+}
+
 /** Spot: every instance above the (zero) on-demand base is Spot, from the deepest pools. */
 export function mixedInstancesPolicy(launchTemplate: LaunchTemplateSpecification): MixedInstancesPolicy {
   return {
@@ -228,9 +238,10 @@ async function findLaunchTemplate(ctx: Ctx, name: string): Promise<LaunchTemplat
   return out.LaunchTemplates?.find((t) => t.LaunchTemplateName === name);
 }
 
-async function latestVersion(ctx: Ctx, id: string): Promise<ResponseLaunchTemplateData | undefined> {
+/** The $Latest version: one version, so one page. */
+async function latestVersion(ctx: Ctx, id: string): Promise<LaunchTemplateVersion | undefined> {
   const out = await ctx.aws.ec2().send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['$Latest'] }));
-  return out.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+  return out.LaunchTemplateVersions?.[0];
 }
 
 async function findAsg(ctx: Ctx, name: string): Promise<AutoScalingGroup | undefined> {
@@ -435,7 +446,8 @@ interface PlanData {
   role?: { arn: string; attach: boolean };
   profile?: { arn: string; addRole: boolean };
   sg: SecurityGroupPlan;
-  lt?: { id: string; newVersion: boolean };
+  /** `version`: the $Latest version number the plan saw (the base a new version is made on). */
+  lt?: { id: string; newVersion: boolean; version?: number };
   asg?: { arn: string; update?: Omit<UpdateAutoScalingGroupCommandInput, 'AutoScalingGroupName'> };
   cp?: { arn: string; update: boolean };
   attach: boolean;
@@ -508,10 +520,10 @@ async function planLaunchTemplate(ctx: Ctx, wanted: RequestLaunchTemplateData, c
     return undefined;
   }
   if (!isOwnedBy(lt.Tags, ctx.owner)) throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
-  const latest = (await latestVersion(ctx, lt.LaunchTemplateId!)) ?? {};
-  const ltChanges = launchTemplateChanges(latest, wanted);
+  const latest = await latestVersion(ctx, lt.LaunchTemplateId!);
+  const ltChanges = launchTemplateChanges(latest?.LaunchTemplateData ?? {}, wanted);
   changes.push(...ltChanges);
-  return { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0 };
+  return { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0, ...(latest?.VersionNumber !== undefined ? { version: latest.VersionNumber } : {}) };
 }
 
 async function planAsg(ctx: Ctx, ltId: string | undefined, subnets: string[], changes: Change[]): Promise<PlanData['asg']> {
@@ -625,23 +637,54 @@ async function ensureInstanceIam(ctx: Ctx, data: PlanData): Promise<{ roleArn: s
   return { roleArn: roleArn ?? '', profileArn: profileArn ?? '' };
 }
 
+/**
+ * Both creates carry a ClientToken, so a retry after a lost response gets the first result back instead of
+ * InvalidLaunchTemplateName.AlreadyExistsException or a duplicate version (EC2 API, "Ensuring idempotency"; same
+ * token with other parameters is IdempotentParameterMismatch). createOnce retries and, before that, looks up.
+ */
 async function ensureLaunchTemplate(ctx: Ctx, data: PlanData, ltInput: RequestLaunchTemplateData): Promise<string> {
   const n = ctx.names;
   if (!data.lt) {
     ctx.progress(`creating launch template ${n.launchTemplate}`);
-    const out = await ctx.aws.ec2().send(
-      new CreateLaunchTemplateCommand({
-        LaunchTemplateName: n.launchTemplate,
-        LaunchTemplateData: ltInput,
-        TagSpecifications: [{ ResourceType: 'launch-template', Tags: ec2Tags(ctx.owner, 'launch-template', n.launchTemplate) }],
-      }),
-    );
-    return out.LaunchTemplate?.LaunchTemplateId ?? '';
+    // Random per create, reused by its retries: a token derived from the name and content would replay a template
+    // that a teardown has deleted since (the token outlives it). A crashed run is recovered by the lookup.
+    const ClientToken = randomUUID();
+    return createOnce({
+      create: async () =>
+        (
+          await ctx.aws.once.ec2().send(
+            new CreateLaunchTemplateCommand({
+              ClientToken,
+              LaunchTemplateName: n.launchTemplate,
+              LaunchTemplateData: ltInput,
+              TagSpecifications: [{ ResourceType: 'launch-template', Tags: ec2Tags(ctx.owner, 'launch-template', n.launchTemplate) }],
+            }),
+          )
+        ).LaunchTemplate?.LaunchTemplateId ?? '',
+      find: async () => {
+        const lt = await findLaunchTemplate(ctx, n.launchTemplate);
+        return lt && isOwnedBy(lt.Tags, ctx.owner) ? (lt.LaunchTemplateId ?? '') : undefined;
+      },
+      alreadyExists: ['InvalidLaunchTemplateName.AlreadyExistsException'],
+      ...onceOptions(ctx),
+    });
   }
   if (data.lt.newVersion) {
     // The group launches $Latest: new instances pick this up, running ones keep theirs.
     ctx.progress(`adding a version to launch template ${n.launchTemplate}`);
-    await ctx.aws.ec2().send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: data.lt.id, LaunchTemplateData: ltInput }));
+    const { id, version: base } = data.lt;
+    const ClientToken = launchTemplateVersionToken(id, base, ltInput);
+    await createOnce({
+      create: async () =>
+        (await ctx.aws.once.ec2().send(new CreateLaunchTemplateVersionCommand({ ClientToken, LaunchTemplateId: id, LaunchTemplateData: ltInput }))).LaunchTemplateVersion?.VersionNumber ?? 0,
+      // Made already: $Latest is newer than the version the plan saw, and says what we want.
+      find: async () => {
+        const latest = await latestVersion(ctx, id);
+        const newer = base === undefined || (latest?.VersionNumber ?? 0) > base;
+        return latest && newer && launchTemplateChanges(latest.LaunchTemplateData ?? {}, ltInput).length === 0 ? (latest.VersionNumber ?? 0) : undefined;
+      },
+      ...onceOptions(ctx),
+    });
   }
   return data.lt.id;
 }

@@ -51,7 +51,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isMutatingOperation } from '../../../src/aws/operations.js';
 import type { CapacityState, NetworkState } from '../../../src/steps/states.js';
-import { ECS_AMI_PARAMETERS, awsvpcWithoutNatWarning, ec2CapacityStep, launchTemplateChanges, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
+import { ECS_AMI_PARAMETERS, awsvpcWithoutNatWarning, ec2CapacityStep, launchTemplateChanges, launchTemplateVersionToken, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
 import { renderTaskDefinition } from '../../../src/steps/task-definition.js';
 import { targetTypeFor } from '../../../src/steps/target-group.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
@@ -674,7 +674,7 @@ describe('awsvpc on EC2 without NAT (learning profile)', () => {
   });
 });
 
-describe('first deploy on a real account: IAM propagation and service-linked roles', () => {
+describe('real AWS: IAM propagation, service-linked roles, lost responses', () => {
   afterEach(() => void vi.useRealTimers());
 
   const profileNotYet = () =>
@@ -711,6 +711,8 @@ describe('first deploy on a real account: IAM propagation and service-linked rol
   /** Plan and apply with a real propagation window, on fake timers (the retry backs off from 1 s). */
   async function deployWithFakeTimers(ctx: ReturnType<typeof ctxFor>): Promise<CapacityState> {
     ctx.options.propagationRetryMs = 120_000;
+    // As in production (default 5): createOnce may try a create again after an unknown outcome.
+    ctx.aws.options.maxAttempts = 3;
     const plan = await ec2CapacityStep.plan(ctx);
     vi.useFakeTimers();
     const applied = ec2CapacityStep.apply(ctx, plan);
@@ -776,5 +778,75 @@ describe('first deploy on a real account: IAM propagation and service-linked rol
     await ec2CapacityStep.apply(ctx, await ec2CapacityStep.plan(ctx));
     expect(log).toEqual(['UpdateAutoScalingGroup']);
     expect(iam.commandCalls(GetRoleCommand).map((c) => c.args[0].input.RoleName)).toEqual([ROLE]);
+  });
+
+  it('CreateLaunchTemplate carries a ClientToken: a retry after a lost response gets the same template back', async () => {
+    emptyWorld();
+    // EC2: a repeated token returns the first result; the name is taken for any other token.
+    const made = new Map<string, string>();
+    ec2.on(CreateLaunchTemplateCommand).callsFake(async (input: { ClientToken?: string }) => {
+      log.push('CreateLaunchTemplate');
+      const again = input.ClientToken && made.get(input.ClientToken);
+      if (again) return { LaunchTemplate: { LaunchTemplateId: again } };
+      if (made.size) throw Object.assign(new Error('Launch template name already in use.'), { name: 'InvalidLaunchTemplateName.AlreadyExistsException' });
+      made.set(input.ClientToken ?? '', 'lt-1');
+      throw lost();
+    });
+    // The lookup does not see the new template yet (eventual consistency), so only the token saves the retry.
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    const tokens = ec2.commandCalls(CreateLaunchTemplateCommand).map((c) => c.args[0].input.ClientToken);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(made.size).toBe(1);
+  });
+
+  it('CreateLaunchTemplate: "already exists" (an earlier, crashed run) adopts our tagged template', async () => {
+    emptyWorld();
+    ec2.on(DescribeLaunchTemplatesCommand)
+      .resolvesOnce({ LaunchTemplates: [] })
+      .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS }] });
+    ec2.on(CreateLaunchTemplateCommand).rejects(Object.assign(new Error('Launch template name already in use.'), { name: 'InvalidLaunchTemplateName.AlreadyExistsException' }));
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    expect(ec2.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(1);
+  });
+
+  it('CreateLaunchTemplateVersion: a lost response never makes a duplicate version', async () => {
+    existingWorld({ lt: wantedLaunchTemplate({ instanceType: 't3.micro' }) });
+    let versions = 1;
+    const tokens = new Map<string, number>();
+    ec2.on(CreateLaunchTemplateVersionCommand).callsFake(async (input: { ClientToken?: string }) => {
+      const again = input.ClientToken && tokens.get(input.ClientToken);
+      if (again) return { LaunchTemplateVersion: { VersionNumber: again } };
+      tokens.set(input.ClientToken ?? '', ++versions);
+      throw lost();
+    });
+    const ctx = ctxFor();
+    await deployWithFakeTimers(ctx);
+    const calls = ec2.commandCalls(CreateLaunchTemplateVersionCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.ClientToken).toBe(calls[0]!.ClientToken);
+    expect(calls[0]!.ClientToken).toBe(launchTemplateVersionToken('lt-1', 1, calls[0]!.LaunchTemplateData!));
+    expect(versions).toBe(2);
+  });
+
+  it('CreateLaunchTemplateVersion: a lost response whose version is already $Latest is adopted without a second call', async () => {
+    existingWorld({ lt: wantedLaunchTemplate({ instanceType: 't3.micro' }) });
+    ec2.on(DescribeLaunchTemplateVersionsCommand)
+      .resolvesOnce({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 1, LaunchTemplateData: wantedLaunchTemplate({ instanceType: 't3.micro' }) }] })
+      .resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 2, LaunchTemplateData: wantedLaunchTemplate() }] });
+    ec2.on(CreateLaunchTemplateVersionCommand).rejects(lost());
+    await deployWithFakeTimers(ctxFor());
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(1);
+  });
+
+  it('the version token is deterministic per template, base version and content, and fits EC2 (<= 128 chars)', () => {
+    const data = wantedLaunchTemplate();
+    const token = launchTemplateVersionToken('lt-1', 3, data);
+    expect(token).toBe(launchTemplateVersionToken('lt-1', 3, wantedLaunchTemplate()));
+    expect(token.length).toBeLessThanOrEqual(128);
+    expect(launchTemplateVersionToken('lt-1', 4, data)).not.toBe(token);
+    expect(launchTemplateVersionToken('lt-2', 3, data)).not.toBe(token);
+    expect(launchTemplateVersionToken('lt-1', 3, wantedLaunchTemplate({ imageId: 'ami-0new' }))).not.toBe(token);
   });
 });
