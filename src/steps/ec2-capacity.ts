@@ -14,11 +14,11 @@ import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateCommand,
-  DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeImagesCommand,
   DescribeInstanceTypesCommand,
   type Image,
+  paginateDescribeLaunchTemplates,
   type LaunchTemplate,
   type LaunchTemplateVersion,
   type _InstanceType,
@@ -46,10 +46,10 @@ import {
   DetachRolePolicyCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
-  ListAttachedRolePoliciesCommand,
-  ListInstanceProfileTagsCommand,
-  ListInstanceProfilesForRoleCommand,
-  ListRoleTagsCommand,
+  paginateListAttachedRolePolicies,
+  paginateListInstanceProfileTags,
+  paginateListInstanceProfilesForRole,
+  paginateListRoleTags,
   RemoveRoleFromInstanceProfileCommand,
   waitUntilInstanceProfileExists,
   waitUntilRoleExists,
@@ -213,8 +213,16 @@ async function getRole(ctx: Ctx, name: string): Promise<Role | undefined> {
   }
 }
 
+// IAM lists page (IsTruncated/Marker) and "might return fewer than MaxItems even when there are more" (IAM API
+// reference, e.g. ListAttachedRolePolicies): every IAM list here follows its paginator to the end.
+async function all<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...(items(page) ?? []));
+  return out;
+}
+
 async function roleOwned(ctx: Ctx, role: Role): Promise<boolean> {
-  const tags = role.Tags ?? (await ctx.aws.iam().send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags;
+  const tags = role.Tags ?? (await all(paginateListRoleTags({ client: ctx.aws.iam() }, { RoleName: role.RoleName }), (p) => p.Tags));
   return isOwnedBy(tags, ctx.owner);
 }
 
@@ -228,14 +236,18 @@ async function getInstanceProfile(ctx: Ctx, name: string): Promise<InstanceProfi
 }
 
 async function profileOwned(ctx: Ctx, profile: InstanceProfile): Promise<boolean> {
-  const tags = profile.Tags ?? (await ctx.aws.iam().send(new ListInstanceProfileTagsCommand({ InstanceProfileName: profile.InstanceProfileName }))).Tags;
+  const tags = profile.Tags ?? (await all(paginateListInstanceProfileTags({ client: ctx.aws.iam() }, { InstanceProfileName: profile.InstanceProfileName }), (p) => p.Tags));
   return isOwnedBy(tags, ctx.owner);
 }
 
 async function findLaunchTemplate(ctx: Ctx, name: string): Promise<LaunchTemplate | undefined> {
-  // A name filter answers "none" with an empty list; LaunchTemplateNames would throw instead.
-  const out = await ctx.aws.ec2().send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: [name] }] }));
-  return out.LaunchTemplates?.find((t) => t.LaunchTemplateName === name);
+  // A name filter answers "none" with an empty list; LaunchTemplateNames would throw instead. A filtered EC2
+  // Describe may return a page without the match and a NextToken, so follow it until found.
+  for await (const page of paginateDescribeLaunchTemplates({ client: ctx.aws.ec2() }, { Filters: [{ Name: 'launch-template-name', Values: [name] }] })) {
+    const found = page.LaunchTemplates?.find((t) => t.LaunchTemplateName === name);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The $Latest version: one version, so one page. */
@@ -244,18 +256,20 @@ async function latestVersion(ctx: Ctx, id: string): Promise<LaunchTemplateVersio
   return out.LaunchTemplateVersions?.[0];
 }
 
+/** One group by name: one page (MaxRecords defaults to 50). */
 async function findAsg(ctx: Ctx, name: string): Promise<AutoScalingGroup | undefined> {
   const out = await ctx.aws.ec2AutoScaling().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
   return out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
 }
 
-/** An ACTIVE capacity provider; a deleted one stays listed as INACTIVE for a while. */
+/** An ACTIVE capacity provider; a deleted one stays listed as INACTIVE for a while. One name: one page. */
 async function findCapacityProvider(ctx: Ctx, name: string): Promise<CapacityProvider | undefined> {
   const out = await ctx.aws.ecs().send(new DescribeCapacityProvidersCommand({ capacityProviders: [name], include: ['TAGS'] }));
   const cp = out.capacityProviders?.find((c) => c.name === name);
   return cp && cp.status !== 'INACTIVE' ? cp : undefined;
 }
 
+/** DescribeClusters does not page. */
 async function describeCluster(ctx: Ctx, name: string): Promise<Cluster | undefined> {
   const out = await ctx.aws.ecs().send(new DescribeClustersCommand({ clusters: [name] }));
   const c = out.clusters?.[0];
@@ -285,6 +299,7 @@ async function instanceArchitecture(ctx: Ctx, instanceType: string): Promise<Cpu
   let supported: string[] | undefined;
   let found = false;
   try {
+    // One named type: one page.
     const out = await ctx.aws.ec2().send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }));
     const info = out.InstanceTypes?.find((t) => t.InstanceType === instanceType);
     found = info !== undefined;
@@ -338,6 +353,7 @@ export function checkServiceArchitectures(config: Config | undefined, host: CpuA
 async function checkConfiguredAmi(ctx: Ctx, ami: string, host: CpuArchitecture): Promise<void> {
   let image: Image | undefined;
   try {
+    // One image id: one page.
     image = (await ctx.aws.ec2().send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images?.find((i) => i.ImageId === ami);
   } catch (err) {
     if (!isAwsError(err, 'InvalidAMIID.NotFound', 'InvalidAMIID.Malformed', 'InvalidAMIID.Unavailable')) throw err;
@@ -494,7 +510,7 @@ async function planInstanceIam(ctx: Ctx, changes: Change[]): Promise<Pick<PlanDa
     changes.push({ field: 'instanceRole', after: `${n.instanceRole} (AmazonEC2ContainerServiceforEC2Role)` });
   } else {
     if (!(await roleOwned(ctx, role))) throw notOwnedError('capacity.role-not-owned', `An IAM role named ${n.instanceRole}`, ctx.owner);
-    const attached = (await ctx.aws.iam().send(new ListAttachedRolePoliciesCommand({ RoleName: n.instanceRole }))).AttachedPolicies ?? [];
+    const attached = await all(paginateListAttachedRolePolicies({ client: ctx.aws.iam() }, { RoleName: n.instanceRole }), (p) => p.AttachedPolicies);
     const attach = !attached.some((p) => p.PolicyArn === instancePolicyArn(ctx.region));
     if (attach) changes.push({ field: 'instanceRole.managedPolicies', after: [instancePolicyArn(ctx.region)] });
     out.role = { arn: role.Arn ?? '', attach };
@@ -1044,11 +1060,14 @@ async function destroyInstanceIam(ctx: Ctx, state: CapacityState): Promise<void>
     return;
   }
   try {
-    for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: state.roleName }))).AttachedPolicies ?? []) {
+    // Every page is read before the first change (changing a list while paging it can skip entries).
+    const attached = await all(paginateListAttachedRolePolicies({ client: iam }, { RoleName: state.roleName }), (p) => p.AttachedPolicies);
+    for (const p of attached) {
       await iam.send(new DetachRolePolicyCommand({ RoleName: state.roleName, PolicyArn: p.PolicyArn })).catch(ignoreGone);
     }
     // Another profile (e.g. added by hand) would make DeleteRole fail with DeleteConflict.
-    for (const p of (await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: state.roleName }))).InstanceProfiles ?? []) {
+    const profiles = await all(paginateListInstanceProfilesForRole({ client: iam }, { RoleName: state.roleName }), (p) => p.InstanceProfiles);
+    for (const p of profiles) {
       await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: state.roleName })).catch(ignoreGone);
     }
     await retryWhile(

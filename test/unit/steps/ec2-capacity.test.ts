@@ -44,6 +44,7 @@ import {
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
+  ListRoleTagsCommand,
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -848,5 +849,50 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
     expect(launchTemplateVersionToken('lt-1', 4, data)).not.toBe(token);
     expect(launchTemplateVersionToken('lt-2', 3, data)).not.toBe(token);
     expect(launchTemplateVersionToken('lt-1', 3, wantedLaunchTemplate({ imageId: 'ami-0new' }))).not.toBe(token);
+  });
+});
+
+describe('lists that page', () => {
+  it('plan reads every page: attached policies, role tags and the launch template lookup', async () => {
+    existingWorld();
+    // GetRole without tags: ownership comes from ListRoleTags, whose tags are on page 2.
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam.on(ListRoleTagsCommand).resolvesOnce({ Tags: [{ Key: 'team', Value: 'x' }], IsTruncated: true, Marker: 'm1' }).resolves({ Tags: OWNER_TAGS, IsTruncated: false });
+    iam.on(ListAttachedRolePoliciesCommand)
+      .resolvesOnce({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/Other', PolicyName: 'Other' }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }], IsTruncated: false });
+    ec2.on(DescribeLaunchTemplatesCommand)
+      .resolvesOnce({ LaunchTemplates: [], NextToken: 't1' })
+      .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS, LatestVersionNumber: 1 }] });
+    const plan = await ec2CapacityStep.plan(ctxFor());
+    expect(plan.changes).toEqual([]);
+    expect(plan.action).toBe('noop');
+    // (The paginator reuses one input object, so the recorded inputs all show the last token.)
+    expect(iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(2);
+    expect(iam.commandCalls(ListRoleTagsCommand)).toHaveLength(2);
+    expect(ec2.commandCalls(DescribeLaunchTemplatesCommand)).toHaveLength(2);
+    expect(ec2.commandCalls(DescribeLaunchTemplatesCommand)[1]!.args[0].input.NextToken).toBe('t1');
+  });
+
+  it('destroy detaches every attached policy and leaves every instance profile, across pages, before DeleteRole', async () => {
+    existingWorld();
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    iam.on(GetInstanceProfileCommand).rejects(noSuch());
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    iam.on(ListAttachedRolePoliciesCommand)
+      .resolvesOnce({ AttachedPolicies: [{ PolicyArn: POLICY }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/Extra' }], IsTruncated: false });
+    iam.on(ListInstanceProfilesForRoleCommand)
+      .resolvesOnce({ InstanceProfiles: [{ InstanceProfileName: 'by-hand-1', Arn: 'a', Path: '/', InstanceProfileId: '1', CreateDate: new Date(), Roles: [] }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ InstanceProfiles: [{ InstanceProfileName: 'by-hand-2', Arn: 'b', Path: '/', InstanceProfileId: '2', CreateDate: new Date(), Roles: [] }], IsTruncated: false });
+    logged(iam, DetachRolePolicyCommand);
+    logged(iam, RemoveRoleFromInstanceProfileCommand);
+    logged(iam, DeleteRoleCommand);
+    await ec2CapacityStep.destroy(ctxFor(), STATE);
+    expect(log).toEqual(['DetachRolePolicy', 'DetachRolePolicy', 'RemoveRoleFromInstanceProfile', 'RemoveRoleFromInstanceProfile', 'DeleteRole']);
+    expect(iam.commandCalls(RemoveRoleFromInstanceProfileCommand).map((c) => c.args[0].input.InstanceProfileName)).toEqual(['by-hand-1', 'by-hand-2']);
   });
 });
