@@ -236,7 +236,8 @@ async function getInstanceProfile(ctx: Ctx, name: string): Promise<InstanceProfi
 }
 
 async function profileOwned(ctx: Ctx, profile: InstanceProfile): Promise<boolean> {
-  const tags = profile.Tags ?? (await all(paginateListInstanceProfileTags({ client: ctx.aws.iam() }, { InstanceProfileName: profile.InstanceProfileName }), (p) => p.Tags));
+  const pages = paginateListInstanceProfileTags({ client: ctx.aws.iam() }, { InstanceProfileName: profile.InstanceProfileName });
+  const tags = profile.Tags ?? (await all(pages, (p) => p.Tags));
   return isOwnedBy(tags, ctx.owner);
 }
 
@@ -317,7 +318,8 @@ async function instanceArchitecture(ctx: Ctx, instanceType: string): Promise<Cpu
   }
   const arch = architectureOf(supported);
   if (!arch) {
-    throw new EcsKitError('capacity.unsupported-instance-type', `ec2.instanceType: ${instanceType} runs ${supported?.join(', ') || 'an unknown architecture'}, not x86_64 or arm64.`, {
+    const runs = supported?.join(', ') || 'an unknown architecture';
+    throw new EcsKitError('capacity.unsupported-instance-type', `ec2.instanceType: ${instanceType} runs ${runs}, not x86_64 or arm64.`, {
       why: 'ECS-optimized Amazon Linux AMIs exist only for x86_64 and arm64 instances.',
       fix: 'Set ec2.instanceType to an x86_64 type (e.g. t3.small) or an arm64 Graviton type (e.g. t4g.small).',
       exitCode: ExitCode.Usage,
@@ -333,20 +335,20 @@ async function instanceArchitecture(ctx: Ctx, instanceType: string): Promise<Cpu
 export function checkServiceArchitectures(config: Config | undefined, host: CpuArchitecture, instanceType: string): void {
   const wrong = Object.entries(config?.services ?? {}).filter(([, svc]) => svc.capacity === 'ec2' && cpuArchitectureOf(svc) !== host);
   if (!wrong.length) return;
-  const fields = wrong.map(([name]) => `services.${name}.cpuArchitecture`).join(', ');
+  const names = wrong.map(([name]) => name);
+  const fields = names.map((name) => `services.${name}.cpuArchitecture`).join(', ');
+  const services = names.map((name) => `services.${name}`).join(', ');
   const other = host === 'ARM64' ? 'X86_64' : 'ARM64';
-  throw new EcsKitError(
-    'capacity.architecture-mismatch',
-    `${fields}: ${wrong.map(([name]) => name).join(', ')} run${wrong.length === 1 ? 's' : ''} on ${archName(other)}, but ec2.instanceType ${instanceType} is ${archName(host)}.`,
-    {
-      why: 'Services with capacity: ec2 run on the container instances, and a container built for one CPU architecture cannot run on the other.',
-      fix:
-        host === 'ARM64'
-          ? `Set cpuArchitecture: arm64 on ${wrong.map(([name]) => `services.${name}`).join(', ')} (built images then target linux/arm64; an image: must have an arm64 variant), or choose an x86_64 ec2.instanceType such as t3.small.`
-          : `Set cpuArchitecture: x86_64 (and build.platform linux/amd64, if set) on ${wrong.map(([name]) => `services.${name}`).join(', ')}, or choose an arm64 (Graviton) ec2.instanceType such as t4g.small.`,
-      exitCode: ExitCode.Usage,
-    },
-  );
+  const message = `${fields}: ${names.join(', ')} run${names.length === 1 ? 's' : ''} on ${archName(other)}, but ec2.instanceType ${instanceType} is ${archName(host)}.`;
+  throw new EcsKitError('capacity.architecture-mismatch', message, {
+    why: 'Services with capacity: ec2 run on the container instances, and a container built for one CPU architecture cannot run on the other.',
+    fix:
+      host === 'ARM64'
+        ? `Set cpuArchitecture: arm64 on ${services} (built images then target linux/arm64; an image: must have an arm64 variant), ` +
+          'or choose an x86_64 ec2.instanceType such as t3.small.'
+        : `Set cpuArchitecture: x86_64 (and build.platform linux/amd64, if set) on ${services}, or choose an arm64 (Graviton) ec2.instanceType such as t4g.small.`,
+    exitCode: ExitCode.Usage,
+  });
 }
 
 /** ec2.ami as configured: trusted, but it must exist here and match the instance type's architecture (else every launch fails). */
@@ -369,7 +371,8 @@ async function checkConfiguredAmi(ctx: Ctx, ami: string, host: CpuArchitecture):
   // 'x86_64' of the specified AMI" (masterpointio/terraform-aws-ssm-agent#25). Compare only what the API returned.
   const amiArch = image.Architecture === 'arm64' ? 'ARM64' : image.Architecture === 'x86_64' ? 'X86_64' : undefined;
   if (image.Architecture !== undefined && amiArch !== host) {
-    throw new EcsKitError('capacity.ami-architecture', `ec2.ami: ${ami} is an ${image.Architecture} AMI, but ec2.instanceType ${ec2Settings(ctx.config).instanceType} is ${archName(host)}.`, {
+    const instanceType = ec2Settings(ctx.config).instanceType;
+    throw new EcsKitError('capacity.ami-architecture', `ec2.ami: ${ami} is an ${image.Architecture} AMI, but ec2.instanceType ${instanceType} is ${archName(host)}.`, {
       why: 'EC2 launches an instance only from an AMI built for its CPU architecture.',
       fix: `Set ec2.ami to an ${archName(host)} ECS-optimized AMI, choose an instance type of the AMI's architecture, or remove ec2.ami.`,
       exitCode: ExitCode.Usage,
@@ -392,7 +395,8 @@ async function hostImage(ctx: Ctx, host: CpuArchitecture): Promise<string> {
   } catch (err) {
     if (!isAwsError(err, 'ParameterNotFound')) throw err;
   }
-  throw new EcsKitError('capacity.no-ami', `Could not find the ${archName(host)} ECS-optimized Amazon Linux 2023 AMI in ${ctx.region} (SSM parameter ${parameter}).`, {
+  const what = `the ${archName(host)} ECS-optimized Amazon Linux 2023 AMI in ${ctx.region} (SSM parameter ${parameter})`;
+  throw new EcsKitError('capacity.no-ami', `Could not find ${what}.`, {
     why: 'The container instances need an AMI with the ECS agent; AWS publishes its id in that public parameter, but this region or account did not return it.',
     fix: `Set ec2.ami in ecs-kit.yml to an ${archName(host)} ECS-optimized AMI id for this region (e.g. ami-0abc1234).`,
   });
@@ -690,9 +694,9 @@ async function ensureLaunchTemplate(ctx: Ctx, data: PlanData, ltInput: RequestLa
     ctx.progress(`adding a version to launch template ${n.launchTemplate}`);
     const { id, version: base } = data.lt;
     const ClientToken = launchTemplateVersionToken(id, base, ltInput);
+    const input = { ClientToken, LaunchTemplateId: id, LaunchTemplateData: ltInput };
     await createOnce({
-      create: async () =>
-        (await ctx.aws.once.ec2().send(new CreateLaunchTemplateVersionCommand({ ClientToken, LaunchTemplateId: id, LaunchTemplateData: ltInput }))).LaunchTemplateVersion?.VersionNumber ?? 0,
+      create: async () => (await ctx.aws.once.ec2().send(new CreateLaunchTemplateVersionCommand(input))).LaunchTemplateVersion?.VersionNumber ?? 0,
       // Made already: $Latest is newer than the version the plan saw, and says what we want.
       find: async () => {
         const latest = await latestVersion(ctx, id);
@@ -755,7 +759,8 @@ async function ensureAsg(ctx: Ctx, data: PlanData, spec: LaunchTemplateSpecifica
     if (update.LaunchTemplate) update.LaunchTemplate = spec;
     if (update.MixedInstancesPolicy) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
     ctx.progress(`updating Auto Scaling group ${n.autoScalingGroup}`);
-    await untilProfileUsable(ctx, () => ctx.aws.ec2AutoScaling().send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: n.autoScalingGroup, ...update })));
+    const input = { AutoScalingGroupName: n.autoScalingGroup, ...update };
+    await untilProfileUsable(ctx, () => ctx.aws.ec2AutoScaling().send(new UpdateAutoScalingGroupCommand(input)));
   }
   return data.asg.arn;
 }
@@ -774,8 +779,10 @@ async function ensureCapacityProvider(ctx: Ctx, data: PlanData, cpName: string, 
       tags: ecsTags(ctx.owner),
     };
     await createOnce({
-      create: async () =>
-        void (await retryPropagation(ctx, 'the ECS service-linked role', () => ctx.aws.once.ecs().send(new CreateCapacityProviderCommand(input)), isServiceLinkedRoleNotReady)),
+      create: async () => {
+        const send = () => ctx.aws.once.ecs().send(new CreateCapacityProviderCommand(input));
+        return void (await retryPropagation(ctx, 'the ECS service-linked role', send, isServiceLinkedRoleNotReady));
+      },
       find: async () => {
         const cp = await findCapacityProvider(ctx, cpName);
         return cp && isOwnedBy(cp.tags, ctx.owner) ? cp : undefined;
