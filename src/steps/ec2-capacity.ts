@@ -666,8 +666,9 @@ async function ensureLaunchTemplate(ctx: Ctx, data: PlanData, ltInput: RequestLa
   const n = ctx.names;
   if (!data.lt) {
     ctx.progress(`creating launch template ${n.launchTemplate}`);
-    // Random per create, reused by its retries: a token derived from the name and content would replay a template
-    // that a teardown has deleted since (the token outlives it). A crashed run is recovered by the lookup.
+    // Random per create, reused by its retries: a token derived from the name and content could replay a template a
+    // teardown has deleted since (EC2 keeps tokens after the resource is gone; for RunInstances at least 24 h). A
+    // crashed run is recovered by the lookup and AlreadyExists instead (as for route tables in network.ts).
     const ClientToken = randomUUID();
     return createOnce({
       create: async () =>
