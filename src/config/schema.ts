@@ -183,6 +183,7 @@ export function checkRules(config: Config): RuleProblem[] {
     }
   }
   checkNetworkRules(config, add);
+  checkEc2Rules(config, add);
   problems.push(...checkSecurityRules(config));
   return problems;
 }
@@ -214,11 +215,17 @@ function checkNetworkRules(config: Config, add: (path: (string | number)[], mess
   } else if (n.publicSubnetIds || n.privateSubnetIds) {
     add(['network', 'vpcId'], 'publicSubnetIds/privateSubnetIds need network.vpcId (the VPC they belong to)');
   }
+}
+
+/**
+ * The ec2: block (container instances for capacity: ec2). What needs AWS to know (the instance type's architecture
+ * against the services', whether ec2.ami exists) is checked by the capacity step's plan, before any change.
+ */
+function checkEc2Rules(config: Config, add: (path: (string | number)[], message: string) => void): void {
   const ec2 = config.ec2;
-  if (ec2) {
-    if (ec2.min > ec2.max) add(['ec2', 'min'], `${ec2.min} is greater than max (${ec2.max}); make min ≤ max`);
-    if (ec2.desired < ec2.min || ec2.desired > ec2.max) add(['ec2', 'desired'], `${ec2.desired} is outside min/max (${ec2.min}–${ec2.max})`);
-  }
+  if (!ec2) return;
+  if (ec2.min > ec2.max) add(['ec2', 'min'], `${ec2.min} is greater than max (${ec2.max}); make min ≤ max`);
+  if (ec2.desired < ec2.min || ec2.desired > ec2.max) add(['ec2', 'desired'], `${ec2.desired} is outside min/max (${ec2.min}–${ec2.max})`);
 }
 
 export const defaults = {

@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import {
   CreateAutoScalingGroupCommand,
   DeleteAutoScalingGroupCommand,
@@ -13,9 +14,13 @@ import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateCommand,
-  DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
+  type Image,
+  paginateDescribeLaunchTemplates,
   type LaunchTemplate,
+  type LaunchTemplateVersion,
   type _InstanceType,
   type RequestLaunchTemplateData,
   type ResponseLaunchTemplateData,
@@ -41,10 +46,10 @@ import {
   DetachRolePolicyCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
-  ListAttachedRolePoliciesCommand,
-  ListInstanceProfileTagsCommand,
-  ListInstanceProfilesForRoleCommand,
-  ListRoleTagsCommand,
+  paginateListAttachedRolePolicies,
+  paginateListInstanceProfileTags,
+  paginateListInstanceProfilesForRole,
+  paginateListRoleTags,
   RemoveRoleFromInstanceProfileCommand,
   waitUntilInstanceProfileExists,
   waitUntilRoleExists,
@@ -54,10 +59,13 @@ import {
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { isAwsError, messageIncludes, retryWhile, sleep } from '../aws/errors.js';
 import { alreadyDone, createOnce } from '../aws/idempotent.js';
+import { isIamPropagation, isServiceLinkedRoleNotReady, retryPropagation } from '../aws/propagation.js';
+import { ensureServiceLinkedRole } from '../aws/service-linked-roles.js';
 import { ecsTags, isOwnedBy, ownerTags } from '../aws/tags.js';
+import { cpuArchitectureOf, type CpuArchitecture } from '../config/architecture.js';
 import type { Config } from '../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError } from '../errors.js';
+import { EcsKitError, ExitCode } from '../errors.js';
 import { capacityProviderName, strategyKey } from './capacity.js';
 import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, onceOptions, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
 import { taskPlacement } from './network.js';
@@ -69,8 +77,16 @@ type Ctx = StepContext<CapacityState>;
 // ---------------------------------------------------------------------------------------
 // Pure pieces.
 
-/** The public SSM parameter AWS keeps pointing at the current ECS-optimized Amazon Linux 2023 AMI. */
-export const ECS_AMI_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+/**
+ * The public SSM parameters AWS keeps pointing at the current ECS-optimized Amazon Linux 2023 AMI, one per CPU
+ * architecture (ECS Developer Guide, "Retrieving Amazon ECS-optimized Linux AMI metadata"). An x86_64 AMI on a
+ * Graviton type (or the reverse) never launches.
+ */
+export const ECS_AMI_PARAMETERS: Readonly<Record<CpuArchitecture, string>> = {
+  X86_64: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+  ARM64: '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id',
+};
+export const ECS_AMI_PARAMETER = ECS_AMI_PARAMETERS.X86_64;
 
 /** ECS's default ephemeral range: bridge-mode tasks get host ports from it (hostPort 0). */
 export const DYNAMIC_PORTS = { from: 32768, to: 65535 };
@@ -161,6 +177,14 @@ export function launchTemplateChanges(actual: ResponseLaunchTemplateData, wanted
   return changes;
 }
 
+/**
+ * The ClientToken of a new launch template version: the same for the same template, base version and content, so a
+ * retry returns the version it made; the next change starts from a newer base, so an old version is never replayed.
+ */
+export function launchTemplateVersionToken(templateId: string, baseVersion: number | undefined, data: RequestLaunchTemplateData): string {
+  return createHash('sha256').update(`${templateId}/${baseVersion ?? '?'}/${JSON.stringify(data)}`).digest('hex').slice(0, 64);
+}
+
 /** Spot: every instance above the (zero) on-demand base is Spot, from the deepest pools. */
 export function mixedInstancesPolicy(launchTemplate: LaunchTemplateSpecification): MixedInstancesPolicy {
   return {
@@ -189,8 +213,16 @@ async function getRole(ctx: Ctx, name: string): Promise<Role | undefined> {
   }
 }
 
+// IAM lists page (IsTruncated/Marker) and "might return fewer than MaxItems even when there are more" (IAM API
+// reference, e.g. ListAttachedRolePolicies): every IAM list here follows its paginator to the end.
+async function all<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...(items(page) ?? []));
+  return out;
+}
+
 async function roleOwned(ctx: Ctx, role: Role): Promise<boolean> {
-  const tags = role.Tags ?? (await ctx.aws.iam().send(new ListRoleTagsCommand({ RoleName: role.RoleName }))).Tags;
+  const tags = role.Tags ?? (await all(paginateListRoleTags({ client: ctx.aws.iam() }, { RoleName: role.RoleName }), (p) => p.Tags));
   return isOwnedBy(tags, ctx.owner);
 }
 
@@ -204,59 +236,203 @@ async function getInstanceProfile(ctx: Ctx, name: string): Promise<InstanceProfi
 }
 
 async function profileOwned(ctx: Ctx, profile: InstanceProfile): Promise<boolean> {
-  const tags = profile.Tags ?? (await ctx.aws.iam().send(new ListInstanceProfileTagsCommand({ InstanceProfileName: profile.InstanceProfileName }))).Tags;
+  const pages = paginateListInstanceProfileTags({ client: ctx.aws.iam() }, { InstanceProfileName: profile.InstanceProfileName });
+  const tags = profile.Tags ?? (await all(pages, (p) => p.Tags));
   return isOwnedBy(tags, ctx.owner);
 }
 
 async function findLaunchTemplate(ctx: Ctx, name: string): Promise<LaunchTemplate | undefined> {
-  // A name filter answers "none" with an empty list; LaunchTemplateNames would throw instead.
-  const out = await ctx.aws.ec2().send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: [name] }] }));
-  return out.LaunchTemplates?.find((t) => t.LaunchTemplateName === name);
+  // A name filter answers "none" with an empty list; LaunchTemplateNames would throw instead. A filtered EC2
+  // Describe may return a page without the match and a NextToken, so follow it until found.
+  for await (const page of paginateDescribeLaunchTemplates({ client: ctx.aws.ec2() }, { Filters: [{ Name: 'launch-template-name', Values: [name] }] })) {
+    const found = page.LaunchTemplates?.find((t) => t.LaunchTemplateName === name);
+    if (found) return found;
+  }
+  return undefined;
 }
 
-async function latestVersion(ctx: Ctx, id: string): Promise<ResponseLaunchTemplateData | undefined> {
+/** The $Latest version: one version, so one page. */
+async function latestVersion(ctx: Ctx, id: string): Promise<LaunchTemplateVersion | undefined> {
   const out = await ctx.aws.ec2().send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['$Latest'] }));
-  return out.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+  return out.LaunchTemplateVersions?.[0];
 }
 
+/** One group by name: one page (MaxRecords defaults to 50). */
 async function findAsg(ctx: Ctx, name: string): Promise<AutoScalingGroup | undefined> {
   const out = await ctx.aws.ec2AutoScaling().send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
   return out.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === name);
 }
 
-/** An ACTIVE capacity provider; a deleted one stays listed as INACTIVE for a while. */
+/** An ACTIVE capacity provider; a deleted one stays listed as INACTIVE for a while. One name: one page. */
 async function findCapacityProvider(ctx: Ctx, name: string): Promise<CapacityProvider | undefined> {
   const out = await ctx.aws.ecs().send(new DescribeCapacityProvidersCommand({ capacityProviders: [name], include: ['TAGS'] }));
   const cp = out.capacityProviders?.find((c) => c.name === name);
   return cp && cp.status !== 'INACTIVE' ? cp : undefined;
 }
 
+/** DescribeClusters does not page. */
 async function describeCluster(ctx: Ctx, name: string): Promise<Cluster | undefined> {
   const out = await ctx.aws.ecs().send(new DescribeClustersCommand({ clusters: [name] }));
   const c = out.clusters?.[0];
   return c && c.status !== 'INACTIVE' ? c : undefined;
 }
 
-async function imageId(ctx: Ctx): Promise<string> {
-  const configured = ec2Settings(ctx.config).ami;
-  if (configured) return configured;
+const asgTag = (ctx: Ctx, key: string, value: string) => ({ Key: key, Value: value, PropagateAtLaunch: true, ResourceId: ctx.names.autoScalingGroup, ResourceType: 'auto-scaling-group' });
+
+function wantedDefaultStrategy(cp: string): CapacityProviderStrategyItem[] {
+  return [{ capacityProvider: cp, weight: 1, base: 0 }];
+}
+
+// ---------------------------------------------------------------------------------------
+// The instances' CPU architecture and AMI (reads only; the plan does this first).
+
+/** x86_64 or arm64 from DescribeInstanceTypes' ProcessorInfo.SupportedArchitectures (x86 types may add i386; Mac types say *_mac). */
+export function architectureOf(supported: readonly string[] | undefined): CpuArchitecture | undefined {
+  if (supported?.includes('arm64')) return 'ARM64';
+  if (supported?.includes('x86_64')) return 'X86_64';
+  return undefined;
+}
+
+const archName = (a: CpuArchitecture) => (a === 'ARM64' ? 'arm64' : 'x86_64');
+
+/** The instance type's architecture, from EC2 itself: family names (t4g, a1, c7gn, g5g …) are not a reliable guide. */
+async function instanceArchitecture(ctx: Ctx, instanceType: string): Promise<CpuArchitecture> {
+  let supported: string[] | undefined;
+  let found = false;
   try {
-    const out = await ctx.aws.ssm().send(new GetParameterCommand({ Name: ECS_AMI_PARAMETER }));
+    // One named type: one page.
+    const out = await ctx.aws.ec2().send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }));
+    const info = out.InstanceTypes?.find((t) => t.InstanceType === instanceType);
+    found = info !== undefined;
+    supported = info?.ProcessorInfo?.SupportedArchitectures;
+  } catch (err) {
+    // "InvalidInstanceType: The following supplied instance types do not exist: [t9.small]" (EC2 DescribeInstanceTypes).
+    if (!isAwsError(err, 'InvalidInstanceType', 'InvalidParameterValue')) throw err;
+  }
+  if (!found) {
+    throw new EcsKitError('capacity.unknown-instance-type', `ec2.instanceType: EC2 does not offer instance type ${instanceType} in ${ctx.region}.`, {
+      why: 'The container instances are launched with this type; EC2 rejects a type it does not know (a typo, or a type this region does not have).',
+      fix: 'Set ec2.instanceType to an instance type available in this region, e.g. t3.small (x86_64) or t4g.small (arm64, Graviton).',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  const arch = architectureOf(supported);
+  if (!arch) {
+    const runs = supported?.join(', ') || 'an unknown architecture';
+    throw new EcsKitError('capacity.unsupported-instance-type', `ec2.instanceType: ${instanceType} runs ${runs}, not x86_64 or arm64.`, {
+      why: 'ECS-optimized Amazon Linux AMIs exist only for x86_64 and arm64 instances.',
+      fix: 'Set ec2.instanceType to an x86_64 type (e.g. t3.small) or an arm64 Graviton type (e.g. t4g.small).',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  return arch;
+}
+
+/**
+ * Services with capacity: ec2 run on the instances, so on the instances' architecture: an image built for the
+ * other one fails with "exec format error". Refused before any change, naming both fields.
+ */
+export function checkServiceArchitectures(config: Config | undefined, host: CpuArchitecture, instanceType: string): void {
+  const wrong = Object.entries(config?.services ?? {}).filter(([, svc]) => svc.capacity === 'ec2' && cpuArchitectureOf(svc) !== host);
+  if (!wrong.length) return;
+  const names = wrong.map(([name]) => name);
+  const fields = names.map((name) => `services.${name}.cpuArchitecture`).join(', ');
+  const services = names.map((name) => `services.${name}`).join(', ');
+  const other = host === 'ARM64' ? 'X86_64' : 'ARM64';
+  const message = `${fields}: ${names.join(', ')} run${names.length === 1 ? 's' : ''} on ${archName(other)}, but ec2.instanceType ${instanceType} is ${archName(host)}.`;
+  throw new EcsKitError('capacity.architecture-mismatch', message, {
+    why: 'Services with capacity: ec2 run on the container instances, and a container built for one CPU architecture cannot run on the other.',
+    fix:
+      host === 'ARM64'
+        ? `Set cpuArchitecture: arm64 on ${services} (built images then target linux/arm64; an image: must have an arm64 variant), ` +
+          'or choose an x86_64 ec2.instanceType such as t3.small.'
+        : `Set cpuArchitecture: x86_64 (and build.platform linux/amd64, if set) on ${services}, or choose an arm64 (Graviton) ec2.instanceType such as t4g.small.`,
+    exitCode: ExitCode.Usage,
+  });
+}
+
+/** ec2.ami as configured: trusted, but it must exist here and match the instance type's architecture (else every launch fails). */
+async function checkConfiguredAmi(ctx: Ctx, ami: string, host: CpuArchitecture): Promise<void> {
+  let image: Image | undefined;
+  try {
+    // One image id: one page.
+    image = (await ctx.aws.ec2().send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images?.find((i) => i.ImageId === ami);
+  } catch (err) {
+    if (!isAwsError(err, 'InvalidAMIID.NotFound', 'InvalidAMIID.Malformed', 'InvalidAMIID.Unavailable')) throw err;
+  }
+  if (!image) {
+    throw new EcsKitError('capacity.ami-not-found', `ec2.ami: ${ami} is not an AMI this account can launch in ${ctx.region}.`, {
+      why: 'AMI ids are per region, and a private AMI must be shared with this account.',
+      fix: 'Set ec2.ami to an ECS-optimized AMI id from this region, or remove ec2.ami to use the current ECS-optimized Amazon Linux 2023 AMI.',
+      exitCode: ExitCode.Usage,
+    });
+  }
+  // CreateAutoScalingGroup: "The architecture 'arm64' of the specified instance type does not match the architecture
+  // 'x86_64' of the specified AMI" (masterpointio/terraform-aws-ssm-agent#25). Compare only what the API returned.
+  const amiArch = image.Architecture === 'arm64' ? 'ARM64' : image.Architecture === 'x86_64' ? 'X86_64' : undefined;
+  if (image.Architecture !== undefined && amiArch !== host) {
+    const instanceType = ec2Settings(ctx.config).instanceType;
+    throw new EcsKitError('capacity.ami-architecture', `ec2.ami: ${ami} is an ${image.Architecture} AMI, but ec2.instanceType ${instanceType} is ${archName(host)}.`, {
+      why: 'EC2 launches an instance only from an AMI built for its CPU architecture.',
+      fix: `Set ec2.ami to an ${archName(host)} ECS-optimized AMI, choose an instance type of the AMI's architecture, or remove ec2.ami.`,
+      exitCode: ExitCode.Usage,
+    });
+  }
+}
+
+/** The AMI for the instances: ec2.ami, or the current ECS-optimized Amazon Linux 2023 AMI for their architecture. */
+async function hostImage(ctx: Ctx, host: CpuArchitecture): Promise<string> {
+  const configured = ec2Settings(ctx.config).ami;
+  if (configured) {
+    await checkConfiguredAmi(ctx, configured, host);
+    return configured;
+  }
+  const parameter = ECS_AMI_PARAMETERS[host];
+  try {
+    const out = await ctx.aws.ssm().send(new GetParameterCommand({ Name: parameter }));
     const value = out.Parameter?.Value;
     if (typeof value === 'string' && value.startsWith('ami-')) return value;
   } catch (err) {
     if (!isAwsError(err, 'ParameterNotFound')) throw err;
   }
-  throw new EcsKitError('capacity.no-ami', `Could not find the ECS-optimized Amazon Linux 2023 AMI in ${ctx.region} (SSM parameter ${ECS_AMI_PARAMETER}).`, {
+  const what = `the ${archName(host)} ECS-optimized Amazon Linux 2023 AMI in ${ctx.region} (SSM parameter ${parameter})`;
+  throw new EcsKitError('capacity.no-ami', `Could not find ${what}.`, {
     why: 'The container instances need an AMI with the ECS agent; AWS publishes its id in that public parameter, but this region or account did not return it.',
-    fix: 'Set ec2.ami in ecs-kit.yml to an ECS-optimized AMI id for this region (e.g. ami-0abc1234).',
+    fix: `Set ec2.ami in ecs-kit.yml to an ${archName(host)} ECS-optimized AMI id for this region (e.g. ami-0abc1234).`,
   });
 }
 
-const asgTag = (ctx: Ctx, key: string, value: string) => ({ Key: key, Value: value, PropagateAtLaunch: true, ResourceId: ctx.names.autoScalingGroup, ResourceType: 'auto-scaling-group' });
+/**
+ * awsvpc tasks on EC2 instances never get a public IP (ECS Developer Guide, service-configure-network: on EC2, awsvpc
+ * tasks need private subnets with a NAT for outbound access). With public subnets only (learning profile, or an own
+ * VPC without privateSubnetIds) they have no outbound internet. A warning, not a refusal: the deploy works and so does
+ * an app that needs no outbound calls (the ALB reaches the task; the agent pulls the image, ships logs and fetches
+ * secrets over the instance's network).
+ */
+export function awsvpcWithoutNatWarning(config: Config | undefined): string | undefined {
+  if (!config) return undefined;
+  const net = config.network;
+  const privateSubnets = net.vpcId ? (net.privateSubnetIds?.length ?? 0) > 0 : net.profile === 'production';
+  if (privateSubnets) return undefined;
+  const names = Object.entries(config.services).filter(([, svc]) => svc.capacity === 'ec2' && svc.networkMode === 'awsvpc').map(([name]) => name);
+  if (!names.length) return undefined;
+  const fields = names.map((name) => `services.${name}.networkMode`).join(', ');
+  return (
+    `${fields}: awsvpc tasks on EC2 get no public IP, and ${net.vpcId ? 'network.privateSubnetIds is empty' : 'the learning network has no NAT gateway'}, ` +
+    `so ${names.join(', ')} cannot reach the internet or AWS APIs (serving traffic from the load balancer works). ` +
+    `If the app needs outbound access, use network.profile: production (private subnets + NAT), your own VPC with privateSubnetIds, or networkMode: bridge.`
+  );
+}
 
-function wantedDefaultStrategy(cp: string): CapacityProviderStrategyItem[] {
-  return [{ capacityProvider: cp, weight: 1, base: 0 }];
+/**
+ * First in the plan, before the dependencies are read: a wrong architecture or an unknown instance type is refused
+ * at preview, even on a first deploy, before any step changes anything.
+ */
+async function planHost(ctx: Ctx): Promise<string> {
+  const s = ec2Settings(ctx.config);
+  const host = await instanceArchitecture(ctx, s.instanceType);
+  checkServiceArchitectures(ctx.config, host, s.instanceType);
+  return hostImage(ctx, host);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -290,7 +466,8 @@ interface PlanData {
   role?: { arn: string; attach: boolean };
   profile?: { arn: string; addRole: boolean };
   sg: SecurityGroupPlan;
-  lt?: { id: string; newVersion: boolean };
+  /** `version`: the $Latest version number the plan saw (the base a new version is made on). */
+  lt?: { id: string; newVersion: boolean; version?: number };
   asg?: { arn: string; update?: Omit<UpdateAutoScalingGroupCommandInput, 'AutoScalingGroupName'> };
   cp?: { arn: string; update: boolean };
   attach: boolean;
@@ -326,109 +503,346 @@ function asgDrift(ctx: Ctx, asg: AutoScalingGroup, ltId: string | undefined, sub
   return { arn: asg.AutoScalingGroupARN ?? '', ...(Object.keys(update).length ? { update } : {}) };
 }
 
+// ---------------------------------------------------------------------------------------
+// Plan, one resource at a time (reads only). Each adds its changes and returns undefined when the resource is missing.
+
+async function planInstanceIam(ctx: Ctx, changes: Change[]): Promise<Pick<PlanData, 'role' | 'profile'>> {
+  const n = ctx.names;
+  const out: Pick<PlanData, 'role' | 'profile'> = {};
+  const role = await getRole(ctx, n.instanceRole);
+  if (!role) {
+    changes.push({ field: 'instanceRole', after: `${n.instanceRole} (AmazonEC2ContainerServiceforEC2Role)` });
+  } else {
+    if (!(await roleOwned(ctx, role))) throw notOwnedError('capacity.role-not-owned', `An IAM role named ${n.instanceRole}`, ctx.owner);
+    const attached = await all(paginateListAttachedRolePolicies({ client: ctx.aws.iam() }, { RoleName: n.instanceRole }), (p) => p.AttachedPolicies);
+    const attach = !attached.some((p) => p.PolicyArn === instancePolicyArn(ctx.region));
+    if (attach) changes.push({ field: 'instanceRole.managedPolicies', after: [instancePolicyArn(ctx.region)] });
+    out.role = { arn: role.Arn ?? '', attach };
+  }
+
+  const profile = await getInstanceProfile(ctx, n.instanceProfile);
+  if (!profile) {
+    changes.push({ field: 'instanceProfile', after: n.instanceProfile });
+  } else {
+    if (!(await profileOwned(ctx, profile))) throw notOwnedError('capacity.profile-not-owned', `An instance profile named ${n.instanceProfile}`, ctx.owner);
+    const addRole = !(profile.Roles ?? []).some((r) => r.RoleName === n.instanceRole);
+    if (addRole) changes.push({ field: 'instanceProfile.role', before: (profile.Roles ?? []).map((r) => r.RoleName), after: [n.instanceRole] });
+    out.profile = { arn: profile.Arn ?? '', addRole };
+  }
+  return out;
+}
+
+async function planLaunchTemplate(ctx: Ctx, wanted: RequestLaunchTemplateData, changes: Change[]): Promise<PlanData['lt']> {
+  const n = ctx.names;
+  const lt = await findLaunchTemplate(ctx, n.launchTemplate);
+  if (!lt) {
+    changes.push({ field: 'launchTemplate', after: `${n.launchTemplate} (${wanted.InstanceType}, ${wanted.ImageId})` });
+    return undefined;
+  }
+  if (!isOwnedBy(lt.Tags, ctx.owner)) throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
+  const latest = await latestVersion(ctx, lt.LaunchTemplateId!);
+  const ltChanges = launchTemplateChanges(latest?.LaunchTemplateData ?? {}, wanted);
+  changes.push(...ltChanges);
+  return { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0, ...(latest?.VersionNumber !== undefined ? { version: latest.VersionNumber } : {}) };
+}
+
+async function planAsg(ctx: Ctx, ltId: string | undefined, subnets: string[], changes: Change[]): Promise<PlanData['asg']> {
+  const n = ctx.names;
+  const s = ec2Settings(ctx.config);
+  const asg = await findAsg(ctx, n.autoScalingGroup);
+  if (!asg) {
+    changes.push({ field: 'autoScalingGroup', after: `${n.autoScalingGroup} (min ${s.min}, max ${s.max}, desired ${s.desired}${s.spot ? ', Spot' : ''})` });
+    return undefined;
+  }
+  if (!isOwnedBy(asg.Tags, ctx.owner)) throw notOwnedError('capacity.asg-not-owned', `An Auto Scaling group named ${n.autoScalingGroup}`, ctx.owner);
+  if (asg.Status) {
+    throw new EcsKitError('capacity.asg-deleting', `Auto Scaling group ${n.autoScalingGroup} is still being deleted (${asg.Status}).`, {
+      why: 'An earlier teardown is still terminating its instances; a group with the same name cannot be created until it is gone.',
+      fix: 'Wait a few minutes and deploy again.',
+    });
+  }
+  return asgDrift(ctx, asg, ltId, subnets, changes);
+}
+
+async function planCapacityProvider(ctx: Ctx, cpName: string, asgData: PlanData['asg'], changes: Change[]): Promise<PlanData['cp']> {
+  const cp = await findCapacityProvider(ctx, cpName);
+  if (!cp) {
+    changes.push({ field: 'capacityProvider', after: `${cpName} (managed scaling, target 100%)` });
+    return undefined;
+  }
+  if (!isOwnedBy(cp.tags, ctx.owner)) throw notOwnedError('capacity.cp-not-owned', `An ECS capacity provider named ${cpName}`, ctx.owner);
+  const p = cp.autoScalingGroupProvider;
+  if (asgData && p?.autoScalingGroupArn && asgData.arn && p.autoScalingGroupArn !== asgData.arn) {
+    throw new EcsKitError('capacity.cp-stale', `Capacity provider ${cpName} points at an Auto Scaling group that no longer exists.`, {
+      why: 'A capacity provider cannot be moved to another Auto Scaling group; the group it was made for was deleted outside ecs-kit.',
+      fix: 'Run `ecs-kit teardown` and deploy again.',
+    });
+  }
+  const ms = p?.managedScaling;
+  const update =
+    (ms?.status !== undefined && ms.status !== 'ENABLED') ||
+    (ms?.targetCapacity !== undefined && ms.targetCapacity !== 100) ||
+    (p?.managedTerminationProtection !== undefined && p.managedTerminationProtection !== 'ENABLED');
+  if (update) {
+    changes.push({
+      field: 'capacityProvider.managedScaling',
+      before: { status: ms?.status, targetCapacity: ms?.targetCapacity, terminationProtection: p?.managedTerminationProtection },
+      after: { status: 'ENABLED', targetCapacity: 100, terminationProtection: 'ENABLED' },
+    });
+  }
+  return { arn: cp.capacityProviderArn ?? '', update };
+}
+
+// ---------------------------------------------------------------------------------------
+// Apply, one resource at a time: create what is missing, change only what the plan found.
+
+/** Instance role + profile: the ECS agent on each instance acts with it. */
+async function ensureInstanceIam(ctx: Ctx, data: PlanData): Promise<{ roleArn: string; profileArn: string }> {
+  const n = ctx.names;
+  const iam = ctx.aws.iam();
+  let roleArn = data.role?.arn;
+  if (!data.role) {
+    ctx.progress(`creating instance role ${n.instanceRole}`);
+    // No idempotency token: after a lost response, find the role by name (and our tags) instead of failing.
+    roleArn = await createOnce({
+      create: async () =>
+        (
+          await ctx.aws.once.iam().send(
+            new CreateRoleCommand({
+              RoleName: n.instanceRole,
+              Path: n.rolePath,
+              AssumeRolePolicyDocument: JSON.stringify(instanceTrustPolicy()),
+              Description: `ecs-kit: ECS container instances of ${ctx.owner.app}/${ctx.owner.env}`,
+              Tags: ownerTags(ctx.owner),
+            }),
+          )
+        ).Role?.Arn ?? '',
+      find: async () => {
+        const role = await getRole(ctx, n.instanceRole);
+        return role && (await roleOwned(ctx, role)) ? (role.Arn ?? '') : undefined;
+      },
+      alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
+      ...onceOptions(ctx),
+    });
+    await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: n.instanceRole });
+  }
+  if (!data.role || data.role.attach) await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
+
+  let profileArn = data.profile?.arn;
+  if (!data.profile) {
+    ctx.progress(`creating instance profile ${n.instanceProfile}`);
+    profileArn = await createOnce({
+      create: async () =>
+        (await ctx.aws.once.iam().send(new CreateInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, Path: n.rolePath, Tags: ownerTags(ctx.owner) }))).InstanceProfile?.Arn ?? '',
+      find: async () => {
+        const profile = await getInstanceProfile(ctx, n.instanceProfile);
+        return profile && (await profileOwned(ctx, profile)) ? (profile.Arn ?? '') : undefined;
+      },
+      alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
+      ...onceOptions(ctx),
+    });
+  }
+  if (!data.profile || data.profile.addRole) {
+    // A profile holds one role: on a retried call whose first response was lost, IAM says the quota is reached.
+    await iam
+      .send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, RoleName: n.instanceRole }))
+      .catch(
+        alreadyDone(['LimitExceeded', 'LimitExceededException'], async () =>
+          Boolean((await getInstanceProfile(ctx, n.instanceProfile))?.Roles?.some((r) => r.RoleName === n.instanceRole)),
+        ),
+      );
+    // IAM is eventually consistent: instances launched with a brand-new profile can fail to start.
+    await waitUntilInstanceProfileExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { InstanceProfileName: n.instanceProfile });
+  }
+  return { roleArn: roleArn ?? '', profileArn: profileArn ?? '' };
+}
+
+/**
+ * Both creates carry a ClientToken, so a retry after a lost response gets the first result back instead of
+ * InvalidLaunchTemplateName.AlreadyExistsException or a duplicate version (EC2 API, "Ensuring idempotency"; same
+ * token with other parameters is IdempotentParameterMismatch). createOnce retries and, before that, looks up.
+ */
+async function ensureLaunchTemplate(ctx: Ctx, data: PlanData, ltInput: RequestLaunchTemplateData): Promise<string> {
+  const n = ctx.names;
+  if (!data.lt) {
+    ctx.progress(`creating launch template ${n.launchTemplate}`);
+    // Random per create, reused by its retries: a token derived from the name and content could replay a template a
+    // teardown has deleted since (EC2 keeps tokens after the resource is gone; for RunInstances at least 24 h). A
+    // crashed run is recovered by the lookup and AlreadyExists instead (as for route tables in network.ts).
+    const ClientToken = randomUUID();
+    return createOnce({
+      create: async () =>
+        (
+          await ctx.aws.once.ec2().send(
+            new CreateLaunchTemplateCommand({
+              ClientToken,
+              LaunchTemplateName: n.launchTemplate,
+              LaunchTemplateData: ltInput,
+              TagSpecifications: [{ ResourceType: 'launch-template', Tags: ec2Tags(ctx.owner, 'launch-template', n.launchTemplate) }],
+            }),
+          )
+        ).LaunchTemplate?.LaunchTemplateId ?? '',
+      find: async () => {
+        const lt = await findLaunchTemplate(ctx, n.launchTemplate);
+        return lt && isOwnedBy(lt.Tags, ctx.owner) ? (lt.LaunchTemplateId ?? '') : undefined;
+      },
+      alreadyExists: ['InvalidLaunchTemplateName.AlreadyExistsException'],
+      ...onceOptions(ctx),
+    });
+  }
+  if (data.lt.newVersion) {
+    // The group launches $Latest: new instances pick this up, running ones keep theirs.
+    ctx.progress(`adding a version to launch template ${n.launchTemplate}`);
+    const { id, version: base } = data.lt;
+    const ClientToken = launchTemplateVersionToken(id, base, ltInput);
+    const input = { ClientToken, LaunchTemplateId: id, LaunchTemplateData: ltInput };
+    await createOnce({
+      create: async () => (await ctx.aws.once.ec2().send(new CreateLaunchTemplateVersionCommand(input))).LaunchTemplateVersion?.VersionNumber ?? 0,
+      // Made already: $Latest is newer than the version the plan saw, and says what we want.
+      find: async () => {
+        const latest = await latestVersion(ctx, id);
+        const newer = base === undefined || (latest?.VersionNumber ?? 0) > base;
+        return latest && newer && launchTemplateChanges(latest.LaunchTemplateData ?? {}, ltInput).length === 0 ? (latest.VersionNumber ?? 0) : undefined;
+      },
+      ...onceOptions(ctx),
+    });
+  }
+  return data.lt.id;
+}
+
+/**
+ * Auto Scaling validates the launch template's instance profile, and rejects one IAM has not propagated yet:
+ * "ValidationError: You must use a valid fully-formed launch template. Value (…) for parameter iamInstanceProfile.arn
+ * is invalid. Invalid IAM Instance Profile ARN", for up to a couple of minutes after the profile (or its role) was
+ * made, although GetInstanceProfile already finds it (hashicorp/terraform-provider-aws#5217, fixed by a retry in
+ * #5633; #40088 for updates). A service-linked role made just now is retried the same way (RaJiska/terraform-aws-fck-nat#85).
+ */
+function untilProfileUsable<T>(ctx: Ctx, send: () => Promise<T>): Promise<T> {
+  return retryPropagation(ctx, `instance profile ${ctx.names.instanceProfile}`, send, (err) => isIamPropagation(err) || isServiceLinkedRoleNotReady(err));
+}
+
+async function ensureAsg(ctx: Ctx, data: PlanData, spec: LaunchTemplateSpecification, subnets: string[]): Promise<string> {
+  const n = ctx.names;
+  const s = ec2Settings(ctx.config);
+  if (!data.asg) {
+    ctx.progress(`creating Auto Scaling group ${n.autoScalingGroup}`);
+    const input: CreateAutoScalingGroupCommandInput = {
+      AutoScalingGroupName: n.autoScalingGroup,
+      MinSize: s.min,
+      MaxSize: s.max,
+      DesiredCapacity: s.desired,
+      VPCZoneIdentifier: subnets.join(','),
+      ...(s.spot ? { MixedInstancesPolicy: mixedInstancesPolicy(spec) } : { LaunchTemplate: spec }),
+      // ECS managed termination protection only scales in instances with no tasks; it needs this.
+      NewInstancesProtectedFromScaleIn: true,
+      Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
+    };
+    // A fresh account has no Auto Scaling service-linked role; the first group would make it and then race it.
+    await ensureServiceLinkedRole(ctx.aws, 'ec2AutoScaling');
+    // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags. The
+    // propagation retry sits inside `create`, so a lost response is still looked up, never sent twice blind.
+    return createOnce({
+      create: async () => {
+        await untilProfileUsable(ctx, () => ctx.aws.once.ec2AutoScaling().send(new CreateAutoScalingGroupCommand(input)));
+        return (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
+      },
+      find: async () => {
+        const asg = await findAsg(ctx, n.autoScalingGroup);
+        return asg && isOwnedBy(asg.Tags, ctx.owner) ? (asg.AutoScalingGroupARN ?? '') : undefined;
+      },
+      alreadyExists: ['AlreadyExists', 'AlreadyExistsFault'],
+      ...onceOptions(ctx),
+    });
+  }
+  if (data.asg.update) {
+    // The plan may not have known the template id yet (a template created just now).
+    const update = { ...data.asg.update };
+    if (update.LaunchTemplate) update.LaunchTemplate = spec;
+    if (update.MixedInstancesPolicy) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
+    ctx.progress(`updating Auto Scaling group ${n.autoScalingGroup}`);
+    const input = { AutoScalingGroupName: n.autoScalingGroup, ...update };
+    await untilProfileUsable(ctx, () => ctx.aws.ec2AutoScaling().send(new UpdateAutoScalingGroupCommand(input)));
+  }
+  return data.asg.arn;
+}
+
+const MANAGED_SCALING = { status: 'ENABLED' as const, targetCapacity: 100 };
+
+async function ensureCapacityProvider(ctx: Ctx, data: PlanData, cpName: string, asgArn: string): Promise<void> {
+  if (!data.cp) {
+    ctx.progress(`creating capacity provider ${cpName}`);
+    // "ECS Service Linked Role does not exist" in a fresh account (terraform-aws-modules/terraform-aws-ecs#26): make the
+    // role first, and retry while it propagates (inside `create`, so createOnce still looks up after a lost response).
+    await ensureServiceLinkedRole(ctx.aws, 'ecs');
+    const input = {
+      name: cpName,
+      autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' as const },
+      tags: ecsTags(ctx.owner),
+    };
+    await createOnce({
+      create: async () => {
+        const send = () => ctx.aws.once.ecs().send(new CreateCapacityProviderCommand(input));
+        return void (await retryPropagation(ctx, 'the ECS service-linked role', send, isServiceLinkedRoleNotReady));
+      },
+      find: async () => {
+        const cp = await findCapacityProvider(ctx, cpName);
+        return cp && isOwnedBy(cp.tags, ctx.owner) ? cp : undefined;
+      },
+      // ECS reports a duplicate name as a ClientException; only a provider tagged as ours is adopted.
+      alreadyExists: ['ClientException'],
+      ...onceOptions(ctx),
+    });
+  } else if (data.cp.update) {
+    await ctx.aws.ecs().send(new UpdateCapacityProviderCommand({ name: cpName, autoScalingGroupProvider: { managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' } }));
+  }
+}
+
+async function attachToCluster(ctx: Ctx, clusterName: string, cpName: string): Promise<void> {
+  // Re-read: the cluster step may have just added the Fargate providers; keep every one.
+  const cluster = await describeCluster(ctx, clusterName);
+  const providers = [...(cluster?.capacityProviders ?? []).filter((p) => p !== cpName), cpName];
+  ctx.progress(`attaching ${cpName} to cluster ${clusterName}`);
+  await retryWhile(
+    () => ctx.aws.ecs().send(new PutClusterCapacityProvidersCommand({ cluster: clusterName, capacityProviders: providers, defaultCapacityProviderStrategy: wantedDefaultStrategy(cpName) })),
+    (err) => isAwsError(err, 'UpdateInProgressException'),
+    { timeoutMs: ctx.options.timeoutMs, signal: ctx.signal },
+  );
+}
+
 export const ec2CapacityStep: StepModule<CapacityState> = {
   kind: 'capacity',
   title: () => 'EC2 capacity (instances, Auto Scaling group, capacity provider)',
   instances: (config) => (usesEc2(config) ? [{ dependsOn: ['network', 'cluster', ...(needsLbIngress(config) ? ['load-balancer'] : [])] }] : []),
 
   async plan(ctx): Promise<StepPlan<CapacityState>> {
+    const ami = await planHost(ctx);
+    const noOutbound = awsvpcWithoutNatWarning(ctx.config);
+    if (noOutbound) ctx.warn(noOutbound);
     const d = deps(ctx);
     const n = ctx.names;
     const s = ec2Settings(ctx.config);
     const cpName = capacityProviderName(n);
     const placement = taskPlacement(d.network);
     const changes: Change[] = [];
-    let missing = false;
 
-    const ami = await imageId(ctx);
-
-    const role = await getRole(ctx, n.instanceRole);
-    let roleData: PlanData['role'];
-    if (!role) {
-      missing = true;
-      changes.push({ field: 'instanceRole', after: `${n.instanceRole} (AmazonEC2ContainerServiceforEC2Role)` });
-    } else {
-      if (!(await roleOwned(ctx, role))) throw notOwnedError('capacity.role-not-owned', `An IAM role named ${n.instanceRole}`, ctx.owner);
-      const attached = (await ctx.aws.iam().send(new ListAttachedRolePoliciesCommand({ RoleName: n.instanceRole }))).AttachedPolicies ?? [];
-      const attach = !attached.some((p) => p.PolicyArn === instancePolicyArn(ctx.region));
-      if (attach) changes.push({ field: 'instanceRole.managedPolicies', after: [instancePolicyArn(ctx.region)] });
-      roleData = { arn: role.Arn ?? '', attach };
-    }
-
-    const profile = await getInstanceProfile(ctx, n.instanceProfile);
-    let profileData: PlanData['profile'];
-    if (!profile) {
-      missing = true;
-      changes.push({ field: 'instanceProfile', after: n.instanceProfile });
-    } else {
-      if (!(await profileOwned(ctx, profile))) throw notOwnedError('capacity.profile-not-owned', `An instance profile named ${n.instanceProfile}`, ctx.owner);
-      const addRole = !(profile.Roles ?? []).some((r) => r.RoleName === n.instanceRole);
-      if (addRole) changes.push({ field: 'instanceProfile.role', before: (profile.Roles ?? []).map((r) => r.RoleName), after: [n.instanceRole] });
-      profileData = { arn: profile.Arn ?? '', addRole };
-    }
+    const { role: roleData, profile: profileData } = await planInstanceIam(ctx, changes);
 
     const sg = await planSecurityGroup(ctx, { vpcId: d.network.vpcId, name: n.instanceSecurityGroup, wanted: wantedIngress(d), notOwnedCode: 'capacity.sg-not-owned' });
     changes.push(...sg.changes);
-    if (!sg.plan.groupId) missing = true;
 
-    const lt = await findLaunchTemplate(ctx, n.launchTemplate);
-    let ltData: PlanData['lt'];
-    if (!lt) {
-      missing = true;
-      changes.push({ field: 'launchTemplate', after: `${n.launchTemplate} (${s.instanceType}, ${ami})` });
-    } else {
-      if (!isOwnedBy(lt.Tags, ctx.owner)) throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
-      const latest = (await latestVersion(ctx, lt.LaunchTemplateId!)) ?? {};
-      const wanted = renderLaunchTemplate({
-        cluster: d.cluster,
-        imageId: ami,
-        instanceType: s.instanceType,
-        instanceProfileArn: profileData?.arn ?? '',
-        securityGroupId: sg.plan.groupId ?? '',
-        publicIp: placement.assignPublicIp === 'ENABLED',
-        owner: ctx.owner,
-        name: n.launchTemplate,
-      });
-      const ltChanges = launchTemplateChanges(latest, wanted);
-      changes.push(...ltChanges);
-      ltData = { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0 };
-    }
-
-    const asg = await findAsg(ctx, n.autoScalingGroup);
-    let asgData: PlanData['asg'];
-    if (!asg) {
-      missing = true;
-      changes.push({ field: 'autoScalingGroup', after: `${n.autoScalingGroup} (min ${s.min}, max ${s.max}, desired ${s.desired}${s.spot ? ', Spot' : ''})` });
-    } else {
-      if (!isOwnedBy(asg.Tags, ctx.owner)) throw notOwnedError('capacity.asg-not-owned', `An Auto Scaling group named ${n.autoScalingGroup}`, ctx.owner);
-      if (asg.Status) {
-        throw new EcsKitError('capacity.asg-deleting', `Auto Scaling group ${n.autoScalingGroup} is still being deleted (${asg.Status}).`, {
-          why: 'An earlier teardown is still terminating its instances; a group with the same name cannot be created until it is gone.',
-          fix: 'Wait a few minutes and deploy again.',
-        });
-      }
-      asgData = asgDrift(ctx, asg, ltData?.id, placement.subnets, changes);
-    }
-
-    const cp = await findCapacityProvider(ctx, cpName);
-    let cpData: PlanData['cp'];
-    if (!cp) {
-      missing = true;
-      changes.push({ field: 'capacityProvider', after: `${cpName} (managed scaling, target 100%)` });
-    } else {
-      if (!isOwnedBy(cp.tags, ctx.owner)) throw notOwnedError('capacity.cp-not-owned', `An ECS capacity provider named ${cpName}`, ctx.owner);
-      const p = cp.autoScalingGroupProvider;
-      if (asgData && p?.autoScalingGroupArn && asgData.arn && p.autoScalingGroupArn !== asgData.arn) {
-        throw new EcsKitError('capacity.cp-stale', `Capacity provider ${cpName} points at an Auto Scaling group that no longer exists.`, {
-          why: 'A capacity provider cannot be moved to another Auto Scaling group; the group it was made for was deleted outside ecs-kit.',
-          fix: 'Run `ecs-kit teardown` and deploy again.',
-        });
-      }
-      const ms = p?.managedScaling;
-      const update = (ms?.status !== undefined && ms.status !== 'ENABLED') || (ms?.targetCapacity !== undefined && ms.targetCapacity !== 100) || (p?.managedTerminationProtection !== undefined && p.managedTerminationProtection !== 'ENABLED');
-      if (update) changes.push({ field: 'capacityProvider.managedScaling', before: { status: ms?.status, targetCapacity: ms?.targetCapacity, terminationProtection: p?.managedTerminationProtection }, after: { status: 'ENABLED', targetCapacity: 100, terminationProtection: 'ENABLED' } });
-      cpData = { arn: cp.capacityProviderArn ?? '', update };
-    }
+    const wantedLt = renderLaunchTemplate({
+      cluster: d.cluster,
+      imageId: ami,
+      instanceType: s.instanceType,
+      instanceProfileArn: profileData?.arn ?? '',
+      securityGroupId: sg.plan.groupId ?? '',
+      publicIp: placement.assignPublicIp === 'ENABLED',
+      owner: ctx.owner,
+      name: n.launchTemplate,
+    });
+    const ltData = await planLaunchTemplate(ctx, wantedLt, changes);
+    const asgData = await planAsg(ctx, ltData?.id, placement.subnets, changes);
+    const cpData = await planCapacityProvider(ctx, cpName, asgData, changes);
 
     const cluster = await describeCluster(ctx, d.cluster);
     const providers = cluster?.capacityProviders ?? [];
@@ -436,22 +850,23 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     if (attach) changes.push({ field: 'cluster.capacityProviders', before: providers, after: [...providers.filter((p) => p !== cpName), cpName] });
 
     const data: PlanData = { ami, ...(roleData ? { role: roleData } : {}), ...(profileData ? { profile: profileData } : {}), sg: sg.plan, ...(ltData ? { lt: ltData } : {}), ...(asgData ? { asg: asgData } : {}), ...(cpData ? { cp: cpData } : {}), attach };
-    if (missing && !role && !profile && !sg.plan.groupId && !lt && !asg && !cp) return { action: 'create', changes, data };
-    const current: CapacityState | undefined = missing
-      ? undefined
-      : {
-          roleName: n.instanceRole,
-          roleArn: roleData!.arn,
-          instanceProfileName: n.instanceProfile,
-          instanceProfileArn: profileData!.arn,
-          securityGroupId: sg.plan.groupId!,
-          launchTemplateId: ltData!.id,
-          launchTemplateName: n.launchTemplate,
-          autoScalingGroupName: n.autoScalingGroup,
-          autoScalingGroupArn: asgData!.arn,
-          capacityProviderName: cpName,
-          clusterName: d.cluster,
-        };
+    if (!roleData && !profileData && !sg.plan.groupId && !ltData && !asgData && !cpData) return { action: 'create', changes, data };
+    const current: CapacityState | undefined =
+      roleData && profileData && sg.plan.groupId && ltData && asgData && cpData
+        ? {
+            roleName: n.instanceRole,
+            roleArn: roleData.arn,
+            instanceProfileName: n.instanceProfile,
+            instanceProfileArn: profileData.arn,
+            securityGroupId: sg.plan.groupId,
+            launchTemplateId: ltData.id,
+            launchTemplateName: n.launchTemplate,
+            autoScalingGroupName: n.autoScalingGroup,
+            autoScalingGroupArn: asgData.arn,
+            capacityProviderName: cpName,
+            clusterName: d.cluster,
+          }
+        : undefined;
     return { action: changes.length ? 'update' : 'noop', changes, ...(current ? { current } : {}), data };
   },
 
@@ -461,184 +876,40 @@ export const ec2CapacityStep: StepModule<CapacityState> = {
     const n = ctx.names;
     const s = ec2Settings(ctx.config);
     const cpName = capacityProviderName(n);
-    const iam = ctx.aws.iam();
     const placement = taskPlacement(d.network);
 
-    // Instance role + profile: the ECS agent on each instance acts with it.
-    let roleArn = data.role?.arn;
-    if (!data.role) {
-      ctx.progress(`creating instance role ${n.instanceRole}`);
-      // No idempotency token: after a lost response, find the role by name (and our tags) instead of failing.
-      roleArn = await createOnce({
-        create: async () =>
-          (
-            await ctx.aws.once.iam().send(
-              new CreateRoleCommand({
-                RoleName: n.instanceRole,
-                Path: n.rolePath,
-                AssumeRolePolicyDocument: JSON.stringify(instanceTrustPolicy()),
-                Description: `ecs-kit: ECS container instances of ${ctx.owner.app}/${ctx.owner.env}`,
-                Tags: ownerTags(ctx.owner),
-              }),
-            )
-          ).Role?.Arn ?? '',
-        find: async () => {
-          const role = await getRole(ctx, n.instanceRole);
-          return role && (await roleOwned(ctx, role)) ? (role.Arn ?? '') : undefined;
-        },
-        alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
-        ...onceOptions(ctx),
-      });
-      await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: n.instanceRole });
-    }
-    if (!data.role || data.role.attach) await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
-
-    let profileArn = data.profile?.arn;
-    if (!data.profile) {
-      ctx.progress(`creating instance profile ${n.instanceProfile}`);
-      profileArn = await createOnce({
-        create: async () =>
-          (await ctx.aws.once.iam().send(new CreateInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, Path: n.rolePath, Tags: ownerTags(ctx.owner) }))).InstanceProfile?.Arn ?? '',
-        find: async () => {
-          const profile = await getInstanceProfile(ctx, n.instanceProfile);
-          return profile && (await profileOwned(ctx, profile)) ? (profile.Arn ?? '') : undefined;
-        },
-        alreadyExists: ['EntityAlreadyExists', 'EntityAlreadyExistsException'],
-        ...onceOptions(ctx),
-      });
-    }
-    if (!data.profile || data.profile.addRole) {
-      // A profile holds one role: on a retried call whose first response was lost, IAM says the quota is reached.
-      await iam
-        .send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: n.instanceProfile, RoleName: n.instanceRole }))
-        .catch(
-          alreadyDone(['LimitExceeded', 'LimitExceededException'], async () =>
-            Boolean((await getInstanceProfile(ctx, n.instanceProfile))?.Roles?.some((r) => r.RoleName === n.instanceRole)),
-          ),
-        );
-      // IAM is eventually consistent: instances launched with a brand-new profile can fail to start.
-      await waitUntilInstanceProfileExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { InstanceProfileName: n.instanceProfile });
-    }
-
+    const { roleArn, profileArn } = await ensureInstanceIam(ctx, data);
     const groupId = await applySecurityGroup(ctx, data.sg, {
       vpcId: d.network.vpcId,
       name: n.instanceSecurityGroup,
       description: `ecs-kit ${ctx.owner.app}/${ctx.owner.env}: ECS container instances`,
       role: 'instance-security-group',
     });
-
     const ltInput = renderLaunchTemplate({
       cluster: d.cluster,
       imageId: data.ami,
       instanceType: s.instanceType,
-      instanceProfileArn: profileArn!,
+      instanceProfileArn: profileArn,
       securityGroupId: groupId,
       publicIp: placement.assignPublicIp === 'ENABLED',
       owner: ctx.owner,
       name: n.launchTemplate,
     });
-    let ltId = data.lt?.id;
-    if (!ltId) {
-      ctx.progress(`creating launch template ${n.launchTemplate}`);
-      const out = await ctx.aws.ec2().send(
-        new CreateLaunchTemplateCommand({
-          LaunchTemplateName: n.launchTemplate,
-          LaunchTemplateData: ltInput,
-          TagSpecifications: [{ ResourceType: 'launch-template', Tags: ec2Tags(ctx.owner, 'launch-template', n.launchTemplate) }],
-        }),
-      );
-      ltId = out.LaunchTemplate?.LaunchTemplateId ?? '';
-    } else if (data.lt!.newVersion) {
-      // The group launches $Latest: new instances pick this up, running ones keep theirs.
-      ctx.progress(`adding a version to launch template ${n.launchTemplate}`);
-      await ctx.aws.ec2().send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: ltId, LaunchTemplateData: ltInput }));
-    }
-    const spec: LaunchTemplateSpecification = { LaunchTemplateId: ltId, Version: '$Latest' };
-
-    const asgClient = ctx.aws.ec2AutoScaling();
-    let asgArn = data.asg?.arn;
-    if (!data.asg) {
-      ctx.progress(`creating Auto Scaling group ${n.autoScalingGroup}`);
-      const input: CreateAutoScalingGroupCommandInput = {
-        AutoScalingGroupName: n.autoScalingGroup,
-        MinSize: s.min,
-        MaxSize: s.max,
-        DesiredCapacity: s.desired,
-        VPCZoneIdentifier: placement.subnets.join(','),
-        ...(s.spot ? { MixedInstancesPolicy: mixedInstancesPolicy(spec) } : { LaunchTemplate: spec }),
-        // ECS managed termination protection only scales in instances with no tasks; it needs this.
-        NewInstancesProtectedFromScaleIn: true,
-        Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
-      };
-      // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags.
-      asgArn = await createOnce({
-        create: async () => {
-          await ctx.aws.once.ec2AutoScaling().send(new CreateAutoScalingGroupCommand(input));
-          return (await findAsg(ctx, n.autoScalingGroup))?.AutoScalingGroupARN ?? '';
-        },
-        find: async () => {
-          const asg = await findAsg(ctx, n.autoScalingGroup);
-          return asg && isOwnedBy(asg.Tags, ctx.owner) ? (asg.AutoScalingGroupARN ?? '') : undefined;
-        },
-        alreadyExists: ['AlreadyExists', 'AlreadyExistsFault'],
-        ...onceOptions(ctx),
-      });
-    } else if (data.asg.update) {
-      // The plan may not have known the template id yet (a template created just now).
-      const update = { ...data.asg.update };
-      if (update.LaunchTemplate) update.LaunchTemplate = spec;
-      if (update.MixedInstancesPolicy) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
-      ctx.progress(`updating Auto Scaling group ${n.autoScalingGroup}`);
-      await asgClient.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: n.autoScalingGroup, ...update }));
-    }
-
-    const ecs = ctx.aws.ecs();
-    const scaling = { status: 'ENABLED' as const, targetCapacity: 100 };
-    if (!data.cp) {
-      ctx.progress(`creating capacity provider ${cpName}`);
-      await createOnce({
-        create: async () =>
-          void (await ctx.aws.once.ecs().send(
-            new CreateCapacityProviderCommand({
-              name: cpName,
-              autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: scaling, managedTerminationProtection: 'ENABLED' },
-              tags: ecsTags(ctx.owner),
-            }),
-          )),
-        find: async () => {
-          const cp = await findCapacityProvider(ctx, cpName);
-          return cp && isOwnedBy(cp.tags, ctx.owner) ? cp : undefined;
-        },
-        // ECS reports a duplicate name as a ClientException; only a provider tagged as ours is adopted.
-        alreadyExists: ['ClientException'],
-        ...onceOptions(ctx),
-      });
-    } else if (data.cp.update) {
-      await ecs.send(new UpdateCapacityProviderCommand({ name: cpName, autoScalingGroupProvider: { managedScaling: scaling, managedTerminationProtection: 'ENABLED' } }));
-    }
-
-    if (data.attach || !data.cp) {
-      // Re-read: the cluster step may have just added the Fargate providers; keep every one.
-      const cluster = await describeCluster(ctx, d.cluster);
-      const providers = [...(cluster?.capacityProviders ?? []).filter((p) => p !== cpName), cpName];
-      ctx.progress(`attaching ${cpName} to cluster ${d.cluster}`);
-      await retryWhile(
-        () => ecs.send(new PutClusterCapacityProvidersCommand({ cluster: d.cluster, capacityProviders: providers, defaultCapacityProviderStrategy: wantedDefaultStrategy(cpName) })),
-        (err) => isAwsError(err, 'UpdateInProgressException'),
-        { timeoutMs: ctx.options.timeoutMs, signal: ctx.signal },
-      );
-    }
+    const ltId = await ensureLaunchTemplate(ctx, data, ltInput);
+    const asgArn = await ensureAsg(ctx, data, { LaunchTemplateId: ltId, Version: '$Latest' }, placement.subnets);
+    await ensureCapacityProvider(ctx, data, cpName, asgArn);
+    if (data.attach || !data.cp) await attachToCluster(ctx, d.cluster, cpName);
 
     return {
       roleName: n.instanceRole,
-      roleArn: roleArn ?? '',
+      roleArn,
       instanceProfileName: n.instanceProfile,
-      instanceProfileArn: profileArn ?? '',
+      instanceProfileArn: profileArn,
       securityGroupId: groupId,
       launchTemplateId: ltId,
       launchTemplateName: n.launchTemplate,
       autoScalingGroupName: n.autoScalingGroup,
-      autoScalingGroupArn: asgArn ?? '',
+      autoScalingGroupArn: asgArn,
       capacityProviderName: cpName,
       clusterName: d.cluster,
     };
@@ -797,11 +1068,14 @@ async function destroyInstanceIam(ctx: Ctx, state: CapacityState): Promise<void>
     return;
   }
   try {
-    for (const p of (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: state.roleName }))).AttachedPolicies ?? []) {
+    // Every page is read before the first change (changing a list while paging it can skip entries).
+    const attached = await all(paginateListAttachedRolePolicies({ client: iam }, { RoleName: state.roleName }), (p) => p.AttachedPolicies);
+    for (const p of attached) {
       await iam.send(new DetachRolePolicyCommand({ RoleName: state.roleName, PolicyArn: p.PolicyArn })).catch(ignoreGone);
     }
     // Another profile (e.g. added by hand) would make DeleteRole fail with DeleteConflict.
-    for (const p of (await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: state.roleName }))).InstanceProfiles ?? []) {
+    const profiles = await all(paginateListInstanceProfilesForRole({ client: iam }, { RoleName: state.roleName }), (p) => p.InstanceProfiles);
+    for (const p of profiles) {
       await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: state.roleName })).catch(ignoreGone);
     }
     await retryWhile(

@@ -14,6 +14,8 @@ import {
   DeleteLaunchTemplateCommand,
   DeleteSecurityGroupCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
@@ -33,6 +35,7 @@ import {
   AttachRolePolicyCommand,
   CreateInstanceProfileCommand,
   CreateRoleCommand,
+  CreateServiceLinkedRoleCommand,
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
   DetachRolePolicyCommand,
@@ -41,14 +44,15 @@ import {
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
+  ListRoleTagsCommand,
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isMutatingOperation } from '../../../src/aws/operations.js';
 import type { CapacityState, NetworkState } from '../../../src/steps/states.js';
-import { ECS_AMI_PARAMETER, ec2CapacityStep, launchTemplateChanges, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
+import { ECS_AMI_PARAMETERS, awsvpcWithoutNatWarning, ec2CapacityStep, launchTemplateChanges, launchTemplateVersionToken, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
 import { renderTaskDefinition } from '../../../src/steps/task-definition.js';
 import { targetTypeFor } from '../../../src/steps/target-group.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
@@ -89,6 +93,7 @@ const NETWORK: NetworkState = {
 };
 const DEPS = { network: NETWORK, cluster: { clusterName: 'shop-default', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default' } };
 const AMI = 'ami-0aae19d30bab785d3';
+const ARM_AMI = 'ami-0a4b0c5d6e7f80911';
 const POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
 const ROLE = 'shop-default-ecs-instance';
 const PROFILE_ARN = 'arn:aws:iam::123456789012:instance-profile/ecs-kit/shop/default/shop-default-ecs-instance';
@@ -150,9 +155,21 @@ const existingAsg = (over: Partial<AutoScalingGroup> = {}): AutoScalingGroup => 
   ...over,
 });
 
+/** EC2's instance types (Graviton ones are arm64) and the public ECS-optimized AMI parameters, per architecture. */
+function hostWorld(): void {
+  ec2.on(DescribeInstanceTypesCommand).callsFake(async (input: { InstanceTypes?: string[] }) => {
+    const type = input.InstanceTypes![0]!;
+    if (type.startsWith('t9.')) throw Object.assign(new Error(`The following supplied instance types do not exist: [${type}]`), { name: 'InvalidInstanceType' });
+    const arch = /^[a-z]+\d+g[a-z]*\./.test(type) ? 'arm64' : type.startsWith('mac') ? 'x86_64_mac' : 'x86_64';
+    return { InstanceTypes: [{ InstanceType: type, ProcessorInfo: { SupportedArchitectures: arch === 'x86_64' ? ['i386', 'x86_64'] : [arch] } }] };
+  });
+  ssm.on(GetParameterCommand, { Name: ECS_AMI_PARAMETERS.X86_64 }).resolves({ Parameter: { Name: ECS_AMI_PARAMETERS.X86_64, Value: AMI } });
+  ssm.on(GetParameterCommand, { Name: ECS_AMI_PARAMETERS.ARM64 }).resolves({ Parameter: { Name: ECS_AMI_PARAMETERS.ARM64, Value: ARM_AMI } });
+}
+
 /** Everything exists and matches the config, unless told otherwise. */
 function existingWorld(o: { lt?: ResponseLaunchTemplateData; asg?: AutoScalingGroup; attached?: boolean } = {}): void {
-  ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+  hostWorld();
   iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: OWNER_TAGS } });
   iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }] });
   iam.on(GetInstanceProfileCommand).resolves({
@@ -270,7 +287,7 @@ describe('capacity step', () => {
   });
 
   it('adopts the Auto Scaling group and capacity provider an attempt created when their responses were lost', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+    hostWorld();
     iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
     iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
@@ -308,7 +325,7 @@ describe('capacity step', () => {
   });
 
   it('creates role, profile, security group, launch template, Auto Scaling group and capacity provider, and attaches it', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: ECS_AMI_PARAMETER, Value: AMI } });
+    hostWorld();
     iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
     iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
@@ -376,7 +393,7 @@ describe('capacity step', () => {
   });
 
   it('Spot uses a mixed instances policy; learning puts instances in public subnets with a public IP', async () => {
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: AMI } });
+    hostWorld();
     iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
     iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
@@ -468,6 +485,9 @@ describe('capacity step', () => {
   });
 
   it('a missing AMI parameter is a clear error that says to set ec2.ami; ec2.ami skips the lookup', async () => {
+    hostWorld();
+    ssm.reset();
+    strict(ssm);
     ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' }));
     await expect(ec2CapacityStep.plan(ctxFor())).rejects.toMatchObject({ code: 'capacity.no-ami', fix: expect.stringContaining('ec2.ami') });
 
@@ -476,6 +496,7 @@ describe('capacity step', () => {
     existingWorld();
     ssm.reset();
     strict(ssm);
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0123abcd', Architecture: 'x86_64' }] });
     const plan = await ec2CapacityStep.plan(ctxFor(YAML.replace('desired: 1', `desired: 1, ami: ami-0123abcd`)));
     expect(commandNames(ssm)).toEqual([]);
     expect(plan.changes.map((c) => c.field)).toEqual(['launchTemplate.imageId']);
@@ -568,5 +589,310 @@ describe('capacity step', () => {
     await ec2CapacityStep.destroy(ctx, STATE);
     expect(allCalls().filter(isMutatingOperation)).toEqual([]);
     expect(ctx.warnings).toHaveLength(6);
+  });
+});
+
+describe('instance architecture (Graviton) and AMI', () => {
+  const ARM_YAML = YAML.replace('t3.small', 't4g.small').replace('capacity: ec2 }', 'capacity: ec2, cpuArchitecture: arm64 }');
+  /** No dependency states: as on a first deploy's preview, where the network and cluster do not exist yet. */
+  const previewCtx = (yaml: string) => stepContext(ec2CapacityStep, { config: config(yaml) });
+
+  it('an arm64 instance type gets the arm64 ECS-optimized AMI; the launch template diff names the AMI and type change', async () => {
+    existingWorld();
+    logged(ec2, CreateLaunchTemplateVersionCommand, { LaunchTemplateVersion: { VersionNumber: 2 } });
+    const ctx = ctxFor(ARM_YAML);
+    const plan = await ec2CapacityStep.plan(ctx);
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)[0]!.args[0].input).toEqual({ InstanceTypes: ['t4g.small'] });
+    expect(ssm.commandCalls(GetParameterCommand).map((c) => c.args[0].input.Name)).toEqual([ECS_AMI_PARAMETERS.ARM64]);
+    expect(plan.changes).toEqual([
+      { field: 'launchTemplate.imageId', before: AMI, after: ARM_AMI },
+      { field: 'launchTemplate.instanceType', before: 't3.small', after: 't4g.small' },
+    ]);
+    await ec2CapacityStep.apply(ctx, plan);
+    expect(log).toEqual(['CreateLaunchTemplateVersion']);
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input.LaunchTemplateData).toMatchObject({ ImageId: ARM_AMI, InstanceType: 't4g.small' });
+  });
+
+  it('refuses services on the other architecture at preview, before the dependencies exist, naming both fields (exit 2)', async () => {
+    hostWorld();
+    const graviton = YAML.replace('t3.small', 't4g.small');
+    const err = await ec2CapacityStep.plan(previewCtx(graviton)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'capacity.architecture-mismatch', exitCode: 2, fix: expect.stringContaining('cpuArchitecture: arm64') });
+    expect((err as Error).message).toBe('services.web.cpuArchitecture: web runs on x86_64, but ec2.instanceType t4g.small is arm64.');
+    expect(allCalls()).toEqual(['DescribeInstanceTypes']);
+
+    const armBuild = YAML.replace('web: { image: nginx:1.27, port: 80, capacity: ec2 }', 'web: { build: { platform: linux/arm64 }, port: 80, capacity: ec2 }');
+    await expect(ec2CapacityStep.plan(previewCtx(armBuild))).rejects.toMatchObject({
+      code: 'capacity.architecture-mismatch',
+      message: expect.stringContaining('ec2.instanceType t3.small is x86_64'),
+      fix: expect.stringContaining('t4g.small'),
+    });
+    // Fargate services keep their own architecture.
+    const mixed = `${ARM_YAML}  batch: { image: busybox, cpuArchitecture: x86_64 }\n`;
+    await expect(ec2CapacityStep.plan(previewCtx(mixed))).rejects.toMatchObject({ name: 'PendingDependency' });
+  });
+
+  it('an unknown instance type names ec2.instanceType; a Mac type is refused (no ECS-optimized AMI)', async () => {
+    hostWorld();
+    await expect(ec2CapacityStep.plan(previewCtx(YAML.replace('t3.small', 't9.small')))).rejects.toMatchObject({
+      code: 'capacity.unknown-instance-type',
+      exitCode: 2,
+      message: expect.stringMatching(/^ec2\.instanceType: EC2 does not offer instance type t9\.small in us-east-1/),
+    });
+    await expect(ec2CapacityStep.plan(previewCtx(YAML.replace('t3.small', 'mac1.metal')))).rejects.toMatchObject({ code: 'capacity.unsupported-instance-type', exitCode: 2 });
+    expect(allCalls().filter(isMutatingOperation)).toEqual([]);
+  });
+
+  it('ec2.ami must exist and match the instance type architecture', async () => {
+    hostWorld();
+    const withAmi = YAML.replace('desired: 1', 'desired: 1, ami: ami-0123abcd');
+    ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [{ ImageId: 'ami-0123abcd', Architecture: 'arm64' }] }).rejects(Object.assign(new Error('not found'), { name: 'InvalidAMIID.NotFound' }));
+    await expect(ec2CapacityStep.plan(previewCtx(withAmi))).rejects.toMatchObject({ code: 'capacity.ami-architecture', exitCode: 2, message: expect.stringMatching(/^ec2\.ami: ami-0123abcd is an arm64 AMI, but ec2\.instanceType t3\.small is x86_64/) });
+    await expect(ec2CapacityStep.plan(previewCtx(withAmi))).rejects.toMatchObject({ code: 'capacity.ami-not-found', exitCode: 2 });
+    expect(commandNames(ssm)).toEqual([]);
+  });
+});
+
+describe('awsvpc on EC2 without NAT (learning profile)', () => {
+  const svc = (mode: string) => `services:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: ${mode} }\n  jobs: { image: busybox }\n`;
+
+  it('warns, naming the field and the ways out, when awsvpc EC2 tasks would have no outbound internet', () => {
+    const warning = awsvpcWithoutNatWarning(config(`app: shop\n${svc('awsvpc')}`));
+    expect(warning).toMatch(/^services\.web\.networkMode: awsvpc tasks on EC2 get no public IP, and the learning network has no NAT gateway/);
+    expect(warning).toMatch(/network\.profile: production.*privateSubnetIds.*networkMode: bridge/);
+    expect(awsvpcWithoutNatWarning(config(`app: shop\nnetwork: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b] }\n${svc('awsvpc')}`))).toMatch(/network\.privateSubnetIds is empty/);
+    expect(awsvpcWithoutNatWarning(config(`app: shop\nnetwork: { profile: production }\n${svc('awsvpc')}`))).toBeUndefined();
+    expect(awsvpcWithoutNatWarning(config(`app: shop\n${svc('bridge')}`))).toBeUndefined();
+    const own = `app: shop\nnetwork: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b], privateSubnetIds: [subnet-3c] }\n${svc('awsvpc')}`;
+    expect(awsvpcWithoutNatWarning(config(own))).toBeUndefined();
+  });
+
+  it('the plan warns at preview (no mutating call, the deploy is not refused)', async () => {
+    hostWorld();
+    const ctx = stepContext(ec2CapacityStep, { config: config(`app: shop\n${svc('awsvpc')}`) });
+    await expect(ec2CapacityStep.plan(ctx)).rejects.toMatchObject({ name: 'PendingDependency' });
+    expect(ctx.warnings).toEqual([expect.stringMatching(/^services\.web\.networkMode: /)]);
+  });
+});
+
+describe('real AWS: IAM propagation, service-linked roles, lost responses', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  const profileNotYet = () =>
+    Object.assign(
+      new Error(`You must use a valid fully-formed launch template. Value (${PROFILE_ARN}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`),
+      { name: 'ValidationError' },
+    );
+  const lost = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+  /** Nothing exists yet; every create succeeds (and is logged) unless a test says otherwise. */
+  function emptyWorld(): void {
+    hostWorld();
+    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
+    for (const [m, c, r] of [
+      [iam, CreateRoleCommand, { Role: { Arn: STATE.roleArn } }],
+      [iam, AttachRolePolicyCommand, {}],
+      [iam, CreateInstanceProfileCommand, { InstanceProfile: { Arn: PROFILE_ARN } }],
+      [iam, AddRoleToInstanceProfileCommand, {}],
+      [ec2, CreateSecurityGroupCommand, { GroupId: 'sg-inst' }],
+      [ec2, CreateLaunchTemplateCommand, { LaunchTemplate: { LaunchTemplateId: 'lt-1' } }],
+      [iam, CreateServiceLinkedRoleCommand, {}],
+      [asg, CreateAutoScalingGroupCommand, {}],
+      [ecs, CreateCapacityProviderCommand, {}],
+      [ecs, PutClusterCapacityProvidersCommand, {}],
+    ] as const) logged(m, c, r);
+  }
+
+  /** Plan and apply with a real propagation window, on fake timers (the retry backs off from 1 s). */
+  async function deployWithFakeTimers(ctx: ReturnType<typeof ctxFor>): Promise<CapacityState> {
+    ctx.options.propagationRetryMs = 120_000;
+    // As in production (default 5): createOnce may try a create again after an unknown outcome.
+    ctx.aws.options.maxAttempts = 3;
+    const plan = await ec2CapacityStep.plan(ctx);
+    vi.useFakeTimers();
+    const applied = ec2CapacityStep.apply(ctx, plan);
+    const settled = applied.then(() => undefined, () => undefined);
+    for (let i = 0; i < 30; i++) await vi.advanceTimersByTimeAsync(5_000);
+    await settled;
+    return applied;
+  }
+
+  it('retries CreateAutoScalingGroup while the new instance profile is "invalid" (IAM propagation)', async () => {
+    emptyWorld();
+    asg.on(CreateAutoScalingGroupCommand).callsFake(async () => {
+      log.push('CreateAutoScalingGroup');
+      if (log.filter((l) => l === 'CreateAutoScalingGroup').length <= 2) throw profileNotYet();
+      return {};
+    });
+    const ctx = ctxFor();
+    expect(await deployWithFakeTimers(ctx)).toEqual(STATE);
+    expect(log.filter((l) => l === 'CreateAutoScalingGroup')).toHaveLength(3);
+    expect(ctx.messages).toContain(`waiting for AWS to make instance profile ${ROLE} visible (eventual consistency)`);
+  });
+
+  it('a lost response during the propagation retry is adopted by the lookup, never created twice', async () => {
+    emptyWorld();
+    // Attempt 1: profile not usable yet. Attempt 2: AWS creates the group, the response is lost.
+    asg.on(CreateAutoScalingGroupCommand).callsFake(async () => {
+      log.push('CreateAutoScalingGroup');
+      throw log.filter((l) => l === 'CreateAutoScalingGroup').length === 1 ? profileNotYet() : lost();
+    });
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    expect(log.filter((l) => l === 'CreateAutoScalingGroup')).toHaveLength(2);
+  });
+
+  it('retries UpdateAutoScalingGroup the same way, and gives up after propagationRetryMs on a profile that stays invalid', async () => {
+    existingWorld({ asg: existingAsg({ MaxSize: 5 }) });
+    asg.on(UpdateAutoScalingGroupCommand).rejectsOnce(profileNotYet()).resolves({});
+    const ctx = ctxFor();
+    await deployWithFakeTimers(ctx);
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(2);
+
+    asg.on(UpdateAutoScalingGroupCommand).rejects(profileNotYet());
+    await expect(deployWithFakeTimers(ctxFor())).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  it('creates the Auto Scaling and ECS service-linked roles before the first group / provider, and retries the provider while its role propagates', async () => {
+    emptyWorld();
+    iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForAutoScaling' }).rejects(noSuch());
+    iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForECS' }).resolves({ Role: { RoleName: 'AWSServiceRoleForECS', Arn: 'arn:slr', Path: '/aws-service-role/ecs.amazonaws.com/', RoleId: 's', CreateDate: new Date() } });
+    ecs.on(CreateCapacityProviderCommand).callsFake(async () => {
+      log.push('CreateCapacityProvider');
+      if (log.filter((l) => l === 'CreateCapacityProvider').length === 1) throw Object.assign(new Error('ECS Service Linked Role does not exist.'), { name: 'ClientException' });
+      return {};
+    });
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    expect(log.slice(-5)).toEqual(['CreateServiceLinkedRole', 'CreateAutoScalingGroup', 'CreateCapacityProvider', 'CreateCapacityProvider', 'PutClusterCapacityProviders']);
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand).map((c) => c.args[0].input)).toEqual([{ AWSServiceName: 'autoscaling.amazonaws.com' }]);
+  });
+
+  it('a deploy that creates no group or provider never looks at service-linked roles', async () => {
+    existingWorld({ asg: existingAsg({ MaxSize: 5 }) });
+    logged(asg, UpdateAutoScalingGroupCommand);
+    const ctx = ctxFor();
+    await ec2CapacityStep.apply(ctx, await ec2CapacityStep.plan(ctx));
+    expect(log).toEqual(['UpdateAutoScalingGroup']);
+    expect(iam.commandCalls(GetRoleCommand).map((c) => c.args[0].input.RoleName)).toEqual([ROLE]);
+  });
+
+  it('CreateLaunchTemplate carries a ClientToken: a retry after a lost response gets the same template back', async () => {
+    emptyWorld();
+    // EC2: a repeated token returns the first result; the name is taken for any other token.
+    const made = new Map<string, string>();
+    ec2.on(CreateLaunchTemplateCommand).callsFake(async (input: { ClientToken?: string }) => {
+      log.push('CreateLaunchTemplate');
+      const again = input.ClientToken && made.get(input.ClientToken);
+      if (again) return { LaunchTemplate: { LaunchTemplateId: again } };
+      if (made.size) throw Object.assign(new Error('Launch template name already in use.'), { name: 'InvalidLaunchTemplateName.AlreadyExistsException' });
+      made.set(input.ClientToken ?? '', 'lt-1');
+      throw lost();
+    });
+    // The lookup does not see the new template yet (eventual consistency), so only the token saves the retry.
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    const tokens = ec2.commandCalls(CreateLaunchTemplateCommand).map((c) => c.args[0].input.ClientToken);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(made.size).toBe(1);
+  });
+
+  it('CreateLaunchTemplate: "already exists" (an earlier, crashed run) adopts our tagged template', async () => {
+    emptyWorld();
+    ec2.on(DescribeLaunchTemplatesCommand)
+      .resolvesOnce({ LaunchTemplates: [] })
+      .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS }] });
+    ec2.on(CreateLaunchTemplateCommand).rejects(Object.assign(new Error('Launch template name already in use.'), { name: 'InvalidLaunchTemplateName.AlreadyExistsException' }));
+    expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
+    expect(ec2.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(1);
+  });
+
+  it('CreateLaunchTemplateVersion: a lost response never makes a duplicate version', async () => {
+    existingWorld({ lt: wantedLaunchTemplate({ instanceType: 't3.micro' }) });
+    let versions = 1;
+    const tokens = new Map<string, number>();
+    ec2.on(CreateLaunchTemplateVersionCommand).callsFake(async (input: { ClientToken?: string }) => {
+      const again = input.ClientToken && tokens.get(input.ClientToken);
+      if (again) return { LaunchTemplateVersion: { VersionNumber: again } };
+      tokens.set(input.ClientToken ?? '', ++versions);
+      throw lost();
+    });
+    const ctx = ctxFor();
+    await deployWithFakeTimers(ctx);
+    const calls = ec2.commandCalls(CreateLaunchTemplateVersionCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.ClientToken).toBe(calls[0]!.ClientToken);
+    expect(calls[0]!.ClientToken).toBe(launchTemplateVersionToken('lt-1', 1, calls[0]!.LaunchTemplateData!));
+    expect(versions).toBe(2);
+  });
+
+  it('CreateLaunchTemplateVersion: a lost response whose version is already $Latest is adopted without a second call', async () => {
+    existingWorld({ lt: wantedLaunchTemplate({ instanceType: 't3.micro' }) });
+    ec2.on(DescribeLaunchTemplateVersionsCommand)
+      .resolvesOnce({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 1, LaunchTemplateData: wantedLaunchTemplate({ instanceType: 't3.micro' }) }] })
+      .resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 2, LaunchTemplateData: wantedLaunchTemplate() }] });
+    ec2.on(CreateLaunchTemplateVersionCommand).rejects(lost());
+    await deployWithFakeTimers(ctxFor());
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(1);
+  });
+
+  it('the version token is deterministic per template, base version and content, and fits EC2 (<= 128 chars)', () => {
+    const data = wantedLaunchTemplate();
+    const token = launchTemplateVersionToken('lt-1', 3, data);
+    expect(token).toBe(launchTemplateVersionToken('lt-1', 3, wantedLaunchTemplate()));
+    expect(token.length).toBeLessThanOrEqual(128);
+    expect(launchTemplateVersionToken('lt-1', 4, data)).not.toBe(token);
+    expect(launchTemplateVersionToken('lt-2', 3, data)).not.toBe(token);
+    expect(launchTemplateVersionToken('lt-1', 3, wantedLaunchTemplate({ imageId: 'ami-0new' }))).not.toBe(token);
+  });
+});
+
+describe('lists that page', () => {
+  it('plan reads every page: attached policies, role tags and the launch template lookup', async () => {
+    existingWorld();
+    // GetRole without tags: ownership comes from ListRoleTags, whose tags are on page 2.
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam.on(ListRoleTagsCommand).resolvesOnce({ Tags: [{ Key: 'team', Value: 'x' }], IsTruncated: true, Marker: 'm1' }).resolves({ Tags: OWNER_TAGS, IsTruncated: false });
+    iam.on(ListAttachedRolePoliciesCommand)
+      .resolvesOnce({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/Other', PolicyName: 'Other' }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }], IsTruncated: false });
+    ec2.on(DescribeLaunchTemplatesCommand)
+      .resolvesOnce({ LaunchTemplates: [], NextToken: 't1' })
+      .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS, LatestVersionNumber: 1 }] });
+    const plan = await ec2CapacityStep.plan(ctxFor());
+    expect(plan.changes).toEqual([]);
+    expect(plan.action).toBe('noop');
+    // (The paginator reuses one input object, so the recorded inputs all show the last token.)
+    expect(iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(2);
+    expect(iam.commandCalls(ListRoleTagsCommand)).toHaveLength(2);
+    expect(ec2.commandCalls(DescribeLaunchTemplatesCommand)).toHaveLength(2);
+    expect(ec2.commandCalls(DescribeLaunchTemplatesCommand)[1]!.args[0].input.NextToken).toBe('t1');
+  });
+
+  it('destroy detaches every attached policy and leaves every instance profile, across pages, before DeleteRole', async () => {
+    existingWorld();
+    ecs.on(DescribeClustersCommand).resolves({ clusters: [] });
+    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    iam.on(GetInstanceProfileCommand).rejects(noSuch());
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    iam.on(ListAttachedRolePoliciesCommand)
+      .resolvesOnce({ AttachedPolicies: [{ PolicyArn: POLICY }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/Extra' }], IsTruncated: false });
+    iam.on(ListInstanceProfilesForRoleCommand)
+      .resolvesOnce({ InstanceProfiles: [{ InstanceProfileName: 'by-hand-1', Arn: 'a', Path: '/', InstanceProfileId: '1', CreateDate: new Date(), Roles: [] }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ InstanceProfiles: [{ InstanceProfileName: 'by-hand-2', Arn: 'b', Path: '/', InstanceProfileId: '2', CreateDate: new Date(), Roles: [] }], IsTruncated: false });
+    logged(iam, DetachRolePolicyCommand);
+    logged(iam, RemoveRoleFromInstanceProfileCommand);
+    logged(iam, DeleteRoleCommand);
+    await ec2CapacityStep.destroy(ctxFor(), STATE);
+    expect(log).toEqual(['DetachRolePolicy', 'DetachRolePolicy', 'RemoveRoleFromInstanceProfile', 'RemoveRoleFromInstanceProfile', 'DeleteRole']);
+    expect(iam.commandCalls(RemoveRoleFromInstanceProfileCommand).map((c) => c.args[0].input.InstanceProfileName)).toEqual(['by-hand-1', 'by-hand-2']);
   });
 });
