@@ -1,7 +1,7 @@
 import { partitionOf } from '../aws/partition.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
-import { managedParameterName, parseSecretRef, type PolicyDocument } from './refs.js';
+import { legacyManagedParameterName, managedParameterName, parseSecretRef, type PolicyDocument } from './refs.js';
 
 export interface DeployerPolicyInput {
   config: Config;
@@ -157,7 +157,8 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
       Sid: 'OwnParameters',
       Effect: 'Allow',
       Action: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
-      Resource: arn('ssm', `parameter${managedParameterName(app, env, '*')}`),
+      // The second pattern is where `secret set` wrote before the /ecs-kit root; teardown still deletes those.
+      Resource: [managedParameterName(app, env, '*'), legacyManagedParameterName(app, env, '*')].map((name) => arn('ssm', `parameter${name}`)),
     },
   ];
 

@@ -72,7 +72,11 @@ describe('deployer policy', () => {
       'arn:aws:ecs:eu-west-1:111122223333:task-definition/shop-prod-web:*',
       'arn:aws:ecs:eu-west-1:111122223333:task-definition/shop-prod-worker:*',
     ]);
-    expect(bySid('OwnParameters').Resource).toBe('arn:aws:ssm:eu-west-1:111122223333:parameter/shop/prod/*');
+    // secret set writes under /ecs-kit/<app>/<env>/; /<app>/<env>/ is where older versions wrote (teardown deletes those too).
+    expect(bySid('OwnParameters').Resource).toEqual([
+      'arn:aws:ssm:eu-west-1:111122223333:parameter/ecs-kit/shop/prod/*',
+      'arn:aws:ssm:eu-west-1:111122223333:parameter/shop/prod/*',
+    ]);
     expect(bySid('OwnRepositories').Resource).toBe('arn:aws:ecr:eu-west-1:111122223333:repository/shop/prod/*');
     expect(bySid('CheckSecretsExist')).toMatchObject({ Action: ['secretsmanager:DescribeSecret'], Resource: ['arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop/api-??????'] });
     expect(bySid('OwnLoadBalancer').Resource).toContain('arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/shop-prod/*');

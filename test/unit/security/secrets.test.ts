@@ -226,6 +226,14 @@ describe('task definition secrets', () => {
 });
 
 describe('parameters step (teardown)', () => {
+  it('keeps the record, and adds /ecs-kit/<app>/<env>/ references so a lost manifest still finds them (no AWS call)', async () => {
+    const cfg = config(`${SECRETS_CFG.replace('secrets: { DB: "ssm:/shop/db" }', 'secrets: { DB: "ssm:/shop/db", T: "ssm:/ecs-kit/shop/default/T", X: "ssm:/ecs-kit/shop/other/X" }')}`);
+    const fresh = await parametersStep.plan(stepContext(parametersStep, { config: cfg }));
+    expect(fresh).toMatchObject({ action: 'noop', current: { parameters: ['/ecs-kit/shop/default/T'] } });
+    const kept = await parametersStep.plan(stepContext(parametersStep, { config: cfg, previous: { parameters: ['/shop/default/OLD'] } }));
+    expect(kept.current).toEqual({ parameters: ['/ecs-kit/shop/default/T', '/shop/default/OLD'] });
+  });
+
   it('deletes only parameters whose tags say ecs-kit created them for this app/env', async () => {
     ssm.on(ListTagsForResourceCommand, { ResourceId: '/shop/default/A' }).resolves({ TagList: OWNER_TAGS });
     ssm.on(ListTagsForResourceCommand, { ResourceId: '/shop/default/B' }).resolves({ TagList: [{ Key: 'team', Value: 'x' }] });
