@@ -119,6 +119,9 @@ const cases: Case[] = [
   { name: 'task role managed policy not ARN', text: withService('taskRole: { managedPolicies: [AmazonS3ReadOnlyAccess] }'), field: 'services.web.taskRole.managedPolicies[0]', fix: 'arn:aws:iam::aws:policy/' },
   // --- paths, region
   { name: 'path not a URL path', text: withService('path: api'), field: 'services.web.path', fix: 'such as / or /api' },
+  { name: 'path longer than a rule allows', text: withService(`path: /${'a'.repeat(126)}`), field: 'services.web.path', fix: 'at most 126 characters' },
+  { name: 'service named lb next to the load balancer', text: 'app: shop\nservices: { lb: { image: x, port: 80 } }', field: 'services.lb', fix: 'rename the service' },
+  { name: 'service named instances with EC2 capacity', text: 'app: shop\nservices: { instances: { image: x, capacity: ec2 } }', field: 'services.instances', fix: 'rename the service' },
   { name: 'region malformed', text: withService('', 'region: virginia\n'), field: 'region', fix: 'such as us-east-1' },
   { name: 'region unknown', text: withService('', 'region: us-east-7\n'), field: 'region', fix: /did you mean us-east-1|such as us-east-1/ },
   { name: 'region typo', text: withService('', 'region: eu-wst-1\n'), field: 'region', fix: 'did you mean eu-west-1' },
