@@ -1,6 +1,7 @@
 import { partitionOf } from '../aws/partition.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
+import { capacityProviderName } from '../steps/capacity.js';
 import { legacyManagedParameterName, managedParameterName, parseSecretRef, type PolicyDocument } from './refs.js';
 
 export interface DeployerPolicyInput {
@@ -252,7 +253,7 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
 function ec2CapacityStatements(o: { p: string; r: string; a: string; app: string; names: ReturnType<typeof namesFor>; arn: (service: string, resource: string) => string }): Statement[] {
   const { p, r, a, app, names, arn } = o;
   const asgArn = `arn:${p}:autoscaling:${r}:${a}:autoScalingGroup:*:autoScalingGroupName/${names.autoScalingGroup}`;
-  const providerArn = arn('ecs', `capacity-provider/${names.prefix}-ec2`);
+  const providerArn = arn('ecs', `capacity-provider/${capacityProviderName(names)}`);
   return [
     {
       Sid: 'Ec2CapacityRead',

@@ -83,6 +83,14 @@ describe('deployer policy', () => {
     expect(bySid('ChangeOwnNetwork').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ecs-kit:app': 'shop' } });
   });
 
+  it('names the capacity provider the way the capacity step does (cp- for apps starting with aws, ecs or fargate)', () => {
+    const withEc2 = (app: string) =>
+      deployerPolicy({ config: parseConfigText(`app: ${app}\nservices:\n  web: { image: x, capacity: ec2 }\n`), env: 'prod', region: 'eu-west-1', account: '111122223333' })
+        .Statement as unknown as Stmt[];
+    expect(withEc2('ecs-demo').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe('arn:aws:ecs:eu-west-1:111122223333:capacity-provider/cp-ecs-demo-prod-ec2');
+    expect(withEc2('shop').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe('arn:aws:ecs:eu-west-1:111122223333:capacity-provider/shop-prod-ec2');
+  });
+
   it('never grants a wildcard action, and never reads secret values', () => {
     const actions = policy().flatMap((s) => s.Action);
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);
