@@ -108,6 +108,9 @@ const cases: Case[] = [
   { name: 'secret variable reserved', text: withService('secrets: { AWS_SECRET: "ssm:/a/b" }'), field: 'services.web.secrets.AWS_SECRET', fix: 'reserved' },
   { name: 'secret also in environment', text: withService('environment: { DB: x }\nsecrets: { DB: "ssm:/a/b" }'), field: 'services.web.secrets.DB', fix: 'remove one' },
   { name: 'kmsKeyArn not an ARN', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: my-key'), field: 'services.web.kmsKeyArn', fix: 'KMS key ARN' },
+  { name: 'kmsKeyArn alias ARN', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: arn:aws:kms:us-east-1:123456789012:alias/shop'), field: 'services.web.kmsKeyArn', fix: 'aws kms describe-key --key-id arn:aws:kms:us-east-1:123456789012:alias/shop --query KeyMetadata.Arn' },
+  { name: 'kmsKeyArn bare alias', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: alias/shop'), field: 'services.web.kmsKeyArn', fix: /KMS alias.*aws kms describe-key --key-id alias\/shop --query KeyMetadata\.Arn/ },
+  { name: 'kmsKeyArn bare key id', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: 1234abcd-12ab-34cd-56ef-1234567890ab'), field: 'services.web.kmsKeyArn', fix: 'full KMS key ARN' },
   { name: 'kmsKeyArn without secrets', text: withService('kmsKeyArn: arn:aws:kms:us-east-1:123456789012:key/abcd-1234'), field: 'services.web.kmsKeyArn', fix: 'add secrets' },
   // --- task role
   { name: 'task role Action *', text: withService('taskRole: { statements: [{ Effect: Allow, Action: "*", Resource: "*" }] }'), field: 'services.web.taskRole.statements[0].Action', fix: 'list the actions' },
