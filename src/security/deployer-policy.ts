@@ -2,7 +2,7 @@ import { partitionOf } from '../aws/partition.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
 import { capacityProviderName } from '../steps/capacity.js';
-import { legacyManagedParameterName, managedParameterName, parseSecretRef, type PolicyDocument } from './refs.js';
+import { legacyManagedParameterName, managedParameterName, parseSecretRef, secretResourcePattern, type PolicyDocument } from './refs.js';
 
 export interface DeployerPolicyInput {
   config: Config;
@@ -236,7 +236,7 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
       if ('problem' in parsed || parsed.kind !== 'secretsmanager') continue;
       const base = parsed.id.startsWith('arn:') ? parsed.id : arn('secretsmanager', `secret:${parsed.id}`);
       // A name or partial ARN lacks the random 6-character suffix AWS appends.
-      smResources.add(/-[A-Za-z0-9]{6}$/.test(base) && parsed.id.startsWith('arn:') ? base : `${base}-??????`);
+      smResources.add(parsed.id.startsWith('arn:') ? secretResourcePattern(base) : `${base}-??????`);
     }
     if (svc.kmsKeyArn) kmsKeys.add(svc.kmsKeyArn);
   }

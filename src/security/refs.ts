@@ -137,3 +137,13 @@ export function legacyManagedParameterName(app: string, env: string, variable: s
 export function isManagedReference(reference: string, app: string, env: string, variable: string): boolean {
   return reference === `ssm:${managedParameterName(app, env, variable)}` || reference === `ssm:${legacyManagedParameterName(app, env, variable)}`;
 }
+
+/**
+ * The policy Resource for a Secrets Manager ARN. A partial ARN (no "-" + 6 random characters) names
+ * no real secret, so it gets "-??????" (AWS: a name that itself ends in "-" + 6 characters is taken
+ * for a complete ARN, and is recommended against; see GetSecretValue SecretId,
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html).
+ */
+export function secretResourcePattern(secretArn: string): string {
+  return /-[A-Za-z0-9]{6}$/.test(secretArn) ? secretArn : `${secretArn}-??????`;
+}

@@ -3,7 +3,7 @@ import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../aws/clients.js';
 import { isAwsError } from '../aws/errors.js';
 import { EcsKitError, ExitCode } from '../errors.js';
-import { secretsManagerValueFrom, ssmParameterArn, type ResolveTarget, type ResolvedSecret, type SecretRef } from './refs.js';
+import { secretResourcePattern, secretsManagerValueFrom, ssmParameterArn, type ResolveTarget, type ResolvedSecret, type SecretRef } from './refs.js';
 
 function missing(service: string, variable: string, what: string, fix: string): EcsKitError {
   return new EcsKitError('secret.missing', `services.${service}.secrets.${variable}: ${what} does not exist in this account and region.`, {
@@ -44,7 +44,8 @@ export async function resolveSecret(
   }
   if (foreign) {
     warn(`services.${service}.secrets.${variable}: ${ref.id} is in another account or region; ecs-kit cannot check that it exists.`);
-    return { valueFrom: secretsManagerValueFrom(ref.id, ref), store: 'secretsmanager', resourceArn: ref.id };
+    // ECS reads the secret by the ARN as written (GetSecretValue accepts a partial ARN); IAM matches the full one.
+    return { valueFrom: secretsManagerValueFrom(ref.id, ref), store: 'secretsmanager', resourceArn: secretResourcePattern(ref.id) };
   }
   let secretArn: string | undefined;
   try {

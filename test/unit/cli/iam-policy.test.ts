@@ -91,6 +91,19 @@ describe('deployer policy', () => {
     expect(withEc2('shop').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe('arn:aws:ecs:eu-west-1:111122223333:capacity-provider/shop-prod-ec2');
   });
 
+  it('lets DescribeSecret match a foreign partial ARN by its 6-character suffix, and a full ARN exactly', () => {
+    const cfg = parseConfigText(
+      'app: shop\nservices:\n  web:\n    image: x\n    secrets:\n' +
+        '      P: "arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db"\n' +
+        '      F: "arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db-AbCdEf:password::"\n',
+    );
+    const stmts = deployerPolicy({ config: cfg, env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
+    expect(stmts.find((s) => s.Sid === 'CheckSecretsExist')!.Resource).toEqual([
+      'arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db-??????',
+      'arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db-AbCdEf',
+    ]);
+  });
+
   it('never grants a wildcard action, and never reads secret values', () => {
     const actions = policy().flatMap((s) => s.Action);
     expect(actions.filter((a) => a.includes('*'))).toEqual([]);

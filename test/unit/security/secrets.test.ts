@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, EcsKitError } from '../../../src/errors.js';
 import { executionSecretsPolicy, parseSecretRef, secretsManagerValueFrom, ssmParameterArn, taskRolePolicy } from '../../../src/security/refs.js';
 import { executionRoleStep, INLINE_POLICY_NAME, taskRoleStep } from '../../../src/steps/roles.js';
-import { parametersStep, secretsStep, type SecretsState } from '../../../src/steps/secrets.js';
+import { executionPolicyFor, parametersStep, secretsStep, type SecretsState } from '../../../src/steps/secrets.js';
 import { renderTaskDefinition, normalizeTaskDefinition, diffTaskDefinitions } from '../../../src/steps/task-definition.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, OWNER_TAGS, stepContext } from '../../helpers/context.js';
@@ -122,6 +122,23 @@ describe('secrets step (preflight)', () => {
     expect((err as EcsKitError).exitCode).toBe(ExitCode.Usage);
     expect((err as EcsKitError).message).toContain('services.web.secrets.DB_PASSWORD');
     expect((err as EcsKitError).fix).toContain('ecs-kit secret set web DB_PASSWORD');
+  });
+
+  it('a foreign Secrets Manager partial ARN: valueFrom keeps it as written, the execution role gets "-??????"', async () => {
+    const partial = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:team/db';
+    const full = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:team/api-AbCdEf';
+    const cfg = config(`app: shop\nservices:\n  web:\n    image: x\n    secrets:\n      A: "${partial}"\n      B: "${partial}:password::"\n      C: "${full}"\n`);
+    const ctx = stepContext(secretsStep, { config: cfg, scope: 'web' });
+    const plan = await secretsStep.plan(ctx); // strict mocks: no AWS call for another account
+    expect(plan.current!.secrets).toEqual({ A: partial, B: `${partial}:password::`, C: full });
+    expect(plan.current!.resources).toEqual([
+      { store: 'secretsmanager', arn: full },
+      { store: 'secretsmanager', arn: `${partial}-??????` },
+    ]);
+    expect(executionPolicyFor([plan.current!])!.Statement).toEqual([
+      { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [full, `${partial}-??????`] },
+    ]);
+    expect(ctx.warnings.join('\n')).toContain('another account or region');
   });
 
   it('treats a missing Secrets Manager secret the same way', async () => {
