@@ -107,9 +107,8 @@ describe('secrets step (preflight)', () => {
       ],
       kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1111-2222',
     });
-    expect(ssm.commandCalls(DescribeParametersCommand)[0]!.args[0].input).toEqual({
+    expect(ssm.commandCalls(DescribeParametersCommand)[0]!.args[0].input).toMatchObject({
       ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: ['/shop/db-password'] }],
-      MaxResults: 1,
     });
     expect([...commandNames(ssm), ...commandNames(sm)].every((n) => n.startsWith('Describe'))).toBe(true);
   });
@@ -122,6 +121,25 @@ describe('secrets step (preflight)', () => {
     expect((err as EcsKitError).exitCode).toBe(ExitCode.Usage);
     expect((err as EcsKitError).message).toContain('services.web.secrets.DB_PASSWORD');
     expect((err as EcsKitError).fix).toContain('ecs-kit secret set web DB_PASSWORD');
+  });
+
+  it('follows NextToken: DescribeParameters may return an empty page with a token before the match', async () => {
+    const filter = { ParameterFilters: [{ Key: 'Name', Option: 'Equals' as const, Values: ['/shop/db'] }] };
+    ssm.on(DescribeParametersCommand).resolvesOnce({ Parameters: [], NextToken: 'page-2' }).resolvesOnce({ Parameters: [{ Name: '/shop/db' }] });
+    const plan = await secretsStep.plan(stepContext(secretsStep, { config: config(SECRETS_CFG), scope: 'web' }));
+    expect(plan.current?.secrets).toEqual({ DB: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' });
+    const calls = ssm.commandCalls(DescribeParametersCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject(filter);
+    expect(calls[1]).toMatchObject({ ...filter, NextToken: 'page-2' });
+  });
+
+  it('reports a parameter missing only after the last page', async () => {
+    ssm.on(DescribeParametersCommand).resolvesOnce({ Parameters: [], NextToken: 'a' }).resolvesOnce({ Parameters: [{ Name: '/shop/dbx' }], NextToken: 'b' }).resolvesOnce({});
+    const err = (await secretsStep.plan(stepContext(secretsStep, { config: config(SECRETS_CFG), scope: 'web' })).catch((e: unknown) => e)) as EcsKitError;
+    expect(err.exitCode).toBe(ExitCode.Usage);
+    expect(err.message).toContain('services.web.secrets.DB');
+    expect(ssm.commandCalls(DescribeParametersCommand)).toHaveLength(3);
   });
 
   it('a foreign Secrets Manager partial ARN: valueFrom keeps it as written, the execution role gets "-??????"', async () => {
