@@ -4,12 +4,38 @@ import { createHash } from 'node:crypto';
  * Every AWS name ecs-kit uses, derived from app/env/service in one place so that
  * deploy, teardown and tests agree. Names that AWS caps (ALB and target group: 32
  * characters) are shortened with a stable hash suffix rather than truncated blindly.
+ * test/unit/config/aws-names.test.ts checks every name against AWS's documented rules.
  */
 export function shorten(name: string, max: number): string {
   if (name.length <= max) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
   return `${name.slice(0, max - 7).replace(/-+$/, '')}-${hash}`;
 }
+
+/**
+ * Prefixed to a name only when AWS reserves how it would otherwise begin, so no app that
+ * works today is renamed (only apps named internal…/sg… get it, and AWS refused those).
+ */
+const SAFE_PREFIX = 'ecs-kit-';
+
+/**
+ * CreateLoadBalancer Name: "must not begin with "internal-"" (ELBv2 API reference,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html).
+ */
+function loadBalancerName(prefix: string): string {
+  return shorten(/^internal-/i.test(prefix) ? `${SAFE_PREFIX}${prefix}` : prefix, 32);
+}
+
+/**
+ * CreateSecurityGroup GroupName: "Up to 255 characters in length. Can't start with sg-"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html).
+ */
+function securityGroupName(name: string): string {
+  return /^sg-/i.test(name) ? `${SAFE_PREFIX}${name}` : name;
+}
+
+/** Service names that would collide with ecs-kit's own security groups (<prefix>-lb, <prefix>-instances). */
+export const RESERVED_SERVICE_NAMES = { lb: 'the load balancer', instances: 'the EC2 container instances' } as const;
 
 export interface Names {
   prefix: string;
@@ -46,14 +72,14 @@ export function namesFor(app: string, env: string): Names {
     logGroup: (s) => `/ecs/${app}/${env}/${s}`,
     taskFamily: (s) => `${prefix}-${s}`,
     service: (s) => s,
-    loadBalancer: shorten(prefix, 32),
-    lbSecurityGroup: `${prefix}-lb`,
-    serviceSecurityGroup: (s) => `${prefix}-${s}`,
+    loadBalancer: loadBalancerName(prefix),
+    lbSecurityGroup: securityGroupName(`${prefix}-lb`),
+    serviceSecurityGroup: (s) => securityGroupName(`${prefix}-${s}`),
     targetGroup: (s) => shorten(`${prefix}-${s}`, 32),
     scalingPolicy: (s) => `${prefix}-${s}-cpu`,
     instanceRole: shorten(`${prefix}-ecs-instance`, 64),
     instanceProfile: shorten(`${prefix}-ecs-instance`, 128),
-    instanceSecurityGroup: `${prefix}-instances`,
+    instanceSecurityGroup: securityGroupName(`${prefix}-instances`),
     launchTemplate: `${prefix}-ecs`,
     autoScalingGroup: `${prefix}-ecs`,
   };

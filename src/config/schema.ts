@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BUILD_PLATFORMS } from './architecture.js';
 import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from './fargate.js';
+import { RESERVED_SERVICE_NAMES } from './names.js';
 import { checkSecurityRules } from '../security/rules.js';
 import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
 
@@ -25,6 +26,8 @@ export const envName = nameField('environment name', 16);
 export const serviceName = nameField('service name', 24);
 
 const ENV_VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** "<path>/*" must fit ELBv2's 128-character path-pattern values. */
+export const MAX_ROUTED_PATH = 126;
 
 const buildSchema = z.strictObject({
   context: z.string().min(1).default('.'),
@@ -52,11 +55,21 @@ export const serviceSchema = z.strictObject({
   image: z.string().min(1).optional(),
   build: buildSchema.optional(),
   port: portSchema.optional(),
-  path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a URL path such as / or /api').default('/'),
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a URL path such as / or /api')
+    // The listener rule matches "<path>" and "<path>/*"; each path-pattern value is at most 128 characters
+    // (ELBv2 PathPatternConditionConfig, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_PathPatternConditionConfig.html).
+    .refine(
+      (v) => v.replace(/\/+$/, '').length <= MAX_ROUTED_PATH,
+      `must be at most ${MAX_ROUTED_PATH} characters (without a trailing /): the load balancer rule matches "<path>/*", which AWS limits to 128; shorten the path`,
+    )
+    .default('/'),
   cpu: z.number().int().default(256),
   memory: z.number().int().default(512),
   desiredCount: z.number().int().min(0).max(1000).default(1),
-  healthCheckPath: z.string().regex(/^\/\S*$/, 'must start with /').default('/'),
+  // CreateTargetGroup HealthCheckPath: 1-1024 characters (ELBv2 API reference).
+  healthCheckPath: z.string().regex(/^\/\S*$/, 'must start with /').max(1024, 'must be at most 1024 characters').default('/'),
   environment: z.record(z.string(), z.string({ error: 'environment values must be strings (quote numbers and booleans)' })).default({}),
   command: z.array(z.string()).optional(),
   autoscaling: autoscalingSchema.optional(),
@@ -139,6 +152,7 @@ export function checkRules(config: Config): RuleProblem[] {
     const at = ['services', name];
     const nameCheck = serviceName.safeParse(name);
     if (!nameCheck.success) add(at, nameCheck.error.issues[0]?.message ?? 'invalid service name');
+    checkReservedServiceName(config, name, add);
 
     if (svc.image && svc.build) add(at, 'set either image (an existing image) or build (a Dockerfile to build), not both');
     if (!svc.image && !svc.build) add(at, 'set image (e.g. nginx:1.27) or build: { context: ., dockerfile: Dockerfile }');
@@ -186,6 +200,20 @@ export function checkRules(config: Config): RuleProblem[] {
   checkEc2Rules(config, add);
   problems.push(...checkSecurityRules(config));
   return problems;
+}
+
+/**
+ * A service's security group is <app>-<env>-<service>, so a service named lb or instances would
+ * take the name of ecs-kit's own load balancer or instance group (and be adopted as it). Refused
+ * only where that group exists, so a config that works today stays valid.
+ */
+function checkReservedServiceName(config: Config, name: string, add: (path: (string | number)[], message: string) => void): void {
+  if (!Object.hasOwn(RESERVED_SERVICE_NAMES, name)) return;
+  const svcs = Object.values(config.services);
+  const clash = name === 'lb' ? svcs.some((s) => s.port !== undefined) : svcs.some((s) => s.capacity === 'ec2');
+  if (!clash) return;
+  const owner = RESERVED_SERVICE_NAMES[name as keyof typeof RESERVED_SERVICE_NAMES];
+  add(['services', name], `the name "${name}" is taken by the security group of ${owner} (<app>-<env>-${name}); rename the service, e.g. ${name}-app`);
 }
 
 function checkArchitecture(svc: ServiceConfig, at: (string | number)[], add: (path: (string | number)[], message: string) => void): void {

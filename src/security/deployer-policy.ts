@@ -1,7 +1,8 @@
 import { partitionOf } from '../aws/partition.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
-import { managedParameterName, parseSecretRef, type PolicyDocument } from './refs.js';
+import { capacityProviderName } from '../steps/capacity.js';
+import { legacyManagedParameterName, managedParameterName, parseSecretRef, secretResourcePattern, type PolicyDocument } from './refs.js';
 
 export interface DeployerPolicyInput {
   config: Config;
@@ -157,7 +158,8 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
       Sid: 'OwnParameters',
       Effect: 'Allow',
       Action: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource', 'ssm:ListTagsForResource'],
-      Resource: arn('ssm', `parameter${managedParameterName(app, env, '*')}`),
+      // The second pattern is where `secret set` wrote before the /ecs-kit root; teardown still deletes those.
+      Resource: [managedParameterName(app, env, '*'), legacyManagedParameterName(app, env, '*')].map((name) => arn('ssm', `parameter${name}`)),
     },
   ];
 
@@ -234,7 +236,7 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
       if ('problem' in parsed || parsed.kind !== 'secretsmanager') continue;
       const base = parsed.id.startsWith('arn:') ? parsed.id : arn('secretsmanager', `secret:${parsed.id}`);
       // A name or partial ARN lacks the random 6-character suffix AWS appends.
-      smResources.add(/-[A-Za-z0-9]{6}$/.test(base) && parsed.id.startsWith('arn:') ? base : `${base}-??????`);
+      smResources.add(parsed.id.startsWith('arn:') ? secretResourcePattern(base) : `${base}-??????`);
     }
     if (svc.kmsKeyArn) kmsKeys.add(svc.kmsKeyArn);
   }
@@ -251,7 +253,7 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
 function ec2CapacityStatements(o: { p: string; r: string; a: string; app: string; names: ReturnType<typeof namesFor>; arn: (service: string, resource: string) => string }): Statement[] {
   const { p, r, a, app, names, arn } = o;
   const asgArn = `arn:${p}:autoscaling:${r}:${a}:autoScalingGroup:*:autoScalingGroupName/${names.autoScalingGroup}`;
-  const providerArn = arn('ecs', `capacity-provider/${names.prefix}-ec2`);
+  const providerArn = arn('ecs', `capacity-provider/${capacityProviderName(names)}`);
   return [
     {
       Sid: 'Ec2CapacityRead',

@@ -119,7 +119,31 @@ export function taskRolePolicy(statements: readonly Record<string, unknown>[] | 
   return { Version: '2012-10-17', Statement: statements.map((s) => ({ ...s })) };
 }
 
-/** SSM parameter name ecs-kit uses for `secret set`. */
+/**
+ * SSM parameter name ecs-kit uses for `secret set`: under a fixed /ecs-kit root, because "A parameter
+ * name can't be prefixed with "aws" or "ssm"" (SSM PutParameter Name), which /<app>/… would be for
+ * apps named aws… or ssm…; the root also keeps ecs-kit's parameters apart from the user's own.
+ */
 export function managedParameterName(app: string, env: string, variable: string): string {
+  return `/ecs-kit/${app}/${env}/${variable}`;
+}
+
+/** Where `secret set` stored parameters before the /ecs-kit root; references to them keep working. */
+export function legacyManagedParameterName(app: string, env: string, variable: string): string {
   return `/${app}/${env}/${variable}`;
+}
+
+/** True when a config reference points at a parameter `secret set` writes (either layout). */
+export function isManagedReference(reference: string, app: string, env: string, variable: string): boolean {
+  return reference === `ssm:${managedParameterName(app, env, variable)}` || reference === `ssm:${legacyManagedParameterName(app, env, variable)}`;
+}
+
+/**
+ * The policy Resource for a Secrets Manager ARN. A partial ARN (no "-" + 6 random characters) names
+ * no real secret, so it gets "-??????" (AWS: a name that itself ends in "-" + 6 characters is taken
+ * for a complete ARN, and is recommended against; see GetSecretValue SecretId,
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html).
+ */
+export function secretResourcePattern(secretArn: string): string {
+  return /-[A-Za-z0-9]{6}$/.test(secretArn) ? secretArn : `${secretArn}-??????`;
 }

@@ -13,9 +13,33 @@ export const secretsField = z
   .record(z.string(), z.string({ error: `secret references must be strings; ${SECRET_REF_HELP}` }))
   .default({});
 
+const KMS_KEY_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const describeKey = (id: string) => `aws kms describe-key --key-id ${id} --query KeyMetadata.Arn`;
+
+/**
+ * Only key ARNs: the value is the Resource of kms:Decrypt (execution role) and kms:Encrypt (deployer),
+ * and "When an alias is the value of a resource element, the policy applies to the alias resource, not
+ * to any KMS key" (https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html).
+ */
+export function kmsKeyArnProblem(value: string): string | undefined {
+  if (KMS_KEY_ARN_RE.test(value)) return undefined;
+  // describe-key takes the alias name or the alias ARN, so the value as written works there.
+  if (/^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/\S+$/.test(value)) {
+    return (
+      'is a KMS alias; an IAM policy cannot name a key by its alias, so tasks could not decrypt their secrets. ' +
+      `Use the key ARN it points to: ${describeKey(value)}`
+    );
+  }
+  if (/^(mrk-)?[0-9a-f-]{32,36}$/i.test(value)) return `is a bare key id; write the full KMS key ARN: ${describeKey(value)}`;
+  return `must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-… (find it with ${describeKey('alias/NAME')})`;
+}
+
 export const kmsKeyArnField = z
   .string()
-  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-…')
+  .superRefine((v, ctx) => {
+    const problem = kmsKeyArnProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .optional();
 
 const POLICY_ARN_RE = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@\/-]+$/;

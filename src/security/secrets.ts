@@ -1,9 +1,9 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
+import { paginateDescribeParameters } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../aws/clients.js';
 import { isAwsError } from '../aws/errors.js';
 import { EcsKitError, ExitCode } from '../errors.js';
-import { secretsManagerValueFrom, ssmParameterArn, type ResolveTarget, type ResolvedSecret, type SecretRef } from './refs.js';
+import { secretResourcePattern, secretsManagerValueFrom, ssmParameterArn, type ResolveTarget, type ResolvedSecret, type SecretRef } from './refs.js';
 
 function missing(service: string, variable: string, what: string, fix: string): EcsKitError {
   return new EcsKitError('secret.missing', `services.${service}.secrets.${variable}: ${what} does not exist in this account and region.`, {
@@ -11,6 +11,20 @@ function missing(service: string, variable: string, what: string, fix: string): 
     fix,
     exitCode: ExitCode.Usage,
   });
+}
+
+/**
+ * DescribeParameters answers "on a best-effort basis": a page may hold fewer than MaxResults items, even
+ * none, plus a NextToken (SSM API reference, DescribeParameters). So page on until found or exhausted.
+ */
+async function ssmParameterExists(aws: AwsClients, name: string): Promise<boolean> {
+  const wanted = new Set([name, `/${name.replace(/^\//, '')}`]);
+  const filter = { ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] };
+  const pages = paginateDescribeParameters({ client: aws.ssm(), pageSize: 50 }, filter);
+  for await (const page of pages) {
+    if ((page.Parameters ?? []).some((p) => p.Name !== undefined && wanted.has(p.Name))) return true;
+  }
+  return false;
 }
 
 /**
@@ -34,17 +48,15 @@ export async function resolveSecret(
       warn(`services.${service}.secrets.${variable}: ${arn} is in another account or region; ecs-kit cannot check that it exists.`);
       return { valueFrom: arn, store: 'ssm', resourceArn: arn };
     }
-    const out = await aws.ssm().send(
-      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [ref.name] }], MaxResults: 1 }),
-    );
-    if (!(out.Parameters ?? []).some((p) => p.Name === ref.name || p.Name === `/${ref.name.replace(/^\//, '')}`)) {
+    if (!(await ssmParameterExists(aws, ref.name))) {
       throw missing(service, variable, `the SSM parameter ${ref.name}`, `Create it (e.g. \`ecs-kit secret set ${service} ${variable}\`, or aws ssm put-parameter --type SecureString --name ${ref.name}), or fix the reference.`);
     }
     return { valueFrom: arn, store: 'ssm', resourceArn: arn };
   }
   if (foreign) {
     warn(`services.${service}.secrets.${variable}: ${ref.id} is in another account or region; ecs-kit cannot check that it exists.`);
-    return { valueFrom: secretsManagerValueFrom(ref.id, ref), store: 'secretsmanager', resourceArn: ref.id };
+    // ECS reads the secret by the ARN as written (GetSecretValue accepts a partial ARN); IAM matches the full one.
+    return { valueFrom: secretsManagerValueFrom(ref.id, ref), store: 'secretsmanager', resourceArn: secretResourcePattern(ref.id) };
   }
   let secretArn: string | undefined;
   try {

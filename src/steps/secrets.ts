@@ -4,7 +4,7 @@ import { isOwnedBy } from '../aws/tags.js';
 import type { Config, ServiceConfig } from '../config/schema.js';
 import type { StepModule, StepPlan } from '../engine/types.js';
 import { EcsKitError, ExitCode } from '../errors.js';
-import { executionSecretsPolicy, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../security/refs.js';
+import { executionSecretsPolicy, managedParameterName, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../security/refs.js';
 import { resolveSecret } from '../security/secrets.js';
 import { partitionOf } from '../aws/partition.js';
 
@@ -80,7 +80,7 @@ export const secretsStep: StepModule<SecretsState> = {
   async destroy(): Promise<void> {},
 };
 
-/** Parameters under /<app>/<env>/ that this config references through ssm: refs. */
+/** Whether this config references any SSM parameter (`secret set` writes ssm: references). */
 function referencesSsm(config: Config): boolean {
   return Object.values(config.services).some((svc) => Object.values(svc.secrets ?? {}).some((r) => r.startsWith('ssm:') || r.includes(':ssm:')));
 }
@@ -97,7 +97,15 @@ export const parametersStep: StepModule<ParametersState> = {
   instances: (config) => (referencesSsm(config) ? [{ dependsOn: [] }] : []),
 
   async plan(ctx): Promise<StepPlan<ParametersState>> {
-    return { action: 'noop', changes: [], current: { parameters: [...(ctx.previous?.parameters ?? [])] } };
+    // References under ecs-kit's own /ecs-kit/<app>/<env>/ root are `secret set`'s even when the record is
+    // lost with the manifest; destroy still deletes only what the tags say ecs-kit created. No AWS call.
+    const root = managedParameterName(ctx.owner.app, ctx.owner.env, '');
+    const referenced = Object.values(ctx.config?.services ?? {})
+      .flatMap((svc) => Object.values(svc.secrets ?? {}))
+      .filter((r) => r.startsWith(`ssm:${root}`) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(r.slice(`ssm:${root}`.length)))
+      .map((r) => r.slice('ssm:'.length));
+    const parameters = [...new Set([...(ctx.previous?.parameters ?? []), ...referenced])].sort();
+    return { action: 'noop', changes: [], current: { parameters } };
   },
 
   async apply(_ctx, plan): Promise<ParametersState> {

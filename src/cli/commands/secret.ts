@@ -7,7 +7,7 @@ import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { Reporter } from '../../engine/events.js';
 import { EcsKitError, ExitCode, UsageError } from '../../errors.js';
-import { managedParameterName, parseSecretRef } from '../../security/refs.js';
+import { isManagedReference, managedParameterName, parseSecretRef } from '../../security/refs.js';
 import { PARAMETERS_STEP_ID, type ParametersState } from '../../steps/secrets.js';
 import { isInteractive, type GlobalOptions, type Io } from '../options.js';
 import { checkEnvName, openRun } from '../run-context.js';
@@ -33,7 +33,11 @@ function checkVariable(name: string): void {
   }
 }
 
-function checkService(config: Config, service: string, name: string, expectedRef: string): void {
+/**
+ * Which parameter `secret set` writes: /ecs-kit/<app>/<env>/NAME, or the /<app>/<env>/NAME an older
+ * ecs-kit created when the config already references that one (so the reference keeps working).
+ */
+function parameterFor(config: Config, env: string, service: string, name: string): string {
   const svc = config.services[service];
   if (!svc) {
     throw new UsageError(`SERVICE: "${service}" is not a service in the config.`, `Use one of: ${Object.keys(config.services).join(', ')}.`, 'secret.service');
@@ -42,9 +46,17 @@ function checkService(config: Config, service: string, name: string, expectedRef
     throw new UsageError(`services.${service}.environment.${name} is a plain environment variable.`, `Remove ${name} from environment first; a variable comes either from environment or from secrets.`, 'secret.conflict');
   }
   const existing = svc.secrets[name];
-  if (existing !== undefined && existing !== `ssm:${expectedRef}`) {
+  const legacy = existing !== undefined && isManagedReference(existing, config.app, env, name);
+  const parameter = legacy ? existing.slice('ssm:'.length) : managedParameterName(config.app, env, name);
+  if (existing !== undefined && existing !== `ssm:${parameter}`) {
     throw new UsageError(`services.${service}.secrets.${name} already points at ${existing}.`, `Change that secret where it lives, or remove the reference from the config and run secret set again.`, 'secret.conflict');
   }
+  // The same name rules as a hand-written reference (SSM: at most 1011 characters, 15 levels).
+  const check = parseSecretRef(`ssm:${parameter}`);
+  if ('problem' in check) {
+    throw new UsageError(`NAME: ${name} gives the parameter name ${parameter}: ${check.problem}.`, 'Choose a shorter variable name.', 'secret.name');
+  }
+  return parameter;
 }
 
 /** Drops one trailing newline (from `echo` or a file) but keeps everything else exactly. */
@@ -75,7 +87,7 @@ export function defaultValueReader(opts: GlobalOptions, io: Io, name: string): V
   };
 }
 
-/** Adds `NAME: ssm:/<app>/<env>/NAME` under the service, keeping the file's comments and layout. */
+/** Adds `NAME: ssm:/ecs-kit/<app>/<env>/NAME` under the service, keeping the file's comments and layout. */
 export async function addReferenceToConfig(file: string, service: string, name: string, ref: string): Promise<boolean> {
   const text = await readFile(file, 'utf8');
   if (file.endsWith('.json')) {
@@ -99,8 +111,7 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
   checkVariable(opts.name);
   const configFile = resolveConfigPath(io.cwd, opts.config);
   const { config } = await loadConfig(configFile);
-  const parameter = managedParameterName(config.app, opts.env, opts.name);
-  checkService(config, opts.service, opts.name, parameter);
+  const parameter = parameterFor(config, opts.env, opts.service, opts.name);
 
   const value = await (readValue ?? defaultValueReader(opts, io, opts.name))();
   if (value.length === 0) throw new UsageError(`The value for ${opts.name} is empty.`, 'Pipe or type a non-empty value.', 'secret.value');
@@ -178,7 +189,7 @@ export function listSecrets(config: Config, env: string): SecretListRow[] {
         name,
         store: 'problem' in ref ? 'invalid' : ref.kind === 'ssm' ? 'SSM Parameter Store' : 'Secrets Manager',
         reference,
-        managed: reference === `ssm:${managedParameterName(config.app, env, name)}`,
+        managed: isManagedReference(reference, config.app, env, name),
       });
     }
   }

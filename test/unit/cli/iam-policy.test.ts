@@ -72,11 +72,36 @@ describe('deployer policy', () => {
       'arn:aws:ecs:eu-west-1:111122223333:task-definition/shop-prod-web:*',
       'arn:aws:ecs:eu-west-1:111122223333:task-definition/shop-prod-worker:*',
     ]);
-    expect(bySid('OwnParameters').Resource).toBe('arn:aws:ssm:eu-west-1:111122223333:parameter/shop/prod/*');
+    // secret set writes under /ecs-kit/<app>/<env>/; /<app>/<env>/ is where older versions wrote (teardown deletes those too).
+    expect(bySid('OwnParameters').Resource).toEqual([
+      'arn:aws:ssm:eu-west-1:111122223333:parameter/ecs-kit/shop/prod/*',
+      'arn:aws:ssm:eu-west-1:111122223333:parameter/shop/prod/*',
+    ]);
     expect(bySid('OwnRepositories').Resource).toBe('arn:aws:ecr:eu-west-1:111122223333:repository/shop/prod/*');
     expect(bySid('CheckSecretsExist')).toMatchObject({ Action: ['secretsmanager:DescribeSecret'], Resource: ['arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop/api-??????'] });
     expect(bySid('OwnLoadBalancer').Resource).toContain('arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/shop-prod/*');
     expect(bySid('ChangeOwnNetwork').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ecs-kit:app': 'shop' } });
+  });
+
+  it('names the capacity provider the way the capacity step does (cp- for apps starting with aws, ecs or fargate)', () => {
+    const withEc2 = (app: string) =>
+      deployerPolicy({ config: parseConfigText(`app: ${app}\nservices:\n  web: { image: x, capacity: ec2 }\n`), env: 'prod', region: 'eu-west-1', account: '111122223333' })
+        .Statement as unknown as Stmt[];
+    expect(withEc2('ecs-demo').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe('arn:aws:ecs:eu-west-1:111122223333:capacity-provider/cp-ecs-demo-prod-ec2');
+    expect(withEc2('shop').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe('arn:aws:ecs:eu-west-1:111122223333:capacity-provider/shop-prod-ec2');
+  });
+
+  it('lets DescribeSecret match a foreign partial ARN by its 6-character suffix, and a full ARN exactly', () => {
+    const cfg = parseConfigText(
+      'app: shop\nservices:\n  web:\n    image: x\n    secrets:\n' +
+        '      P: "arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db"\n' +
+        '      F: "arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db-AbCdEf:password::"\n',
+    );
+    const stmts = deployerPolicy({ config: cfg, env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
+    expect(stmts.find((s) => s.Sid === 'CheckSecretsExist')!.Resource).toEqual([
+      'arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db-??????',
+      'arn:aws:secretsmanager:us-east-1:444455556666:secret:team/db-AbCdEf',
+    ]);
   });
 
   it('never grants a wildcard action, and never reads secret values', () => {

@@ -50,7 +50,7 @@ describe('ecs-kit secret set', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const put = ssm.commandCalls(PutParameterCommand)[0]!.args[0].input;
     expect(put).toMatchObject({
-      Name: '/shop/default/DB_PASSWORD',
+      Name: '/ecs-kit/shop/default/DB_PASSWORD',
       Value: CANARY,
       Type: 'SecureString',
       Tags: [
@@ -62,11 +62,29 @@ describe('ecs-kit secret set', () => {
     expect(text).toContain('# my shop');
     expect(text).toContain('# the image');
     expect(text).toContain('# keep');
-    expect(parseConfigText(text).services.web!.secrets).toEqual({ DB_PASSWORD: 'ssm:/shop/default/DB_PASSWORD' });
+    expect(parseConfigText(text).services.web!.secrets).toEqual({ DB_PASSWORD: 'ssm:/ecs-kit/shop/default/DB_PASSWORD' });
     const manifest = await readFile(path.join(r.cwd, '.ecs-kit', 'default.json'), 'utf8');
-    expect(JSON.parse(manifest).steps.parameters.state).toEqual({ parameters: ['/shop/default/DB_PASSWORD'] });
+    expect(JSON.parse(manifest).steps.parameters.state).toEqual({ parameters: ['/ecs-kit/shop/default/DB_PASSWORD'] });
     for (const out of [r.stdout, r.stderr, manifest, text]) expect(out).not.toContain(CANARY);
-    expect(r.stdout).toContain('ssm:/shop/default/DB_PASSWORD');
+    expect(r.stdout).toContain('ssm:/ecs-kit/shop/default/DB_PASSWORD');
+  });
+
+  it('works for apps named aws… or ssm…: the parameter lives under /ecs-kit/, and the written config loads again', async () => {
+    ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    const r = await run(['secret', 'set', 'web', 'TOKEN'], CANARY, { 'ecs-kit.yml': CONFIG.replace('app: shop', 'app: aws-tools') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Name).toBe('/ecs-kit/aws-tools/default/TOKEN');
+    const text = await readFile(path.join(r.cwd, 'ecs-kit.yml'), 'utf8');
+    expect(parseConfigText(text).services.web!.secrets).toEqual({ TOKEN: 'ssm:/ecs-kit/aws-tools/default/TOKEN' });
+  });
+
+  it('keeps updating a parameter an older ecs-kit created at /<app>/<env>/NAME when the config references it', async () => {
+    ssm.on(PutParameterCommand).resolves({ Version: 3 });
+    const cfg = `${CONFIG}    secrets:\n      DB: "ssm:/shop/default/DB"\n`;
+    const r = await run(['secret', 'set', 'web', 'DB'], CANARY, { 'ecs-kit.yml': cfg });
+    expect(r.code, r.stderr).toBe(0);
+    expect(ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Name).toBe('/shop/default/DB');
+    expect(await readFile(path.join(r.cwd, 'ecs-kit.yml'), 'utf8')).toBe(cfg);
   });
 
   it('overwrites a parameter it created before (no tags with Overwrite), and refuses one it did not', async () => {
@@ -97,6 +115,7 @@ describe('ecs-kit secret set', () => {
     ['value on argv', ['secret', 'set', 'web', 'DB', CANARY], CANARY, 'too many arguments'],
     ['empty value', ['secret', 'set', 'web', 'DB'], '\n', 'is empty'],
     ['conflicts with environment', ['secret', 'set', 'web', 'LOG_LEVEL'], CANARY, 'plain environment variable'],
+    ['parameter name too long for SSM', ['secret', 'set', 'web', `A${'B'.repeat(1000)}`], CANARY, 'longer than 1011 characters'],
   ])('%s → exit 2, no AWS call, value not echoed', async (_n, args, stdin, expected) => {
     const r = await run(args, stdin);
     expect(r.code).toBe(2);
@@ -106,13 +125,15 @@ describe('ecs-kit secret set', () => {
   });
 
   it('secret list shows names and where they live, without AWS calls', async () => {
-    const cfg = `${CONFIG}    secrets:\n      DB: "ssm:/shop/default/DB"\n      API: "secretsmanager:shop/api"\n`;
+    const cfg = `${CONFIG}    secrets:\n      DB: "ssm:/ecs-kit/shop/default/DB"\n      OLD: "ssm:/shop/default/OLD"\n      MINE: "ssm:/shop/mine"\n      API: "secretsmanager:shop/api"\n`;
     const r = await run(['secret', 'list', '--json'], undefined, { 'ecs-kit.yml': cfg });
     expect(r.code).toBe(0);
     const outputs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.type === 'output');
     expect(outputs).toEqual([
       { type: 'output', name: 'web.API', value: 'secretsmanager:shop/api (Secrets Manager)' },
-      { type: 'output', name: 'web.DB', value: 'ssm:/shop/default/DB (SSM Parameter Store, created by ecs-kit secret set)' },
+      { type: 'output', name: 'web.DB', value: 'ssm:/ecs-kit/shop/default/DB (SSM Parameter Store, created by ecs-kit secret set)' },
+      { type: 'output', name: 'web.MINE', value: 'ssm:/shop/mine (SSM Parameter Store)' },
+      { type: 'output', name: 'web.OLD', value: 'ssm:/shop/default/OLD (SSM Parameter Store, created by ecs-kit secret set)' },
     ].map((o) => expect.objectContaining(o)));
     expect(sts.calls().length + ssm.calls().length).toBe(0);
   });

@@ -108,6 +108,9 @@ const cases: Case[] = [
   { name: 'secret variable reserved', text: withService('secrets: { AWS_SECRET: "ssm:/a/b" }'), field: 'services.web.secrets.AWS_SECRET', fix: 'reserved' },
   { name: 'secret also in environment', text: withService('environment: { DB: x }\nsecrets: { DB: "ssm:/a/b" }'), field: 'services.web.secrets.DB', fix: 'remove one' },
   { name: 'kmsKeyArn not an ARN', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: my-key'), field: 'services.web.kmsKeyArn', fix: 'KMS key ARN' },
+  { name: 'kmsKeyArn alias ARN', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: arn:aws:kms:us-east-1:123456789012:alias/shop'), field: 'services.web.kmsKeyArn', fix: 'aws kms describe-key --key-id arn:aws:kms:us-east-1:123456789012:alias/shop --query KeyMetadata.Arn' },
+  { name: 'kmsKeyArn bare alias', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: alias/shop'), field: 'services.web.kmsKeyArn', fix: /KMS alias.*aws kms describe-key --key-id alias\/shop --query KeyMetadata\.Arn/ },
+  { name: 'kmsKeyArn bare key id', text: withService('secrets: { DB: "ssm:/a/b" }\nkmsKeyArn: 1234abcd-12ab-34cd-56ef-1234567890ab'), field: 'services.web.kmsKeyArn', fix: 'full KMS key ARN' },
   { name: 'kmsKeyArn without secrets', text: withService('kmsKeyArn: arn:aws:kms:us-east-1:123456789012:key/abcd-1234'), field: 'services.web.kmsKeyArn', fix: 'add secrets' },
   // --- task role
   { name: 'task role Action *', text: withService('taskRole: { statements: [{ Effect: Allow, Action: "*", Resource: "*" }] }'), field: 'services.web.taskRole.statements[0].Action', fix: 'list the actions' },
@@ -119,6 +122,9 @@ const cases: Case[] = [
   { name: 'task role managed policy not ARN', text: withService('taskRole: { managedPolicies: [AmazonS3ReadOnlyAccess] }'), field: 'services.web.taskRole.managedPolicies[0]', fix: 'arn:aws:iam::aws:policy/' },
   // --- paths, region
   { name: 'path not a URL path', text: withService('path: api'), field: 'services.web.path', fix: 'such as / or /api' },
+  { name: 'path longer than a rule allows', text: withService(`path: /${'a'.repeat(126)}`), field: 'services.web.path', fix: 'at most 126 characters' },
+  { name: 'service named lb next to the load balancer', text: 'app: shop\nservices: { lb: { image: x, port: 80 } }', field: 'services.lb', fix: 'rename the service' },
+  { name: 'service named instances with EC2 capacity', text: 'app: shop\nservices: { instances: { image: x, capacity: ec2 } }', field: 'services.instances', fix: 'rename the service' },
   { name: 'region malformed', text: withService('', 'region: virginia\n'), field: 'region', fix: 'such as us-east-1' },
   { name: 'region unknown', text: withService('', 'region: us-east-7\n'), field: 'region', fix: /did you mean us-east-1|such as us-east-1/ },
   { name: 'region typo', text: withService('', 'region: eu-wst-1\n'), field: 'region', fix: 'did you mean eu-west-1' },

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, EcsKitError } from '../../../src/errors.js';
 import { executionSecretsPolicy, parseSecretRef, secretsManagerValueFrom, ssmParameterArn, taskRolePolicy } from '../../../src/security/refs.js';
 import { executionRoleStep, INLINE_POLICY_NAME, taskRoleStep } from '../../../src/steps/roles.js';
-import { parametersStep, secretsStep, type SecretsState } from '../../../src/steps/secrets.js';
+import { executionPolicyFor, parametersStep, secretsStep, type SecretsState } from '../../../src/steps/secrets.js';
 import { renderTaskDefinition, normalizeTaskDefinition, diffTaskDefinitions } from '../../../src/steps/task-definition.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, OWNER_TAGS, stepContext } from '../../helpers/context.js';
@@ -107,9 +107,8 @@ describe('secrets step (preflight)', () => {
       ],
       kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1111-2222',
     });
-    expect(ssm.commandCalls(DescribeParametersCommand)[0]!.args[0].input).toEqual({
+    expect(ssm.commandCalls(DescribeParametersCommand)[0]!.args[0].input).toMatchObject({
       ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: ['/shop/db-password'] }],
-      MaxResults: 1,
     });
     expect([...commandNames(ssm), ...commandNames(sm)].every((n) => n.startsWith('Describe'))).toBe(true);
   });
@@ -122,6 +121,42 @@ describe('secrets step (preflight)', () => {
     expect((err as EcsKitError).exitCode).toBe(ExitCode.Usage);
     expect((err as EcsKitError).message).toContain('services.web.secrets.DB_PASSWORD');
     expect((err as EcsKitError).fix).toContain('ecs-kit secret set web DB_PASSWORD');
+  });
+
+  it('follows NextToken: DescribeParameters may return an empty page with a token before the match', async () => {
+    const filter = { ParameterFilters: [{ Key: 'Name', Option: 'Equals' as const, Values: ['/shop/db'] }] };
+    ssm.on(DescribeParametersCommand).resolvesOnce({ Parameters: [], NextToken: 'page-2' }).resolvesOnce({ Parameters: [{ Name: '/shop/db' }] });
+    const plan = await secretsStep.plan(stepContext(secretsStep, { config: config(SECRETS_CFG), scope: 'web' }));
+    expect(plan.current?.secrets).toEqual({ DB: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' });
+    const calls = ssm.commandCalls(DescribeParametersCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject(filter);
+    expect(calls[1]).toMatchObject({ ...filter, NextToken: 'page-2' });
+  });
+
+  it('reports a parameter missing only after the last page', async () => {
+    ssm.on(DescribeParametersCommand).resolvesOnce({ Parameters: [], NextToken: 'a' }).resolvesOnce({ Parameters: [{ Name: '/shop/dbx' }], NextToken: 'b' }).resolvesOnce({});
+    const err = (await secretsStep.plan(stepContext(secretsStep, { config: config(SECRETS_CFG), scope: 'web' })).catch((e: unknown) => e)) as EcsKitError;
+    expect(err.exitCode).toBe(ExitCode.Usage);
+    expect(err.message).toContain('services.web.secrets.DB');
+    expect(ssm.commandCalls(DescribeParametersCommand)).toHaveLength(3);
+  });
+
+  it('a foreign Secrets Manager partial ARN: valueFrom keeps it as written, the execution role gets "-??????"', async () => {
+    const partial = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:team/db';
+    const full = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:team/api-AbCdEf';
+    const cfg = config(`app: shop\nservices:\n  web:\n    image: x\n    secrets:\n      A: "${partial}"\n      B: "${partial}:password::"\n      C: "${full}"\n`);
+    const ctx = stepContext(secretsStep, { config: cfg, scope: 'web' });
+    const plan = await secretsStep.plan(ctx); // strict mocks: no AWS call for another account
+    expect(plan.current!.secrets).toEqual({ A: partial, B: `${partial}:password::`, C: full });
+    expect(plan.current!.resources).toEqual([
+      { store: 'secretsmanager', arn: full },
+      { store: 'secretsmanager', arn: `${partial}-??????` },
+    ]);
+    expect(executionPolicyFor([plan.current!])!.Statement).toEqual([
+      { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [full, `${partial}-??????`] },
+    ]);
+    expect(ctx.warnings.join('\n')).toContain('another account or region');
   });
 
   it('treats a missing Secrets Manager secret the same way', async () => {
@@ -226,6 +261,14 @@ describe('task definition secrets', () => {
 });
 
 describe('parameters step (teardown)', () => {
+  it('keeps the record, and adds /ecs-kit/<app>/<env>/ references so a lost manifest still finds them (no AWS call)', async () => {
+    const cfg = config(`${SECRETS_CFG.replace('secrets: { DB: "ssm:/shop/db" }', 'secrets: { DB: "ssm:/shop/db", T: "ssm:/ecs-kit/shop/default/T", X: "ssm:/ecs-kit/shop/other/X" }')}`);
+    const fresh = await parametersStep.plan(stepContext(parametersStep, { config: cfg }));
+    expect(fresh).toMatchObject({ action: 'noop', current: { parameters: ['/ecs-kit/shop/default/T'] } });
+    const kept = await parametersStep.plan(stepContext(parametersStep, { config: cfg, previous: { parameters: ['/shop/default/OLD'] } }));
+    expect(kept.current).toEqual({ parameters: ['/ecs-kit/shop/default/T', '/shop/default/OLD'] });
+  });
+
   it('deletes only parameters whose tags say ecs-kit created them for this app/env', async () => {
     ssm.on(ListTagsForResourceCommand, { ResourceId: '/shop/default/A' }).resolves({ TagList: OWNER_TAGS });
     ssm.on(ListTagsForResourceCommand, { ResourceId: '/shop/default/B' }).resolves({ TagList: [{ Key: 'team', Value: 'x' }] });
