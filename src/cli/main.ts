@@ -170,7 +170,7 @@ function registerSecurityCommands(program: Command, io: Io, run: (fn: (reporter:
   const set = withGlobals(
     secret
       .command('set <service> <name>')
-      .description('read a value from a hidden prompt or stdin, store it as an SSM SecureString /<app>/<env>/<name> and add the reference to the config'),
+      .description('read a value from a hidden prompt or stdin, store it as an SSM SecureString /ecs-kit/<app>/<env>/<name> and add the reference to the config'),
   ).action(async (service: string, name: string, _o: unknown, cmd: Command) => {
     const opts = globals<Record<string, unknown>>(program, cmd);
     await run(async (reporter) => {

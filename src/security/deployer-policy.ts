@@ -139,6 +139,8 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
       Resource: roleArns,
       Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
     },
+    // Before a first create, ecs-kit checks that the service-linked role exists (src/aws/service-linked-roles.ts).
+    { Sid: 'ReadServiceLinkedRoles', Effect: 'Allow', Action: ['iam:GetRole'], Resource: `arn:${p}:iam::${a}:role/aws-service-role/*` },
     {
       Sid: 'ServiceLinkedRoles',
       Effect: 'Allow',
@@ -258,7 +260,14 @@ function ec2CapacityStatements(o: { p: string; r: string; a: string; app: string
     {
       Sid: 'Ec2CapacityRead',
       Effect: 'Allow',
-      Action: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions', 'ecs:DescribeCapacityProviders'],
+      Action: [
+        'autoscaling:DescribeAutoScalingGroups',
+        'ec2:DescribeLaunchTemplates',
+        'ec2:DescribeLaunchTemplateVersions',
+        'ec2:DescribeInstanceTypes',
+        'ec2:DescribeImages',
+        'ecs:DescribeCapacityProviders',
+      ],
       Resource: '*',
     },
     // The public parameter that names the current ECS-optimized AMI.

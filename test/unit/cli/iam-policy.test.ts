@@ -110,10 +110,13 @@ describe('deployer policy', () => {
     expect(actions).not.toContain('ssm:GetParameter');
     expect(actions).not.toContain('ssm:GetParameters');
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
-    // IAM writes are only ever on the app/env role path.
-    for (const s of policy().filter((st) => st.Action.some((a) => a.startsWith('iam:') && a !== 'iam:CreateServiceLinkedRole'))) {
+    // IAM writes are only ever on the app/env role path; service-linked roles may only be read (and created, by service name).
+    const iamWrite = (a: string) => a.startsWith('iam:') && !/^iam:(Get|List)/.test(a) && a !== 'iam:CreateServiceLinkedRole';
+    for (const s of policy().filter((st) => st.Action.some(iamWrite))) {
       expect(s.Resource).toBe('arn:aws:iam::111122223333:role/ecs-kit/shop/prod/*');
     }
+    const slrRead = policy().find((st) => st.Sid === 'ReadServiceLinkedRoles');
+    expect(slrRead).toMatchObject({ Action: ['iam:GetRole'], Resource: 'arn:aws:iam::111122223333:role/aws-service-role/*' });
   });
 
   it('covers every AWS operation ecs-kit calls (so a new call cannot ship without its permission)', () => {
