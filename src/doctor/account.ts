@@ -52,16 +52,21 @@ export const regionCheck: DoctorCheck = {
       }
       // An endpoint that does not answer for a name ecs-kit does not know: the name is the problem.
       const unknown = regionProblem(region);
-      if (unknown) return { status: 'fail', message: `${unknown} (its EC2 endpoint failed: ${errorName(err) || 'error'})`, fix: 'Set region: in ecs-kit.yml, --region or AWS_REGION to a region code such as us-east-1.' };
+      if (unknown) {
+        const fix = 'Set region: in ecs-kit.yml, --region or AWS_REGION to a region code such as us-east-1.';
+        return { status: 'fail', message: `${unknown} (its EC2 endpoint failed: ${errorName(err) || 'error'})`, fix };
+      }
       throw err;
     }
     const found = regions.find((r) => r.RegionName === region);
     if (!found) {
       const known = regions.map((r) => r.RegionName).filter(Boolean).sort();
-      return { status: 'fail', message: `${region} is not an AWS region this account knows`, fix: `Set region: in ecs-kit.yml (or --region) to one of: ${known.join(', ')}.` };
+      const fix = `Set region: in ecs-kit.yml (or --region) to one of: ${known.join(', ')}.`;
+      return { status: 'fail', message: `${region} is not an AWS region this account knows`, fix };
     }
     if (found.OptInStatus === 'not-opted-in') {
-      return { status: 'fail', message: `${region} is an opt-in region that is not enabled for this account`, fix: `Enable it for the account (${how}), or deploy to another region.` };
+      const fix = `Enable it for the account (${how}), or deploy to another region.`;
+      return { status: 'fail', message: `${region} is an opt-in region that is not enabled for this account`, fix };
     }
     return { status: 'ok', message: `${region}${found.OptInStatus === 'opted-in' ? ' (opt-in region, enabled)' : ''}` };
   },
@@ -96,7 +101,9 @@ export const serviceLinkedRolesCheck: DoctorCheck = {
         items.push({ status: 'warn', line: `${role.roleName} (${why}): missing; will be created on the first deploy (needs iam:CreateServiceLinkedRole)` });
       }
     }
-    const outcome = combine(items, () => (missing.length ? `${missing.length} of ${items.length} needed service-linked roles missing` : `all ${items.length} needed service-linked roles present`));
+    const outcome = combine(items, () =>
+      missing.length ? `${missing.length} of ${items.length} needed service-linked roles missing` : `all ${items.length} needed service-linked roles present`,
+    );
     if (!missing.length) return outcome;
     const commands = missing.map((service) => `aws iam create-service-linked-role --aws-service-name ${service}`).join('; ');
     return { ...outcome, fix: `Allow iam:CreateServiceLinkedRole for the deploying identity, or have an administrator run: ${commands}.` };

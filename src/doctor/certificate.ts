@@ -34,19 +34,25 @@ export const certificateCheck: DoctorCheck = {
     } catch (err) {
       if (!isAwsError(err, 'ResourceNotFoundException')) throw err;
     }
-    if (!cert) return { status: 'fail', message: `no certificate ${arn} in ${ctx.region}`, fix: 'Check the ARN in ACM (aws acm list-certificates) and fix loadBalancer.certificateArn.' };
+    if (!cert) {
+      const fix = 'Check the ARN in ACM (aws acm list-certificates) and fix loadBalancer.certificateArn.';
+      return { status: 'fail', message: `no certificate ${arn} in ${ctx.region}`, fix };
+    }
     const name = cert.DomainName ?? arn;
     const status = cert.Status ?? 'unknown';
     if (status === 'PENDING_VALIDATION') {
-      return { status: 'warn', message: `${name} is not issued yet (PENDING_VALIDATION)`, fix: 'Complete its DNS or email validation in ACM; the HTTPS listener can use it only once it is ISSUED.' };
+      const fix = 'Complete its DNS or email validation in ACM; the HTTPS listener can use it only once it is ISSUED.';
+      return { status: 'warn', message: `${name} is not issued yet (PENDING_VALIDATION)`, fix };
     }
     if (status !== 'ISSUED') {
-      return { status: 'fail', message: `${name} is ${status}, not ISSUED`, fix: `Request or import a new certificate in ${ctx.region} and put its ARN in loadBalancer.certificateArn.` };
+      const fix = `Request or import a new certificate in ${ctx.region} and put its ARN in loadBalancer.certificateArn.`;
+      return { status: 'fail', message: `${name} is ${status}, not ISSUED`, fix };
     }
     const until = cert.NotAfter ? ` until ${cert.NotAfter.toISOString().slice(0, 10)}` : '';
     // ACM renews the certificates it issued, never imported ones (ACM User Guide, "Managed certificate renewal").
     if (cert.Type === 'IMPORTED' && cert.NotAfter && cert.NotAfter.getTime() - Date.now() < 30 * DAY_MS) {
-      return { status: 'warn', message: `${name} is ISSUED but expires${until}, and ACM does not renew imported certificates`, fix: 'Import a renewed certificate into the same ARN (aws acm import-certificate --certificate-arn …).' };
+      const fix = 'Import a renewed certificate into the same ARN (aws acm import-certificate --certificate-arn …).';
+      return { status: 'warn', message: `${name} is ISSUED but expires${until}, and ACM does not renew imported certificates`, fix };
     }
     return { status: 'ok', message: `${name} is ISSUED${until}` };
   },

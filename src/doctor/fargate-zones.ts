@@ -12,8 +12,13 @@ async function ownSubnets(ctx: DoctorContext, only: readonly string[]): Promise<
   const bad = subnets.filter((s) => !fargateSupportsZone(ctx.region, s.AvailabilityZoneId));
   const details = subnets.map((s) => `${s.SubnetId}: ${s.AvailabilityZone} (${s.AvailabilityZoneId})${bad.includes(s) ? ', Fargate does not run here' : ''}`);
   const fix = `In ${ctx.region} Fargate runs only in zones ${only.join(', ')} (zone IDs); list subnets in those zones under ${field}.`;
-  if (subnets.length > 0 && bad.length === subnets.length) return { status: 'fail', message: `none of the task subnets is in a zone where Fargate runs`, fix, details };
-  if (bad.length) return { status: 'warn', message: `${bad.length} of ${subnets.length} task subnets are in zones where Fargate does not run; tasks placed there fail`, fix, details };
+  if (subnets.length > 0 && bad.length === subnets.length) {
+    return { status: 'fail', message: 'none of the task subnets is in a zone where Fargate runs', fix, details };
+  }
+  if (bad.length) {
+    const message = `${bad.length} of ${subnets.length} task subnets are in zones where Fargate does not run; tasks placed there fail`;
+    return { status: 'warn', message, fix, details };
+  }
   return { status: 'ok', message: `the task subnets are in zones where Fargate runs`, details };
 }
 

@@ -4,7 +4,11 @@ import { buildPlatformOf, cpuArchitectureOf, type CpuArchitecture } from '../con
 import type { ServiceConfig } from '../config/schema.js';
 import { combine, type DoctorCheck, type DoctorContext, type ItemVerdict } from './types.js';
 
-const ECR_IMAGE_RE = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._\/-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+// <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository>[:tag][@sha256:digest]
+const ECR_IMAGE_RE = new RegExp(
+  String.raw`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9][a-z0-9._/-]*?)` +
+    String.raw`(?::(\w[\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$`,
+);
 
 /** The parts of a private ECR image URI; undefined for any other registry. */
 export function parseEcrImage(uri: string): { account: string; region: string; repository: string; tag?: string; digest?: string } | undefined {
@@ -45,7 +49,11 @@ async function checkService(ctx: DoctorContext, name: string, svc: ServiceConfig
   let out;
   try {
     out = await ctx.aws.ecr().send(
-      new BatchGetImageCommand({ repositoryName: ecr.repository, imageIds: [ecr.digest ? { imageDigest: ecr.digest } : { imageTag: ecr.tag ?? 'latest' }], acceptedMediaTypes: MEDIA_TYPES }),
+      new BatchGetImageCommand({
+        repositoryName: ecr.repository,
+        imageIds: [ecr.digest ? { imageDigest: ecr.digest } : { imageTag: ecr.tag ?? 'latest' }],
+        acceptedMediaTypes: MEDIA_TYPES,
+      }),
     );
   } catch (err) {
     if (isAwsError(err, 'RepositoryNotFoundException')) return { status: 'fail', line: `${name}: repository ${ecr.repository} does not exist`, fix: fixImage };
@@ -62,7 +70,7 @@ async function checkService(ctx: DoctorContext, name: string, svc: ServiceConfig
     const line = `${name}: single-platform image; its architecture is not visible from the manifest (the task runs ${arch})`;
     return arch === 'X86_64'
       ? { status: 'skip', line }
-      : { status: 'warn', line, fix: `Make sure the image was built for linux/${wanted} (docker buildx build --platform linux/${wanted}), or push a multi-platform image.` };
+      : { status: 'warn', line, fix: `Make sure it was built for linux/${wanted} (docker buildx build --platform linux/${wanted}), or push a multi-platform one.` };
   }
   // Build attestations sit in the index as platform unknown/unknown.
   const platforms = manifest.manifests.map((m) => m.platform).filter((p) => p?.os && p.os !== 'unknown');

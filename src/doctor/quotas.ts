@@ -23,6 +23,7 @@ interface QuotaSpec {
   usage(ctx: DoctorContext): Promise<number>;
   /** The service's own limit API, for identities without servicequotas:GetServiceQuota. */
   ownApi?(ctx: DoctorContext): Promise<number | undefined>;
+  ownApiName?: string;
 }
 
 const QUOTAS: readonly QuotaSpec[] = [
@@ -46,6 +47,7 @@ const QUOTAS: readonly QuotaSpec[] = [
     documentedDefault: 5,
     // DescribeAddresses is not paginated: it returns every address of the region.
     usage: async (ctx) => (await ctx.aws.ec2().send(new DescribeAddressesCommand({}))).Addresses?.length ?? 0,
+    ownApiName: 'DescribeAccountAttributes',
     async ownApi(ctx) {
       // All attributes: the SDK's AttributeNames enum does not list vpc-max-elastic-ips, which the API documents.
       const out = await ctx.aws.ec2().send(new DescribeAccountAttributesCommand({}));
@@ -61,9 +63,12 @@ const QUOTAS: readonly QuotaSpec[] = [
     documentedDefault: 50,
     async usage(ctx) {
       let n = 0;
-      for await (const page of paginateDescribeLoadBalancers({ client: ctx.aws.elbv2() }, {})) n += (page.LoadBalancers ?? []).filter((lb) => lb.Type === 'application').length;
+      for await (const page of paginateDescribeLoadBalancers({ client: ctx.aws.elbv2() }, {})) {
+        n += (page.LoadBalancers ?? []).filter((lb) => lb.Type === 'application').length;
+      }
       return n;
     },
+    ownApiName: 'DescribeAccountLimits',
     async ownApi(ctx) {
       for await (const page of paginateDescribeAccountLimits({ client: ctx.aws.elbv2() }, {})) {
         const limit = page.Limits?.find((l) => l.Name === 'application-load-balancers')?.Max;
@@ -83,13 +88,21 @@ export function newResources(config: Config, manifest: Manifest | undefined): Re
   const ownEips = network?.elasticIpAllocationIds?.length ?? 0;
   const publicServices = Object.values(config.services).some((s) => s.port !== undefined);
   return {
-    vpcs: n.vpcId ? { count: 0, why: 'network.vpcId is your own VPC' } : network?.vpcId ? { count: 0, why: `already deployed (${network.vpcId})` } : { count: 1, why: 'a new VPC' },
+    vpcs: n.vpcId
+      ? { count: 0, why: 'network.vpcId is your own VPC' }
+      : network?.vpcId
+        ? { count: 0, why: `already deployed (${network.vpcId})` }
+        : { count: 1, why: 'a new VPC' },
     eips: n.vpcId
       ? { count: 0, why: 'no NAT gateway in your own VPC' }
       : nats === 0
         ? { count: 0, why: 'learning profile: no NAT gateway' }
         : { count: Math.max(0, nats - ownEips), why: `${nats} NAT gateway(s), ${ownEips} address(es) already deployed` },
-    albs: !publicServices ? { count: 0, why: 'no service with a port' } : lb?.loadBalancerArn ? { count: 0, why: 'already deployed' } : { count: 1, why: 'one shared load balancer' },
+    albs: !publicServices
+      ? { count: 0, why: 'no service with a port' }
+      : lb?.loadBalancerArn
+        ? { count: 0, why: 'already deployed' }
+        : { count: 1, why: 'one shared load balancer' },
   };
 }
 
@@ -115,7 +128,7 @@ async function quotaValue(ctx: DoctorContext, q: QuotaSpec): Promise<{ value: nu
   }
   try {
     const value = await q.ownApi?.(ctx);
-    if (value !== undefined && Number.isFinite(value)) return { value, source: q.serviceCode === 'ec2' ? 'DescribeAccountAttributes' : 'DescribeAccountLimits' };
+    if (value !== undefined && Number.isFinite(value)) return { value, source: q.ownApiName ?? 'the service' };
   } catch {
     // fall through to the documented default
   }
@@ -125,7 +138,8 @@ async function quotaValue(ctx: DoctorContext, q: QuotaSpec): Promise<{ value: nu
 function verdict(q: QuotaSpec, used: number, need: number, quota: { value: number; source: string }): ItemVerdict {
   const after = used + need;
   const line = `${q.label}: ${used} of ${quota.value} used (${quota.source}); a deploy adds ${need}`;
-  const fix = `Delete unused ones, or request more: aws service-quotas request-service-quota-increase --service-code ${q.serviceCode} --quota-code ${q.quotaCode} --desired-value ${Math.max(after, quota.value + 1)}.`;
+  const request = `--service-code ${q.serviceCode} --quota-code ${q.quotaCode} --desired-value ${Math.max(after, quota.value + 1)}`;
+  const fix = `Delete unused ones, or request more: aws service-quotas request-service-quota-increase ${request}.`;
   if (after > quota.value) return { status: 'fail', line: `${line}, which does not fit`, fix };
   // "Close": the deploy would leave less than a fifth of the quota free.
   if (after > quota.value * 0.8) return { status: 'warn', line: `${line}, leaving ${quota.value - after}`, fix };

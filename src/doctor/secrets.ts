@@ -11,7 +11,9 @@ export const secretsCheck: DoctorCheck = {
   name: 'secrets',
   needsIdentity: true,
   async run(ctx) {
-    const refs = Object.entries(ctx.config.services).flatMap(([service, svc]) => Object.entries(svc.secrets ?? {}).map(([variable, text]) => ({ service, variable, text })));
+    const refs = Object.entries(ctx.config.services).flatMap(([service, svc]) =>
+      Object.entries(svc.secrets ?? {}).map(([variable, text]) => ({ service, variable, text })),
+    );
     if (refs.length === 0) return { status: 'skip', message: 'no secrets referenced' };
     const target = { partition: ctx.partition, region: ctx.region, account: ctx.identity!.account };
     const items: ItemVerdict[] = [];
@@ -26,7 +28,8 @@ export const secretsCheck: DoctorCheck = {
       const warnings: string[] = [];
       try {
         await resolveSecret(ctx.aws, target, service, variable, ref, (m) => warnings.push(m));
-        items.push(warnings.length ? { status: 'warn', line: warnings.join(' '), fix: 'Make sure it exists there and that its policy (and KMS key) let this account read it.' } : { status: 'ok', line: `${where}: exists` });
+        const fix = 'Make sure it exists there and that its policy (and KMS key) let this account read it.';
+        items.push(warnings.length ? { status: 'warn', line: warnings.join(' '), fix } : { status: 'ok', line: `${where}: exists` });
       } catch (err) {
         if (!(err instanceof EcsKitError && err.code === 'secret.missing')) throw err;
         items.push({ status: 'fail', line: err.message, ...(err.fix ? { fix: err.fix } : {}) });

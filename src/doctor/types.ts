@@ -46,5 +46,6 @@ export interface ItemVerdict {
 export function combine(items: readonly ItemVerdict[], summary: (status: CheckStatus) => string): CheckOutcome {
   const status = worst(items.map((i) => i.status));
   const fixes = [...new Set(items.filter((i) => i.status === status && i.fix).map((i) => i.fix!))];
-  return { status, message: summary(status), ...(fixes.length ? { fix: fixes.join(' ') } : {}), ...(items.length ? { details: items.map((i) => i.line) } : {}) };
+  const details = items.map((i) => i.line);
+  return { status, message: summary(status), ...(fixes.length ? { fix: fixes.join(' ') } : {}), ...(details.length ? { details } : {}) };
 }

@@ -147,7 +147,7 @@ export function formatAwsCall(call: AwsCallInfo): string {
 }
 
 export function formatRunStart(e: Extract<EcsKitEvent, { type: 'run.start' }>): string {
-  const verbs: Record<string, string> = { deploy: 'Deploying', teardown: 'Tearing down', plan: 'Planning', scale: 'Scaling', rollback: 'Rolling back', doctor: 'Checking' };
+  const verbs: Record<string, string> = { deploy: 'Deploying', teardown: 'Tearing down', plan: 'Planning', scale: 'Scaling', rollback: 'Rolling back' };
   const verb = verbs[e.command] ?? `Running ${e.command} for`;
   return `${verb} ${e.app} (env ${e.env}) in ${e.region}, account ${e.account}`;
 }

@@ -60,11 +60,13 @@ describe('doctor: a read-only preflight', () => {
   });
 
   it('a certificate from another region fails doctor (exit 1), and deploy exits 2 before any mutating call', async () => {
-    await useConfig(`app: shop\nloadBalancer:\n  certificateArn: arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/0a1b2c3d-1111\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n`);
+    const certificateArn = `arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/0a1b2c3d-1111`;
+    await useConfig(`app: shop\nloadBalancer:\n  certificateArn: ${certificateArn}\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n`);
     proxy.clear();
     const doctor = await cli(['doctor', '--json']);
     expect(doctor.code, describeRun(doctor)).toBe(1);
-    expect(checkOf(doctor.events, 'certificate')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/^ACM certificates are regional; request or import one in us-east-1/) });
+    const fix = expect.stringMatching(/^ACM certificates are regional; request or import one in us-east-1/);
+    expect(checkOf(doctor.events, 'certificate')).toMatchObject({ status: 'fail', fix });
     expect(mutating()).toEqual([]);
 
     proxy.clear();
@@ -81,7 +83,9 @@ describe('doctor: a read-only preflight', () => {
     const index = {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 500, platform: { os: 'linux', architecture: 'amd64' } }],
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 500, platform: { os: 'linux', architecture: 'amd64' } },
+      ],
     };
     await ecr.send(new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'v1', imageManifest: JSON.stringify(index) }));
     ecr.destroy();

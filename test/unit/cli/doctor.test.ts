@@ -26,7 +26,7 @@ beforeAll(async () => {
 }, 60_000);
 
 const HEALTHY = 'app: shop\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n';
-const WRONG_REGION_CERT = `app: shop\nloadBalancer:\n  certificateArn: arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/0a1b2c3d\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n`;
+const WRONG_REGION_CERT = `app: shop\nloadBalancer:\n  certificateArn: arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/0a1b2c3d\n${HEALTHY.slice('app: shop\n'.length)}`;
 
 let dir: string;
 let stdout: Capture;
@@ -82,7 +82,8 @@ describe('ecs-kit doctor', () => {
     await workdir(WRONG_REGION_CERT);
     const reporter = new RecordingReporter();
     expect(await runDoctor(opts, io, reporter)).toBe(1);
-    expect(reporter.ofType('check').find((c) => c.name === 'certificate')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/ACM certificates are regional; request or import one in us-east-1/) });
+    const certificate = reporter.ofType('check').find((c) => c.name === 'certificate');
+    expect(certificate).toMatchObject({ status: 'fail', fix: expect.stringMatching(/ACM certificates are regional; request or import one in us-east-1/) });
     expect(reporter.ofType('check.summary')[0]).toMatchObject({ fail: 1, mutatingCalls: 0 });
   });
 

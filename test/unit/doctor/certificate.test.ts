@@ -8,7 +8,9 @@ useStrictMocks();
 
 const ARN = (region: string, account = ACCOUNT) => `arn:aws:acm:${region}:${account}:certificate/0a1b2c3d-1111-2222-3333-444455556666`;
 const withCert = (arn: string) => `app: shop\nloadBalancer:\n  certificateArn: "${arn}"\nservices:\n  web: { image: nginx, port: 80 }\n`;
-const issued = (o: Record<string, unknown> = {}) => ({ Certificate: { CertificateArn: ARN('us-east-1'), DomainName: 'shop.example.com', Status: 'ISSUED' as const, ...o } });
+const issued = (o: Record<string, unknown> = {}) => ({
+  Certificate: { CertificateArn: ARN('us-east-1'), DomainName: 'shop.example.com', Status: 'ISSUED' as const, ...o },
+});
 
 describe('certificate region (finding #7), also run by deploy and plan', () => {
   it('reads region and account from an ACM ARN; IAM server certificates are global', () => {

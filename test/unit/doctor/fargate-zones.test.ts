@@ -48,7 +48,8 @@ describe('fargate-zones', () => {
   });
 
   it('with your own VPC checks the task subnets\' zone IDs', async () => {
-    const yaml = 'app: shop\nnetwork: { vpcId: vpc-0abc, publicSubnetIds: [subnet-a, subnet-b], privateSubnetIds: [subnet-c, subnet-d] }\nservices:\n  web: { image: nginx, port: 80 }\n';
+    const network = '{ vpcId: vpc-0abc, publicSubnetIds: [subnet-a, subnet-b], privateSubnetIds: [subnet-c, subnet-d] }';
+    const yaml = `app: shop\nnetwork: ${network}\nservices:\n  web: { image: nginx, port: 80 }\n`;
     mocks.ec2.on(DescribeSubnetsCommand, { SubnetIds: ['subnet-c', 'subnet-d'] }).resolves({
       Subnets: [
         { SubnetId: 'subnet-c', AvailabilityZone: 'us-west-1a', AvailabilityZoneId: 'usw1-az3' },

@@ -13,7 +13,11 @@ const index = (...platforms: [string, string][]) =>
   JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: platforms.map(([os, architecture], i) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${String(i).repeat(64)}`, platform: { os, architecture } })),
+    manifests: platforms.map(([os, architecture], i) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${String(i).repeat(64)}`,
+      platform: { os, architecture },
+    })),
   });
 const single = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { digest: 'sha256:c' }, layers: [] });
 const image = (manifest: string) => mocks.ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: manifest, imageId: { imageTag: 'v1' } }], failures: [] });
@@ -21,7 +25,8 @@ const image = (manifest: string) => mocks.ecr.on(BatchGetImageCommand).resolves(
 describe('ECR image URIs', () => {
   it('reads account, region, repository, tag and digest; other registries are not ECR', () => {
     expect(parseEcrImage(`${REPO}:v1`)).toEqual({ account: ACCOUNT, region: 'us-east-1', repository: 'shop/web', tag: 'v1' });
-    expect(parseEcrImage(`${REPO}@sha256:${'a'.repeat(64)}`)).toEqual({ account: ACCOUNT, region: 'us-east-1', repository: 'shop/web', digest: `sha256:${'a'.repeat(64)}` });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(parseEcrImage(`${REPO}@${digest}`)).toEqual({ account: ACCOUNT, region: 'us-east-1', repository: 'shop/web', digest });
     expect(parseEcrImage('nginx:1.27')).toBeUndefined();
     expect(parseEcrImage('public.ecr.aws/nginx/nginx:1.27')).toBeUndefined();
   });
@@ -41,7 +46,8 @@ describe('image-architecture', () => {
     expect(r).toMatchObject({ status: 'ok', details: ['web: linux/amd64, linux/arm64 includes linux/arm64'] });
     const input = mocks.ecr.commandCalls(BatchGetImageCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ repositoryName: 'shop/web', imageIds: [{ imageTag: 'v1' }] });
-    expect(input.acceptedMediaTypes).toEqual(expect.arrayContaining(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']));
+    const indexTypes = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
+    expect(input.acceptedMediaTypes).toEqual(expect.arrayContaining(indexTypes));
   });
 
   it('fails when the index lacks it (arm64 task, amd64-only image), and suggests the architecture the image has', async () => {

@@ -12,7 +12,8 @@ const WORKER = 'app: shop\nservices:\n  worker: { image: nginx }\n';
 
 const vpcs = (n: number) => Array.from({ length: n }, (_, i) => ({ VpcId: `vpc-${i}` }));
 const quota = (code: string, value: number) => mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: code }).resolves({ Quota: { QuotaCode: code, Value: value } });
-const albs = (n: number) => mocks.elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: Array.from({ length: n }, (_, i) => ({ LoadBalancerName: `lb${i}`, Type: 'application' as const })) });
+const albs = (n: number) =>
+  mocks.elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: Array.from({ length: n }, (_, i) => ({ LoadBalancerName: `lb${i}`, Type: 'application' as const })) });
 
 describe('what a deploy creates', () => {
   it('a first learning deploy: 1 VPC, no Elastic IP, 1 load balancer', () => {
@@ -29,7 +30,8 @@ describe('what a deploy creates', () => {
   });
 
   it('your own VPC and a worker-only app create none of them', () => {
-    const r = newResources(doctorContext('app: shop\nnetwork: { vpcId: vpc-0abc, privateSubnetIds: [subnet-1a] }\nservices:\n  worker: { image: nginx }\n').config, undefined);
+    const yaml = 'app: shop\nnetwork: { vpcId: vpc-0abc, privateSubnetIds: [subnet-1a] }\nservices:\n  worker: { image: nginx }\n';
+    const r = newResources(doctorContext(yaml).config, undefined);
     expect([r.vpcs.count, r.eips.count, r.albs.count]).toEqual([0, 0, 0]);
   });
 });

@@ -6,6 +6,7 @@ import { PlainReporter, TtyReporter } from '../../../src/ui/index.js';
 import { Capture } from '../ui/streams.js';
 import { ACCOUNT, awsError, doctorContext } from './fixture.js';
 
+const ARN = `arn:aws:iam::${ACCOUNT}:user/ci`;
 const check = (name: string, run: DoctorCheck['run'], needsIdentity = true): DoctorCheck => ({ name, needsIdentity, run });
 
 describe('runChecks', () => {
@@ -44,7 +45,7 @@ describe('runChecks', () => {
     const seen: CheckResult[] = [];
     const summary = await runChecks(doctorContext(), (r) => seen.push(r), {
       checks: [
-        check('denied', async () => Promise.reject(awsError('AccessDeniedException', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: servicequotas:GetServiceQuota'))),
+        check('denied', async () => Promise.reject(awsError('AccessDeniedException', `User: ${ARN} is not authorized to perform: servicequotas:GetServiceQuota`))),
         check('broken', async () => Promise.reject(awsError('ServiceUnavailable', 'try later'))),
         check('fine', async () => ({ status: 'ok', message: 'yes' })),
       ],
@@ -59,7 +60,14 @@ describe('how checks print', () => {
   const NOW = () => new Date('2026-01-01T00:00:00.000Z');
   const events = [
     { type: 'check' as const, name: 'credentials', status: 'ok' as const, message: 'account 123456789012 as arn:aws:iam::123456789012:user/ci' },
-    { type: 'check' as const, name: 'quotas', status: 'fail' as const, message: 'a deploy would exceed a quota', details: ['VPCs per Region: 5 of 5 used'], fix: 'Delete unused ones.' },
+    {
+      type: 'check' as const,
+      name: 'quotas',
+      status: 'fail' as const,
+      message: 'a deploy would exceed a quota',
+      details: ['VPCs per Region: 5 of 5 used'],
+      fix: 'Delete unused ones.',
+    },
     { type: 'check.summary' as const, ok: 1, warn: 0, fail: 1, skip: 0, durationMs: 10, calls: 3, mutatingCalls: 0 },
   ];
 
@@ -80,7 +88,8 @@ describe('how checks print', () => {
 
   it('terminal: ✔/✖ marks', () => {
     const stdout = new Capture({ isTTY: true });
-    const r = new TtyReporter({ verbose: false, stdout, stderr: new Capture(), color: false, spinner: () => ({ text: '', isSpinning: false, start() {}, stop() {}, clear() {}, render() {} }) });
+    const spinner = () => ({ text: '', isSpinning: false, start() {}, stop() {}, clear() {}, render() {} });
+    const r = new TtyReporter({ verbose: false, stdout, stderr: new Capture(), color: false, spinner });
     for (const e of events) r.emit(e);
     expect(stdout.lines[0]).toBe('✔ credentials          account 123456789012 as arn:aws:iam::123456789012:user/ci');
     expect(stdout.lines[1]).toBe('✖ quotas               a deploy would exceed a quota');
