@@ -110,6 +110,11 @@ export class AwsClients {
   secretsManager = () => this.get('secretsmanager', SecretsManagerClient);
   /** EC2 Auto Scaling (instance groups), not Application Auto Scaling. */
   ec2AutoScaling = () => this.get('autoscaling', AutoScalingClient);
+  // Only `doctor` uses these two, so their modules load on first use (about 50 ms the other commands never pay).
+  /** ACM: `doctor` describes the load balancer's certificate. */
+  acm = async () => this.get('acm', (await import('@aws-sdk/client-acm')).ACMClient);
+  /** Service Quotas: `doctor` reads the quotas a first deploy counts against. */
+  serviceQuotas = async () => this.get('service-quotas', (await import('@aws-sdk/client-service-quotas')).ServiceQuotasClient);
 
   /**
    * Clients that never retry on their own, for creates without an idempotency token: an SDK

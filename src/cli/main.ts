@@ -11,7 +11,7 @@ const { version } = require('../../package.json') as { version: string };
 const EXIT_CODES_HELP = `
 Exit codes:
   0    success (including "no changes")
-  1    failure (AWS error, failed rollout, timeout)
+  1    failure (AWS error, failed rollout, timeout, a failed doctor check)
   2    usage or config error; nothing was changed
   3    plan --detailed-exitcode (or deploy --dry-run --detailed-exitcode): changes are pending
   130  aborted (Ctrl-C or declined confirmation)`;
@@ -212,7 +212,7 @@ function nonNegativeIntArg(flag: string) {
   };
 }
 
-/** plan, status, logs, run-task, scale, rollback: same global flags, reporters and exit codes as deploy. */
+/** plan, doctor, status, logs, run-task, scale, rollback: same global flags, reporters and exit codes as deploy. */
 function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Reporter) => Promise<number>, opts: GlobalOptions) => Promise<void>): void {
   const pollInterval = (d: string) => new Option('--poll-interval <duration>', 'how often to poll while waiting').default(d).hideHelp();
 
@@ -226,6 +226,18 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
     await run(async (reporter) => {
       const { runPlan } = await import('./commands/plan.js');
       return runPlan(opts, io, reporter);
+    }, opts);
+  });
+
+  withGlobals(
+    program
+      .command('doctor')
+      .description('read-only preflight: credentials, region, service-linked roles, quotas, Fargate zones, certificate, secrets, image architecture'),
+  ).action(async (_o: unknown, cmd: Command) => {
+    const opts = globals<object>(program, cmd);
+    await run(async (reporter) => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      return runDoctor(opts, io, reporter);
     }, opts);
   });
 

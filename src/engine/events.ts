@@ -124,6 +124,28 @@ export interface RolloutDiagnosis {
   notes: string[];
 }
 
+/** `ecs-kit doctor`: how one named preflight check ended. */
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface CheckResult {
+  /** Stable check name (credentials, region, quotas, …); scripts may depend on it. */
+  name: string;
+  status: CheckStatus;
+  /** One line: what was found. */
+  message: string;
+  /** What to do about a warn or fail. */
+  fix?: string;
+  /** Per-item lines (one per service, quota, role) under the message. */
+  details?: string[];
+}
+
+export interface CheckSummary {
+  ok: number;
+  warn: number;
+  fail: number;
+  skip: number;
+}
+
 export type EcsKitEvent =
   | { type: 'run.start'; command: string; app: string; env: string; region: string; account: string }
   | { type: 'plan'; command: 'deploy' | 'teardown'; steps: PlannedStepInfo[]; summary: PlanSummary }
@@ -141,7 +163,11 @@ export type EcsKitEvent =
   | { type: 'run.done'; command: string; outcome: 'no-changes' | 'applied' | 'failed' | 'aborted' | 'empty' | 'planned'; durationMs: number; mutatingCalls: number; calls: number }
   /** A rollout that did not complete: verdict plus why (stopped tasks, target health, logs). */
   | ({ type: 'diagnosis'; step?: string } & RolloutDiagnosis)
-  | ({ type: 'error' } & ErrorInfo);
+  | ({ type: 'error' } & ErrorInfo)
+  /** One doctor check, in the fixed check order. */
+  | ({ type: 'check' } & CheckResult)
+  /** After the last doctor check: counts, and proof that nothing was changed (mutatingCalls). */
+  | ({ type: 'check.summary'; durationMs: number; calls: number; mutatingCalls: number } & CheckSummary);
 
 export interface Reporter {
   emit(event: EcsKitEvent): void;

@@ -1,5 +1,5 @@
 import type { Action } from '../engine/types.js';
-import type { EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary, ServiceStatusInfo } from '../engine/events.js';
+import type { CheckStatus, EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary, ServiceStatusInfo } from '../engine/events.js';
 import type { AwsCallInfo } from '../aws/clients.js';
 import { diagnosisLines } from '../steps/diagnosis.js';
 
@@ -224,4 +224,32 @@ function formatServiceStatus(s: ServiceStatusInfo, style: Style): string[] {
 /** `logs` / `run-task`: the log's own time, then which task wrote it. */
 export function formatLog(event: Extract<EcsKitEvent, { type: 'log' }>, style: Style = PLAIN): string {
   return `${style.dim(event.timestamp)} ${style.cyan(`${event.service}/${event.taskId.slice(0, 12)}`)} ${event.message.replace(/\n$/, '')}`;
+}
+
+const CHECK_LABEL: Record<CheckStatus, string> = { ok: 'OK  ', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
+const CHECK_SYMBOL: Record<CheckStatus, string> = { ok: '✔', warn: '⚠', fail: '✖', skip: '–' };
+/** Wide enough for the longest check name (service-linked-roles). */
+const CHECK_NAME_WIDTH = 20;
+
+/**
+ * `doctor`: one check as a line (status, name, what was found), its per-item details and,
+ * for warn/fail, the fix. `symbols` picks ✔/⚠/✖/– (terminal) over OK/WARN/FAIL/SKIP (logs).
+ */
+export function formatCheck(event: Extract<EcsKitEvent, { type: 'check' }>, opts: { style?: Style; symbols?: boolean } = {}): string[] {
+  const style = opts.style ?? PLAIN;
+  const paint = event.status === 'ok' ? style.green : event.status === 'warn' ? style.yellow : event.status === 'fail' ? style.red : style.dim;
+  const mark = paint(opts.symbols ? CHECK_SYMBOL[event.status] : CHECK_LABEL[event.status]);
+  const lines = [`${mark} ${event.name.padEnd(CHECK_NAME_WIDTH)} ${event.message}`];
+  // Under the message: mark (1 or 4 wide), a space, the padded name, a space.
+  const indent = ' '.repeat((opts.symbols ? 2 : 5) + CHECK_NAME_WIDTH + 1);
+  for (const d of event.details ?? []) lines.push(`${indent}${style.dim(d)}`);
+  if (event.fix && (event.status === 'warn' || event.status === 'fail')) lines.push(`${indent}${style.bold('Fix:')} ${event.fix}`);
+  return lines;
+}
+
+export function formatCheckSummary(e: Extract<EcsKitEvent, { type: 'check.summary' }>): string {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const counts = `${e.ok} ok, ${plural(e.warn, 'warning', 'warnings')}, ${e.fail} failed, ${e.skip} skipped`;
+  const verdict = e.fail > 0 ? 'Fix the failed checks before deploying.' : e.warn > 0 ? 'Deploy should work; read the warnings.' : 'Ready to deploy.';
+  return `Doctor: ${counts}. ${verdict} (read-only: ${plural(e.calls, 'AWS call', 'AWS calls')}, ${e.mutatingCalls} changing anything)`;
 }

@@ -4,6 +4,8 @@ import {
   actionPresent,
   errorKey,
   formatAwsCall,
+  formatCheck,
+  formatCheckSummary,
   formatDuration,
   diagnosisShown,
   formatDiagnosis,
@@ -72,6 +74,10 @@ export class PlainReporter implements Reporter {
         // Normally already part of the failed step's "why"; printed only when it arrives alone.
         if (diagnosisShown(this.shownErrors, event)) return;
         return this.err(...formatDiagnosis(event));
+      case 'check':
+        return this.out(...formatCheck(event));
+      case 'check.summary':
+        return this.out(formatCheckSummary(event));
       case 'error':
         // The runner already reported this failure with its step; don't print it twice.
         if (this.shownErrors.has(errorKey(event))) return;

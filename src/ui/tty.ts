@@ -6,6 +6,8 @@ import {
   errorKey,
   fitLine,
   formatAwsCall,
+  formatCheck,
+  formatCheckSummary,
   formatDuration,
   diagnosisShown,
   formatDiagnosis,
@@ -144,6 +146,10 @@ export class TtyReporter implements Reporter {
         // Normally already part of the failed step's "why"; printed only when it arrives alone.
         if (diagnosisShown(this.shownErrors, event)) return;
         return this.err(...formatDiagnosis(event, st));
+      case 'check':
+        return this.out(...formatCheck(event, { style: st, symbols: true }));
+      case 'check.summary':
+        return this.out(st.bold(formatCheckSummary(event)));
       case 'error':
         this.stopAll();
         if (this.shownErrors.has(errorKey(event))) return;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { TAG_APP, TAG_ENV } from '../../aws/tags.js';
+import { preflight } from '../../doctor/preflight.js';
 import { deployedRevisions, recordDeployed } from '../../engine/history.js';
 import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
 import type { Reporter } from '../../engine/events.js';
@@ -37,6 +38,8 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
   const previousCwd = process.cwd();
   process.chdir(run.baseDir);
   try {
+    // Doctor's cheap checks (no AWS call): a wrong-region certificate exits 2 before anything changes.
+    preflight(run.config, run.region);
     reporter.emit({ type: 'run.start', command: 'deploy', app: run.config.app, env: opts.env, region: run.region, account: run.account });
     const engine = engineFor(run, opts, reporter, controller.signal, {
       ...DEFAULT_RUN_OPTIONS,

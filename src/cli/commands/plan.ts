@@ -1,3 +1,4 @@
+import { preflight } from '../../doctor/preflight.js';
 import type { Reporter } from '../../engine/events.js';
 import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
 import { ExitCode } from '../../errors.js';
@@ -26,6 +27,8 @@ export async function runPlan(opts: PlanOptions, io: Io, reporter: Reporter): Pr
   const previousCwd = process.cwd();
   process.chdir(run.baseDir);
   try {
+    // Doctor's cheap checks (no AWS call), so plan refuses what deploy would refuse.
+    preflight(run.config, run.region);
     reporter.emit({ type: 'run.start', command: 'plan', app: run.config.app, env: opts.env, region: run.region, account: run.account });
     const engine = engineFor(run, opts, reporter, controller.signal, { ...DEFAULT_RUN_OPTIONS, wait: false });
     const plan = await engine.planDeploy();

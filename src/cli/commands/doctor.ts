@@ -1,0 +1,60 @@
+import path from 'node:path';
+import type { AwsCallInfo } from '../../aws/clients.js';
+import { partitionOf } from '../../aws/partition.js';
+import { loadConfig, resolveConfigPath } from '../../config/load.js';
+import { namesFor } from '../../config/names.js';
+import type { Reporter } from '../../engine/events.js';
+import type { DoctorContext } from '../../doctor/types.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { ReadOnlyManifestStore } from '../day2-context.js';
+import type { GlobalOptions, Io } from '../options.js';
+import { checkEnvName, readManifest, type CallCounter } from '../run-context.js';
+
+/**
+ * `ecs-kit doctor`: load the config like deploy does (a bad config exits 2 before any AWS call),
+ * then run the read-only checks in src/doctor in a fixed order. Exit 1 when any check fails.
+ * No lock, no manifest write, no mutating call: a doctor can run next to a deploy.
+ */
+export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter): Promise<number> {
+  const started = Date.now();
+  checkEnvName(opts.env);
+  const configFile = resolveConfigPath(io.cwd, opts.config);
+  const { config } = await loadConfig(configFile);
+
+  // Not run-context's connect(): that stops at the first credentials error, which is a check result here.
+  const counter: CallCounter = { calls: 0, mutating: 0 };
+  const { AwsClients } = await import('../../aws/clients.js');
+  const aws = new AwsClients({
+    region: opts.region ?? config.region,
+    profile: opts.profile,
+    endpoint: opts.endpointUrl,
+    maxAttempts: opts.maxAttempts,
+    onCall: (info: AwsCallInfo) => {
+      counter.calls++;
+      if (info.mutating) counter.mutating++;
+      reporter.emit({ type: 'aws.call', ...info });
+    },
+  });
+  try {
+    let region: string;
+    try {
+      region = await aws.region();
+    } catch {
+      throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
+    }
+    const { runChecks } = await import('../../doctor/index.js');
+    const ctx: DoctorContext = { aws, config, env: opts.env, region, partition: partitionOf(region), names: namesFor(config.app, opts.env) };
+    reporter.emit({ type: 'info', message: `Checking ${config.app} (env ${opts.env}) in ${region}; read-only, nothing is changed.` });
+    const store = new ReadOnlyManifestStore(path.join(path.dirname(configFile), '.ecs-kit'), opts.env);
+    const summary = await runChecks(ctx, (result) => reporter.emit({ type: 'check', ...result }), {
+      // What ecs-kit already owns does not count as new (quotas); same account/region check as deploy.
+      onIdentity: async (account) => {
+        ctx.manifest = await readManifest(store, config, account, region, io);
+      },
+    });
+    reporter.emit({ type: 'check.summary', ...summary, durationMs: Date.now() - started, calls: counter.calls, mutatingCalls: counter.mutating });
+    return summary.fail > 0 ? ExitCode.Failure : ExitCode.Ok;
+  } finally {
+    aws.destroy();
+  }
+}
