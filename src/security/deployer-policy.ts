@@ -1,6 +1,7 @@
 import { partitionOf } from '../aws/partition.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
+import { parseEcrImage } from '../doctor/image.js';
 import { capacityProviderName } from '../steps/capacity.js';
 import { legacyManagedParameterName, managedParameterName, parseSecretRef, secretResourcePattern, type PolicyDocument } from './refs.js';
 
@@ -228,6 +229,30 @@ export function deployerPolicy(o: DeployerPolicyInput): PolicyDocument {
     Resource: arn('ecr', `repository/${app}/${env}/*`),
   });
   if (builds.length) statements.push({ Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' });
+
+  // `doctor`: quota headroom, region status, and the architectures of images in this account's ECR.
+  statements.push({
+    Sid: 'DoctorReads',
+    Effect: 'Allow',
+    Action: [
+      'ec2:DescribeRegions',
+      'ec2:DescribeAccountAttributes',
+      'elasticloadbalancing:DescribeAccountLimits',
+      'servicequotas:GetServiceQuota',
+      'servicequotas:GetAWSDefaultServiceQuota',
+    ],
+    Resource: '*',
+  });
+  const ownEcrImages = [...new Set(services.map((s) => config.services[s]!.image).flatMap((uri) => (uri ? [parseEcrImage(uri)] : [])))].filter(
+    (img) => img && img.account === a && img.region === r,
+  );
+  if (ownEcrImages.length) {
+    const repos = [...new Set(ownEcrImages.map((img) => arn('ecr', `repository/${img!.repository}`)))];
+    statements.push({ Sid: 'DoctorImageManifests', Effect: 'Allow', Action: ['ecr:BatchGetImage'], Resource: repos.length === 1 ? repos[0]! : repos });
+  }
+  if (config.loadBalancer?.certificateArn) {
+    statements.push({ Sid: 'DoctorCertificate', Effect: 'Allow', Action: ['acm:DescribeCertificate'], Resource: config.loadBalancer.certificateArn });
+  }
 
   // Preflight reads metadata of the referenced secrets; it never reads a value.
   const smResources = new Set<string>();

@@ -126,6 +126,7 @@ describe('deployer policy', () => {
       'elastic-load-balancing-v2': 'elasticloadbalancing',
       'secrets-manager': 'secretsmanager',
       'auto-scaling': 'autoscaling',
+      'service-quotas': 'servicequotas',
     };
     const waiterAction: Record<string, string> = {
       NatGatewayAvailable: 'DescribeNatGateways',
