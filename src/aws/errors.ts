@@ -42,6 +42,16 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
       cause: err,
     });
   }
+  // EC2 says AuthFailure "You do not have permission to access the specified resource" for a
+  // resource it has not let go of yet, e.g. ReleaseAddress right after a NAT gateway's deletion
+  // (kubernetes/kops#938, eformat/sno-for-100#9). The credentials worked: do not blame them.
+  if (name === 'AuthFailure' && /permission to access the specified resource/i.test(message)) {
+    return new EcsKitError('aws.not-released', what, {
+      why: `AWS refused access to the resource (${name}: ${message}). EC2 answers this while it still holds the resource for something that was just deleted, such as the Elastic IP of a NAT gateway.`,
+      fix: 'Wait a minute and run the command again; it resumes where it stopped. If it keeps failing, check that the resource belongs to this account and region.',
+      cause: err,
+    });
+  }
   if (CREDENTIAL_ERRORS.includes(name)) {
     return new EcsKitError('aws.credentials', what, { why: `AWS rejected the credentials (${name}): ${message}`, fix: 'Check that the profile or keys are valid and for the right account.', cause: err });
   }

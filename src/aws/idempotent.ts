@@ -42,57 +42,96 @@ export interface CreateOnceOptions<T> {
   find: () => Promise<T | undefined>;
   /** Errors meaning "it already exists" (e.g. InvalidGroup.Duplicate): adopt what `find` returns. */
   alreadyExists?: string[];
-  /** Total create attempts (default 5). */
+  /** Create attempts after network errors, timeouts and 5xx (default 5). */
   attempts?: number;
-  /** First backoff delay; doubles per attempt up to maxDelayMs. */
+  /** First backoff delay after those; doubles per attempt up to maxDelayMs. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** Create attempts while throttled (default twice `attempts`, 1 when `attempts` is 1). */
+  throttleAttempts?: number;
+  /** Throttling backoff like the SDK's: from 1 s, doubling, capped at 20 s (jittered). */
+  throttleDelayMs?: number;
+  throttleMaxDelayMs?: number;
+  /**
+   * After an outcome that may have created it, how long a lookup that finds nothing is repeated
+   * before "absent" is believed (default 8 s): Describe* calls are eventually consistent.
+   */
+  lookupWaitMs?: number;
   signal?: AbortSignal;
   /** Told when a copy made by an earlier attempt is adopted (for a progress message). */
   onAdopt?: (found: T) => void;
 }
 
+/** Half the capped exponential delay plus up to the other half at random ("equal jitter"). */
+function jittered(base: number, cap: number, retry: number): number {
+  const d = Math.min(cap, base * 2 ** (retry - 1));
+  return Math.floor(d / 2 + Math.random() * (d / 2));
+}
+
+/**
+ * Look the resource up; if it is not there, look again with backoff for up to `waitMs`. EC2's
+ * Describe* may not list a resource for seconds after its create ran ("Eventual consistency in
+ * the Amazon EC2 API", https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html),
+ * and concluding "absent" too early after a lost response makes a second VPC, gateway or address.
+ */
+async function findPatiently<T>(opts: CreateOnceOptions<T>, waitMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + waitMs;
+  let delay = 1_000;
+  for (;;) {
+    const found = await opts.find();
+    if (found !== undefined || Date.now() + delay > deadline) return found;
+    await sleep(delay, opts.signal);
+    delay = Math.min(delay * 2, 4_000);
+  }
+}
+
 /**
  * Run a non-idempotent create so that a lost response never makes a second copy: on an
- * unknown outcome, wait (backoff; also gives eventually-consistent Describe* calls time), look
- * the resource up and adopt it if there, otherwise create again. Bounded by `attempts`.
+ * unknown outcome, wait (backoff), look the resource up (patiently) and adopt it if there,
+ * otherwise create again. Throttling (AWS ran nothing) backs off like the SDK and needs no
+ * lookup. Bounded by `attempts` and `throttleAttempts`.
  */
 export async function createOnce<T>(opts: CreateOnceOptions<T>): Promise<T> {
   const attempts = Math.max(1, opts.attempts ?? 5);
-  let delay = opts.initialDelayMs ?? 200;
+  const throttleAttempts = Math.max(1, opts.throttleAttempts ?? (attempts > 1 ? attempts * 2 : 1));
+  const lookupWaitMs = opts.lookupWaitMs ?? 8_000;
+  let failures = 0;
+  let throttles = 0;
   let uncertain = false;
-  for (let attempt = 1; ; attempt++) {
+  const adopt = (found: T): T => {
+    opts.onAdopt?.(found);
+    return found;
+  };
+  for (;;) {
     // An earlier attempt may have created it: look before creating again.
     if (uncertain) {
-      const found = await opts.find();
-      if (found !== undefined) {
-        opts.onAdopt?.(found);
-        return found;
-      }
+      const found = await findPatiently(opts, lookupWaitMs);
+      if (found !== undefined) return adopt(found);
     }
     try {
       return await opts.create();
     } catch (err) {
       if (opts.alreadyExists?.length && isAwsError(err, ...opts.alreadyExists)) {
-        const found = await opts.find();
-        if (found !== undefined) {
-          opts.onAdopt?.(found);
-          return found;
-        }
+        const found = await findPatiently(opts, lookupWaitMs);
+        if (found !== undefined) return adopt(found);
         throw err;
       }
-      if (!isUnknownOutcome(err) || attempt >= attempts) {
-        // A last look: the final attempt may itself have succeeded in AWS.
-        if (isUnknownOutcome(err)) {
-          const found = await opts.find().catch(() => undefined);
-          if (found !== undefined) return found;
-        }
-        throw err;
-      }
+      if (!isUnknownOutcome(err)) throw err;
+      const throttled = isThrottling(err);
+      if (throttled) throttles++;
+      else failures++;
       // Throttling means AWS did not run it; anything else may have.
-      uncertain = uncertain || !isThrottling(err);
-      await sleep(delay + Math.floor(Math.random() * delay), opts.signal);
-      delay = Math.min(delay * 2, opts.maxDelayMs ?? 5_000);
+      uncertain = uncertain || !throttled;
+      if (throttled ? throttles >= throttleAttempts : failures >= attempts) {
+        // A last look: the final attempt may itself have succeeded in AWS.
+        const found = await (uncertain ? findPatiently(opts, lookupWaitMs) : opts.find()).catch(() => undefined);
+        if (found !== undefined) return found;
+        throw err;
+      }
+      const wait = throttled
+        ? jittered(opts.throttleDelayMs ?? 1_000, opts.throttleMaxDelayMs ?? 20_000, throttles)
+        : jittered(2 * (opts.initialDelayMs ?? 200), 2 * (opts.maxDelayMs ?? 5_000), failures);
+      await sleep(wait, opts.signal);
     }
   }
 }

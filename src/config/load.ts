@@ -96,7 +96,7 @@ function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
 
 const KNOWN_KEYS: Record<string, string[]> = {
   '': ['app', 'region', 'network', 'cluster', 'ecr', 'ec2', 'loadBalancer', 'services'],
-  network: ['profile', 'cidr', 'azs', 'nat', 'vpcId', 'publicSubnetIds', 'privateSubnetIds'],
+  network: ['profile', 'cidr', 'azs', 'nat', 'zoneIds', 'vpcId', 'publicSubnetIds', 'privateSubnetIds'],
   ec2: ['instanceType', 'ami', 'min', 'max', 'desired', 'spot'],
   cluster: ['containerInsights'],
   ecr: ['keepImages', 'imageTagMutability'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../aws/fargate-zones.js';
 import { BUILD_PLATFORMS } from './architecture.js';
 import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from './fargate.js';
 import { RESERVED_SERVICE_NAMES } from './names.js';
@@ -100,13 +101,27 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, 'must be an IPv4 CIDR block from /16 to /24, such as 10.0.0.0/16')
         .default('10.0.0.0/16'),
-      azs: z.union([z.literal(2), z.literal(3)], { error: 'must be 2 or 3' }).default(2),
+      /** Number of availability zones; default 2, or as many as zoneIds lists. */
+      azs: z.union([z.literal(2), z.literal(3)], { error: 'must be 2 or 3' }).optional(),
       nat: z.enum(['single', 'per-az'], { error: 'must be "single" or "per-az"' }).default('single'),
+      /** Pin the zones by ID (the same in every account, unlike zone names), e.g. [use1-az1, use1-az2]. */
+      zoneIds: z
+        .array(z.string().regex(/^[a-z]+[0-9]+-az[0-9]+$/, 'must be availability zone IDs such as use1-az1 (see `aws ec2 describe-availability-zones`)'))
+        .min(2, 'must list 2 or 3 zone IDs (a load balancer needs 2 zones)')
+        .max(3, 'must list 2 or 3 zone IDs')
+        .optional(),
       /** Bring your own VPC: ecs-kit only reads it and never changes or deletes it. */
       vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id such as vpc-0abc1234').optional(),
       publicSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
       privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
     })
+    .superRefine((n, ctx) => {
+      if (Array.isArray(n.zoneIds) && n.azs !== undefined && n.azs !== n.zoneIds.length) {
+        ctx.addIssue({ code: 'custom', path: ['azs'], message: `does not match the ${n.zoneIds.length} zones in network.zoneIds; remove network.azs (zoneIds sets the number of zones)` });
+      }
+    })
+    // zoneIds sets the zone count; otherwise 2.
+    .transform((n) => ({ ...n, azs: (n.azs ?? n.zoneIds?.length ?? 2) as 2 | 3 }))
     .default({ profile: 'learning', cidr: '10.0.0.0/16', azs: 2, nat: 'single' }),
   cluster: z.strictObject({ containerInsights: z.boolean().default(false) }).default({ containerInsights: false }),
   ecr: z
@@ -243,6 +258,7 @@ function checkNetworkRules(config: Config, add: (path: (string | number)[], mess
   } else if (n.publicSubnetIds || n.privateSubnetIds) {
     add(['network', 'vpcId'], 'publicSubnetIds/privateSubnetIds need network.vpcId (the VPC they belong to)');
   }
+  if (n.zoneIds) checkZoneIds(config, n.zoneIds, add);
 }
 
 /**
@@ -254,6 +270,21 @@ function checkEc2Rules(config: Config, add: (path: (string | number)[], message:
   if (!ec2) return;
   if (ec2.min > ec2.max) add(['ec2', 'min'], `${ec2.min} is greater than max (${ec2.max}); make min ≤ max`);
   if (ec2.desired < ec2.min || ec2.desired > ec2.max) add(['ec2', 'desired'], `${ec2.desired} is outside min/max (${ec2.min}–${ec2.max})`);
+}
+
+function checkZoneIds(config: Config, zoneIds: string[], add: (path: (string | number)[], message: string) => void): void {
+  const at = ['network', 'zoneIds'];
+  if (config.network.vpcId) add(at, 'is for the VPC ecs-kit creates; with network.vpcId your subnets decide the zones, so remove network.zoneIds');
+  const twice = zoneIds.find((id, i) => zoneIds.indexOf(id) !== i);
+  if (twice) add(at, `lists ${twice} twice; give ${zoneIds.length} different zones`);
+  const regions = new Set(zoneIds.map((id) => id.replace(/-az[0-9]+$/, '')));
+  if (regions.size > 1) add(at, `mixes zones of different regions (${[...regions].join(', ')}); list zones of the region you deploy to`);
+  // Fargate runs only in some zone IDs of some regions (ECS guide, "Supported Regions for Amazon ECS on AWS Fargate").
+  const region = config.region;
+  if (!region || !Object.values(config.services).some((s) => s.capacity !== 'ec2')) return;
+  zoneIds.forEach((id, i) => {
+    if (!fargateSupportsZone(region, id)) add([...at, i], `Fargate does not run in ${id} in ${region}; use ${humanList(FARGATE_ZONE_IDS[region] ?? [])}, or remove network.zoneIds`);
+  });
 }
 
 export const defaults = {

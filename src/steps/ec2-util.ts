@@ -11,8 +11,9 @@ import {
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
 import { DescribeTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isAwsError, retryWhile } from '../aws/errors.js';
+import { errorName, isAwsError, retryWhile } from '../aws/errors.js';
 import { createOnce } from '../aws/idempotent.js';
+import { notFoundYet, retryPropagation } from '../aws/propagation.js';
 import { isOwnedBy, ownerTags, type Owner } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import { PendingDependency, type Change, type StepContext } from '../engine/types.js';
@@ -38,18 +39,23 @@ export function requireIds(dependency: string, ...values: (string | undefined)[]
   if (values.some((v) => !v)) throw new PendingDependency(dependency);
 }
 
-/** Run a delete, retrying while AWS says something still uses the resource; "not found" counts as done. */
+/**
+ * Run a delete, retrying while AWS says something still uses the resource (ENIs of tasks, load
+ * balancers and NAT gateways drain for minutes); "not found" counts as done. Bounded by
+ * `destroyRetryMs`; every retry says what it waits for and for how long so far.
+ */
 export async function deleteWithRetry(
   ctx: StepContext,
   fn: () => Promise<unknown>,
   opts: { what: string; retryOn?: string[]; goneOn: string[] },
 ): Promise<void> {
   const retryOn = opts.retryOn ?? ['DependencyViolation'];
+  const started = Date.now();
   try {
     await retryWhile(fn, (err) => isAwsError(err, ...retryOn), {
       timeoutMs: ctx.options.destroyRetryMs,
       signal: ctx.signal,
-      onRetry: () => ctx.progress(`waiting for AWS to release ${opts.what} before deleting it`),
+      onRetry: (err) => ctx.progress(`waiting for AWS to release ${opts.what} before deleting it (${errorName(err)}, ${Math.round((Date.now() - started) / 1000)} s so far)`),
     });
   } catch (err) {
     if (isAwsError(err, ...opts.goneOn)) return;
@@ -57,13 +63,41 @@ export async function deleteWithRetry(
   }
 }
 
-/** createOnce settings from the run: the attempt budget, cancellation, and a word when adopting. */
-export function onceOptions(ctx: StepContext): { attempts: number; signal?: AbortSignal; onAdopt: () => void } {
+/** createOnce settings from the run: the attempt budget, cancellation, the lookup's patience and a word when adopting. */
+export function onceOptions(ctx: StepContext): { attempts: number; lookupWaitMs: number; signal?: AbortSignal; onAdopt: () => void } {
   return {
     attempts: ctx.aws.maxAttempts(),
+    lookupWaitMs: Math.min(8_000, ctx.options.propagationRetryMs),
     signal: ctx.signal,
     onAdopt: () => ctx.progress('adopting what an earlier attempt created (its response was lost)'),
   };
+}
+
+/** The "does not exist" codes EC2 answers for an id of each kind (by its prefix). */
+const NOT_FOUND_BY_PREFIX: [string, string[]][] = [
+  ['vpc-', ['InvalidVpcID.NotFound']],
+  ['subnet-', ['InvalidSubnetID.NotFound']],
+  ['igw-', ['InvalidInternetGatewayID.NotFound', 'InvalidGatewayID.NotFound']],
+  ['rtb-', ['InvalidRouteTableID.NotFound']],
+  ['eipalloc-', ['InvalidAllocationID.NotFound']],
+  ['nat-', ['InvalidNatGatewayID.NotFound', 'NatGatewayNotFound']],
+  ['sg-', ['InvalidGroup.NotFound', 'InvalidGroupId.NotFound']],
+];
+
+export function notFoundCodesFor(id: string): string[] {
+  return NOT_FOUND_BY_PREFIX.find(([prefix]) => id.startsWith(prefix))?.[1] ?? [];
+}
+
+/**
+ * Run a call that names ids, retrying "<kind> not found" while AWS has not made an id this run
+ * created visible yet: EC2 is eventually consistent, e.g. InvalidGroup.NotFound right after
+ * CreateSecurityGroup (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+ * Ids not in `created` (read from AWS or the manifest) get no retry: for them "not found" is true.
+ */
+export function untilVisible<T>(ctx: StepContext, created: ReadonlySet<string>, ids: (string | undefined)[], fn: () => Promise<T>): Promise<T> {
+  const fresh = ids.filter((id): id is string => Boolean(id && created.has(id)));
+  if (!fresh.length) return fn();
+  return retryPropagation(ctx, fresh.join(', '), fn, notFoundYet(...fresh.flatMap(notFoundCodesFor)));
 }
 
 /** For .catch(): swallow the named AWS errors (e.g. "already gone"), rethrow anything else. */
@@ -230,21 +264,26 @@ export async function applySecurityGroup(
       ...onceOptions(ctx),
     });
   }
+  // A group made just now may not be visible to the next call yet (EC2's own example of eventual consistency).
+  const id = groupId;
+  const call = <R>(fn: () => Promise<R>) => untilVisible(ctx, new Set(plan.groupId ? [] : [id]), [id], fn);
   // Revoke first so a port change never leaves both ports open at once.
   if (plan.diff.remove.length) {
-    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: plan.diff.remove.map(toIpPermission) }));
+    await call(() => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: plan.diff.remove.map(toIpPermission) })));
   }
   if (plan.diff.add.length) {
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: plan.diff.add.map(toIpPermission) })).catch(async (err: unknown) => {
-      // A lost response: AWS added the rules and the SDK retry found them. The call is all-or-nothing,
-      // so add them one by one, skipping those that exist.
-      if (!isAwsError(err, 'InvalidPermission.Duplicate')) throw err;
-      for (const p of plan.diff.add) {
-        await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [toIpPermission(p)] })).catch(ignoreErrors('InvalidPermission.Duplicate'));
-      }
-    });
+    await call(() =>
+      ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: plan.diff.add.map(toIpPermission) })).catch(async (err: unknown) => {
+        // A lost response: AWS added the rules and the SDK retry found them. The call is all-or-nothing,
+        // so add them one by one, skipping those that exist.
+        if (!isAwsError(err, 'InvalidPermission.Duplicate')) throw err;
+        for (const p of plan.diff.add) {
+          await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [toIpPermission(p)] })).catch(ignoreErrors('InvalidPermission.Duplicate'));
+        }
+      }),
+    );
   }
-  return groupId;
+  return id;
 }
 
 /** Delete a security group we own; ENIs that still use it (ALB, tasks) take minutes to go. */
@@ -282,6 +321,35 @@ export async function elbTags(ctx: StepContext, arn: string): Promise<{ Key?: st
     return out.TagDescriptions?.find((d) => d.ResourceArn === arn)?.Tags ?? out.TagDescriptions?.[0]?.Tags ?? [];
   } catch (err) {
     if (isAwsError(err, ...ELB_NOT_FOUND)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Every page of a filtered EC2 Describe* call. Without MaxResults most return all matches at
+ * once, but newer ones (DescribeNatGateways) may page on their own; a NextToken is followed either way.
+ */
+export async function describeAll<I extends object, O extends { NextToken?: string }, T>(
+  send: (input: I & { NextToken?: string }) => Promise<O>,
+  input: I,
+  items: (page: O) => T[] | undefined,
+): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await send(token ? { ...input, NextToken: token } : input);
+    all.push(...(items(page) ?? []));
+    token = page.NextToken;
+  } while (token);
+  return all;
+}
+
+/** One resource by id, or undefined when AWS says it does not exist (`notFound`). */
+export async function describeOne<T>(fn: () => Promise<T | undefined>, notFound: string): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isAwsError(err, notFound)) return undefined;
     throw err;
   }
 }

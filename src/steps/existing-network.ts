@@ -2,6 +2,7 @@ import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand
 import { isAwsError } from '../aws/errors.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepPlan } from '../engine/types.js';
+import { describeAll } from './ec2-util.js';
 import type { NetworkState } from './states.js';
 
 /**
@@ -95,11 +96,11 @@ async function read(ctx: Ctx): Promise<NetworkState> {
   }
   // Filter by VPC (not by id) so a mistyped id reads as "not in this VPC" instead of an API error.
   const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
-  const [subnetsOut, tablesOut] = await Promise.all([
-    ec2.send(new DescribeSubnetsCommand({ Filters: vpcFilter })),
-    ec2.send(new DescribeRouteTablesCommand({ Filters: vpcFilter })),
+  // Your VPC may have many subnets and route tables: read every page.
+  const [subnets, routeTables] = await Promise.all([
+    describeAll((i) => ec2.send(new DescribeSubnetsCommand(i)), { Filters: vpcFilter }, (o) => o.Subnets),
+    describeAll((i) => ec2.send(new DescribeRouteTablesCommand(i)), { Filters: vpcFilter }, (o) => o.RouteTables),
   ]);
-  const subnets = [...(subnetsOut.Subnets ?? [])];
   const known = new Set(subnets.map((s) => s.SubnetId));
   const outside = [...publicSubnetIds, ...privateSubnetIds].filter((id) => !known.has(id));
   if (outside.length) {
@@ -115,7 +116,7 @@ async function read(ctx: Ctx): Promise<NetworkState> {
     privateSubnetIds,
     needsLoadBalancer: Object.values(ctx.config!.services).some((s) => s.port !== undefined),
     subnets,
-    routeTables: tablesOut.RouteTables ?? [],
+    routeTables,
   });
   if (check.errors.length) {
     throw new EcsKitError('network.subnets', `The subnets in network.publicSubnetIds/privateSubnetIds do not fit VPC ${vpcId}:\n  ${check.errors.join('\n  ')}`, {

@@ -1,23 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
-  AllocateAddressCommand,
   AssociateRouteTableCommand,
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
-  CreateNatGatewayCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DeleteInternetGatewayCommand,
-  DeleteNatGatewayCommand,
   DeleteRouteTableCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
-  DescribeAddressesCommand,
   DescribeAvailabilityZonesCommand,
   DescribeInternetGatewaysCommand,
-  DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
   DescribeVpcAttributeCommand,
@@ -26,14 +21,9 @@ import {
   DisassociateRouteTableCommand,
   ModifySubnetAttributeCommand,
   ModifyVpcAttributeCommand,
-  ReleaseAddressCommand,
   ReplaceRouteCommand,
   ReplaceRouteTableAssociationCommand,
-  waitUntilNatGatewayAvailable,
-  waitUntilNatGatewayDeleted,
   waitUntilVpcAvailable,
-  type Address,
-  type AvailabilityZone,
   type InternetGateway,
   type NatGateway,
   type RouteTable,
@@ -41,133 +31,37 @@ import {
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../aws/errors.js';
+import { fargateSupportsZone } from '../aws/fargate-zones.js';
 import { alreadyDone, createOnce } from '../aws/idempotent.js';
 import { TAG_ROLE, isOwnedBy, ownerFilters } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { deleteWithRetry, ignoreErrors, onceOptions, tagSpec, tagValue } from './ec2-util.js';
+import { deleteWithRetry, describeAll, describeOne, ignoreErrors, onceOptions, tagSpec, tagValue, untilVisible } from './ec2-util.js';
 import { existingNetwork } from './existing-network.js';
+import {
+  AZ_COUNT,
+  checkPinnedZones,
+  natCount,
+  natIndexFor,
+  normalizeCidr,
+  parseCidr,
+  pickAvailabilityZones,
+  subnetLayout,
+  usesFargate,
+  type NetworkProfile,
+  type SubnetLayout,
+  type SubnetSpec,
+} from './network-layout.js';
+import { EIP_ROLE, NAT_ROLE, deleteNats, ensureNatGateways, liveNat, ownAddresses, ownNats, spentAttempts, type NatSlot } from './network-nat.js';
 import type { NetworkState } from './states.js';
+
+export { AZ_COUNT, cidrsOverlap, natCount, natIndexFor, normalizeCidr, pickAvailabilityZones, subnetLayout, taskPlacement } from './network-layout.js';
+export type { NetworkProfile, SubnetLayout, SubnetSpec } from './network-layout.js';
 
 type Ctx = StepContext<NetworkState>;
 
-// ---------------------------------------------------------------------------------------
-// Subnet layout (pure). The VPC CIDR is cut into 16 equal blocks (/prefix+4): public
-// subnets take blocks 0–3 (one per AZ), private subnets (production profile) blocks 4–7,
-// and the rest stay free — so adding an AZ or the private tier later never moves a subnet.
-
-/** "learning": public subnets only (tasks get public IPs). "production": adds private subnets + NAT. */
-export type NetworkProfile = 'learning' | 'production';
-
-/** Default number of availability zones (an ALB needs two). */
-export const AZ_COUNT = 2;
-const MAX_AZS = 4;
-const PRIVATE_OFFSET = MAX_AZS;
-
-export interface SubnetSpec {
-  role: string;
-  tier: 'public' | 'private';
-  /** Block index within the VPC CIDR. */
-  block: number;
-  cidr: string;
-  availabilityZone: string;
-}
-
-export interface SubnetLayout {
-  public: SubnetSpec[];
-  private: SubnetSpec[];
-}
-
-function parseCidr(cidr: string): { base: number; prefix: number } {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const prefix = m ? Number(m[5]) : NaN;
-  if (!m || octets.some((o) => o > 255) || prefix > 32) {
-    throw new EcsKitError('network.cidr', `${cidr} is not an IPv4 CIDR block.`, { fix: 'Use a block such as 10.0.0.0/16 for network.cidr.' });
-  }
-  const ip = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { base: (ip & mask) >>> 0, prefix };
-}
-
-function formatCidr(base: number, prefix: number): string {
-  return `${base >>> 24}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/${prefix}`;
-}
-
-/** 10.0.0.7/16 → 10.0.0.0/16: AWS reports the network address, so compare that. */
-export function normalizeCidr(cidr: string): string {
-  const { base, prefix } = parseCidr(cidr);
-  return formatCidr(base, prefix);
-}
-
-/** True when two CIDR blocks share any address. */
-export function cidrsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  const end = (c: { base: number; prefix: number }) => c.base + 2 ** (32 - c.prefix) - 1;
-  return x.base <= end(y) && y.base <= end(x);
-}
-
-export function subnetLayout(cidr: string, azs: readonly string[], profile: NetworkProfile = 'learning', count = AZ_COUNT): SubnetLayout {
-  const { base, prefix } = parseCidr(cidr);
-  const blockPrefix = prefix + 4;
-  // AWS subnets are /16 to /28, which is why the config allows a VPC of /16 to /24.
-  if (prefix < 16 || blockPrefix > 28) {
-    throw new EcsKitError('network.cidr', `network.cidr ${cidr} must be between /16 and /24.`, { fix: 'Use a block such as 10.0.0.0/16.' });
-  }
-  if (count < AZ_COUNT || count > MAX_AZS) {
-    throw new EcsKitError('network.azs', `network.azs must be between ${AZ_COUNT} and ${MAX_AZS}, got ${count}.`);
-  }
-  if (azs.length < count) {
-    throw new EcsKitError('network.azs', `The subnet layout needs ${count} availability zones, got ${azs.length}.`);
-  }
-  const size = 2 ** (32 - blockPrefix);
-  const block = (tier: 'public' | 'private', i: number, index: number): SubnetSpec => ({
-    role: `${tier}-subnet-${i + 1}`,
-    tier,
-    block: index,
-    cidr: formatCidr(base + index * size, blockPrefix),
-    availabilityZone: azs[i]!,
-  });
-  const zones = azs.slice(0, count);
-  return {
-    public: zones.map((_, i) => block('public', i, i)),
-    private: profile === 'production' ? zones.map((_, i) => block('private', i, PRIVATE_OFFSET + i)) : [],
-  };
-}
-
-/** The first `count` regular zones by name; local/wavelength zones and impaired zones are skipped. */
-export function pickAvailabilityZones(zones: readonly AvailabilityZone[], region = 'this region', count = AZ_COUNT): string[] {
-  const names = zones
-    .filter((z) => z.State === 'available' && (z.ZoneType === undefined || z.ZoneType === 'availability-zone') && z.ZoneName)
-    .map((z) => z.ZoneName!)
-    .sort();
-  if (names.length < count) {
-    throw new EcsKitError('network.azs', `Only ${names.length} availability zone(s) are available in ${region}; the config asks for ${count}.`, {
-      why: 'The load balancer and the service are spread over several availability zones for resilience, and an ALB requires two.',
-      fix: count > AZ_COUNT ? 'Set network.azs to 2, or deploy to a region with more zones.' : 'Deploy to a region with at least two available zones (set region in ecs-kit.yml or pass --region).',
-    });
-  }
-  return names.slice(0, count);
-}
-
-/** How many NAT gateways a layout needs: none (learning), one (single) or one per AZ. */
-export function natCount(profile: NetworkProfile, nat: 'single' | 'per-az', azs: number): number {
-  if (profile !== 'production') return 0;
-  return nat === 'per-az' ? azs : 1;
-}
-
-/** Which NAT (index) private subnet i routes through. */
-export function natIndexFor(i: number, nats: number): number {
-  return nats <= 1 ? 0 : i % nats;
-}
-
-/** Subnets and public-IP setting for tasks: private subnets when there are any. */
-export function taskPlacement(network: NetworkState): { subnets: string[]; assignPublicIp: 'ENABLED' | 'DISABLED' } {
-  const priv = network.privateSubnetIds ?? [];
-  if (priv.length) return { subnets: [...priv], assignPublicIp: 'DISABLED' };
-  return { subnets: [...network.publicSubnetIds], assignPublicIp: 'ENABLED' };
-}
+// Lists (Describe* by filter) go through describeAll, which follows NextToken; lookups by id or
+// by one role tag return a single item.
 
 // ---------------------------------------------------------------------------------------
 // What exists.
@@ -179,14 +73,15 @@ const ROLE = {
   publicSubnet: (i: number) => `public-subnet-${i + 1}`,
   privateSubnet: (i: number) => `private-subnet-${i + 1}`,
   privateRouteTable: (i: number) => `private-route-table-${i + 1}`,
-  nat: (i: number) => `nat-gateway-${i + 1}`,
-  eip: (i: number) => `nat-eip-${i + 1}`,
+  nat: NAT_ROLE,
+  eip: EIP_ROLE,
 };
 
 interface ObservedSubnet {
   id: string;
   cidr: string;
   az: string;
+  azId?: string;
   /** undefined when the API did not say. */
   mapPublicIp?: boolean;
 }
@@ -217,6 +112,8 @@ interface Observed {
   extraNats: ObservedNat[];
   /** Our Elastic IPs by role, with their association (if any). */
   eips: Record<string, { allocationId: string; associated: boolean }>;
+  /** Per wanted NAT gateway: our failed/deleted ones of that role (their client tokens are spent). */
+  spentNats: number[];
   /** Explicit associations of our subnets with other route tables (subnetId → associationId). */
   foreignAssociations: Record<string, string>;
 }
@@ -225,6 +122,8 @@ interface PlanData {
   observed: Observed;
   /** Zones for subnets that must be created. */
   azs?: string[];
+  /** The size of the subnets the network already has: new ones get the same (never overlap). */
+  blockPrefix?: number;
 }
 
 interface Wanted {
@@ -232,6 +131,7 @@ interface Wanted {
   profile: NetworkProfile;
   azs: number;
   nats: number;
+  zoneIds?: string[];
 }
 
 function wantedCidr(ctx: Ctx): string {
@@ -242,7 +142,7 @@ function wanted(ctx: Ctx): Wanted {
   const n = ctx.config?.network;
   const profile = (n?.profile ?? 'learning') as NetworkProfile;
   const azs = n?.azs ?? AZ_COUNT;
-  return { cidr: wantedCidr(ctx), profile, azs, nats: natCount(profile, n?.nat ?? 'single', azs) };
+  return { cidr: wantedCidr(ctx), profile, azs, nats: natCount(profile, n?.nat ?? 'single', azs), zoneIds: n?.zoneIds };
 }
 
 function pick<T>(items: T[], id: (t: T) => string | undefined, preferId?: string): T | undefined {
@@ -262,7 +162,7 @@ async function findVpc(ctx: Ctx): Promise<Vpc | undefined> {
     }
   }
   // A run killed right after CreateVpc left a tagged VPC behind: adopt it instead of making a second.
-  const vpcs = (await ec2.send(new DescribeVpcsCommand({ Filters: ownerFilters(ctx.owner, ROLE.vpc) }))).Vpcs ?? [];
+  const vpcs = await describeAll((i) => ec2.send(new DescribeVpcsCommand(i)), { Filters: ownerFilters(ctx.owner, ROLE.vpc) }, (o) => o.Vpcs);
   if (vpcs.length > 1) ctx.warn(`Found ${vpcs.length} VPCs tagged for ${ctx.owner.app}/${ctx.owner.env}; using ${pick(vpcs, (v) => v.VpcId)!.VpcId}.`);
   return pick(vpcs, (v) => v.VpcId);
 }
@@ -278,7 +178,7 @@ async function findInternetGateway(ctx: Ctx): Promise<InternetGateway | undefine
       if (!isAwsError(err, 'InvalidInternetGatewayID.NotFound')) throw err;
     }
   }
-  const igws = (await ec2.send(new DescribeInternetGatewaysCommand({ Filters: ownerFilters(ctx.owner, ROLE.igw) }))).InternetGateways ?? [];
+  const igws = await describeAll((i) => ec2.send(new DescribeInternetGatewaysCommand(i)), { Filters: ownerFilters(ctx.owner, ROLE.igw) }, (o) => o.InternetGateways);
   return pick(igws, (g) => g.InternetGatewayId);
 }
 
@@ -291,7 +191,6 @@ function ours(ctx: Ctx, tags: { Key?: string; Value?: string }[] | undefined, ro
   return isOwnedBy(tags, ctx.owner) && tagValue(tags, TAG_ROLE) === role;
 }
 
-const liveNat = (n: NatGateway) => n.State === 'pending' || n.State === 'available';
 const liveAssociation = (state?: string) => state === undefined || state === 'associated' || state === 'associating';
 
 function observeTable(rt: RouteTable): ObservedRouteTable {
@@ -305,17 +204,6 @@ function observeTable(rt: RouteTable): ObservedRouteTable {
   };
 }
 
-/** Our NAT gateways in the VPC (live ones only). */
-async function ownNats(ctx: Ctx, vpcId: string): Promise<NatGateway[]> {
-  const out = await ctx.aws.ec2().send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner)] }));
-  return (out.NatGateways ?? []).filter((n) => isOwnedBy(n.Tags, ctx.owner));
-}
-
-async function ownAddresses(ctx: Ctx): Promise<Address[]> {
-  const out = await ctx.aws.ec2().send(new DescribeAddressesCommand({ Filters: ownerFilters(ctx.owner) }));
-  return (out.Addresses ?? []).filter((a) => isOwnedBy(a.Tags, ctx.owner));
-}
-
 async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
   const ec2 = ctx.aws.ec2();
   const vpc = await findVpc(ctx);
@@ -324,31 +212,29 @@ async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
     id: igw.InternetGatewayId!,
     attachedTo: (igw.Attachments ?? []).filter((a) => a.State !== 'detached' && a.State !== 'detaching').map((a) => a.VpcId!),
   };
-  const empty: Observed = { subnets: [], privateSubnets: [], privateRouteTables: [], nats: [], extraNats: [], eips: {}, igw: observedIgw, foreignAssociations: {} };
+  const empty: Observed = { subnets: [], privateSubnets: [], privateRouteTables: [], nats: [], extraNats: [], eips: {}, spentNats: [], igw: observedIgw, foreignAssociations: {} };
   if (!vpc) return empty;
 
   const vpcId = vpc.VpcId!;
   const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
   const production = w.profile === 'production';
-  const [dnsSupport, dnsHostnames, subnetsOut, tablesOut, nats, addresses] = await Promise.all([
+  const [dnsSupport, dnsHostnames, allSubnets, tables, nats, addresses] = await Promise.all([
     dnsAttribute(ctx, vpcId, 'enableDnsSupport'),
     dnsAttribute(ctx, vpcId, 'enableDnsHostnames'),
-    ec2.send(new DescribeSubnetsCommand({ Filters: vpcFilter })),
-    ec2.send(new DescribeRouteTablesCommand({ Filters: vpcFilter })),
+    describeAll((i) => ec2.send(new DescribeSubnetsCommand(i)), { Filters: vpcFilter }, (o) => o.Subnets),
+    describeAll((i) => ec2.send(new DescribeRouteTablesCommand(i)), { Filters: vpcFilter }, (o) => o.RouteTables),
     production ? ownNats(ctx, vpcId) : Promise.resolve([]),
     production ? ownAddresses(ctx) : Promise.resolve([]),
   ]);
 
-  const allSubnets = subnetsOut.Subnets ?? [];
   const findSubnet = (role: string, prevId: string | undefined): ObservedSubnet | undefined => {
     const tagged = allSubnets.filter((s) => ours(ctx, s.Tags, role));
     const s: Subnet | undefined = pick(tagged, (x) => x.SubnetId, prevId) ?? allSubnets.find((x) => x.SubnetId && x.SubnetId === prevId && isOwnedBy(x.Tags, ctx.owner));
-    return s && { id: s.SubnetId!, cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', mapPublicIp: s.MapPublicIpOnLaunch };
+    return s && { id: s.SubnetId!, cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', azId: s.AvailabilityZoneId, mapPublicIp: s.MapPublicIpOnLaunch };
   };
   const subnets = Array.from({ length: w.azs }, (_, i) => findSubnet(ROLE.publicSubnet(i), ctx.previous?.publicSubnetIds[i]));
   const privateSubnets = production ? Array.from({ length: w.azs }, (_, i) => findSubnet(ROLE.privateSubnet(i), ctx.previous?.privateSubnetIds?.[i])) : [];
 
-  const tables = tablesOut.RouteTables ?? [];
   const findTable = (role: string, prevId: string | undefined): RouteTable | undefined =>
     pick(tables.filter((t) => ours(ctx, t.Tags, role)), (t) => t.RouteTableId, prevId) ??
     tables.find((t) => t.RouteTableId && t.RouteTableId === prevId && isOwnedBy(t.Tags, ctx.owner));
@@ -391,13 +277,49 @@ async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
     nats: wantedNats.map((n) => n && toObservedNat(n)),
     extraNats: live.filter((n) => !kept.has(n)).map(toObservedNat),
     eips,
+    spentNats: Array.from({ length: w.nats }, (_, i) => spentAttempts(nats, ROLE.nat(i))),
     foreignAssociations,
   };
 }
 
-async function availabilityZones(ctx: Ctx, count: number): Promise<string[]> {
-  const out = await ctx.aws.ec2().send(new DescribeAvailabilityZonesCommand({}));
-  return pickAvailabilityZones(out.AvailabilityZones ?? [], ctx.region, count);
+/** Per slot, the zone the deployed network already uses there: its subnets', else the manifest's. */
+function keptZones(ctx: Ctx, o: Observed, w: Wanted): (string | undefined)[] {
+  return Array.from({ length: w.azs }, (_, i) => o.subnets[i]?.az || o.privateSubnets[i]?.az || ctx.previous?.availabilityZones?.[i] || undefined);
+}
+
+/** Zones for the subnet slots (only read when a subnet must be created). */
+async function availabilityZones(ctx: Ctx, o: Observed, w: Wanted): Promise<string[]> {
+  const zones = (await ctx.aws.ec2().send(new DescribeAvailabilityZonesCommand({}))).AvailabilityZones ?? [];
+  const fargate = usesFargate(ctx.config);
+  const keep = keptZones(ctx, o, w);
+  const picked = pickAvailabilityZones(zones, { region: ctx.region, count: w.azs, fargate, zoneIds: w.zoneIds, keep });
+  for (const name of fargate && !w.zoneIds ? picked.filter((p) => keep.includes(p)) : []) {
+    const id = zones.find((z) => z.ZoneName === name)?.ZoneId;
+    if (!fargateSupportsZone(ctx.region, id)) {
+      ctx.warn(`Availability zone ${name} (${id}) of this network does not run Fargate tasks; ecs-kit keeps a deployed network's zones. Run \`ecs-kit teardown\` and deploy again to move it.`);
+    }
+  }
+  return picked;
+}
+
+/** The prefix of the subnets the network already has (older versions cut a /24 VPC into /28s). */
+function existingBlockPrefix(o: Observed): number | undefined {
+  const s = [...o.subnets, ...o.privateSubnets].find((x) => x?.cidr);
+  return s ? parseCidr(s.cidr).prefix : undefined;
+}
+
+/** Warnings about a deployed network that ecs-kit does not change in place. */
+function warnAboutDeployed(ctx: Ctx, o: Observed, w: Wanted, blockPrefix: number | undefined): void {
+  w.zoneIds?.forEach((id, i) => {
+    const s = o.subnets[i];
+    if (s?.azId && s.azId !== id) {
+      ctx.warn(`network.zoneIds[${i}] is ${id}, but ${ROLE.publicSubnet(i)} already exists in ${s.azId}; ecs-kit does not move the subnets of a deployed network (run \`ecs-kit teardown\` and deploy again to move them).`);
+    }
+  });
+  const balanced = Object.values(ctx.config?.services ?? {}).some((svc) => svc.port !== undefined);
+  if (balanced && blockPrefix !== undefined && blockPrefix > 27) {
+    ctx.warn(`This network's subnets are /${blockPrefix}: AWS needs at least /27 with 8 free addresses in each load balancer subnet. Run \`ecs-kit teardown\` and deploy again to get /27 subnets.`);
+  }
 }
 
 /** The drift a plan reports; apply fixes exactly these things. */
@@ -471,6 +393,173 @@ function profileReplaceError(change: Change): EcsKitError {
   });
 }
 
+// ---------------------------------------------------------------------------------------
+// Apply, piece by piece. Each create is followed by calls naming the new id: those go through
+// untilVisible (EC2 eventual consistency); ids read from AWS or the manifest get no retry.
+
+interface Building {
+  ctx: Ctx;
+  o: Observed;
+  vpcId: string;
+  created: Set<string>;
+}
+
+const nameOf = (ctx: Ctx, role: string) => `${ctx.names.prefix}-${role}`;
+
+async function ensureVpc(ctx: Ctx, o: Observed, w: Wanted, created: Set<string>): Promise<string> {
+  const ec2 = ctx.aws.ec2();
+  let vpcId = o.vpc?.id;
+  if (!vpcId) {
+    ctx.progress(`creating VPC ${w.cidr}`);
+    // CreateVpc has no idempotency token: a lost response is recovered by the tag lookup.
+    const vpc = await createOnce({
+      create: async () => (await ctx.aws.once.ec2().send(new CreateVpcCommand({ CidrBlock: w.cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, nameOf(ctx, ROLE.vpc)) }))).Vpc!,
+      find: () => findVpc(ctx),
+      ...onceOptions(ctx),
+    });
+    vpcId = vpc.VpcId!;
+    created.add(vpcId);
+    // Recorded at once: the profile in the manifest is what later runs compare the config with.
+    await ctx.record({ vpcId, cidr: w.cidr, availabilityZones: [], publicSubnetIds: [], internetGatewayId: '', publicRouteTableId: '', profile: w.profile });
+    if (vpc.State !== 'available') {
+      // The waiter polls through InvalidVpcID.NotFound too.
+      await waitUntilVpcAvailable({ client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal }, { VpcIds: [vpcId] });
+    }
+  }
+  const id = vpcId;
+  // DNS support first: AWS refuses DNS hostnames without it. One attribute per call (API rule).
+  if (o.vpc?.dnsSupport !== true) await untilVisible(ctx, created, [id], () => ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: true } })));
+  if (o.vpc?.dnsHostnames !== true) await untilVisible(ctx, created, [id], () => ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: true } })));
+  return id;
+}
+
+async function ensureSubnet(net: Building, existing: ObservedSubnet | undefined, spec: () => SubnetSpec, mapPublicIp: boolean): Promise<{ id: string; az: string }> {
+  const { ctx, vpcId, created } = net;
+  const ec2 = ctx.aws.ec2();
+  let id = existing?.id;
+  let az = existing?.az ?? '';
+  if (!id) {
+    const s = spec();
+    ctx.progress(`creating ${s.tier} subnet ${s.cidr} in ${s.availabilityZone}`);
+    const create = () =>
+      ctx.aws.once.ec2().send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: s.cidr, AvailabilityZone: s.availabilityZone, TagSpecifications: tagSpec('subnet', ctx.owner, s.role, nameOf(ctx, s.role)) }));
+    const subnet = await createOnce({
+      // A NotFound means nothing was created, so repeating it while the new VPC propagates is safe.
+      create: async () => (await untilVisible(ctx, created, [vpcId], create)).Subnet!,
+      find: async () =>
+        (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, s.role)] }))).Subnets?.find((x) => ours(ctx, x.Tags, s.role)),
+      // The block is taken: by our own subnet when an earlier attempt's response was lost.
+      alreadyExists: ['InvalidSubnet.Conflict'],
+      ...onceOptions(ctx),
+    });
+    id = subnet.SubnetId!;
+    az = subnet.AvailabilityZone ?? s.availabilityZone;
+    created.add(id);
+  }
+  // Public subnets hand out public IPs (tasks in the learning profile pull images with
+  // them); private subnets never do. AWS's default for a new subnet is off.
+  const current = existing ? existing.mapPublicIp : false;
+  const subnetId = id;
+  if (mapPublicIp ? current !== true : current === true) {
+    await untilVisible(ctx, created, [subnetId], () => ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: mapPublicIp } })));
+  }
+  return { id: subnetId, az };
+}
+
+async function ensureInternetGateway(net: Building): Promise<string> {
+  const { ctx, o, vpcId, created } = net;
+  const ec2 = ctx.aws.ec2();
+  let igwId = o.igw?.id;
+  if (!igwId) {
+    ctx.progress('creating internet gateway');
+    const igw = await createOnce({
+      create: async () => (await ctx.aws.once.ec2().send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, nameOf(ctx, ROLE.igw)) }))).InternetGateway!,
+      find: () => findInternetGateway(ctx),
+      ...onceOptions(ctx),
+    });
+    igwId = igw.InternetGatewayId!;
+    created.add(igwId);
+  }
+  const gateway = igwId;
+  if (!o.igw?.attachedTo.includes(vpcId)) {
+    await untilVisible(ctx, created, [gateway, vpcId], () =>
+      ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gateway, VpcId: vpcId })).catch(
+        // The SDK's retry of an attach whose response was lost finds it done.
+        alreadyDone(['Resource.AlreadyAssociated'], async () => {
+          const g = (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [gateway] }))).InternetGateways?.[0];
+          return Boolean(g?.Attachments?.some((a) => a.VpcId === vpcId));
+        }),
+      ),
+    );
+  }
+  return gateway;
+}
+
+/**
+ * A route table with a default route to `target`, associated with `subnetIds`. The ClientToken
+ * is random per ensure (reused across our own retries): a token derived from names would replay
+ * a route table that a partial teardown already deleted. A crashed run, or an endpoint that
+ * ignores the token, is recovered by the tag lookup.
+ */
+async function ensureRouteTable(
+  net: Building,
+  rt: ObservedRouteTable | undefined,
+  role: string,
+  target: { GatewayId: string } | { NatGatewayId: string },
+  subnetIds: string[],
+): Promise<string> {
+  const { ctx, o, vpcId, created } = net;
+  const ec2 = ctx.aws.ec2();
+  let rtId = rt?.id;
+  if (!rtId) {
+    ctx.progress(`creating ${role.replace(/-/g, ' ')}`);
+    const ClientToken = randomUUID();
+    const create = () => ctx.aws.once.ec2().send(new CreateRouteTableCommand({ VpcId: vpcId, ClientToken, TagSpecifications: tagSpec('route-table', ctx.owner, role, nameOf(ctx, role)) }));
+    rtId = await createOnce({
+      create: async () => (await untilVisible(ctx, created, [vpcId], create)).RouteTable!.RouteTableId!,
+      find: async () =>
+        (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, role)] }))).RouteTables?.find((t) => ours(ctx, t.Tags, role))
+          ?.RouteTableId,
+      ...onceOptions(ctx),
+    });
+    created.add(rtId);
+  }
+  const table = rtId;
+  const route = rt?.defaultRoute;
+  const targetId = 'GatewayId' in target ? target.GatewayId : target.NatGatewayId;
+  const actualTarget = route && ('GatewayId' in target ? route.gatewayId : route.natGatewayId);
+  const visible = <T>(ids: string[], fn: () => Promise<T>) => untilVisible(ctx, created, ids, fn);
+  const replace = () => ec2.send(new ReplaceRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', ...target }));
+  if (!route) {
+    await visible([table, targetId], () =>
+      ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', ...target })).catch(async (err: unknown) => {
+        // A lost response: AWS made the route, the SDK retried and found it. Make sure it points at our target.
+        if (!isAwsError(err, 'RouteAlreadyExists')) throw err;
+        await replace();
+      }),
+    );
+  } else if (route.blackhole || actualTarget !== targetId) {
+    await visible([table, targetId], replace);
+  }
+  for (const subnetId of subnetIds) {
+    if (rt?.associations.some((a) => a.subnetId === subnetId)) continue;
+    const foreign = o.foreignAssociations[subnetId];
+    if (foreign) {
+      await visible([table], () => ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: table })));
+      continue;
+    }
+    await visible([table, subnetId], () =>
+      ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: subnetId })).catch(
+        alreadyDone(['Resource.AlreadyAssociated'], async () => {
+          const t = (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [table] }))).RouteTables?.[0];
+          return Boolean(t?.Associations?.some((a) => a.SubnetId === subnetId && liveAssociation(a.AssociationState?.State)));
+        }),
+      ),
+    );
+  }
+  return table;
+}
+
 export const networkStep: StepModule<NetworkState> = {
   kind: 'network',
   title: () => 'Network (VPC, subnets, gateways)',
@@ -483,10 +572,12 @@ export const networkStep: StepModule<NetworkState> = {
 
     const w = wanted(ctx);
     const cidr = w.cidr;
+    // A pinned zone Fargate does not run in is a config error: say so before any AWS call.
+    checkPinnedZones(ctx.region, w.zoneIds, usesFargate(ctx.config));
     const observed = await observe(ctx, w);
     const vpc = observed.vpc;
     if (!vpc) {
-      const azs = await availabilityZones(ctx, w.azs);
+      const azs = await availabilityZones(ctx, observed, w);
       const layout = subnetLayout(cidr, azs, w.profile, w.azs);
       const changes: Change[] = [
         { field: 'vpc', after: cidr },
@@ -506,9 +597,11 @@ export const networkStep: StepModule<NetworkState> = {
     if (normalizeCidr(vpc.cidr || cidr) !== cidr) {
       return { action: 'replace', changes: [{ field: 'cidr', before: vpc.cidr, after: cidr }], data: { observed } satisfies PlanData };
     }
+    const blockPrefix = existingBlockPrefix(observed);
+    warnAboutDeployed(ctx, observed, w, blockPrefix);
     const missingSubnet = [...observed.subnets, ...observed.privateSubnets].some((s) => !s);
-    const azs = missingSubnet ? await availabilityZones(ctx, w.azs) : undefined;
-    const layout = azs ? subnetLayout(cidr, azs, w.profile, w.azs) : undefined;
+    const azs = missingSubnet ? await availabilityZones(ctx, observed, w) : undefined;
+    const layout = azs ? subnetLayout(cidr, azs, w.profile, w.azs, blockPrefix) : undefined;
     const changes = diff(observed, layout, w);
     // Missing ids stay empty; dependents treat an empty id as "not there yet".
     const current: NetworkState = {
@@ -526,7 +619,7 @@ export const networkStep: StepModule<NetworkState> = {
       current.elasticIpAllocationIds = observed.nats.map((n) => n?.allocationId ?? '');
       current.privateRouteTableIds = observed.privateRouteTables.map((t) => t?.id ?? '');
     }
-    return { action: changes.length ? 'update' : 'noop', changes, current, data: { observed, azs } satisfies PlanData };
+    return { action: changes.length ? 'update' : 'noop', changes, current, data: { observed, azs, blockPrefix } satisfies PlanData };
   },
 
   async apply(ctx, plan): Promise<NetworkState> {
@@ -541,205 +634,50 @@ export const networkStep: StepModule<NetworkState> = {
     }
     if (ctx.config?.network.vpcId) return existingNetwork.apply(ctx, plan);
 
-    const ec2 = ctx.aws.ec2();
     const data = plan.data as PlanData;
     const o = data.observed;
     const w = wanted(ctx);
-    const cidr = w.cidr;
-    const production = w.profile === 'production';
-    const name = (role: string) => `${ctx.names.prefix}-${role}`;
+    // Ids this run creates: the next call naming one retries "not found" until AWS shows it.
+    const created = new Set<string>();
+    const vpcId = await ensureVpc(ctx, o, w, created);
+    const net: Building = { ctx, o, vpcId, created };
 
-    // VPC
-    let vpcId = o.vpc?.id;
-    if (!vpcId) {
-      ctx.progress(`creating VPC ${cidr}`);
-      // CreateVpc has no idempotency token: a lost response is recovered by the tag lookup.
-      const vpc = await createOnce({
-        create: async () => (await ctx.aws.once.ec2().send(new CreateVpcCommand({ CidrBlock: cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, name(ROLE.vpc)) }))).Vpc!,
-        find: () => findVpc(ctx),
-        ...onceOptions(ctx),
-      });
-      vpcId = vpc.VpcId!;
-      // Recorded at once: the profile in the manifest is what later runs compare the config with.
-      await ctx.record({ vpcId, cidr, availabilityZones: [], publicSubnetIds: [], internetGatewayId: '', publicRouteTableId: '', profile: w.profile });
-      if (vpc.State !== 'available') {
-        await waitUntilVpcAvailable({ client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal }, { VpcIds: [vpcId] });
-      }
-    }
-    // DNS support first: AWS refuses DNS hostnames without it. One attribute per call (API rule).
-    if (o.vpc?.dnsSupport !== true) await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsSupport: { Value: true } }));
-    if (o.vpc?.dnsHostnames !== true) await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
-
-    // Subnets
-    const layout = data.azs ? subnetLayout(cidr, data.azs, w.profile, w.azs) : undefined;
-    const ensureSubnet = async (existing: ObservedSubnet | undefined, spec: () => SubnetSpec, mapPublicIp: boolean): Promise<{ id: string; az: string }> => {
-      let id = existing?.id;
-      let az = existing?.az ?? '';
-      if (!id) {
-        const s = spec();
-        ctx.progress(`creating ${s.tier} subnet ${s.cidr} in ${s.availabilityZone}`);
-        const subnet = await createOnce({
-          create: async () =>
-            (
-              await ctx.aws.once
-                .ec2()
-                .send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: s.cidr, AvailabilityZone: s.availabilityZone, TagSpecifications: tagSpec('subnet', ctx.owner, s.role, name(s.role)) }))
-            ).Subnet!,
-          find: async () =>
-            (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, s.role)] }))).Subnets?.find((x) => ours(ctx, x.Tags, s.role)),
-          // The block is taken: by our own subnet when an earlier attempt's response was lost.
-          alreadyExists: ['InvalidSubnet.Conflict'],
-          ...onceOptions(ctx),
-        });
-        id = subnet.SubnetId!;
-        az = subnet.AvailabilityZone ?? s.availabilityZone;
-      }
-      // Public subnets hand out public IPs (tasks in the learning profile pull images with
-      // them); private subnets never do. AWS's default for a new subnet is off.
-      const current = existing ? existing.mapPublicIp : false;
-      if (mapPublicIp ? current !== true : current === true) await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: mapPublicIp } }));
-      return { id, az };
-    };
+    const layout = data.azs ? subnetLayout(w.cidr, data.azs, w.profile, w.azs, data.blockPrefix) : undefined;
     const subnets: { id: string; az: string }[] = [];
-    for (let i = 0; i < w.azs; i++) subnets.push(await ensureSubnet(o.subnets[i], () => layout!.public[i]!, true));
+    for (let i = 0; i < w.azs; i++) subnets.push(await ensureSubnet(net, o.subnets[i], () => layout!.public[i]!, true));
     const privateSubnets: { id: string; az: string }[] = [];
-    if (production) for (let i = 0; i < w.azs; i++) privateSubnets.push(await ensureSubnet(o.privateSubnets[i], () => layout!.private[i]!, false));
+    if (w.profile === 'production') for (let i = 0; i < w.azs; i++) privateSubnets.push(await ensureSubnet(net, o.privateSubnets[i], () => layout!.private[i]!, false));
 
-    // Internet gateway
-    let igwId = o.igw?.id;
-    if (!igwId) {
-      ctx.progress('creating internet gateway');
-      const igw = await createOnce({
-        create: async () => (await ctx.aws.once.ec2().send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, name(ROLE.igw)) }))).InternetGateway!,
-        find: () => findInternetGateway(ctx),
-        ...onceOptions(ctx),
-      });
-      igwId = igw.InternetGatewayId!;
-    }
-    if (!o.igw?.attachedTo.includes(vpcId)) {
-      const gateway = igwId;
-      await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gateway, VpcId: vpcId })).catch(
-        // The SDK's retry of an attach whose response was lost finds it done.
-        alreadyDone(['Resource.AlreadyAssociated'], async () => {
-          const g = (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [gateway] }))).InternetGateways?.[0];
-          return Boolean(g?.Attachments?.some((a) => a.VpcId === vpcId));
-        }),
-      );
-    }
-
-    // Route tables. The ClientToken is random per ensure (reused across our own retries): a token
-    // derived from names would replay a route table that a partial teardown already deleted. A
-    // crashed run, or an endpoint that ignores the token, is recovered by the tag lookup.
-    const ensureRouteTable = async (
-      rt: ObservedRouteTable | undefined,
-      role: string,
-      target: { GatewayId: string } | { NatGatewayId: string },
-      subnetIds: string[],
-    ): Promise<string> => {
-      let rtId = rt?.id;
-      if (!rtId) {
-        ctx.progress(`creating ${role.replace(/-/g, ' ')}`);
-        const ClientToken = randomUUID();
-        rtId = await createOnce({
-          create: async () =>
-            (await ctx.aws.once.ec2().send(new CreateRouteTableCommand({ VpcId: vpcId, ClientToken, TagSpecifications: tagSpec('route-table', ctx.owner, role, name(role)) }))).RouteTable!
-              .RouteTableId!,
-          find: async () =>
-            (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, role)] }))).RouteTables?.find((t) => ours(ctx, t.Tags, role))
-              ?.RouteTableId,
-          ...onceOptions(ctx),
-        });
-      }
-      const route = rt?.defaultRoute;
-      const targetId = 'GatewayId' in target ? target.GatewayId : target.NatGatewayId;
-      const actualTarget = route && ('GatewayId' in target ? route.gatewayId : route.natGatewayId);
-      if (!route) {
-        await ec2.send(new CreateRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', ...target })).catch(async (err: unknown) => {
-          // A lost response: AWS made the route, the SDK retried and found it. Make sure it points at our target.
-          if (!isAwsError(err, 'RouteAlreadyExists')) throw err;
-          await ec2.send(new ReplaceRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', ...target }));
-        });
-      } else if (route.blackhole || actualTarget !== targetId) {
-        await ec2.send(new ReplaceRouteCommand({ RouteTableId: rtId, DestinationCidrBlock: '0.0.0.0/0', ...target }));
-      }
-      for (const subnetId of subnetIds) {
-        if (rt?.associations.some((a) => a.subnetId === subnetId)) continue;
-        const foreign = o.foreignAssociations[subnetId];
-        if (foreign) await ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: rtId }));
-        else {
-          const table = rtId;
-          await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: subnetId })).catch(
-            alreadyDone(['Resource.AlreadyAssociated'], async () => {
-              const t = (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [table] }))).RouteTables?.[0];
-              return Boolean(t?.Associations?.some((a) => a.SubnetId === subnetId && liveAssociation(a.AssociationState?.State)));
-            }),
-          );
-        }
-      }
-      return rtId;
-    };
-    const rtId = await ensureRouteTable(o.routeTable, ROLE.routeTable, { GatewayId: igwId }, subnets.map((s) => s.id));
-
+    const igwId = await ensureInternetGateway(net);
+    const rtId = await ensureRouteTable(net, o.routeTable, ROLE.routeTable, { GatewayId: igwId }, subnets.map((s) => s.id));
     const state: NetworkState = {
       vpcId,
-      cidr,
+      cidr: w.cidr,
       availabilityZones: subnets.map((s) => s.az),
       publicSubnetIds: subnets.map((s) => s.id),
       internetGatewayId: igwId,
       publicRouteTableId: rtId,
       profile: w.profile,
     };
-    if (!production) return state;
+    if (w.profile !== 'production') return state;
 
     // NAT gateways, each with its own Elastic IP, in the public subnets.
-    const nats: { id: string; allocationId: string }[] = [];
-    const pending: string[] = [];
-    for (let i = 0; i < w.nats; i++) {
-      const existing = o.nats[i];
-      if (existing) {
-        nats.push({ id: existing.id, allocationId: existing.allocationId ?? '' });
-        if (existing.state === 'pending') pending.push(existing.id);
-        continue;
-      }
-      // An address left by a run that died before CreateNatGateway is reused, not leaked.
-      let allocationId = o.eips[ROLE.eip(i)] && !o.eips[ROLE.eip(i)]!.associated ? o.eips[ROLE.eip(i)]!.allocationId : undefined;
-      if (!allocationId) {
-        const role = ROLE.eip(i);
-        allocationId = await createOnce({
-          create: async () => (await ctx.aws.once.ec2().send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', ctx.owner, role, name(role)) }))).AllocationId!,
-          find: async () => (await ownAddresses(ctx)).find((a) => tagValue(a.Tags, TAG_ROLE) === role && !a.AssociationId && !a.NetworkInterfaceId)?.AllocationId,
-          ...onceOptions(ctx),
-        });
-      }
-      ctx.progress(`creating NAT gateway ${i + 1} of ${w.nats}`);
-      const out = await ec2.send(
-        new CreateNatGatewayCommand({
-          SubnetId: subnets[i]!.id,
-          AllocationId: allocationId,
-          // The allocation id is new for every address, so a retry is idempotent and a
-          // later re-create (after a teardown) never replays an old request.
-          ClientToken: createHash('sha256').update(`${ctx.owner.app}/${ctx.owner.env}/${ROLE.nat(i)}/${allocationId}`).digest('hex').slice(0, 64),
-          TagSpecifications: tagSpec('natgateway', ctx.owner, ROLE.nat(i), name(ROLE.nat(i))),
-        }),
-      );
-      const id = out.NatGateway!.NatGatewayId!;
-      nats.push({ id, allocationId });
-      if (out.NatGateway?.State !== 'available') pending.push(id);
-    }
-    state.natGatewayIds = nats.map((n) => n.id);
-    state.elasticIpAllocationIds = nats.map((n) => n.allocationId);
-    state.privateSubnetIds = privateSubnets.map((s) => s.id);
-    await ctx.record(state);
-    if (pending.length) {
-      ctx.progress(`waiting for ${pending.length} NAT gateway(s) to become available (usually 1–3 minutes)`);
-      await waitUntilNatGatewayAvailable({ client: ec2, maxWaitTime: 600, minDelay: 5, maxDelay: 15, abortSignal: ctx.signal }, { NatGatewayIds: pending });
-    }
+    const slots: NatSlot[] = Array.from({ length: w.nats }, (_, i) => {
+      const eip = o.eips[ROLE.eip(i)];
+      return { existing: o.nats[i], subnetId: subnets[i]!.id, freeAllocationId: eip && !eip.associated ? eip.allocationId : undefined, spent: o.spentNats[i] ?? 0 };
+    });
+    const nats = await ensureNatGateways(ctx, slots, created, async (n) => {
+      state.natGatewayIds = n.map((x) => x.id);
+      state.elasticIpAllocationIds = n.map((x) => x.allocationId);
+      state.privateSubnetIds = privateSubnets.map((s) => s.id);
+      await ctx.record({ ...state });
+    });
 
     // Private route tables: one per AZ, so switching between single and per-az NAT is a route change.
     const privateTables: string[] = [];
     for (let i = 0; i < w.azs; i++) {
       const nat = nats[natIndexFor(i, w.nats)]!;
-      privateTables.push(await ensureRouteTable(o.privateRouteTables[i], ROLE.privateRouteTable(i), { NatGatewayId: nat.id }, [privateSubnets[i]!.id]));
+      privateTables.push(await ensureRouteTable(net, o.privateRouteTables[i], ROLE.privateRouteTable(i), { NatGatewayId: nat.id }, [privateSubnets[i]!.id]));
     }
     state.privateRouteTableIds = privateTables;
 
@@ -761,8 +699,9 @@ export const networkStep: StepModule<NetworkState> = {
     const natIds = new Set((state.natGatewayIds ?? []).filter(Boolean));
     const allocationIds = new Set((state.elasticIpAllocationIds ?? []).filter(Boolean));
     if (inVpc && (state.profile === 'production' || natIds.size)) {
+      // Dead ones too: deleteNats skips them, but learns which addresses a NAT gateway held.
       for (const n of await ownNats(ctx, state.vpcId)) {
-        if (liveNat(n)) natIds.add(n.NatGatewayId!);
+        natIds.add(n.NatGatewayId!);
         for (const a of n.NatGatewayAddresses ?? []) if (a.AllocationId) allocationIds.add(a.AllocationId);
       }
       for (const a of await ownAddresses(ctx)) if (a.AllocationId && tagValue(a.Tags, TAG_ROLE)?.startsWith('nat-eip-')) allocationIds.add(a.AllocationId);
@@ -772,7 +711,8 @@ export const networkStep: StepModule<NetworkState> = {
     // 2. Route tables: explicit associations block their deletion.
     const tableIds = new Set([state.publicRouteTableId, ...(state.privateRouteTableIds ?? [])].filter(Boolean));
     if (inVpc) {
-      const tagged = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [state.vpcId] }, ...ownerFilters(ctx.owner)] }))).RouteTables ?? [];
+      const filters = { Filters: [{ Name: 'vpc-id', Values: [state.vpcId] }, ...ownerFilters(ctx.owner)] };
+      const tagged = await describeAll((i) => ec2.send(new DescribeRouteTablesCommand(i)), filters, (o) => o.RouteTables);
       for (const t of tagged) if (t.RouteTableId && isOwnedBy(t.Tags, ctx.owner)) tableIds.add(t.RouteTableId);
     }
     for (const tableId of tableIds) {
@@ -814,7 +754,8 @@ export const networkStep: StepModule<NetworkState> = {
     // 4. Subnets: task, NAT and ALB ENIs can take minutes to be released.
     const subnetIds = new Set([...state.publicSubnetIds, ...(state.privateSubnetIds ?? [])].filter(Boolean));
     if (inVpc) {
-      const tagged = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [state.vpcId] }, ...ownerFilters(ctx.owner)] }))).Subnets ?? [];
+      const filters = { Filters: [{ Name: 'vpc-id', Values: [state.vpcId] }, ...ownerFilters(ctx.owner)] };
+      const tagged = await describeAll((i) => ec2.send(new DescribeSubnetsCommand(i)), filters, (o) => o.Subnets);
       for (const s of tagged) if (s.SubnetId && isOwnedBy(s.Tags, ctx.owner)) subnetIds.add(s.SubnetId);
     }
     for (const subnetId of subnetIds) {
@@ -836,53 +777,3 @@ export const networkStep: StepModule<NetworkState> = {
     await deleteWithRetry(ctx, () => ec2.send(new DeleteVpcCommand({ VpcId: state.vpcId })), { what: `VPC ${state.vpcId}`, goneOn: ['InvalidVpcID.NotFound'] });
   },
 };
-
-/** Delete NAT gateways, wait until they are gone (they hold the addresses), then release our addresses. */
-async function deleteNats(ctx: StepContext, natIds: string[], allocationIds: string[]): Promise<void> {
-  const ec2 = ctx.aws.ec2();
-  const deleting: string[] = [];
-  for (const id of natIds) {
-    const nat = await describeOne(() => ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] })).then((o) => o.NatGateways?.[0]), 'NatGatewayNotFound');
-    if (!nat || nat.State === 'deleted') continue;
-    if (!isOwnedBy(nat.Tags, ctx.owner)) {
-      ctx.warn(`Left NAT gateway ${id} in place: its tags do not say ecs-kit created it for this app/env.`);
-      continue;
-    }
-    if (nat.State !== 'deleting') await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: id })).catch(ignoreErrors('NatGatewayNotFound', 'InvalidNatGatewayID.NotFound'));
-    deleting.push(id);
-  }
-  if (deleting.length) {
-    ctx.progress(`waiting for ${deleting.length} NAT gateway(s) to be deleted (usually about a minute)`);
-    const maxWaitTime = Math.max(2, ctx.options.destroyRetryMs / 1000);
-    await waitUntilNatGatewayDeleted({ client: ec2, maxWaitTime, minDelay: Math.min(5, maxWaitTime / 2), maxDelay: 15, abortSignal: ctx.signal }, { NatGatewayIds: deleting }).catch(
-      async (err) => {
-        // The waiter treats "not found" as an error on some paths: check once more.
-        const left = await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: deleting })).catch(() => ({ NatGateways: [] }));
-        if ((left.NatGateways ?? []).some((n) => n.State !== 'deleted')) throw err;
-      },
-    );
-  }
-  for (const allocationId of allocationIds) {
-    const address = await describeOne(() => ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] })).then((o) => o.Addresses?.[0]), 'InvalidAllocationID.NotFound');
-    if (!address) continue;
-    if (!isOwnedBy(address.Tags, ctx.owner)) {
-      ctx.warn(`Left Elastic IP ${allocationId} in place: its tags do not say ecs-kit created it for this app/env.`);
-      continue;
-    }
-    // The NAT's network interface can hold the address for a little while after deletion.
-    await deleteWithRetry(ctx, () => ec2.send(new ReleaseAddressCommand({ AllocationId: allocationId })), {
-      what: `Elastic IP ${allocationId}`,
-      retryOn: ['InvalidIPAddress.InUse', 'DependencyViolation'],
-      goneOn: ['InvalidAllocationID.NotFound'],
-    });
-  }
-}
-
-export async function describeOne<T>(fn: () => Promise<T | undefined>, notFound: string): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isAwsError(err, notFound)) return undefined;
-    throw err;
-  }
-}

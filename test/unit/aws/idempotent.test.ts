@@ -1,6 +1,6 @@
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { alreadyDone, createOnce, isUnknownOutcome } from '../../../src/aws/idempotent.js';
 import { applySecurityGroup } from '../../../src/steps/ec2-util.js';
@@ -18,7 +18,7 @@ function reset(): Error {
 function awsError(name: string, status: number): Error {
   return new EC2ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
 }
-const fast = { initialDelayMs: 1, maxDelayMs: 2 };
+const fast = { initialDelayMs: 1, maxDelayMs: 2, throttleDelayMs: 1, throttleMaxDelayMs: 2, lookupWaitMs: 0 };
 
 describe('isUnknownOutcome', () => {
   it.each([
@@ -100,6 +100,71 @@ describe('createOnce', () => {
     const dup = awsError('InvalidGroup.Duplicate', 400);
     expect(await createOnce({ create: async () => Promise.reject(dup), find: async () => 'sg-1', alreadyExists: ['InvalidGroup.Duplicate'], ...fast })).toBe('sg-1');
     await expect(createOnce({ create: async () => Promise.reject(dup), find: async () => undefined, alreadyExists: ['InvalidGroup.Duplicate'], ...fast })).rejects.toBe(dup);
+  });
+});
+
+describe('createOnce under real-AWS timing (#26)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('keeps retrying throttling past `attempts`, backing off like the SDK (1 s doubling, capped at 20 s)', async () => {
+    const create = vi.fn();
+    for (let i = 0; i < 7; i++) create.mockRejectedValueOnce(awsError('ThrottlingException', 400));
+    create.mockResolvedValue('made');
+    const find = vi.fn(async () => undefined);
+    vi.useFakeTimers();
+    const started = Date.now();
+    const p = createOnce({ create, find, attempts: 5 });
+    await vi.advanceTimersByTimeAsync(200_000);
+    expect(await p).toBe('made');
+    expect(create).toHaveBeenCalledTimes(8);
+    // At least half of 1+2+4+8+16+20+20 s: far longer than a token bucket takes to refill.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35_500);
+    expect(find).not.toHaveBeenCalled();
+  });
+
+  it('is still bounded for throttling: twice `attempts` by default', async () => {
+    const err = awsError('RequestLimitExceeded', 503);
+    const create = vi.fn().mockRejectedValue(err);
+    vi.useFakeTimers();
+    const p = createOnce({ create, find: async () => undefined, attempts: 3 });
+    const assertion = expect(p).rejects.toBe(err);
+    await vi.advanceTimersByTimeAsync(200_000);
+    await assertion;
+    expect(create).toHaveBeenCalledTimes(6);
+  });
+
+  it('after a lost response, looks again for a while before believing the resource is absent (eventually consistent Describe)', async () => {
+    const create = vi.fn().mockRejectedValueOnce(reset()).mockResolvedValue('a second VPC');
+    // The lookup sees the VPC only on its third try.
+    const find = vi.fn(async (): Promise<string | undefined> => undefined).mockResolvedValueOnce(undefined).mockResolvedValueOnce(undefined).mockResolvedValue('vpc-1');
+    vi.useFakeTimers();
+    const p = createOnce({ create, find, initialDelayMs: 1, lookupWaitMs: 8_000 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await p).toBe('vpc-1');
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(find).toHaveBeenCalledTimes(3);
+  });
+
+  it('"already exists" also waits for the lookup to see it', async () => {
+    const dup = awsError('InvalidGroup.Duplicate', 400);
+    const find = vi.fn(async (): Promise<string | undefined> => undefined).mockResolvedValueOnce(undefined).mockResolvedValue('sg-1');
+    vi.useFakeTimers();
+    const p = createOnce({ create: async () => Promise.reject(dup), find, alreadyExists: ['InvalidGroup.Duplicate'], lookupWaitMs: 8_000 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await p).toBe('sg-1');
+  });
+
+  it('the patience is bounded: after lookupWaitMs of "absent" it creates again', async () => {
+    const create = vi.fn().mockRejectedValueOnce(reset()).mockResolvedValue('made');
+    const find = vi.fn(async () => undefined);
+    vi.useFakeTimers();
+    const p = createOnce({ create, find, initialDelayMs: 1, lookupWaitMs: 8_000 });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await p).toBe('made');
+    // Looks at 0, 1, 3 and 7 s; another 4 s would pass 8 s.
+    expect(find).toHaveBeenCalledTimes(4);
   });
 });
 

@@ -66,8 +66,8 @@ describe('production subnet layout', () => {
   });
 
   it('picks as many regular zones as asked, and explains when there are too few', () => {
-    expect(pickAvailabilityZones(ZONES, 'us-east-1', 3)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
-    expect(() => pickAvailabilityZones(ZONES.slice(0, 2), 'x-1', 3)).toThrow(/the config asks for 3/);
+    expect(pickAvailabilityZones(ZONES, { region: 'us-east-1', count: 3 })).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+    expect(() => pickAvailabilityZones(ZONES.slice(0, 2), { region: 'x-1', count: 3 })).toThrow(/the config asks for 3/);
   });
 
   it('counts NAT gateways: none for learning, one for single, one per AZ for per-az', () => {

@@ -133,8 +133,12 @@ describe('subnetLayout', () => {
     ]);
   });
 
-  it('handles the smallest VPC (/24 → /28 subnets) and ignores host bits', () => {
-    expect(subnetLayout('192.168.7.0/24', ['a', 'b']).public.map((s) => s.cidr)).toEqual(['192.168.7.0/28', '192.168.7.16/28']);
+  it('gives the smallest VPC (/24) /27 subnets, big enough for a load balancer, and ignores host bits', () => {
+    // An ALB needs /27 subnets with 8 free addresses; 16 blocks of a /24 would be /28s.
+    const small = subnetLayout('192.168.7.0/24', ['a', 'b', 'c', 'd'], 'production', 4);
+    expect(small.public.map((s) => s.cidr)).toEqual(['192.168.7.0/27', '192.168.7.32/27', '192.168.7.64/27', '192.168.7.96/27']);
+    expect(small.private.map((s) => s.cidr)).toEqual(['192.168.7.128/27', '192.168.7.160/27', '192.168.7.192/27', '192.168.7.224/27']);
+    expect(subnetLayout('192.168.6.0/23', ['a', 'b']).public.map((s) => s.cidr)).toEqual(['192.168.6.0/27', '192.168.6.32/27']);
     expect(subnetLayout('10.1.2.3/16', ['a', 'b']).public.map((s) => s.cidr)).toEqual(['10.1.0.0/20', '10.1.16.0/20']);
     expect(normalizeCidr('10.1.2.3/16')).toBe('10.1.0.0/16');
     expect(subnetLayout('172.31.0.0/20', ['a', 'b', 'c']).public.map((s) => s.cidr)).toEqual(['172.31.0.0/24', '172.31.1.0/24']);
@@ -154,7 +158,7 @@ describe('pickAvailabilityZones', () => {
   });
 
   it('explains when the region has fewer than two', () => {
-    expect(() => pickAvailabilityZones([{ ZoneName: 'x-1a', State: 'available', ZoneType: 'availability-zone' }], 'x-1')).toThrow(
+    expect(() => pickAvailabilityZones([{ ZoneName: 'x-1a', State: 'available', ZoneType: 'availability-zone' }], { region: 'x-1' })).toThrow(
       /Only 1 availability zone\(s\) are available in x-1; the config asks for 2/,
     );
   });

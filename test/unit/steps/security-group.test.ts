@@ -155,6 +155,33 @@ describe('security-group step', () => {
   });
 });
 
+describe('security-group apply: EC2 eventual consistency (#16)', () => {
+  it('retries InvalidGroup.NotFound on the group it just created, with a progress line', async () => {
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-web' });
+    ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(awsError('InvalidGroup.NotFound')).rejectsOnce(awsError('InvalidGroupId.NotFound')).resolves({ Return: true });
+    vi.useFakeTimers();
+    const ctx = ctxFor('web');
+    ctx.options.propagationRetryMs = 60_000;
+    const plan = await securityGroupStep.plan(ctx);
+    const p = securityGroupStep.apply(ctx, plan);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await p).toEqual({ groupId: 'sg-web' });
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(3);
+    expect(ctx.messages).toContain('waiting for AWS to make sg-web visible (eventual consistency)');
+  });
+
+  it('does not retry when the group was read from AWS: then "not found" means it is gone', async () => {
+    existing([fromLb(80)]);
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('InvalidGroup.NotFound'));
+    const ctx = ctxFor('web');
+    ctx.options.propagationRetryMs = 60_000;
+    const plan = await securityGroupStep.plan(ctx);
+    await expect(securityGroupStep.apply(ctx, plan)).rejects.toThrow('InvalidGroup.NotFound');
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+  });
+});
+
 describe('security-group destroy', () => {
   it('deletes the group it owns', async () => {
     existing([]);
@@ -188,5 +215,22 @@ describe('security-group destroy', () => {
     await vi.advanceTimersByTimeAsync(2_500);
     await p;
     expect(ec2.commandCalls(DeleteSecurityGroupCommand)).toHaveLength(2);
+    expect(ctx.messages).toEqual([expect.stringMatching(/^waiting for AWS to release security group of service web \(sg-web\) before deleting it \(DependencyViolation, 0 s so far\)$/)]);
+  });
+
+  it('gives up after destroyRetryMs with the dependency error, having said what it waits for', async () => {
+    existing([]);
+    ec2.on(DeleteSecurityGroupCommand).rejects(awsError('DependencyViolation'));
+    vi.useFakeTimers();
+    const ctx = ctxFor('web');
+    ctx.options.destroyRetryMs = 20_000;
+    const p = securityGroupStep.destroy(ctx, { groupId: 'sg-web' });
+    const assertion = expect(p).rejects.toThrow('DependencyViolation');
+    await vi.advanceTimersByTimeAsync(60_000);
+    await assertion;
+    // Tries at 0, 2, 6 and 14 s; another 16 s would pass the 20 s bound.
+    expect(ec2.commandCalls(DeleteSecurityGroupCommand)).toHaveLength(4);
+    expect(ctx.messages).toHaveLength(3);
+    expect(ctx.messages.at(-1)).toMatch(/DependencyViolation, 6 s so far\)$/);
   });
 });
