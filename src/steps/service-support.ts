@@ -1,4 +1,5 @@
-import { DescribeLoadBalancersCommand, waitUntilLoadBalancerAvailable } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { sleep } from '../aws/errors.js';
 import { PendingDependency, type StepContext } from '../engine/types.js';
 import type { RoleStepState } from './roles.js';
 import { deleteRetiredTargetGroup, type TargetGroupStepState } from './target-group.js';
@@ -37,30 +38,27 @@ export function iamGraceUntil(ctx: Pick<StepContext, 'dep' | 'scope'>, now = Dat
  * A new load balancer is `provisioning` for a few minutes and its DNS name may not answer yet
  * (ELB User Guide, "Load balancer state"). Called where the service's URL is produced, after its
  * rollout, so creating target groups and the service is never held up by it; by then the wait is
- * usually over, since targets only turn healthy once the load balancer is active.
+ * usually over, since targets only turn healthy once the load balancer is active. Polls like
+ * waitUntilLoadBalancerAvailable, but every ≤ 5 s and within --timeout (at most 10 minutes).
  * With --no-wait it only says so. Never fails the deploy: the service itself is in place.
  */
 export async function waitForLoadBalancer(ctx: StepContext, loadBalancerArn: string, name: string): Promise<void> {
-  const elbv2 = ctx.aws.elbv2();
-  const lb = (await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [loadBalancerArn] }))).LoadBalancers?.[0];
-  if (lb?.State?.Code !== 'provisioning') return;
+  const state = async () => (await ctx.aws.elbv2().send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [loadBalancerArn] }))).LoadBalancers?.[0]?.State;
+  let current = await state();
+  if (current?.Code !== 'provisioning') return;
   if (!ctx.options.wait) {
     ctx.warn(`Load balancer ${name} is still provisioning; its URL may take a few minutes to answer.`);
     return;
   }
   ctx.progress(`load balancer ${name} is provisioning; waiting for it to become active`);
-  // Short polling, bounded by --timeout (at most 10 minutes). The waiter needs maxWaitTime > minDelay.
-  const maxWaitTime = Math.max(1, Math.min(600, ctx.options.timeoutMs / 1000));
-  const minDelay = Math.min(2, maxWaitTime / 2);
-  try {
-    await waitUntilLoadBalancerAvailable(
-      { client: elbv2, maxWaitTime, minDelay, maxDelay: Math.max(minDelay, 10), abortSignal: ctx.signal },
-      { LoadBalancerArns: [loadBalancerArn] },
-    );
-  } catch (err) {
-    if (ctx.signal.aborted) throw err;
-    ctx.warn(`Load balancer ${name} was still not active after ${Math.round(maxWaitTime)}s; its URL may not answer yet.`);
+  const bound = Math.min(ctx.options.timeoutMs, 10 * 60_000);
+  const deadline = Date.now() + bound;
+  while (current?.Code === 'provisioning' && Date.now() < deadline) {
+    await sleep(Math.min(ctx.options.pollIntervalMs, 5_000, Math.max(1, deadline - Date.now())), ctx.signal);
+    current = await state();
   }
+  if (current?.Code === 'provisioning') ctx.warn(`Load balancer ${name} was still provisioning after ${Math.round(bound / 1000)}s; its URL may not answer yet.`);
+  else if (current?.Code && current.Code !== 'active') ctx.warn(`Load balancer ${name} is ${current.Code}${current.Reason ? ` (${current.Reason})` : ''}; its URL may not answer.`);
 }
 
 /**

@@ -411,6 +411,16 @@ describe('service step on real AWS', () => {
     expect(ctx.warnings).toEqual([]);
   });
 
+  it('gives up waiting for the load balancer at --timeout with a warning, not a failure', async () => {
+    ecs.on(DescribeServicesCommand).resolvesOnce(missing).resolves(found());
+    ecs.on(CreateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    elbv2.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: 'arn:lb', State: { Code: 'provisioning' } }] });
+    const ctx = ctxFor({ wait: true });
+    ctx.options.timeoutMs = 20;
+    await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(ctx.warnings).toEqual(['Load balancer shop-default was still provisioning after 0s; its URL may not answer yet.']);
+  });
+
   it('with --no-wait, only says that a new load balancer is still provisioning', async () => {
     ecs.on(DescribeServicesCommand).resolves(missing);
     ecs.on(CreateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
