@@ -12,9 +12,7 @@ import {
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   SetRulePrioritiesCommand,
-  type Action,
   type Rule,
-  type RuleCondition,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { isAwsError } from '../aws/errors.js';
@@ -24,6 +22,7 @@ import type { ServiceConfig } from '../config/schema.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, onceOptions, requireIds } from './ec2-util.js';
+import { choosePriority, conditions, forward, forwardsTo, inBand, normalizePath, pathPatterns, rulePaths } from './routing.js';
 import type { LoadBalancerState, NetworkState, TargetGroupState } from './states.js';
 
 type Ctx = StepContext<TargetGroupState>;
@@ -39,86 +38,7 @@ export interface TargetGroupStepState extends TargetGroupState {
   retired?: RetiredTargetGroup[];
 }
 
-// ---------------------------------------------------------------------------------------
-// Routing (pure). Rules are evaluated lowest priority first, so deeper paths get lower
-// numbers than shallower ones and "/" (the catch-all) comes last.
-
-export const ROOT_PRIORITY = 50_000;
-const BAND = 400;
-const MAX_DEPTH = 99;
-
-/** "/api/" → "/api"; "" → "/". */
-export function normalizePath(path: string): string {
-  const p = path.replace(/\/+$/, '');
-  return p === '' ? '/' : p;
-}
-
-export function pathPatterns(path: string): string[] {
-  const p = normalizePath(path);
-  return p === '/' ? ['/*'] : [p, `${p}/*`];
-}
-
-function pathDepth(p: string): number {
-  return Math.min(p.split('/').filter(Boolean).length, MAX_DEPTH);
-}
-
-function pathHash(p: string): number {
-  return createHash('sha256').update(p).digest().readUInt32BE(0) % BAND;
-}
-
-/** (100 − depth) × 400 + hash(path) mod 400: stable across runs and machines. */
-export function rulePriority(path: string): number {
-  const p = normalizePath(path);
-  if (p === '/') return ROOT_PRIORITY;
-  return (100 - pathDepth(p)) * BAND + pathHash(p);
-}
-
-/** Any priority in the path's band keeps the depth ordering; used when two paths' hashes collide. */
-function inBand(path: string, priority: number): boolean {
-  const p = normalizePath(path);
-  if (p === '/') return priority === ROOT_PRIORITY;
-  const start = (100 - pathDepth(p)) * BAND;
-  return priority >= start && priority < start + BAND;
-}
-
-/** The formula's priority, or the next free one in the same band if another rule holds it. */
-export function choosePriority(path: string, rules: readonly Rule[], ownRuleArn?: string): number {
-  const wanted = rulePriority(path);
-  if (wanted === ROOT_PRIORITY) return wanted;
-  const taken = new Set(rules.filter((r) => r.RuleArn !== ownRuleArn && !r.IsDefault).map((r) => Number(r.Priority)));
-  const start = wanted - (wanted % BAND);
-  for (let k = 0; k < BAND; k++) {
-    const candidate = start + (((wanted % BAND) + k) % BAND);
-    if (!taken.has(candidate)) return candidate;
-  }
-  return wanted;
-}
-
-function conditions(path: string): RuleCondition[] {
-  return [{ Field: 'path-pattern', PathPatternConfig: { Values: pathPatterns(path) } }];
-}
-
-function forward(targetGroupArn: string): Action[] {
-  return [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
-}
-
-/** Path patterns of a rule, or undefined if it has any other kind of condition. */
-function rulePaths(rule: Rule): string[] | undefined {
-  const conds = rule.Conditions ?? [];
-  if (conds.length !== 1 || conds[0]!.Field !== 'path-pattern') return undefined;
-  return [...(conds[0]!.PathPatternConfig?.Values ?? conds[0]!.Values ?? [])].sort();
-}
-
-function forwardsTo(rule: Rule, targetGroupArn: string): boolean {
-  const actions = rule.Actions ?? [];
-  if (actions.length !== 1 || actions[0]!.Type !== 'forward') return false;
-  const a = actions[0]!;
-  const groups = a.ForwardConfig?.TargetGroups;
-  if (groups?.length) return groups.length === 1 && groups[0]!.TargetGroupArn === targetGroupArn;
-  return a.TargetGroupArn === targetGroupArn;
-}
-
-// ---------------------------------------------------------------------------------------
+export { ROOT_PRIORITY, choosePriority, normalizePath, pathPatterns, rulePriority } from './routing.js';
 
 /** Bridge-mode tasks are reached at instance:dynamic port; every other task has its own IP. */
 export function targetTypeFor(svc: Pick<ServiceConfig, 'capacity' | 'networkMode'>): 'ip' | 'instance' {
@@ -233,6 +153,30 @@ interface PlanData {
   retired?: { keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] };
 }
 
+/** What to do with our listener rule for an existing group; the changes found go into `changes`. */
+function planRule(o: { rule?: Rule; rules: Rule[]; staleRuleArn?: string; path: string; tg: TargetGroup; name: string }, changes: Change[]): PlanData['rule'] {
+  const { rule, path, name } = o;
+  if (!rule && o.staleRuleArn) {
+    changes.push({ field: 'rule.listener', before: 'HTTP:80', after: 'HTTPS:443' });
+    return undefined;
+  }
+  if (!rule) {
+    changes.push({ field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` });
+    return undefined;
+  }
+  if (o.staleRuleArn) changes.push({ field: 'rule.onHttpListener', before: o.staleRuleArn, after: null });
+  const wantedPaths = [...pathPatterns(path)].sort();
+  const actualPaths = rulePaths(rule);
+  const conditionsDrift = !actualPaths || actualPaths.join('\n') !== wantedPaths.join('\n');
+  if (conditionsDrift) changes.push({ field: 'rule.pathPattern', before: actualPaths, after: wantedPaths });
+  const actionDrift = !forwardsTo(rule, o.tg.TargetGroupArn!);
+  if (actionDrift) changes.push({ field: 'rule.action', before: rule.Actions?.[0]?.Type, after: `forward to ${name}` });
+  const current = Number(rule.Priority);
+  const priority = inBand(path, current) ? undefined : choosePriority(path, o.rules, rule.RuleArn);
+  if (priority !== undefined) changes.push({ field: 'rule.priority', before: current, after: priority });
+  return { arn: rule.RuleArn!, conditionsDrift, actionDrift, priority };
+}
+
 /** With HTTPS the rules live on the 443 listener; port 80 only redirects there. */
 const routingListener = (lb: LoadBalancerState) => lb.httpsListenerArn || lb.listenerArn;
 
@@ -330,25 +274,7 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     const attributeDrift = delay !== undefined && delay !== DEREGISTRATION_DELAY_SECONDS;
     if (attributeDrift) changes.push({ field: DEREGISTRATION_DELAY, before: delay, after: DEREGISTRATION_DELAY_SECONDS });
 
-    let ruleData: PlanData['rule'];
-    if (!rule && staleRuleArn) {
-      changes.push({ field: 'rule.listener', before: 'HTTP:80', after: 'HTTPS:443' });
-    } else if (!rule) {
-      changes.push({ field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` });
-    } else {
-      if (staleRuleArn) changes.push({ field: 'rule.onHttpListener', before: staleRuleArn, after: null });
-      const wantedPaths = [...pathPatterns(path)].sort();
-      const actualPaths = rulePaths(rule);
-      const conditionsDrift = !actualPaths || actualPaths.join('\n') !== wantedPaths.join('\n');
-      if (conditionsDrift) changes.push({ field: 'rule.pathPattern', before: actualPaths, after: wantedPaths });
-      const actionDrift = !forwardsTo(rule, tg.TargetGroupArn!);
-      if (actionDrift) changes.push({ field: 'rule.action', before: rule.Actions?.[0]?.Type, after: `forward to ${name}` });
-      const current = Number(rule.Priority);
-      const priority = inBand(path, current) ? undefined : choosePriority(path, rules, rule.RuleArn);
-      if (priority !== undefined) changes.push({ field: 'rule.priority', before: current, after: priority });
-      ruleData = { arn: rule.RuleArn!, conditionsDrift, actionDrift, priority };
-    }
-
+    const ruleData = planRule({ rule, rules, staleRuleArn, path, tg, name }, changes);
     const data: PlanData = { tg: { arn: tg.TargetGroupArn!, name, healthDrift: healthChanges(tg, svc).length > 0, attributeDrift }, rule: ruleData, staleRuleArn, retired: retiredData };
     // Replaced groups that still have targets stay recorded until a later deploy can delete them.
     const keep = [...retired.keep, ...retired.remove];
