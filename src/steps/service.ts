@@ -48,6 +48,8 @@ interface PlanData {
   changed: string[];
   /** desiredCount to send on update, when it needs changing at all. */
   desiredCount?: number;
+  /** The service runs on a launch type (an older ecs-kit) and moves to a capacity provider strategy. */
+  fromLaunchType?: boolean;
 }
 
 const GONE = ['ServiceNotFoundException', 'ClusterNotFoundException', 'ServiceNotActiveException'];
@@ -72,8 +74,9 @@ function desiredFor(ctx: Ctx): Desired {
   // Plain Fargate runs on the FARGATE capacity provider rather than launchType FARGATE: a service
   // created with a launch type cannot later be moved to FARGATE_SPOT or a mixed strategy (UpdateService
   // lists only provider ↔ provider and EC2 → Fargate provider transitions), while provider ↔ provider
-  // updates are always valid. The cluster has the Fargate providers attached (cluster.ts); a cluster
-  // without a default strategy takes any strategy that names attached providers (ECS API, CreateService).
+  // updates are always valid. The cluster has the Fargate providers attached (cluster.ts), which is all
+  // a strategy needs: no default strategy required (ECS API, CreateCluster capacityProviders: the Fargate
+  // providers "only need to be associated with a cluster to be used"; the default applies when none is given).
   const strategy = capacityStrategyFor(svc, capacityProviderName(ctx.names)) ?? [{ capacityProvider: 'FARGATE', weight: 1 }];
   const desired: Desired = {
     cluster,
@@ -275,9 +278,9 @@ export const serviceStep: StepModule<ServiceState> = {
     // launchType FARGATE and the FARGATE provider alone compare equal: an older service stays as it is.
     const actualStrategy = strategyKey(service.capacityProviderStrategy, service.launchType);
     const wantedStrategy = strategyKey(d.capacityProviderStrategy);
+    const fromLaunchType = actualStrategy !== undefined && actualStrategy !== wantedStrategy && !service.capacityProviderStrategy?.length;
     if (actualStrategy !== undefined && actualStrategy !== wantedStrategy) {
-      const byLaunchType = !service.capacityProviderStrategy?.length;
-      add('capacityProviderStrategy', byLaunchType ? `launchType ${service.launchType}` : actualStrategy, wantedStrategy);
+      add('capacityProviderStrategy', fromLaunchType ? `launchType ${service.launchType}` : actualStrategy, wantedStrategy);
     }
     if (JSON.stringify(lbKey(service.loadBalancers)) !== JSON.stringify(lbKey(d.loadBalancers))) {
       add('loadBalancers', service.loadBalancers ?? [], d.loadBalancers);
@@ -294,7 +297,7 @@ export const serviceStep: StepModule<ServiceState> = {
     }
 
     const current = stateOf(service, { ...d, taskDefinition: service.taskDefinition ?? d.taskDefinition });
-    const data: PlanData = { desired: d, changed, ...(desiredCount !== undefined ? { desiredCount } : {}) };
+    const data: PlanData = { desired: d, changed, ...(desiredCount !== undefined ? { desiredCount } : {}), ...(fromLaunchType ? { fromLaunchType } : {}) };
     return { action: changes.length ? 'update' : 'noop', changes, current, data };
   },
 
@@ -353,9 +356,8 @@ export const serviceStep: StepModule<ServiceState> = {
     if (changed.has('healthCheckGracePeriodSeconds')) input.healthCheckGracePeriodSeconds = d.healthCheckGracePeriodSeconds;
     if (changed.has('deploymentConfiguration')) input.deploymentConfiguration = d.deploymentConfiguration;
     ctx.progress(`updating service ${d.serviceName}: ${plan.changes.map((c) => c.field).join(', ')}`);
-    const fromLaunchType = plan.changes.some((c) => c.field === 'capacityProviderStrategy' && String(c.before).startsWith('launchType'));
     const out = await ecs.send(new UpdateServiceCommand(input)).catch((err: unknown) => {
-      throw (fromLaunchType && launchTypeSwitchRefused(err, d)) || err;
+      throw (data?.fromLaunchType && launchTypeSwitchRefused(err, d)) || err;
     });
     const state = stateOf(out.service, d, plan.current?.serviceArn);
     await ctx.record(state);
