@@ -11,6 +11,7 @@ import { isAwsError, retryWhile } from '../aws/errors.js';
 import { ecsTags, isOwnedBy } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from './service-linked.js';
 
 export interface ClusterState {
   clusterName: string;
@@ -28,9 +29,13 @@ async function describe(ctx: Ctx, name: string): Promise<Cluster | undefined> {
 /** Fargate providers every new cluster gets; the EC2 provider is attached by the capacity step. */
 export const FARGATE_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'];
 
-/** Only a service that runs on Fargate Spot (or a strategy) needs the providers on an older cluster. */
+/**
+ * Every Fargate service is created with a FARGATE / FARGATE_SPOT capacity provider strategy
+ * (service.ts), and a strategy may only name providers attached to the cluster (ECS API,
+ * CapacityProviderStrategyItem). Clusters from before providers lack them: attach them once.
+ */
 function needsFargateProviders(ctx: Ctx): boolean {
-  return Object.values(ctx.config?.services ?? {}).some((s) => s.capacity === 'fargate-spot' || (s.capacity !== 'ec2' && s.capacityStrategy?.length));
+  return Object.values(ctx.config?.services ?? {}).some((s) => s.capacity !== 'ec2');
 }
 
 function insightsValue(ctx: Ctx): 'enabled' | 'disabled' {
@@ -60,8 +65,9 @@ export const clusterStep: StepModule<ClusterState> = {
     const actualOn = actual !== 'disabled';
     if (actualOn !== (wanted === 'enabled')) changes.push({ field: 'containerInsights', before: actual, after: wanted });
     // Providers are only ever added here (others, e.g. the EC2 one, belong to other steps).
+    // Only a list the API returned can lack a provider (an answer without the field says nothing).
     const providers = cluster.capacityProviders ?? [];
-    const missing = needsFargateProviders(ctx) ? FARGATE_PROVIDERS.filter((p) => !providers.includes(p)) : [];
+    const missing = cluster.capacityProviders && needsFargateProviders(ctx) ? FARGATE_PROVIDERS.filter((p) => !providers.includes(p)) : [];
     if (missing.length) changes.push({ field: 'capacityProviders', before: providers, after: [...providers, ...missing] });
     return {
       action: changes.length ? 'update' : 'noop',
@@ -75,8 +81,12 @@ export const clusterStep: StepModule<ClusterState> = {
     const ecs = ctx.aws.ecs();
     const settings = [{ name: 'containerInsights' as const, value: insightsValue(ctx) }];
     if (plan.action === 'create') {
-      const out = await ecs.send(
-        new CreateClusterCommand({ clusterName: ctx.names.cluster, settings, capacityProviders: FARGATE_PROVIDERS, tags: ecsTags(ctx.owner) }),
+      // A fresh account has no AWSServiceRoleForECS; CreateCluster then fails with "Unable to assume
+      // the service linked role" and creates nothing (cloudformation-coverage-roadmap#818), so it is
+      // safe to repeat until the role works. Never on other errors: a repeated CreateCluster may reset the cluster.
+      await prepareServiceLinkedRole(ctx, 'ecs');
+      const out = await retryWhileRoleIsNew(ctx, 'ecs', () =>
+        ecs.send(new CreateClusterCommand({ clusterName: ctx.names.cluster, settings, capacityProviders: FARGATE_PROVIDERS, tags: ecsTags(ctx.owner) })),
       );
       return { clusterName: out.cluster?.clusterName ?? ctx.names.cluster, clusterArn: out.cluster?.clusterArn ?? '' };
     }

@@ -73,6 +73,15 @@ export function explainExitCode(code: number | undefined, reason?: string): stri
 export function explainStopReason(text: string | undefined, stopCode?: string): string | undefined {
   if (!text) return stopCode === 'SpotInterruption' ? 'Fargate Spot took the capacity back; ECS starts a replacement.' : undefined;
   if (/CannotPullContainerError/i.test(text)) {
+    // Docker Hub's anonymous pull limit counts per source IP, and every task behind one NAT gateway shares it
+    // ("toomanyrequests: You have reached your pull rate limit", docker/hub-feedback#2429).
+    if (/toomanyrequests|too many requests|pull rate limit/i.test(text)) {
+      return (
+        'ECS could not pull the image: Docker Hub limits anonymous pulls per IP address (tasks behind one NAT gateway or public IP share it). ' +
+        'Use the same image from Amazon ECR Public (official images are at public.ecr.aws/docker/library/<name>:<tag>), ' +
+        'an ECR pull-through cache rule for Docker Hub, or build the service so ecs-kit pushes it to your own ECR repository.'
+      );
+    }
     if (/not found|manifest unknown|does not exist|repository .* not found/i.test(text)) {
       return 'ECS could not pull the image: that image name or tag does not exist in the registry. Check `image` in ecs-kit.yml (or that the build pushed it).';
     }
@@ -94,7 +103,9 @@ export function explainStopReason(text: string | undefined, stopCode?: string): 
     return 'ECS could not prepare the task (image, secrets or logs): usually the task has no route to AWS APIs — give it a public IP in a public subnet, or a NAT gateway in a private one.';
   }
   if (/CannotStartContainerError/i.test(text)) {
-    if (/exec format error/i.test(text)) return 'the image was built for another CPU architecture: build it for linux/amd64 (or set the service to ARM64).';
+    if (/exec format error/i.test(text)) {
+      return 'the image was built for another CPU architecture than the task runs on: set `cpuArchitecture` (x86_64 or arm64) for this service in ecs-kit.yml to match the image, or build the image for that platform.';
+    }
     return 'the container could not start: usually the entrypoint/command does not exist in the image.';
   }
   if (/OutOfMemory/i.test(text)) return 'the task ran out of memory; raise `memory` for this service in ecs-kit.yml.';

@@ -31,6 +31,7 @@ import {
   type IngressRule,
   type SecurityGroupPlan,
 } from './ec2-util.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from './service-linked.js';
 import type { LoadBalancerState, NetworkState } from './states.js';
 
 type Ctx = StepContext<LoadBalancerState>;
@@ -87,9 +88,21 @@ async function findLoadBalancer(ctx: Ctx): Promise<LoadBalancer | undefined> {
   return lb;
 }
 
+/** Every listener of the load balancer: DescribeListeners pages (Marker), and someone may have added more than ours. */
+async function listListeners(ctx: Ctx, loadBalancerArn: string): Promise<Listener[]> {
+  const listeners: Listener[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await ctx.aws.elbv2().send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, ...(marker ? { Marker: marker } : {}) }));
+    listeners.push(...(out.Listeners ?? []));
+    marker = out.NextMarker;
+  } while (marker);
+  return listeners;
+}
+
 async function findListeners(ctx: Ctx, loadBalancerArn: string): Promise<{ http?: Listener; https?: Listener }> {
-  const out = await ctx.aws.elbv2().send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
-  return { http: out.Listeners?.find((l) => l.Port === LISTENER_PORT), https: out.Listeners?.find((l) => l.Port === HTTPS_PORT) };
+  const listeners = await listListeners(ctx, loadBalancerArn);
+  return { http: listeners.find((l) => l.Port === LISTENER_PORT), https: listeners.find((l) => l.Port === HTTPS_PORT) };
 }
 
 const sorted = (xs: (string | undefined)[]) => xs.filter((x): x is string => !!x).sort();
@@ -231,26 +244,30 @@ export const loadBalancerStep: StepModule<LoadBalancerState> = {
     let dnsName = data.lb?.dnsName ?? '';
     if (!arn) {
       ctx.progress(`creating load balancer ${ctx.names.loadBalancer}`);
+      // A fresh account has no AWSServiceRoleForElasticLoadBalancing yet: make it first (real-aws.md #22).
+      await prepareServiceLinkedRole(ctx, 'elb');
       // No token; the name is unique, so a lost response is found by name (and our tags).
-      const lb = await createOnce({
-        create: async () =>
-          (
-            await ctx.aws.once.elbv2().send(
-              new CreateLoadBalancerCommand({
-                Name: ctx.names.loadBalancer,
-                Type: 'application',
-                Scheme: 'internet-facing',
-                IpAddressType: 'ipv4',
-                Subnets: network.publicSubnetIds,
-                SecurityGroups: [groupId],
-                Tags: ownerTags(ctx.owner, 'load-balancer'),
-              }),
-            )
-          ).LoadBalancers![0]!,
-        find: () => findLoadBalancer(ctx),
-        alreadyExists: ['DuplicateLoadBalancerNameException', 'DuplicateLoadBalancerName'],
-        ...onceOptions(ctx),
-      });
+      const createLoadBalancer = () =>
+        createOnce({
+          create: async () =>
+            (
+              await ctx.aws.once.elbv2().send(
+                new CreateLoadBalancerCommand({
+                  Name: ctx.names.loadBalancer,
+                  Type: 'application',
+                  Scheme: 'internet-facing',
+                  IpAddressType: 'ipv4',
+                  Subnets: network.publicSubnetIds,
+                  SecurityGroups: [groupId],
+                  Tags: ownerTags(ctx.owner, 'load-balancer'),
+                }),
+              )
+            ).LoadBalancers![0]!,
+          find: () => findLoadBalancer(ctx),
+          alreadyExists: ['DuplicateLoadBalancerNameException', 'DuplicateLoadBalancerName'],
+          ...onceOptions(ctx),
+        });
+      const lb = await retryWhileRoleIsNew(ctx, 'elb', createLoadBalancer);
       arn = lb.LoadBalancerArn!;
       dnsName = lb.DNSName ?? '';
     } else {
@@ -331,8 +348,7 @@ export const loadBalancerStep: StepModule<LoadBalancerState> = {
         return;
       }
       if (tags) {
-        const listeners = (await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: s.loadBalancerArn }))).Listeners ?? [];
-        for (const l of listeners) {
+        for (const l of await listListeners(ctx, s.loadBalancerArn)) {
           await elbv2.send(new DeleteListenerCommand({ ListenerArn: l.ListenerArn })).catch(ignoreErrors(...ELB_NOT_FOUND));
         }
         ctx.progress(`deleting load balancer ${s.loadBalancerName}`);

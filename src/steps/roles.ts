@@ -44,6 +44,15 @@ async function getInlinePolicy(iam: IAMClient, role: string): Promise<unknown | 
 
 type Ctx = StepContext<RoleState>;
 
+/**
+ * What the role steps record. `changedAt`: when this role was last created or changed. IAM takes
+ * seconds to make such a change usable, so the service step tells the rollout watcher not to count
+ * task launches that fail on it in the meantime (real-aws.md #21).
+ */
+export interface RoleStepState extends RoleState {
+  changedAt?: string;
+}
+
 
 export function executionPolicyArn(region: string): string {
   return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
@@ -172,7 +181,9 @@ function roleStep(spec: RoleSpec): StepModule<RoleState> {
           fix: 'Choose another app name or --env, or delete that role yourself.',
         });
       }
-      const current: RoleState = { roleName: role.RoleName ?? name, roleArn: role.Arn ?? '' };
+      // Kept as recorded, so a deploy that changes nothing leaves the manifest entry as it is.
+      const changedAt = (ctx.previous as RoleStepState | undefined)?.changedAt;
+      const current: RoleStepState = { roleName: role.RoleName ?? name, roleArn: role.Arn ?? '', ...(changedAt ? { changedAt } : {}) };
       const changes: Change[] = [];
       const data: RoleData = { trust: false, attach: [], detach: [] };
 
@@ -259,7 +270,9 @@ function roleStep(spec: RoleSpec): StepModule<RoleState> {
       } else if (plan.current?.inlinePolicy) {
         state = { ...state!, inlinePolicy: plan.current.inlinePolicy };
       }
-      return state!;
+      // apply runs only to create or change the role: tasks may not be able to use it for a few seconds.
+      const changed: RoleStepState = { ...state!, changedAt: new Date().toISOString() };
+      return changed;
     },
 
     async destroy(ctx, state): Promise<void> {

@@ -12,6 +12,7 @@ import { isAwsError } from '../aws/errors.js';
 import { tagMap } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from './service-linked.js';
 import type { ScalingState, ServiceState } from './states.js';
 
 type Ctx = StepContext<ScalingState>;
@@ -109,8 +110,14 @@ export const scalingStep: StepModule<ScalingState> = {
     const ids = { ServiceNamespace: NAMESPACE, ResourceId: w.resourceId, ScalableDimension: DIMENSION };
     if (data.registerTarget) {
       ctx.progress(`scaling between ${w.min} and ${w.max} tasks`);
+      const first = plan.action === 'create';
+      // The first target of an account relies on AWSServiceRoleForApplicationAutoScaling_ECSService, which
+      // may not exist yet or not be assumable for seconds ("Unable to assume IAM role", aws-cdk#4108).
+      if (first) await prepareServiceLinkedRole(ctx, 'ecsAutoScaling');
       // Tags can only be set when the target is first registered; later calls update capacity only.
-      await aas.send(new RegisterScalableTargetCommand({ ...ids, MinCapacity: w.min, MaxCapacity: w.max, ...(plan.action === 'create' ? { Tags: tagMap(ctx.owner) } : {}) }));
+      const register = () => aas.send(new RegisterScalableTargetCommand({ ...ids, MinCapacity: w.min, MaxCapacity: w.max, ...(first ? { Tags: tagMap(ctx.owner) } : {}) }));
+      // RegisterScalableTarget creates or updates, so repeating it is safe.
+      await (first ? retryWhileRoleIsNew(ctx, 'ecsAutoScaling', register) : register());
     }
     let policyArn = plan.current?.policyArn ?? '';
     if (data.putPolicy) {

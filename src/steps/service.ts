@@ -13,7 +13,7 @@ import {
   type Service,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { isAwsError } from '../aws/errors.js';
+import { isAwsError, messageIncludes } from '../aws/errors.js';
 import { ecsTags, isOwnedBy } from '../aws/tags.js';
 import type { ServiceConfig } from '../config/schema.js';
 import { EcsKitError } from '../errors.js';
@@ -21,6 +21,8 @@ import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.
 import { RolloutError, watchRollout } from './rollout.js';
 import { capacityProviderName, capacityStrategyFor, strategyKey } from './capacity.js';
 import { taskPlacement } from './network.js';
+import { retryWhileRoleIsNew } from './service-linked.js';
+import { deleteReplacedTargetGroups, iamGraceUntil, waitForLoadBalancer } from './service-support.js';
 import type { ClusterState, LoadBalancerState, NetworkState, SecurityGroupState, ServiceState, TargetGroupState, TaskDefinitionState } from './states.js';
 
 type Ctx = StepContext<ServiceState>;
@@ -32,8 +34,8 @@ interface Desired {
   desiredCount: number;
   /** Absent in bridge mode (EC2 only): tasks share the instance's network. */
   networkConfiguration?: NetworkConfiguration & { awsvpcConfiguration: { subnets: string[]; securityGroups: string[]; assignPublicIp: 'ENABLED' | 'DISABLED' } };
-  /** Set for fargate-spot, ec2 and explicit strategies; plain fargate uses launchType FARGATE. */
-  capacityProviderStrategy?: CapacityProviderStrategyItem[];
+  /** Always a strategy (plain Fargate is the FARGATE provider), never a launch type: see desiredFor. */
+  capacityProviderStrategy: CapacityProviderStrategyItem[];
   loadBalancers: LoadBalancer[];
   healthCheckGracePeriodSeconds?: number;
   deploymentConfiguration: DeploymentConfiguration;
@@ -46,6 +48,8 @@ interface PlanData {
   changed: string[];
   /** desiredCount to send on update, when it needs changing at all. */
   desiredCount?: number;
+  /** The service runs on a launch type (an older ecs-kit) and moves to a capacity provider strategy. */
+  fromLaunchType?: boolean;
 }
 
 const GONE = ['ServiceNotFoundException', 'ClusterNotFoundException', 'ServiceNotActiveException'];
@@ -67,7 +71,13 @@ function desiredFor(ctx: Ctx): Desired {
   const placement = taskPlacement(network);
   // EC2 tasks never get a public IP (AWS rejects it); the instance pulls their images.
   const assignPublicIp = svc.capacity === 'ec2' ? 'DISABLED' : placement.assignPublicIp;
-  const strategy = capacityStrategyFor(svc, capacityProviderName(ctx.names));
+  // Plain Fargate runs on the FARGATE capacity provider rather than launchType FARGATE: a service
+  // created with a launch type cannot later be moved to FARGATE_SPOT or a mixed strategy (UpdateService
+  // lists only provider ↔ provider and EC2 → Fargate provider transitions), while provider ↔ provider
+  // updates are always valid. The cluster has the Fargate providers attached (cluster.ts), which is all
+  // a strategy needs: no default strategy required (ECS API, CreateCluster capacityProviders: the Fargate
+  // providers "only need to be associated with a cluster to be used"; the default applies when none is given).
+  const strategy = capacityStrategyFor(svc, capacityProviderName(ctx.names)) ?? [{ capacityProvider: 'FARGATE', weight: 1 }];
   const desired: Desired = {
     cluster,
     serviceName: ctx.names.service(scope),
@@ -76,7 +86,7 @@ function desiredFor(ctx: Ctx): Desired {
     ...(svc.networkMode === 'bridge'
       ? {}
       : { networkConfiguration: { awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId], assignPublicIp } } }),
-    ...(strategy ? { capacityProviderStrategy: strategy } : {}),
+    capacityProviderStrategy: strategy,
     loadBalancers: [],
     deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 },
   };
@@ -153,6 +163,7 @@ export function startedDeployment(service: Service | undefined, taskDefinition: 
 async function waitForRollout(ctx: Ctx, d: Desired, since: Date, state: ServiceState, started: Service | undefined, previous?: string): Promise<void> {
   if (!ctx.options.wait) return;
   const deploymentId = startedDeployment(started, d.taskDefinition);
+  const graceUntil = iamGraceUntil(ctx);
   try {
     await watchRollout(ctx, {
       cluster: d.cluster,
@@ -161,12 +172,40 @@ async function waitForRollout(ctx: Ctx, d: Desired, since: Date, state: ServiceS
       since,
       ...(deploymentId ? { deploymentId } : {}),
       ...(previous ? { previousTaskDefinitionArn: previous } : {}),
+      ...(graceUntil ? { iamGraceUntil: graceUntil } : {}),
     });
   } catch (err) {
     // The manifest says what the service runs: after a rollback that is the earlier revision.
     if (err instanceof RolloutError && err.rolledBackTo) await ctx.record({ ...state, taskDefinitionArn: err.rolledBackTo });
     throw err;
   }
+}
+
+/** After the rollout: a new load balancer must be active before its URL is printed; replaced target groups can go. */
+async function afterRollout(ctx: Ctx, d: Desired, movedLoadBalancers: boolean): Promise<void> {
+  if (!movedLoadBalancers || !d.url) return;
+  const lb = ctx.dep<LoadBalancerState>('load-balancer');
+  await waitForLoadBalancer(ctx, lb.loadBalancerArn, lb.loadBalancerName);
+  // Without the wait the old tasks may still be draining from them: a later deploy deletes them.
+  if (ctx.options.wait) await deleteReplacedTargetGroups(ctx, ctx.scope!, d.loadBalancers.map((l) => l.targetGroupArn ?? ''));
+}
+
+/**
+ * A service ecs-kit created with launchType FARGATE (before capacity providers) moving to a strategy.
+ * ECS does this in place with a forced new deployment (its error says so: "When switching from launch
+ * type to capacity provider strategy on an existing service … you must force a new deployment",
+ * pipe-cd/pipecd#6385), but the UpdateService docs do not list it; if ECS refuses, explain instead of
+ * deleting and recreating the service, which would take it offline.
+ */
+function launchTypeSwitchRefused(err: unknown, d: Desired): EcsKitError | undefined {
+  if (!isAwsError(err, 'InvalidParameterException') || !(messageIncludes(err, 'launch type') || messageIncludes(err, 'capacity provider'))) return undefined;
+  return new EcsKitError('service.launch-type', `ECS refused to move service ${d.serviceName} from the FARGATE launch type to a capacity provider strategy.`, {
+    why: `The service was created with launchType FARGATE by an earlier ecs-kit; ECS says: ${(err as Error).message}`,
+    fix:
+      `Keep capacity: fargate (no change needed), or recreate the service: \`aws ecs delete-service --cluster ${d.cluster} --service ${d.serviceName} --force\`, ` +
+      'wait until it is INACTIVE, then run `ecs-kit deploy` (the service is down in between).',
+    cause: err,
+  });
 }
 
 export const serviceStep: StepModule<ServiceState> = {
@@ -179,6 +218,9 @@ export const serviceStep: StepModule<ServiceState> = {
         'cluster',
         'network',
         `task-definition:${name}`,
+        // Read for when they last changed: IAM-propagation stops do not count in the rollout just after.
+        'execution-role',
+        `task-role:${name}`,
         `security-group:${name}`,
         ...(svc.port !== undefined ? ['load-balancer', `target-group:${name}`] : []),
         // The EC2 capacity provider must be on the cluster before a service can use it.
@@ -233,9 +275,13 @@ export const serviceStep: StepModule<ServiceState> = {
       if (!sameSet(vpc.securityGroups, want.securityGroups)) add('securityGroups', sorted(vpc.securityGroups), sorted(want.securityGroups));
       if (vpc.assignPublicIp !== undefined && vpc.assignPublicIp !== want.assignPublicIp) add('assignPublicIp', vpc.assignPublicIp, want.assignPublicIp);
     }
+    // launchType FARGATE and the FARGATE provider alone compare equal: an older service stays as it is.
     const actualStrategy = strategyKey(service.capacityProviderStrategy, service.launchType);
-    const wantedStrategy = strategyKey(d.capacityProviderStrategy, d.capacityProviderStrategy ? undefined : 'FARGATE');
-    if (actualStrategy !== undefined && actualStrategy !== wantedStrategy) add('capacityProviderStrategy', actualStrategy, wantedStrategy);
+    const wantedStrategy = strategyKey(d.capacityProviderStrategy);
+    const fromLaunchType = actualStrategy !== undefined && actualStrategy !== wantedStrategy && !service.capacityProviderStrategy?.length;
+    if (actualStrategy !== undefined && actualStrategy !== wantedStrategy) {
+      add('capacityProviderStrategy', fromLaunchType ? `launchType ${service.launchType}` : actualStrategy, wantedStrategy);
+    }
     if (JSON.stringify(lbKey(service.loadBalancers)) !== JSON.stringify(lbKey(d.loadBalancers))) {
       add('loadBalancers', service.loadBalancers ?? [], d.loadBalancers);
     }
@@ -251,7 +297,7 @@ export const serviceStep: StepModule<ServiceState> = {
     }
 
     const current = stateOf(service, { ...d, taskDefinition: service.taskDefinition ?? d.taskDefinition });
-    const data: PlanData = { desired: d, changed, ...(desiredCount !== undefined ? { desiredCount } : {}) };
+    const data: PlanData = { desired: d, changed, ...(desiredCount !== undefined ? { desiredCount } : {}), ...(fromLaunchType ? { fromLaunchType } : {}) };
     return { action: changes.length ? 'update' : 'noop', changes, current, data };
   },
 
@@ -267,8 +313,8 @@ export const serviceStep: StepModule<ServiceState> = {
         serviceName: d.serviceName,
         taskDefinition: d.taskDefinition,
         desiredCount: d.desiredCount,
-        // A capacity provider strategy replaces the launch type (AWS refuses both).
-        ...(d.capacityProviderStrategy ? { capacityProviderStrategy: d.capacityProviderStrategy } : { launchType: 'FARGATE' as const }),
+        // A capacity provider strategy, never a launch type (AWS refuses both): see desiredFor.
+        capacityProviderStrategy: d.capacityProviderStrategy,
         ...(ctx.service?.capacity === 'ec2' ? {} : { platformVersion: 'LATEST' }),
         ...(d.networkConfiguration ? { networkConfiguration: d.networkConfiguration } : {}),
         deploymentConfiguration: d.deploymentConfiguration,
@@ -282,11 +328,14 @@ export const serviceStep: StepModule<ServiceState> = {
         input.healthCheckGracePeriodSeconds = d.healthCheckGracePeriodSeconds;
       }
       ctx.progress(`creating service ${d.serviceName} with ${d.desiredCount} task(s)`);
-      const out = await ecs.send(new CreateServiceCommand(input));
+      // In a fresh account ECS can refuse while its service-linked role is new. The client token
+      // makes a repeat safe: it returns the service the first call made, never a second one.
+      const out = await retryWhileRoleIsNew(ctx, 'ecs', () => ecs.send(new CreateServiceCommand(input)));
       const state = stateOf(out.service, d);
       // Recorded before the wait: a failed or interrupted rollout must not orphan the service.
       await ctx.record(state);
       await waitForRollout(ctx, d, since, state, out.service);
+      await afterRollout(ctx, d, true);
       return state;
     }
 
@@ -295,8 +344,8 @@ export const serviceStep: StepModule<ServiceState> = {
     if (data?.desiredCount !== undefined) input.desiredCount = data.desiredCount;
     if (changed.has('subnets') || changed.has('securityGroups') || changed.has('assignPublicIp')) input.networkConfiguration = d.networkConfiguration;
     if (changed.has('capacityProviderStrategy')) {
-      // UpdateService takes no launchType: plain Fargate is written as the FARGATE provider.
-      input.capacityProviderStrategy = d.capacityProviderStrategy ?? [{ capacityProvider: 'FARGATE', weight: 1 }];
+      // ECS requires a new deployment to move tasks to other capacity.
+      input.capacityProviderStrategy = d.capacityProviderStrategy;
       input.forceNewDeployment = true;
     }
     if (changed.has('loadBalancers')) {
@@ -307,11 +356,14 @@ export const serviceStep: StepModule<ServiceState> = {
     if (changed.has('healthCheckGracePeriodSeconds')) input.healthCheckGracePeriodSeconds = d.healthCheckGracePeriodSeconds;
     if (changed.has('deploymentConfiguration')) input.deploymentConfiguration = d.deploymentConfiguration;
     ctx.progress(`updating service ${d.serviceName}: ${plan.changes.map((c) => c.field).join(', ')}`);
-    const out = await ecs.send(new UpdateServiceCommand(input));
+    const out = await ecs.send(new UpdateServiceCommand(input)).catch((err: unknown) => {
+      throw (data?.fromLaunchType && launchTypeSwitchRefused(err, d)) || err;
+    });
     const state = stateOf(out.service, d, plan.current?.serviceArn);
     await ctx.record(state);
     // What ran before this update is what a failed rollout goes back to.
     await waitForRollout(ctx, d, since, state, out.service, plan.current?.taskDefinitionArn);
+    await afterRollout(ctx, d, changed.has('loadBalancers'));
     return state;
   },
 

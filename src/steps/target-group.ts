@@ -7,13 +7,12 @@ import {
   DescribeRulesCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
   ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   SetRulePrioritiesCommand,
-  type Action,
   type Rule,
-  type RuleCondition,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { isAwsError } from '../aws/errors.js';
@@ -23,94 +22,46 @@ import type { ServiceConfig } from '../config/schema.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, onceOptions, requireIds } from './ec2-util.js';
+import { choosePriority, conditions, forward, forwardsTo, inBand, normalizePath, pathPatterns, rulePaths } from './routing.js';
 import type { LoadBalancerState, NetworkState, TargetGroupState } from './states.js';
 
 type Ctx = StepContext<TargetGroupState>;
 
-// ---------------------------------------------------------------------------------------
-// Routing (pure). Rules are evaluated lowest priority first, so deeper paths get lower
-// numbers than shallower ones and "/" (the catch-all) comes last.
-
-export const ROOT_PRIORITY = 50_000;
-const BAND = 400;
-const MAX_DEPTH = 99;
-
-/** "/api/" → "/api"; "" → "/". */
-export function normalizePath(path: string): string {
-  const p = path.replace(/\/+$/, '');
-  return p === '' ? '/' : p;
+/** A group ecs-kit replaced; it is deleted once no service and no rule use it. */
+export interface RetiredTargetGroup {
+  targetGroupArn: string;
+  targetGroupName: string;
 }
 
-export function pathPatterns(path: string): string[] {
-  const p = normalizePath(path);
-  return p === '/' ? ['/*'] : [p, `${p}/*`];
+/** What the step records: the group in use, plus replaced groups not deleted yet. */
+export interface TargetGroupStepState extends TargetGroupState {
+  retired?: RetiredTargetGroup[];
 }
 
-function pathDepth(p: string): number {
-  return Math.min(p.split('/').filter(Boolean).length, MAX_DEPTH);
-}
-
-function pathHash(p: string): number {
-  return createHash('sha256').update(p).digest().readUInt32BE(0) % BAND;
-}
-
-/** (100 − depth) × 400 + hash(path) mod 400: stable across runs and machines. */
-export function rulePriority(path: string): number {
-  const p = normalizePath(path);
-  if (p === '/') return ROOT_PRIORITY;
-  return (100 - pathDepth(p)) * BAND + pathHash(p);
-}
-
-/** Any priority in the path's band keeps the depth ordering; used when two paths' hashes collide. */
-function inBand(path: string, priority: number): boolean {
-  const p = normalizePath(path);
-  if (p === '/') return priority === ROOT_PRIORITY;
-  const start = (100 - pathDepth(p)) * BAND;
-  return priority >= start && priority < start + BAND;
-}
-
-/** The formula's priority, or the next free one in the same band if another rule holds it. */
-export function choosePriority(path: string, rules: readonly Rule[], ownRuleArn?: string): number {
-  const wanted = rulePriority(path);
-  if (wanted === ROOT_PRIORITY) return wanted;
-  const taken = new Set(rules.filter((r) => r.RuleArn !== ownRuleArn && !r.IsDefault).map((r) => Number(r.Priority)));
-  const start = wanted - (wanted % BAND);
-  for (let k = 0; k < BAND; k++) {
-    const candidate = start + (((wanted % BAND) + k) % BAND);
-    if (!taken.has(candidate)) return candidate;
-  }
-  return wanted;
-}
-
-function conditions(path: string): RuleCondition[] {
-  return [{ Field: 'path-pattern', PathPatternConfig: { Values: pathPatterns(path) } }];
-}
-
-function forward(targetGroupArn: string): Action[] {
-  return [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
-}
-
-/** Path patterns of a rule, or undefined if it has any other kind of condition. */
-function rulePaths(rule: Rule): string[] | undefined {
-  const conds = rule.Conditions ?? [];
-  if (conds.length !== 1 || conds[0]!.Field !== 'path-pattern') return undefined;
-  return [...(conds[0]!.PathPatternConfig?.Values ?? conds[0]!.Values ?? [])].sort();
-}
-
-function forwardsTo(rule: Rule, targetGroupArn: string): boolean {
-  const actions = rule.Actions ?? [];
-  if (actions.length !== 1 || actions[0]!.Type !== 'forward') return false;
-  const a = actions[0]!;
-  const groups = a.ForwardConfig?.TargetGroups;
-  if (groups?.length) return groups.length === 1 && groups[0]!.TargetGroupArn === targetGroupArn;
-  return a.TargetGroupArn === targetGroupArn;
-}
-
-// ---------------------------------------------------------------------------------------
+export { ROOT_PRIORITY, choosePriority, normalizePath, pathPatterns, rulePriority } from './routing.js';
 
 /** Bridge-mode tasks are reached at instance:dynamic port; every other task has its own IP. */
 export function targetTypeFor(svc: Pick<ServiceConfig, 'capacity' | 'networkMode'>): 'ip' | 'instance' {
   return svc.capacity === 'ec2' && svc.networkMode === 'bridge' ? 'instance' : 'ip';
+}
+
+/** Port, protocol, target type and VPC: fixed when a target group is created. */
+interface FixedFields {
+  port: number;
+  protocol: string;
+  targetType: string;
+  vpcId: string;
+}
+
+/**
+ * The name of a replacement group. A group's fixed fields cannot change and its name is unique,
+ * so the new one gets a name of its own (a hash of the fixed fields) and both can exist while
+ * the service moves over; the same fields always give the same name, so a retry adopts it.
+ * Target group names: at most 32 letters, digits and hyphens, not starting or ending with one.
+ */
+export function replacementName(base: string, f: FixedFields): string {
+  const hash = createHash('sha256').update(`${base}|${f.protocol}:${f.port}|${f.targetType}|${f.vpcId}`).digest('hex').slice(0, 6);
+  return `${base.slice(0, 32 - 7).replace(/-+$/, '')}-${hash}`;
 }
 
 export const HEALTH = { matcher: '200-399', intervalSeconds: 15, healthyThreshold: 2, unhealthyThreshold: 3 };
@@ -123,6 +74,48 @@ function serviceOf(ctx: Ctx): { name: string; svc: ServiceConfig & { port: numbe
     throw new EcsKitError('target-group.scope', `The target-group step needs a service with a port (got ${ctx.scope ?? 'none'}).`);
   }
   return { name: ctx.scope, svc: svc as ServiceConfig & { port: number } };
+}
+
+function wantedFixed(svc: ServiceConfig & { port: number }, network: NetworkState): FixedFields {
+  return { port: svc.port, protocol: 'HTTP', targetType: targetTypeFor(svc), vpcId: network.vpcId };
+}
+
+/**
+ * The group the service uses: the one the manifest names, else one under the base name, else one
+ * a replacement made for exactly these fixed fields (found again after a lost manifest). With a
+ * manifest, the first look finds it: a deploy that changes nothing makes one call, as before.
+ */
+async function locateTargetGroup(ctx: Ctx, fixed: FixedFields, retired: RetiredTargetGroup[]): Promise<TargetGroup | undefined> {
+  const base = ctx.names.targetGroup(ctx.scope!);
+  const candidates = [...new Set([ctx.previous?.targetGroupName, base, replacementName(base, fixed)].filter((n): n is string => Boolean(n)))];
+  for (const name of candidates) {
+    if (retired.some((r) => r.targetGroupName === name)) continue;
+    const tg = await findTargetGroup(ctx, name);
+    if (tg) return tg;
+  }
+  return undefined;
+}
+
+/**
+ * Groups an earlier deploy replaced and could not delete yet (it did not wait for the rollout, or
+ * failed before the service moved): gone ones are forgotten; one with no registered target is
+ * deleted now; one that still has targets (a service still sends it tasks) is kept for later.
+ */
+async function retiredStillThere(ctx: Ctx): Promise<{ all: RetiredTargetGroup[]; keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] }> {
+  const all = (ctx.previous as TargetGroupStepState | undefined)?.retired ?? [];
+  const keep: RetiredTargetGroup[] = [];
+  const remove: RetiredTargetGroup[] = [];
+  for (const r of all) {
+    const there = await ctx.aws
+      .elbv2()
+      .send(new DescribeTargetGroupsCommand({ TargetGroupArns: [r.targetGroupArn] }))
+      .then((o) => (o.TargetGroups?.length ?? 0) > 0)
+      .catch(ignoreErrors(...ELB_NOT_FOUND));
+    if (!there) continue;
+    const targets = (await ctx.aws.elbv2().send(new DescribeTargetHealthCommand({ TargetGroupArn: r.targetGroupArn }))).TargetHealthDescriptions ?? [];
+    (targets.length ? keep : remove).push(r);
+  }
+  return { all, keep, remove };
 }
 
 async function findTargetGroup(ctx: Ctx, name: string): Promise<TargetGroup | undefined> {
@@ -152,10 +145,36 @@ async function listRules(ctx: Ctx, listenerArn: string): Promise<Rule[]> {
 }
 
 interface PlanData {
-  tg?: { arn: string; healthDrift: boolean; attributeDrift: boolean };
+  tg?: { arn: string; name: string; healthDrift: boolean; attributeDrift: boolean };
   rule?: { arn: string; conditionsDrift: boolean; actionDrift: boolean; priority?: number };
   /** Our rule on the port 80 listener once HTTPS is on: deleted after the 443 rule exists. */
   staleRuleArn?: string;
+  /** Replaced groups still there: `keep` ones still have targets, `remove` ones are deleted now. */
+  retired?: { keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] };
+}
+
+/** What to do with our listener rule for an existing group; the changes found go into `changes`. */
+function planRule(o: { rule?: Rule; rules: Rule[]; staleRuleArn?: string; path: string; tg: TargetGroup; name: string }, changes: Change[]): PlanData['rule'] {
+  const { rule, path, name } = o;
+  if (!rule && o.staleRuleArn) {
+    changes.push({ field: 'rule.listener', before: 'HTTP:80', after: 'HTTPS:443' });
+    return undefined;
+  }
+  if (!rule) {
+    changes.push({ field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` });
+    return undefined;
+  }
+  if (o.staleRuleArn) changes.push({ field: 'rule.onHttpListener', before: o.staleRuleArn, after: null });
+  const wantedPaths = [...pathPatterns(path)].sort();
+  const actualPaths = rulePaths(rule);
+  const conditionsDrift = !actualPaths || actualPaths.join('\n') !== wantedPaths.join('\n');
+  if (conditionsDrift) changes.push({ field: 'rule.pathPattern', before: actualPaths, after: wantedPaths });
+  const actionDrift = !forwardsTo(rule, o.tg.TargetGroupArn!);
+  if (actionDrift) changes.push({ field: 'rule.action', before: rule.Actions?.[0]?.Type, after: `forward to ${name}` });
+  const current = Number(rule.Priority);
+  const priority = inBand(path, current) ? undefined : choosePriority(path, o.rules, rule.RuleArn);
+  if (priority !== undefined) changes.push({ field: 'rule.priority', before: current, after: priority });
+  return { arn: rule.RuleArn!, conditionsDrift, actionDrift, priority };
 }
 
 /** With HTTPS the rules live on the 443 listener; port 80 only redirects there. */
@@ -204,24 +223,29 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     const lb = ctx.dep<LoadBalancerState>('load-balancer');
     requireIds('load-balancer', lb.loadBalancerArn, lb.listenerArn);
     const { svc } = serviceOf(ctx);
-    const name = ctx.names.targetGroup(ctx.scope!);
+    const base = ctx.names.targetGroup(ctx.scope!);
     const path = normalizePath(svc.path);
+    const retired = await retiredStillThere(ctx);
 
-    const tg = await findTargetGroup(ctx, name);
+    const tg = await locateTargetGroup(ctx, wantedFixed(svc, network), retired.all);
+    const name = tg?.TargetGroupName ?? base;
     const rules = await listRules(ctx, routingListener(lb));
     const rule = ownRule(rules, ctx.previous?.ruleArn, tg);
     // HTTPS was just turned on (or a run died mid-move): our rule on port 80 moves to 443.
     const stale = lb.httpsListenerArn ? ownRule(await listRules(ctx, lb.listenerArn), ctx.previous?.ruleArn, tg) : undefined;
     const staleRuleArn = stale?.RuleArn;
+    const retiredData = { keep: retired.keep, remove: retired.remove };
+    const retiredChanges: Change[] = retired.remove.map((r) => ({ field: 'retiredTargetGroup', before: r.targetGroupName, after: null }));
 
     if (!tg) {
       return {
         action: 'create',
         changes: [
-          { field: 'targetGroup', after: `${name} (HTTP:${svc.port}, health check ${svc.healthCheckPath})` },
-          { field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` },
+          { field: 'targetGroup', after: `${base} (HTTP:${svc.port}, health check ${svc.healthCheckPath})` },
+          { field: 'rule', after: `${pathPatterns(path).join(', ')} → ${base}` },
+          ...retiredChanges,
         ],
-        data: { rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true }, staleRuleArn } satisfies PlanData,
+        data: { rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true }, staleRuleArn, retired: retiredData } satisfies PlanData,
       };
     }
 
@@ -235,36 +259,26 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     fixedCheck('vpc', tg.VpcId, network.vpcId);
     fixedCheck('targetType', tg.TargetType, targetTypeFor(svc));
     if (fixed.length) {
-      return { action: 'replace', changes: fixed, data: { tg: { arn: tg.TargetGroupArn!, healthDrift: true, attributeDrift: true }, rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true }, staleRuleArn } satisfies PlanData };
+      const data: PlanData = {
+        tg: { arn: tg.TargetGroupArn!, name, healthDrift: true, attributeDrift: true },
+        rule: rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true },
+        staleRuleArn,
+        retired: retiredData,
+      };
+      return { action: 'replace', changes: [...fixed, ...retiredChanges], data };
     }
 
-    const changes = healthChanges(tg, svc);
+    const changes = [...healthChanges(tg, svc), ...retiredChanges];
     const attrs = (await ctx.aws.elbv2().send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }))).Attributes ?? [];
     const delay = attrs.find((a) => a.Key === DEREGISTRATION_DELAY)?.Value;
     const attributeDrift = delay !== undefined && delay !== DEREGISTRATION_DELAY_SECONDS;
     if (attributeDrift) changes.push({ field: DEREGISTRATION_DELAY, before: delay, after: DEREGISTRATION_DELAY_SECONDS });
 
-    let ruleData: PlanData['rule'];
-    if (!rule && staleRuleArn) {
-      changes.push({ field: 'rule.listener', before: 'HTTP:80', after: 'HTTPS:443' });
-    } else if (!rule) {
-      changes.push({ field: 'rule', after: `${pathPatterns(path).join(', ')} → ${name}` });
-    } else {
-      if (staleRuleArn) changes.push({ field: 'rule.onHttpListener', before: staleRuleArn, after: null });
-      const wantedPaths = [...pathPatterns(path)].sort();
-      const actualPaths = rulePaths(rule);
-      const conditionsDrift = !actualPaths || actualPaths.join('\n') !== wantedPaths.join('\n');
-      if (conditionsDrift) changes.push({ field: 'rule.pathPattern', before: actualPaths, after: wantedPaths });
-      const actionDrift = !forwardsTo(rule, tg.TargetGroupArn!);
-      if (actionDrift) changes.push({ field: 'rule.action', before: rule.Actions?.[0]?.Type, after: `forward to ${name}` });
-      const current = Number(rule.Priority);
-      const priority = inBand(path, current) ? undefined : choosePriority(path, rules, rule.RuleArn);
-      if (priority !== undefined) changes.push({ field: 'rule.priority', before: current, after: priority });
-      ruleData = { arn: rule.RuleArn!, conditionsDrift, actionDrift, priority };
-    }
-
-    const data: PlanData = { tg: { arn: tg.TargetGroupArn!, healthDrift: healthChanges(tg, svc).length > 0, attributeDrift }, rule: ruleData, staleRuleArn };
-    const current: TargetGroupState = { targetGroupArn: tg.TargetGroupArn!, targetGroupName: name, ruleArn: rule?.RuleArn ?? '' };
+    const ruleData = planRule({ rule, rules, staleRuleArn, path, tg, name }, changes);
+    const data: PlanData = { tg: { arn: tg.TargetGroupArn!, name, healthDrift: healthChanges(tg, svc).length > 0, attributeDrift }, rule: ruleData, staleRuleArn, retired: retiredData };
+    // Replaced groups that still have targets stay recorded until a later deploy can delete them.
+    const keep = [...retired.keep, ...retired.remove];
+    const current: TargetGroupStepState = { targetGroupArn: tg.TargetGroupArn!, targetGroupName: name, ruleArn: rule?.RuleArn ?? '', ...(keep.length ? { retired: keep } : {}) };
     return { action: changes.length ? 'update' : 'noop', changes, current, data };
   },
 
@@ -273,49 +287,30 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
     const lb = ctx.dep<LoadBalancerState>('load-balancer');
     const { name: service, svc } = serviceOf(ctx);
     const elbv2 = ctx.aws.elbv2();
-    const name = ctx.names.targetGroup(service);
     const path = normalizePath(svc.path);
     const data = plan.data as PlanData;
     let tg = data.tg;
-    let rule = data.rule;
+    const rule = data.rule;
+    const retired = [...(data.retired?.keep ?? [])];
+    const base = ctx.names.targetGroup(service);
+    // A new group never takes the name of a replaced one that still exists.
+    let name = tg?.name ?? (data.retired?.remove.concat(retired).some((r) => r.targetGroupName === base) ? replacementName(base, wantedFixed(svc, network)) : base);
 
     if (plan.action === 'replace') {
-      // The name is fixed, so the new group cannot exist beside the old one: remove the rule,
-      // then the group (the ECS service must let go of it first), then create both again.
-      ctx.progress(`replacing target group ${name}: ${plan.changes.map((c) => `${c.field} ${String(c.before)} → ${String(c.after)}`).join(', ')}`);
-      for (const r of [rule?.arn, data.staleRuleArn]) if (r) await elbv2.send(new DeleteRuleCommand({ RuleArn: r })).catch(ignoreErrors(...ELB_NOT_FOUND));
-      await deleteTargetGroup(ctx, tg!.arn, name);
+      // Create the new group beside the old one and point the rule at it; the service step then
+      // moves the service (UpdateService) and only after that is the old group deleted: a group
+      // that no rule uses can be deleted even while a service still sends it tasks (DeleteTargetGroup).
+      const old = tg!;
+      name = replacementName(base, wantedFixed(svc, network));
+      ctx.progress(`replacing target group ${old.name} with ${name}: ${plan.changes.filter((c) => c.field !== 'retiredTargetGroup').map((c) => `${c.field} ${String(c.before)} → ${String(c.after)}`).join(', ')}`);
+      retired.push({ targetGroupArn: old.arn, targetGroupName: old.name });
       tg = undefined;
-      rule = undefined;
     }
 
     let arn = tg?.arn;
     if (!arn) {
       ctx.progress(`creating target group ${name}`);
-      // A retry after a lost response can meet DuplicateTargetGroupName: adopt ours by name.
-      arn = await createOnce({
-        create: async () =>
-          (
-            await ctx.aws.once.elbv2().send(
-              new CreateTargetGroupCommand({
-                Name: name,
-                Protocol: 'HTTP',
-                Port: svc.port,
-                VpcId: network.vpcId,
-                TargetType: targetTypeFor(svc),
-                ...healthSettings(svc),
-                Tags: ownerTags(ctx.owner, 'target-group'),
-              }),
-            )
-          ).TargetGroups![0]!.TargetGroupArn!,
-        find: async () => {
-          const found = await elbv2.send(new DescribeTargetGroupsCommand({ Names: [name] })).catch(ignoreErrors(...ELB_NOT_FOUND));
-          const tgArn = found?.TargetGroups?.[0]?.TargetGroupArn;
-          return tgArn && isOwnedBy(await elbTags(ctx, tgArn), ctx.owner) ? tgArn : undefined;
-        },
-        alreadyExists: ['DuplicateTargetGroupNameException', 'DuplicateTargetGroupName'],
-        ...onceOptions(ctx),
-      });
+      arn = await createTargetGroup(ctx, name, svc, network.vpcId);
     } else if (tg!.healthDrift) {
       await elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthSettings(svc) }));
     }
@@ -336,10 +331,15 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
       }
     }
     // Only now: until the 443 rule exists, the old one keeps serving plain HTTP.
-    if (data.staleRuleArn && data.staleRuleArn !== ruleArn && plan.action !== 'replace') {
+    if (data.staleRuleArn && data.staleRuleArn !== ruleArn) {
       await elbv2.send(new DeleteRuleCommand({ RuleArn: data.staleRuleArn })).catch(ignoreErrors(...ELB_NOT_FOUND));
     }
-    return { targetGroupArn: arn, targetGroupName: name, ruleArn };
+    // Replaced in an earlier run, and nothing is registered in them any more.
+    for (const r of data.retired?.remove ?? []) {
+      if (!(await deleteRetiredTargetGroup(ctx, r))) retired.push(r);
+    }
+    const state: TargetGroupStepState = { targetGroupArn: arn, targetGroupName: name, ruleArn, ...(retired.length ? { retired } : {}) };
+    return state;
   },
 
   async destroy(ctx, state): Promise<void> {
@@ -363,8 +363,37 @@ export const targetGroupStep: StepModule<TargetGroupState> = {
       }
     }
     await deleteTargetGroup(ctx, state.targetGroupArn, state.targetGroupName);
+    // Groups replaced earlier and not deleted yet: the service is gone by now.
+    for (const r of (state as TargetGroupStepState).retired ?? []) await deleteTargetGroup(ctx, r.targetGroupArn, r.targetGroupName);
   },
 };
+
+async function createTargetGroup(ctx: Ctx, name: string, svc: ServiceConfig & { port: number }, vpcId: string): Promise<string> {
+  // A retry after a lost response can meet DuplicateTargetGroupName: adopt ours by name.
+  return createOnce({
+    create: async () =>
+      (
+        await ctx.aws.once.elbv2().send(
+          new CreateTargetGroupCommand({
+            Name: name,
+            Protocol: 'HTTP',
+            Port: svc.port,
+            VpcId: vpcId,
+            TargetType: targetTypeFor(svc),
+            ...healthSettings(svc),
+            Tags: ownerTags(ctx.owner, 'target-group'),
+          }),
+        )
+      ).TargetGroups![0]!.TargetGroupArn!,
+    find: async () => {
+      const found = await ctx.aws.elbv2().send(new DescribeTargetGroupsCommand({ Names: [name] })).catch(ignoreErrors(...ELB_NOT_FOUND));
+      const tgArn = found?.TargetGroups?.[0]?.TargetGroupArn;
+      return tgArn && isOwnedBy(await elbTags(ctx, tgArn), ctx.owner) ? tgArn : undefined;
+    },
+    alreadyExists: ['DuplicateTargetGroupNameException', 'DuplicateTargetGroupName'],
+    ...onceOptions(ctx),
+  });
+}
 
 async function createRule(ctx: Ctx, listenerArn: string, path: string, targetGroupArn: string, service: string): Promise<string> {
   // Another service's target-group step may take the same priority at the same moment; re-read and pick again.
@@ -399,7 +428,23 @@ async function createRule(ctx: Ctx, listenerArn: string, path: string, targetGro
   }
 }
 
-async function deleteTargetGroup(ctx: Ctx, arn: string, name: string): Promise<void> {
+/**
+ * Delete a group this step replaced, once nothing uses it: one attempt, no waiting. Still in use
+ * (a rule, or the service not moved yet) → false, and a later deploy tries again.
+ */
+export async function deleteRetiredTargetGroup(ctx: StepContext, r: RetiredTargetGroup): Promise<boolean> {
+  ctx.progress(`deleting target group ${r.targetGroupName}, which was replaced`);
+  try {
+    await deleteTargetGroup(ctx, r.targetGroupArn, r.targetGroupName, false);
+    return true;
+  } catch (err) {
+    if (!isAwsError(err, 'ResourceInUseException', 'ResourceInUse')) throw err;
+    ctx.warn(`Target group ${r.targetGroupName} was replaced but is still in use; the next deploy deletes it.`);
+    return false;
+  }
+}
+
+async function deleteTargetGroup(ctx: StepContext, arn: string, name: string, retry = true): Promise<void> {
   let exists: boolean;
   try {
     exists = ((await ctx.aws.elbv2().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups?.length ?? 0) > 0;
@@ -414,6 +459,10 @@ async function deleteTargetGroup(ctx: Ctx, arn: string, name: string): Promise<v
     ctx.warn(`Left target group ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
     return;
   }
+  if (!retry) {
+    await ctx.aws.elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+    return;
+  }
   try {
     await deleteWithRetry(ctx, () => ctx.aws.elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })), {
       what: `target group ${name}`,
@@ -423,7 +472,7 @@ async function deleteTargetGroup(ctx: Ctx, arn: string, name: string): Promise<v
   } catch (err) {
     if (!isAwsError(err, 'ResourceInUseException', 'ResourceInUse')) throw err;
     throw new EcsKitError('target-group.in-use', `Target group ${name} is still in use and could not be deleted.`, {
-      why: 'A listener rule or the ECS service still points at it. When its port changes, the group must be recreated under the same name while the service still uses it.',
+      why: 'A listener rule still points at it.',
       fix: 'Run `ecs-kit teardown` and deploy again, or wait for the service to release the group and re-run the command.',
       cause: err,
     });

@@ -12,6 +12,7 @@ import {
 import { isAwsError, messageIncludes } from '../aws/errors.js';
 import { createOnce } from '../aws/idempotent.js';
 import { ecsTags, isOwnedBy, type Owner } from '../aws/tags.js';
+import { cpuArchitectureOf } from '../config/architecture.js';
 import type { ServiceConfig } from '../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
 import { EcsKitError } from '../errors.js';
@@ -65,8 +66,9 @@ export function renderTaskDefinition(o: RenderInput): RegisterTaskDefinitionComm
     requiresCompatibilities: [ec2 ? 'EC2' : 'FARGATE'],
     cpu: String(svc.cpu),
     memory: String(svc.memory),
-    // On EC2 the instances' AMI decides the platform; a pinned one would only block placement.
-    ...(ec2 ? {} : { runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' } }),
+    // Fargate runs the image on exactly this architecture (ECS RuntimePlatform): an arm64 image on
+    // X86_64 dies with "exec format error". On EC2 the instances' AMI decides; a pin would only block placement.
+    ...(ec2 ? {} : { runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: cpuArchitectureOf(svc) } }),
     executionRoleArn: o.executionRoleArn,
     taskRoleArn: o.taskRoleArn,
     containerDefinitions: [container],
@@ -148,7 +150,17 @@ export function diffTaskDefinitions(actual: NormalizedTaskDefinition, wanted: No
   const changes: Change[] = [];
   const top = ['networkMode', 'requiresCompatibilities', 'cpu', 'memory', 'runtimePlatform', 'executionRoleArn', 'taskRoleArn'] as const;
   for (const field of top) {
-    if (!same(actual[field], wanted[field])) changes.push({ field, before: actual[field], after: wanted[field] });
+    if (same(actual[field], wanted[field])) continue;
+    // Name the part of the platform that changed, so an architecture switch reads as one.
+    if (field === 'runtimePlatform' && actual.runtimePlatform && wanted.runtimePlatform) {
+      for (const key of ['operatingSystemFamily', 'cpuArchitecture'] as const) {
+        const before = actual.runtimePlatform[key];
+        const after = wanted.runtimePlatform[key];
+        if (before !== after) changes.push({ field: `runtimePlatform.${key}`, before, after });
+      }
+      continue;
+    }
+    changes.push({ field, before: actual[field], after: wanted[field] });
   }
   const names = [...new Set([...Object.keys(actual.containers), ...Object.keys(wanted.containers)])].sort();
   for (const name of names) {

@@ -1,5 +1,17 @@
-import { DescribeTaskDefinitionCommand, DescribeTasksCommand, RunTaskCommand, type Container, type Task } from '@aws-sdk/client-ecs';
+import { randomUUID } from 'node:crypto';
+import {
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  RunTaskCommand,
+  type CapacityProviderStrategyItem,
+  type Container,
+  type RunTaskCommandInput,
+  type Service,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { explainAwsError, sleep } from '../../aws/errors.js';
+import type { ServiceConfig } from '../../config/schema.js';
+import { capacityProviderName, capacityStrategyFor } from '../../steps/capacity.js';
 import type { Reporter } from '../../engine/events.js';
 import { AbortedError, EcsKitError, ExitCode } from '../../errors.js';
 import { revisionName } from '../../steps/rollout.js';
@@ -28,6 +40,35 @@ function describeExit(c: Container | undefined, task: Task): string {
   return parts.join('; ');
 }
 
+/** What RunTask's startedBy shows for our one-off tasks: letters, digits, -, _ and / only, ≤ 128 (ECS API, RunTask). */
+export const RUN_TASK_STARTED_BY = 'ecs-kit/run-task';
+
+const FARGATE_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'];
+
+/**
+ * Where the one-off task runs: on the service's own capacity, so an EC2 service's task definition
+ * (requiresCompatibilities EC2) never gets launchType FARGATE, which ECS refuses ("Task definition
+ * does not support launch_type FARGATE", aws/aws-cli#3983). The service's strategy as DescribeServices
+ * reports it; its launch type FARGATE; else the config's (an answer that says EC2 without a strategy
+ * dropped it: ecs-kit never creates launchType EC2 services). platformVersion only exists on Fargate.
+ */
+export function runTaskPlacement(
+  svc: Pick<Service, 'capacityProviderStrategy' | 'launchType' | 'platformVersion'>,
+  configured: Pick<ServiceConfig, 'capacity' | 'capacityStrategy'> | undefined,
+  ec2Provider: string,
+): Pick<RunTaskCommandInput, 'capacityProviderStrategy' | 'launchType' | 'platformVersion'> {
+  let strategy: CapacityProviderStrategyItem[];
+  if (svc.capacityProviderStrategy?.length) {
+    strategy = svc.capacityProviderStrategy.map((s) => ({ capacityProvider: s.capacityProvider, weight: s.weight, ...(s.base ? { base: s.base } : {}) }));
+  } else if (svc.launchType === 'FARGATE' || (svc.launchType === 'EC2' && !configured)) {
+    return { launchType: svc.launchType, ...(svc.launchType === 'FARGATE' && svc.platformVersion ? { platformVersion: svc.platformVersion } : {}) };
+  } else {
+    strategy = (configured && capacityStrategyFor(configured, ec2Provider)) ?? [{ capacityProvider: 'FARGATE', weight: 1 }];
+  }
+  const fargate = strategy.every((s) => FARGATE_PROVIDERS.includes(s.capacityProvider ?? ''));
+  return { capacityProviderStrategy: strategy, ...(fargate && svc.platformVersion ? { platformVersion: svc.platformVersion } : {}) };
+}
+
 /**
  * `ecs-kit run-task <service> [-- command…]`: a one-off task from the service's current
  * task definition on the service's network, for migrations and the like. Streams its logs
@@ -46,16 +87,18 @@ export async function runRunTask(opts: RunTaskOptions, io: Io, reporter: Reporte
     const ecs = run.aws.ecs();
 
     const svc = await deployedService(run, name, 'run-task');
+    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition })).catch((err) => {
+      throw explainAwsError(err, `reading task definition ${revisionName(svc.taskDefinition)}`);
+    });
     const vpc = svc.networkConfiguration?.awsvpcConfiguration;
-    if (!vpc) {
+    // Bridge mode (EC2) tasks share their instance's network and take no network configuration.
+    const bridge = td.taskDefinition?.networkMode !== undefined && td.taskDefinition.networkMode !== 'awsvpc';
+    if (!vpc && !bridge) {
       throw new EcsKitError('run-task.no-network', `Service ${name} has no awsvpc network configuration to run the task in.`, {
         why: 'run-task uses the service’s task definition and network settings (subnets, security groups, public IP).',
         fix: 'Run ecs-kit deploy first.',
       });
     }
-    const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition })).catch((err) => {
-      throw explainAwsError(err, `reading task definition ${revisionName(svc.taskDefinition)}`);
-    });
     const containers = td.taskDefinition?.containerDefinitions ?? [];
     const container = containers.find((c) => c.name === name) ?? containers.find((c) => c.essential !== false) ?? containers[0];
     if (!container?.name) throw new EcsKitError('run-task.no-container', `Task definition ${revisionName(svc.taskDefinition)} has no container.`);
@@ -66,12 +109,16 @@ export async function runRunTask(opts: RunTaskOptions, io: Io, reporter: Reporte
         new RunTaskCommand({
           cluster,
           taskDefinition: svc.taskDefinition,
-          launchType: 'FARGATE',
-          ...(svc.platformVersion ? { platformVersion: svc.platformVersion } : {}),
+          ...runTaskPlacement(svc, run.config.services[name], capacityProviderName(run.names)),
           count: 1,
-          startedBy: 'ecs-kit run-task',
+          startedBy: RUN_TASK_STARTED_BY,
+          // RunTask runs on the retrying client: with a token per invocation, a retry after a lost
+          // response returns the task the first call started instead of starting a second one.
+          clientToken: randomUUID(),
           // The service's own network: same subnets, security groups and public IP setting.
-          networkConfiguration: { awsvpcConfiguration: { subnets: vpc.subnets ?? [], securityGroups: vpc.securityGroups ?? [], assignPublicIp: vpc.assignPublicIp ?? 'DISABLED' } },
+          ...(vpc
+            ? { networkConfiguration: { awsvpcConfiguration: { subnets: vpc.subnets ?? [], securityGroups: vpc.securityGroups ?? [], assignPublicIp: vpc.assignPublicIp ?? 'DISABLED' } } }
+            : {}),
           ...(opts.command.length ? { overrides: { containerOverrides: [{ name: container.name, command: opts.command }] } } : {}),
         }),
       )

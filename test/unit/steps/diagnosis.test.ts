@@ -60,6 +60,15 @@ describe('explanations', () => {
     );
   });
 
+  it('explains the Docker Hub pull rate limit and points at ECR Public or a pull-through cache', () => {
+    const limited =
+      'CannotPullContainerError: inspect image has been retried 1 time(s): httpReaderSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/nginx/manifests/sha256:0123: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit';
+    const hint = explainStopReason(limited);
+    expect(hint).toMatch(/Docker Hub limits anonymous pulls/);
+    expect(hint).toContain('public.ecr.aws/docker/library/<name>:<tag>');
+    expect(hint).toMatch(/pull-through cache/);
+  });
+
   it('explains secrets, logging, exec-format and health-check stops', () => {
     expect(
       explainStopReason(
@@ -67,7 +76,7 @@ describe('explanations', () => {
       ),
     ).toMatch(/could not fetch a secret.*secretsmanager:GetSecretValue/);
     expect(explainStopReason('ResourceInitializationError: failed to validate logger args: The specified log group does not exist.')).toMatch(/could not set up logging/);
-    expect(explainStopReason('CannotStartContainerError: exec /usr/local/bin/app: exec format error')).toMatch(/another CPU architecture/);
+    expect(explainStopReason('CannotStartContainerError: exec /usr/local/bin/app: exec format error')).toMatch(/another CPU architecture.*set `cpuArchitecture`/);
     expect(explainStopReason('Task failed ELB health checks in (target-group arn:…)')).toMatch(/health check kept failing/);
     expect(explainStopReason('Essential container in task exited', 'EssentialContainerExited')).toMatch(/essential container stopped/);
     expect(explainStopReason(undefined, 'SpotInterruption')).toMatch(/Spot/);

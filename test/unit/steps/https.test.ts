@@ -25,6 +25,7 @@ import {
   type Listener,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TLS_POLICY, loadBalancerStep } from '../../../src/steps/load-balancer.js';
@@ -37,11 +38,16 @@ import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 
 const ec2 = mockClient(EC2Client);
 const elb = mockClient(ElasticLoadBalancingV2Client);
+const iam = mockClient(IAMClient);
 beforeEach(() => {
   ec2.reset();
   elb.reset();
   strict(ec2);
   strict(elb);
+  iam.reset();
+  strict(iam);
+  // The account already has the ELB service-linked role (made by its first load balancer).
+  iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'AWSServiceRoleForElasticLoadBalancing', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
 });
 
 const awsError = (name: string) => Object.assign(new Error(name), { name });

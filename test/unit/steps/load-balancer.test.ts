@@ -22,6 +22,7 @@ import {
   type Listener,
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
@@ -32,11 +33,16 @@ import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 
 const ec2 = mockClient(EC2Client);
 const elb = mockClient(ElasticLoadBalancingV2Client);
+const iam = mockClient(IAMClient);
 beforeEach(() => {
   ec2.reset();
   elb.reset();
   strict(ec2);
   strict(elb);
+  iam.reset();
+  strict(iam);
+  // The account already has the ELB service-linked role (made by its first load balancer).
+  iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'AWSServiceRoleForElasticLoadBalancing', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -160,6 +166,35 @@ describe('load-balancer step', () => {
     });
   });
 
+  it('creates the ELB service-linked role in a fresh account before the first load balancer, and retries while it propagates', async () => {
+    vi.useFakeTimers();
+    iam.on(GetRoleCommand).rejects(awsError('NoSuchEntityException'));
+    iam.on(CreateServiceLinkedRoleCommand).resolves({});
+    existing({ lb: null, listeners: [] });
+    const notYet = Object.assign(new Error('Unable to assume the service linked role AWSServiceRoleForElasticLoadBalancing'), { name: 'ValidationError' });
+    elb.on(CreateLoadBalancerCommand).rejectsOnce(notYet).resolves({ LoadBalancers: [loadBalancer({ State: { Code: 'provisioning' } })] });
+    elb.on(CreateListenerCommand).resolves({ Listeners: [listener()] });
+    const ctx = ctxWithNetwork();
+    ctx.options.propagationRetryMs = 60_000;
+    const p = loadBalancerStep.apply(ctx, await loadBalancerStep.plan(ctx));
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(await p).toEqual(STATE);
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toEqual({ AWSServiceName: 'elasticloadbalancing.amazonaws.com' });
+    expect(elb.commandCalls(CreateLoadBalancerCommand)).toHaveLength(2);
+  });
+
+  it('reads every page of listeners', async () => {
+    existing();
+    const other = listener({ ListenerArn: 'arn:other', Port: 8080 });
+    elb.on(DescribeListenersCommand).callsFake((input: { Marker?: string }) =>
+      input.Marker === 'm1' ? { Listeners: [listener()] } : { Listeners: [other], NextMarker: 'm1' },
+    );
+    const plan = await loadBalancerStep.plan(ctxWithNetwork());
+    expect(plan.action).toBe('noop');
+    expect(plan.current?.listenerArn).toBe(LISTENER_ARN);
+    expect(commandNames(elb)).toEqual(['DescribeLoadBalancers', 'DescribeTags', 'DescribeListeners', 'DescribeListeners']);
+  });
+
   it('plans no change and makes only read calls when everything matches', async () => {
     existing();
     const plan = await loadBalancerStep.plan(ctxWithNetwork());
@@ -168,6 +203,7 @@ describe('load-balancer step', () => {
     expect(plan.current).toEqual(STATE);
     expect(readsOnly(commandNames(ec2))).toBe(true);
     expect(commandNames(elb)).toEqual(['DescribeLoadBalancers', 'DescribeTags', 'DescribeListeners']);
+    expect(commandNames(iam)).toEqual([]);
   });
 
   it('revokes extra ingress, restores the HTTP rule and moves the ALB back to the network subnets', async () => {

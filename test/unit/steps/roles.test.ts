@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { canonicalPolicy, executionPolicyArn, executionRoleStep, taskRoleStep, trustPolicy } from '../../../src/steps/roles.js';
+import { canonicalPolicy, executionPolicyArn, executionRoleStep, taskRoleStep, trustPolicy, type RoleStepState } from '../../../src/steps/roles.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 
@@ -52,7 +52,9 @@ describe('execution role step', () => {
     const plan = await executionRoleStep.plan(ctx);
     expect(plan.action).toBe('create');
     const state = await executionRoleStep.apply(ctx, plan);
-    expect(state).toEqual({ roleName: 'shop-default-execution', roleArn: 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution' });
+    // changedAt: tasks may fail to use the new role for a few seconds (the rollout watcher allows for it)
+    expect(state).toEqual({ roleName: 'shop-default-execution', roleArn: 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution', changedAt: expect.any(String) });
+    expect(Date.now() - Date.parse((state as RoleStepState).changedAt!)).toBeLessThan(60_000);
 
     const input = iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
     expect(input.RoleName).toBe('shop-default-execution');
@@ -82,6 +84,21 @@ describe('execution role step', () => {
     expect(plan.action).toBe('noop');
     expect(plan.current?.roleName).toBe('shop-default-execution');
     expect(commandNames(iam)).toEqual(['GetRole', 'ListAttachedRolePolicies']);
+  });
+
+  it('records when the role changed, and keeps that time on a deploy that changes nothing', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-01T10:00:00Z'), toFake: ['Date'] });
+    iam.on(GetRoleCommand).resolves(role('shop-default-execution'));
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam.on(AttachRolePolicyCommand).resolves({});
+    const ctx = stepContext(executionRoleStep);
+    const state = await executionRoleStep.apply(ctx, await executionRoleStep.plan(ctx));
+    expect(state).toMatchObject({ changedAt: '2026-12-01T10:00:00.000Z' });
+
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: EXEC_POLICY }] });
+    const again = await executionRoleStep.plan(stepContext(executionRoleStep, { previous: state }));
+    expect(again).toMatchObject({ action: 'noop', current: { changedAt: '2026-12-01T10:00:00.000Z' } });
+    expect((await executionRoleStep.plan(stepContext(executionRoleStep))).current).not.toHaveProperty('changedAt');
   });
 
   it('reads the tags with ListRoleTags when GetRole leaves them out', async () => {

@@ -159,7 +159,8 @@ describe('rollout watcher: success', () => {
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(5);
     // while waiting, each poll also looks for stopped tasks of the new revision; none → no DescribeTasks
     expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(4);
-    expect(ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', serviceName: 'web', desiredStatus: 'STOPPED' });
+    // the deployment id is known: list exactly its stopped tasks
+    expect(ecs.commandCalls(ListTasksCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', startedBy: DEP_NEW, desiredStatus: 'STOPPED' });
     expect(ecs.commandCalls(DescribeTasksCommand)).toHaveLength(0);
     // a progress line only when the counts change
     expect(ctx.messages).toEqual(['0/2 running, 2 pending', '1/2 running, 1 pending', '2/2 running, 0 pending']);
@@ -469,6 +470,75 @@ describe('rollout watcher: failures, with diagnosis', () => {
     const ctx = context();
     expect(await run(ctx, update)).toBeUndefined();
     expect(ctx.warnings).toEqual(['cannot read stopped tasks (AccessDeniedException: not allowed); waiting for the rollout without failing fast']);
+  });
+
+  it("a busy service cannot hide the new deployment's failures behind pages of older stopped tasks", async () => {
+    // 5 pages of the service's older stopped tasks come first; only startedBy=<deployment> finds ours.
+    const olds = Array.from({ length: 500 }, (_, i) => `01d${i.toString(16).padStart(3, '0')}`);
+    const crash = (id: string) => task(id, { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }, [{ exitCode: 1 }]);
+    const old = (id: string) => task(id, { taskDefinitionArn: TD_OLD, startedBy: DEP_OLD, stopCode: 'EssentialContainerExited' });
+    const mine = ['e1', 'e2', 'e3'];
+    ecs.on(ListTasksCommand).callsFake((input: { startedBy?: string; nextToken?: string }) => {
+      if (input.startedBy === DEP_NEW) return { taskArns: mine.map(taskArn) };
+      const page = Number(input.nextToken ?? 0);
+      const arns = page < 5 ? olds.slice(page * 100, page * 100 + 100) : mine;
+      return { taskArns: arns.map(taskArn), ...(page < 5 ? { nextToken: String(page + 1) } : {}) };
+    });
+    const byArn = new Map([...olds.map(old), ...mine.map(crash)].map((t) => [t.taskArn, t]));
+    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: input.tasks.map((a) => byArn.get(a)).filter(Boolean) }));
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [] } });
+    ecs.on(DescribeServicesCommand).resolves(inProgress());
+    ecs.on(UpdateServiceCommand).resolves({});
+    noTargets();
+    const err = await failureOf(context(), update);
+    expect(err.code).toBe('rollout.rolled-back');
+    expect(err.diagnosis.stoppedTotal).toBe(3);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input.serviceName)).toEqual([undefined]);
+  });
+
+  it('lists the service instead when ECS refuses startedBy together with the status filter', async () => {
+    const crash = (id: string) => task(id, { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' }, [{ exitCode: 1 }]);
+    scriptTasks([['f1', 'f2', 'f3']], ['f1', 'f2', 'f3'].map(crash));
+    ecs.on(ListTasksCommand, { startedBy: DEP_NEW }).rejects(Object.assign(new Error('startedBy must be the only filter'), { name: 'InvalidParameterException' }));
+    ecs.on(DescribeServicesCommand).resolves(inProgress());
+    ecs.on(UpdateServiceCommand).resolves({});
+    logs.on(GetLogEventsCommand).resolves(logLines('x'));
+    noTargets();
+    const err = await failureOf(context(), update);
+    expect(err.diagnosis.stoppedTotal).toBe(3);
+    expect(ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input.startedBy ?? c.args[0].input.serviceName)).toEqual([DEP_NEW, 'web']);
+  });
+
+  it('does not count tasks that IAM stopped while a role changed in this run was propagating', async () => {
+    const assume = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-web-task' that was provided for this task.";
+    const secret =
+      'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/shop-default-execution/x is not authorized to perform: secretsmanager:GetSecretValue';
+    const iam = [task('c1', { stopCode: 'TaskFailedToStart', stoppedReason: assume }), task('c2', { stopCode: 'TaskFailedToStart', stoppedReason: secret }), task('c3', { stopCode: 'TaskFailedToStart', stoppedReason: assume })];
+    ecs.on(DescribeServicesCommand).resolvesOnce(inProgress()).resolvesOnce(inProgress()).resolves(out());
+    scriptTasks([['c1', 'c2'], ['c1', 'c2', 'c3']], iam);
+    const ctx = context();
+    // the roles changed at T0; every stop above happened within the grace period
+    expect(await run(ctx, { ...update, iamGraceUntil: new Date(T0.getTime() + 10 * 60_000) })).toBeUndefined();
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(ctx.messages).toContain('2 tasks stopped because IAM has not made the new role usable yet; ECS starts replacements (not counted toward --max-failed-tasks)');
+    expect(ctx.messages).toContain('3 tasks stopped because IAM has not made the new role usable yet; ECS starts replacements (not counted toward --max-failed-tasks)');
+  });
+
+  it('counts IAM stops after the grace period, and any stop when no role changed in this run', async () => {
+    const assume = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/x' that was provided for this task.";
+    const stops = ['g1', 'g2', 'g3'].map((id) => task(id, { stopCode: 'TaskFailedToStart', stoppedReason: assume }));
+    for (const t of [{ ...update, iamGraceUntil: T0 }, update]) {
+      ecs.reset();
+      strict(ecs);
+      ecs.on(DescribeServicesCommand).resolves(inProgress());
+      scriptTasks([['g1', 'g2', 'g3']], stops);
+      ecs.on(UpdateServiceCommand).resolves({});
+      logs.on(GetLogEventsCommand).resolves(logLines('x'));
+      noTargets();
+      const err = await failureOf(context(), t);
+      expect(err.why).toMatch(/^3 tasks of shop-default-web:2 stopped/);
+    }
   });
 
   it('stops waiting at once when the run is aborted', async () => {

@@ -8,17 +8,25 @@ import {
   RegisterScalableTargetCommand,
   type ScalingPolicy,
 } from '@aws-sdk/client-application-auto-scaling';
+import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
 import { scalingStep } from '../../../src/steps/scaling.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, stepContext } from '../../helpers/context.js';
 
 const aas = mockClient(ApplicationAutoScalingClient);
+const iam = mockClient(IAMClient);
 beforeEach(() => {
   aas.reset();
   strict(aas);
+  iam.reset();
+  strict(iam);
+  iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'AWSServiceRoleForApplicationAutoScaling_ECSService', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 const YAML = 'app: shop\nservices: { web: { image: nginx, port: 80, desiredCount: 2, autoscaling: { min: 1, max: 4, targetCpu: 50 } } }';
@@ -93,6 +101,28 @@ describe('scaling step', () => {
       },
     });
     expect(commandNames(aas)).toEqual(['DescribeScalableTargets', 'RegisterScalableTarget', 'PutScalingPolicy']);
+    expect(iam.commandCalls(GetRoleCommand)[0]!.args[0].input).toEqual({ RoleName: 'AWSServiceRoleForApplicationAutoScaling_ECSService' });
+  });
+
+  it('creates the Application Auto Scaling service-linked role first, and retries the first target while it cannot be assumed yet', async () => {
+    vi.useFakeTimers();
+    iam.on(GetRoleCommand).rejects(Object.assign(new Error('no role'), { name: 'NoSuchEntityException' }));
+    iam.on(CreateServiceLinkedRoleCommand).resolves({});
+    aas.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
+    // The text AWS returns while the new role propagates (aws-samples/amazon-bedrock-samples#253).
+    const notYet = Object.assign(
+      new Error('Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService'),
+      { name: 'ValidationException' },
+    );
+    aas.on(RegisterScalableTargetCommand).rejectsOnce(notYet).resolves({});
+    aas.on(PutScalingPolicyCommand).resolves({ PolicyARN: POLICY_ARN });
+    const ctx = ctxFor();
+    ctx.options.propagationRetryMs = 60_000;
+    const p = scalingStep.apply(ctx, await scalingStep.plan(ctx));
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect((await p).policyArn).toBe(POLICY_ARN);
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toEqual({ AWSServiceName: 'ecs.application-autoscaling.amazonaws.com' });
+    expect(commandNames(aas)).toEqual(['DescribeScalableTargets', 'RegisterScalableTarget', 'RegisterScalableTarget', 'PutScalingPolicy']);
   });
 
   it('plans no change, with only describe calls, when target and policy match', async () => {
@@ -121,6 +151,8 @@ describe('scaling step', () => {
     const state = await scalingStep.apply(ctx, plan);
     expect(state.policyArn).toBe(POLICY_ARN);
     expect(commandNames(aas)).toEqual(['DescribeScalableTargets', 'DescribeScalingPolicies', 'RegisterScalableTarget']);
+    // the role was needed (and made) for the first target only
+    expect(commandNames(iam)).toEqual([]);
     // tags can only be given at creation
     expect(aas.commandCalls(RegisterScalableTargetCommand)[0]!.args[0].input).toEqual({ ...IDS, MinCapacity: 1, MaxCapacity: 4 });
   });

@@ -2,12 +2,22 @@ import {
   CreateServiceCommand,
   DeleteServiceCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   UpdateServiceCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DeleteTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
@@ -15,7 +25,7 @@ import { EcsKitError } from '../../../src/errors.js';
 import { serviceStep } from '../../../src/steps/service.js';
 import type { ServiceState } from '../../../src/steps/states.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
-import { OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
+import { OWNER_TAGS, OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
 
 const ecs = mockClient(ECSClient);
 // Diagnosis reads target health and logs; unmocked they could reach real AWS.
@@ -28,6 +38,8 @@ beforeEach(() => {
   strict(logs);
   ecs.reset();
   strict(ecs);
+  // The load balancer is active: the URL can be printed at once.
+  elbv2.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: 'arn:lb', State: { Code: 'active' } }] });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -85,13 +97,14 @@ const existing = (over: Partial<Service> = {}): Service => ({
 const found = (over: Partial<Service> = {}) => ({ services: [existing(over)], failures: [] });
 const missing = { services: [], failures: [{ arn: SERVICE_ARN, reason: 'MISSING' }] };
 const awsError = (name: string) => Object.assign(new Error(name), { name });
+const awsErrorWith = (name: string, message: string) => Object.assign(new Error(message), { name });
 
 describe('service step', () => {
   it('declares one instance per service and waits for the load balancer only for public ones', () => {
     const cfg = config('app: shop\nservices: { web: { image: nginx, port: 80 }, worker: { image: busybox } }');
     expect(serviceStep.instances(cfg)).toEqual([
-      { scope: 'web', dependsOn: ['cluster', 'network', 'task-definition:web', 'security-group:web', 'load-balancer', 'target-group:web'] },
-      { scope: 'worker', dependsOn: ['cluster', 'network', 'task-definition:worker', 'security-group:worker'] },
+      { scope: 'web', dependsOn: ['cluster', 'network', 'task-definition:web', 'execution-role', 'task-role:web', 'security-group:web', 'load-balancer', 'target-group:web'] },
+      { scope: 'worker', dependsOn: ['cluster', 'network', 'task-definition:worker', 'execution-role', 'task-role:worker', 'security-group:worker'] },
     ]);
   });
 
@@ -124,7 +137,8 @@ describe('service step', () => {
       serviceName: 'web',
       taskDefinition: TD1,
       desiredCount: 1,
-      launchType: 'FARGATE',
+      // the FARGATE provider, not launchType FARGATE: later moves to Fargate Spot are provider ↔ provider
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
       platformVersion: 'LATEST',
       networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' } },
       loadBalancers: [{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }],
@@ -134,8 +148,11 @@ describe('service step', () => {
       enableECSManagedTags: true,
       tags: OWNER_TAGS_ECS,
     });
+    expect(input.launchType).toBeUndefined();
     expect(input.clientToken).toMatch(/^[0-9a-f]{36}$/);
     expect(commandNames(ecs)).toEqual(['DescribeServices', 'CreateService', 'DescribeServices']);
+    // the URL is printed only once the load balancer is active
+    expect(elbv2.commandCalls(DescribeLoadBalancersCommand)[0]!.args[0].input).toEqual({ LoadBalancerArns: ['arn:lb'] });
     expect(ctx.messages).toContain('1/1 running, 0 pending');
   });
 
@@ -318,5 +335,191 @@ describe('service step', () => {
     expect(err.code).toBe('service.delete-timeout');
     expect(err.message).toMatch(/still DRAINING/);
     expect(commandNames(ecs)).not.toContain('UpdateService');
+  });
+});
+
+describe('service step on real AWS', () => {
+  const SPOT = 'app: shop\nservices: { web: { image: nginx, port: 80, capacity: fargate-spot } }';
+
+  it('moves an older launchType FARGATE service to Fargate Spot in place, with a forced new deployment', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found());
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor({ yaml: SPOT });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.changes).toEqual([{ field: 'capacityProviderStrategy', before: 'launchType FARGATE', after: 'FARGATE_SPOT:0:1' }]);
+    await serviceStep.apply(ctx, plan);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }], forceNewDeployment: true });
+  });
+
+  it('explains, instead of recreating the service, when ECS refuses the launch type → provider switch', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found());
+    ecs.on(UpdateServiceCommand).rejects(awsErrorWith('InvalidParameterException', 'Cannot update the capacity provider strategy of a service that uses a launch type.'));
+    const ctx = ctxFor({ yaml: SPOT });
+    const err = (await serviceStep.apply(ctx, await serviceStep.plan(ctx)).catch((e: unknown) => e)) as EcsKitError;
+    expect(err.code).toBe('service.launch-type');
+    expect(err.fix).toContain('aws ecs delete-service --cluster shop-default --service web --force');
+    expect(commandNames(ecs)).not.toContain('DeleteService');
+  });
+
+  it('moves a service between providers (Spot back to plain Fargate) with the FARGATE provider, not a launch type', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1, base: 0 }] }));
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor();
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.changes).toEqual([{ field: 'capacityProviderStrategy', before: 'FARGATE_SPOT:0:1', after: 'FARGATE:0:1' }]);
+    await serviceStep.apply(ctx, plan);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }], forceNewDeployment: true });
+  });
+
+  it('sees no change for a service created with the FARGATE provider, however the API reports it', async () => {
+    ecs.on(DescribeServicesCommand).resolvesOnce(found({ launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }] }));
+    expect((await serviceStep.plan(ctxFor())).action).toBe('noop');
+    // an API that drops the strategy and says EC2 (ecs-kit never creates launchType EC2 services)
+    ecs.on(DescribeServicesCommand).resolves(found({ launchType: 'EC2' }));
+    expect((await serviceStep.plan(ctxFor())).action).toBe('noop');
+  });
+
+  it('retries CreateService, with the same client token, while the ECS service-linked role is new', async () => {
+    vi.useFakeTimers();
+    ecs.on(DescribeServicesCommand).resolves(missing);
+    ecs.on(CreateServiceCommand)
+      .rejectsOnce(awsErrorWith('InvalidParameterException', 'Unable to assume the service linked role. Please verify that the ECS service linked role exists.'))
+      .resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor();
+    ctx.options.propagationRetryMs = 60_000;
+    const p = serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect((await p).serviceArn).toBe(SERVICE_ARN);
+    const tokens = ecs.commandCalls(CreateServiceCommand).map((c) => c.args[0].input.clientToken);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toBe(tokens[1]);
+  });
+
+  it('waits for a provisioning load balancer before the URL is output', async () => {
+    vi.useFakeTimers();
+    ecs.on(DescribeServicesCommand).resolvesOnce(missing).resolves(found());
+    ecs.on(CreateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    const lb = (code: 'provisioning' | 'active') => ({ LoadBalancers: [{ LoadBalancerArn: 'arn:lb', State: { Code: code } }] });
+    elbv2.on(DescribeLoadBalancersCommand).resolvesOnce(lb('provisioning')).resolvesOnce(lb('provisioning')).resolves(lb('active'));
+    const ctx = ctxFor({ wait: true });
+    ctx.options.timeoutMs = 10 * 60_000;
+    const p = serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect((await p).url).toBe('http://shop-default-1.us-east-1.elb.amazonaws.com/');
+    expect(ctx.messages).toContain('load balancer shop-default is provisioning; waiting for it to become active');
+    expect(elbv2.commandCalls(DescribeLoadBalancersCommand).length).toBeGreaterThanOrEqual(3);
+    expect(ctx.warnings).toEqual([]);
+  });
+
+  it('gives up waiting for the load balancer at --timeout with a warning, not a failure', async () => {
+    ecs.on(DescribeServicesCommand).resolvesOnce(missing).resolves(found());
+    ecs.on(CreateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    elbv2.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: 'arn:lb', State: { Code: 'provisioning' } }] });
+    const ctx = ctxFor({ wait: true });
+    ctx.options.timeoutMs = 20;
+    await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(ctx.warnings).toEqual(['Load balancer shop-default was still provisioning after 0s; its URL may not answer yet.']);
+  });
+
+  it('with --no-wait, only says that a new load balancer is still provisioning', async () => {
+    ecs.on(DescribeServicesCommand).resolves(missing);
+    ecs.on(CreateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
+    elbv2.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: 'arn:lb', State: { Code: 'provisioning' } }] });
+    const ctx = ctxFor({ wait: false });
+    await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(ctx.warnings).toEqual(['Load balancer shop-default is still provisioning; its URL may take a few minutes to answer.']);
+    expect(elbv2.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(1);
+  });
+
+  it('does not look at the load balancer on an update that keeps the same target group', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found());
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    const ctx = ctxFor({ td: TD2 });
+    await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(commandNames(elbv2)).toEqual([]);
+  });
+
+  const TG_NEW = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-default-web-1a2b3c/new';
+  function movedContext(wait: boolean) {
+    const d = deps(TD2) as Record<string, object>;
+    d['target-group:web'] = { targetGroupArn: TG_NEW, targetGroupName: 'shop-default-web-1a2b3c', ruleArn: 'arn:r', retired: [{ targetGroupArn: TG, targetGroupName: 'shop-default-web' }] };
+    const ctx = stepContext(serviceStep, { scope: 'web', deps: d });
+    ctx.options = { ...ctx.options, wait };
+    return ctx;
+  }
+
+  it('deletes a replaced target group only after the service moved to the new one and its rollout finished', async () => {
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(found())
+      .resolves(found({ taskDefinition: TD2, loadBalancers: [{ targetGroupArn: TG_NEW, containerName: 'web', containerPort: 80 }], deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] }));
+    const order: string[] = [];
+    ecs.on(UpdateServiceCommand).callsFake(async () => (order.push('UpdateService'), { service: { serviceArn: SERVICE_ARN } }));
+    elbv2.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
+    elbv2.on(DescribeTagsCommand).resolves({ TagDescriptions: [{ ResourceArn: TG, Tags: OWNER_TAGS }] });
+    elbv2.on(DeleteTargetGroupCommand).callsFake(async () => (order.push('DeleteTargetGroup'), {}));
+    const ctx = movedContext(true);
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.changes.map((c) => c.field)).toEqual(['taskDefinition', 'loadBalancers']);
+    await serviceStep.apply(ctx, plan);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input.loadBalancers).toEqual([{ targetGroupArn: TG_NEW, containerName: 'web', containerPort: 80 }]);
+    expect(elbv2.commandCalls(DeleteTargetGroupCommand).map((c) => c.args[0].input)).toEqual([{ TargetGroupArn: TG }]);
+    // UpdateService (then the rollout), and only then the delete
+    expect(order).toEqual(['UpdateService', 'DeleteTargetGroup']);
+  });
+
+  it('keeps a replaced target group while the old tasks may still drain (--no-wait), and when the rollout fails', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found());
+    ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
+    await serviceStep.apply(movedContext(false), await serviceStep.plan(movedContext(false)));
+    expect(commandNames(elbv2)).not.toContain('DeleteTargetGroup');
+
+    // rolled back by the circuit breaker: the old group must stay
+    ecs.on(DescribeServicesCommand).resolves(found({ deployments: [{ id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }, { id: 'd2', status: 'ACTIVE', taskDefinition: TD2, rolloutState: 'FAILED' }] }));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    const ctx = movedContext(true);
+    await expect(serviceStep.apply(ctx, await serviceStep.plan(ctx))).rejects.toMatchObject({ code: 'rollout.rolled-back' });
+    expect(commandNames(elbv2)).not.toContain('DeleteTargetGroup');
+  });
+
+  it('tells the rollout watcher not to count IAM-propagation stops right after a role changed in this run', async () => {
+    vi.useFakeTimers();
+    const assume = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution' that was provided for this task.";
+    const stopped = ['t1', 't2', 't3'].map((id) => ({
+      taskArn: `arn:aws:ecs:us-east-1:123456789012:task/shop-default/${id}`,
+      taskDefinitionArn: TD2,
+      startedBy: 'd2',
+      lastStatus: 'STOPPED',
+      stopCode: 'TaskFailedToStart' as const,
+      stoppedReason: assume,
+      stoppedAt: new Date(),
+      containers: [],
+    }));
+    const inProgress = found({ taskDefinition: TD2, runningCount: 1, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'IN_PROGRESS' }, { id: 'd1', status: 'ACTIVE', taskDefinition: TD1, rolloutState: 'COMPLETED' }] });
+    const done = found({ taskDefinition: TD2, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] });
+    const run = async (changedAt: string | undefined) => {
+      ecs.reset();
+      strict(ecs);
+      ecs.on(DescribeServicesCommand).resolvesOnce(found()).resolvesOnce(inProgress).resolvesOnce(inProgress).resolves(done);
+      ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2 }] } });
+      ecs.on(ListTasksCommand).resolves({ taskArns: stopped.map((t) => t.taskArn) });
+      ecs.on(DescribeTasksCommand).resolves({ tasks: stopped });
+      ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [] } });
+      logs.on(GetLogEventsCommand).resolves({ events: [] });
+      elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+      const d = deps(TD2) as Record<string, object>;
+      d['execution-role'] = { roleName: 'shop-default-execution', roleArn: 'arn:role', ...(changedAt ? { changedAt } : {}) };
+      const ctx = stepContext(serviceStep, { scope: 'web', deps: d });
+      ctx.options = { ...ctx.options, wait: true, pollIntervalMs: 10_000, timeoutMs: 15 * 60_000 };
+      const p = serviceStep.apply(ctx, await serviceStep.plan(ctx)).then(() => undefined, (e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(60_000);
+      return p;
+    };
+    // the execution role was just created: ECS retries the launches, the deploy succeeds
+    expect(await run(new Date().toISOString())).toBeUndefined();
+    // the role changed long ago (or never): these stops are failures of the revision
+    expect(await run(new Date(Date.now() - 60 * 60_000).toISOString())).toMatchObject({ code: 'rollout.rolled-back' });
+    expect(await run(undefined)).toMatchObject({ code: 'rollout.rolled-back' });
   });
 });

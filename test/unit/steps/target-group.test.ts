@@ -8,6 +8,7 @@ import {
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
@@ -20,7 +21,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
 import type { LoadBalancerState, NetworkState, TargetGroupState } from '../../../src/steps/states.js';
-import { ROOT_PRIORITY, choosePriority, normalizePath, pathPatterns, rulePriority, targetGroupStep } from '../../../src/steps/target-group.js';
+import {
+  ROOT_PRIORITY,
+  choosePriority,
+  normalizePath,
+  pathPatterns,
+  replacementName,
+  rulePriority,
+  targetGroupStep,
+  type TargetGroupStepState,
+} from '../../../src/steps/target-group.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 
@@ -270,28 +280,69 @@ describe('target-group step', () => {
     expect(commandNames(elb)).toEqual(['DescribeRules', 'CreateRule']);
   });
 
-  it('replaces the target group when the port changes: rule, group, then both again', async () => {
+  const NEW_NAME = replacementName('shop-default-api', { port: 8080, protocol: 'HTTP', targetType: 'ip', vpcId: 'vpc-1' });
+  const NEW_ARN = `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${NEW_NAME}/2`;
+  const RETIRED = { targetGroupArn: TG_ARN, targetGroupName: 'shop-default-api' };
+
+  it('replaces the target group when the port changes: a new group beside the old one, the rule moved to it, the old one kept for the service', async () => {
     existing({ tg: targetGroup({ Port: 80 }) });
-    elb.on(DeleteRuleCommand).resolves({});
-    elb.on(DeleteTargetGroupCommand).resolves({});
-    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [targetGroup({ TargetGroupArn: 'arn:tg-new' })] });
+    elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [targetGroup({ TargetGroupArn: NEW_ARN, TargetGroupName: NEW_NAME })] });
     elb.on(ModifyTargetGroupAttributesCommand).resolves({});
-    elb.on(CreateRuleCommand).resolves({ Rules: [rule({ RuleArn: 'arn:rule-new' })] });
+    elb.on(ModifyRuleCommand).resolves({});
 
     const ctx = ctxFor();
     const plan = await targetGroupStep.plan(ctx);
     expect(plan).toMatchObject({ action: 'replace', changes: [{ field: 'port', before: 80, after: 8080 }] });
     elb.resetHistory();
     const state = await targetGroupStep.apply(ctx, plan);
-    expect(state).toEqual({ targetGroupArn: 'arn:tg-new', targetGroupName: 'shop-default-api', ruleArn: 'arn:rule-new' });
-    expect(commandNames(elb).filter((n) => !n.startsWith('Describe'))).toEqual([
-      'DeleteRule',
-      'DeleteTargetGroup',
-      'CreateTargetGroup',
-      'ModifyTargetGroupAttributes',
-      'CreateRule',
-    ]);
-    expect(elb.commandCalls(CreateTargetGroupCommand)[0]!.args[0].input.Port).toBe(8080);
+    expect(state).toEqual({ targetGroupArn: NEW_ARN, targetGroupName: NEW_NAME, ruleArn: RULE_ARN, retired: [RETIRED] });
+    // never a delete here: the service still runs on the old group until the service step moves it
+    expect(commandNames(elb).filter((n) => !n.startsWith('Describe'))).toEqual(['CreateTargetGroup', 'ModifyTargetGroupAttributes', 'ModifyRule']);
+    expect(elb.commandCalls(CreateTargetGroupCommand)[0]!.args[0].input).toMatchObject({ Name: NEW_NAME, Port: 8080 });
+    expect(elb.commandCalls(ModifyRuleCommand)[0]!.args[0].input.Actions).toEqual([{ Type: 'forward', TargetGroupArn: NEW_ARN }]);
+    expect(ctx.messages).toContain(`replacing target group shop-default-api with ${NEW_NAME}: port 80 → 8080`);
+  });
+
+  it('names a replacement by its fixed fields: ≤ 32 characters, stable, different per port', () => {
+    const long = 'abcdefghijklmnopqrstuvwx-732830';
+    const a = replacementName(long, { port: 80, protocol: 'HTTP', targetType: 'ip', vpcId: 'vpc-1' });
+    expect(a).toMatch(/^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$/);
+    expect(a.length).toBeLessThanOrEqual(32);
+    expect(replacementName(long, { port: 80, protocol: 'HTTP', targetType: 'ip', vpcId: 'vpc-1' })).toBe(a);
+    expect(replacementName(long, { port: 81, protocol: 'HTTP', targetType: 'ip', vpcId: 'vpc-1' })).not.toBe(a);
+  });
+
+  it('finds a replacement group by the name the manifest recorded, with the same calls as before', async () => {
+    existing({ tg: targetGroup({ TargetGroupArn: NEW_ARN, TargetGroupName: NEW_NAME }), rules: [rule({ Actions: [{ Type: 'forward', TargetGroupArn: NEW_ARN }] }), DEFAULT_RULE] });
+    const previous: TargetGroupState = { targetGroupArn: NEW_ARN, targetGroupName: NEW_NAME, ruleArn: RULE_ARN };
+    const plan = await targetGroupStep.plan(ctxFor(CONFIG, undefined, previous));
+    expect(plan).toMatchObject({ action: 'noop', current: previous });
+    expect(commandNames(elb)).toEqual(['DescribeTargetGroups', 'DescribeTags', 'DescribeRules', 'DescribeTargetGroupAttributes']);
+    expect(elb.commandCalls(DescribeTargetGroupsCommand)[0]!.args[0].input).toEqual({ Names: [NEW_NAME] });
+  });
+
+  it('forgets a replaced group that is gone, and deletes one that has no targets left', async () => {
+    const previous: TargetGroupStepState = { ...STATE, retired: [{ targetGroupArn: 'arn:gone', targetGroupName: 'gone' }, { targetGroupArn: 'arn:empty', targetGroupName: 'empty' }] };
+    existing();
+    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:gone'] }).rejects(awsError('TargetGroupNotFoundException'));
+    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:empty'] }).resolves({ TargetGroups: [targetGroup({ TargetGroupArn: 'arn:empty' })] });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    elb.on(DeleteTargetGroupCommand).resolves({});
+    const ctx = ctxFor(CONFIG, undefined, previous);
+    const plan = await targetGroupStep.plan(ctx);
+    expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'retiredTargetGroup', before: 'empty', after: null }] });
+    expect(await targetGroupStep.apply(ctx, plan)).toEqual(STATE);
+    expect(elb.commandCalls(DeleteTargetGroupCommand).map((c) => c.args[0].input)).toEqual([{ TargetGroupArn: 'arn:empty' }]);
+  });
+
+  it('keeps a replaced group that still has targets (the service has not moved yet), without changing anything', async () => {
+    const previous: TargetGroupStepState = { ...STATE, retired: [{ targetGroupArn: 'arn:busy', targetGroupName: 'busy' }] };
+    existing();
+    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:busy'] }).resolves({ TargetGroups: [targetGroup({ TargetGroupArn: 'arn:busy' })] });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.0.5', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
+    const plan = await targetGroupStep.plan(ctxFor(CONFIG, undefined, previous));
+    expect(plan).toMatchObject({ action: 'noop', current: previous });
+    expect(readsOnly(commandNames(elb))).toBe(true);
   });
 
   it('refuses to adopt a target group with our name that ecs-kit did not create', async () => {
@@ -315,6 +366,12 @@ describe('target-group destroy', () => {
     await targetGroupStep.destroy(ctxFor(), STATE);
     expect(commandNames(elb).filter((n) => !n.startsWith('Describe'))).toEqual(['DeleteRule', 'DeleteTargetGroup']);
     expect(elb.commandCalls(DescribeRulesCommand)[0]!.args[0].input).toEqual({ RuleArns: [RULE_ARN] });
+  });
+
+  it('also deletes groups that were replaced and not deleted yet', async () => {
+    owned();
+    await targetGroupStep.destroy(ctxFor(), { ...STATE, retired: [{ targetGroupArn: 'arn:old', targetGroupName: 'old' }] } as TargetGroupStepState);
+    expect(elb.commandCalls(DeleteTargetGroupCommand).map((c) => c.args[0].input.TargetGroupArn)).toEqual([TG_ARN, 'arn:old']);
   });
 
   it('retries while the target group is still in use', async () => {

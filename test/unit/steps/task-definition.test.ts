@@ -213,6 +213,26 @@ describe('task definition step', () => {
     expect(ctx.messages.join('\n')).not.toMatch(/secret/);
   });
 
+  it('runs Fargate tasks on the architecture the service is built for, and plans an architecture change as one', async () => {
+    const arm = YAML.replace('    port: 8080\n', '    port: 8080\n    cpuArchitecture: arm64\n');
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described(), tags: OWNER_TAGS_ECS });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { ...described(), revision: 4, taskDefinitionArn: arn('shop-default-web', 4) } });
+    const ctx = ctxFor('web', arm);
+    const plan = await taskDefinitionStep.plan(ctx);
+    expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'runtimePlatform.cpuArchitecture', before: 'X86_64', after: 'ARM64' }], outputsChange: true });
+    await taskDefinitionStep.apply(ctx, plan);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
+  });
+
+  it('takes the architecture from build.platform when cpuArchitecture is not set; EC2 tasks get no runtimePlatform', () => {
+    const render = (yaml: string, svc: string) =>
+      renderTaskDefinition({ family: 'f', container: svc, service: config(yaml).services[svc]!, image: IMAGE, executionRoleArn: EXEC, taskRoleArn: 'r', logGroup: 'g', region: 'us-east-1', owner: { app: 'shop', env: 'default' } });
+    const built = render('app: shop\nservices: { worker: { build: { context: ., platform: linux/arm64 } } }', 'worker');
+    expect(built.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
+    const ec2 = render('app: shop\nec2: { instanceType: t3.small }\nservices: { web: { image: nginx, port: 80, capacity: ec2 } }', 'web');
+    expect(ec2.runtimePlatform).toBeUndefined();
+  });
+
   it('refuses to add revisions to a family that ecs-kit did not create', async () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described(), tags: [] });
     await expect(taskDefinitionStep.plan(ctxFor())).rejects.toThrow(/was not created by ecs-kit/);
