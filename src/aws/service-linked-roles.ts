@@ -1,6 +1,7 @@
 import { CreateServiceLinkedRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import type { AwsClients } from './clients.js';
-import { isAwsError, messageIncludes } from './errors.js';
+import { errorName, isAwsError, messageIncludes } from './errors.js';
+import { isServiceLinkedRoleNotReady, retryPropagation, type PropagationContext } from './propagation.js';
 
 /**
  * Service-linked roles that ecs-kit's resources need. A fresh account has none of them; the
@@ -49,4 +50,30 @@ export async function ensureServiceLinkedRole(aws: AwsClients, key: ServiceLinke
     if (isAwsError(err, 'InvalidInputException', 'InvalidInput') && messageIncludes(err, 'has been taken')) return false;
     throw err;
   }
+}
+
+/**
+ * Before the first create that needs a service-linked role (CreateCluster, CreateLoadBalancer, the first
+ * RegisterScalableTarget, CreateAutoScalingGroup, CreateCapacityProvider), make sure the role exists, so a fresh
+ * account does not depend on the service creating it on the fly and then failing to assume it (real-aws.md #12,
+ * #22). Best effort: a deployer that may not read or create the role (AccessDenied) still gets the create, which
+ * AWS lets make the role itself, retried by `retryWhileRoleIsNew` while it propagates.
+ * Call it on create paths only: a deploy that changes nothing must not make this call.
+ */
+export async function prepareServiceLinkedRole(ctx: { aws: AwsClients; progress(message: string): void }, key: ServiceLinkedRoleKey): Promise<void> {
+  try {
+    if (await ensureServiceLinkedRole(ctx.aws, key)) ctx.progress(`created the service-linked role ${SERVICE_LINKED_ROLES[key].roleName}`);
+  } catch (err) {
+    if (!/AccessDenied|NotAuthorized|Unauthorized/.test(errorName(err))) throw err;
+    ctx.progress(`could not check the service-linked role ${SERVICE_LINKED_ROLES[key].roleName} (${errorName(err)}); AWS creates it on first use`);
+  }
+}
+
+/**
+ * Run a create that AWS refuses while its service-linked role is new ("Unable to assume the service linked role",
+ * "Unable to assume IAM role: …/AWSServiceRoleFor…"). Those errors mean nothing was created, so repeating the call
+ * is safe; anything else is thrown at once.
+ */
+export function retryWhileRoleIsNew<T>(ctx: PropagationContext, key: ServiceLinkedRoleKey, fn: () => Promise<T>): Promise<T> {
+  return retryPropagation(ctx, `the service-linked role ${SERVICE_LINKED_ROLES[key].roleName}`, fn, isServiceLinkedRoleNotReady);
 }

@@ -11,7 +11,7 @@ import { isAwsError, retryWhile } from '../aws/errors.js';
 import { ecsTags, isOwnedBy } from '../aws/tags.js';
 import { EcsKitError } from '../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { prepareServiceLinkedRole, retryWhileRoleIsNew } from './service-linked.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
 
 export interface ClusterState {
   clusterName: string;

@@ -60,7 +60,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { isAwsError, messageIncludes, retryWhile, sleep } from '../aws/errors.js';
 import { alreadyDone, createOnce } from '../aws/idempotent.js';
 import { isIamPropagation, isServiceLinkedRoleNotReady, retryPropagation } from '../aws/propagation.js';
-import { ensureServiceLinkedRole } from '../aws/service-linked-roles.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
 import { ecsTags, isOwnedBy, ownerTags } from '../aws/tags.js';
 import { cpuArchitectureOf, type CpuArchitecture } from '../config/architecture.js';
 import type { Config } from '../config/schema.js';
@@ -738,7 +738,7 @@ async function ensureAsg(ctx: Ctx, data: PlanData, spec: LaunchTemplateSpecifica
       Tags: [...ownerTags(ctx.owner, 'auto-scaling-group').map((t) => asgTag(ctx, t.Key, t.Value)), asgTag(ctx, 'Name', n.autoScalingGroup), asgTag(ctx, 'AmazonECSManaged', 'true')],
     };
     // A fresh account has no Auto Scaling service-linked role; the first group would make it and then race it.
-    await ensureServiceLinkedRole(ctx.aws, 'ec2AutoScaling');
+    await prepareServiceLinkedRole(ctx, 'ec2AutoScaling');
     // CreateAutoScalingGroup has no idempotency token and returns nothing: find it by name and tags. The
     // propagation retry sits inside `create`, so a lost response is still looked up, never sent twice blind.
     return createOnce({
@@ -773,7 +773,7 @@ async function ensureCapacityProvider(ctx: Ctx, data: PlanData, cpName: string, 
     ctx.progress(`creating capacity provider ${cpName}`);
     // "ECS Service Linked Role does not exist" in a fresh account (terraform-aws-modules/terraform-aws-ecs#26): make the
     // role first, and retry while it propagates (inside `create`, so createOnce still looks up after a lost response).
-    await ensureServiceLinkedRole(ctx.aws, 'ecs');
+    await prepareServiceLinkedRole(ctx, 'ecs');
     const input = {
       name: cpName,
       autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' as const },
@@ -782,7 +782,7 @@ async function ensureCapacityProvider(ctx: Ctx, data: PlanData, cpName: string, 
     await createOnce({
       create: async () => {
         const send = () => ctx.aws.once.ecs().send(new CreateCapacityProviderCommand(input));
-        return void (await retryPropagation(ctx, 'the ECS service-linked role', send, isServiceLinkedRoleNotReady));
+        return void (await retryWhileRoleIsNew(ctx, 'ecs', send));
       },
       find: async () => {
         const cp = await findCapacityProvider(ctx, cpName);

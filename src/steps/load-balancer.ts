@@ -31,7 +31,7 @@ import {
   type IngressRule,
   type SecurityGroupPlan,
 } from './ec2-util.js';
-import { prepareServiceLinkedRole, retryWhileRoleIsNew } from './service-linked.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
 import type { LoadBalancerState, NetworkState } from './states.js';
 
 type Ctx = StepContext<LoadBalancerState>;

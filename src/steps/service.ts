@@ -21,7 +21,7 @@ import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.
 import { RolloutError, watchRollout } from './rollout.js';
 import { capacityProviderName, capacityStrategyFor, strategyKey } from './capacity.js';
 import { taskPlacement } from './network.js';
-import { retryWhileRoleIsNew } from './service-linked.js';
+import { retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
 import { deleteReplacedTargetGroups, iamGraceUntil, waitForLoadBalancer } from './service-support.js';
 import type { ClusterState, LoadBalancerState, NetworkState, SecurityGroupState, ServiceState, TargetGroupState, TaskDefinitionState } from './states.js';
 
