@@ -25,6 +25,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DeleteServiceCommand,
+  DescribeServicesCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   UpdateServiceCommand,
@@ -269,8 +270,8 @@ describe('strict layer: timing and state', () => {
     expect(proxy.hits['ecs.launch-type-compatibility']).toBe(4);
   });
 
-  it('UpdateService: no FARGATE launch type → Fargate providers move; a strategy change needs forceNewDeployment', async () => {
-    const { aws } = await layer(['ecs.update-capacity-transition', 'ecs.update-strategy-needs-new-deployment']);
+  it('UpdateService: no FARGATE launch type → Fargate providers move; a strategy change needs forceNewDeployment; describes show the strategy', async () => {
+    const { aws } = await layer(['ecs.update-capacity-transition', 'ecs.update-strategy-needs-new-deployment', 'ecs.service-echoes-strategy']);
     const { vpc, subnets } = await network(direct.ec2);
     const sg = (await direct.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'strict-move', Description: 'x', VpcId: vpc }))).GroupId!;
     await direct.ecs.send(new CreateClusterCommand({ clusterName: 'strict-move', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }));
@@ -283,9 +284,14 @@ describe('strict layer: timing and state', () => {
       message: expect.stringContaining('FARGATE launch type to the FARGATE or FARGATE_SPOT capacity providers is not supported'),
     });
     await aws.ecs.send(new CreateServiceCommand({ ...base, serviceName: 'cp', capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }));
+    // moto forgets a new service's strategy and says EC2; through the layer it looks as AWS shows it.
+    const seen = async (ecs: Sdk['ecs']) => (await ecs.send(new DescribeServicesCommand({ cluster: 'strict-move', services: ['cp', 'lt'] }))).services!.map((x) => [x.launchType, x.capacityProviderStrategy]);
+    expect(await seen(direct.ecs)).toEqual([['EC2', undefined], ['FARGATE', undefined]]);
+    expect(await seen(aws.ecs)).toEqual([[undefined, [{ capacityProvider: 'FARGATE', weight: 1 }]], ['FARGATE', undefined]]);
     expect((await failure(aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service: 'cp', capacityProviderStrategy: spot })))).message).toMatch(/you must force a new deployment/);
     await aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service: 'cp', capacityProviderStrategy: spot, forceNewDeployment: true }));
     // The same strategy again is no change.
     await aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service: 'cp', capacityProviderStrategy: spot }));
+    expect((await aws.ecs.send(new DescribeServicesCommand({ cluster: 'strict-move', services: ['cp'] }))).services![0]).toMatchObject({ capacityProviderStrategy: spot });
   });
 });

@@ -1,5 +1,5 @@
 import { providersOf, serviceKey, strategyKey } from './track.js';
-import { list, refuse, str, taskDefinitionKey, type AwsRequest, type Rule, type RuleContext } from './types.js';
+import { ecsName, list, refuse, str, taskDefinitionKey, type AwsRequest, type Rule, type RuleContext } from './types.js';
 
 /**
  * ECS service preconditions that moto skips. moto drops much of a service on describe
@@ -97,4 +97,29 @@ const updateStrategyForces: Rule = {
   },
 };
 
-export const ECS_RULES: Rule[] = [targetGroupNeedsLoadBalancer, launchTypeCompatibility, updateCapacityTransition, updateStrategyForces];
+type ServiceShape = { serviceName?: string; clusterArn?: string; launchType?: string; capacityProviderStrategy?: unknown[] };
+
+const describeEchoesStrategy: Rule = {
+  id: 'ecs.service-echoes-strategy',
+  description: 'Create/Update/DescribeServices show the capacityProviderStrategy that was sent and no launchType (moto drops it, says EC2)',
+  // ECS API, Service: `capacityProviderStrategy` is returned, and a service on a strategy has no `launchType`.
+  source: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html',
+  rewrite(req, body, { state }) {
+    if (req.service !== 'ecs' || !['CreateService', 'UpdateService', 'DescribeServices'].includes(req.operation)) return undefined;
+    const out = JSON.parse(body || '{}') as { service?: ServiceShape; services?: ServiceShape[] };
+    let changed = false;
+    for (const svc of [out.service, ...(out.services ?? [])]) {
+      if (!svc?.serviceName) continue;
+      const key = `${ecsName(svc.clusterArn)}/${svc.serviceName}`;
+      // This very call's strategy (trackers learn it after the rewrite), else the one last sent.
+      const sent = req.operation !== 'DescribeServices' && Array.isArray(req.json.capacityProviderStrategy) ? list(req.json.capacityProviderStrategy) : state.services.get(key)?.items;
+      if (!sent?.length || JSON.stringify(svc.capacityProviderStrategy) === JSON.stringify(sent)) continue;
+      svc.capacityProviderStrategy = sent;
+      delete svc.launchType;
+      changed = true;
+    }
+    return changed ? JSON.stringify(out) : undefined;
+  },
+};
+
+export const ECS_RULES: Rule[] = [targetGroupNeedsLoadBalancer, launchTypeCompatibility, updateCapacityTransition, updateStrategyForces, describeEchoesStrategy];

@@ -38,6 +38,8 @@ export interface ServiceInfo {
   providers?: string[];
   /** The strategy as sent (provider, weight, base), canonical, to tell a change from a repeat. */
   strategy?: string;
+  /** The strategy items as sent, for DescribeServices (moto drops them). */
+  items?: unknown[];
 }
 
 /** What the strict layer knows about one (moto) account; rules and trackers read and write it. */

@@ -173,7 +173,7 @@ function trackEcs(req: AwsRequest, body: string, { state, now }: RuleContext): v
     case 'UpdateService': {
       const key = serviceKey(j);
       const providers = providersOf(j);
-      const moved = providers?.length ? { providers, strategy: strategyKey(j) } : undefined;
+      const moved = providers?.length ? { providers, strategy: strategyKey(j), items: list(j.capacityProviderStrategy) } : undefined;
       if (req.operation === 'CreateService') state.services.set(key, moved ?? { launchType: str(j.launchType) ?? 'EC2' });
       // An empty strategy moves the service back to a launch type (UpdateService docs); which one is not said.
       else if (providers && state.services.has(key)) state.services.set(key, moved ?? { launchType: 'EC2' });
