@@ -146,7 +146,8 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
     const sent = runs[0]!;
     // The strict layer checks it as AWS would (startedBy, clientToken, launch type vs the task definition).
     expect(sent.answeredBy, `refused by the strict layer: ${describeRun(r)}`).toBeUndefined();
-    expect(sent.params).toMatchObject({ cluster: 'shop-default', taskDefinition: svc.taskDefinition, count: 1, overrides: { containerOverrides: [{ name: 'web', command: ['echo', 'hi'] }] } });
+    const overrides = { containerOverrides: [{ name: 'web', command: ['echo', 'hi'] }] };
+    expect(sent.params).toMatchObject({ cluster: 'shop-default', taskDefinition: svc.taskDefinition, count: 1, overrides });
     expect(sent.params.networkConfiguration).toEqual({ awsvpcConfiguration: svc.networkConfiguration!.awsvpcConfiguration });
     // moto 5.2.1 crashes (HTTP 500) on RunTask for a Fargate task definition without container-level
     // memory, which AWS accepts: the run cannot reach an exit code here, so the CLI must explain and exit 1.

@@ -19,6 +19,7 @@ import {
   DescribeSecurityGroupsCommand,
   DetachInternetGatewayCommand,
   ReleaseAddressCommand,
+  type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import {
   CreateCapacityProviderCommand,
@@ -29,13 +30,21 @@ import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   UpdateServiceCommand,
+  type CreateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, DeleteLoadBalancerCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
+  DescribeLoadBalancersCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, CreateServiceLinkedRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startMoto, type Moto } from './harness/moto.js';
-import { startStrictProxy, type StrictOptions, type StrictProxy } from './harness/strict/proxy.js';
+import { startStrictProxy, type StrictProxy } from './harness/strict/proxy.js';
 import { failure, sdk, sleep, type Sdk } from './harness/strict/sdk.js';
+import type { Windows } from './harness/strict/types.js';
 
 /**
  * Self-tests of the strict layer's timing and state rules, with plain SDK clients: each rule
@@ -43,8 +52,11 @@ import { failure, sdk, sleep, type Sdk } from './harness/strict/sdk.js';
  * precondition holds. Windows are shrunk to W ms so the file stays fast.
  */
 const W = 300;
+const WINDOWS: Windows = { ec2Consistency: W, instanceProfile: W, serviceLinkedRole: W, drain: W, releaseAfterNat: W, natPending: W, natDeleting: W, lbProvisioning: W };
 const after = () => sleep(W + 60);
 const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const AMI = 'ami-12c6146b';
+const DV = 'DependencyViolation';
 
 describe('strict layer: timing and state', () => {
   let moto: Moto;
@@ -59,9 +71,8 @@ describe('strict layer: timing and state', () => {
     await moto?.stop();
   });
 
-  async function layer(only: string[], opts: StrictOptions = {}): Promise<{ proxy: StrictProxy; aws: Sdk }> {
-    const windows = { ec2Consistency: W, instanceProfile: W, serviceLinkedRole: W, drain: W, releaseAfterNat: W, natPending: W, natDeleting: W, lbProvisioning: W };
-    const proxy = await startStrictProxy(moto.endpoint, { label: 'strict-layer self-test', only, windows, ...opts });
+  async function layer(only: string[]): Promise<{ proxy: StrictProxy; aws: Sdk }> {
+    const proxy = await startStrictProxy(moto.endpoint, { label: 'strict-layer self-test', only, windows: WINDOWS });
     onTestFinished(() => proxy.stop());
     return { proxy, aws: sdk(proxy.endpoint) };
   }
@@ -70,9 +81,18 @@ describe('strict layer: timing and state', () => {
   async function network(ec2: Sdk['ec2']) {
     const n = cidr++;
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${n}.0.0/16` }))).Vpc!.VpcId!;
-    const subnet = async (i: number, az: string) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.${n}.${i}.0/24`, AvailabilityZone: az }))).Subnet!.SubnetId!;
+    const subnet = async (i: number, az: string) =>
+      (await ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: `10.${n}.${i}.0/24`, AvailabilityZone: az }))).Subnet!.SubnetId!;
     return { vpc, subnets: [await subnet(0, 'us-east-1a'), await subnet(1, 'us-east-1b')] };
   }
+
+  const securityGroup = async (ec2: Sdk['ec2'], GroupName: string, VpcId: string) =>
+    (await ec2.send(new CreateSecurityGroupCommand({ GroupName, Description: 'x', VpcId }))).GroupId!;
+  const launchTemplate = async (ec2: Sdk['ec2'], LaunchTemplateName: string, data: RequestLaunchTemplateData) =>
+    (await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName, LaunchTemplateData: { ImageId: AMI, ...data } }))).LaunchTemplate!.LaunchTemplateId!;
+  const taskDefinition = async (ecs: Sdk['ecs'], family: string, extra: object = {}) =>
+    (await ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }], ...extra }))).taskDefinition!
+      .taskDefinitionArn!;
 
   it('EC2 eventual consistency: a new id is NotFound to mutating calls and id-list describes for a window, never to filters', async () => {
     const { aws } = await layer(['ec2.eventual-consistency']);
@@ -80,9 +100,10 @@ describe('strict layer: timing and state', () => {
     const early = await failure(aws.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.10.0.0/24' })));
     expect(early).toMatchObject({ name: 'InvalidVpcID.NotFound', message: `The vpc ID '${vpc}' does not exist` });
     await after();
-    const sg = (await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'consistency', Description: 'x', VpcId: vpc }))).GroupId!;
+    const sg = await securityGroup(aws.ec2, 'consistency', vpc);
     const rule = { GroupId: sg, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] };
-    expect(await failure(aws.ec2.send(new AuthorizeSecurityGroupIngressCommand(rule)))).toMatchObject({ name: 'InvalidGroup.NotFound', message: `The security group '${sg}' does not exist` });
+    const authorize = await failure(aws.ec2.send(new AuthorizeSecurityGroupIngressCommand(rule)));
+    expect(authorize).toMatchObject({ name: 'InvalidGroup.NotFound', message: `The security group '${sg}' does not exist` });
     expect((await failure(aws.ec2.send(new CreateTagsCommand({ Resources: [sg], Tags: [{ Key: 'a', Value: 'b' }] })))).name).toBe('InvalidGroup.NotFound');
     expect((await failure(aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sg] })))).name).toBe('InvalidGroup.NotFound');
     const filtered = await aws.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: [sg] }] }));
@@ -98,19 +119,22 @@ describe('strict layer: timing and state', () => {
     await aws.iam.send(new CreateRoleCommand({ RoleName: 'strict-instance', AssumeRolePolicyDocument: TRUST }));
     const profile = (await aws.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'strict-instance' }))).InstanceProfile!;
     await aws.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'strict-instance', RoleName: 'strict-instance' }));
-    const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'strict-lt', LaunchTemplateData: { ImageId: 'ami-12c6146b', IamInstanceProfile: { Arn: profile.Arn } } }));
-    const group = { AutoScalingGroupName: 'strict-asg', MinSize: 0, MaxSize: 1, DesiredCapacity: 0, VPCZoneIdentifier: subnets.join(','), LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId, Version: '$Latest' } };
-    const err = await failure(aws.asg.send(new CreateAutoScalingGroupCommand(group)));
-    expect(err).toMatchObject({
+    const LaunchTemplate = { LaunchTemplateId: await launchTemplate(aws.ec2, 'strict-lt', { IamInstanceProfile: { Arn: profile.Arn } }), Version: '$Latest' };
+    const group = { AutoScalingGroupName: 'strict-asg', MinSize: 0, MaxSize: 1, DesiredCapacity: 0, VPCZoneIdentifier: subnets.join(','), LaunchTemplate };
+    expect(await failure(aws.asg.send(new CreateAutoScalingGroupCommand(group)))).toMatchObject({
       name: 'ValidationError',
-      message: `You must use a valid fully-formed launch template. Value (${profile.Arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
+      message:
+        'You must use a valid fully-formed launch template. ' +
+        `Value (${profile.Arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
     });
     await after();
     await aws.asg.send(new CreateAutoScalingGroupCommand(group));
     // A new template version with another new profile: UpdateAutoScalingGroup checks the same.
     const second = (await aws.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'strict-instance-2' }))).InstanceProfile!;
-    await aws.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: group.LaunchTemplate.LaunchTemplateId, LaunchTemplateData: { ImageId: 'ami-12c6146b', IamInstanceProfile: { Arn: second.Arn } } }));
-    expect((await failure(aws.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'strict-asg', LaunchTemplate: group.LaunchTemplate })))).message).toContain(second.Arn);
+    const data = { ImageId: AMI, IamInstanceProfile: { Arn: second.Arn } };
+    await aws.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: LaunchTemplate.LaunchTemplateId, LaunchTemplateData: data }));
+    const update = await failure(aws.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'strict-asg', LaunchTemplate })));
+    expect(update.message).toContain(second.Arn);
     expect(proxy.hits['iam.instance-profile-propagation']).toBe(2);
   });
 
@@ -121,8 +145,10 @@ describe('strict layer: timing and state', () => {
       message: 'The role with name AWSServiceRoleForECS cannot be found.',
     });
     const withProviders = new CreateClusterCommand({ clusterName: 'strict-slr', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] });
-    const first = await failure(aws.ecs.send(withProviders));
-    expect(first).toMatchObject({ name: 'InvalidParameterException', message: 'Unable to assume the service linked role. Please verify that the ECS service linked role exists.' });
+    expect(await failure(aws.ecs.send(withProviders))).toMatchObject({
+      name: 'InvalidParameterException',
+      message: 'Unable to assume the service linked role. Please verify that the ECS service linked role exists.',
+    });
     // ECS made the role while failing: it is there now, but still propagating.
     const role = (await aws.iam.send(new GetRoleCommand({ RoleName: 'AWSServiceRoleForECS' }))).Role!;
     expect(role.Arn).toBe('arn:aws:iam::123456789012:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS');
@@ -140,24 +166,28 @@ describe('strict layer: timing and state', () => {
     const { aws } = await layer(['iam.service-linked-roles', 'ecs.service-linked-role-first-use', 'application-autoscaling.service-linked-role-first-use']);
     const created = await aws.iam.send(new CreateServiceLinkedRoleCommand({ AWSServiceName: 'ecs.amazonaws.com' }));
     expect(created.Role?.Path).toBe('/aws-service-role/ecs.amazonaws.com/');
-    expect((await failure(aws.ecs.send(new CreateCapacityProviderCommand({ name: 'strict-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'arn:x' } })))).message).toMatch(
-      /Unable to assume the service linked role/,
-    );
+    const provider = new CreateCapacityProviderCommand({ name: 'strict-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'arn:x' } });
+    expect((await failure(aws.ecs.send(provider))).message).toMatch(/Unable to assume the service linked role/);
     // CreateCluster without providers does not assume the role.
     await aws.ecs.send(new CreateClusterCommand({ clusterName: 'strict-plain' }));
     // Application Auto Scaling: a real ECS service, seeded straight into moto.
-    await direct.ecs.send(new RegisterTaskDefinitionCommand({ family: 'strict-aas', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }));
+    await taskDefinition(direct.ecs, 'strict-aas');
     await direct.ecs.send(new CreateServiceCommand({ cluster: 'strict-plain', serviceName: 'web', taskDefinition: 'strict-aas', desiredCount: 1 }));
-    const target = new RegisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: 'service/strict-plain/web', ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 1, MaxCapacity: 2 });
+    const target = new RegisterScalableTargetCommand({
+      ServiceNamespace: 'ecs',
+      ResourceId: 'service/strict-plain/web',
+      ScalableDimension: 'ecs:service:DesiredCount',
+      MinCapacity: 1,
+      MaxCapacity: 2,
+    });
+    const role = 'AWSServiceRoleForApplicationAutoScaling_ECSService';
     expect(await failure(aws.aas.send(target))).toMatchObject({
       name: 'ValidationException',
-      message: 'Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService',
+      message: `Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/${role}`,
     });
     await after();
     await aws.aas.send(target);
-    expect((await aws.iam.send(new GetRoleCommand({ RoleName: 'AWSServiceRoleForApplicationAutoScaling_ECSService' }))).Role?.RoleName).toBe(
-      'AWSServiceRoleForApplicationAutoScaling_ECSService',
-    );
+    expect((await aws.iam.send(new GetRoleCommand({ RoleName: role }))).Role?.RoleName).toBe(role);
   });
 
   it('load balancer ENIs: its SG and subnets are in use while it lives and drain for a window after; so does the IGW detach', async () => {
@@ -165,41 +195,44 @@ describe('strict layer: timing and state', () => {
     const { vpc, subnets } = await network(aws.ec2);
     const igw = (await aws.ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
     await aws.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
-    const sg = (await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'drain-lb', Description: 'x', VpcId: vpc }))).GroupId!;
+    const sg = await securityGroup(aws.ec2, 'drain-lb', vpc);
     const lb = (await aws.elb.send(new CreateLoadBalancerCommand({ Name: 'drain-lb', Subnets: subnets, SecurityGroups: [sg] }))).LoadBalancers![0]!.LoadBalancerArn!;
-    expect(await failure(aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg })))).toMatchObject({ name: 'DependencyViolation', message: `resource ${sg} has a dependent object` });
+    const deleteSg = () => aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
+    expect(await failure(deleteSg())).toMatchObject({ name: DV, message: `resource ${sg} has a dependent object` });
     await aws.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb }));
-    expect((await failure(aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg })))).name).toBe('DependencyViolation');
-    expect(await failure(aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[0] })))).toMatchObject({ message: `The subnet '${subnets[0]}' has dependencies and cannot be deleted.` });
-    expect(await failure(aws.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc })))).toMatchObject({
-      name: 'DependencyViolation',
+    expect((await failure(deleteSg())).name).toBe(DV);
+    const deleteSubnet = () => aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[0] }));
+    expect(await failure(deleteSubnet())).toMatchObject({ name: DV, message: `The subnet '${subnets[0]}' has dependencies and cannot be deleted.` });
+    const detach = () => aws.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
+    expect(await failure(detach())).toMatchObject({
+      name: DV,
       message: `Network ${vpc} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
     });
     await after();
-    await aws.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
-    await aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
-    await aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[0] }));
+    await detach();
+    await deleteSg();
+    await deleteSubnet();
   });
 
   it('task ENIs of a deleted service and instances of a deleted Auto Scaling group drain too', async () => {
     const { aws } = await layer(['ec2.deletes-drain']);
     const { vpc, subnets } = await network(aws.ec2);
-    const sg = (await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'drain-svc', Description: 'x', VpcId: vpc }))).GroupId!;
+    const sg = await securityGroup(aws.ec2, 'drain-svc', vpc);
     await direct.ecs.send(new CreateClusterCommand({ clusterName: 'strict-drain' }));
-    await direct.ecs.send(new RegisterTaskDefinitionCommand({ family: 'strict-drain', networkMode: 'awsvpc', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }));
-    const svc = { cluster: 'strict-drain', service: 'web' };
-    await aws.ecs.send(new CreateServiceCommand({ cluster: 'strict-drain', serviceName: 'web', taskDefinition: 'strict-drain', desiredCount: 0, networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [sg] } } }));
-    await aws.ecs.send(new DeleteServiceCommand({ ...svc, force: true }));
-    expect((await failure(aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg })))).name).toBe('DependencyViolation');
+    await taskDefinition(direct.ecs, 'strict-drain', { networkMode: 'awsvpc' });
+    const networkConfiguration = { awsvpcConfiguration: { subnets, securityGroups: [sg] } };
+    await aws.ecs.send(new CreateServiceCommand({ cluster: 'strict-drain', serviceName: 'web', taskDefinition: 'strict-drain', desiredCount: 0, networkConfiguration }));
+    await aws.ecs.send(new DeleteServiceCommand({ cluster: 'strict-drain', service: 'web', force: true }));
+    expect((await failure(aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg })))).name).toBe(DV);
     await after();
     await aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: sg }));
 
-    const isg = (await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'drain-instances', Description: 'x', VpcId: vpc }))).GroupId!;
-    const lt = await aws.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'drain-lt', LaunchTemplateData: { ImageId: 'ami-12c6146b', SecurityGroupIds: [isg] } }));
-    await aws.asg.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: 'drain-asg', MinSize: 0, MaxSize: 1, VPCZoneIdentifier: subnets[1], LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId } }));
-    expect((await failure(aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: isg })))).name).toBe('DependencyViolation');
+    const isg = await securityGroup(aws.ec2, 'drain-instances', vpc);
+    const LaunchTemplate = { LaunchTemplateId: await launchTemplate(aws.ec2, 'drain-lt', { SecurityGroupIds: [isg] }) };
+    await aws.asg.send(new CreateAutoScalingGroupCommand({ AutoScalingGroupName: 'drain-asg', MinSize: 0, MaxSize: 1, VPCZoneIdentifier: subnets[1], LaunchTemplate }));
+    expect((await failure(aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: isg })))).name).toBe(DV);
     await aws.asg.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: 'drain-asg', ForceDelete: true }));
-    expect((await failure(aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[1] })))).name).toBe('DependencyViolation');
+    expect((await failure(aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[1] })))).name).toBe(DV);
     await after();
     await aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: isg }));
     await aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[1] }));
@@ -212,22 +245,20 @@ describe('strict layer: timing and state', () => {
     const created = (await aws.ec2.send(new CreateNatGatewayCommand({ SubnetId: subnets[0], AllocationId: alloc }))).NatGateway!;
     expect(created.State).toBe('pending');
     const state = async () => (await aws.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [created.NatGatewayId!] }))).NatGateways![0]!.State;
+    const release = () => aws.ec2.send(new ReleaseAddressCommand({ AllocationId: alloc }));
     expect(await state()).toBe('pending');
-    expect(await failure(aws.ec2.send(new ReleaseAddressCommand({ AllocationId: alloc })))).toMatchObject({ name: 'InvalidIPAddress.InUse' });
+    expect(await failure(release())).toMatchObject({ name: 'InvalidIPAddress.InUse' });
     await after();
     expect(await state()).toBe('available');
-    expect((await failure(aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[0] })))).name).toBe('DependencyViolation');
+    expect((await failure(aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[0] })))).name).toBe(DV);
 
     await aws.ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: created.NatGatewayId! }));
     expect(await state()).toBe('deleting');
     await after();
     expect(await state()).toBe('deleted'); // shown deleted now: the address is still not releasable for a window
-    expect(await failure(aws.ec2.send(new ReleaseAddressCommand({ AllocationId: alloc })))).toMatchObject({
-      name: 'AuthFailure',
-      message: 'You do not have permission to access the specified resource.',
-    });
+    expect(await failure(release())).toMatchObject({ name: 'AuthFailure', message: 'You do not have permission to access the specified resource.' });
     await after();
-    await aws.ec2.send(new ReleaseAddressCommand({ AllocationId: alloc }));
+    await release();
     await aws.ec2.send(new DeleteSubnetCommand({ SubnetId: subnets[0] }));
     expect(proxy.hits['ec2.nat-gateway-states']).toBe(3);
   });
@@ -236,62 +267,68 @@ describe('strict layer: timing and state', () => {
     const { aws } = await layer(['elbv2.load-balancer-provisioning']);
     const { subnets } = await network(direct.ec2);
     const arn = (await aws.elb.send(new CreateLoadBalancerCommand({ Name: 'strict-provisioning', Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
-    const code = async () => (await aws.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers![0]!.State?.Code;
-    expect(await code()).toBe('provisioning');
-    expect((await direct.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers![0]!.State?.Code).toBe('active'); // moto's own view
+    const code = async (elb: Sdk['elb']) => (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [arn] }))).LoadBalancers![0]!.State?.Code;
+    expect(await code(aws.elb)).toBe('provisioning');
+    expect(await code(direct.elb)).toBe('active'); // moto's own view
     await after();
-    expect(await code()).toBe('active');
+    expect(await code(aws.elb)).toBe('active');
   });
 
   it('CreateService needs a target group attached to a load balancer, and a task definition compatible with its launch type', async () => {
     const { aws, proxy } = await layer(['ecs.target-group-needs-load-balancer', 'ecs.launch-type-compatibility']);
     const { vpc, subnets } = await network(direct.ec2);
-    const sg = (await direct.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'strict-svc', Description: 'x', VpcId: vpc }))).GroupId!;
+    const sg = await securityGroup(direct.ec2, 'strict-svc', vpc);
     await direct.ecs.send(new CreateClusterCommand({ clusterName: 'strict-svc' }));
-    const tg = (await direct.elb.send(new CreateTargetGroupCommand({ Name: 'strict-svc', Protocol: 'HTTP', Port: 80, VpcId: vpc, TargetType: 'ip' }))).TargetGroups![0]!.TargetGroupArn!;
-    const fargateTd = (await aws.ecs.send(new RegisterTaskDefinitionCommand({ family: 'strict-fg', requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'web', image: 'nginx', portMappings: [{ containerPort: 80 }] }] }))).taskDefinition!.taskDefinitionArn!;
-    const ec2Td = (await aws.ecs.send(new RegisterTaskDefinitionCommand({ family: 'strict-ec2', requiresCompatibilities: ['EC2'], networkMode: 'awsvpc', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }))).taskDefinition!.taskDefinitionArn!;
-    const network_ = { awsvpcConfiguration: { subnets, securityGroups: [sg] } };
-    const service = (name: string, extra: object) => new CreateServiceCommand({ cluster: 'strict-svc', serviceName: name, desiredCount: 1, networkConfiguration: network_, ...extra });
+    const tgInput = { Name: 'strict-svc', Protocol: 'HTTP' as const, Port: 80, VpcId: vpc, TargetType: 'ip' as const };
+    const tg = (await direct.elb.send(new CreateTargetGroupCommand(tgInput))).TargetGroups![0]!.TargetGroupArn!;
+    const fargateTd = await taskDefinition(aws.ecs, 'strict-fg', { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512' });
+    const ec2Td = await taskDefinition(aws.ecs, 'strict-ec2', { requiresCompatibilities: ['EC2'], networkMode: 'awsvpc' });
+    const networkConfiguration = { awsvpcConfiguration: { subnets, securityGroups: [sg] } };
+    const service = (serviceName: string, extra: Partial<CreateServiceCommandInput>) =>
+      aws.ecs.send(new CreateServiceCommand({ cluster: 'strict-svc', serviceName, desiredCount: 1, networkConfiguration, ...extra }));
     const withLb = { taskDefinition: fargateTd, launchType: 'FARGATE' as const, loadBalancers: [{ targetGroupArn: tg, containerName: 'web', containerPort: 80 }] };
-    expect(await failure(aws.ecs.send(service('web', withLb)))).toMatchObject({
+    expect(await failure(service('web', withLb))).toMatchObject({
       name: 'InvalidParameterException',
       message: `The target group with targetGroupArn ${tg} does not have an associated load balancer.`,
     });
     const lb = (await direct.elb.send(new CreateLoadBalancerCommand({ Name: 'strict-svc', Subnets: subnets }))).LoadBalancers![0]!.LoadBalancerArn!;
     await direct.elb.send(new CreateListenerCommand({ LoadBalancerArn: lb, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: tg }] }));
-    await aws.ecs.send(service('web', withLb));
+    await service('web', withLb);
 
     const fargate = { message: 'Task definition does not support launch_type FARGATE.', name: 'InvalidParameterException' };
-    expect(await failure(aws.ecs.send(service('ec2-on-fargate', { taskDefinition: ec2Td, launchType: 'FARGATE' })))).toMatchObject(fargate);
-    expect(await failure(aws.ecs.send(service('ec2-on-spot', { taskDefinition: ec2Td, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] })))).toMatchObject(fargate);
-    expect(await failure(aws.ecs.send(new RunTaskCommand({ cluster: 'strict-svc', taskDefinition: 'strict-ec2', launchType: 'FARGATE', networkConfiguration: network_ })))).toMatchObject(fargate);
-    expect((await failure(aws.ecs.send(service('fargate-on-ec2', { taskDefinition: fargateTd, launchType: 'EC2' })))).message).toBe('Task definition does not support launch_type EC2.');
+    const spot = [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }];
+    expect(await failure(service('ec2-on-fargate', { taskDefinition: ec2Td, launchType: 'FARGATE' }))).toMatchObject(fargate);
+    expect(await failure(service('ec2-on-spot', { taskDefinition: ec2Td, capacityProviderStrategy: spot }))).toMatchObject(fargate);
+    const run = new RunTaskCommand({ cluster: 'strict-svc', taskDefinition: 'strict-ec2', launchType: 'FARGATE', networkConfiguration });
+    expect(await failure(aws.ecs.send(run))).toMatchObject(fargate);
+    expect((await failure(service('fargate-on-ec2', { taskDefinition: fargateTd, launchType: 'EC2' }))).message).toBe('Task definition does not support launch_type EC2.');
     expect(proxy.hits['ecs.launch-type-compatibility']).toBe(4);
   });
 
   it('UpdateService: no FARGATE launch type → Fargate providers move; a strategy change needs forceNewDeployment; describes show the strategy', async () => {
     const { aws } = await layer(['ecs.update-capacity-transition', 'ecs.update-strategy-needs-new-deployment', 'ecs.service-echoes-strategy']);
     const { vpc, subnets } = await network(direct.ec2);
-    const sg = (await direct.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'strict-move', Description: 'x', VpcId: vpc }))).GroupId!;
+    const sg = await securityGroup(direct.ec2, 'strict-move', vpc);
     await direct.ecs.send(new CreateClusterCommand({ clusterName: 'strict-move', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }));
-    const td = (await direct.ecs.send(new RegisterTaskDefinitionCommand({ family: 'strict-move', networkMode: 'awsvpc', containerDefinitions: [{ name: 'web', image: 'nginx', memory: 128 }] }))).taskDefinition!.taskDefinitionArn!;
+    const td = await taskDefinition(direct.ecs, 'strict-move', { networkMode: 'awsvpc' });
     const base = { cluster: 'strict-move', taskDefinition: td, desiredCount: 1, networkConfiguration: { awsvpcConfiguration: { subnets, securityGroups: [sg] } } };
+    const update = (service: string, extra: object) => aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service, ...extra }));
     await aws.ecs.send(new CreateServiceCommand({ ...base, serviceName: 'lt', launchType: 'FARGATE' }));
     const spot = [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }];
-    expect(await failure(aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service: 'lt', capacityProviderStrategy: spot, forceNewDeployment: true })))).toMatchObject({
+    expect(await failure(update('lt', { capacityProviderStrategy: spot, forceNewDeployment: true }))).toMatchObject({
       name: 'InvalidParameterException',
       message: expect.stringContaining('FARGATE launch type to the FARGATE or FARGATE_SPOT capacity providers is not supported'),
     });
     await aws.ecs.send(new CreateServiceCommand({ ...base, serviceName: 'cp', capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }));
     // moto forgets a new service's strategy and says EC2; through the layer it looks as AWS shows it.
-    const seen = async (ecs: Sdk['ecs']) => (await ecs.send(new DescribeServicesCommand({ cluster: 'strict-move', services: ['cp', 'lt'] }))).services!.map((x) => [x.launchType, x.capacityProviderStrategy]);
+    const seen = async (ecs: Sdk['ecs']) =>
+      (await ecs.send(new DescribeServicesCommand({ cluster: 'strict-move', services: ['cp', 'lt'] }))).services!.map((x) => [x.launchType, x.capacityProviderStrategy]);
     expect(await seen(direct.ecs)).toEqual([['EC2', undefined], ['FARGATE', undefined]]);
     expect(await seen(aws.ecs)).toEqual([[undefined, [{ capacityProvider: 'FARGATE', weight: 1 }]], ['FARGATE', undefined]]);
-    expect((await failure(aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service: 'cp', capacityProviderStrategy: spot })))).message).toMatch(/you must force a new deployment/);
-    await aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service: 'cp', capacityProviderStrategy: spot, forceNewDeployment: true }));
+    expect((await failure(update('cp', { capacityProviderStrategy: spot }))).message).toMatch(/you must force a new deployment/);
+    await update('cp', { capacityProviderStrategy: spot, forceNewDeployment: true });
     // The same strategy again is no change.
-    await aws.ecs.send(new UpdateServiceCommand({ cluster: 'strict-move', service: 'cp', capacityProviderStrategy: spot }));
+    await update('cp', { capacityProviderStrategy: spot });
     expect((await aws.ecs.send(new DescribeServicesCommand({ cluster: 'strict-move', services: ['cp'] }))).services![0]).toMatchObject({ capacityProviderStrategy: spot });
   });
 });

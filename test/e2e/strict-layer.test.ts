@@ -19,7 +19,8 @@ import { failure, sdk, type Sdk } from './harness/strict/sdk.js';
 describe('strict layer: names, shapes, recording', () => {
   let moto: Moto;
   let direct: Sdk;
-  const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  const statement = { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' };
+  const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -48,7 +49,8 @@ describe('strict layer: names, shapes, recording', () => {
   it('ELBv2 names: ALB (≤32, charset, hyphens, no "internal-") and target group', async () => {
     const { aws, proxy } = await layer({ only: ['elbv2.load-balancer-name', 'elbv2.target-group-name'] });
     const lb = (Name: string) => failure(aws.elb.send(new CreateLoadBalancerCommand({ Name, Subnets: ['subnet-1'] })));
-    expect(await lb('internal-tools-prod')).toMatchObject({ name: 'ValidationError', message: "The load balancer name 'internal-tools-prod' cannot begin with 'internal-'" });
+    const internal = await lb('internal-tools-prod');
+    expect(internal).toMatchObject({ name: 'ValidationError', message: "The load balancer name 'internal-tools-prod' cannot begin with 'internal-'" });
     expect(await lb('a'.repeat(33))).toMatchObject({ name: 'ValidationError', message: expect.stringContaining("cannot be longer than '32' characters") });
     expect((await lb('shop-')).message).toMatch(/cannot begin or end with a hyphen/);
     expect((await lb('shop_prod')).message).toMatch(/only alphanumeric characters and hyphens/);
@@ -63,10 +65,14 @@ describe('strict layer: names, shapes, recording', () => {
     const { aws } = await layer({ only: ['ec2.security-group-name'] });
     const vpc = (await direct.ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
     const err = await failure(aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'sg-shop-lb', Description: 'x', VpcId: vpc })));
-    expect(err).toMatchObject({ name: 'InvalidParameterValue', message: 'Value (sg-shop-lb) for parameter GroupName is invalid. Group names may not be in the format sg-*.' });
+    expect(err).toMatchObject({
+      name: 'InvalidParameterValue',
+      message: 'Value (sg-shop-lb) for parameter GroupName is invalid. Group names may not be in the format sg-*.',
+    });
     const ok = await aws.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'shop-lb', Description: 'x', VpcId: vpc }));
     expect(ok.GroupId).toMatch(/^sg-/);
-    const names = (await direct.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }))).SecurityGroups!.map((g) => g.GroupName);
+    const groups = await direct.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }] }));
+    const names = groups.SecurityGroups!.map((g) => g.GroupName);
     expect(names).toContain('shop-lb');
     expect(names).not.toContain('sg-shop-lb');
   });
@@ -74,9 +80,11 @@ describe('strict layer: names, shapes, recording', () => {
   it('IAM role (≤64, [\\w+=,.@-]) and instance profile (≤128) names', async () => {
     const { aws } = await layer({ only: ['iam.role-name', 'iam.instance-profile-name'] });
     const long = await failure(aws.iam.send(new CreateRoleCommand({ RoleName: 'r'.repeat(65), AssumeRolePolicyDocument: TRUST })));
-    expect(long).toMatchObject({ name: 'ValidationError', message: expect.stringContaining("at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64") });
-    expect((await failure(aws.iam.send(new CreateRoleCommand({ RoleName: 'shop web', AssumeRolePolicyDocument: TRUST })))).message).toMatch(/regular expression pattern/);
-    expect((await failure(aws.iam.send(new CreateRoleCommand({ RoleName: 'ok', Path: 'ecs-kit', AssumeRolePolicyDocument: TRUST })))).message).toMatch(/at 'path'/);
+    const lengthRule = "at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64";
+    expect(long).toMatchObject({ name: 'ValidationError', message: expect.stringContaining(lengthRule) });
+    const role = (RoleName: string, Path?: string) => failure(aws.iam.send(new CreateRoleCommand({ RoleName, Path, AssumeRolePolicyDocument: TRUST })));
+    expect((await role('shop web')).message).toMatch(/regular expression pattern/);
+    expect((await role('ok', 'ecs-kit')).message).toMatch(/at 'path'/);
     const profile = await failure(aws.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'p'.repeat(129) })));
     expect(profile.message).toMatch(/at 'instanceProfileName'.*less than or equal to 128/);
     const ok = await aws.iam.send(new CreateRoleCommand({ RoleName: 'r'.repeat(64), Path: '/ecs-kit/shop/', AssumeRolePolicyDocument: TRUST }));
@@ -86,7 +94,8 @@ describe('strict layer: names, shapes, recording', () => {
   it('capacity provider names must not start with aws, ecs or fargate (any case)', async () => {
     const { aws } = await layer({ only: ['ecs.capacity-provider-name'] });
     for (const name of ['ecs-shop-ec2', 'Fargate-x', 'AWSome']) {
-      const err = await failure(aws.ecs.send(new CreateCapacityProviderCommand({ name, autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:x' } })));
+      const input = { name, autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:x' } };
+      const err = await failure(aws.ecs.send(new CreateCapacityProviderCommand(input)));
       expect(err, name).toMatchObject({ name: 'ClientException', message: expect.stringContaining('The name cannot be prefixed with "aws", "ecs", or "fargate"') });
     }
   });
@@ -131,7 +140,8 @@ describe('strict layer: names, shapes, recording', () => {
   it('RunTask startedBy charset, clientToken lengths, launchType with a strategy', async () => {
     const { aws } = await layer({ only: ['ecs.run-task-started-by', 'ecs.client-token', 'ecs.launch-type-and-strategy'] });
     const run = (extra: object) => failure(aws.ecs.send(new RunTaskCommand({ cluster: 'c', taskDefinition: 'td:1', ...extra })));
-    expect(await run({ startedBy: 'ecs-kit run-task' })).toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining("startedBy 'ecs-kit run-task' is invalid") });
+    const startedBy = await run({ startedBy: 'ecs-kit run-task' });
+    expect(startedBy).toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining("startedBy 'ecs-kit run-task' is invalid") });
     expect((await run({ clientToken: 't'.repeat(65) })).message).toMatch(/up to 64 ASCII characters/);
     const svc = (extra: object) => failure(aws.ecs.send(new CreateServiceCommand({ cluster: 'c', serviceName: 's', taskDefinition: 'td:1', ...extra })));
     expect((await svc({ clientToken: 't'.repeat(37) })).message).toMatch(/up to 36 ASCII characters/);
@@ -173,7 +183,13 @@ describe('strict layer: names, shapes, recording', () => {
       { service: 'ecs', operation: 'RunTask', mutating: true },
       { service: 'logs', operation: 'DescribeLogGroups', mutating: false },
     ]);
-    expect(proxy.sentOf('RunTask')).toEqual([expect.objectContaining({ params: expect.objectContaining({ launchType: 'FARGATE', startedBy: 'a b' }), answeredBy: 'ecs.run-task-started-by', error: 'InvalidParameterException' })]);
+    expect(proxy.sentOf('RunTask')).toEqual([
+      expect.objectContaining({
+        params: expect.objectContaining({ launchType: 'FARGATE', startedBy: 'a b' }),
+        answeredBy: 'ecs.run-task-started-by',
+        error: 'InvalidParameterException',
+      }),
+    ]);
     proxy.clear();
     expect(proxy.calls).toEqual([]);
     expect(proxy.sent).toEqual([]);

@@ -38,10 +38,12 @@ export function writeAwsError(res: ServerResponse, protocol: Protocol, err: AwsE
     body = JSON.stringify({ __type: err.code, message: err.message });
   } else if (protocol === 'ec2') {
     headers = { 'content-type': 'text/xml' };
-    body = `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+    const error = `<Error><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error>`;
+    body = `<?xml version="1.0" encoding="UTF-8"?><Response><Errors>${error}</Errors><RequestID>${requestId}</RequestID></Response>`;
   } else {
     headers = { 'content-type': 'text/xml' };
-    body = `<ErrorResponse><Error><Type>${fault}</Type><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+    const error = `<Error><Type>${fault}</Type><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error>`;
+    body = `<ErrorResponse>${error}<RequestId>${requestId}</RequestId></ErrorResponse>`;
   }
   res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);

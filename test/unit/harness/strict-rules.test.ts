@@ -30,7 +30,9 @@ const code = (v: Verdict | undefined | Promise<Verdict | undefined>) => (v && !(
 
 describe('strict layer rules (pure)', () => {
   it('rewriteStates changes only the first state after each id', () => {
-    const body = '<set><item><a><state>x</state></a><id>n-1</id><state>available</state></item><item><id>n-2</id><state>available</state><s><state>y</state></s></item></set>';
+    const body =
+      '<set><item><a><state>x</state></a><id>n-1</id><state>available</state></item>' +
+      '<item><id>n-2</id><state>available</state><s><state>y</state></s></item></set>';
     const out = rewriteStates(body, 'id', /<state>([^<]+)<\/state>/, (id) => (id === 'n-2' ? 'pending' : undefined));
     expect(out).toBe(body.replace('<id>n-2</id><state>available</state>', '<id>n-2</id><state>pending</state>'));
     expect(rewriteStates('<none/>', 'id', /<state>([^<]+)<\/state>/, () => 'x')).toBe('<none/>');
@@ -62,10 +64,12 @@ describe('strict layer rules (pure)', () => {
     const state = new AccountState();
     const c = (now: number) => ctx(state, now);
     track(req('ec2', 'CreateSubnet', { VpcId: 'vpc-1' }), '<subnetId>subnet-1</subnetId>', c(0));
-    track(req('ec2', 'CreateNatGateway', { SubnetId: 'subnet-1', AllocationId: 'eipalloc-1' }), '<natGatewayId>nat-1</natGatewayId><state>pending</state>', c(0));
+    const natXml = '<natGatewayId>nat-1</natGatewayId><state>pending</state>';
+    track(req('ec2', 'CreateNatGateway', { SubnetId: 'subnet-1', AllocationId: 'eipalloc-1' }), natXml, c(0));
     const subnet = (now: number) => code(rule('ec2.deletes-drain').check!(req('ec2', 'DeleteSubnet', { SubnetId: 'subnet-1' }), c(now)));
     const release = (now: number) => code(rule('ec2.release-address-after-nat').check!(req('ec2', 'ReleaseAddress', { AllocationId: 'eipalloc-1' }), c(now)));
-    const detach = (now: number) => code(rule('ec2.deletes-drain').check!(req('ec2', 'DetachInternetGateway', { VpcId: 'vpc-1', InternetGatewayId: 'igw-1' }), c(now)));
+    const detachIgw = req('ec2', 'DetachInternetGateway', { VpcId: 'vpc-1', InternetGatewayId: 'igw-1' });
+    const detach = (now: number) => code(rule('ec2.deletes-drain').check!(detachIgw, c(now)));
     expect([subnet(10_000), release(10_000), detach(10_000)]).toEqual(['DependencyViolation', 'InvalidIPAddress.InUse', 'DependencyViolation']);
     track(req('ec2', 'DeleteNatGateway', { NatGatewayId: 'nat-1' }), '', c(10_000));
     const { natDeleting, drain, releaseAfterNat } = DEFAULT_WINDOWS;

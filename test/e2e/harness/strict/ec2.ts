@@ -19,7 +19,8 @@ function notFound(id: string, operation: string): Verdict | undefined {
     case 'eipalloc': return refuse('InvalidAllocationID.NotFound', `The allocation ID '${id}' does not exist`);
     case 'nat':
       // The NAT APIs have their own code; other APIs (CreateRoute…) use the generic one.
-      return /NatGateway/.test(operation) ? refuse('NatGatewayNotFound', `The Nat Gateway ${id} was not found`) : refuse('InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`);
+      if (/NatGateway/.test(operation)) return refuse('NatGatewayNotFound', `The Nat Gateway ${id} was not found`);
+      return refuse('InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`);
     case 'lt': return refuse('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`);
     default: return undefined;
   }
@@ -77,7 +78,8 @@ const deletesDrain: Rule = {
     if (req.operation === 'DetachInternetGateway' && f.VpcId) {
       const inVpc = (h: Holder) => h.publicIp && h.subnets.some((s) => state.subnetVpc.get(s) === f.VpcId);
       if (attached(state, now, windows.drain, inVpc)) {
-        return refuse('DependencyViolation', `Network ${f.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`);
+        const text = `Network ${f.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`;
+        return refuse('DependencyViolation', text);
       }
     }
     return undefined;

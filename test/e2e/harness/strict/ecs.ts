@@ -21,7 +21,8 @@ const targetGroupNeedsLoadBalancer: Rule = {
       const arn = str(lb.targetGroupArn);
       if (!arn) continue;
       // moto fills LoadBalancerArns from listeners' default actions and rules: ask it, in the caller's account.
-      const out = await ctx.upstream({ service: 'elasticloadbalancing', form: { Action: 'DescribeTargetGroups', Version: '2015-12-01', 'TargetGroupArns.member.1': arn } });
+      const form = { Action: 'DescribeTargetGroups', Version: '2015-12-01', 'TargetGroupArns.member.1': arn };
+      const out = await ctx.upstream({ service: 'elasticloadbalancing', form });
       if (out.status !== 200) continue; // an unknown target group is moto's (and AWS's) own error
       const associated = /<LoadBalancerArns>\s*<member>/.test(out.body);
       if (!associated) return refuse('InvalidParameterException', `The target group with targetGroupArn ${arn} does not have an associated load balancer.`);
@@ -74,7 +75,8 @@ const updateCapacityTransition: Rule = {
     if (state.services.get(serviceKey(req.json))?.launchType !== 'FARGATE') return undefined;
     return refuse(
       'InvalidParameterException',
-      'Updating a service that uses the FARGATE launch type to the FARGATE or FARGATE_SPOT capacity providers is not supported. Recreate the service with a capacity provider strategy.',
+      'Updating a service that uses the FARGATE launch type to the FARGATE or FARGATE_SPOT capacity providers is not supported. ' +
+        'Recreate the service with a capacity provider strategy.',
     );
   },
 };
@@ -92,7 +94,8 @@ const updateStrategyForces: Rule = {
     if (svc.strategy === strategyKey(req.json)) return undefined; // the same strategy again is no change
     return refuse(
       'InvalidParameterException',
-      'When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.',
+      'When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider ' +
+        'strategy on a service that is already using one, you must force a new deployment.',
     );
   },
 };
@@ -112,7 +115,8 @@ const describeEchoesStrategy: Rule = {
       if (!svc?.serviceName) continue;
       const key = `${ecsName(svc.clusterArn)}/${svc.serviceName}`;
       // This very call's strategy (trackers learn it after the rewrite), else the one last sent.
-      const sent = req.operation !== 'DescribeServices' && Array.isArray(req.json.capacityProviderStrategy) ? list(req.json.capacityProviderStrategy) : state.services.get(key)?.items;
+      const own = req.operation !== 'DescribeServices' && Array.isArray(req.json.capacityProviderStrategy);
+      const sent = own ? list(req.json.capacityProviderStrategy) : state.services.get(key)?.items;
       if (!sent?.length || JSON.stringify(svc.capacityProviderStrategy) === JSON.stringify(sent)) continue;
       svc.capacityProviderStrategy = sent;
       delete svc.launchType;
@@ -122,4 +126,10 @@ const describeEchoesStrategy: Rule = {
   },
 };
 
-export const ECS_RULES: Rule[] = [targetGroupNeedsLoadBalancer, launchTypeCompatibility, updateCapacityTransition, updateStrategyForces, describeEchoesStrategy];
+export const ECS_RULES: Rule[] = [
+  targetGroupNeedsLoadBalancer,
+  launchTypeCompatibility,
+  updateCapacityTransition,
+  updateStrategyForces,
+  describeEchoesStrategy,
+];

@@ -21,16 +21,15 @@ const instanceProfilePropagation: Rule = {
     const changed = state.profiles.get(profile.value.slice(profile.value.lastIndexOf('/') + 1));
     if (changed === undefined || now - changed >= windows.instanceProfile) return undefined;
     const field = profile.by === 'arn' ? 'ARN' : 'name';
-    return refuse(
-      'ValidationError',
-      `You must use a valid fully-formed launch template. Value (${profile.value}) for parameter iamInstanceProfile.${profile.by} is invalid. Invalid IAM Instance Profile ${field}`,
-    );
+    const text = `Value (${profile.value}) for parameter iamInstanceProfile.${profile.by} is invalid. Invalid IAM Instance Profile ${field}`;
+    return refuse('ValidationError', `You must use a valid fully-formed launch template. ${text}`);
   },
 };
 
 function roleXml(account: string, awsService: string, created: number): string {
   const { roleName, path } = SERVICE_LINKED_ROLES[awsService]!;
-  const trust = encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: awsService }, Action: 'sts:AssumeRole' }] }));
+  const statement = { Effect: 'Allow', Principal: { Service: awsService }, Action: 'sts:AssumeRole' };
+  const trust = encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [statement] }));
   const roleId = `AROA${randomBytes(9).toString('hex').toUpperCase().slice(0, 17)}`;
   return (
     `<Role><Path>${path}</Path><RoleName>${roleName}</RoleName><RoleId>${roleId}</RoleId>` +
@@ -94,7 +93,7 @@ function needsEcsRole(req: AwsRequest): boolean {
 
 const ecsRoleFirstUse: Rule = {
   id: 'ecs.service-linked-role-first-use',
-  description: 'CreateCluster (with providers) / CreateCapacityProvider while AWSServiceRoleForECS is absent or new: "Unable to assume the service linked role"',
+  description: 'CreateCluster (with providers) / CreateCapacityProvider while AWSServiceRoleForECS is absent or new: "Unable to assume…"',
   // real-aws.md #12: 1Password/scim-examples#356, aws-cloudformation/cloudformation-coverage-roadmap#818, pulumi/pulumi-aws#1041,
   // terraform-aws-modules/terraform-aws-ecs#26 (CreateCapacityProvider).
   source: 'https://github.com/pulumi/pulumi-aws/issues/1041',

@@ -49,23 +49,28 @@ const securityGroupName: Rule = {
   check(req) {
     if (!is(req, 'ec2', 'CreateSecurityGroup')) return undefined;
     const name = req.form.GroupName ?? '';
-    if (/^sg-/i.test(name)) return refuse('InvalidParameterValue', `Value (${name}) for parameter GroupName is invalid. Group names may not be in the format sg-*.`);
-    if (name.length > 255) return refuse('InvalidParameterValue', `Value (${name}) for parameter GroupName is invalid. Length exceeds maximum of 255.`);
+    const invalid = `Value (${name}) for parameter GroupName is invalid.`;
+    if (/^sg-/i.test(name)) return refuse('InvalidParameterValue', `${invalid} Group names may not be in the format sg-*.`);
+    if (name.length > 255) return refuse('InvalidParameterValue', `${invalid} Length exceeds maximum of 255.`);
     return undefined;
   },
 };
 
-/** IAM's generated validation message (the same for every IAM name field). */
+/** The message AWS's generated validation gives (IAM, CloudWatch Logs): field, value and the constraint. */
+function constraint(field: string, value: string, rule: string): string {
+  return `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must ${rule}`;
+}
+
 function iamNameProblem(field: string, value: string, max: number): Verdict | undefined {
-  if (value.length > max) return refuse('ValidationError', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
-  if (!/^[\w+=,.@-]+$/.test(value)) return refuse('ValidationError', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
+  if (value.length > max) return refuse('ValidationError', constraint(field, value, `have length less than or equal to ${max}`));
+  if (!/^[\w+=,.@-]+$/.test(value)) return refuse('ValidationError', constraint(field, value, 'satisfy regular expression pattern: [\\w+=,.@-]+'));
   return undefined;
 }
 
 function iamPathProblem(path: string | undefined): Verdict | undefined {
   if (path === undefined) return undefined;
   if (path.length > 512 || !/^(\/|\/[\u0021-\u007E]+\/)$/.test(path)) {
-    return refuse('ValidationError', `1 validation error detected: Value '${path}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)`);
+    return refuse('ValidationError', constraint('path', path, 'satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)'));
   }
   return undefined;
 }
@@ -102,7 +107,8 @@ const capacityProviderName: Rule = {
     if (name.length <= 255 && /^[A-Za-z0-9_-]+$/.test(name) && !/^(aws|ecs|fargate)/i.test(name)) return undefined;
     return refuse(
       'ClientException',
-      'The specified capacity provider name is invalid. Up to 255 characters are allowed, including letters (upper and lowercase), numbers, underscores, and hyphens. The name cannot be prefixed with "aws", "ecs", or "fargate". Specify a valid name and try again.',
+      'The specified capacity provider name is invalid. Up to 255 characters are allowed, including letters (upper and lowercase), ' +
+        'numbers, underscores, and hyphens. The name cannot be prefixed with "aws", "ecs", or "fargate". Specify a valid name and try again.',
     );
   },
 };
@@ -116,7 +122,9 @@ const parameterName: Rule = {
     if (!is(req, 'ssm', 'PutParameter')) return undefined;
     const name = str(req.json.Name) ?? '';
     const first = name.replace(/^\//, '').split('/')[0] ?? '';
-    if (/^(aws|ssm)/i.test(first)) return refuse('ValidationException', `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive). Name: ${name}`);
+    if (/^(aws|ssm)/i.test(first)) {
+      return refuse('ValidationException', `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive). Name: ${name}`);
+    }
     if (name.length > 1011 || !/^[A-Za-z0-9_.\-/]+$/.test(name)) {
       return refuse('ValidationException', `Parameter name ${name} is invalid: up to 1011 characters of a-z, A-Z, 0-9, _ . - and /.`);
     }
@@ -148,10 +156,7 @@ const logRetention: Rule = {
     if (!is(req, 'logs', 'PutRetentionPolicy')) return undefined;
     const days = req.json.retentionInDays;
     if (typeof days === 'number' && RETENTION_DAYS.includes(days)) return undefined;
-    return refuse(
-      'InvalidParameterException',
-      `1 validation error detected: Value '${String(days)}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`,
-    );
+    return refuse('InvalidParameterException', constraint('retentionInDays', String(days), `satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`));
   },
 };
 
@@ -164,7 +169,7 @@ const logGroupName: Rule = {
     if (!is(req, 'logs', 'CreateLogGroup')) return undefined;
     const name = str(req.json.logGroupName) ?? '';
     if (name.length >= 1 && name.length <= 512 && /^[.\-_/#A-Za-z0-9]+$/.test(name)) return undefined;
-    return refuse('InvalidParameterException', `1 validation error detected: Value '${name}' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+`);
+    return refuse('InvalidParameterException', constraint('logGroupName', name, 'satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+'));
   },
 };
 
@@ -177,7 +182,8 @@ const startedBy: Rule = {
     if (!is(req, 'ecs', 'RunTask', 'StartTask') || req.json.startedBy === undefined) return undefined;
     const value = String(req.json.startedBy);
     if (value.length <= 128 && /^[A-Za-z0-9_/-]+$/.test(value)) return undefined;
-    return refuse('InvalidParameterException', `startedBy '${value}' is invalid: up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and underscores (_) are allowed.`);
+    const allowed = 'up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and underscores (_) are allowed.';
+    return refuse('InvalidParameterException', `startedBy '${value}' is invalid: ${allowed}`);
   },
 };
 
@@ -234,7 +240,8 @@ const fargateTaskSize: Rule = {
     if (cpu === undefined) return refuse('ClientException', "Fargate requires that 'cpu' be defined at the task level.");
     if (memory === undefined) return refuse('ClientException', "Fargate requires that 'memory' be defined at the task level.");
     if (fargateMemoryFor(cpu).includes(memory)) return undefined;
-    return refuse('ClientException', `No Fargate configuration exists for given values: ${cpu} CPU, ${memory} memory. See the Amazon ECS documentation for the valid values.`);
+    const given = `${cpu} CPU, ${memory} memory`;
+    return refuse('ClientException', `No Fargate configuration exists for given values: ${given}. See the Amazon ECS documentation for the valid values.`);
   },
 };
 

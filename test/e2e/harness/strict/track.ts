@@ -103,7 +103,8 @@ function trackIam(req: AwsRequest, _body: string, { state, now }: RuleContext): 
   if (req.operation === 'CreateInstanceProfile' || req.operation === 'AddRoleToInstanceProfile') {
     if (f.InstanceProfileName) state.profiles.set(f.InstanceProfileName, now);
   }
-  if (req.operation === 'CreateServiceLinkedRole' && f.AWSServiceName && SERVICE_LINKED_ROLES[f.AWSServiceName]) serviceCreatesRole(state, f.AWSServiceName, now);
+  const awsService = f.AWSServiceName ?? '';
+  if (req.operation === 'CreateServiceLinkedRole' && SERVICE_LINKED_ROLES[awsService]) serviceCreatesRole(state, awsService, now);
 }
 
 function trackElb(req: AwsRequest, body: string, { state, now }: RuleContext): void {
@@ -177,8 +178,12 @@ function trackEcs(req: AwsRequest, body: string, { state, now }: RuleContext): v
       if (req.operation === 'CreateService') state.services.set(key, moved ?? { launchType: str(j.launchType) ?? 'EC2' });
       // An empty strategy moves the service back to a launch type (UpdateService docs); which one is not said.
       else if (providers && state.services.has(key)) state.services.set(key, moved ?? { launchType: 'EC2' });
-      const vpc = (j.networkConfiguration as { awsvpcConfiguration?: { subnets?: string[]; securityGroups?: string[]; assignPublicIp?: string } } | undefined)?.awsvpcConfiguration;
-      if (vpc) state.setHolder({ kind: 'service', id: key, subnets: vpc.subnets ?? [], securityGroups: vpc.securityGroups ?? [], publicIp: vpc.assignPublicIp === 'ENABLED' });
+      type Vpc = { subnets?: string[]; securityGroups?: string[]; assignPublicIp?: string };
+      const vpc = (j.networkConfiguration as { awsvpcConfiguration?: Vpc } | undefined)?.awsvpcConfiguration;
+      if (vpc) {
+        const publicIp = vpc.assignPublicIp === 'ENABLED';
+        state.setHolder({ kind: 'service', id: key, subnets: vpc.subnets ?? [], securityGroups: vpc.securityGroups ?? [], publicIp });
+      }
       break;
     }
     case 'DeleteService':
@@ -192,7 +197,8 @@ function trackEcs(req: AwsRequest, body: string, { state, now }: RuleContext): v
 }
 
 function trackAppAutoScaling(req: AwsRequest, _body: string, { state, now }: RuleContext): void {
-  if (req.operation === 'RegisterScalableTarget' && req.json.ServiceNamespace === 'ecs') serviceCreatesRole(state, 'ecs.application-autoscaling.amazonaws.com', now);
+  if (req.operation !== 'RegisterScalableTarget' || req.json.ServiceNamespace !== 'ecs') return;
+  serviceCreatesRole(state, 'ecs.application-autoscaling.amazonaws.com', now);
 }
 
 const BY_SERVICE: Record<string, Tracker> = {
