@@ -140,6 +140,8 @@ describe('strict layer: timing and state', () => {
 
   it('service-linked roles: absent in a fresh account; ECS creates its role on first use and cannot assume it for a window', async () => {
     const { aws, proxy } = await layer(['iam.service-linked-roles', 'ecs.service-linked-role-first-use']);
+    // moto itself was seeded with the role (see startMoto); the layer answers from its own, fresh account.
+    expect((await direct.iam.send(new GetRoleCommand({ RoleName: 'AWSServiceRoleForECS' }))).Role?.Path).toBe('/aws-service-role/ecs.amazonaws.com/');
     expect(await failure(aws.iam.send(new GetRoleCommand({ RoleName: 'AWSServiceRoleForECS' })))).toMatchObject({
       name: 'NoSuchEntityException',
       message: 'The role with name AWSServiceRoleForECS cannot be found.',
