@@ -109,3 +109,59 @@ describe('strict layer rules (pure)', () => {
     expect(lines.find((l) => l.startsWith('logs.retention '))).toMatch(/\s0\s+-\s/);
   });
 });
+
+describe('strict layer trackers read what the SDK really sends', () => {
+  /** The form the SDK puts on the wire for one command (captured before sending). */
+  async function wireForm(client: { send(c: unknown): Promise<unknown>; middlewareStack: { add(mw: unknown, o: unknown): void } }, command: unknown) {
+    let body = '';
+    client.middlewareStack.add(
+      () => async (args: { request: { body: string } }) => {
+        body = args.request.body;
+        throw new Error('captured');
+      },
+      { step: 'finalizeRequest', name: 'capture' },
+    );
+    await client.send(command).catch(() => undefined);
+    return Object.fromEntries(new URLSearchParams(body));
+  }
+  const cfg = { region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, endpoint: 'http://127.0.0.1:9' };
+
+  it('a launch template with a public network interface, then a Spot Auto Scaling group that uses it', async () => {
+    const { EC2Client, CreateLaunchTemplateCommand } = await import('@aws-sdk/client-ec2');
+    const { AutoScalingClient, CreateAutoScalingGroupCommand } = await import('@aws-sdk/client-auto-scaling');
+    const state = new AccountState();
+    const lt = await wireForm(
+      new EC2Client(cfg),
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: 'shop-default-ecs',
+        LaunchTemplateData: {
+          IamInstanceProfile: { Arn: 'arn:aws:iam::1:instance-profile/ecs-kit/shop/default/shop-default-ecs-instance' },
+          NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: ['sg-9'] }],
+        },
+      }),
+    );
+    track(req('ec2', 'CreateLaunchTemplate', lt), '<launchTemplateId>lt-1</launchTemplateId>', ctx(state, 0));
+    expect(state.launchTemplates.get('shop-default-ecs')).toEqual({
+      id: 'lt-1',
+      name: 'shop-default-ecs',
+      profile: { by: 'arn', value: 'arn:aws:iam::1:instance-profile/ecs-kit/shop/default/shop-default-ecs-instance' },
+      securityGroups: ['sg-9'],
+      publicIp: true,
+    });
+    const asg = await wireForm(
+      new AutoScalingClient(cfg),
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'shop-default-ecs',
+        MinSize: 1,
+        MaxSize: 2,
+        VPCZoneIdentifier: 'subnet-1,subnet-2',
+        MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '$Latest' } } },
+      }),
+    );
+    state.profiles.set('shop-default-ecs-instance', 0);
+    const refused = rule('iam.instance-profile-propagation').check!(req('autoscaling', 'CreateAutoScalingGroup', asg), ctx(state, 10));
+    expect(code(refused)).toBe('ValidationError');
+    track(req('autoscaling', 'CreateAutoScalingGroup', asg), '', ctx(state, 10));
+    expect(state.holder('Auto Scaling group', 'shop-default-ecs')).toMatchObject({ subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-9'], publicIp: true });
+  });
+});

@@ -40,7 +40,7 @@ export const DEFAULT_WINDOWS: Windows = {
   ec2Consistency: 1_000,
   instanceProfile: 2_000,
   serviceLinkedRole: 2_000,
-  drain: 2_000,
+  drain: 1_500,
   releaseAfterNat: 2_000,
   natPending: 2_000,
   natDeleting: 1_500,
