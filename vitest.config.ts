@@ -23,6 +23,8 @@ export default defineConfig({
           environment: 'node',
           env,
           sequence: { groupOrder: 1 },
+          // Strict AWS layer: collects each proxy's rule hits and prints one table at the end.
+          globalSetup: ['test/e2e/harness/strict/global-setup.ts'],
           // Each e2e file starts its own moto_server; files run in parallel on separate ports.
           testTimeout: 180_000,
           hookTimeout: 120_000,

@@ -2,40 +2,39 @@ import { DescribeImagesCommand, DescribeRepositoriesCommand, GetAuthorizationTok
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli } from './harness/cli.js';
+import { describeRun } from './harness/cli.js';
 import { createDockerStub, type DockerStub } from './harness/docker.js';
-import { clientsFor, inventory, nonEmpty, total, type Clients } from './harness/inventory.js';
-import { startMoto, type Moto } from './harness/moto.js';
-import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
-import { copyFixture, tempDir } from './harness/workdir.js';
+import { startE2e, type E2e } from './harness/fixture.js';
+import { inventory, nonEmpty, total, type Clients } from './harness/inventory.js';
+import type { Moto } from './harness/moto.js';
+import type { StrictProxy } from './harness/strict/proxy.js';
+import { copyFixture } from './harness/workdir.js';
 
 const REPO = 'shop/default/web';
 
 /**
  * A service built from a Dockerfile: the CLI drives `docker` (a stub on PATH that records
- * argv and "pushes" by calling ECR PutImage on moto), then runs the pushed image.
+ * argv and "pushes" by calling ECR PutImage on moto), then runs the pushed image. The CLI's own
+ * AWS calls go through the strict AWS layer.
  */
 describe('deploy with build: Dockerfile → ECR → task definition', () => {
+  let env: E2e;
   let moto: Moto;
-  let proxy: RecordingProxy;
+  let proxy: StrictProxy;
   let aws: Clients;
   let docker: DockerStub;
-  let work: Awaited<ReturnType<typeof tempDir>>;
   let account: string;
   let password: string;
   let pushedRef: string;
 
-  const cli = (args: string[]) =>
-    runCli(args, { cwd: work.dir, endpoint: proxy.endpoint, env: docker.env({ ecrEndpoint: moto.endpoint }) });
-  const callList = () => proxy.calls.map((c) => `${c.mutating ? '*' : ' '} ${c.service}:${c.operation}`).join('\n');
+  const cli = (args: string[]) => env.cli(args, { env: docker.env({ ecrEndpoint: moto.endpoint }) });
+  const callList = () => env.callList();
 
   beforeAll(async () => {
-    moto = await startMoto();
-    proxy = await startRecordingProxy(moto.endpoint);
-    aws = clientsFor(moto.endpoint);
+    env = await startE2e('build');
+    ({ moto, proxy, aws } = env);
     docker = await createDockerStub();
-    work = await tempDir('build');
-    await copyFixture('build', work.dir, '.');
+    await copyFixture('build', env.dir, '.');
     account = (await aws.sts.send(new GetCallerIdentityCommand({}))).Account!;
     // moto hands out the same token every time, so we know the password the CLI will pipe to docker.
     const token = (await aws.ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!.authorizationToken!;
@@ -44,9 +43,7 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
   });
 
   afterAll(async () => {
-    await proxy?.stop();
-    await moto?.stop();
-    await work?.cleanup();
+    await env?.stop();
     await docker?.remove();
   });
 

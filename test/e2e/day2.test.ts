@@ -3,11 +3,10 @@ import path from 'node:path';
 import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli } from './harness/cli.js';
-import { clientsFor, type Clients } from './harness/inventory.js';
-import { startMoto, type Moto } from './harness/moto.js';
-import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
-import { tempDir } from './harness/workdir.js';
+import { describeRun } from './harness/cli.js';
+import { startE2e, type E2e } from './harness/fixture.js';
+import type { Clients } from './harness/inventory.js';
+import type { StrictProxy } from './harness/strict/proxy.js';
 
 const CONFIG = `app: shop
 services:
@@ -23,30 +22,25 @@ const TD = (rev: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/
 const FAST = ['--timeout', '20s', '--poll-interval', '200ms'];
 
 /**
- * plan, status, logs, scale, rollback and run-task through the built CLI against moto. The
- * `it`s share one environment and run in order. moto runs no containers: the test seeds what a
- * real account would show (log lines), and reads results with its own clients.
+ * plan, status, logs, scale, rollback and run-task through the built CLI and the strict AWS
+ * layer. The `it`s share one environment and run in order. moto runs no containers: the test
+ * seeds what a real account would show (log lines), and reads results with its own clients.
  */
 describe('day-2: plan → deploy → plan → status/logs → change → scale → rollback → run-task', () => {
-  let moto: Moto;
-  let proxy: RecordingProxy;
+  let env: E2e;
+  let proxy: StrictProxy;
   let aws: Clients;
-  let work: Awaited<ReturnType<typeof tempDir>>;
-  const cli = (args: string[]) => runCli(args, { cwd: work.dir, endpoint: proxy.endpoint });
-  const mutating = () => proxy.calls.filter((c) => c.mutating).map((c) => `${c.service}:${c.operation}`);
+  const cli = (args: string[]) => env.cli(args);
+  const mutating = () => env.mutating();
   const service = async () => (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'shop-default', services: ['web'] }))).services![0]!;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    proxy = await startRecordingProxy(moto.endpoint);
-    aws = clientsFor(moto.endpoint);
-    work = await tempDir('day2');
-    await writeFile(path.join(work.dir, 'ecs-kit.yml'), CONFIG);
+    env = await startE2e('day2');
+    ({ proxy, aws } = env);
+    await writeFile(path.join(env.dir, 'ecs-kit.yml'), CONFIG);
   });
   afterAll(async () => {
-    await proxy?.stop();
-    await moto?.stop();
-    await work?.cleanup();
+    await env?.stop();
   });
 
   it('plan on an empty environment lists every step as a create and makes no mutating call', async () => {
@@ -96,7 +90,7 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
   });
 
   it('changing cpu/memory shows exactly the task definition change (and the service following it) and exits 3', async () => {
-    const file = path.join(work.dir, 'ecs-kit.yml');
+    const file = path.join(env.dir, 'ecs-kit.yml');
     await writeFile(file, CONFIG.replace('cpu: 256', 'cpu: 512').replace('memory: 512', 'memory: 1024'));
     proxy.clear();
     const r = await cli(['plan', '--json', '--detailed-exitcode']);
@@ -117,7 +111,7 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
     const d = await cli(['deploy', '--yes', ...FAST]);
     expect(d.code, describeRun(d)).toBe(0);
     expect((await service()).taskDefinition).toBe(TD(2));
-    const manifest = JSON.parse(await readFile(path.join(work.dir, '.ecs-kit', 'default.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(path.join(env.dir, '.ecs-kit', 'default.json'), 'utf8'));
     expect(manifest.history.map((h: { taskDefinitionArn: string }) => h.taskDefinitionArn)).toEqual([TD(1), TD(2)]);
   });
 
@@ -134,7 +128,7 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.events.filter((e) => e.type === 'output')).toEqual([expect.objectContaining({ name: 'taskDefinition.web', value: 'shop-default-web:1' })]);
     expect((await service()).taskDefinition).toBe(TD(1));
-    const manifest = JSON.parse(await readFile(path.join(work.dir, '.ecs-kit', 'default.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(path.join(env.dir, '.ecs-kit', 'default.json'), 'utf8'));
     expect(manifest.steps['service:web'].state.taskDefinitionArn).toBe(TD(1));
     // Nothing older than revision 1 was deployed: a second rollback explains and changes nothing.
     const again = await cli(['rollback', '--yes', ...FAST]);
@@ -143,17 +137,23 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
     expect((await service()).taskDefinition).toBe(TD(1));
   });
 
-  it('run-task either runs to an exit code or fails with an explained error, never a stack trace', async () => {
-    // moto's RunTask crashes (HTTP 500) for a Fargate task definition without container-level
-    // memory, which is what ecs-kit registers; AWS accepts it. Either way the CLI must explain.
+  it('run-task sends a RunTask that AWS accepts, for the service’s revision on its network, and explains moto’s crash', async () => {
+    const svc = await service();
+    proxy.clear();
     const r = await cli(['run-task', 'web', '--timeout', '10s', '--poll-interval', '200ms', '--', 'echo', 'hi']);
-    if (r.code === 1) {
-      expect(r.stderr, describeRun(r)).toMatch(/starting a task from shop-default-web:1/);
-      expect(r.stderr).toMatch(/Why: /);
-      expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
-    } else {
-      expect(r.code, describeRun(r)).toBeGreaterThanOrEqual(0);
-      expect(r.stdout).toMatch(/exitCode: /);
-    }
+    const runs = proxy.sentOf('RunTask');
+    expect(runs, env.callList()).toHaveLength(1);
+    const sent = runs[0]!;
+    // The strict layer checks it as AWS would (startedBy, clientToken, launch type vs the task definition).
+    expect(sent.answeredBy, `refused by the strict layer: ${describeRun(r)}`).toBeUndefined();
+    const overrides = { containerOverrides: [{ name: 'web', command: ['echo', 'hi'] }] };
+    expect(sent.params).toMatchObject({ cluster: 'shop-default', taskDefinition: svc.taskDefinition, count: 1, overrides });
+    expect(sent.params.networkConfiguration).toEqual({ awsvpcConfiguration: svc.networkConfiguration!.awsvpcConfiguration });
+    // moto 5.2.1 crashes (HTTP 500) on RunTask for a Fargate task definition without container-level
+    // memory, which AWS accepts: the run cannot reach an exit code here, so the CLI must explain and exit 1.
+    expect(r.code, describeRun(r)).toBe(1);
+    expect(r.stderr).toMatch(/starting a task from shop-default-web:1/);
+    expect(r.stderr).toMatch(/Why: .*HTTP 500/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 });

@@ -6,14 +6,14 @@ import { DescribeCapacityProvidersCommand, DescribeClustersCommand, DescribeServ
 import { DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetInstanceProfileCommand, GetRoleCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli } from './harness/cli.js';
-import { clientsFor, inventory, nonEmpty, total, type Clients } from './harness/inventory.js';
-import { startMoto, type Moto } from './harness/moto.js';
-import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
-import { tempDir } from './harness/workdir.js';
+import { describeRun } from './harness/cli.js';
+import { startE2e, type E2e } from './harness/fixture.js';
+import { inventory, nonEmpty, total, type Clients } from './harness/inventory.js';
+import type { Moto } from './harness/moto.js';
+import type { StrictProxy } from './harness/strict/proxy.js';
 
 /**
- * The EC2 capacity shape of issue 3 through the built CLI against its own moto: deploy →
+ * The EC2 capacity shape of issue 3 through the built CLI and the strict AWS layer against its own moto: deploy →
  * independent describes (ASG ↔ launch template ↔ capacity provider ↔ cluster, user data, task
  * definitions) → no-op re-deploy with zero mutating calls → teardown that leaves nothing.
  * moto runs no ECS agent, so no container instance ever registers; services are still created.
@@ -34,32 +34,28 @@ services:
 `;
 
 describe('EC2 capacity shape', () => {
+  let env: E2e;
   let moto: Moto;
-  let proxy: RecordingProxy;
+  let proxy: StrictProxy;
   let aws: Clients;
   let asg: AutoScalingClient;
-  let work: Awaited<ReturnType<typeof tempDir>>;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    proxy = await startRecordingProxy(moto.endpoint);
-    aws = clientsFor(moto.endpoint);
+    env = await startE2e('ec2');
+    ({ moto, proxy, aws } = env);
     asg = new AutoScalingClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
-    work = await tempDir('ec2');
   });
 
   afterAll(async () => {
-    await proxy?.stop();
-    await moto?.stop();
-    await work?.cleanup();
+    await env?.stop();
   });
 
   it('deploys instances + capacity provider, re-deploys with no mutation, tears everything down', async () => {
-    const dir = path.join(work.dir, APP);
+    const dir = path.join(env.dir, APP);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'ecs-kit.yml'), YAML);
-    const cli = (args: string[]) => runCli(args, { cwd: dir, endpoint: proxy.endpoint });
-    const callList = () => proxy.calls.map((c) => `${c.mutating ? '*' : ' '} ${c.service}:${c.operation}`).join('\n');
+    const cli = (args: string[]) => env.cli(args, { cwd: dir });
+    const callList = () => env.callList();
     const ms: number[] = [];
     const timed = async (args: string[]) => {
       const t0 = Date.now();
@@ -158,5 +154,5 @@ describe('EC2 capacity shape', () => {
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: PROFILE }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
 
     console.log(`EC2 shape AWS calls (deploy / mutating / no-op re-deploy / teardown): ${deployCalls} / ${deployMutating} / ${noop} / ${teardownCalls}; ${ms.join(' / ')} ms`);
-  }, 45_000);
+  }, 90_000);
 });

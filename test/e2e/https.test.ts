@@ -4,46 +4,42 @@ import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli } from './harness/cli.js';
-import { clientsFor, inventory, nonEmpty, total, type Clients } from './harness/inventory.js';
-import { startMoto, type Moto } from './harness/moto.js';
-import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
-import { tempDir } from './harness/workdir.js';
+import { describeRun } from './harness/cli.js';
+import { startE2e, type E2e } from './harness/fixture.js';
+import { inventory, nonEmpty, total, type Clients } from './harness/inventory.js';
+import type { Moto } from './harness/moto.js';
+import type { StrictProxy } from './harness/strict/proxy.js';
 
 const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
 /**
- * HTTPS end to end against moto: a certificate made in moto's ACM (as the user would have in
+ * HTTPS end to end through the strict AWS layer: a certificate made in moto's ACM (as the user would have in
  * theirs), deploy with loadBalancer.certificateArn, then independent describes of the
  * listeners and the service's rule, a no-op re-deploy and a clean teardown.
  */
 describe('https: 443 listener with an ACM certificate, 80 → 443 redirect', () => {
+  let env: E2e;
   let moto: Moto;
-  let proxy: RecordingProxy;
+  let proxy: StrictProxy;
   let aws: Clients;
-  let work: Awaited<ReturnType<typeof tempDir>>;
   let certificateArn: string;
-  const cli = (args: string[]) => runCli(args, { cwd: work.dir, endpoint: proxy.endpoint });
-  const callList = () => proxy.calls.map((c) => `${c.mutating ? '*' : ' '} ${c.service}:${c.operation}`).join('\n');
+  const cli = (args: string[]) => env.cli(args);
+  const callList = () => env.callList();
 
   beforeAll(async () => {
-    moto = await startMoto();
-    proxy = await startRecordingProxy(moto.endpoint);
-    aws = clientsFor(moto.endpoint);
-    work = await tempDir('https');
-    // The user's certificate, made straight in moto (not through the proxy): ecs-kit only references it.
+    env = await startE2e('https');
+    ({ moto, proxy, aws } = env);
+    // The user's certificate, made straight in moto (not through the layer): ecs-kit only references it.
     const acm = new ACMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
     certificateArn = (await acm.send(new RequestCertificateCommand({ DomainName: 'shop.example.com', ValidationMethod: 'DNS' }))).CertificateArn!;
     await writeFile(
-      path.join(work.dir, 'ecs-kit.yml'),
+      path.join(env.dir, 'ecs-kit.yml'),
       `app: shop\nloadBalancer:\n  certificateArn: "${certificateArn}"\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n`,
     );
   }, 30_000);
 
   afterAll(async () => {
-    await proxy?.stop();
-    await moto?.stop();
-    await work?.cleanup();
+    await env?.stop();
   });
 
   it('deploys HTTPS, re-deploys with zero mutating calls, and tears everything down', async () => {
@@ -90,5 +86,5 @@ describe('https: 443 listener with an ACM certificate, 80 → 443 redirect', () 
     expect(down.code, describeRun(down)).toBe(0);
     const after = await inventory(moto.endpoint, 'shop', 'default', aws);
     expect(total(after), JSON.stringify(nonEmpty(after))).toBe(0);
-  }, 30_000);
+  }, 90_000);
 });

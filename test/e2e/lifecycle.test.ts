@@ -6,10 +6,11 @@ import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetG
 import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli, type CliResult } from './harness/cli.js';
-import { clientsFor, inventory, nonEmpty, seedVpc, total, type Clients } from './harness/inventory.js';
-import { startMoto, type Moto } from './harness/moto.js';
-import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
+import { describeRun, type CliResult } from './harness/cli.js';
+import { startE2e, type E2e } from './harness/fixture.js';
+import { inventory, nonEmpty, seedVpc, total, type Clients } from './harness/inventory.js';
+import type { Moto } from './harness/moto.js';
+import type { StrictProxy } from './harness/strict/proxy.js';
 import { copyFixture, tempDir } from './harness/workdir.js';
 
 const APP = 'shop';
@@ -17,38 +18,35 @@ const ENV = 'default';
 const EXEC_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
 
 /**
- * The whole life of one app against moto, through the built CLI: init → a config error
- * that touches nothing → deploy → independent checks → no-op re-deploy → teardown → teardown again.
+ * The whole life of one app through the built CLI and the strict AWS layer (AWS's rules and
+ * timing in front of moto): init → a config error that touches nothing → deploy → independent
+ * checks → no-op re-deploy → teardown → teardown again, each converging in one run.
  * The `it`s are ordered and share state; a failure early makes the later ones fail too.
  */
 describe('lifecycle: init → deploy → re-deploy → teardown', () => {
+  let env: E2e;
   let moto: Moto;
-  let proxy: RecordingProxy;
+  let proxy: StrictProxy;
   let aws: Clients;
-  let work: Awaited<ReturnType<typeof tempDir>>;
   let userVpc: { vpcId: string; subnetId: string };
-  const cli = (args: string[], cwd = work.dir) => runCli(args, { cwd, endpoint: proxy.endpoint });
-  const callList = () => proxy.calls.map((c) => `${c.mutating ? '*' : ' '} ${c.service}:${c.operation}`).join('\n');
+  const cli = (args: string[], cwd = env.dir) => env.cli(args, { cwd });
+  const callList = () => env.callList();
 
   beforeAll(async () => {
-    moto = await startMoto();
-    proxy = await startRecordingProxy(moto.endpoint);
-    aws = clientsFor(moto.endpoint);
-    work = await tempDir('lifecycle');
-    // Something the user made by hand: ecs-kit must leave it alone. Seeded straight into moto, not via the proxy.
+    env = await startE2e('lifecycle');
+    ({ moto, proxy, aws } = env);
+    // Something the user made by hand: ecs-kit must leave it alone. Seeded straight into moto, not via the layer.
     userVpc = await seedVpc(moto.endpoint, aws);
   });
 
   afterAll(async () => {
-    await proxy?.stop();
-    await moto?.stop();
-    await work?.cleanup();
+    await env?.stop();
   });
 
   it('(a) init writes ecs-kit.yml', async () => {
     const r = await cli(['init', '--yes', '--name', APP, '--image', 'nginx:1.27', '--port', '80']);
     expect(r.code, describeRun(r)).toBe(0);
-    expect(existsSync(path.join(work.dir, 'ecs-kit.yml'))).toBe(true);
+    expect(existsSync(path.join(env.dir, 'ecs-kit.yml'))).toBe(true);
   });
 
   it('(b) an invalid config exits 2, names the field, and makes no AWS call', async () => {

@@ -5,30 +5,30 @@ import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli, type CliResult } from './harness/cli.js';
-import { clientsFor, type Clients } from './harness/inventory.js';
-import { startMoto, type Moto } from './harness/moto.js';
-import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
-import { tempDir } from './harness/workdir.js';
+import { describeRun, type CliResult } from './harness/cli.js';
+import { startE2e, type E2e } from './harness/fixture.js';
+import type { Clients } from './harness/inventory.js';
+import type { Moto } from './harness/moto.js';
+import type { StrictProxy } from './harness/strict/proxy.js';
 
 /**
- * Secrets end to end against moto: preflight refuses a missing secret before any change,
+ * Secrets end to end through the strict AWS layer: preflight refuses a missing secret before any change,
  * `secret set` stores a value from stdin, deploy wires SSM and Secrets Manager secrets into
  * the task definition and the execution role's policy, teardown deletes only ecs-kit's
  * parameter. Canary values planted in moto and on stdin must never appear in anything the
  * CLI wrote.
  */
 describe('security: secrets, least-privilege execution role, canary scan', () => {
+  let env: E2e;
   let moto: Moto;
-  let proxy: RecordingProxy;
+  let proxy: StrictProxy;
   let aws: Clients;
   let ssm: SSMClient;
   let sm: SecretsManagerClient;
-  let work: Awaited<ReturnType<typeof tempDir>>;
   let secretArn: string;
   const runs: CliResult[] = [];
   const cli = async (args: string[], input?: string) => {
-    const r = await runCli(args, { cwd: work.dir, endpoint: proxy.endpoint, ...(input !== undefined ? { input } : {}) });
+    const r = await env.cli(args, input !== undefined ? { input } : {});
     runs.push(r);
     return r;
   };
@@ -50,26 +50,22 @@ services:
 ${extra}`;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    proxy = await startRecordingProxy(moto.endpoint);
-    aws = clientsFor(moto.endpoint);
+    env = await startE2e('security');
+    ({ moto, proxy, aws } = env);
     const cfg = { endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 };
     ssm = new SSMClient(cfg);
     sm = new SecretsManagerClient(cfg);
-    work = await tempDir('security');
-    // The user's own secrets, made outside ecs-kit (straight into moto, not through the proxy).
+    // The user's own secrets, made outside ecs-kit (straight into moto, not through the layer).
     await ssm.send(new PutParameterCommand({ Name: '/shop/db-password', Value: CANARY_SSM, Type: 'SecureString' }));
     secretArn = (await sm.send(new CreateSecretCommand({ Name: 'shop/api-key', SecretString: JSON.stringify({ password: CANARY_SM }) }))).ARN!;
   }, 30_000);
 
   afterAll(async () => {
-    await proxy?.stop();
-    await moto?.stop();
-    await work?.cleanup();
+    await env?.stop();
   });
 
   it('refuses a deploy that references a missing secret: exit 2, names service and variable, no mutating call', async () => {
-    await writeFile(path.join(work.dir, 'ecs-kit.yml'), config('      MISSING: "ssm:/shop/not-there"\n'));
+    await writeFile(path.join(env.dir, 'ecs-kit.yml'), config('      MISSING: "ssm:/shop/not-there"\n'));
     proxy.clear();
     const r = await cli(['deploy', '--yes']);
     expect(r.code, describeRun(r)).toBe(2);
@@ -79,10 +75,10 @@ ${extra}`;
   });
 
   it('secret set stores the stdin value as a SecureString and adds the reference, keeping comments', async () => {
-    await writeFile(path.join(work.dir, 'ecs-kit.yml'), config());
+    await writeFile(path.join(env.dir, 'ecs-kit.yml'), config());
     const r = await cli(['secret', 'set', 'web', 'TOKEN', '--verbose'], `${CANARY_STDIN}\n`);
     expect(r.code, describeRun(r)).toBe(0);
-    const text = await readFile(path.join(work.dir, 'ecs-kit.yml'), 'utf8');
+    const text = await readFile(path.join(env.dir, 'ecs-kit.yml'), 'utf8');
     expect(text).toContain('TOKEN: ssm:/shop/default/TOKEN');
     expect(text).toContain('# references only');
   });
@@ -117,8 +113,8 @@ ${extra}`;
   });
 
   it('canary scan: no secret value in stdout, stderr, the manifest or the config', async () => {
-    const manifest = await readFile(path.join(work.dir, '.ecs-kit', 'default.json'), 'utf8').catch(() => '');
-    const configText = await readFile(path.join(work.dir, 'ecs-kit.yml'), 'utf8');
+    const manifest = await readFile(path.join(env.dir, '.ecs-kit', 'default.json'), 'utf8').catch(() => '');
+    const configText = await readFile(path.join(env.dir, 'ecs-kit.yml'), 'utf8');
     const outputs = [...runs.flatMap((r) => [r.stdout, r.stderr]), manifest, configText];
     expect(runs.length).toBeGreaterThanOrEqual(4);
     expect(outputs.join('').length).toBeGreaterThan(1000); // the scan looked at real output

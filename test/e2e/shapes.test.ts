@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AllocateAddressCommand,
@@ -19,59 +19,56 @@ import {
 import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli } from './harness/cli.js';
-import { clientsFor, inventory, nonEmpty, total, type Clients, type Inventory } from './harness/inventory.js';
-import { startMoto, type Moto } from './harness/moto.js';
-import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
-import { tempDir } from './harness/workdir.js';
+import { describeRun } from './harness/cli.js';
+import { startE2e, type E2e } from './harness/fixture.js';
+import { inventory, nonEmpty, total, type Clients, type Inventory } from './harness/inventory.js';
+import type { Moto } from './harness/moto.js';
+import type { StrictProxy } from './harness/strict/proxy.js';
 
 /**
- * The network and capacity shapes of issue 3, each deployed through the built CLI against one
- * moto (distinct app names, so they share it): deploy → independent checks → no-op re-deploy
- * with zero mutating calls → teardown that leaves nothing tagged and nothing of the user's touched.
- * (The learning shape is covered by lifecycle.test.ts.)
+ * The network and capacity shapes of issue 3, each deployed through the built CLI and the strict
+ * AWS layer against one moto (distinct app names, so they share it): deploy → independent checks
+ * → no-op re-deploy with zero mutating calls → teardown that leaves nothing tagged and nothing of
+ * the user's touched, each in one run. (The learning shape is covered by lifecycle.test.ts.)
  */
 
 const ENV = 'default';
 const counts: Record<string, { deploy: number; deployMutating: number; noop: number; teardown: number; ms: number[] }> = {};
 
 describe('deployment shapes', () => {
+  let env: E2e;
   let moto: Moto;
-  let proxy: RecordingProxy;
+  let proxy: StrictProxy;
   let aws: Clients;
-  let work: Awaited<ReturnType<typeof tempDir>>;
 
   beforeAll(async () => {
-    moto = await startMoto();
-    proxy = await startRecordingProxy(moto.endpoint);
-    aws = clientsFor(moto.endpoint);
-    work = await tempDir('shapes');
+    env = await startE2e('shapes');
+    ({ moto, proxy, aws } = env);
   });
 
   afterAll(async () => {
     // Call counts for the closing note of the issue.
     if (Object.keys(counts).length) console.log(`AWS calls per shape (deploy / mutating / no-op re-deploy / teardown):\n${Object.entries(counts).map(([k, v]) => `  ${k}: ${v.deploy} / ${v.deployMutating} / ${v.noop} / ${v.teardown} calls; ${v.ms.join(' / ')} ms`).join('\n')}`);
-    await proxy?.stop();
-    await moto?.stop();
-    await work?.cleanup();
+    await env?.stop();
   });
 
-  const callList = () => proxy.calls.map((c) => `${c.mutating ? '*' : ' '} ${c.service}:${c.operation}`).join('\n');
+  const callList = () => env.callList();
 
   /** deploy → check → no-op → teardown for one app; `check` gets the inventory after deploy. */
   /** Things of the user's that the inventory cannot tell apart from ours. */
   const foreign: string[] = [];
 
   async function lifecycle(app: string, yaml: string, check: (inv: Inventory, svc: Service) => Promise<void>): Promise<void> {
+    // The shapes share one moto and one layer, so each app gets its own working dir.
     // moto ignores tag filters on DescribeNatGateways, so the inventory lists the user's own NAT too.
     const owned = async () => {
       const inv = await inventory(moto.endpoint, app, ENV, aws);
       return Object.fromEntries(Object.entries(inv).map(([k, ids]) => [k, (ids as string[]).filter((id: string) => !foreign.includes(id))])) as unknown as Inventory;
     };
-    const dir = path.join(work.dir, app);
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
+    const dir = path.join(env.dir, app);
+    await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'ecs-kit.yml'), yaml);
-    const cli = (args: string[]) => runCli(args, { cwd: dir, endpoint: proxy.endpoint });
+    const cli = (args: string[]) => env.cli(args, { cwd: dir });
 
     proxy.clear();
     const ms: number[] = [];
@@ -166,7 +163,7 @@ describe('deployment shapes', () => {
   });
 
   it('your own VPC: used as is, and still all there after teardown', async () => {
-    // A production-style VPC the user built by hand (straight into moto, not via the proxy).
+    // A production-style VPC the user built by hand (straight into moto, not via the layer).
     const ec2 = aws.ec2;
     const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.60.0.0/16' }))).Vpc!.VpcId!;
     const igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
@@ -215,13 +212,16 @@ describe('deployment shapes', () => {
     await lifecycle(app, yaml, async (inv, svc) => {
       const cluster = (await aws.ecs.send(new DescribeClustersCommand({ clusters: inv.clusters }))).clusters![0]!;
       expect([...(cluster.capacityProviders ?? [])].sort()).toEqual(['FARGATE', 'FARGATE_SPOT']);
-      // AWS echoes the strategy and no launch type; moto drops the strategy and says EC2. Either way, not a FARGATE launch type.
+      // moto drops capacityProviderStrategy on describe (and reports launchType EC2), so check what the CLI sent.
       expect(svc.launchType).not.toBe('FARGATE');
-      if (svc.capacityProviderStrategy?.length) {
-        expect(svc.capacityProviderStrategy).toEqual(
-          expect.arrayContaining([expect.objectContaining({ capacityProvider: 'FARGATE', base: 1, weight: 1 }), expect.objectContaining({ capacityProvider: 'FARGATE_SPOT', weight: 3 })]),
-        );
-      }
+      const created = proxy.sentOf('CreateService').filter((c) => c.params.serviceName === 'web' && String(c.params.cluster).endsWith(`${app}-${ENV}`));
+      expect(created, 'one CreateService for the spot app').toHaveLength(1);
+      expect(created[0]!.error, 'the layer let it through').toBeUndefined();
+      expect(created[0]!.params.launchType).toBeUndefined();
+      expect(created[0]!.params.capacityProviderStrategy).toEqual([
+        expect.objectContaining({ capacityProvider: 'FARGATE', base: 1, weight: 1 }),
+        expect.objectContaining({ capacityProvider: 'FARGATE_SPOT', weight: 3 }),
+      ]);
       const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition! }))).taskDefinition!;
       expect(td.requiresCompatibilities).toContain('FARGATE');
     });

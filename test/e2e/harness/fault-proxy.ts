@@ -3,6 +3,7 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo, Socket } from 'node:net';
 import { CLI_BIN, cleanEnv, parseEvents, type CliResult } from './cli.js';
 import { identify, isMutating, type RecordedCall } from './proxy.js';
+import { protocolOf, writeAwsError, type Protocol } from './wire.js';
 
 /**
  * A loopback proxy in front of moto that can (a) stop the world at the k-th AWS call, so a
@@ -75,33 +76,18 @@ export function seeded(seed: number): () => number {
   };
 }
 
-type Protocol = 'json' | 'cloudwatch-json' | 'ec2' | 'query';
-
-function protocolOf(req: IncomingMessage, service: string): Protocol {
-  if (req.headers['x-amz-target']) return service === 'monitoring' ? 'cloudwatch-json' : 'json';
-  return service === 'ec2' ? 'ec2' : 'query';
-}
-
 /** The error each protocol really sends, so the SDK classifies it (throttling / transient) instead of a SyntaxError. */
 function writeFault(res: ServerResponse, protocol: Protocol, kind: 'throttle' | 'error500'): void {
+  const throttle = kind === 'throttle';
+  const message = `injected ${kind}`;
+  const fault = throttle ? 'Sender' : 'Receiver';
   const requestId = 'fault-proxy-0000';
   if (protocol === 'json' || protocol === 'cloudwatch-json') {
-    const type = kind === 'throttle' ? 'ThrottlingException' : 'ServiceUnavailableException';
-    const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': requestId };
-    if (protocol === 'cloudwatch-json') headers['x-amzn-query-error'] = `${kind === 'throttle' ? 'Throttling' : 'ServiceUnavailable'};${kind === 'throttle' ? 'Sender' : 'Receiver'}`;
-    res.writeHead(kind === 'throttle' ? 400 : 503, headers);
-    res.end(JSON.stringify({ __type: type, message: `injected ${kind}` }));
-    return;
+    const code = throttle ? 'ThrottlingException' : 'ServiceUnavailableException';
+    return writeAwsError(res, protocol, { code, message, status: throttle ? 400 : 503, fault, queryCode: throttle ? 'Throttling' : 'ServiceUnavailable' }, requestId);
   }
-  if (protocol === 'ec2') {
-    const code = kind === 'throttle' ? 'RequestLimitExceeded' : 'ServiceUnavailable';
-    res.writeHead(503, { 'content-type': 'text/xml' });
-    res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>injected ${kind}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`);
-    return;
-  }
-  const code = kind === 'throttle' ? 'Throttling' : 'ServiceUnavailable';
-  res.writeHead(kind === 'throttle' ? 400 : 503, { 'content-type': 'text/xml' });
-  res.end(`<ErrorResponse><Error><Type>${kind === 'throttle' ? 'Sender' : 'Receiver'}</Type><Code>${code}</Code><Message>injected ${kind}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+  if (protocol === 'ec2') return writeAwsError(res, protocol, { code: throttle ? 'RequestLimitExceeded' : 'ServiceUnavailable', message, status: 503 }, requestId);
+  writeAwsError(res, protocol, { code: throttle ? 'Throttling' : 'ServiceUnavailable', message, status: throttle ? 400 : 503, fault }, requestId);
 }
 
 export async function startFaultProxy(target: string, opts: FaultProxyOptions = {}): Promise<FaultProxy> {
@@ -176,11 +162,11 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
         const hit = (rate: number | undefined) => r < (edge += rate ?? 0);
         if (hit(f.throttle)) {
           injected.push({ kind: 'throttle', call });
-          return writeFault(res, protocolOf(req, service), 'throttle');
+          return writeFault(res, protocolOf(req.headers, service), 'throttle');
         }
         if (hit(f.error500)) {
           injected.push({ kind: 'error500', call });
-          return writeFault(res, protocolOf(req, service), 'error500');
+          return writeFault(res, protocolOf(req.headers, service), 'error500');
         }
         if (hit(f.reset)) {
           injected.push({ kind: 'reset', call });

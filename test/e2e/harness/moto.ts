@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 
 export interface Moto {
   endpoint: string;
@@ -26,12 +27,39 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The service-linked roles ecs-kit's resources use, as IAM names them (moto's CreateServiceLinkedRole gets the case wrong). */
+const SERVICE_LINKED_ROLES = [
+  ['ecs.amazonaws.com', 'AWSServiceRoleForECS'],
+  ['elasticloadbalancing.amazonaws.com', 'AWSServiceRoleForElasticLoadBalancing'],
+  ['ecs.application-autoscaling.amazonaws.com', 'AWSServiceRoleForApplicationAutoScaling_ECSService'],
+  ['autoscaling.amazonaws.com', 'AWSServiceRoleForAutoScaling'],
+] as const;
+
+/**
+ * An account that already has the service-linked roles (most real accounts do). Without them, a
+ * CLI that creates missing ones would call CreateServiceLinkedRole on every deploy against plain
+ * moto, whose GetRole never finds the wrong-case role it made. The strict layer answers these
+ * calls itself from a fresh account's state, so this seed is invisible through it.
+ */
+async function seedServiceLinkedRoles(endpoint: string): Promise<void> {
+  const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+  try {
+    for (const [service, RoleName] of SERVICE_LINKED_ROLES) {
+      const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] };
+      await iam.send(new CreateRoleCommand({ RoleName, Path: `/aws-service-role/${service}/`, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    }
+  } finally {
+    iam.destroy();
+  }
+}
+
 /**
  * Starts a private moto_server on a free loopback port. Managed IAM policies are loaded
- * (AttachRolePolicy of AWS-managed policies fails otherwise), and services report one running
- * task so a service with desiredCount 1 is "stable" (moto never runs tasks).
+ * (AttachRolePolicy of AWS-managed policies fails otherwise), services report one running
+ * task so a service with desiredCount 1 is "stable" (moto never runs tasks), and the
+ * service-linked roles exist (unless `serviceLinkedRoles: false`).
  */
-export async function startMoto(opts: { env?: Record<string, string> } = {}): Promise<Moto> {
+export async function startMoto(opts: { env?: Record<string, string>; serviceLinkedRoles?: boolean } = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://${HOST}:${port}`;
   const env = { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: '1', ...opts.env };
@@ -77,6 +105,13 @@ export async function startMoto(opts: { env?: Record<string, string> } = {}): Pr
     await killGroup(child, exitedPromise);
     const why = exited ? `it exited (code ${exited.code}, signal ${exited.signal})` : `it did not answer within ${START_TIMEOUT_MS / 1000} s`;
     throw new Error(`moto_server on ${endpoint} failed to start: ${why}.\n--- moto output ---\n${output.trim()}`);
+  }
+
+  if (opts.serviceLinkedRoles !== false) {
+    await seedServiceLinkedRoles(endpoint).catch(async (err: Error) => {
+      await killGroup(child, exitedPromise);
+      throw new Error(`moto_server on ${endpoint} started, but seeding the service-linked roles failed: ${err.message}`);
+    });
   }
 
   return {
