@@ -79,7 +79,7 @@ ${extra}`;
     const r = await cli(['secret', 'set', 'web', 'TOKEN', '--verbose'], `${CANARY_STDIN}\n`);
     expect(r.code, describeRun(r)).toBe(0);
     const text = await readFile(path.join(env.dir, 'ecs-kit.yml'), 'utf8');
-    expect(text).toContain('TOKEN: ssm:/shop/default/TOKEN');
+    expect(text).toContain('TOKEN: ssm:/ecs-kit/shop/default/TOKEN');
     expect(text).toContain('# references only');
   });
 
@@ -92,12 +92,12 @@ ${extra}`;
       { name: 'API_KEY', valueFrom: secretArn },
       { name: 'API_PASSWORD', valueFrom: `${secretArn}:password::` },
       { name: 'DB_PASSWORD', valueFrom: ssmArn('shop/db-password') },
-      { name: 'TOKEN', valueFrom: ssmArn('shop/default/TOKEN') },
+      { name: 'TOKEN', valueFrom: ssmArn('ecs-kit/shop/default/TOKEN') },
     ]);
     const policy = await aws.iam.send(new GetRolePolicyCommand({ RoleName: 'shop-default-execution', PolicyName: 'ecs-kit' }));
     const doc = JSON.parse(decodeURIComponent(policy.PolicyDocument!));
     expect(doc.Statement).toEqual([
-      { Sid: 'ReadSsmParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [ssmArn('shop/db-password'), ssmArn('shop/default/TOKEN')] },
+      { Sid: 'ReadSsmParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [ssmArn('ecs-kit/shop/default/TOKEN'), ssmArn('shop/db-password')] },
       { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [secretArn] },
     ]);
     expect(JSON.stringify(doc)).not.toContain('"*"');
@@ -109,7 +109,7 @@ ${extra}`;
     expect(r.code, describeRun(r)).toBe(0);
     const names = ((await ssm.send(new DescribeParametersCommand({}))).Parameters ?? []).map((p) => p.Name);
     expect(names).toContain('/shop/db-password');
-    expect(names).not.toContain('/shop/default/TOKEN');
+    expect(names).not.toContain('/ecs-kit/shop/default/TOKEN');
   });
 
   it('canary scan: no secret value in stdout, stderr, the manifest or the config', async () => {
