@@ -1,4 +1,5 @@
-import { errorName, isAwsError, sleep } from './errors.js';
+import { errorName, isAwsError } from './errors.js';
+import { sleep } from './retry.js';
 
 /**
  * Creates that carry no idempotency token. If such a call reaches AWS but its response is

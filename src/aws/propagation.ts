@@ -1,4 +1,5 @@
-import { errorName, isAwsError, messageIncludes, retryWhile } from './errors.js';
+import { errorName, isAwsError, messageIncludes } from './errors.js';
+import { retryWhile } from './retry.js';
 
 /**
  * AWS is eventually consistent: an id a create just returned, a new IAM role or instance

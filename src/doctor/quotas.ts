@@ -4,7 +4,7 @@ import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand } from '@aws-s
 import { isAwsError } from '../aws/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Manifest } from '../engine/manifest.js';
-import { natCount } from '../steps/network.js';
+import { natCount } from '../steps/network/index.js';
 import type { LoadBalancerState, NetworkState } from '../steps/states.js';
 import { combine, type DoctorCheck, type DoctorContext, type ItemVerdict } from './types.js';
 

@@ -2,7 +2,7 @@ import { partitionOf } from '../aws/partition.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
 import { parseEcrImage } from '../doctor/image.js';
-import { capacityProviderName } from '../steps/capacity.js';
+import { capacityProviderName } from '../capacity/strategy.js';
 import { legacyManagedParameterName, managedParameterName, parseSecretRef, secretResourcePattern, type PolicyDocument } from './refs.js';
 
 export interface DeployerPolicyInput {

@@ -1,19 +1,19 @@
 import type { Config, ServiceConfig } from '../config/schema.js';
 import type { StepModule } from '../engine/types.js';
-import { clusterStep } from './cluster.js';
-import { ecrStep } from './ecr.js';
-import { ec2CapacityStep } from './ec2-capacity.js';
-import { imageStep } from './image.js';
-import { executionRoleStep, taskRoleStep } from './roles.js';
-import { loadBalancerStep } from './load-balancer.js';
-import { logsStep } from './logs.js';
-import { networkStep } from './network.js';
-import { scalingStep } from './scaling.js';
-import { securityGroupStep } from './security-group.js';
-import { serviceStep } from './service.js';
-import { targetGroupStep } from './target-group.js';
-import { taskDefinitionStep } from './task-definition.js';
-import { parametersStep, secretsStep } from './secrets.js';
+import { clusterStep } from './cluster/index.js';
+import { ecrStep } from './ecr/index.js';
+import { ec2CapacityStep } from './ec2-capacity/index.js';
+import { imageStep } from './image/index.js';
+import { executionRoleStep, taskRoleStep } from './roles/index.js';
+import { loadBalancerStep } from './load-balancer/index.js';
+import { logsStep } from './logs/index.js';
+import { networkStep } from './network/index.js';
+import { scalingStep } from './scaling/index.js';
+import { securityGroupStep } from './security-group/index.js';
+import { serviceStep } from './service/index.js';
+import { targetGroupStep } from './target-group/index.js';
+import { taskDefinitionStep } from './task-definition/index.js';
+import { parametersStep, secretsStep } from './secrets/index.js';
 
 /**
  * Every step, in the recommended ECS setup order. The runner still decides the real

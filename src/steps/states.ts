@@ -2,7 +2,7 @@
  * What each step records in the manifest and hands to the steps that depend on it.
  * Ids and ARNs only — never secrets.
  */
-export type { ClusterState } from './cluster.js';
+export type { ClusterState } from './cluster/index.js';
 
 export interface NetworkState {
   vpcId: string;

@@ -1,7 +1,7 @@
 import type { Action } from '../engine/types.js';
 import type { CheckStatus, EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary, ServiceStatusInfo } from '../engine/events.js';
 import type { AwsCallInfo } from '../aws/clients.js';
-import { diagnosisLines } from '../steps/diagnosis.js';
+import { diagnosisLines } from '../rollout/diagnosis.js';
 
 /** Pure text helpers shared by the reporters (and init). No I/O here. */
 

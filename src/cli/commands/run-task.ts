@@ -9,12 +9,13 @@ import {
   type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { explainAwsError, sleep } from '../../aws/errors.js';
+import { explainAwsError } from '../../aws/errors.js';
+import { sleep } from '../../aws/retry.js';
 import type { ServiceConfig } from '../../config/schema.js';
-import { capacityProviderName, capacityStrategyFor } from '../../steps/capacity.js';
+import { capacityProviderName, capacityStrategyFor } from '../../capacity/strategy.js';
 import type { Reporter } from '../../engine/events.js';
 import { AbortedError, EcsKitError, ExitCode } from '../../errors.js';
-import { revisionName } from '../../steps/rollout.js';
+import { revisionName } from '../../rollout/watch.js';
 import { deployedService, openDay2, pickServices, serviceLocation } from '../day2-context.js';
 import type { GlobalOptions, Io } from '../options.js';
 import { onInterrupt } from '../signals.js';

@@ -8,7 +8,7 @@ import type { Config } from '../../config/schema.js';
 import type { Reporter } from '../../engine/events.js';
 import { EcsKitError, ExitCode, UsageError } from '../../errors.js';
 import { isManagedReference, managedParameterName, parseSecretRef } from '../../security/refs.js';
-import { PARAMETERS_STEP_ID, type ParametersState } from '../../steps/secrets.js';
+import { PARAMETERS_STEP_ID, type ParametersState } from '../../steps/secrets/index.js';
 import { isInteractive, type GlobalOptions, type Io } from '../options.js';
 import { checkEnvName, openRun } from '../run-context.js';
 

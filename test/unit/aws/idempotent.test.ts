@@ -3,8 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { alreadyDone, createOnce, isUnknownOutcome } from '../../../src/aws/idempotent.js';
-import { applySecurityGroup } from '../../../src/steps/ec2-util.js';
-import { securityGroupStep } from '../../../src/steps/security-group.js';
+import { applySecurityGroup } from '../../../src/aws/ec2-resources.js';
+import { securityGroupStep } from '../../../src/steps/security-group/index.js';
 import { commandNames, resetAfterEach, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, stepContext } from '../../helpers/context.js';
 

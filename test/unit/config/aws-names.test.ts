@@ -4,8 +4,8 @@ import { namesFor } from '../../../src/config/names.js';
 import { appName, envName, serviceName, type Config } from '../../../src/config/schema.js';
 import { EcsKitError, ExitCode } from '../../../src/errors.js';
 import { managedParameterName, parseSecretRef } from '../../../src/security/refs.js';
-import { capacityProviderName } from '../../../src/steps/capacity.js';
-import { pathPatterns } from '../../../src/steps/target-group.js';
+import { capacityProviderName } from '../../../src/capacity/strategy.js';
+import { pathPatterns } from '../../../src/steps/target-group/index.js';
 
 /**
  * Every AWS name ecs-kit derives, for every config the schema accepts, against AWS's documented

@@ -3,7 +3,7 @@ import { parseConfigText } from '../../../src/config/load.js';
 import { namesFor } from '../../../src/config/names.js';
 import { deployerPolicy } from '../../../src/security/deployer-policy.js';
 import { legacyManagedParameterName, managedParameterName } from '../../../src/security/refs.js';
-import { capacityProviderName } from '../../../src/steps/capacity.js';
+import { capacityProviderName } from '../../../src/capacity/strategy.js';
 
 /**
  * The deployer policy names resources by pattern; the steps name them through names.ts and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lbIngress } from '../../../src/steps/load-balancer.js';
+import { lbIngress } from '../../../src/steps/load-balancer/index.js';
 import { config } from '../../helpers/context.js';
 
 describe('load balancer exposure', () => {

@@ -5,9 +5,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, EcsKitError } from '../../../src/errors.js';
 import { executionSecretsPolicy, parseSecretRef, secretsManagerValueFrom, ssmParameterArn, taskRolePolicy } from '../../../src/security/refs.js';
-import { executionRoleStep, INLINE_POLICY_NAME, taskRoleStep } from '../../../src/steps/roles.js';
-import { executionPolicyFor, parametersStep, secretsStep, type SecretsState } from '../../../src/steps/secrets.js';
-import { renderTaskDefinition, normalizeTaskDefinition, diffTaskDefinitions } from '../../../src/steps/task-definition.js';
+import { executionRoleStep, INLINE_POLICY_NAME, taskRoleStep } from '../../../src/steps/roles/index.js';
+import { executionPolicyFor, parametersStep, secretsStep, type SecretsState } from '../../../src/steps/secrets/index.js';
+import { renderTaskDefinition, normalizeTaskDefinition, diffTaskDefinitions } from '../../../src/steps/task-definition/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, OWNER_TAGS, stepContext } from '../../helpers/context.js';
 

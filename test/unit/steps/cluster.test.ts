@@ -9,7 +9,7 @@ import {
 import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clusterStep } from '../../../src/steps/cluster.js';
+import { clusterStep } from '../../../src/steps/cluster/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
 

@@ -52,9 +52,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isMutatingOperation } from '../../../src/aws/operations.js';
 import type { CapacityState, NetworkState } from '../../../src/steps/states.js';
-import { ECS_AMI_PARAMETERS, awsvpcWithoutNatWarning, ec2CapacityStep, launchTemplateChanges, launchTemplateVersionToken, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity.js';
-import { renderTaskDefinition } from '../../../src/steps/task-definition.js';
-import { targetTypeFor } from '../../../src/steps/target-group.js';
+import { ECS_AMI_PARAMETERS, awsvpcWithoutNatWarning, ec2CapacityStep, launchTemplateChanges, launchTemplateVersionToken, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity/index.js';
+import { renderTaskDefinition } from '../../../src/steps/task-definition/index.js';
+import { targetTypeFor } from '../../../src/steps/target-group/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
 

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ecrStep, lifecyclePolicy } from '../../../src/steps/ecr.js';
+import { ecrStep, lifecyclePolicy } from '../../../src/steps/ecr/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

@@ -28,9 +28,9 @@ import {
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { TLS_POLICY, loadBalancerStep } from '../../../src/steps/load-balancer.js';
+import { TLS_POLICY, loadBalancerStep } from '../../../src/steps/load-balancer/index.js';
 import type { LoadBalancerState, NetworkState, TargetGroupState } from '../../../src/steps/states.js';
-import { rulePriority, targetGroupStep } from '../../../src/steps/target-group.js';
+import { rulePriority, targetGroupStep } from '../../../src/steps/target-group/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

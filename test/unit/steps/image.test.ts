@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
 import { ExitCode, UsageError } from '../../../src/errors.js';
-import { imageStep, resolveBuildPaths, tagForImageId } from '../../../src/steps/image.js';
+import { imageStep, resolveBuildPaths, tagForImageId } from '../../../src/steps/image/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, fakeDocker, stepContext } from '../../helpers/context.js';
 

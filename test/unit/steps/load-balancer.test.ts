@@ -26,7 +26,7 @@ import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
-import { loadBalancerStep } from '../../../src/steps/load-balancer.js';
+import { loadBalancerStep } from '../../../src/steps/load-balancer/index.js';
 import type { LoadBalancerState, NetworkState } from '../../../src/steps/states.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';

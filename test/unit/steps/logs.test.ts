@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { logsStep } from '../../../src/steps/logs.js';
+import { logsStep } from '../../../src/steps/logs/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, stepContext } from '../../helpers/context.js';
 

@@ -20,8 +20,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { explainAwsError } from '../../../src/aws/errors.js';
-import { deleteNats, ensureNatGateways, natClientToken } from '../../../src/steps/network-nat.js';
-import { networkStep } from '../../../src/steps/network.js';
+import { deleteNats, ensureNatGateways, natClientToken } from '../../../src/steps/network/nat.js';
+import { networkStep } from '../../../src/steps/network/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { canonicalPolicy, executionPolicyArn, executionRoleStep, taskRoleStep, trustPolicy, type RoleStepState } from '../../../src/steps/roles.js';
+import { canonicalPolicy, executionPolicyArn, executionRoleStep, taskRoleStep, trustPolicy, type RoleStepState } from '../../../src/steps/roles/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

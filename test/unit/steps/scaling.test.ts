@@ -12,7 +12,7 @@ import { CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
-import { scalingStep } from '../../../src/steps/scaling.js';
+import { scalingStep } from '../../../src/steps/scaling/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, stepContext } from '../../helpers/context.js';
 

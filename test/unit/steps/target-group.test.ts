@@ -30,7 +30,7 @@ import {
   rulePriority,
   targetGroupStep,
   type TargetGroupStepState,
-} from '../../../src/steps/target-group.js';
+} from '../../../src/steps/target-group/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
-import { normalizeTaskDefinition, renderTaskDefinition, taskDefinitionStep } from '../../../src/steps/task-definition.js';
+import { normalizeTaskDefinition, renderTaskDefinition, taskDefinitionStep } from '../../../src/steps/task-definition/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
 

@@ -30,14 +30,14 @@ import {
   type Subnet,
   type Vpc,
 } from '@aws-sdk/client-ec2';
-import { isAwsError } from '../aws/errors.js';
-import { fargateSupportsZone } from '../aws/fargate-zones.js';
-import { alreadyDone, createOnce } from '../aws/idempotent.js';
-import { TAG_ROLE, isOwnedBy, ownerFilters } from '../aws/tags.js';
-import { EcsKitError } from '../errors.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { deleteWithRetry, describeAll, describeOne, ignoreErrors, onceOptions, tagSpec, tagValue, untilVisible } from './ec2-util.js';
-import { existingNetwork } from './existing-network.js';
+import { isAwsError } from '../../aws/errors.js';
+import { fargateSupportsZone } from '../../aws/fargate-zones.js';
+import { alreadyDone, createOnce } from '../../aws/idempotent.js';
+import { TAG_ROLE, isOwnedBy, ownerFilters } from '../../aws/tags.js';
+import { EcsKitError } from '../../errors.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { deleteWithRetry, describeAll, describeOne, ignoreErrors, onceOptions, tagSpec, tagValue, untilVisible } from '../../aws/ec2-resources.js';
+import { existingNetwork } from './existing.js';
 import {
   AZ_COUNT,
   checkPinnedZones,
@@ -51,12 +51,12 @@ import {
   type NetworkProfile,
   type SubnetLayout,
   type SubnetSpec,
-} from './network-layout.js';
-import { EIP_ROLE, NAT_ROLE, deleteNats, ensureNatGateways, liveNat, ownAddresses, ownNats, spentAttempts, type NatSlot } from './network-nat.js';
-import type { NetworkState } from './states.js';
+} from './layout.js';
+import { EIP_ROLE, NAT_ROLE, deleteNats, ensureNatGateways, liveNat, ownAddresses, ownNats, spentAttempts, type NatSlot } from './nat.js';
+import type { NetworkState } from '../states.js';
 
-export { AZ_COUNT, cidrsOverlap, natCount, natIndexFor, normalizeCidr, pickAvailabilityZones, subnetLayout, taskPlacement } from './network-layout.js';
-export type { NetworkProfile, SubnetLayout, SubnetSpec } from './network-layout.js';
+export { AZ_COUNT, cidrsOverlap, natCount, natIndexFor, normalizeCidr, pickAvailabilityZones, subnetLayout, taskPlacement } from './layout.js';
+export type { NetworkProfile, SubnetLayout, SubnetSpec } from './layout.js';
 
 type Ctx = StepContext<NetworkState>;
 

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import type { EcsKitEvent, RolloutDiagnosis } from '../../../src/engine/events.js';
-import { consoleUrl, diagnose, diagnosisLines, explainExitCode, explainStopReason, type DiagnoseInput } from '../../../src/steps/diagnosis.js';
+import { consoleUrl, diagnose, diagnosisLines, explainExitCode, explainStopReason, type DiagnoseInput } from '../../../src/rollout/diagnosis.js';
 import { JsonReporter } from '../../../src/ui/json.js';
 import { PlainReporter } from '../../../src/ui/plain.js';
 import { strict } from '../../helpers/aws-mock.js';

@@ -18,16 +18,17 @@ import {
   type Role,
   type Tag,
 } from '@aws-sdk/client-iam';
-import { partitionOf } from '../aws/partition.js';
-import { isAwsError, retryWhile } from '../aws/errors.js';
-import { isOwnedBy, ownerTags } from '../aws/tags.js';
-import type { Config } from '../config/schema.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError } from '../errors.js';
-import type { RoleState } from './states.js';
-import type { PolicyDocument } from '../security/refs.js';
-import { taskRolePolicy } from '../security/refs.js';
-import { executionPolicyFor, secretsDependencies, type SecretsState } from './secrets.js';
+import { partitionOf } from '../../aws/partition.js';
+import { isAwsError } from '../../aws/errors.js';
+import { retryWhile } from '../../aws/retry.js';
+import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import type { Config } from '../../config/schema.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { EcsKitError } from '../../errors.js';
+import type { RoleState } from '../states.js';
+import type { PolicyDocument } from '../../security/refs.js';
+import { taskRolePolicy } from '../../security/refs.js';
+import { executionPolicyFor, secretsDependencies, type SecretsState } from '../secrets/index.js';
 
 /** The one inline policy ecs-kit manages on its roles (secrets access, or the config's task-role statements). */
 export const INLINE_POLICY_NAME = 'ecs-kit';

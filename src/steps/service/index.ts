@@ -13,17 +13,17 @@ import {
   type Service,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { isAwsError, messageIncludes } from '../aws/errors.js';
-import { ecsTags, isOwnedBy } from '../aws/tags.js';
-import type { ServiceConfig } from '../config/schema.js';
-import { EcsKitError } from '../errors.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { RolloutError, watchRollout } from './rollout.js';
-import { capacityProviderName, capacityStrategyFor, strategyKey } from './capacity.js';
-import { taskPlacement } from './network.js';
-import { retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
-import { deleteReplacedTargetGroups, iamGraceUntil, waitForLoadBalancer } from './service-support.js';
-import type { ClusterState, LoadBalancerState, NetworkState, SecurityGroupState, ServiceState, TargetGroupState, TaskDefinitionState } from './states.js';
+import { isAwsError, messageIncludes } from '../../aws/errors.js';
+import { ecsTags, isOwnedBy } from '../../aws/tags.js';
+import type { ServiceConfig } from '../../config/schema.js';
+import { EcsKitError } from '../../errors.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { RolloutError, watchRollout } from '../../rollout/watch.js';
+import { capacityProviderName, capacityStrategyFor, strategyKey } from '../../capacity/strategy.js';
+import { taskPlacement } from '../network/index.js';
+import { retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
+import { deleteReplacedTargetGroups, iamGraceUntil, waitForLoadBalancer } from './support.js';
+import type { ClusterState, LoadBalancerState, NetworkState, SecurityGroupState, ServiceState, TargetGroupState, TaskDefinitionState } from '../states.js';
 
 type Ctx = StepContext<ServiceState>;
 

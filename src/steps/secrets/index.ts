@@ -1,12 +1,12 @@
 import { DeleteParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
-import { isAwsError } from '../aws/errors.js';
-import { isOwnedBy } from '../aws/tags.js';
-import type { Config, ServiceConfig } from '../config/schema.js';
-import type { StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError, ExitCode } from '../errors.js';
-import { executionSecretsPolicy, managedParameterName, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../security/refs.js';
-import { resolveSecret } from '../security/secrets.js';
-import { partitionOf } from '../aws/partition.js';
+import { isAwsError } from '../../aws/errors.js';
+import { isOwnedBy } from '../../aws/tags.js';
+import type { Config, ServiceConfig } from '../../config/schema.js';
+import type { StepModule, StepPlan } from '../../engine/types.js';
+import { EcsKitError, ExitCode } from '../../errors.js';
+import { executionSecretsPolicy, managedParameterName, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../../security/refs.js';
+import { resolveSecret } from '../../security/secrets.js';
+import { partitionOf } from '../../aws/partition.js';
 
 /**
  * Where each of a service's secrets lives, resolved to ARNs. Metadata only — the

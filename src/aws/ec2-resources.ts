@@ -11,10 +11,11 @@ import {
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
 import { DescribeTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { errorName, isAwsError, retryWhile } from '../aws/errors.js';
-import { createOnce } from '../aws/idempotent.js';
-import { notFoundYet, retryPropagation } from '../aws/propagation.js';
-import { isOwnedBy, ownerTags, type Owner } from '../aws/tags.js';
+import { errorName, isAwsError } from './errors.js';
+import { retryWhile } from './retry.js';
+import { createOnce } from './idempotent.js';
+import { notFoundYet, retryPropagation } from './propagation.js';
+import { isOwnedBy, ownerTags, type Owner } from './tags.js';
 import { EcsKitError } from '../errors.js';
 import { PendingDependency, type Change, type StepContext } from '../engine/types.js';
 

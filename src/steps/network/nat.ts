@@ -11,12 +11,12 @@ import {
   type Address,
   type NatGateway,
 } from '@aws-sdk/client-ec2';
-import { isAwsError } from '../aws/errors.js';
-import { createOnce } from '../aws/idempotent.js';
-import { TAG_ROLE, isOwnedBy, ownerFilters, type Owner } from '../aws/tags.js';
-import { EcsKitError } from '../errors.js';
-import type { StepContext } from '../engine/types.js';
-import { deleteWithRetry, describeAll, describeOne, ignoreErrors, onceOptions, tagSpec, tagValue, untilVisible } from './ec2-util.js';
+import { isAwsError } from '../../aws/errors.js';
+import { createOnce } from '../../aws/idempotent.js';
+import { TAG_ROLE, isOwnedBy, ownerFilters, type Owner } from '../../aws/tags.js';
+import { EcsKitError } from '../../errors.js';
+import type { StepContext } from '../../engine/types.js';
+import { deleteWithRetry, describeAll, describeOne, ignoreErrors, onceOptions, tagSpec, tagValue, untilVisible } from '../../aws/ec2-resources.js';
 
 /**
  * NAT gateways of the production profile and their Elastic IPs: create (with a client token

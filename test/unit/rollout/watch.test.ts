@@ -15,8 +15,8 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsKitError, ExitCode } from '../../../src/errors.js';
-import { RolloutError, assessRollout, watchRollout, type RolloutTarget } from '../../../src/steps/rollout.js';
-import { serviceStep, startedDeployment } from '../../../src/steps/service.js';
+import { RolloutError, assessRollout, watchRollout, type RolloutTarget } from '../../../src/rollout/watch.js';
+import { serviceStep, startedDeployment } from '../../../src/steps/service/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS_ECS, stepContext } from '../../helpers/context.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { parseConfigText } from '../../../src/config/load.js';
-import { capacityProviderName, capacityStrategyFor, strategyKey } from '../../../src/steps/capacity.js';
+import { capacityProviderName, capacityStrategyFor, strategyKey } from '../../../src/capacity/strategy.js';
 
 const svc = (extra: string) => parseConfigText(`app: shop\nservices:\n  web:\n    image: nginx\n    port: 80\n${extra}`).services.web!;
 

@@ -15,15 +15,15 @@ import {
   type Rule,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isAwsError } from '../aws/errors.js';
-import { createOnce } from '../aws/idempotent.js';
-import { isOwnedBy, ownerTags } from '../aws/tags.js';
-import type { ServiceConfig } from '../config/schema.js';
-import { EcsKitError } from '../errors.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, onceOptions, requireIds } from './ec2-util.js';
+import { isAwsError } from '../../aws/errors.js';
+import { createOnce } from '../../aws/idempotent.js';
+import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import type { ServiceConfig } from '../../config/schema.js';
+import { EcsKitError } from '../../errors.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, onceOptions, requireIds } from '../../aws/ec2-resources.js';
 import { choosePriority, conditions, forward, forwardsTo, inBand, normalizePath, pathPatterns, rulePaths } from './routing.js';
-import type { LoadBalancerState, NetworkState, TargetGroupState } from './states.js';
+import type { LoadBalancerState, NetworkState, TargetGroupState } from '../states.js';
 
 type Ctx = StepContext<TargetGroupState>;
 

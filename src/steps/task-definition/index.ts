@@ -9,16 +9,16 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { isAwsError, messageIncludes } from '../aws/errors.js';
-import { createOnce } from '../aws/idempotent.js';
-import { ecsTags, isOwnedBy, type Owner } from '../aws/tags.js';
-import { cpuArchitectureOf } from '../config/architecture.js';
-import type { ServiceConfig } from '../config/schema.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError } from '../errors.js';
-import type { ImageState, LogsState, RoleState, TaskDefinitionState } from './states.js';
-import { hasSecrets, secretsId, type SecretsState } from './secrets.js';
-import { onceOptions } from './ec2-util.js';
+import { isAwsError, messageIncludes } from '../../aws/errors.js';
+import { createOnce } from '../../aws/idempotent.js';
+import { ecsTags, isOwnedBy, type Owner } from '../../aws/tags.js';
+import { cpuArchitectureOf } from '../../config/architecture.js';
+import type { ServiceConfig } from '../../config/schema.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { EcsKitError } from '../../errors.js';
+import type { ImageState, LogsState, RoleState, TaskDefinitionState } from '../states.js';
+import { hasSecrets, secretsId, type SecretsState } from '../secrets/index.js';
+import { onceOptions } from '../../aws/ec2-resources.js';
 
 type Ctx = StepContext<TaskDefinitionState>;
 

@@ -1,9 +1,9 @@
 import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type RouteTable, type Subnet } from '@aws-sdk/client-ec2';
-import { isAwsError } from '../aws/errors.js';
-import { EcsKitError } from '../errors.js';
-import type { Change, StepContext, StepPlan } from '../engine/types.js';
-import { describeAll } from './ec2-util.js';
-import type { NetworkState } from './states.js';
+import { isAwsError } from '../../aws/errors.js';
+import { EcsKitError } from '../../errors.js';
+import type { Change, StepContext, StepPlan } from '../../engine/types.js';
+import { describeAll } from '../../aws/ec2-resources.js';
+import type { NetworkState } from '../states.js';
 
 /**
  * Bring your own VPC (network.vpcId + publicSubnetIds + privateSubnetIds). ecs-kit only

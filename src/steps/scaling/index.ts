@@ -8,12 +8,12 @@ import {
   type ScalableTarget,
   type ScalingPolicy,
 } from '@aws-sdk/client-application-auto-scaling';
-import { isAwsError } from '../aws/errors.js';
-import { tagMap } from '../aws/tags.js';
-import { EcsKitError } from '../errors.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
-import type { ScalingState, ServiceState } from './states.js';
+import { isAwsError } from '../../aws/errors.js';
+import { tagMap } from '../../aws/tags.js';
+import { EcsKitError } from '../../errors.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
+import type { ScalingState, ServiceState } from '../states.js';
 
 type Ctx = StepContext<ScalingState>;
 

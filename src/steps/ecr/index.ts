@@ -9,12 +9,12 @@ import {
   PutLifecyclePolicyCommand,
   type Repository,
 } from '@aws-sdk/client-ecr';
-import { isAwsError } from '../aws/errors.js';
-import { isOwnedBy, ownerTags } from '../aws/tags.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError } from '../errors.js';
-import { canonicalPolicy } from './roles.js';
-import type { RepositoryState } from './states.js';
+import { isAwsError } from '../../aws/errors.js';
+import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { EcsKitError } from '../../errors.js';
+import { canonicalPolicy } from '../roles/index.js';
+import type { RepositoryState } from '../states.js';
 
 type Ctx = StepContext<RepositoryState>;
 

@@ -1,8 +1,8 @@
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { sleep } from '../aws/errors.js';
-import { PendingDependency, type StepContext } from '../engine/types.js';
-import type { RoleStepState } from './roles.js';
-import { deleteRetiredTargetGroup, type TargetGroupStepState } from './target-group.js';
+import { sleep } from '../../aws/retry.js';
+import { PendingDependency, type StepContext } from '../../engine/types.js';
+import type { RoleStepState } from '../roles/index.js';
+import { deleteRetiredTargetGroup, type TargetGroupStepState } from '../target-group/index.js';
 
 /**
  * How long after a task or execution role changed ECS may still fail to use it: IAM takes 10–30 s

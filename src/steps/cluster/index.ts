@@ -7,11 +7,12 @@ import {
   type CapacityProviderStrategyItem,
   type Cluster,
 } from '@aws-sdk/client-ecs';
-import { isAwsError, retryWhile } from '../aws/errors.js';
-import { ecsTags, isOwnedBy } from '../aws/tags.js';
-import { EcsKitError } from '../errors.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
+import { isAwsError } from '../../aws/errors.js';
+import { retryWhile } from '../../aws/retry.js';
+import { ecsTags, isOwnedBy } from '../../aws/tags.js';
+import { EcsKitError } from '../../errors.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 
 export interface ClusterState {
   clusterName: string;

@@ -57,20 +57,21 @@ import {
   type Role,
 } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { isAwsError, messageIncludes, retryWhile, sleep } from '../aws/errors.js';
-import { alreadyDone, createOnce } from '../aws/idempotent.js';
-import { isIamPropagation, isServiceLinkedRoleNotReady, retryPropagation } from '../aws/propagation.js';
-import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
-import { ecsTags, isOwnedBy, ownerTags } from '../aws/tags.js';
-import { cpuArchitectureOf, type CpuArchitecture } from '../config/architecture.js';
-import type { Config } from '../config/schema.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError, ExitCode } from '../errors.js';
-import { capacityProviderName, strategyKey } from './capacity.js';
-import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, onceOptions, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from './ec2-util.js';
-import { taskPlacement } from './network.js';
-import { partitionOf } from '../aws/partition.js';
-import type { CapacityState, ClusterState, LoadBalancerState, NetworkState } from './states.js';
+import { isAwsError, messageIncludes } from '../../aws/errors.js';
+import { retryWhile, sleep } from '../../aws/retry.js';
+import { alreadyDone, createOnce } from '../../aws/idempotent.js';
+import { isIamPropagation, isServiceLinkedRoleNotReady, retryPropagation } from '../../aws/propagation.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
+import { ecsTags, isOwnedBy, ownerTags } from '../../aws/tags.js';
+import { cpuArchitectureOf, type CpuArchitecture } from '../../config/architecture.js';
+import type { Config } from '../../config/schema.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { EcsKitError, ExitCode } from '../../errors.js';
+import { capacityProviderName, strategyKey } from '../../capacity/strategy.js';
+import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, onceOptions, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from '../../aws/ec2-resources.js';
+import { taskPlacement } from '../network/index.js';
+import { partitionOf } from '../../aws/partition.js';
+import type { CapacityState, ClusterState, LoadBalancerState, NetworkState } from '../states.js';
 
 type Ctx = StepContext<CapacityState>;
 

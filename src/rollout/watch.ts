@@ -8,7 +8,8 @@ import {
   type ServiceEvent,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { errorName, sleep } from '../aws/errors.js';
+import { errorName } from '../aws/errors.js';
+import { sleep } from '../aws/retry.js';
 import { EcsKitError } from '../errors.js';
 import type { RolloutDiagnosis } from '../engine/events.js';
 import type { StepContext } from '../engine/types.js';

@@ -1,8 +1,8 @@
 import type { AvailabilityZone } from '@aws-sdk/client-ec2';
-import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../aws/fargate-zones.js';
-import type { Config } from '../config/schema.js';
-import { EcsKitError, ExitCode } from '../errors.js';
-import type { NetworkState } from './states.js';
+import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../../aws/fargate-zones.js';
+import type { Config } from '../../config/schema.js';
+import { EcsKitError, ExitCode } from '../../errors.js';
+import type { NetworkState } from '../states.js';
 
 // ---------------------------------------------------------------------------------------
 // Subnet layout and zone choice (pure). The VPC CIDR is cut into equal blocks: public subnets

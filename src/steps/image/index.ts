@@ -1,11 +1,11 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { isAwsError } from '../aws/errors.js';
-import { buildPlatformOf } from '../config/architecture.js';
-import type { StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError, UsageError } from '../errors.js';
-import type { ImageState, RepositoryState } from './states.js';
+import { isAwsError } from '../../aws/errors.js';
+import { buildPlatformOf } from '../../config/architecture.js';
+import type { StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { EcsKitError, UsageError } from '../../errors.js';
+import type { ImageState, RepositoryState } from '../states.js';
 
 type Ctx = StepContext<ImageState>;
 

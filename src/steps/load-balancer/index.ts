@@ -13,11 +13,11 @@ import {
   type Listener,
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isAwsError } from '../aws/errors.js';
-import { createOnce } from '../aws/idempotent.js';
-import { isOwnedBy, ownerTags } from '../aws/tags.js';
-import type { Config } from '../config/schema.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
+import { isAwsError } from '../../aws/errors.js';
+import { createOnce } from '../../aws/idempotent.js';
+import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import type { Config } from '../../config/schema.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import {
   ELB_NOT_FOUND,
   applySecurityGroup,
@@ -30,9 +30,9 @@ import {
   requireIds,
   type IngressRule,
   type SecurityGroupPlan,
-} from './ec2-util.js';
-import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../aws/service-linked-roles.js';
-import type { LoadBalancerState, NetworkState } from './states.js';
+} from '../../aws/ec2-resources.js';
+import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
+import type { LoadBalancerState, NetworkState } from '../states.js';
 
 type Ctx = StepContext<LoadBalancerState>;
 

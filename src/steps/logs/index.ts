@@ -6,11 +6,11 @@ import {
   PutRetentionPolicyCommand,
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { isAwsError } from '../aws/errors.js';
-import { isOwnedBy, tagMap } from '../aws/tags.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../engine/types.js';
-import { EcsKitError } from '../errors.js';
-import type { LogsState } from './states.js';
+import { isAwsError } from '../../aws/errors.js';
+import { isOwnedBy, tagMap } from '../../aws/tags.js';
+import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { EcsKitError } from '../../errors.js';
+import type { LogsState } from '../states.js';
 
 type Ctx = StepContext<LogsState>;
 
