@@ -15,6 +15,8 @@ export interface OpenedRun {
   aws: AwsClients;
   store: ManifestStore;
   manifest: Manifest;
+  /** Directory of the config file; build contexts in it are relative to this. */
+  baseDir: string;
 }
 
 /** The one place commands build an Engine, so they all run the same steps the same way. */
@@ -28,6 +30,7 @@ export function engineFor(run: OpenedRun, opts: { env: string; verbose?: boolean
     modules: STEP_MODULES,
     aws: run.aws,
     docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', message: `docker: ${line}` }) : undefined),
+    baseDir: run.baseDir,
     store: run.store,
     manifest: run.manifest,
     reporter,

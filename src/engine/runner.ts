@@ -8,7 +8,7 @@ import { AbortedError, EcsKitError } from '../errors.js';
 import type { ErrorInfo, PlannedStepInfo, PlanSummary, Reporter } from './events.js';
 import { buildInstances, runGraph, topoSort, type StepInstance } from './graph.js';
 import type { Manifest, ManifestStore } from './manifest.js';
-import { PendingDependency, type Action, type RunOptions, type StepContext, type StepModule, type StepPlan } from './types.js';
+import { PendingDependency, instanceId, type Action, type StepRef, type RunOptions, type StepContext, type StepModule, type StepPlan } from './types.js';
 
 export interface EngineOptions {
   app: string;
@@ -20,6 +20,8 @@ export interface EngineOptions {
   modules: readonly StepModule[];
   aws: AwsClients;
   docker: DockerCli;
+  /** Directory of the config file: relative paths in it (build contexts) start here. */
+  baseDir: string;
   store: ManifestStore;
   manifest: Manifest;
   reporter: Reporter;
@@ -312,7 +314,8 @@ export class Engine {
       aws: this.o.aws,
       docker: this.o.docker,
       previous,
-      dep: <T extends object>(id: string) => dep(id) as T,
+      baseDir: this.o.baseDir,
+      dep: <T extends object>(step: StepRef<T> | string, scope?: string) => dep(typeof step === 'string' ? step : instanceId(step.kind, scope)) as T,
       record: (state) => this.record(inst, state),
       progress: (message) => this.o.reporter.emit({ type: 'step.progress', step: inst.id, message }),
       warn: (message) => {

@@ -18,11 +18,11 @@ export interface Change {
  * for `noop`, so the runner can record it without calling apply). `data` is private to the
  * step: whatever `plan` read that `apply` needs.
  */
-export interface StepPlan<S extends object = object> {
+export interface StepPlan<S extends object = object, D = unknown> {
   action: Exclude<Action, 'delete'>;
   changes: Change[];
   current?: S;
-  data?: unknown;
+  data?: D;
   /**
    * True when applying this plan gives the step new outputs (e.g. a new task definition
    * ARN), so steps that depend on it will change too; the plan shows them as updates.
@@ -65,6 +65,21 @@ export class PendingDependency extends Error {
   }
 }
 
+/**
+ * A step as something other steps depend on: its kind and, for the type checker only, the state it
+ * records. `ctx.dep(clusterStep)` returns a ClusterState with no type argument and no string id.
+ */
+export interface StepRef<S extends object = object> {
+  readonly kind: string;
+  /** Never set: carries the state type. */
+  readonly __state?: S;
+}
+
+/** The instance id of a dependency, for `instances()`: `after(clusterStep)`, `after(taskDefinitionStep, 'web')`. */
+export function after(step: StepRef, scope?: string): string {
+  return instanceId(step.kind, scope);
+}
+
 export interface StepContext<S extends object = object> {
   /** Instance id: the kind, plus ":<service>" for per-service steps. */
   id: string;
@@ -83,7 +98,11 @@ export interface StepContext<S extends object = object> {
   docker: DockerCli;
   /** This step's state from the manifest (what ecs-kit created last time), if any. */
   previous?: S;
-  /** State of a step this one depends on. */
+  /** Directory the config file is in: build contexts and other relative paths start here. */
+  baseDir: string;
+  /** State of a step this one depends on (a per-service step: pass the service name). */
+  dep<T extends object>(step: StepRef<T>, scope?: string): T;
+  /** @deprecated during the migration to typed references; use dep(step, scope). */
   dep<T extends object>(id: string): T;
   /**
    * Save what exists so far before a long or failure-prone part of apply (e.g. the
@@ -100,15 +119,15 @@ export interface StepContext<S extends object = object> {
  * One kind of step (network, cluster, service, …). Every module has this one shape:
  * plan (read only) → apply (change what differs, return the owned ids) → destroy.
  */
-export interface StepModule<S extends object = any> {
+export interface StepModule<S extends object = any, D = any> extends StepRef<S> {
   kind: string;
   title(scope?: string): string;
   /** The instances the config wants (one, or one per service) and what each waits for. */
   instances(config: Config): { scope?: string; dependsOn: string[] }[];
   /** Read-only: Describe/List/Get calls only. Must never mutate. */
-  plan(ctx: StepContext<S>): Promise<StepPlan<S>>;
+  plan(ctx: StepContext<S>): Promise<StepPlan<S, D>>;
   /** Make AWS match the config; returns the ids/ARNs to record in the manifest. */
-  apply(ctx: StepContext<S>, plan: StepPlan<S>): Promise<S>;
+  apply(ctx: StepContext<S>, plan: StepPlan<S, D>): Promise<S>;
   /** Delete what `state` says we own. A resource already gone counts as deleted. */
   destroy(ctx: StepContext<S>, state: S): Promise<void>;
   /** Values worth printing after a deploy, e.g. the URL. */

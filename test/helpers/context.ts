@@ -3,7 +3,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { namesFor } from '../../src/config/names.js';
 import type { Config } from '../../src/config/schema.js';
 import type { DockerCli } from '../../src/docker/cli.js';
-import { DEFAULT_RUN_OPTIONS, PendingDependency, instanceId, type StepContext, type StepModule } from '../../src/engine/types.js';
+import { DEFAULT_RUN_OPTIONS, PendingDependency, instanceId, type StepContext, type StepModule, type StepRef } from '../../src/engine/types.js';
 
 export const BASE_CONFIG = `
 app: shop
@@ -39,7 +39,7 @@ export function fakeDocker(imageId = 'sha256:0123456789abcdef0123456789abcdef'):
  */
 export function stepContext<S extends object>(
   module: StepModule<S>,
-  opts: { config?: Config; scope?: string; previous?: S; deps?: Record<string, object>; docker?: DockerCli } = {},
+  opts: { config?: Config; scope?: string; previous?: S; deps?: Record<string, object>; docker?: DockerCli; baseDir?: string } = {},
 ): StepContext<S> & { messages: string[]; warnings: string[]; recorded: S[] } {
   const cfg = opts.config ?? config();
   const recorded: S[] = [];
@@ -59,7 +59,9 @@ export function stepContext<S extends object>(
     aws,
     docker: opts.docker ?? fakeDocker(),
     previous: opts.previous,
-    dep: <T extends object>(id: string) => {
+    baseDir: opts.baseDir ?? process.cwd(),
+    dep: <T extends object>(step: StepRef<T> | string, scope?: string) => {
+      const id = typeof step === 'string' ? step : instanceId(step.kind, scope);
       const s = opts.deps?.[id];
       if (!s) throw new PendingDependency(id);
       return s as T;

@@ -34,9 +34,6 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
   const run = await openRun(opts, io, reporter, 'deploy', { forceUnlock: opts.forceUnlock });
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, reporter, run.store);
-  // Build contexts and Dockerfile paths in the config are relative to the config file.
-  const previousCwd = process.cwd();
-  process.chdir(run.baseDir);
   try {
     // Doctor's cheap checks (no AWS call): a wrong-region certificate exits 2 before anything changes.
     preflight(run.config, run.region);
@@ -87,7 +84,6 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     });
     return ExitCode.Ok;
   } finally {
-    process.chdir(previousCwd);
     stopListening();
     run.aws.destroy();
     await run.store.releaseLock();

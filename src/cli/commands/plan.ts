@@ -23,9 +23,6 @@ export async function runPlan(opts: PlanOptions, io: Io, reporter: Reporter): Pr
   const run = await openDay2(opts, io, reporter);
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, reporter, run.store);
-  // Build contexts in the config are relative to the config file (the image step builds to learn the digest).
-  const previousCwd = process.cwd();
-  process.chdir(run.baseDir);
   try {
     // Doctor's cheap checks (no AWS call), so plan refuses what deploy would refuse.
     preflight(run.config, run.region);
@@ -42,7 +39,6 @@ export async function runPlan(opts: PlanOptions, io: Io, reporter: Reporter): Pr
     });
     return plan.hasChanges && opts.detailedExitcode ? EXIT_CHANGES_PENDING : ExitCode.Ok;
   } finally {
-    process.chdir(previousCwd);
     stopListening();
     await run.close();
   }

@@ -16,8 +16,8 @@ interface ImageData {
 
 /**
  * Where to build: the context relative to the config file's directory, and the Dockerfile
- * relative to the context (as docker compose does). The CLI runs with the config file's
- * directory as the working directory, hence process.cwd(). A Dockerfile outside the
+ * relative to the context (as docker compose does); `baseDir` is the config file's directory
+ * (the step context's baseDir). A Dockerfile outside the
  * context is refused: it is almost always a mistake, and could read files the user did
  * not mean to ship.
  */
@@ -94,7 +94,7 @@ export const imageStep: StepModule<ImageState> = {
     const build = ctx.service?.build;
     if (!build) throw new EcsKitError('image.no-build', `Service ${svc} has no build section.`);
     const repo = ctx.dep<RepositoryState>(`ecr:${svc}`);
-    const paths = resolveBuildPaths(build, process.cwd(), svc);
+    const paths = resolveBuildPaths(build, ctx.baseDir, svc);
     const localRef = `ecs-kit/${ctx.owner.app}-${ctx.owner.env}-${svc}:build`;
     ctx.progress(`building the image for ${svc}`);
     await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: buildPlatformOf(ctx.service!), args: build.args });

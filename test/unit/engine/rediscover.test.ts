@@ -53,6 +53,7 @@ async function engineFor(cfg: Config, mods: StepModule[], manifest: Manifest = e
     modules: mods,
     aws: new AwsClients({ region: 'us-east-1' }),
     docker: fakeDocker(),
+    baseDir: process.cwd(),
     store,
     manifest,
     reporter,

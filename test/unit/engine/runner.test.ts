@@ -65,6 +65,7 @@ async function setup(cfg: Config, modules: StepModule[], manifest?: Manifest) {
     modules,
     aws: new AwsClients({ region: 'us-east-1' }),
     docker: fakeDocker(),
+    baseDir: process.cwd(),
     store,
     manifest: m,
     reporter,
