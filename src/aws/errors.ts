@@ -20,7 +20,8 @@ export function messageIncludes(err: unknown, fragment: string): boolean {
 }
 
 const CREDENTIAL_ERRORS = ['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'AuthFailure', 'SignatureDoesNotMatch', 'InvalidSignatureException'];
-const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH'];
+/** System error codes that mean the endpoint could not be reached or the connection broke. */
+export const NETWORK_ERROR_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET'];
 
 /**
  * Turn an AWS SDK error into words: what failed, why, what to do. `action` is a short
@@ -71,7 +72,7 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
   if (/Throttl|RequestLimitExceeded|TooManyRequests|SlowDown/.test(name)) {
     return new EcsKitError('aws.throttled', what, { why: 'AWS kept throttling the requests even after retries.', fix: 'Wait a minute and run the command again (it resumes), or raise --max-attempts.', cause: err });
   }
-  if (sysCode && NETWORK_CODES.includes(sysCode)) {
+  if (sysCode && NETWORK_ERROR_CODES.includes(sysCode)) {
     return new EcsKitError('aws.unreachable', what, { why: `Could not reach the AWS endpoint (${sysCode}).`, fix: 'Check your network, proxy settings, and --endpoint-url / AWS_ENDPOINT_URL if you set one.', cause: err });
   }
   if (name === 'SyntaxError' || (status !== undefined && status >= 500)) {

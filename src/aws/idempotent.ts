@@ -1,4 +1,4 @@
-import { errorName, isAwsError } from './errors.js';
+import { errorName, isAwsError, NETWORK_ERROR_CODES } from './errors.js';
 import { sleep } from './retry.js';
 
 /**
@@ -9,7 +9,6 @@ import { sleep } from './retry.js';
  * by its ecs-kit tags or deterministic name and adopts what it finds.
  */
 
-const NETWORK_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET'];
 const TRANSIENT_NAMES = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ServiceUnavailable', 'ServiceUnavailableException', 'InternalError', 'InternalFailure', 'InternalServerError', 'ServerException'];
 
 type ErrLike = Error & { code?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
@@ -29,7 +28,7 @@ export function isUnknownOutcome(err: unknown): boolean {
   if (e.name === 'AbortError') return false;
   if (isThrottling(err)) return true;
   const code = e.code ?? e.cause?.code;
-  if (code && NETWORK_CODES.includes(code)) return true;
+  if (code && NETWORK_ERROR_CODES.includes(code)) return true;
   if (TRANSIENT_NAMES.includes(errorName(err))) return true;
   if (/socket hang up|ECONNRESET|network|timed? ?out/i.test(e.message ?? '') && !e.$metadata?.httpStatusCode) return true;
   const status = e.$metadata?.httpStatusCode;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../aws/fargate-zones.js';
+import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from './env-vars.js';
 import { BUILD_PLATFORMS } from './architecture.js';
 import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from './fargate.js';
 import { RESERVED_SERVICE_NAMES } from './names.js';
@@ -26,7 +27,6 @@ export const appName = nameField('app name', 24);
 export const envName = nameField('environment name', 16);
 export const serviceName = nameField('service name', 24);
 
-const ENV_VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** "<path>/*" must fit ELBv2's 128-character path-pattern values. */
 export const MAX_ROUTED_PATH = 126;
 
@@ -91,6 +91,9 @@ export const serviceSchema = z.strictObject({
   networkMode: z.enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' }).default('awsvpc'),
 });
 
+/** The container instances a config gets when it leaves out (parts of) the ec2: block. */
+export const EC2_DEFAULTS = { instanceType: 't3.small', min: 1, max: 2, desired: 1, spot: false } as const;
+
 export const configSchema = z.strictObject({
   app: appName,
   region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code such as us-east-1').optional(),
@@ -131,15 +134,15 @@ export const configSchema = z.strictObject({
       imageTagMutability: z.enum(['MUTABLE', 'IMMUTABLE'], { error: 'must be MUTABLE or IMMUTABLE' }).default('MUTABLE'),
     })
     .default({ keepImages: 10, imageTagMutability: 'MUTABLE' }),
-  /** Container instances for services with capacity: ec2. */
+  /** Container instances for services with capacity: ec2 (defaults: EC2_DEFAULTS). */
   ec2: z
     .strictObject({
-      instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type such as t3.small').default('t3.small'),
+      instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type such as t3.small').default(EC2_DEFAULTS.instanceType),
       ami: z.string().regex(/^ami-[0-9a-f]+$/, 'must be an AMI id such as ami-0abc1234').optional(),
-      min: z.number().int().min(0).max(1000).default(1),
-      max: z.number().int().min(1).max(1000).default(2),
-      desired: z.number().int().min(0).max(1000).default(1),
-      spot: z.boolean().default(false),
+      min: z.number().int().min(0).max(1000).default(EC2_DEFAULTS.min),
+      max: z.number().int().min(1).max(1000).default(EC2_DEFAULTS.max),
+      desired: z.number().int().min(0).max(1000).default(EC2_DEFAULTS.desired),
+      spot: z.boolean().default(EC2_DEFAULTS.spot),
     })
     .optional(),
   /** HTTPS certificate and who may reach the shared load balancer. */
@@ -183,7 +186,7 @@ export function checkRules(config: Config): RuleProblem[] {
     }
 
     for (const key of Object.keys(svc.environment)) {
-      if (!ENV_VAR_RE.test(key)) add([...at, 'environment', key], 'is not a valid variable name; use letters, digits and _, not starting with a digit');
+      if (!isEnvVarName(key)) add([...at, 'environment', key], ENV_VAR_NAME_PROBLEM);
       if (key.startsWith('ECS_') || key.startsWith('AWS_')) add([...at, 'environment', key], 'names starting with AWS_ or ECS_ are reserved by the ECS agent; rename the variable');
     }
 

@@ -1,3 +1,4 @@
+import { formatDuration } from '../engine/duration.js';
 import {
   DescribeServicesCommand,
   DescribeTasksCommand,
@@ -103,15 +104,6 @@ export function assessRollout(service: Service, taskDefinitionArn: string, deplo
     if (!ours) return { state: 'rolled-back', rolledBackTo: primary.taskDefinition ?? 'unknown' };
   }
   return { state: 'waiting' };
-}
-
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  const rest = s % 60;
-  return rest ? `${m}m${rest}s` : `${m}m`;
 }
 
 /** Events newest-last (ECS lists them newest-first). */

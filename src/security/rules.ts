@@ -1,9 +1,9 @@
+import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from '../config/env-vars.js';
 import type { Config, RuleProblem } from '../config/schema.js';
 import { contextProblem, dockerfileProblem, regionProblem } from './input.js';
 import { parseSecretRef } from './refs.js';
 import { cidrProblem, cidrsOverlap } from './schema.js';
 
-const ENV_VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ACTION_RE = /^([a-z0-9-]+:[A-Za-z0-9*?]+|\*)$/;
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -25,7 +25,7 @@ export function checkSecurityRules(config: Config): RuleProblem[] {
     const secrets = svc.secrets ?? {};
     for (const [variable, ref] of Object.entries(secrets)) {
       const p = [...at, 'secrets', variable];
-      if (!ENV_VAR_RE.test(variable)) add(p, 'is not a valid variable name; use letters, digits and _, not starting with a digit');
+      if (!isEnvVarName(variable)) add(p, ENV_VAR_NAME_PROBLEM);
       else if (variable.startsWith('ECS_') || variable.startsWith('AWS_')) add(p, 'names starting with AWS_ or ECS_ are reserved by the ECS agent; rename the variable');
       if (variable in svc.environment) add(p, `is also set in environment; a variable comes either from environment or from secrets, so remove one`);
       const parsed = parseSecretRef(ref);

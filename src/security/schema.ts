@@ -66,7 +66,6 @@ export const taskRoleField = z
   })
   .optional();
 
-const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 export const loadBalancerField = z
   .strictObject({
@@ -78,39 +77,4 @@ export const loadBalancerField = z
   })
   .optional();
 
-/** "a.b.c.d/n" with every octet ≤ 255, n ≤ 32 and no host bits set; undefined when valid. */
-export function cidrProblem(cidr: string): string | undefined {
-  const m = CIDR_RE.exec(cidr);
-  if (!m) return `"${cidr}" is not an IPv4 CIDR block; write it like 203.0.113.0/24`;
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  if (octets.some((o) => o > 255)) return `"${cidr}" has an octet above 255`;
-  if (bits > 32) return `"${cidr}" has a prefix above /32`;
-  const value = ipToInt(octets);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  if ((value & mask) >>> 0 !== value) {
-    return `"${cidr}" has host bits set; use ${intToIp((value & mask) >>> 0)}/${bits}`;
-  }
-  return undefined;
-}
-
-export function cidrRange(cidr: string): [number, number] {
-  const [ip, bits] = cidr.split('/');
-  const start = ipToInt(ip!.split('.').map(Number));
-  const size = 2 ** (32 - Number(bits));
-  return [start, start + size - 1];
-}
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  const [a0, a1] = cidrRange(a);
-  const [b0, b1] = cidrRange(b);
-  return a0 <= b1 && b0 <= a1;
-}
-
-function ipToInt(o: number[]): number {
-  return ((o[0]! << 24) >>> 0) + (o[1]! << 16) + (o[2]! << 8) + o[3]!;
-}
-
-function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export { cidrProblem, cidrsOverlap } from '../config/cidr.js';

@@ -40,18 +40,9 @@ const PAST: Record<Action, string> = { create: 'Created', update: 'Updated', rep
 export const actionPresent = (a: Action): string => PRESENT[a];
 export const actionPast = (a: Action): string => PAST[a];
 
-/** 850ms, 12.3s, 2m 05s, 1h 02m */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) ms = 0;
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`;
-  const totalS = Math.floor(ms / 1000);
-  const h = Math.floor(totalS / 3600);
-  const m = Math.floor((totalS % 3600) / 60);
-  const s = totalS % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
-  return `${m}m ${String(s).padStart(2, '0')}s`;
-}
+import { formatDuration } from '../engine/duration.js';
+
+export { formatDuration };
 
 const MAX_VALUE = 80;
 

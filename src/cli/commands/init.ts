@@ -3,9 +3,10 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from '../../config/env-vars.js';
 import { FARGATE_CPUS, FARGATE_SIZES, fargateMemoriesFor } from '../../config/fargate.js';
 import { parseConfigText, resolveConfigPath } from '../../config/load.js';
-import { appName, configSchema, defaults } from '../../config/schema.js';
+import { EC2_DEFAULTS, appName, configSchema, defaults } from '../../config/schema.js';
 import type { Reporter } from '../../engine/events.js';
 import { ConfigError, EcsKitError, ExitCode, UsageError } from '../../errors.js';
 import { formatError } from '../../ui/format.js';
@@ -102,7 +103,7 @@ interface ShapeEnv {
 const PROFILES = ['learning', 'production'] as const;
 const NATS = ['single', 'per-az'] as const;
 const CAPACITIES = ['fargate', 'fargate-spot', 'ec2'] as const;
-const EC2_DEFAULT_INSTANCE_TYPE = 't3.small';
+const EC2_DEFAULT_INSTANCE_TYPE = EC2_DEFAULTS.instanceType;
 const VPC_ID_RE = /^vpc-[0-9a-f]+$/;
 const SUBNET_ID_RE = /^subnet-[0-9a-f]+$/;
 
@@ -619,7 +620,7 @@ function envVarProblem(kv: string): string | undefined {
   const eq = kv.indexOf('=');
   if (eq <= 0) return 'write it as KEY=VALUE';
   const key = kv.slice(0, eq);
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return 'not a valid variable name; use letters, digits and _, not starting with a digit';
+  if (!isEnvVarName(key)) return ENV_VAR_NAME_PROBLEM.replace(/^is /, '');
   if (key.startsWith('AWS_') || key.startsWith('ECS_')) return 'names starting with AWS_ or ECS_ are reserved';
   return undefined;
 }
@@ -759,7 +760,7 @@ function renderYaml(template: string, a: Answers): string {
 }
 
 /** The Auto Scaling group size init writes (the schema's defaults, written out so they are easy to change). */
-const EC2_SIZE = { min: 1, max: 2, desired: 1, spot: false };
+const EC2_SIZE = { min: EC2_DEFAULTS.min, max: EC2_DEFAULTS.max, desired: EC2_DEFAULTS.desired, spot: EC2_DEFAULTS.spot };
 
 function ec2Lines(instanceType: string): string[] {
   return [
@@ -839,7 +840,7 @@ function scalar(v: string): string {
 }
 
 function key(k: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : JSON.stringify(k);
+  return isEnvVarName(k) ? k : JSON.stringify(k);
 }
 
 function describe(a: Answers): string {

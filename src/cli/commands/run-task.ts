@@ -1,3 +1,4 @@
+import { explainExitCode } from '../../rollout/diagnosis.js';
 import { randomUUID } from 'node:crypto';
 import {
   DescribeTaskDefinitionCommand,
@@ -37,7 +38,8 @@ function describeExit(c: Container | undefined, task: Task): string {
   const parts: string[] = [];
   if (task.stoppedReason) parts.push(task.stoppedReason);
   if (c?.reason) parts.push(c.reason);
-  if (c?.exitCode === 137) parts.push('exit code 137 means the container was killed (SIGKILL), most often for running out of memory');
+  const explained = explainExitCode(c?.exitCode, c?.reason);
+  if (explained && c?.exitCode !== 0) parts.push(explained);
   return parts.join('; ');
 }
 

@@ -3,6 +3,7 @@ import { ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client
 import { parseDocument } from 'yaml';
 import { explainAwsError, isAwsError } from '../../aws/errors.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import { isEnvVarName } from '../../config/env-vars.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import type { Reporter } from '../../engine/events.js';
@@ -12,7 +13,6 @@ import { PARAMETERS_STEP_ID, type ParametersState } from '../../steps/secrets/in
 import { isInteractive, type GlobalOptions, type Io } from '../options.js';
 import { checkEnvName, openRun } from '../run-context.js';
 
-const ENV_VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** SSM standard-tier parameters hold up to 4 KB; larger values need the paid advanced tier. */
 const MAX_VALUE_BYTES = 4096;
 
@@ -25,7 +25,7 @@ export interface SecretSetOptions extends GlobalOptions {
 export type ValueReader = () => Promise<string>;
 
 function checkVariable(name: string): void {
-  if (!ENV_VAR_RE.test(name)) {
+  if (!isEnvVarName(name)) {
     throw new UsageError(`NAME: "${name}" is not a valid environment variable name.`, 'Use letters, digits and _, not starting with a digit, e.g. DB_PASSWORD.', 'secret.name');
   }
   if (name.startsWith('AWS_') || name.startsWith('ECS_')) {

@@ -64,7 +64,7 @@ import { isIamPropagation, isServiceLinkedRoleNotReady, retryPropagation } from 
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 import { ecsTags, isOwnedBy, ownerTags } from '../../aws/tags.js';
 import { cpuArchitectureOf, type CpuArchitecture } from '../../config/architecture.js';
-import type { Config } from '../../config/schema.js';
+import { EC2_DEFAULTS, type Config } from '../../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError, ExitCode } from '../../errors.js';
 import { capacityProviderName, strategyKey } from '../../capacity/strategy.js';
@@ -103,7 +103,7 @@ export interface Ec2Settings {
 
 /** `ec2:` from the config, or its defaults when the block is left out. */
 export function ec2Settings(config: Config | undefined): Ec2Settings {
-  return config?.ec2 ?? { instanceType: 't3.small', min: 1, max: 2, desired: 1, spot: false };
+  return config?.ec2 ?? { ...EC2_DEFAULTS };
 }
 
 export function usesEc2(config: Config): boolean {

@@ -44,7 +44,7 @@ import {
   natCount,
   natIndexFor,
   normalizeCidr,
-  parseCidr,
+  parseNetworkCidr,
   pickAvailabilityZones,
   subnetLayout,
   usesFargate,
@@ -305,7 +305,7 @@ async function availabilityZones(ctx: Ctx, o: Observed, w: Wanted): Promise<stri
 /** The prefix of the subnets the network already has (older versions cut a /24 VPC into /28s). */
 function existingBlockPrefix(o: Observed): number | undefined {
   const s = [...o.subnets, ...o.privateSubnets].find((x) => x?.cidr);
-  return s ? parseCidr(s.cidr).prefix : undefined;
+  return s ? parseNetworkCidr(s.cidr).prefix : undefined;
 }
 
 /** Warnings about a deployed network that ecs-kit does not change in place. */

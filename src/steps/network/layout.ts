@@ -1,3 +1,4 @@
+import { formatCidr, networkOf, parseCidr } from '../../config/cidr.js';
 import type { AvailabilityZone } from '@aws-sdk/client-ec2';
 import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../../aws/fargate-zones.js';
 import type { Config } from '../../config/schema.js';
@@ -40,35 +41,14 @@ export interface SubnetLayout {
   private: SubnetSpec[];
 }
 
-export function parseCidr(cidr: string): { base: number; prefix: number } {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const prefix = m ? Number(m[5]) : NaN;
-  if (!m || octets.some((o) => o > 255) || prefix > 32) {
-    throw new EcsKitError('network.cidr', `${cidr} is not an IPv4 CIDR block.`, { fix: 'Use a block such as 10.0.0.0/16 for network.cidr.' });
-  }
-  const ip = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { base: (ip & mask) >>> 0, prefix };
+/** The network address and prefix of a CIDR; ecs-kit's own config errors are worded for network.cidr. */
+export function parseNetworkCidr(cidr: string): { base: number; prefix: number } {
+  const c = parseCidr(cidr);
+  if (!c) throw new EcsKitError('network.cidr', `${cidr} is not an IPv4 CIDR block.`, { fix: 'Use a block such as 10.0.0.0/16 for network.cidr.' });
+  return { base: networkOf(c), prefix: c.prefix };
 }
 
-function formatCidr(base: number, prefix: number): string {
-  return `${base >>> 24}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/${prefix}`;
-}
-
-/** 10.0.0.7/16 → 10.0.0.0/16: AWS reports the network address, so compare that. */
-export function normalizeCidr(cidr: string): string {
-  const { base, prefix } = parseCidr(cidr);
-  return formatCidr(base, prefix);
-}
-
-/** True when two CIDR blocks share any address. */
-export function cidrsOverlap(a: string, b: string): boolean {
-  const x = parseCidr(a);
-  const y = parseCidr(b);
-  const end = (c: { base: number; prefix: number }) => c.base + 2 ** (32 - c.prefix) - 1;
-  return x.base <= end(y) && y.base <= end(x);
-}
+export { cidrsOverlap, normalizeCidr } from '../../config/cidr.js';
 
 /** The subnet size (prefix) a new network of this CIDR gets: /prefix+4, at most /27. */
 export function blockPrefixFor(vpcPrefix: number): number {
@@ -80,7 +60,7 @@ export function blockPrefixFor(vpcPrefix: number): number {
  * (older versions cut a /24 into /28s), so a subnet added later never overlaps an existing one.
  */
 export function subnetLayout(cidr: string, azs: readonly string[], profile: NetworkProfile = 'learning', count = AZ_COUNT, blockPrefix?: number): SubnetLayout {
-  const { base, prefix } = parseCidr(cidr);
+  const { base, prefix } = parseNetworkCidr(cidr);
   if (prefix < 16 || prefix > 24) {
     throw new EcsKitError('network.cidr', `network.cidr ${cidr} must be between /16 and /24.`, { fix: 'Use a block such as 10.0.0.0/16.' });
   }

@@ -1,6 +1,7 @@
 import { DeleteParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
 import { isAwsError } from '../../aws/errors.js';
 import { isOwnedBy } from '../../aws/tags.js';
+import { isEnvVarName } from '../../config/env-vars.js';
 import type { Config, ServiceConfig } from '../../config/schema.js';
 import type { StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError, ExitCode } from '../../errors.js';
@@ -102,7 +103,7 @@ export const parametersStep: StepModule<ParametersState> = {
     const root = managedParameterName(ctx.owner.app, ctx.owner.env, '');
     const referenced = Object.values(ctx.config?.services ?? {})
       .flatMap((svc) => Object.values(svc.secrets ?? {}))
-      .filter((r) => r.startsWith(`ssm:${root}`) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(r.slice(`ssm:${root}`.length)))
+      .filter((r) => r.startsWith(`ssm:${root}`) && isEnvVarName(r.slice(`ssm:${root}`.length)))
       .map((r) => r.slice('ssm:'.length));
     const parameters = [...new Set([...(ctx.previous?.parameters ?? []), ...referenced])].sort();
     return { action: 'noop', changes: [], current: { parameters } };
