@@ -71,7 +71,22 @@ import { capacityProviderName, strategyKey } from '../../capacity/strategy.js';
 import { applySecurityGroup, destroySecurityGroup, ec2Tags, notOwnedError, onceOptions, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from '../../aws/ec2-resources.js';
 import { taskPlacement } from '../network/index.js';
 import { partitionOf } from '../../aws/partition.js';
-import type { CapacityState, ClusterState, LoadBalancerState, NetworkState } from '../states.js';
+import type { ClusterState, LoadBalancerState, NetworkState } from '../states.js';
+
+/** EC2 container instances for services with capacity: ec2. */
+export interface CapacityState {
+  roleName: string;
+  roleArn: string;
+  instanceProfileName: string;
+  instanceProfileArn: string;
+  securityGroupId: string;
+  launchTemplateId: string;
+  launchTemplateName: string;
+  autoScalingGroupName: string;
+  autoScalingGroupArn: string;
+  capacityProviderName: string;
+  clusterName: string;
+}
 
 type Ctx = StepContext<CapacityState>;
 

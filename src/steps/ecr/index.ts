@@ -14,7 +14,13 @@ import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
 import { canonicalPolicy } from '../roles/index.js';
-import type { RepositoryState } from '../states.js';
+
+export interface RepositoryState {
+  repositoryName: string;
+  repositoryUri: string;
+  repositoryArn: string;
+}
+
 
 type Ctx = StepContext<RepositoryState>;
 

@@ -5,7 +5,13 @@ import { isAwsError } from '../../aws/errors.js';
 import { buildPlatformOf } from '../../config/architecture.js';
 import type { StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError, UsageError } from '../../errors.js';
-import type { ImageState, RepositoryState } from '../states.js';
+import type { RepositoryState } from '../states.js';
+
+export interface ImageState {
+  /** Full reference the task definition uses: <repositoryUri>:<tag>. */
+  imageUri: string;
+  tag: string;
+}
 
 type Ctx = StepContext<ImageState>;
 

@@ -32,7 +32,18 @@ import {
   type SecurityGroupPlan,
 } from '../../aws/ec2-resources.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
-import type { LoadBalancerState, NetworkState } from '../states.js';
+import type { NetworkState } from '../states.js';
+
+export interface LoadBalancerState {
+  securityGroupId: string;
+  loadBalancerArn: string;
+  loadBalancerName: string;
+  dnsName: string;
+  /** The port 80 listener: 404 by default, or a redirect to HTTPS when there is a certificate. */
+  listenerArn: string;
+  /** The port 443 listener, present only with loadBalancer.certificateArn; service rules live here then. */
+  httpsListenerArn?: string;
+}
 
 type Ctx = StepContext<LoadBalancerState>;
 

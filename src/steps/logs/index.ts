@@ -10,7 +10,11 @@ import { isAwsError } from '../../aws/errors.js';
 import { isOwnedBy, tagMap } from '../../aws/tags.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
-import type { LogsState } from '../states.js';
+
+export interface LogsState {
+  logGroupName: string;
+}
+
 
 type Ctx = StepContext<LogsState>;
 

@@ -53,7 +53,23 @@ import {
   type SubnetSpec,
 } from './layout.js';
 import { EIP_ROLE, NAT_ROLE, deleteNats, ensureNatGateways, liveNat, ownAddresses, ownNats, spentAttempts, type NatSlot } from './nat.js';
-import type { NetworkState } from '../states.js';
+
+export interface NetworkState {
+  vpcId: string;
+  cidr: string;
+  availabilityZones: string[];
+  publicSubnetIds: string[];
+  internetGatewayId: string;
+  publicRouteTableId: string;
+  /** How the network was built; absent in manifests from before profiles (= learning). */
+  profile?: 'learning' | 'production' | 'existing';
+  /** Production profile / your own VPC: tasks run here, without public IPs. */
+  privateSubnetIds?: string[];
+  natGatewayIds?: string[];
+  elasticIpAllocationIds?: string[];
+  privateRouteTableIds?: string[];
+}
+
 
 export { AZ_COUNT, cidrsOverlap, natCount, natIndexFor, normalizeCidr, pickAvailabilityZones, subnetLayout, taskPlacement } from './layout.js';
 export type { NetworkProfile, SubnetLayout, SubnetSpec } from './layout.js';

@@ -25,10 +25,17 @@ import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Config } from '../../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
-import type { RoleState } from '../states.js';
+
 import type { PolicyDocument } from '../../security/refs.js';
 import { taskRolePolicy } from '../../security/refs.js';
 import { executionPolicyFor, secretsDependencies, type SecretsState } from '../secrets/index.js';
+
+export interface RoleState {
+  roleName: string;
+  roleArn: string;
+  /** Name of the inline policy ecs-kit put on the role, if any. */
+  inlinePolicy?: string;
+}
 
 /** The one inline policy ecs-kit manages on its roles (secrets access, or the config's task-role statements). */
 export const INLINE_POLICY_NAME = 'ecs-kit';

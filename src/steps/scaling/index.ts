@@ -13,7 +13,13 @@ import { tagMap } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
-import type { ScalingState, ServiceState } from '../states.js';
+import type { ServiceState } from '../states.js';
+
+export interface ScalingState {
+  resourceId: string;
+  policyName: string;
+  policyArn: string;
+}
 
 type Ctx = StepContext<ScalingState>;
 

@@ -1,7 +1,11 @@
 import type { StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
 import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from '../../aws/ec2-resources.js';
-import type { LoadBalancerState, NetworkState, SecurityGroupState } from '../states.js';
+import type { LoadBalancerState, NetworkState } from '../states.js';
+
+export interface SecurityGroupState {
+  groupId: string;
+}
 
 type Ctx = StepContext<SecurityGroupState>;
 

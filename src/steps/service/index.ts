@@ -23,7 +23,15 @@ import { capacityProviderName, capacityStrategyFor, strategyKey } from '../../ca
 import { taskPlacement } from '../network/index.js';
 import { retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 import { deleteReplacedTargetGroups, iamGraceUntil, waitForLoadBalancer } from './support.js';
-import type { ClusterState, LoadBalancerState, NetworkState, SecurityGroupState, ServiceState, TargetGroupState, TaskDefinitionState } from '../states.js';
+import type { ClusterState, LoadBalancerState, NetworkState, SecurityGroupState, TargetGroupState, TaskDefinitionState } from '../states.js';
+
+export interface ServiceState {
+  clusterName: string;
+  serviceName: string;
+  serviceArn: string;
+  taskDefinitionArn: string;
+  url?: string;
+}
 
 type Ctx = StepContext<ServiceState>;
 

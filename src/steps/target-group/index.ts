@@ -23,7 +23,13 @@ import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, onceOptions, requireIds } from '../../aws/ec2-resources.js';
 import { choosePriority, conditions, forward, forwardsTo, inBand, normalizePath, pathPatterns, rulePaths } from './routing.js';
-import type { LoadBalancerState, NetworkState, TargetGroupState } from '../states.js';
+import type { LoadBalancerState, NetworkState } from '../states.js';
+
+export interface TargetGroupState {
+  targetGroupArn: string;
+  targetGroupName: string;
+  ruleArn: string;
+}
 
 type Ctx = StepContext<TargetGroupState>;
 

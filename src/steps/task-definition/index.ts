@@ -16,9 +16,15 @@ import { cpuArchitectureOf } from '../../config/architecture.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
-import type { ImageState, LogsState, RoleState, TaskDefinitionState } from '../states.js';
+import type { ImageState, LogsState, RoleState } from '../states.js';
 import { hasSecrets, secretsId, type SecretsState } from '../secrets/index.js';
 import { onceOptions } from '../../aws/ec2-resources.js';
+
+export interface TaskDefinitionState {
+  family: string;
+  taskDefinitionArn: string;
+  revision: number;
+}
 
 type Ctx = StepContext<TaskDefinitionState>;
 
