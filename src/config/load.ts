@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
 import { checkRules, configSchema, type Config } from './schema.js';
+import { knownKeysAt } from './schema-keys.js';
 import { configExtensionProblem } from '../security/input.js';
 import { checkPathRules } from '../security/rules.js';
 
@@ -94,35 +95,14 @@ function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['app', 'region', 'network', 'cluster', 'ecr', 'ec2', 'loadBalancer', 'services'],
-  network: ['profile', 'cidr', 'azs', 'nat', 'zoneIds', 'vpcId', 'publicSubnetIds', 'privateSubnetIds'],
-  ec2: ['instanceType', 'ami', 'min', 'max', 'desired', 'spot'],
-  cluster: ['containerInsights'],
-  ecr: ['keepImages', 'imageTagMutability'],
-  service: ['image', 'build', 'port', 'path', 'cpu', 'memory', 'desiredCount', 'healthCheckPath', 'environment', 'command', 'autoscaling', 'logRetentionDays', 'capacity', 'capacityStrategy', 'cpuArchitecture', 'networkMode', 'secrets', 'kmsKeyArn', 'taskRole'],
-  build: ['context', 'dockerfile', 'args', 'platform'],
-  autoscaling: ['min', 'max', 'targetCpu'],
-  taskRole: ['managedPolicies', 'statements'],
-  loadBalancer: ['certificateArn', 'allowedCidrs'],
-};
-
-function knownKeysFor(p: readonly PropertyKey[]): string[] {
-  if (p.length === 0) return KNOWN_KEYS['']!;
-  if (p[0] === 'services' && p.length === 2) return KNOWN_KEYS.service!;
-  if (p[0] === 'services' && p.length === 3) return KNOWN_KEYS[String(p[2])] ?? [];
-  if (p[0] === 'services' && p[3] === 'statements') return ['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition'];
-  return KNOWN_KEYS[String(p[0])] ?? [];
-}
-
 function formatIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
   const out: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const suggestion = closest(key, knownKeysFor(issue.path));
+        const suggestion = closest(key, knownKeysAt(configSchema, issue.path));
         out.push(
-          `${formatPath([...issue.path, key])}: unknown field${suggestion ? `; did you mean "${suggestion}"?` : `; allowed here: ${knownKeysFor(issue.path).join(', ')}`}`,
+          `${formatPath([...issue.path, key])}: unknown field${suggestion ? `; did you mean "${suggestion}"?` : `; allowed here: ${knownKeysAt(configSchema, issue.path).join(', ')}`}`,
         );
       }
       continue;
