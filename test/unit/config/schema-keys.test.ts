@@ -22,7 +22,7 @@ describe('known config keys come from the zod schema', () => {
     expect(knownKeysAt(configSchema, ['services', 'web', 'environment'])).toEqual([]);
   });
 
-  it('suggests a key the hand-kept list used to miss (network.zoneIds)', () => {
+  it('suggests the closest key the schema has (network.zoneIds)', () => {
     const err = (() => {
       try {
         parseConfigText('app: shop\nnetwork: { zoneId: [use1-az1, use1-az2] }\nservices: { web: { image: nginx, port: 80 } }\n');
