@@ -38,7 +38,7 @@ async function describe(ctx: Ctx, name: string): Promise<Cluster | undefined> {
 /**
  * Every new cluster gets the Fargate providers (the EC2 provider is attached by the capacity step).
  * Every Fargate service is created with a FARGATE / FARGATE_SPOT capacity provider strategy
- * (service.ts), and a strategy may only name providers attached to the cluster (ECS API,
+ * (the service step), and a strategy may only name providers attached to the cluster (ECS API,
  * CapacityProviderStrategyItem). Clusters from before providers lack them: attach them once.
  */
 function needsFargateProviders(ctx: Ctx): boolean {

@@ -154,7 +154,7 @@ async function createLaunchTemplate(ctx: StepContext, ltInput: RequestLaunchTemp
   ctx.progress(`creating launch template ${n.launchTemplate}`);
   // Random per create, reused by its retries: a token derived from the name and content could replay a template a
   // teardown has deleted since (EC2 keeps tokens after the resource is gone; for RunInstances at least 24 h). A
-  // crashed run is recovered by the lookup and AlreadyExists instead (as for route tables in network.ts).
+  // crashed run is recovered by the lookup and AlreadyExists instead (as for route tables in the network step).
   const input = {
     ClientToken: randomUUID(),
     LaunchTemplateName: n.launchTemplate,
