@@ -5,6 +5,12 @@ import type { Names } from '../config/names.js';
 // ---------------------------------------------------------------------------------------
 // Capacity strategies (pure).
 
+/**
+ * The providers AWS gives every account for Fargate. The cluster step puts both on every cluster, since a strategy
+ * may only name providers attached to the cluster; ecs-kit's own EC2 provider is named by capacityProviderName.
+ */
+export const FARGATE_PROVIDERS: readonly string[] = ['FARGATE', 'FARGATE_SPOT'];
+
 /** AWS reserves capacity provider names starting with aws, ecs or fargate. */
 export function capacityProviderName(names: Pick<Names, 'prefix'>): string {
   const base = `${names.prefix}-ec2`;
@@ -15,7 +21,10 @@ export function capacityProviderName(names: Pick<Names, 'prefix'>): string {
  * The capacity provider strategy a service runs with, or undefined for plain Fargate (which
  * keeps launchType FARGATE). A base only matters when it is above 0, so 0 is left out.
  */
-export function capacityStrategyFor(svc: Pick<ServiceConfig, 'capacity' | 'capacityStrategy'>, ec2Provider: string): CapacityProviderStrategyItem[] | undefined {
+export function capacityStrategyFor(
+  svc: Pick<ServiceConfig, 'capacity' | 'capacityStrategy'>,
+  ec2Provider: string,
+): CapacityProviderStrategyItem[] | undefined {
   if (svc.capacity === 'ec2') return [{ capacityProvider: ec2Provider, weight: 1 }];
   if (svc.capacityStrategy?.length) {
     return svc.capacityStrategy.map((s) => ({ capacityProvider: s.provider, weight: s.weight, ...(s.base ? { base: s.base } : {}) }));

@@ -13,10 +13,18 @@ import { ecsTags, isOwnedBy } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
+import { FARGATE_PROVIDERS } from '../../capacity/strategy.js';
 
 export interface ClusterState {
   clusterName: string;
   clusterArn: string;
+}
+
+/** What the plan read for apply: the provider list to put (existing + missing Fargate ones) and the strategy to keep. */
+interface ClusterPlanData {
+  providers: string[];
+  addProviders: boolean;
+  defaultStrategy: CapacityProviderStrategyItem[];
 }
 
 type Ctx = StepContext<ClusterState>;
@@ -27,33 +35,41 @@ async function describe(ctx: Ctx, name: string): Promise<Cluster | undefined> {
   return cluster && cluster.status !== 'INACTIVE' ? cluster : undefined;
 }
 
-/** Fargate providers every new cluster gets; the EC2 provider is attached by the capacity step. */
-export const FARGATE_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'];
-
 /**
+ * Every new cluster gets the Fargate providers (the EC2 provider is attached by the capacity step).
  * Every Fargate service is created with a FARGATE / FARGATE_SPOT capacity provider strategy
- * (service.ts), and a strategy may only name providers attached to the cluster (ECS API,
+ * (the service step), and a strategy may only name providers attached to the cluster (ECS API,
  * CapacityProviderStrategyItem). Clusters from before providers lack them: attach them once.
  */
 function needsFargateProviders(ctx: Ctx): boolean {
   return Object.values(ctx.config?.services ?? {}).some((s) => s.capacity !== 'ec2');
 }
 
+/** DeleteCluster refuses while services, tasks or instances are still draining: retried until they are gone. */
+const STILL_IN_USE = [
+  'ClusterContainsServicesException',
+  'ClusterContainsTasksException',
+  'ClusterContainsContainerInstancesException',
+  'UpdateInProgressException',
+  'ResourceInUseException',
+];
+
 function insightsValue(ctx: Ctx): 'enabled' | 'disabled' {
   return ctx.config?.cluster.containerInsights ? 'enabled' : 'disabled';
 }
 
-export const clusterStep: StepModule<ClusterState> = {
+export const clusterStep: StepModule<ClusterState, ClusterPlanData> = {
   kind: 'cluster',
   title: () => 'ECS cluster',
   instances: () => [{ dependsOn: [] }],
 
-  async plan(ctx): Promise<StepPlan<ClusterState>> {
+  async plan(ctx): Promise<StepPlan<ClusterState, ClusterPlanData>> {
     const name = ctx.names.cluster;
     const cluster = await describe(ctx, name);
     if (!cluster) return { action: 'create', changes: [{ field: 'cluster', after: name }] };
     if (!isOwnedBy(cluster.tags, ctx.owner)) {
-      throw new EcsKitError('cluster.not-owned', `An ECS cluster named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
+      const message = `An ECS cluster named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`;
+      throw new EcsKitError('cluster.not-owned', message, {
         why: 'ecs-kit only manages resources it created, so it will not adopt or change this cluster.',
         fix: 'Choose another app name or --env, or delete that cluster yourself.',
       });
@@ -86,18 +102,18 @@ export const clusterStep: StepModule<ClusterState> = {
       // the service linked role" and creates nothing (cloudformation-coverage-roadmap#818), so it is
       // safe to repeat until the role works. Never on other errors: a repeated CreateCluster may reset the cluster.
       await prepareServiceLinkedRole(ctx, 'ecs');
-      const out = await retryWhileRoleIsNew(ctx, 'ecs', () =>
-        ecs.send(new CreateClusterCommand({ clusterName: ctx.names.cluster, settings, capacityProviders: FARGATE_PROVIDERS, tags: ecsTags(ctx.owner) })),
-      );
+      const input = { clusterName: ctx.names.cluster, settings, capacityProviders: [...FARGATE_PROVIDERS], tags: ecsTags(ctx.owner) };
+      const out = await retryWhileRoleIsNew(ctx, 'ecs', () => ecs.send(new CreateClusterCommand(input)));
       return { clusterName: out.cluster?.clusterName ?? ctx.names.cluster, clusterArn: out.cluster?.clusterArn ?? '' };
     }
-    const data = plan.data as { providers: string[]; addProviders: boolean; defaultStrategy: CapacityProviderStrategyItem[] } | undefined;
-    if (plan.changes.some((c) => c.field === 'containerInsights')) await ecs.send(new UpdateClusterSettingsCommand({ cluster: ctx.names.cluster, settings }));
+    if (plan.changes.some((c) => c.field === 'containerInsights')) {
+      await ecs.send(new UpdateClusterSettingsCommand({ cluster: ctx.names.cluster, settings }));
+    }
+    const data = plan.data;
     if (data?.addProviders) {
       // Never CreateCluster again for this: a repeated CreateCluster may reset the cluster.
-      await ecs.send(
-        new PutClusterCapacityProvidersCommand({ cluster: ctx.names.cluster, capacityProviders: data.providers, defaultCapacityProviderStrategy: data.defaultStrategy }),
-      );
+      const input = { cluster: ctx.names.cluster, capacityProviders: data.providers, defaultCapacityProviderStrategy: data.defaultStrategy };
+      await ecs.send(new PutClusterCapacityProvidersCommand(input));
     }
     return plan.current!;
   },
@@ -111,8 +127,12 @@ export const clusterStep: StepModule<ClusterState> = {
     }
     await retryWhile(
       () => ctx.aws.ecs().send(new DeleteClusterCommand({ cluster: state.clusterName })),
-      (err) => isAwsError(err, 'ClusterContainsServicesException', 'ClusterContainsTasksException', 'ClusterContainsContainerInstancesException', 'UpdateInProgressException', 'ResourceInUseException'),
-      { timeoutMs: ctx.options.destroyRetryMs, signal: ctx.signal, onRetry: () => ctx.progress('waiting for services and tasks to drain before deleting the cluster') },
+      (err) => isAwsError(err, ...STILL_IN_USE),
+      {
+        timeoutMs: ctx.options.destroyRetryMs,
+        signal: ctx.signal,
+        onRetry: () => ctx.progress('waiting for services and tasks to drain before deleting the cluster'),
+      },
     ).catch((err) => {
       if (isAwsError(err, 'ClusterNotFoundException')) return;
       throw err;

@@ -11,9 +11,9 @@ import {
 import { isAwsError } from '../../aws/errors.js';
 import { tagMap } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
-import type { ServiceState } from '../states.js';
+import { serviceStep, type ServiceState } from '../service/index.js';
 
 export interface ScalingState {
   resourceId: string;
@@ -49,12 +49,14 @@ export function resourceIdFor(service: Pick<ServiceState, 'clusterName' | 'servi
 function wantedFor(ctx: Ctx): Wanted {
   const autoscaling = ctx.service?.autoscaling;
   if (!ctx.scope || !autoscaling) throw new EcsKitError('engine.step', `Step ${ctx.id} runs only for services with autoscaling configured.`);
-  const service = ctx.dep<ServiceState>(`service:${ctx.scope}`);
-  return { resourceId: resourceIdFor(service), policyName: ctx.names.scalingPolicy(ctx.scope), min: autoscaling.min, max: autoscaling.max, targetCpu: autoscaling.targetCpu };
+  const service = ctx.dep(serviceStep, ctx.scope);
+  const { min, max, targetCpu } = autoscaling;
+  return { resourceId: resourceIdFor(service), policyName: ctx.names.scalingPolicy(ctx.scope), min, max, targetCpu };
 }
 
 async function findTarget(ctx: Ctx, resourceId: string): Promise<ScalableTarget | undefined> {
-  const out = await ctx.aws.autoscaling().send(new DescribeScalableTargetsCommand({ ServiceNamespace: NAMESPACE, ResourceIds: [resourceId], ScalableDimension: DIMENSION }));
+  const input = { ServiceNamespace: NAMESPACE, ResourceIds: [resourceId], ScalableDimension: DIMENSION };
+  const out = await ctx.aws.autoscaling().send(new DescribeScalableTargetsCommand(input));
   return out.ScalableTargets?.find((t) => t.ResourceId === resourceId && t.ScalableDimension === DIMENSION);
 }
 
@@ -74,27 +76,30 @@ function policyChanges(policy: ScalingPolicy | undefined, w: Wanted): Change[] {
   const metric = cfg?.PredefinedMetricSpecification?.PredefinedMetricType;
   if (metric !== METRIC) changes.push({ field: 'metric', before: metric, after: METRIC });
   // AWS omits cooldowns it was never given; only a returned value can differ.
-  if (cfg?.ScaleInCooldown !== undefined && cfg.ScaleInCooldown !== COOLDOWN_SECONDS) changes.push({ field: 'scaleInCooldown', before: cfg.ScaleInCooldown, after: COOLDOWN_SECONDS });
-  if (cfg?.ScaleOutCooldown !== undefined && cfg.ScaleOutCooldown !== COOLDOWN_SECONDS) changes.push({ field: 'scaleOutCooldown', before: cfg.ScaleOutCooldown, after: COOLDOWN_SECONDS });
+  const cooldown = (field: string, actual: number | undefined) => {
+    if (actual !== undefined && actual !== COOLDOWN_SECONDS) changes.push({ field, before: actual, after: COOLDOWN_SECONDS });
+  };
+  cooldown('scaleInCooldown', cfg?.ScaleInCooldown);
+  cooldown('scaleOutCooldown', cfg?.ScaleOutCooldown);
   return changes;
 }
 
-export const scalingStep: StepModule<ScalingState> = {
+export const scalingStep: StepModule<ScalingState, PlanData> = {
   kind: 'scaling',
   title: (scope) => `Autoscaling (${scope})`,
   instances: (config) =>
     Object.entries(config.services)
       .filter(([, svc]) => svc.autoscaling !== undefined)
-      .map(([name]) => ({ scope: name, dependsOn: [`service:${name}`] })),
+      .map(([name]) => ({ scope: name, dependsOn: [after(serviceStep, name)] })),
 
-  async plan(ctx): Promise<StepPlan<ScalingState>> {
+  async plan(ctx): Promise<StepPlan<ScalingState, PlanData>> {
     const w = wantedFor(ctx);
     const target = await findTarget(ctx, w.resourceId);
     if (!target) {
       return {
         action: 'create',
         changes: [{ field: 'scalableTarget', after: `${w.min}–${w.max} tasks` }, { field: 'scalingPolicy', after: `${w.policyName} (CPU ${w.targetCpu}%)` }],
-        data: { wanted: w, registerTarget: true, putPolicy: true } satisfies PlanData,
+        data: { wanted: w, registerTarget: true, putPolicy: true },
       };
     }
     const changes: Change[] = [];
@@ -111,7 +116,7 @@ export const scalingStep: StepModule<ScalingState> = {
 
   async apply(ctx, plan): Promise<ScalingState> {
     const aas = ctx.aws.autoscaling();
-    const data = (plan.data as PlanData | undefined) ?? { wanted: wantedFor(ctx), registerTarget: true, putPolicy: true };
+    const data = plan.data ?? { wanted: wantedFor(ctx), registerTarget: true, putPolicy: true };
     const w = data.wanted;
     const ids = { ServiceNamespace: NAMESPACE, ResourceId: w.resourceId, ScalableDimension: DIMENSION };
     if (data.registerTarget) {
@@ -121,7 +126,8 @@ export const scalingStep: StepModule<ScalingState> = {
       // may not exist yet or not be assumable for seconds ("Unable to assume IAM role", aws-cdk#4108).
       if (first) await prepareServiceLinkedRole(ctx, 'ecsAutoScaling');
       // Tags can only be set when the target is first registered; later calls update capacity only.
-      const register = () => aas.send(new RegisterScalableTargetCommand({ ...ids, MinCapacity: w.min, MaxCapacity: w.max, ...(first ? { Tags: tagMap(ctx.owner) } : {}) }));
+      const input = { ...ids, MinCapacity: w.min, MaxCapacity: w.max, ...(first ? { Tags: tagMap(ctx.owner) } : {}) };
+      const register = () => aas.send(new RegisterScalableTargetCommand(input));
       // RegisterScalableTarget creates or updates, so repeating it is safe.
       await (first ? retryWhileRoleIsNew(ctx, 'ecsAutoScaling', register) : register());
     }
@@ -165,7 +171,8 @@ export const scalingStep: StepModule<ScalingState> = {
       .catch(ignoreGone)
       .catch(
         goneIf(async () => {
-          const left = await aas.send(new DescribeScalingPoliciesCommand({ ServiceNamespace: NAMESPACE, ResourceId: state.resourceId, PolicyNames: [state.policyName] }));
+          const input = { ServiceNamespace: NAMESPACE, ResourceId: state.resourceId, PolicyNames: [state.policyName] };
+          const left = await aas.send(new DescribeScalingPoliciesCommand(input));
           return !left.ScalingPolicies?.length;
         }),
       );
@@ -174,7 +181,8 @@ export const scalingStep: StepModule<ScalingState> = {
       .catch(ignoreGone)
       .catch(
         goneIf(async () => {
-          const left = await aas.send(new DescribeScalableTargetsCommand({ ServiceNamespace: NAMESPACE, ResourceIds: [state.resourceId], ScalableDimension: DIMENSION }));
+          const input = { ServiceNamespace: NAMESPACE, ResourceIds: [state.resourceId], ScalableDimension: DIMENSION };
+          const left = await aas.send(new DescribeScalableTargetsCommand(input));
           return !left.ScalableTargets?.length;
         }),
       );
