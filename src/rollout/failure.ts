@@ -27,7 +27,7 @@ export type Outcome =
   | { kind: 'timed-out'; waitedMs: number };
 
 /** What the watcher had seen when the rollout ended. */
-export interface LastSeen {
+interface LastSeen {
   service: Service;
   counts: Counts;
   /** Stopped tasks of the new revision, newest first. */

@@ -51,7 +51,7 @@ export function startedDeployment(service: Service | undefined, taskDefinition: 
   return primary?.taskDefinition === taskDefinition ? primary.id : undefined;
 }
 
-export interface RolloutStart {
+interface RolloutStart {
   /** Events older than this were there before our change. */
   since: Date;
   /** What Create/UpdateService returned. */
