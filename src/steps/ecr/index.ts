@@ -13,14 +13,14 @@ import { isAwsError } from '../../aws/errors.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
-import { canonicalPolicy } from '../roles/index.js';
+import { buildsImage } from '../image/builds.js';
+import { samePolicy } from '../roles/policy.js';
 
 export interface RepositoryState {
   repositoryName: string;
   repositoryUri: string;
   repositoryArn: string;
 }
-
 
 type Ctx = StepContext<RepositoryState>;
 
@@ -41,7 +41,7 @@ export function lifecyclePolicy(keep: number): Record<string, unknown> {
 function sameJson(actualText: string | undefined, wanted: unknown): boolean {
   if (!actualText) return false;
   try {
-    return JSON.stringify(canonicalPolicy(JSON.parse(actualText))) === JSON.stringify(canonicalPolicy(wanted));
+    return samePolicy(JSON.parse(actualText), wanted);
   } catch {
     return false;
   }
@@ -81,22 +81,23 @@ function stateOf(repo: Repository, name: string): RepositoryState {
   return { repositoryName: repo.repositoryName ?? name, repositoryUri: repo.repositoryUri ?? '', repositoryArn: repo.repositoryArn ?? '' };
 }
 
-interface EcrData {
+/** Which settings of an existing repository to put right (all of them on create). */
+interface EcrPlanData {
   scanOnPush: boolean;
   mutability: boolean;
   lifecycle: boolean;
 }
 
-export const ecrStep: StepModule<RepositoryState> = {
+export const ecrStep: StepModule<RepositoryState, EcrPlanData> = {
   kind: 'ecr',
   title: (scope) => `ECR repository (${scope})`,
   // Only services ecs-kit builds need a repository; `image:` services pull from elsewhere.
   instances: (config) =>
     Object.entries(config.services)
-      .filter(([, svc]) => svc.build && !svc.image)
+      .filter(([, svc]) => buildsImage(svc))
       .map(([scope]) => ({ scope, dependsOn: [] })),
 
-  async plan(ctx): Promise<StepPlan<RepositoryState>> {
+  async plan(ctx): Promise<StepPlan<RepositoryState, EcrPlanData>> {
     const name = ctx.names.repository(ctx.scope!);
     const keep = ctx.config?.ecr.keepImages ?? 10;
     const mutability = tagMutability(ctx);
@@ -109,7 +110,7 @@ export const ecrStep: StepModule<RepositoryState> = {
           { field: 'imageTagMutability', after: mutability },
           { field: 'lifecyclePolicy', after: `keep last ${keep} images` },
         ],
-        data: { scanOnPush: true, mutability: true, lifecycle: true } satisfies EcrData,
+        data: { scanOnPush: true, mutability: true, lifecycle: true },
       };
     }
     if (!(await ownedByUs(ctx, repo))) {
@@ -119,7 +120,7 @@ export const ecrStep: StepModule<RepositoryState> = {
       });
     }
     const changes: Change[] = [];
-    const data: EcrData = { scanOnPush: false, mutability: false, lifecycle: false };
+    const data: EcrPlanData = { scanOnPush: false, mutability: false, lifecycle: false };
     const scan = repo.imageScanningConfiguration?.scanOnPush;
     if (scan !== undefined && scan !== true) {
       data.scanOnPush = true;
@@ -140,7 +141,8 @@ export const ecrStep: StepModule<RepositoryState> = {
   async apply(ctx, plan): Promise<RepositoryState> {
     const ecr = ctx.aws.ecr();
     const name = ctx.names.repository(ctx.scope!);
-    const data = plan.data as EcrData;
+    // ECR plans always carry their data.
+    const data = plan.data!;
     let state = plan.current;
     if (plan.action === 'create') {
       try {

@@ -3,9 +3,12 @@ import path from 'node:path';
 import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { isAwsError } from '../../aws/errors.js';
 import { buildPlatformOf } from '../../config/architecture.js';
-import type { StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { after, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError, UsageError } from '../../errors.js';
-import type { RepositoryState } from '../states.js';
+import { ecrStep } from '../ecr/index.js';
+import { buildsImage } from './builds.js';
+
+export { buildsImage } from './builds.js';
 
 export interface ImageState {
   /** Full reference the task definition uses: <repositoryUri>:<tag>. */
@@ -15,7 +18,8 @@ export interface ImageState {
 
 type Ctx = StepContext<ImageState>;
 
-interface ImageData {
+/** The image plan built: its local reference, and the tag apply pushes it as. */
+interface ImagePlanData {
   localRef: string;
   tag: string;
 }
@@ -85,28 +89,28 @@ async function imageExists(ctx: Ctx, repositoryName: string, tag: string): Promi
   }
 }
 
-export const imageStep: StepModule<ImageState> = {
+export const imageStep: StepModule<ImageState, ImagePlanData> = {
   kind: 'image',
   title: (scope) => `Image build and push (${scope})`,
   instances: (config) =>
     Object.entries(config.services)
-      .filter(([, svc]) => svc.build && !svc.image)
-      .map(([scope]) => ({ scope, dependsOn: [`ecr:${scope}`] })),
+      .filter(([, svc]) => buildsImage(svc))
+      .map(([scope]) => ({ scope, dependsOn: [after(ecrStep, scope)] })),
 
   // Building during plan is deliberate: it changes nothing in AWS, and only the built
   // image's id tells whether there is anything new to push.
-  async plan(ctx): Promise<StepPlan<ImageState>> {
+  async plan(ctx): Promise<StepPlan<ImageState, ImagePlanData>> {
     const svc = ctx.scope!;
     const build = ctx.service?.build;
     if (!build) throw new EcsKitError('image.no-build', `Service ${svc} has no build section.`);
-    const repo = ctx.dep<RepositoryState>(`ecr:${svc}`);
+    const repo = ctx.dep(ecrStep, svc);
     const paths = resolveBuildPaths(build, ctx.baseDir, svc);
     const localRef = `ecs-kit/${ctx.owner.app}-${ctx.owner.env}-${svc}:build`;
     ctx.progress(`building the image for ${svc}`);
     await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: buildPlatformOf(ctx.service!), args: build.args });
     const tag = tagForImageId(await ctx.docker.imageId(localRef));
     const imageUri = `${repo.repositoryUri}:${tag}`;
-    const data: ImageData = { localRef, tag };
+    const data: ImagePlanData = { localRef, tag };
     if (await imageExists(ctx, repo.repositoryName, tag)) {
       return { action: 'noop', changes: [], current: { imageUri, tag }, data };
     }
@@ -114,8 +118,9 @@ export const imageStep: StepModule<ImageState> = {
   },
 
   async apply(ctx, plan): Promise<ImageState> {
-    const repo = ctx.dep<RepositoryState>(`ecr:${ctx.scope!}`);
-    const { localRef, tag } = plan.data as ImageData;
+    const repo = ctx.dep(ecrStep, ctx.scope!);
+    // Image plans always carry their data.
+    const { localRef, tag } = plan.data!;
     const imageUri = `${repo.repositoryUri}:${tag}`;
     await ctx.docker.tag(localRef, imageUri);
 

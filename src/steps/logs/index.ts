@@ -15,7 +15,6 @@ export interface LogsState {
   logGroupName: string;
 }
 
-
 type Ctx = StepContext<LogsState>;
 
 async function findGroup(ctx: Ctx, name: string): Promise<LogGroup | undefined> {
@@ -25,7 +24,7 @@ async function findGroup(ctx: Ctx, name: string): Promise<LogGroup | undefined> 
 }
 
 /** ListTagsForResource wants the group ARN without the ":*" that DescribeLogGroups appends. */
-export function groupArn(group: LogGroup): string {
+function groupArn(group: LogGroup): string {
   return group.logGroupArn ?? (group.arn ?? '').replace(/:\*$/, '');
 }
 
@@ -38,12 +37,12 @@ function retention(ctx: Ctx): number {
   return ctx.service?.logRetentionDays ?? 30;
 }
 
-export const logsStep: StepModule<LogsState> = {
+export const logsStep: StepModule<LogsState, never> = {
   kind: 'logs',
   title: (scope) => `Log group (${scope})`,
   instances: (config) => Object.keys(config.services).map((scope) => ({ scope, dependsOn: [] })),
 
-  async plan(ctx): Promise<StepPlan<LogsState>> {
+  async plan(ctx): Promise<StepPlan<LogsState, never>> {
     const name = ctx.names.logGroup(ctx.scope!);
     const group = await findGroup(ctx, name);
     if (!group) return { action: 'create', changes: [{ field: 'logGroup', after: name }, { field: 'retentionInDays', after: retention(ctx) }] };

@@ -3,7 +3,7 @@ import { isAwsError } from '../../aws/errors.js';
 import { isOwnedBy } from '../../aws/tags.js';
 import { isEnvVarName } from '../../config/env-vars.js';
 import type { Config, ServiceConfig } from '../../config/schema.js';
-import type { StepModule, StepPlan } from '../../engine/types.js';
+import { after, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError, ExitCode } from '../../errors.js';
 import { executionSecretsPolicy, managedParameterName, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../../security/refs.js';
 import { resolveSecret } from '../../security/secrets.js';
@@ -30,13 +30,11 @@ export function hasSecrets(svc: ServiceConfig | undefined): boolean {
   return Object.keys(svc?.secrets ?? {}).length > 0;
 }
 
-export const secretsId = (service: string) => `secrets:${service}`;
-
-/** The secrets steps the shared execution role depends on. */
-export function secretsDependencies(config: Config): string[] {
+/** The services with secrets: each has a secrets step (`after(secretsStep, service)`), and the shared execution role reads them all. */
+export function servicesWithSecrets(config: Config): string[] {
   return Object.entries(config.services)
     .filter(([, svc]) => hasSecrets(svc))
-    .map(([name]) => secretsId(name));
+    .map(([name]) => name);
 }
 
 /** The execution role's inline policy, from every service's resolved secrets. */
@@ -49,12 +47,12 @@ export function executionPolicyFor(states: readonly SecretsState[]): PolicyDocum
  * A read-only preflight per service: every referenced secret must exist before anything
  * changes. It creates nothing, so its plan is always "noop" with the resolved ARNs.
  */
-export const secretsStep: StepModule<SecretsState> = {
+export const secretsStep: StepModule<SecretsState, never> = {
   kind: 'secrets',
   title: (scope) => `Secrets (${scope})`,
-  instances: (config) => secretsDependencies(config).map((id) => ({ scope: id.slice('secrets:'.length), dependsOn: [] })),
+  instances: (config) => servicesWithSecrets(config).map((scope) => ({ scope, dependsOn: [] })),
 
-  async plan(ctx): Promise<StepPlan<SecretsState>> {
+  async plan(ctx): Promise<StepPlan<SecretsState, never>> {
     const service = ctx.scope!;
     const svc = ctx.service;
     const state: SecretsState = { secrets: {}, resources: [] };
@@ -86,18 +84,16 @@ function referencesSsm(config: Config): boolean {
   return Object.values(config.services).some((svc) => Object.values(svc.secrets ?? {}).some((r) => r.startsWith('ssm:') || r.includes(':ssm:')));
 }
 
-export const PARAMETERS_STEP_ID = 'parameters';
-
 /**
  * Keeps the record of the SSM parameters `ecs-kit secret set` created, so teardown deletes
  * them (and only them). `secret set` writes the record; deploy carries it forward.
  */
-export const parametersStep: StepModule<ParametersState> = {
+export const parametersStep: StepModule<ParametersState, never> = {
   kind: 'parameters',
   title: () => 'SSM parameters created by ecs-kit',
   instances: (config) => (referencesSsm(config) ? [{ dependsOn: [] }] : []),
 
-  async plan(ctx): Promise<StepPlan<ParametersState>> {
+  async plan(ctx): Promise<StepPlan<ParametersState, never>> {
     // References under ecs-kit's own /ecs-kit/<app>/<env>/ root are `secret set`'s even when the record is
     // lost with the manifest; destroy still deletes only what the tags say ecs-kit created. No AWS call.
     const root = managedParameterName(ctx.owner.app, ctx.owner.env, '');
@@ -136,3 +132,6 @@ export const parametersStep: StepModule<ParametersState> = {
     }
   },
 };
+
+/** The manifest entry of the parameters step (what `ecs-kit secret set` updates). */
+export const PARAMETERS_STEP_ID = after(parametersStep);

@@ -14,10 +14,12 @@ import { createOnce } from '../../aws/idempotent.js';
 import { ecsTags, isOwnedBy, type Owner } from '../../aws/tags.js';
 import { cpuArchitectureOf } from '../../config/architecture.js';
 import type { ServiceConfig } from '../../config/schema.js';
-import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
-import type { ImageState, LogsState, RoleState } from '../states.js';
-import { hasSecrets, secretsId, type SecretsState } from '../secrets/index.js';
+import { buildsImage, imageStep } from '../image/index.js';
+import { logsStep } from '../logs/index.js';
+import { executionRoleStep, taskRoleStep } from '../roles/index.js';
+import { hasSecrets, secretsStep } from '../secrets/index.js';
 import { onceOptions } from '../../aws/ec2-resources.js';
 
 export interface TaskDefinitionState {
@@ -208,10 +210,10 @@ function render(ctx: Ctx): RegisterTaskDefinitionCommandInput {
   const svc = ctx.scope!;
   const service = ctx.service;
   if (!service) throw new EcsKitError('task-definition.no-service', `Service ${svc} is not in the config.`);
-  const executionRole = ctx.dep<RoleState>('execution-role');
-  const taskRole = ctx.dep<RoleState>(`task-role:${svc}`);
-  const logs = ctx.dep<LogsState>(`logs:${svc}`);
-  const image = service.build && !service.image ? ctx.dep<ImageState>(`image:${svc}`).imageUri : service.image!;
+  const executionRole = ctx.dep(executionRoleStep);
+  const taskRole = ctx.dep(taskRoleStep, svc);
+  const logs = ctx.dep(logsStep, svc);
+  const image = buildsImage(service) ? ctx.dep(imageStep, svc).imageUri : service.image!;
   return renderTaskDefinition({
     family: ctx.names.taskFamily(svc),
     container: svc,
@@ -220,7 +222,7 @@ function render(ctx: Ctx): RegisterTaskDefinitionCommandInput {
     executionRoleArn: executionRole.roleArn,
     taskRoleArn: taskRole.roleArn,
     logGroup: logs.logGroupName,
-    ...(hasSecrets(service) ? { secrets: ctx.dep<SecretsState>(secretsId(svc)).secrets } : {}),
+    ...(hasSecrets(service) ? { secrets: ctx.dep(secretsStep, svc).secrets } : {}),
     region: ctx.region,
     owner: ctx.owner,
   });
@@ -256,16 +258,22 @@ function isUnsupported(err: unknown): boolean {
   );
 }
 
-export const taskDefinitionStep: StepModule<TaskDefinitionState> = {
+export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
   kind: 'task-definition',
   title: (scope) => `Task definition (${scope})`,
   instances: (config) =>
     Object.entries(config.services).map(([scope, svc]) => ({
       scope,
-      dependsOn: ['execution-role', `task-role:${scope}`, `logs:${scope}`, ...(svc.build && !svc.image ? [`image:${scope}`] : []), ...(hasSecrets(svc) ? [secretsId(scope)] : [])],
+      dependsOn: [
+        after(executionRoleStep),
+        after(taskRoleStep, scope),
+        after(logsStep, scope),
+        ...(buildsImage(svc) ? [after(imageStep, scope)] : []),
+        ...(hasSecrets(svc) ? [after(secretsStep, scope)] : []),
+      ],
     })),
 
-  async plan(ctx): Promise<StepPlan<TaskDefinitionState>> {
+  async plan(ctx): Promise<StepPlan<TaskDefinitionState, never>> {
     const family = ctx.names.taskFamily(ctx.scope!);
     const wanted = render(ctx);
     const latest = await describeLatest(ctx, family);

@@ -16,7 +16,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EcsKitError, ExitCode } from '../../../src/errors.js';
 import { RolloutError, assessRollout, watchRollout, type RolloutTarget } from '../../../src/rollout/watch.js';
-import { serviceStep, startedDeployment } from '../../../src/steps/service/index.js';
+import { serviceStep } from '../../../src/steps/service/index.js';
+import { startedDeployment } from '../../../src/steps/service/rollout.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS_ECS, stepContext } from '../../helpers/context.js';
 

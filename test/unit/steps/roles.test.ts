@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { canonicalPolicy, executionPolicyArn, executionRoleStep, taskRoleStep, trustPolicy, type RoleStepState } from '../../../src/steps/roles/index.js';
+import { canonicalPolicy, executionPolicyArn, executionRoleStep, taskRoleStep, trustPolicy } from '../../../src/steps/roles/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 
@@ -54,7 +54,7 @@ describe('execution role step', () => {
     const state = await executionRoleStep.apply(ctx, plan);
     // changedAt: tasks may fail to use the new role for a few seconds (the rollout watcher allows for it)
     expect(state).toEqual({ roleName: 'shop-default-execution', roleArn: 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution', changedAt: expect.any(String) });
-    expect(Date.now() - Date.parse((state as RoleStepState).changedAt!)).toBeLessThan(60_000);
+    expect(Date.now() - Date.parse(state.changedAt!)).toBeLessThan(60_000);
 
     const input = iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
     expect(input.RoleName).toBe('shop-default-execution');
