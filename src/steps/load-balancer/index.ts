@@ -18,19 +18,12 @@ import { createOnce } from '../../aws/idempotent.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Config } from '../../config/schema.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
-import {
-  ELB_NOT_FOUND,
-  applySecurityGroup,
-  destroySecurityGroup,
-  elbTags,
-  ignoreErrors,
-  notOwnedError,
-  onceOptions,
-  planSecurityGroup,
-  requireIds,
-  type IngressRule,
-  type SecurityGroupPlan,
-} from '../../aws/ec2-resources.js';
+import { onceOptions } from '../../aws/create-once-options.js';
+import { ignoreErrors } from '../../aws/deletion.js';
+import { ELB_NOT_FOUND, elbTags, notOwnedError } from '../../aws/ownership.js';
+import type { IngressRule } from '../../aws/security-group-rules.js';
+import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
+import { requireIds } from '../../engine/require-ids.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 import type { NetworkState } from '../states.js';
 

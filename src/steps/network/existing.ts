@@ -2,7 +2,7 @@ import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand
 import { isAwsError } from '../../aws/errors.js';
 import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepPlan } from '../../engine/types.js';
-import { describeAll } from '../../aws/ec2-resources.js';
+import { describeAll } from '../../aws/ec2-describe.js';
 import type { NetworkState } from '../states.js';
 
 /**

@@ -36,7 +36,11 @@ import { alreadyDone, createOnce } from '../../aws/idempotent.js';
 import { TAG_ROLE, isOwnedBy, ownerFilters } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
-import { deleteWithRetry, describeAll, describeOne, ignoreErrors, onceOptions, tagSpec, tagValue, untilVisible } from '../../aws/ec2-resources.js';
+import { onceOptions } from '../../aws/create-once-options.js';
+import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
+import { describeAll, describeOne } from '../../aws/ec2-describe.js';
+import { tagSpec, tagValue } from '../../aws/ec2-tags.js';
+import { untilVisible } from '../../aws/ec2-visibility.js';
 import { existingNetwork } from './existing.js';
 import {
   AZ_COUNT,

@@ -1,6 +1,8 @@
 import type { StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
-import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from '../../aws/ec2-resources.js';
+import type { IngressRule } from '../../aws/security-group-rules.js';
+import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
+import { requireIds } from '../../engine/require-ids.js';
 import type { LoadBalancerState, NetworkState } from '../states.js';
 
 export interface SecurityGroupState {

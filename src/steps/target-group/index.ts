@@ -21,7 +21,10 @@ import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
-import { ELB_NOT_FOUND, deleteWithRetry, elbTags, ignoreErrors, notOwnedError, onceOptions, requireIds } from '../../aws/ec2-resources.js';
+import { onceOptions } from '../../aws/create-once-options.js';
+import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
+import { ELB_NOT_FOUND, elbTags, notOwnedError } from '../../aws/ownership.js';
+import { requireIds } from '../../engine/require-ids.js';
 import { choosePriority, conditions, forward, forwardsTo, inBand, normalizePath, pathPatterns, rulePaths } from './routing.js';
 import type { LoadBalancerState, NetworkState } from '../states.js';
 

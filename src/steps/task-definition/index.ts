@@ -18,7 +18,7 @@ import type { Change, StepContext, StepModule, StepPlan } from '../../engine/typ
 import { EcsKitError } from '../../errors.js';
 import type { ImageState, LogsState, RoleState } from '../states.js';
 import { hasSecrets, secretsId, type SecretsState } from '../secrets/index.js';
-import { onceOptions } from '../../aws/ec2-resources.js';
+import { onceOptions } from '../../aws/create-once-options.js';
 
 export interface TaskDefinitionState {
   family: string;
