@@ -18,7 +18,10 @@ export async function deleteWithRetry(
     await retryWhile(fn, (err) => isAwsError(err, ...retryOn), {
       timeoutMs: ctx.options.destroyRetryMs,
       signal: ctx.signal,
-      onRetry: (err) => ctx.progress(`waiting for AWS to release ${opts.what} before deleting it (${errorName(err)}, ${Math.round((Date.now() - started) / 1000)} s so far)`),
+      onRetry: (err) => {
+        const seconds = Math.round((Date.now() - started) / 1000);
+        ctx.progress(`waiting for AWS to release ${opts.what} before deleting it (${errorName(err)}, ${seconds} s so far)`);
+      },
     });
   } catch (err) {
     if (isAwsError(err, ...opts.goneOn)) return;

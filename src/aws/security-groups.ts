@@ -88,7 +88,9 @@ export async function applySecurityGroup(
         // so add them one by one, skipping those that exist.
         if (!isAwsError(err, 'InvalidPermission.Duplicate')) throw err;
         for (const p of plan.diff.add) {
-          await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [toIpPermission(p)] })).catch(ignoreErrors('InvalidPermission.Duplicate'));
+          await ec2
+            .send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [toIpPermission(p)] }))
+            .catch(ignoreErrors('InvalidPermission.Duplicate'));
         }
       }),
     );

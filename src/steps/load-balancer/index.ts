@@ -99,7 +99,12 @@ const sorted = (xs: (string | undefined)[]) => xs.filter((x): x is string => !!x
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Subnets and security groups of an existing load balancer that differ from the network's and ours. */
-function loadBalancerDrift(ctx: Ctx, lb: LoadBalancer, network: NetworkState, sg: SecurityGroupPlan): { changes: Change[]; subnetsDrift: boolean; sgDrift: boolean } {
+function loadBalancerDrift(
+  ctx: Ctx,
+  lb: LoadBalancer,
+  network: NetworkState,
+  sg: SecurityGroupPlan,
+): { changes: Change[]; subnetsDrift: boolean; sgDrift: boolean } {
   const changes: Change[] = [];
   const subnets = sorted(lb.AvailabilityZones?.map((z) => z.SubnetId) ?? []);
   const subnetsDrift = lb.AvailabilityZones !== undefined && !sameSet(subnets, sorted(network.publicSubnetIds));
@@ -120,7 +125,12 @@ function planNewLoadBalancer(ctx: Ctx, sg: SecurityGroupPlan, changes: Change[],
 }
 
 /** Make the load balancer exist in the network's public subnets with our security group. */
-async function ensureLoadBalancer(ctx: Ctx, planned: LoadBalancerPlanData['lb'], network: NetworkState, groupId: string): Promise<{ arn: string; dnsName: string }> {
+async function ensureLoadBalancer(
+  ctx: Ctx,
+  planned: LoadBalancerPlanData['lb'],
+  network: NetworkState,
+  groupId: string,
+): Promise<{ arn: string; dnsName: string }> {
   if (planned?.arn) {
     const elbv2 = ctx.aws.elbv2();
     if (planned.subnetsDrift) await elbv2.send(new SetSubnetsCommand({ LoadBalancerArn: planned.arn, Subnets: network.publicSubnetIds }));
@@ -259,7 +269,8 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
       const tags = await elbTags(ctx, s.loadBalancerArn);
       if (tags && !isOwnedBy(tags, ctx.owner)) {
         // Its security group is attached to a load balancer we must not touch; leave both.
-        ctx.warn(`Left load balancer ${s.loadBalancerName} and security group ${s.securityGroupId} in place: the load balancer's tags do not say ecs-kit created it for this app/env.`);
+        const what = `load balancer ${s.loadBalancerName} and security group ${s.securityGroupId}`;
+        ctx.warn(`Left ${what} in place: the load balancer's tags do not say ecs-kit created it for this app/env.`);
         return;
       }
       if (tags) await deleteLoadBalancer(ctx, s);

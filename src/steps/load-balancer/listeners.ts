@@ -1,4 +1,11 @@
-import { CreateListenerCommand, DeleteListenerCommand, DescribeListenersCommand, ModifyListenerCommand, type Action, type Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateListenerCommand,
+  DeleteListenerCommand,
+  DescribeListenersCommand,
+  ModifyListenerCommand,
+  type Action,
+  type Listener,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { onceOptions } from '../../aws/create-once-options.js';
 import { ignoreErrors } from '../../aws/deletion.js';
 import { createOnce } from '../../aws/idempotent.js';
@@ -19,7 +26,9 @@ export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const NOT_ROUTED_BODY = 'No ecs-kit service is routed here';
 
 /** Requests that match no service rule get a plain 404 instead of reaching some service. */
-const DEFAULT_ACTIONS: Action[] = [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: NOT_ROUTED_BODY } }];
+const DEFAULT_ACTIONS: Action[] = [
+  { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: NOT_ROUTED_BODY } },
+];
 
 /** With a certificate, plain HTTP only answers with a permanent redirect to HTTPS. */
 const REDIRECT_ACTIONS: Action[] = [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: String(HTTPS_PORT), StatusCode: 'HTTP_301' } }];
@@ -86,7 +95,9 @@ function httpsListenerChanges(l: Listener, certificateArn: string): Change[] {
   const changes: Change[] = [];
   if (l.Protocol !== undefined && l.Protocol !== 'HTTPS') changes.push({ field: 'httpsListener.protocol', before: l.Protocol, after: 'HTTPS' });
   const cert = l.Certificates?.[0]?.CertificateArn;
-  if (l.Certificates !== undefined && cert !== certificateArn) changes.push({ field: 'httpsListener.certificate', before: cert ?? null, after: certificateArn });
+  if (l.Certificates !== undefined && cert !== certificateArn) {
+    changes.push({ field: 'httpsListener.certificate', before: cert ?? null, after: certificateArn });
+  }
   if (l.SslPolicy !== undefined && l.SslPolicy !== TLS_POLICY) changes.push({ field: 'httpsListener.sslPolicy', before: l.SslPolicy, after: TLS_POLICY });
   if (defaultActionDrift(l, false)) changes.push({ field: 'httpsListener.defaultAction', before: l.DefaultActions?.[0]?.Type, after: 'fixed-response 404' });
   return changes;
@@ -122,27 +133,37 @@ export async function planListeners(
   const httpDrift = !!listener && httpListenerDrift(listener, redirect);
   if (!listener) changes.push({ field: 'listener', after: httpListenerLabel(certificateArn) });
   else if (httpDrift) {
-    changes.push({ field: 'listener.defaultAction', before: listener.DefaultActions?.[0]?.Type, after: redirect ? `redirect to HTTPS:${HTTPS_PORT}` : 'fixed-response 404' });
+    const after = redirect ? `redirect to HTTPS:${HTTPS_PORT}` : 'fixed-response 404';
+    changes.push({ field: 'listener.defaultAction', before: listener.DefaultActions?.[0]?.Type, after });
   }
   const httpsPlan = planHttpsListener(https, certificateArn, changes);
   return { changes, http: listener && { arn: listener.ListenerArn!, drift: httpDrift }, https: httpsPlan, found };
 }
 
 function httpsListenerInput(certificateArn: string) {
-  return { Protocol: 'HTTPS' as const, Port: HTTPS_PORT, SslPolicy: TLS_POLICY, Certificates: [{ CertificateArn: certificateArn }], DefaultActions: DEFAULT_ACTIONS };
+  return {
+    Protocol: 'HTTPS' as const,
+    Port: HTTPS_PORT,
+    SslPolicy: TLS_POLICY,
+    Certificates: [{ CertificateArn: certificateArn }],
+    DefaultActions: DEFAULT_ACTIONS,
+  };
 }
 
 /** Create or fix the 443 listener when there is a certificate; returns its ARN (if any). */
-export async function ensureHttpsListener(ctx: StepContext, loadBalancerArn: string, planned: HttpsListenerPlan | undefined, certificateArn: string | undefined): Promise<string | undefined> {
+export async function ensureHttpsListener(
+  ctx: StepContext,
+  loadBalancerArn: string,
+  planned: HttpsListenerPlan | undefined,
+  certificateArn: string | undefined,
+): Promise<string | undefined> {
   if (certificateArn && planned?.action === 'create') {
     ctx.progress(`creating HTTPS listener (${TLS_POLICY})`);
     return createOnce({
-      create: async () =>
-        (
-          await ctx.aws.once
-            .elbv2()
-            .send(new CreateListenerCommand({ LoadBalancerArn: loadBalancerArn, ...httpsListenerInput(certificateArn), Tags: ownerTags(ctx.owner, 'https-listener') }))
-        ).Listeners![0]!.ListenerArn!,
+      create: async () => {
+        const input = { LoadBalancerArn: loadBalancerArn, ...httpsListenerInput(certificateArn), Tags: ownerTags(ctx.owner, 'https-listener') };
+        return (await ctx.aws.once.elbv2().send(new CreateListenerCommand(input))).Listeners![0]!.ListenerArn!;
+      },
       find: async () => (await findListeners(ctx, loadBalancerArn)).https?.ListenerArn,
       alreadyExists: ['DuplicateListenerException', 'DuplicateListener'],
       ...onceOptions(ctx),
@@ -155,17 +176,26 @@ export async function ensureHttpsListener(ctx: StepContext, loadBalancerArn: str
 }
 
 /** Create or fix the port 80 listener: 404 by default, or the redirect to HTTPS. */
-export async function ensureHttpListener(ctx: StepContext, loadBalancerArn: string, planned: HttpListenerPlan | undefined, certificateArn: string | undefined): Promise<string> {
+export async function ensureHttpListener(
+  ctx: StepContext,
+  loadBalancerArn: string,
+  planned: HttpListenerPlan | undefined,
+  certificateArn: string | undefined,
+): Promise<string> {
   const httpDefault = certificateArn ? REDIRECT_ACTIONS : DEFAULT_ACTIONS;
   if (!planned?.arn) {
     // A listener is unique per port on its load balancer: a lost response is found by port.
     return createOnce({
-      create: async () =>
-        (
-          await ctx.aws.once
-            .elbv2()
-            .send(new CreateListenerCommand({ LoadBalancerArn: loadBalancerArn, Protocol: 'HTTP', Port: LISTENER_PORT, DefaultActions: httpDefault, Tags: ownerTags(ctx.owner, 'listener') }))
-        ).Listeners![0]!.ListenerArn!,
+      create: async () => {
+        const command = new CreateListenerCommand({
+          LoadBalancerArn: loadBalancerArn,
+          Protocol: 'HTTP',
+          Port: LISTENER_PORT,
+          DefaultActions: httpDefault,
+          Tags: ownerTags(ctx.owner, 'listener'),
+        });
+        return (await ctx.aws.once.elbv2().send(command)).Listeners![0]!.ListenerArn!;
+      },
       find: async () => (await findListeners(ctx, loadBalancerArn)).http?.ListenerArn,
       alreadyExists: ['DuplicateListenerException', 'DuplicateListener'],
       ...onceOptions(ctx),

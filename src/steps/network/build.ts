@@ -48,7 +48,10 @@ async function ensureVpc(ctx: Ctx, o: Observed, w: Wanted, created: Set<string>)
     ctx.progress(`creating VPC ${w.cidr}`);
     // CreateVpc has no idempotency token: a lost response is recovered by the tag lookup.
     const vpc = await createOnce({
-      create: async () => (await ctx.aws.once.ec2().send(new CreateVpcCommand({ CidrBlock: w.cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, nameOf(ctx, ROLE.vpc)) }))).Vpc!,
+      create: async () => {
+        const command = new CreateVpcCommand({ CidrBlock: w.cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, nameOf(ctx, ROLE.vpc)) });
+        return (await ctx.aws.once.ec2().send(command)).Vpc!;
+      },
       find: () => findVpc(ctx),
       ...onceOptions(ctx),
     });
@@ -63,8 +66,10 @@ async function ensureVpc(ctx: Ctx, o: Observed, w: Wanted, created: Set<string>)
   }
   const id = vpcId;
   // DNS support first: AWS refuses DNS hostnames without it. One attribute per call (API rule).
-  if (o.vpc?.dnsSupport !== true) await untilVisible(ctx, created, [id], () => ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: true } })));
-  if (o.vpc?.dnsHostnames !== true) await untilVisible(ctx, created, [id], () => ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: true } })));
+  const enable = (attribute: 'EnableDnsSupport' | 'EnableDnsHostnames') =>
+    untilVisible(ctx, created, [id], () => ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, [attribute]: { Value: true } })));
+  if (o.vpc?.dnsSupport !== true) await enable('EnableDnsSupport');
+  if (o.vpc?.dnsHostnames !== true) await enable('EnableDnsHostnames');
   return id;
 }
 
@@ -72,12 +77,21 @@ async function createSubnet(net: Building, s: SubnetSpec): Promise<BuiltSubnet> 
   const { ctx, vpcId, created } = net;
   ctx.progress(`creating ${s.tier} subnet ${s.cidr} in ${s.availabilityZone}`);
   const create = () =>
-    ctx.aws.once.ec2().send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: s.cidr, AvailabilityZone: s.availabilityZone, TagSpecifications: tagSpec('subnet', ctx.owner, s.role, nameOf(ctx, s.role)) }));
+    ctx.aws.once.ec2().send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: s.cidr,
+        AvailabilityZone: s.availabilityZone,
+        TagSpecifications: tagSpec('subnet', ctx.owner, s.role, nameOf(ctx, s.role)),
+      }),
+    );
   const subnet = await createOnce({
     // A NotFound means nothing was created, so repeating it while the new VPC propagates is safe.
     create: async () => (await untilVisible(ctx, created, [vpcId], create)).Subnet!,
-    find: async () =>
-      (await ctx.aws.ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, s.role)] }))).Subnets?.find((x) => ours(ctx, x.Tags, s.role)),
+    find: async () => {
+      const filters = [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, s.role)];
+      return (await ctx.aws.ec2().send(new DescribeSubnetsCommand({ Filters: filters }))).Subnets?.find((x) => ours(ctx, x.Tags, s.role));
+    },
     // The block is taken: by our own subnet when an earlier attempt's response was lost.
     alreadyExists: ['InvalidSubnet.Conflict'],
     ...onceOptions(ctx),
@@ -93,7 +107,8 @@ async function ensureSubnet(net: Building, existing: ObservedSubnet | undefined,
   // them); private subnets never do. AWS's default for a new subnet is off.
   const current = existing ? existing.mapPublicIp : false;
   if (mapPublicIp ? current !== true : current === true) {
-    await untilVisible(ctx, created, [subnet.id], () => ctx.aws.ec2().send(new ModifySubnetAttributeCommand({ SubnetId: subnet.id, MapPublicIpOnLaunch: { Value: mapPublicIp } })));
+    const input = { SubnetId: subnet.id, MapPublicIpOnLaunch: { Value: mapPublicIp } };
+    await untilVisible(ctx, created, [subnet.id], () => ctx.aws.ec2().send(new ModifySubnetAttributeCommand(input)));
   }
   return subnet;
 }
@@ -105,7 +120,10 @@ async function ensureInternetGateway(net: Building): Promise<string> {
   if (!igwId) {
     ctx.progress('creating internet gateway');
     const igw = await createOnce({
-      create: async () => (await ctx.aws.once.ec2().send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, nameOf(ctx, ROLE.igw)) }))).InternetGateway!,
+      create: async () => {
+        const command = new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, nameOf(ctx, ROLE.igw)) });
+        return (await ctx.aws.once.ec2().send(command)).InternetGateway!;
+      },
       find: () => findInternetGateway(ctx),
       ...onceOptions(ctx),
     });
@@ -136,7 +154,8 @@ async function buildPrivateTier(net: Building, w: Wanted, state: NetworkState, s
   const { ctx, o, created } = net;
   const slots: NatSlot[] = Array.from({ length: w.nats }, (_, i) => {
     const eip = o.eips[ROLE.eip(i)];
-    return { existing: o.nats[i], subnetId: subnets[i]!.id, freeAllocationId: eip && !eip.associated ? eip.allocationId : undefined, spent: o.spentNats[i] ?? 0 };
+    const freeAllocationId = eip && !eip.associated ? eip.allocationId : undefined;
+    return { existing: o.nats[i], subnetId: subnets[i]!.id, freeAllocationId, spent: o.spentNats[i] ?? 0 };
   });
   const nats = await ensureNatGateways(ctx, slots, created, async (n) => {
     state.natGatewayIds = n.map((x) => x.id);
@@ -168,7 +187,9 @@ export async function buildNetwork(ctx: Ctx, data: BuiltNetworkData): Promise<Ne
   const subnets: BuiltSubnet[] = [];
   for (let i = 0; i < w.azs; i++) subnets.push(await ensureSubnet(net, o.subnets[i], () => layout!.public[i]!, true));
   const privateSubnets: BuiltSubnet[] = [];
-  if (w.profile === 'production') for (let i = 0; i < w.azs; i++) privateSubnets.push(await ensureSubnet(net, o.privateSubnets[i], () => layout!.private[i]!, false));
+  for (let i = 0; w.profile === 'production' && i < w.azs; i++) {
+    privateSubnets.push(await ensureSubnet(net, o.privateSubnets[i], () => layout!.private[i]!, false));
+  }
 
   const igwId = await ensureInternetGateway(net);
   const rtId = await ensureRouteTable(net, o.routeTable, ROLE.routeTable, { GatewayId: igwId }, subnets.map((s) => s.id));

@@ -99,7 +99,8 @@ export async function findInternetGateway(ctx: Ctx): Promise<InternetGateway | u
       if (!isAwsError(err, 'InvalidInternetGatewayID.NotFound')) throw err;
     }
   }
-  const igws = await describeAll((i) => ec2.send(new DescribeInternetGatewaysCommand(i)), { Filters: ownerFilters(ctx.owner, ROLE.igw) }, (o) => o.InternetGateways);
+  const filters = { Filters: ownerFilters(ctx.owner, ROLE.igw) };
+  const igws = await describeAll((i) => ec2.send(new DescribeInternetGatewaysCommand(i)), filters, (o) => o.InternetGateways);
   return pick(igws, (g) => g.InternetGatewayId);
 }
 
@@ -112,7 +113,8 @@ async function dnsAttribute(ctx: Ctx, vpcId: string, attribute: 'enableDnsSuppor
 function observeSubnets(ctx: Ctx, w: Wanted, allSubnets: Subnet[]): Pick<Observed, 'subnets' | 'privateSubnets'> {
   const findSubnet = (role: string, prevId: string | undefined): ObservedSubnet | undefined => {
     const tagged = allSubnets.filter((s) => ours(ctx, s.Tags, role));
-    const s: Subnet | undefined = pick(tagged, (x) => x.SubnetId, prevId) ?? allSubnets.find((x) => x.SubnetId && x.SubnetId === prevId && isOwnedBy(x.Tags, ctx.owner));
+    const s: Subnet | undefined =
+      pick(tagged, (x) => x.SubnetId, prevId) ?? allSubnets.find((x) => x.SubnetId && x.SubnetId === prevId && isOwnedBy(x.Tags, ctx.owner));
     return s && { id: s.SubnetId!, cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', azId: s.AvailabilityZoneId, mapPublicIp: s.MapPublicIpOnLaunch };
   };
   const slots = (role: (i: number) => string, prevIds: string[] | undefined) => Array.from({ length: w.azs }, (_, i) => findSubnet(role(i), prevIds?.[i]));
@@ -133,7 +135,8 @@ function observeRouteTables(
     pick(tables.filter((t) => ours(ctx, t.Tags, role)), (t) => t.RouteTableId, prevId) ??
     tables.find((t) => t.RouteTableId && t.RouteTableId === prevId && isOwnedBy(t.Tags, ctx.owner));
   const rt = findTable(ROLE.routeTable, ctx.previous?.publicRouteTableId);
-  const privateTables = w.profile === 'production' ? Array.from({ length: w.azs }, (_, i) => findTable(ROLE.privateRouteTable(i), ctx.previous?.privateRouteTableIds?.[i])) : [];
+  const privateTable = (i: number) => findTable(ROLE.privateRouteTable(i), ctx.previous?.privateRouteTableIds?.[i]);
+  const privateTables = w.profile === 'production' ? Array.from({ length: w.azs }, (_, i) => privateTable(i)) : [];
 
   const ownTables = new Set([rt, ...privateTables].filter(Boolean));
   const ourSubnetIds = new Set([...subnets.subnets, ...subnets.privateSubnets].filter(Boolean).map((s) => s!.id));
@@ -141,18 +144,30 @@ function observeRouteTables(
   for (const t of tables) {
     if (ownTables.has(t)) continue;
     for (const a of t.Associations ?? []) {
-      if (a.SubnetId && ourSubnetIds.has(a.SubnetId) && !a.Main && liveAssociation(a.AssociationState?.State)) foreignAssociations[a.SubnetId] = a.RouteTableAssociationId!;
+      if (a.SubnetId && ourSubnetIds.has(a.SubnetId) && !a.Main && liveAssociation(a.AssociationState?.State)) {
+        foreignAssociations[a.SubnetId] = a.RouteTableAssociationId!;
+      }
     }
   }
   return { routeTable: rt && observeTable(rt), privateRouteTables: privateTables.map((t) => t && observeTable(t)), foreignAssociations };
 }
 
-const toObservedNat = (n: NatGateway): ObservedNat => ({ id: n.NatGatewayId!, subnetId: n.SubnetId, allocationId: n.NatGatewayAddresses?.[0]?.AllocationId, state: n.State });
+const toObservedNat = (n: NatGateway): ObservedNat => ({
+  id: n.NatGatewayId!,
+  subnetId: n.SubnetId,
+  allocationId: n.NatGatewayAddresses?.[0]?.AllocationId,
+  state: n.State,
+});
 
 /** Our NAT gateways by slot (and those beyond the layout), and our Elastic IPs by role. */
 function observeNats(ctx: Ctx, w: Wanted, nats: NatGateway[], addresses: Address[]): Pick<Observed, 'nats' | 'extraNats' | 'eips' | 'spentNats'> {
   const live = nats.filter(liveNat);
-  const natByRole = (i: number) => pick(live.filter((n) => tagValue(n.Tags, TAG_ROLE) === ROLE.nat(i)), (n) => n.NatGatewayId, ctx.previous?.natGatewayIds?.[i]);
+  const natByRole = (i: number) =>
+    pick(
+      live.filter((n) => tagValue(n.Tags, TAG_ROLE) === ROLE.nat(i)),
+      (n) => n.NatGatewayId,
+      ctx.previous?.natGatewayIds?.[i],
+    );
   const wantedNats = Array.from({ length: w.nats }, (_, i) => natByRole(i));
   const kept = new Set(wantedNats.filter(Boolean));
   const eips: Observed['eips'] = {};
@@ -176,8 +191,10 @@ export async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
     id: igw.InternetGatewayId!,
     attachedTo: (igw.Attachments ?? []).filter((a) => a.State !== 'detached' && a.State !== 'detaching').map((a) => a.VpcId!),
   };
-  const empty: Observed = { subnets: [], privateSubnets: [], privateRouteTables: [], nats: [], extraNats: [], eips: {}, spentNats: [], igw: observedIgw, foreignAssociations: {} };
-  if (!vpc) return empty;
+  if (!vpc) {
+    const none = { subnets: [], privateSubnets: [], privateRouteTables: [], nats: [], extraNats: [], eips: {}, spentNats: [], foreignAssociations: {} };
+    return { ...none, igw: observedIgw };
+  }
 
   const vpcId = vpc.VpcId!;
   const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];

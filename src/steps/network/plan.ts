@@ -32,7 +32,10 @@ async function availabilityZones(ctx: Ctx, o: Observed, w: Wanted): Promise<stri
   for (const name of fargate && !w.zoneIds ? picked.filter((p) => keep.includes(p)) : []) {
     const id = zones.find((z) => z.ZoneName === name)?.ZoneId;
     if (!fargateSupportsZone(ctx.region, id)) {
-      ctx.warn(`Availability zone ${name} (${id}) of this network does not run Fargate tasks; ecs-kit keeps a deployed network's zones. Run \`ecs-kit teardown\` and deploy again to move it.`);
+      ctx.warn(
+        `Availability zone ${name} (${id}) of this network does not run Fargate tasks; ecs-kit keeps a deployed network's zones. ` +
+          'Run `ecs-kit teardown` and deploy again to move it.',
+      );
     }
   }
   return picked;
@@ -49,12 +52,18 @@ function warnAboutDeployed(ctx: Ctx, o: Observed, w: Wanted, blockPrefix: number
   w.zoneIds?.forEach((id, i) => {
     const s = o.subnets[i];
     if (s?.azId && s.azId !== id) {
-      ctx.warn(`network.zoneIds[${i}] is ${id}, but ${ROLE.publicSubnet(i)} already exists in ${s.azId}; ecs-kit does not move the subnets of a deployed network (run \`ecs-kit teardown\` and deploy again to move them).`);
+      ctx.warn(
+        `network.zoneIds[${i}] is ${id}, but ${ROLE.publicSubnet(i)} already exists in ${s.azId}; ` +
+          'ecs-kit does not move the subnets of a deployed network (run `ecs-kit teardown` and deploy again to move them).',
+      );
     }
   });
   const balanced = Object.values(ctx.config?.services ?? {}).some((svc) => svc.port !== undefined);
   if (balanced && blockPrefix !== undefined && blockPrefix > 27) {
-    ctx.warn(`This network's subnets are /${blockPrefix}: AWS needs at least /27 with 8 free addresses in each load balancer subnet. Run \`ecs-kit teardown\` and deploy again to get /27 subnets.`);
+    ctx.warn(
+      `This network's subnets are /${blockPrefix}: AWS needs at least /27 with 8 free addresses in each load balancer subnet. ` +
+        'Run `ecs-kit teardown` and deploy again to get /27 subnets.',
+    );
   }
 }
 
@@ -105,7 +114,9 @@ function natDiff(o: Observed, w: Wanted, changes: Change[]): void {
       return;
     }
     const route = table.defaultRoute;
-    if (!nat || !route || route.blackhole || route.natGatewayId !== nat.id) changes.push({ field: `${role}.defaultRoute`, before: route?.natGatewayId ?? route?.gatewayId, after: nat?.id ?? 'new NAT gateway' });
+    if (!nat || !route || route.blackhole || route.natGatewayId !== nat.id) {
+      changes.push({ field: `${role}.defaultRoute`, before: route?.natGatewayId ?? route?.gatewayId, after: nat?.id ?? 'new NAT gateway' });
+    }
     if (!s || !table.associations.some((a) => a.subnetId === s.id)) changes.push({ field: `${role}.association`, after: s?.id ?? 'new subnet' });
   });
 }
@@ -133,9 +144,14 @@ function profileChange(ctx: Ctx): Change | undefined {
 
 function profileReplaceError(change: Change): EcsKitError {
   const label = (p: unknown) => (p === 'existing' ? 'your own VPC (network.vpcId)' : `the ${String(p)} profile`);
-  return new EcsKitError('network.profile-change', `This environment's network was built with ${label(change.before)}; the config now asks for ${label(change.after)}.`, {
-    why: 'Changing the network shape means replacing the VPC or subnets under the running load balancer and services, which would take the app down; ecs-kit will not do that in place.',
-    fix: 'Run `ecs-kit teardown` and then deploy again with the new network settings (or deploy the new shape to another --env), or put the network settings back.',
+  const message = `This environment's network was built with ${label(change.before)}; the config now asks for ${label(change.after)}.`;
+  return new EcsKitError('network.profile-change', message, {
+    why:
+      'Changing the network shape means replacing the VPC or subnets under the running load balancer and services, ' +
+      'which would take the app down; ecs-kit will not do that in place.',
+    fix:
+      'Run `ecs-kit teardown` and then deploy again with the new network settings (or deploy the new shape to another --env), ' +
+      'or put the network settings back.',
   });
 }
 

@@ -53,13 +53,15 @@ async function createRouteTable(net: Building, role: string): Promise<string> {
   const { ctx, vpcId, created } = net;
   ctx.progress(`creating ${role.replace(/-/g, ' ')}`);
   const ClientToken = randomUUID();
-  const create = () => ctx.aws.once.ec2().send(new CreateRouteTableCommand({ VpcId: vpcId, ClientToken, TagSpecifications: tagSpec('route-table', ctx.owner, role, nameOf(ctx, role)) }));
+  const TagSpecifications = tagSpec('route-table', ctx.owner, role, nameOf(ctx, role));
+  const create = () => ctx.aws.once.ec2().send(new CreateRouteTableCommand({ VpcId: vpcId, ClientToken, TagSpecifications }));
   const rtId = await createOnce({
     create: async () => (await untilVisible(ctx, created, [vpcId], create)).RouteTable!.RouteTableId!,
-    find: async () =>
-      (await ctx.aws.ec2().send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, role)] }))).RouteTables?.find((t) =>
-        ours(ctx, t.Tags, role),
-      )?.RouteTableId,
+    find: async () => {
+      const filters = [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner, role)];
+      const tables = (await ctx.aws.ec2().send(new DescribeRouteTablesCommand({ Filters: filters }))).RouteTables;
+      return tables?.find((t) => ours(ctx, t.Tags, role))?.RouteTableId;
+    },
     ...onceOptions(ctx),
   });
   created.add(rtId);
@@ -109,7 +111,13 @@ async function ensureAssociations(net: Building, table: string, rt: ObservedRout
 }
 
 /** A route table with a default route to `target`, associated with `subnetIds`. */
-export async function ensureRouteTable(net: Building, rt: ObservedRouteTable | undefined, role: string, target: RouteTarget, subnetIds: string[]): Promise<string> {
+export async function ensureRouteTable(
+  net: Building,
+  rt: ObservedRouteTable | undefined,
+  role: string,
+  target: RouteTarget,
+  subnetIds: string[],
+): Promise<string> {
   const table = rt?.id ?? (await createRouteTable(net, role));
   await ensureDefaultRoute(net, table, rt?.defaultRoute, target);
   await ensureAssociations(net, table, rt, subnetIds);

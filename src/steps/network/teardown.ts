@@ -61,7 +61,8 @@ async function deleteRouteTables(ctx: Ctx, state: NetworkState, inVpc: boolean):
   const tableIds = new Set([state.publicRouteTableId, ...(state.privateRouteTableIds ?? [])].filter(Boolean));
   if (inVpc) for (const id of await taggedInVpc(ctx, state.vpcId, 'route-tables')) tableIds.add(id);
   for (const tableId of tableIds) {
-    const rt = await describeOne(() => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })).then((o) => o.RouteTables?.[0]), 'InvalidRouteTableID.NotFound');
+    const describe = () => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })).then((o) => o.RouteTables?.[0]);
+    const rt = await describeOne(describe, 'InvalidRouteTableID.NotFound');
     if (!rt) continue;
     if (!isOwnedBy(rt.Tags, ctx.owner)) {
       leftInPlace(ctx, 'route table', tableId);
@@ -71,7 +72,10 @@ async function deleteRouteTables(ctx: Ctx, state: NetworkState, inVpc: boolean):
       if (a.Main || !a.RouteTableAssociationId) continue;
       await ec2.send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId })).catch(ignoreErrors('InvalidAssociationID.NotFound'));
     }
-    await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), { what: `route table ${tableId}`, goneOn: ['InvalidRouteTableID.NotFound'] });
+    await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), {
+      what: `route table ${tableId}`,
+      goneOn: ['InvalidRouteTableID.NotFound'],
+    });
   }
 }
 
@@ -106,13 +110,17 @@ async function deleteSubnets(ctx: Ctx, state: NetworkState, inVpc: boolean): Pro
   const subnetIds = new Set([...state.publicSubnetIds, ...(state.privateSubnetIds ?? [])].filter(Boolean));
   if (inVpc) for (const id of await taggedInVpc(ctx, state.vpcId, 'subnets')) subnetIds.add(id);
   for (const subnetId of subnetIds) {
-    const subnet = await describeOne(() => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).then((o) => o.Subnets?.[0]), 'InvalidSubnetID.NotFound');
+    const describe = () => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).then((o) => o.Subnets?.[0]);
+    const subnet = await describeOne(describe, 'InvalidSubnetID.NotFound');
     if (!subnet) continue;
     if (!isOwnedBy(subnet.Tags, ctx.owner)) {
       leftInPlace(ctx, 'subnet', subnetId);
       continue;
     }
-    await deleteWithRetry(ctx, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), { what: `subnet ${subnetId}`, goneOn: ['InvalidSubnetID.NotFound'] });
+    await deleteWithRetry(ctx, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), {
+      what: `subnet ${subnetId}`,
+      goneOn: ['InvalidSubnetID.NotFound'],
+    });
   }
 }
 

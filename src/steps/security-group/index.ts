@@ -27,7 +27,8 @@ function wantedIngress(ctx: Ctx): IngressRule[] {
   if (port === undefined) return [];
   const lb = ctx.dep(loadBalancerStep);
   requireIds(after(loadBalancerStep), lb.securityGroupId);
-  return [{ protocol: 'tcp', fromPort: port, toPort: port, source: { kind: 'group', value: lb.securityGroupId }, description: 'from the ecs-kit load balancer' }];
+  const source = { kind: 'group' as const, value: lb.securityGroupId };
+  return [{ protocol: 'tcp', fromPort: port, toPort: port, source, description: 'from the ecs-kit load balancer' }];
 }
 
 export const securityGroupStep: StepModule<SecurityGroupState, SecurityGroupPlan> = {

@@ -43,7 +43,6 @@ export async function deregistrationDelayChange(ctx: StepContext, targetGroupArn
 
 /** Faster rollouts: the default 300 s drain holds every deployment for five minutes. */
 export async function setDeregistrationDelay(ctx: StepContext, targetGroupArn: string): Promise<void> {
-  await ctx.aws
-    .elbv2()
-    .send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn, Attributes: [{ Key: DEREGISTRATION_DELAY, Value: DEREGISTRATION_DELAY_SECONDS }] }));
+  const attribute = { Key: DEREGISTRATION_DELAY, Value: DEREGISTRATION_DELAY_SECONDS };
+  await ctx.aws.elbv2().send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn, Attributes: [attribute] }));
 }

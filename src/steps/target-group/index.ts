@@ -111,7 +111,12 @@ async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: stri
   };
   // Replaced groups that still have targets stay recorded until a later deploy can delete them.
   const keep = [...f.retired.keep, ...f.retired.remove];
-  const current: TargetGroupStepState = { targetGroupArn: tg.TargetGroupArn!, targetGroupName: name, ruleArn: f.rule?.RuleArn ?? '', ...(keep.length ? { retired: keep } : {}) };
+  const current: TargetGroupStepState = {
+    targetGroupArn: tg.TargetGroupArn!,
+    targetGroupName: name,
+    ruleArn: f.rule?.RuleArn ?? '',
+    ...(keep.length ? { retired: keep } : {}),
+  };
   return { action: changes.length ? 'update' : 'noop', changes, current, data };
 }
 
@@ -119,7 +124,13 @@ async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: stri
  * The group apply works on and the name a new one gets. A new group never takes the name of a
  * replaced one that still exists; on replace, the old group joins `retired`.
  */
-function groupToUse(ctx: Ctx, plan: Plan, data: TargetGroupPlanData, fixed: FixedFields, retired: RetiredTargetGroup[]): { tg?: PlannedTargetGroup; name: string } {
+function groupToUse(
+  ctx: Ctx,
+  plan: Plan,
+  data: TargetGroupPlanData,
+  fixed: FixedFields,
+  retired: RetiredTargetGroup[],
+): { tg?: PlannedTargetGroup; name: string } {
   const base = ctx.names.targetGroup(ctx.scope!);
   const tg = data.tg;
   if (plan.action !== 'replace') {

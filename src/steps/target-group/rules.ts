@@ -1,4 +1,12 @@
-import { CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, ModifyRuleCommand, SetRulePrioritiesCommand, type Rule, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeRulesCommand,
+  ModifyRuleCommand,
+  SetRulePrioritiesCommand,
+  type Rule,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { onceOptions } from '../../aws/create-once-options.js';
 import { ignoreErrors } from '../../aws/deletion.js';
 import { isAwsError } from '../../aws/errors.js';
@@ -110,7 +118,11 @@ async function createRule(ctx: StepContext, listenerArn: string, path: string, t
 }
 
 /** Create our rule when plan found none, else fix what drifted; returns its ARN. */
-export async function ensureRule(ctx: StepContext, planned: PlannedRule | undefined, o: { listenerArn: string; path: string; targetGroupArn: string; service: string }): Promise<string> {
+export async function ensureRule(
+  ctx: StepContext,
+  planned: PlannedRule | undefined,
+  o: { listenerArn: string; path: string; targetGroupArn: string; service: string },
+): Promise<string> {
   if (!planned?.arn) return createRule(ctx, o.listenerArn, o.path, o.targetGroupArn, o.service);
   const elbv2 = ctx.aws.elbv2();
   if (planned.conditionsDrift || planned.actionDrift) {
