@@ -9,7 +9,8 @@ import {
   type MixedInstancesPolicy,
   type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import { notOwnedError, onceOptions } from '../../aws/ec2-resources.js';
+import { notOwnedError } from '../../aws/ownership.js';
+import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
 import { isIamPropagation, isServiceLinkedRoleNotReady, retryPropagation } from '../../aws/propagation.js';

@@ -9,7 +9,8 @@ import {
   type CapacityProviderStrategyItem,
   type Cluster,
 } from '@aws-sdk/client-ecs';
-import { notOwnedError, onceOptions } from '../../aws/ec2-resources.js';
+import { notOwnedError } from '../../aws/ownership.js';
+import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
 import { retryWhile } from '../../aws/retry.js';

@@ -1,5 +1,6 @@
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
-import { requireIds, type SecurityGroupPlan } from '../../aws/ec2-resources.js';
+import { requireIds } from '../../engine/require-ids.js';
+import { type SecurityGroupPlan } from '../../aws/security-groups.js';
 import { capacityProviderName } from '../../capacity/strategy.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';

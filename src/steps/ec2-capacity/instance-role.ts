@@ -18,7 +18,8 @@ import {
   type InstanceProfile,
   type Role,
 } from '@aws-sdk/client-iam';
-import { notOwnedError, onceOptions } from '../../aws/ec2-resources.js';
+import { notOwnedError } from '../../aws/ownership.js';
+import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError } from '../../aws/errors.js';
 import { alreadyDone, createOnce } from '../../aws/idempotent.js';
 import { partitionOf } from '../../aws/partition.js';

@@ -11,7 +11,9 @@ import {
   type RequestLaunchTemplateData,
   type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
-import { ec2Tags, notOwnedError, onceOptions } from '../../aws/ec2-resources.js';
+import { ec2Tags } from '../../aws/ec2-tags.js';
+import { notOwnedError } from '../../aws/ownership.js';
+import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
 import { isOwnedBy } from '../../aws/tags.js';

@@ -1,4 +1,5 @@
-import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type IngressRule, type SecurityGroupPlan } from '../../aws/ec2-resources.js';
+import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
+import { type IngressRule } from '../../aws/security-group-rules.js';
 import type { Change, StepContext } from '../../engine/types.js';
 
 // ---------------------------------------------------------------------------------------

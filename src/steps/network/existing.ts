@@ -2,8 +2,8 @@ import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand
 import { isAwsError } from '../../aws/errors.js';
 import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepPlan } from '../../engine/types.js';
-import { describeAll } from '../../aws/ec2-resources.js';
-import type { NetworkState } from '../states.js';
+import { describeAll } from '../../aws/ec2-describe.js';
+import type { NetworkPlanData, NetworkState } from './index.js';
 
 /**
  * Bring your own VPC (network.vpcId + publicSubnetIds + privateSubnetIds). ecs-kit only
@@ -137,7 +137,7 @@ async function read(ctx: Ctx): Promise<NetworkState> {
 }
 
 export const existingNetwork = {
-  async plan(ctx: Ctx): Promise<StepPlan<NetworkState>> {
+  async plan(ctx: Ctx): Promise<StepPlan<NetworkState, NetworkPlanData>> {
     const current = await read(ctx);
     const prev = ctx.previous;
     if (prev && JSON.stringify(prev) === JSON.stringify(current)) return { action: 'noop', changes: [], current };
@@ -145,11 +145,7 @@ export const existingNetwork = {
     if (prev && JSON.stringify(prev.publicSubnetIds) !== JSON.stringify(current.publicSubnetIds)) changes.push({ field: 'publicSubnetIds', before: prev.publicSubnetIds, after: current.publicSubnetIds });
     if (prev && JSON.stringify(prev.privateSubnetIds ?? []) !== JSON.stringify(current.privateSubnetIds ?? [])) changes.push({ field: 'privateSubnetIds', before: prev.privateSubnetIds, after: current.privateSubnetIds });
     // Nothing is created: apply just records the ids. Dependents still see `current` while planning.
-    return { action: prev ? 'update' : 'create', changes, current, data: current };
-  },
-
-  async apply(_ctx: Ctx, plan: StepPlan<NetworkState>): Promise<NetworkState> {
-    return plan.data as NetworkState;
+    return { action: prev ? 'update' : 'create', changes, current, data: { existing: current } };
   },
 
   async destroy(ctx: Ctx, state: NetworkState): Promise<void> {

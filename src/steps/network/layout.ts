@@ -3,7 +3,7 @@ import type { AvailabilityZone } from '@aws-sdk/client-ec2';
 import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../../aws/fargate-zones.js';
 import type { Config } from '../../config/schema.js';
 import { EcsKitError, ExitCode } from '../../errors.js';
-import type { NetworkState } from '../states.js';
+import type { NetworkState } from './index.js';
 
 // ---------------------------------------------------------------------------------------
 // Subnet layout and zone choice (pure). The VPC CIDR is cut into equal blocks: public subnets
@@ -48,10 +48,8 @@ export function parseNetworkCidr(cidr: string): { base: number; prefix: number }
   return { base: networkOf(c), prefix: c.prefix };
 }
 
-export { cidrsOverlap, normalizeCidr } from '../../config/cidr.js';
-
 /** The subnet size (prefix) a new network of this CIDR gets: /prefix+4, at most /27. */
-export function blockPrefixFor(vpcPrefix: number): number {
+function blockPrefixFor(vpcPrefix: number): number {
   return Math.min(vpcPrefix + BLOCK_BITS, SMALLEST_SUBNET);
 }
 

@@ -16,7 +16,11 @@ import { createOnce } from '../../aws/idempotent.js';
 import { TAG_ROLE, isOwnedBy, ownerFilters, type Owner } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
 import type { StepContext } from '../../engine/types.js';
-import { deleteWithRetry, describeAll, describeOne, ignoreErrors, onceOptions, tagSpec, tagValue, untilVisible } from '../../aws/ec2-resources.js';
+import { onceOptions } from '../../aws/create-once-options.js';
+import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
+import { describeAll, describeOne } from '../../aws/ec2-describe.js';
+import { tagSpec, tagValue } from '../../aws/ec2-tags.js';
+import { untilVisible } from '../../aws/ec2-visibility.js';
 
 /**
  * NAT gateways of the production profile and their Elastic IPs: create (with a client token

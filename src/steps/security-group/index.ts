@@ -1,7 +1,10 @@
-import type { StepContext, StepModule, StepPlan } from '../../engine/types.js';
+import type { IngressRule } from '../../aws/security-group-rules.js';
+import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
+import { requireIds } from '../../engine/require-ids.js';
+import { after, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
-import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, requireIds, type IngressRule, type SecurityGroupPlan } from '../../aws/ec2-resources.js';
-import type { LoadBalancerState, NetworkState } from '../states.js';
+import { loadBalancerStep } from '../load-balancer/index.js';
+import { networkStep } from '../network/index.js';
 
 export interface SecurityGroupState {
   groupId: string;
@@ -22,23 +25,24 @@ function serviceName(ctx: Ctx): string {
 function wantedIngress(ctx: Ctx): IngressRule[] {
   const port = ctx.service?.port;
   if (port === undefined) return [];
-  const lb = ctx.dep<LoadBalancerState>('load-balancer');
-  requireIds('load-balancer', lb.securityGroupId);
-  return [{ protocol: 'tcp', fromPort: port, toPort: port, source: { kind: 'group', value: lb.securityGroupId }, description: 'from the ecs-kit load balancer' }];
+  const lb = ctx.dep(loadBalancerStep);
+  requireIds(after(loadBalancerStep), lb.securityGroupId);
+  const source = { kind: 'group' as const, value: lb.securityGroupId };
+  return [{ protocol: 'tcp', fromPort: port, toPort: port, source, description: 'from the ecs-kit load balancer' }];
 }
 
-export const securityGroupStep: StepModule<SecurityGroupState> = {
+export const securityGroupStep: StepModule<SecurityGroupState, SecurityGroupPlan> = {
   kind: 'security-group',
   title: (scope) => `Security group (${scope})`,
   instances: (config) =>
     Object.entries(config.services).map(([name, svc]) => ({
       scope: name,
-      dependsOn: svc.port !== undefined ? ['network', 'load-balancer'] : ['network'],
+      dependsOn: svc.port !== undefined ? [after(networkStep), after(loadBalancerStep)] : [after(networkStep)],
     })),
 
-  async plan(ctx): Promise<StepPlan<SecurityGroupState>> {
-    const network = ctx.dep<NetworkState>('network');
-    requireIds('network', network.vpcId);
+  async plan(ctx): Promise<StepPlan<SecurityGroupState, SecurityGroupPlan>> {
+    const network = ctx.dep(networkStep);
+    requireIds(after(networkStep), network.vpcId);
     const { plan, changes } = await planSecurityGroup(ctx, {
       vpcId: network.vpcId,
       name: ctx.names.serviceSecurityGroup(serviceName(ctx)),
@@ -50,9 +54,10 @@ export const securityGroupStep: StepModule<SecurityGroupState> = {
   },
 
   async apply(ctx, plan): Promise<SecurityGroupState> {
-    const network = ctx.dep<NetworkState>('network');
+    const network = ctx.dep(networkStep);
     const service = serviceName(ctx);
-    const groupId = await applySecurityGroup(ctx, plan.data as SecurityGroupPlan, {
+    // Every plan this step makes carries what it read.
+    const groupId = await applySecurityGroup(ctx, plan.data!, {
       vpcId: network.vpcId,
       name: ctx.names.serviceSecurityGroup(service),
       description: `ecs-kit ${ctx.owner.app}/${ctx.owner.env}: tasks of service ${service}`,

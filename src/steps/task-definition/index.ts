@@ -20,7 +20,7 @@ import { buildsImage, imageStep } from '../image/index.js';
 import { logsStep } from '../logs/index.js';
 import { executionRoleStep, taskRoleStep } from '../roles/index.js';
 import { hasSecrets, secretsStep } from '../secrets/index.js';
-import { onceOptions } from '../../aws/ec2-resources.js';
+import { onceOptions } from '../../aws/create-once-options.js';
 
 export interface TaskDefinitionState {
   family: string;

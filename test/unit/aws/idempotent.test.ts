@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import { alreadyDone, createOnce, isUnknownOutcome } from '../../../src/aws/idempotent.js';
-import { applySecurityGroup } from '../../../src/aws/ec2-resources.js';
+import { applySecurityGroup } from '../../../src/aws/security-groups.js';
 import { securityGroupStep } from '../../../src/steps/security-group/index.js';
 import { commandNames, resetAfterEach, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, stepContext } from '../../helpers/context.js';

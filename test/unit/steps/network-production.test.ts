@@ -32,7 +32,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkSubnets, routeTableFor } from '../../../src/steps/network/existing.js';
-import { cidrsOverlap, natCount, natIndexFor, networkStep, pickAvailabilityZones, subnetLayout, taskPlacement } from '../../../src/steps/network/index.js';
+import { cidrsOverlap } from '../../../src/config/cidr.js';
+import { natCount, natIndexFor, networkStep, pickAvailabilityZones, subnetLayout, taskPlacement } from '../../../src/steps/network/index.js';
 import type { NetworkState } from '../../../src/steps/states.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';

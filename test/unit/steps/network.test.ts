@@ -27,7 +27,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { networkStep, normalizeCidr, pickAvailabilityZones, subnetLayout } from '../../../src/steps/network/index.js';
+import { normalizeCidr } from '../../../src/config/cidr.js';
+import { networkStep, pickAvailabilityZones, subnetLayout } from '../../../src/steps/network/index.js';
 import type { NetworkState } from '../../../src/steps/states.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
