@@ -1,6 +1,6 @@
 import { DescribeAvailabilityZonesCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../aws/fargate-zones.js';
-import type { NetworkState } from '../steps/states.js';
+import type { NetworkState } from '../steps/network/index.js';
 import type { CheckOutcome, DoctorCheck, DoctorContext } from './types.js';
 
 /** Your own VPC: are the subnets the tasks will use in zones where Fargate runs? */

@@ -5,7 +5,8 @@ import { isAwsError } from '../aws/errors.js';
 import type { Config } from '../config/schema.js';
 import type { Manifest } from '../engine/manifest.js';
 import { natCount } from '../steps/network/index.js';
-import type { LoadBalancerState, NetworkState } from '../steps/states.js';
+import type { LoadBalancerState } from '../steps/load-balancer/index.js';
+import type { NetworkState } from '../steps/network/index.js';
 import { combine, type DoctorCheck, type DoctorContext, type ItemVerdict } from './types.js';
 
 /**

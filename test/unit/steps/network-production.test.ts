@@ -34,7 +34,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { checkSubnets, routeTableFor } from '../../../src/steps/network/existing.js';
 import { cidrsOverlap } from '../../../src/config/cidr.js';
 import { natCount, natIndexFor, networkStep, pickAvailabilityZones, subnetLayout, taskPlacement } from '../../../src/steps/network/index.js';
-import type { NetworkState } from '../../../src/steps/states.js';
+import type { NetworkState } from '../../../src/steps/network/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

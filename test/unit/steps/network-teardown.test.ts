@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { networkStep } from '../../../src/steps/network/index.js';
-import type { NetworkState } from '../../../src/steps/states.js';
+import type { NetworkState } from '../../../src/steps/network/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

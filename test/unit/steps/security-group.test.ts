@@ -11,7 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
 import { securityGroupStep } from '../../../src/steps/security-group/index.js';
-import type { LoadBalancerState, NetworkState } from '../../../src/steps/states.js';
+import type { LoadBalancerState } from '../../../src/steps/load-balancer/index.js';
+import type { NetworkState } from '../../../src/steps/network/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 

@@ -23,7 +23,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
 import { EcsKitError } from '../../../src/errors.js';
 import { serviceStep } from '../../../src/steps/service/index.js';
-import type { ServiceState } from '../../../src/steps/states.js';
+import type { ServiceState } from '../../../src/steps/service/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
 

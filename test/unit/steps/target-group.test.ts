@@ -20,7 +20,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
-import type { LoadBalancerState, NetworkState, TargetGroupState } from '../../../src/steps/states.js';
+import type { LoadBalancerState } from '../../../src/steps/load-balancer/index.js';
+import type { NetworkState } from '../../../src/steps/network/index.js';
+import type { TargetGroupState } from '../../../src/steps/target-group/index.js';
 import {
   ROOT_PRIORITY,
   choosePriority,
