@@ -1,3 +1,4 @@
+import { hasLoadBalancer, isPublic } from './services.js';
 import { z } from 'zod';
 import { FARGATE_ZONE_IDS, fargateSupportsZone } from '../aws/fargate-zones.js';
 import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from './env-vars.js';
@@ -228,7 +229,7 @@ export function checkRules(config: Config): RuleProblem[] {
 function checkReservedServiceName(config: Config, name: string, add: (path: (string | number)[], message: string) => void): void {
   if (!Object.hasOwn(RESERVED_SERVICE_NAMES, name)) return;
   const svcs = Object.values(config.services);
-  const clash = name === 'lb' ? svcs.some((s) => s.port !== undefined) : svcs.some((s) => s.capacity === 'ec2');
+  const clash = name === 'lb' ? svcs.some(isPublic) : svcs.some((s) => s.capacity === 'ec2');
   if (!clash) return;
   const owner = RESERVED_SERVICE_NAMES[name as keyof typeof RESERVED_SERVICE_NAMES];
   add(['services', name], `the name "${name}" is taken by the security group of ${owner} (<app>-<env>-${name}); rename the service, e.g. ${name}-app`);
@@ -253,7 +254,7 @@ function checkNetworkRules(config: Config, add: (path: (string | number)[], mess
   if (n.vpcId) {
     if (!n.publicSubnetIds?.length && !n.privateSubnetIds?.length) add(['network', 'publicSubnetIds'], 'with network.vpcId, list the subnets to use: publicSubnetIds (and privateSubnetIds for tasks)');
     const publicCount = n.publicSubnetIds?.length ?? 0;
-    if (Object.values(config.services).some((s) => s.port !== undefined) && publicCount < 2) {
+    if (hasLoadBalancer(config) && publicCount < 2) {
       add(['network', 'publicSubnetIds'], 'the load balancer needs at least 2 public subnets in different availability zones');
     }
     const both = (n.publicSubnetIds ?? []).filter((id) => n.privateSubnetIds?.includes(id));

@@ -1,3 +1,4 @@
+import { isPublic } from '../config/services.js';
 import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { errorName, explainAwsError } from '../aws/errors.js';
@@ -76,7 +77,7 @@ export const regionCheck: DoctorCheck = {
 export function neededServiceLinkedRoles(config: Config): { key: ServiceLinkedRoleKey; why: string }[] {
   const services = Object.values(config.services);
   const needed: { key: ServiceLinkedRoleKey; why: string }[] = [{ key: 'ecs', why: 'ECS clusters and services' }];
-  if (services.some((s) => s.port !== undefined)) needed.push({ key: 'elb', why: 'the load balancer' });
+  if (services.some(isPublic)) needed.push({ key: 'elb', why: 'the load balancer' });
   if (services.some((s) => s.autoscaling)) needed.push({ key: 'ecsAutoScaling', why: 'service autoscaling' });
   if (services.some((s) => s.capacity === 'ec2')) needed.push({ key: 'ec2AutoScaling', why: 'the EC2 Auto Scaling group' });
   return needed;

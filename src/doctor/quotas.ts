@@ -1,3 +1,4 @@
+import { hasLoadBalancer } from '../config/services.js';
 import { DescribeAccountAttributesCommand, DescribeAddressesCommand, paginateDescribeVpcs } from '@aws-sdk/client-ec2';
 import { paginateDescribeAccountLimits, paginateDescribeLoadBalancers } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
@@ -87,7 +88,7 @@ export function newResources(config: Config, manifest: Manifest | undefined): Re
   const n = config.network;
   const nats = natCount(n.profile, n.nat, n.azs);
   const ownEips = network?.elasticIpAllocationIds?.length ?? 0;
-  const publicServices = Object.values(config.services).some((s) => s.port !== undefined);
+  const publicServices = hasLoadBalancer(config);
   return {
     vpcs: n.vpcId
       ? { count: 0, why: 'network.vpcId is your own VPC' }

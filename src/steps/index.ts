@@ -1,4 +1,3 @@
-import type { Config, ServiceConfig } from '../config/schema.js';
 import type { StepModule } from '../engine/types.js';
 import { clusterStep } from './cluster/index.js';
 import { ecrStep } from './ecr/index.js';
@@ -39,16 +38,3 @@ export const STEP_MODULES: readonly StepModule[] = [
   serviceStep,
   scalingStep,
 ];
-
-/** Services with a port sit behind the shared load balancer; the rest are workers. */
-export function isPublic(svc: ServiceConfig): boolean {
-  return svc.port !== undefined;
-}
-
-export function hasLoadBalancer(config: Config): boolean {
-  return Object.values(config.services).some(isPublic);
-}
-
-export function serviceEntries(config: Config): [string, ServiceConfig][] {
-  return Object.entries(config.services);
-}

@@ -1,3 +1,4 @@
+import { isPublic } from '../../config/services.js';
 import { EC2_DEFAULTS, type Config } from '../../config/schema.js';
 
 // ---------------------------------------------------------------------------------------
@@ -23,7 +24,7 @@ export function usesEc2(config: Config): boolean {
 
 /** Bridge-mode services behind the load balancer: the ALB reaches them on the instances' dynamic ports. */
 export function needsLbIngress(config: Config | undefined): boolean {
-  return Object.values(config?.services ?? {}).some((s) => s.capacity === 'ec2' && s.networkMode === 'bridge' && s.port !== undefined);
+  return Object.values(config?.services ?? {}).some((s) => s.capacity === 'ec2' && s.networkMode === 'bridge' && isPublic(s));
 }
 
 /**

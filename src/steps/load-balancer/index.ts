@@ -1,3 +1,4 @@
+import { hasLoadBalancer } from '../../config/services.js';
 import {
   CreateLoadBalancerCommand,
   DeleteLoadBalancerCommand,
@@ -75,9 +76,6 @@ export function lbIngress(config: Config | undefined): IngressRule[] {
   );
 }
 
-function hasLoadBalancer(config: Config): boolean {
-  return Object.values(config.services).some((s) => s.port !== undefined);
-}
 
 async function findLoadBalancer(ctx: Ctx): Promise<LoadBalancer | undefined> {
   const name = ctx.names.loadBalancer;

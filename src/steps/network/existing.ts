@@ -1,3 +1,4 @@
+import { hasLoadBalancer } from '../../config/services.js';
 import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type RouteTable, type Subnet } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../../aws/errors.js';
 import { EcsKitError } from '../../errors.js';
@@ -114,7 +115,7 @@ async function read(ctx: Ctx): Promise<NetworkState> {
     vpcId,
     publicSubnetIds,
     privateSubnetIds,
-    needsLoadBalancer: Object.values(ctx.config!.services).some((s) => s.port !== undefined),
+    needsLoadBalancer: hasLoadBalancer(ctx.config),
     subnets,
     routeTables,
   });

@@ -1,3 +1,4 @@
+import { hasLoadBalancer } from '../../config/services.js';
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { fargateSupportsZone } from '../../aws/fargate-zones.js';
 import { normalizeCidr } from '../../config/cidr.js';
@@ -58,7 +59,7 @@ function warnAboutDeployed(ctx: Ctx, o: Observed, w: Wanted, blockPrefix: number
       );
     }
   });
-  const balanced = Object.values(ctx.config?.services ?? {}).some((svc) => svc.port !== undefined);
+  const balanced = hasLoadBalancer(ctx.config);
   if (balanced && blockPrefix !== undefined && blockPrefix > 27) {
     ctx.warn(
       `This network's subnets are /${blockPrefix}: AWS needs at least /27 with 8 free addresses in each load balancer subnet. ` +

@@ -1,3 +1,4 @@
+import { isPublic } from '../../config/services.js';
 import type { IngressRule } from '../../aws/security-group-rules.js';
 import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
 import { requireIds } from '../../engine/require-ids.js';
@@ -37,7 +38,7 @@ export const securityGroupStep: StepModule<SecurityGroupState, SecurityGroupPlan
   instances: (config) =>
     Object.entries(config.services).map(([name, svc]) => ({
       scope: name,
-      dependsOn: svc.port !== undefined ? [after(networkStep), after(loadBalancerStep)] : [after(networkStep)],
+      dependsOn: isPublic(svc) ? [after(networkStep), after(loadBalancerStep)] : [after(networkStep)],
     })),
 
   async plan(ctx): Promise<StepPlan<SecurityGroupState, SecurityGroupPlan>> {

@@ -1,3 +1,4 @@
+import { isPublic } from '../../config/services.js';
 import { DeleteServiceCommand, DescribeServicesCommand, UpdateServiceCommand, waitUntilServicesInactive, type Service } from '@aws-sdk/client-ecs';
 import { isAwsError } from '../../aws/errors.js';
 import { isOwnedBy } from '../../aws/tags.js';
@@ -52,7 +53,7 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
         after(executionRoleStep),
         after(taskRoleStep, name),
         after(securityGroupStep, name),
-        ...(svc.port !== undefined ? [after(loadBalancerStep), after(targetGroupStep, name)] : []),
+        ...(isPublic(svc) ? [after(loadBalancerStep), after(targetGroupStep, name)] : []),
         // The EC2 capacity provider must be on the cluster before a service can use it.
         ...(svc.capacity === 'ec2' ? [after(ec2CapacityStep)] : []),
       ],
