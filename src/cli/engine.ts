@@ -17,6 +17,7 @@ export interface OpenedRun {
   manifest: Manifest;
   /** Directory of the config file; build contexts in it are relative to this. */
   baseDir: string;
+  configFile: string;
 }
 
 /** The one place commands build an Engine, so they all run the same steps the same way. */
@@ -31,6 +32,7 @@ export function engineFor(run: OpenedRun, opts: { env: string; verbose?: boolean
     aws: run.aws,
     docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', message: `docker: ${line}` }) : undefined),
     baseDir: run.baseDir,
+    ownFiles: [run.configFile, run.store.dir],
     store: run.store,
     manifest: run.manifest,
     reporter,

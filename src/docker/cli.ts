@@ -12,8 +12,6 @@ export interface BuildOptions {
 /** The image build/push seam. The real one shells out to the user's `docker`; tests put a stub `docker` on PATH. */
 export interface DockerCli {
   build(opts: BuildOptions): Promise<void>;
-  /** The local image id (sha256:…) of a reference. */
-  imageId(ref: string): Promise<string>;
   tag(source: string, target: string): Promise<void>;
   /** Password goes through stdin, never argv, so it cannot show up in `ps` or logs. */
   login(registry: string, username: string, password: string): Promise<void>;
@@ -32,11 +30,6 @@ export class ShellDocker implements DockerCli {
     for (const [k, v] of Object.entries(o.args ?? {})) args.push('--build-arg', `${k}=${v}`);
     args.push(o.context);
     await this.run(args, 'building the image');
-  }
-
-  async imageId(ref: string): Promise<string> {
-    const out = await this.run(['image', 'inspect', '--format', '{{.Id}}', ref], 'reading the built image id');
-    return out.trim();
   }
 
   async tag(source: string, target: string): Promise<void> {

@@ -22,6 +22,8 @@ export interface EngineOptions {
   docker: DockerCli;
   /** Directory of the config file: relative paths in it (build contexts) start here. */
   baseDir: string;
+  /** The config file and the manifest folder. */
+  ownFiles?: string[];
   store: ManifestStore;
   manifest: Manifest;
   reporter: Reporter;
@@ -126,6 +128,30 @@ export class Engine {
     return { steps, prune, summary, hasChanges: summary.create + summary.update + summary.replace + summary.delete > 0 };
   }
 
+  /**
+   * The build phase: every step with a `prepare` and something to do (images to build) does its local
+   * work now, so a failing build stops the deploy before anything changes in AWS.
+   */
+  async prepareDeploy(plan: DeployPlan): Promise<void> {
+    for (const s of plan.steps) {
+      if (s.action !== 'noop') await this.prepare(s.instance);
+    }
+    this.throwIfAborted();
+  }
+
+  private readonly prepared = new Set<string>();
+
+  private async prepare(inst: StepInstance): Promise<void> {
+    if (!inst.module.prepare || this.prepared.has(inst.id)) return;
+    const ctx = this.context(inst, (dep) => this.recordedState(dep));
+    try {
+      await inst.module.prepare(ctx);
+    } catch (err) {
+      throw this.stepFailed(inst, err, `preparing ${inst.title}`);
+    }
+    this.prepared.add(inst.id);
+  }
+
   /** Apply a plan: steps whose dependencies did not change reuse what planning read. */
   async applyDeploy(plan: DeployPlan): Promise<Record<string, string>> {
     const states = new Map<string, object>();
@@ -156,6 +182,8 @@ export class Engine {
           await this.record(inst, stepPlan.current);
           return;
         }
+        // The build phase normally ran already; a step planned only now (its dependency was new) prepares here.
+        await this.prepare(inst);
         const started = Date.now();
         this.o.reporter.emit({ type: 'step.start', step: inst.id, title: inst.title, action: stepPlan.action });
         let state: object;
@@ -315,6 +343,7 @@ export class Engine {
       docker: this.o.docker,
       previous,
       baseDir: this.o.baseDir,
+      ownFiles: this.o.ownFiles ?? [],
       dep: <T extends object>(step: StepRef<T> | string, scope?: string) => dep(typeof step === 'string' ? step : instanceId(step.kind, scope)) as T,
       record: (state) => this.record(inst, state),
       progress: (message) => this.o.reporter.emit({ type: 'step.progress', step: inst.id, message }),

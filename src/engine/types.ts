@@ -100,6 +100,8 @@ export interface StepContext<S extends object = object> {
   previous?: S;
   /** Directory the config file is in: build contexts and other relative paths start here. */
   baseDir: string;
+  /** ecs-kit's own files there (the config file and the manifest folder), e.g. to leave out of an image's source digest. */
+  ownFiles: string[];
   /** State of a step this one depends on (a per-service step: pass the service name). */
   dep<T extends object>(step: StepRef<T>, scope?: string): T;
   /** @deprecated during the migration to typed references; use dep(step, scope). */
@@ -124,8 +126,14 @@ export interface StepModule<S extends object = any, D = any> extends StepRef<S> 
   title(scope?: string): string;
   /** The instances the config wants (one, or one per service) and what each waits for. */
   instances(config: Config): { scope?: string; dependsOn: string[] }[];
-  /** Read-only: Describe/List/Get calls only. Must never mutate. */
+  /** Read-only: Describe/List/Get calls only. Must never mutate, build or write anything. */
   plan(ctx: StepContext<S>): Promise<StepPlan<S, D>>;
+  /**
+   * Local work that must succeed before AWS changes (an image build, as the CDK builds assets before it
+   * deploys). Deploy runs it for every step with something to do, after the confirmation and before apply;
+   * `plan` and `--dry-run` never do. Makes no AWS call.
+   */
+  prepare?(ctx: StepContext<S>): Promise<void>;
   /** Make AWS match the config; returns the ids/ARNs to record in the manifest. */
   apply(ctx: StepContext<S>, plan: StepPlan<S, D>): Promise<S>;
   /** Delete what `state` says we own. A resource already gone counts as deleted. */

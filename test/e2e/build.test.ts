@@ -47,6 +47,15 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
     await docker?.remove();
   });
 
+  it('plan is read-only: it names the content tag it would build and push, and runs no docker command', async () => {
+    proxy.clear();
+    const r = await cli(['plan']);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toMatch(/Image build and push \(web\)/);
+    expect(await docker.calls(), 'plan ran docker').toEqual([]);
+    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+  });
+
   it('builds, logs in via stdin, tags and pushes to the app repository', async () => {
     const r = await cli(['deploy', '--yes', '--verbose']);
     expect(r.code, describeRun(r)).toBe(0);
@@ -67,7 +76,7 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
     expect(pushes).toHaveLength(1);
     pushedRef = pushes[0]![1]!;
     const registry = `${account}.dkr.ecr.us-east-1.amazonaws.com`;
-    expect(pushedRef).toMatch(new RegExp(`^${registry.replace(/\./g, '\\.')}/${REPO}:sha-[A-Za-z0-9._-]+$`));
+    expect(pushedRef).toMatch(new RegExp(`^${registry.replace(/\./g, '\\.')}/${REPO}:src-[0-9a-f]{12}$`));
     expect(verbs.indexOf('build')).toBeLessThan(verbs.indexOf('push'));
     expect(verbs.lastIndexOf('login')).toBeLessThan(verbs.indexOf('push'));
     expect(calls.some((c) => c[0] === 'tag' && c[2] === pushedRef), 'tagged with the pushed reference').toBe(true);
@@ -86,14 +95,14 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
     expect(td.containerDefinitions?.[0]?.image).toBe(pushedRef);
   });
 
-  it('a second deploy pushes nothing and makes zero mutating AWS calls', async () => {
+  it('a second deploy builds nothing, pushes nothing and makes zero mutating AWS calls', async () => {
     const before = (await docker.calls()).length;
     proxy.clear();
     const r = await cli(['deploy', '--yes']);
     expect(r.code, describeRun(r)).toBe(0);
     expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
     const newCalls = (await docker.calls()).slice(before);
-    expect(newCalls.filter((c) => c[0] === 'push'), JSON.stringify(newCalls)).toEqual([]);
+    expect(newCalls, 'an unchanged source needs no docker command at all').toEqual([]);
   });
 
   it('teardown deletes the repository (with its images) and everything else', async () => {

@@ -21,12 +21,11 @@ export interface FakeDocker extends DockerCli {
   calls: string[][];
 }
 
-export function fakeDocker(imageId = 'sha256:0123456789abcdef0123456789abcdef'): FakeDocker {
+export function fakeDocker(): FakeDocker {
   const calls: string[][] = [];
   return {
     calls,
     build: async (o) => void calls.push(['build', o.tag]),
-    imageId: async (ref) => (calls.push(['imageId', ref]), imageId),
     tag: async (a, b) => void calls.push(['tag', a, b]),
     login: async (r, u) => void calls.push(['login', r, u]),
     push: async (ref) => void calls.push(['push', ref]),
@@ -60,6 +59,7 @@ export function stepContext<S extends object>(
     docker: opts.docker ?? fakeDocker(),
     previous: opts.previous,
     baseDir: opts.baseDir ?? process.cwd(),
+    ownFiles: [],
     dep: <T extends object>(step: StepRef<T> | string, scope?: string) => {
       const id = typeof step === 'string' ? step : instanceId(step.kind, scope);
       const s = opts.deps?.[id];

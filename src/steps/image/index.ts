@@ -4,6 +4,7 @@ import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/cl
 import { isAwsError } from '../../aws/errors.js';
 import { buildPlatformOf } from '../../config/architecture.js';
 import { after, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
+import { contextDigest } from '../../docker/context-digest.js';
 import { EcsKitError, UsageError } from '../../errors.js';
 import { ecrStep } from '../ecr/index.js';
 import { buildsImage } from './builds.js';
@@ -18,7 +19,7 @@ export interface ImageState {
 
 type Ctx = StepContext<ImageState>;
 
-/** The image plan built: its local reference, and the tag apply pushes it as. */
+/** What the plan worked out from the source: the content tag, and the local name the build phase gives the image. */
 interface ImagePlanData {
   localRef: string;
   tag: string;
@@ -68,15 +69,19 @@ function inside(dir: string, file: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
-/** The image's content id decides the tag, so an unchanged build re-deploys as a no-op. */
-export function tagForImageId(imageId: string): string {
-  const hex = imageId.trim().replace(/^sha256:/, '');
-  if (!/^[0-9a-f]{12}/.test(hex)) {
-    throw new EcsKitError('image.id', `docker reported an unexpected image id "${imageId.slice(0, 80)}".`, {
-      fix: 'Check that the docker command is Docker (or compatible) and run deploy again.',
-    });
-  }
-  return `sha-${hex.slice(0, 12)}`;
+/** The tag is the digest of everything the build is given, so an unchanged source is a no-op without building. */
+export function tagForDigest(digest: string): string {
+  return `src-${digest.slice(0, 12)}`;
+}
+
+/** The build's inputs for a service, and the tag and local name they give. */
+async function buildTarget(ctx: Ctx): Promise<{ paths: { context: string; dockerfile: string }; tag: string; localRef: string }> {
+  const svc = ctx.scope!;
+  const build = ctx.service?.build;
+  if (!build) throw new EcsKitError('image.no-build', `Service ${svc} has no build section.`);
+  const paths = resolveBuildPaths(build, ctx.baseDir, svc);
+  const tag = tagForDigest(await contextDigest({ ...paths, args: build.args, platform: buildPlatformOf(ctx.service!), own: ctx.ownFiles }));
+  return { paths, tag, localRef: `ecs-kit/${ctx.owner.app}-${ctx.owner.env}-${svc}:${tag}` };
 }
 
 async function imageExists(ctx: Ctx, repositoryName: string, tag: string): Promise<boolean> {
@@ -97,24 +102,24 @@ export const imageStep: StepModule<ImageState, ImagePlanData> = {
       .filter(([, svc]) => buildsImage(svc))
       .map(([scope]) => ({ scope, dependsOn: [after(ecrStep, scope)] })),
 
-  // Building during plan is deliberate: it changes nothing in AWS, and only the built
-  // image's id tells whether there is anything new to push.
+  // Read-only: the tag comes from the source itself, so plan knows whether ECR already has it without running docker.
   async plan(ctx): Promise<StepPlan<ImageState, ImagePlanData>> {
-    const svc = ctx.scope!;
-    const build = ctx.service?.build;
-    if (!build) throw new EcsKitError('image.no-build', `Service ${svc} has no build section.`);
-    const repo = ctx.dep(ecrStep, svc);
-    const paths = resolveBuildPaths(build, ctx.baseDir, svc);
-    const localRef = `ecs-kit/${ctx.owner.app}-${ctx.owner.env}-${svc}:build`;
-    ctx.progress(`building the image for ${svc}`);
-    await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: buildPlatformOf(ctx.service!), args: build.args });
-    const tag = tagForImageId(await ctx.docker.imageId(localRef));
+    const repo = ctx.dep(ecrStep, ctx.scope!);
+    const { tag, localRef } = await buildTarget(ctx);
     const imageUri = `${repo.repositoryUri}:${tag}`;
     const data: ImagePlanData = { localRef, tag };
     if (await imageExists(ctx, repo.repositoryName, tag)) {
       return { action: 'noop', changes: [], current: { imageUri, tag }, data };
     }
-    return { action: 'create', changes: [{ field: 'image', before: ctx.previous?.tag, after: tag }], data };
+    return { action: 'create', changes: [{ field: 'build and push', before: ctx.previous?.tag, after: tag }], data, outputsChange: true };
+  },
+
+  // The build phase: docker builds the image locally before anything changes in AWS.
+  async prepare(ctx): Promise<void> {
+    const build = ctx.service!.build!;
+    const { paths, tag, localRef } = await buildTarget(ctx);
+    ctx.progress(`building the image for ${ctx.scope!} (${tag})`);
+    await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: buildPlatformOf(ctx.service!), args: build.args });
   },
 
   async apply(ctx, plan): Promise<ImageState> {

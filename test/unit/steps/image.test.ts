@@ -6,7 +6,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
 import { ExitCode, UsageError } from '../../../src/errors.js';
-import { imageStep, resolveBuildPaths, tagForImageId } from '../../../src/steps/image/index.js';
+import { contextDigest } from '../../../src/docker/context-digest.js';
+import { imageStep, resolveBuildPaths, tagForDigest } from '../../../src/steps/image/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { config, fakeDocker, stepContext } from '../../helpers/context.js';
 
@@ -32,7 +33,6 @@ const REPO = {
   repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/shop/default/web',
 };
 const PASSWORD = 'eyJwYXlsb2FkIjoic2VjcmV0LXBhc3N3b3JkIn0=';
-const TAG = 'sha-0123456789ab';
 const cfg = (build = '{ context: app }') => config(`app: shop\nservices: { web: { build: ${build}, port: 80 }, worker: { image: busybox } }`);
 
 function spyDocker() {
@@ -51,12 +51,19 @@ function spyDocker() {
   return Object.assign(docker, { passwords, builds });
 }
 
+/** The tag the source in `dir/app` gets: its content digest (see the digest tests below). */
+async function sourceTag(platform = 'linux/amd64'): Promise<string> {
+  const context = path.join(dir, 'app');
+  return tagForDigest(await contextDigest({ context, dockerfile: path.join(context, 'Dockerfile'), args: {}, platform }));
+}
+
 describe('image step', () => {
   it('has one instance per building service, after its repository', () => {
     expect(imageStep.instances(cfg())).toEqual([{ scope: 'web', dependsOn: ['ecr:web'] }]);
   });
 
-  it('builds locally, tags by image id, and pushes when ECR lacks that tag', async () => {
+  it('plans from the source alone (no docker), builds in the build phase, then pushes when ECR lacks that tag', async () => {
+    const TAG = await sourceTag();
     ecr.on(DescribeImagesCommand).rejects(Object.assign(new Error('nope'), { name: 'ImageNotFoundException' }));
     ecr.on(GetAuthorizationTokenCommand).resolves({
       authorizationData: [{ authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString('base64'), proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com' }],
@@ -64,22 +71,21 @@ describe('image step', () => {
     const docker = spyDocker();
     const ctx = stepContext(imageStep, { config: cfg(), scope: 'web', deps: { 'ecr:web': REPO }, docker });
     const plan = await imageStep.plan(ctx);
-    expect(plan).toMatchObject({ action: 'create', changes: [{ field: 'image', after: TAG }] });
-    expect(docker.builds[0]).toEqual({
-      context: path.join(dir, 'app'),
-      dockerfile: path.join(dir, 'app', 'Dockerfile'),
-      tag: 'ecs-kit/shop-default-web:build',
-      platform: 'linux/amd64',
-      args: {},
-    });
+    expect(plan).toMatchObject({ action: 'create', changes: [{ field: 'build and push', after: TAG }], outputsChange: true });
+    expect(docker.calls, 'plan is read-only: it never runs docker').toEqual([]);
     expect(ecr.commandCalls(DescribeImagesCommand)[0]!.args[0].input).toEqual({ repositoryName: REPO.repositoryName, imageIds: [{ imageTag: TAG }] });
+
+    await imageStep.prepare!(ctx);
+    expect(docker.builds).toEqual([
+      { context: path.join(dir, 'app'), dockerfile: path.join(dir, 'app', 'Dockerfile'), tag: `ecs-kit/shop-default-web:${TAG}`, platform: 'linux/amd64', args: {} },
+    ]);
+    expect(ecr.calls(), 'the build phase makes no AWS call').toHaveLength(1);
 
     const state = await imageStep.apply(ctx, plan);
     expect(state).toEqual({ imageUri: `${REPO.repositoryUri}:${TAG}`, tag: TAG });
     expect(docker.calls).toEqual([
-      ['build', 'ecs-kit/shop-default-web:build'],
-      ['imageId', 'ecs-kit/shop-default-web:build'],
-      ['tag', 'ecs-kit/shop-default-web:build', `${REPO.repositoryUri}:${TAG}`],
+      ['build', `ecs-kit/shop-default-web:${TAG}`],
+      ['tag', `ecs-kit/shop-default-web:${TAG}`, `${REPO.repositoryUri}:${TAG}`],
       ['login', 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com', 'AWS'],
       ['push', `${REPO.repositoryUri}:${TAG}`],
     ]);
@@ -89,13 +95,22 @@ describe('image step', () => {
     expect(seen).not.toContain(PASSWORD);
   });
 
-  it('plans no change (no push, only a read call) when the same image is already in ECR', async () => {
+  it('plans no change (one read call, no docker at all) when ECR already has the source tag', async () => {
+    const TAG = await sourceTag();
     ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: [TAG], imageDigest: 'sha256:abc' }] });
     const docker = spyDocker();
     const plan = await imageStep.plan(stepContext(imageStep, { config: cfg(), scope: 'web', deps: { 'ecr:web': REPO }, docker }));
     expect(plan).toMatchObject({ action: 'noop', current: { imageUri: `${REPO.repositoryUri}:${TAG}`, tag: TAG } });
     expect(commandNames(ecr)).toEqual(['DescribeImages']);
-    expect(docker.calls.map((c) => c[0])).toEqual(['build', 'imageId']);
+    expect(docker.calls).toEqual([]);
+  });
+
+  it('builds for the architecture the service runs on', async () => {
+    const TAG = await sourceTag('linux/arm64');
+    const docker = spyDocker();
+    const ctx = stepContext(imageStep, { config: config('app: shop\nservices: { web: { build: { context: app }, cpuArchitecture: arm64 } }'), scope: 'web', docker });
+    await imageStep.prepare!(ctx);
+    expect(docker.builds).toEqual([expect.objectContaining({ platform: 'linux/arm64', tag: `ecs-kit/shop-default-web:${TAG}` })]);
   });
 
   it('waits for the repository before building anything', async () => {
@@ -127,12 +142,6 @@ describe('image step', () => {
     expect(resolveBuildPaths({ context: '.', dockerfile: 'app/Dockerfile' }, dir, 'web')).toEqual({ context: dir, dockerfile: path.join(dir, 'app', 'Dockerfile') });
   });
 
-  it('derives a deterministic tag from the image id', () => {
-    expect(tagForImageId('sha256:0123456789abcdef0123')).toBe(TAG);
-    expect(tagForImageId('0123456789abcdef\n')).toBe(TAG);
-    expect(() => tagForImageId('not-an-id')).toThrow(/unexpected image id/);
-  });
-
   it('does not put the token into the error when ECR returns a malformed one', async () => {
     ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
     ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from(PASSWORD).toString('base64'), proxyEndpoint: 'https://r' }] });
@@ -146,7 +155,7 @@ describe('image step', () => {
 
   it('has nothing to delete: images go with the repository', async () => {
     const ctx = stepContext(imageStep, { config: cfg(), scope: 'web' });
-    await imageStep.destroy(ctx, { imageUri: `${REPO.repositoryUri}:${TAG}`, tag: TAG });
+    await imageStep.destroy(ctx, { imageUri: `${REPO.repositoryUri}:src-0123456789ab`, tag: 'src-0123456789ab' });
     expect(ecr.calls()).toHaveLength(0);
   });
 });
