@@ -14,7 +14,7 @@ import { runDoctor } from '../../../src/cli/commands/doctor.js';
 import { runPlan } from '../../../src/cli/commands/plan.js';
 import { main } from '../../../src/cli/main.js';
 import type { GlobalOptions, Io } from '../../../src/cli/options.js';
-import { RecordingReporter } from '../../../src/engine/events.js';
+import { RecordingReporter } from '../../helpers/reporter.js';
 import { ACCOUNT, awsError, calls, mocks, mutatingCalls, useStrictMocks } from '../doctor/fixture.js';
 import { Capture } from '../ui/streams.js';
 

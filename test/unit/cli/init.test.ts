@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { defaultAppName, runInit, sizeChoices, type InitOptions } from '../../../src/cli/commands/init.js';
 import { confirmByTyping, type Choice, type Prompter } from '../../../src/cli/prompts.js';
 import { parseConfigText } from '../../../src/config/load.js';
-import { RecordingReporter } from '../../../src/engine/events.js';
+import { RecordingReporter } from '../../helpers/reporter.js';
 import { AbortedError } from '../../../src/errors.js';
 import { Capture } from '../ui/streams.js';
 import { commandNames, resetAfterEach, strict } from '../../helpers/aws-mock.js';
