@@ -107,7 +107,7 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
   ).action(async (_o: unknown, cmd: Command) => {
     const opts = globals<Record<string, unknown>>(program, cmd);
     await run(async (reporter) => {
-      const { runInit } = await import('./commands/init.js');
+      const { runInit } = await import('./commands/init/index.js');
       const { isInteractive } = await import('./options.js');
       return runInit({ ...(opts as object), envVars: opts.envVar as string[] } as never, {
         interactive: isInteractive(opts, io),
@@ -136,7 +136,7 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
     await run(async (reporter) => {
       const timeoutMs = parseDuration(opts.timeout);
       const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
-      const { runDeploy } = await import('./commands/deploy.js');
+      const { runDeploy } = await import('./commands/deploy/index.js');
       return runDeploy({ ...opts, timeoutMs, pollIntervalMs }, io, reporter);
     }, opts);
   });
@@ -149,7 +149,7 @@ export function buildProgram(io: Io, run: (fn: (reporter: Reporter) => Promise<n
   ).action(async (_o: unknown, cmd: Command) => {
     const opts = globals<{ forceUnlock?: boolean }>(program, cmd);
     await run(async (reporter) => {
-      const { runTeardown } = await import('./commands/teardown.js');
+      const { runTeardown } = await import('./commands/teardown/index.js');
       return runTeardown(opts, io, reporter);
     }, opts);
   });
@@ -174,7 +174,7 @@ function registerSecurityCommands(program: Command, io: Io, run: (fn: (reporter:
   ).action(async (service: string, name: string, _o: unknown, cmd: Command) => {
     const opts = globals<Record<string, unknown>>(program, cmd);
     await run(async (reporter) => {
-      const { runSecretSet } = await import('./commands/secret.js');
+      const { runSecretSet } = await import('./commands/secret/index.js');
       return runSecretSet({ ...opts, service, name }, io, reporter);
     }, opts);
   });
@@ -183,7 +183,7 @@ function registerSecurityCommands(program: Command, io: Io, run: (fn: (reporter:
     async (_o: unknown, cmd: Command) => {
       const opts = globals(program, cmd);
       await run(async (reporter) => {
-        const { runSecretList } = await import('./commands/secret.js');
+        const { runSecretList } = await import('./commands/secret/index.js');
         return runSecretList(opts, io, reporter);
       }, opts);
     },
@@ -198,7 +198,7 @@ function registerSecurityCommands(program: Command, io: Io, run: (fn: (reporter:
   ).action(async (_o: unknown, cmd: Command) => {
     const opts = globals<{ account?: string }>(program, cmd);
     await run(async (reporter) => {
-      const { runIamPolicy } = await import('./commands/iam-policy.js');
+      const { runIamPolicy } = await import('./commands/iam-policy/index.js');
       return runIamPolicy(opts, io, reporter);
     }, opts);
   });
@@ -224,7 +224,7 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
   ).action(async (_o: unknown, cmd: Command) => {
     const opts = globals<{ detailedExitcode?: boolean }>(program, cmd);
     await run(async (reporter) => {
-      const { runPlan } = await import('./commands/plan.js');
+      const { runPlan } = await import('./commands/plan/index.js');
       return runPlan(opts, io, reporter);
     }, opts);
   });
@@ -236,7 +236,7 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
   ).action(async (_o: unknown, cmd: Command) => {
     const opts = globals<object>(program, cmd);
     await run(async (reporter) => {
-      const { runDoctor } = await import('./commands/doctor.js');
+      const { runDoctor } = await import('./commands/doctor/index.js');
       return runDoctor(opts, io, reporter);
     }, opts);
   });
@@ -249,7 +249,7 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
   ).action(async (service: string | undefined, _o: unknown, cmd: Command) => {
     const opts = globals<object>(program, cmd);
     await run(async (reporter) => {
-      const { runStatus } = await import('./commands/status.js');
+      const { runStatus } = await import('./commands/status/index.js');
       return runStatus({ ...opts, service }, io, reporter);
     }, opts);
   });
@@ -268,7 +268,7 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
     await run(async (reporter) => {
       const sinceMs = parseDuration(opts.since, '--since');
       const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
-      const { runLogs } = await import('./commands/logs.js');
+      const { runLogs } = await import('./commands/logs/index.js');
       return runLogs({ ...opts, service, sinceMs, pollIntervalMs }, io, reporter);
     }, opts);
   });
@@ -286,7 +286,7 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
     await run(async (reporter) => {
       const timeoutMs = parseDuration(opts.timeout);
       const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
-      const { runRunTask } = await import('./commands/run-task.js');
+      const { runRunTask } = await import('./commands/run-task/index.js');
       return runRunTask({ ...opts, service, command: command ?? [], timeoutMs, pollIntervalMs }, io, reporter);
     }, opts);
   });
@@ -308,7 +308,7 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
     await run(async (reporter) => {
       const timeoutMs = parseDuration(opts.timeout);
       const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
-      const { runScale } = await import('./commands/scale.js');
+      const { runScale } = await import('./commands/scale/index.js');
       return runScale({ ...opts, service, timeoutMs, pollIntervalMs }, io, reporter);
     }, opts);
   });
@@ -327,7 +327,7 @@ function registerDay2Commands(program: Command, io: Io, run: (fn: (reporter: Rep
     await run(async (reporter) => {
       const timeoutMs = parseDuration(opts.timeout);
       const pollIntervalMs = parseDuration(opts.pollInterval, '--poll-interval');
-      const { runRollback } = await import('./commands/rollback.js');
+      const { runRollback } = await import('./commands/rollback/index.js');
       return runRollback({ ...opts, service, timeoutMs, pollIntervalMs }, io, reporter);
     }, opts);
   });

@@ -6,7 +6,7 @@ import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { defaultAppName, runInit, sizeChoices, type InitOptions } from '../../../src/cli/commands/init.js';
+import { defaultAppName, runInit, sizeChoices, type InitOptions } from '../../../src/cli/commands/init/index.js';
 import { confirmByTyping, type Choice, type Prompter } from '../../../src/cli/prompts.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { RecordingReporter } from '../../helpers/reporter.js';

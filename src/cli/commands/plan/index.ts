@@ -1,11 +1,11 @@
-import { preflight } from '../../doctor/preflight.js';
-import type { Reporter } from '../../engine/events.js';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import { ExitCode } from '../../errors.js';
-import { openDay2 } from '../day2-context.js';
-import { engineFor } from '../engine.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { onInterrupt } from '../signals.js';
+import { preflight } from '../../../doctor/preflight.js';
+import type { Reporter } from '../../../engine/events.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import { ExitCode } from '../../../errors.js';
+import { openDay2 } from '../../day2-context.js';
+import { engineFor } from '../../engine.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { onInterrupt } from '../../signals.js';
 
 /** `plan --detailed-exitcode` (and `deploy --dry-run --detailed-exitcode`): changes are pending. */
 export const EXIT_CHANGES_PENDING = 3;

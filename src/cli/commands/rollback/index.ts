@@ -1,14 +1,14 @@
 import { DescribeTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { explainAwsError, isAwsError } from '../../aws/errors.js';
-import type { Reporter } from '../../engine/events.js';
-import { rollbackTarget } from '../../engine/history.js';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import { AbortedError, EcsKitError, ExitCode, UsageError } from '../../errors.js';
-import { revisionName, watchRollout } from '../../rollout/watch.js';
-import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../day2-context.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { createPrompter, type Prompter } from '../prompts.js';
-import { onInterrupt } from '../signals.js';
+import { explainAwsError, isAwsError } from '../../../aws/errors.js';
+import type { Reporter } from '../../../engine/events.js';
+import { rollbackTarget } from '../../../engine/history.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import { AbortedError, EcsKitError, ExitCode, UsageError } from '../../../errors.js';
+import { revisionName, watchRollout } from '../../../rollout/watch.js';
+import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../../day2-context.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { createPrompter, type Prompter } from '../../prompts.js';
+import { onInterrupt } from '../../signals.js';
 
 export interface RollbackOptions extends GlobalOptions {
   service?: string;

@@ -1,14 +1,14 @@
 import { DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { explainAwsError } from '../../aws/errors.js';
-import type { Reporter } from '../../engine/events.js';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import { EcsKitError, ExitCode, UsageError } from '../../errors.js';
-import { resourceIdFor } from '../../steps/scaling/index.js';
-import { watchRollout } from '../../rollout/watch.js';
-import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../day2-context.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { onInterrupt } from '../signals.js';
+import { explainAwsError } from '../../../aws/errors.js';
+import type { Reporter } from '../../../engine/events.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
+import { resourceIdFor } from '../../../steps/scaling/index.js';
+import { watchRollout } from '../../../rollout/watch.js';
+import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../../day2-context.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { onInterrupt } from '../../signals.js';
 
 export interface ScaleOptions extends GlobalOptions {
   service: string;

@@ -1,12 +1,12 @@
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { explainAwsError, isAwsError } from '../../aws/errors.js';
-import type { DeploymentInfo, Reporter, ServiceStatusInfo, TargetHealthInfo } from '../../engine/events.js';
-import { rollbackTarget } from '../../engine/history.js';
-import { ExitCode } from '../../errors.js';
-import { revisionName } from '../../rollout/watch.js';
-import { openDay2, pickServices, serviceLocation, type Day2Run } from '../day2-context.js';
-import type { GlobalOptions, Io } from '../options.js';
+import { explainAwsError, isAwsError } from '../../../aws/errors.js';
+import type { DeploymentInfo, Reporter, ServiceStatusInfo, TargetHealthInfo } from '../../../engine/events.js';
+import { rollbackTarget } from '../../../engine/history.js';
+import { ExitCode } from '../../../errors.js';
+import { revisionName } from '../../../rollout/watch.js';
+import { openDay2, pickServices, serviceLocation, type Day2Run } from '../../day2-context.js';
+import type { GlobalOptions, Io } from '../../options.js';
 
 export interface StatusOptions extends GlobalOptions {
   service?: string;

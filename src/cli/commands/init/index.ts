@@ -3,14 +3,14 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from '../../config/env-vars.js';
-import { FARGATE_CPUS, FARGATE_SIZES, fargateMemoriesFor } from '../../config/fargate.js';
-import { parseConfigText, resolveConfigPath } from '../../config/load.js';
-import { EC2_DEFAULTS, appName, configSchema, defaults } from '../../config/schema.js';
-import type { Reporter } from '../../engine/events.js';
-import { ConfigError, EcsKitError, ExitCode, UsageError } from '../../errors.js';
-import { formatError } from '../../ui/format.js';
-import type { Choice, Prompter } from '../prompts.js';
+import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from '../../../config/env-vars.js';
+import { FARGATE_CPUS, FARGATE_SIZES, fargateMemoriesFor } from '../../../config/fargate.js';
+import { parseConfigText, resolveConfigPath } from '../../../config/load.js';
+import { EC2_DEFAULTS, appName, configSchema, defaults } from '../../../config/schema.js';
+import type { Reporter } from '../../../engine/events.js';
+import { ConfigError, EcsKitError, ExitCode, UsageError } from '../../../errors.js';
+import { formatError } from '../../../ui/format.js';
+import type { Choice, Prompter } from '../../prompts.js';
 
 export interface InitOptions {
   name?: string;
@@ -228,7 +228,7 @@ async function askExistingVpc(opts: InitOptions, p: Prompter | undefined, env: S
   if (!p) return { vpcId: vpcFlag ?? '', publicSubnetIds: publicFlag ?? [], privateSubnetIds: privateFlag ?? [] };
   if (vpcFlag !== undefined && publicFlag !== undefined) return { vpcId: vpcFlag, publicSubnetIds: publicFlag, privateSubnetIds: privateFlag ?? [] };
 
-  const { AwsClients } = await import('../../aws/clients.js');
+  const { AwsClients } = await import('../../../aws/clients.js');
   const aws = new AwsClients({ region: env.region, profile: opts.profile, endpoint: opts.endpointUrl, maxAttempts: opts.maxAttempts });
   try {
     let vpcId = vpcFlag;
@@ -305,7 +305,7 @@ async function typeIds(p: Prompter, vpcFlag: string | undefined, publicFlag: str
 
 type Vpc = import('@aws-sdk/client-ec2').Vpc;
 type Subnet = import('@aws-sdk/client-ec2').Subnet;
-type Clients = import('../../aws/clients.js').AwsClients;
+type Clients = import('../../../aws/clients.js').AwsClients;
 
 async function listVpcs(aws: Clients): Promise<Vpc[]> {
   const { DescribeVpcsCommand } = await import('@aws-sdk/client-ec2');
@@ -343,7 +343,7 @@ function awsReason(err: unknown): string {
   return e?.name && e.name !== 'Error' ? `${e.name}: ${first}` : first;
 }
 
-const TEMPLATE_URL = new URL('../../../templates/ecs-kit.yml', import.meta.url);
+const TEMPLATE_URL = new URL('../../../../templates/ecs-kit.yml', import.meta.url);
 
 /** Writes ecs-kit.yml from flags and (when a person is there) answers. Returns the exit code. */
 export async function runInit(opts: InitOptions, io: InitIo): Promise<number> {
@@ -367,7 +367,7 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
   await refuseOverwrite(file, shown, Boolean(opts.force));
 
   const interactive = io.interactive && !opts.yes;
-  const prompter = interactive ? (io.prompter ?? (await (await import('../prompts.js')).createPrompter())) : undefined;
+  const prompter = interactive ? (io.prompter ?? (await (await import('../../prompts.js')).createPrompter())) : undefined;
   const warnings: string[] = [];
   // Said at once (not collected like warnings): it explains the question that follows.
   const say = (message: string) => (io.reporter ? io.reporter.emit({ type: 'warn', message }) : io.stderr.write(`Warning: ${message}\n`));

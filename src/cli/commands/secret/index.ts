@@ -1,17 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { parseDocument } from 'yaml';
-import { explainAwsError, isAwsError } from '../../aws/errors.js';
-import { isOwnedBy, ownerTags } from '../../aws/tags.js';
-import { isEnvVarName } from '../../config/env-vars.js';
-import { loadConfig, resolveConfigPath } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
-import type { Reporter } from '../../engine/events.js';
-import { EcsKitError, ExitCode, UsageError } from '../../errors.js';
-import { isManagedReference, managedParameterName, parseSecretRef } from '../../security/refs.js';
-import { PARAMETERS_STEP_ID, type ParametersState } from '../../steps/secrets/index.js';
-import { isInteractive, type GlobalOptions, type Io } from '../options.js';
-import { checkEnvName, openRun } from '../run-context.js';
+import { explainAwsError, isAwsError } from '../../../aws/errors.js';
+import { isOwnedBy, ownerTags } from '../../../aws/tags.js';
+import { isEnvVarName } from '../../../config/env-vars.js';
+import { loadConfig, resolveConfigPath } from '../../../config/load.js';
+import type { Config } from '../../../config/schema.js';
+import type { Reporter } from '../../../engine/events.js';
+import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
+import { isManagedReference, managedParameterName, parseSecretRef } from '../../../security/refs.js';
+import { PARAMETERS_STEP_ID, type ParametersState } from '../../../steps/secrets/index.js';
+import { isInteractive, type GlobalOptions, type Io } from '../../options.js';
+import { checkEnvName, openRun } from '../../run-context.js';
 
 /** SSM standard-tier parameters hold up to 4 KB; larger values need the paid advanced tier. */
 const MAX_VALUE_BYTES = 4096;

@@ -1,4 +1,4 @@
-import { explainExitCode } from '../../rollout/diagnosis.js';
+import { explainExitCode } from '../../../rollout/diagnosis.js';
 import { randomUUID } from 'node:crypto';
 import {
   DescribeTaskDefinitionCommand,
@@ -10,17 +10,17 @@ import {
   type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { explainAwsError } from '../../aws/errors.js';
-import { sleep } from '../../aws/retry.js';
-import type { ServiceConfig } from '../../config/schema.js';
-import { capacityProviderName, capacityStrategyFor } from '../../capacity/strategy.js';
-import type { Reporter } from '../../engine/events.js';
-import { AbortedError, EcsKitError, ExitCode } from '../../errors.js';
-import { revisionName } from '../../rollout/watch.js';
-import { deployedService, openDay2, pickServices, serviceLocation } from '../day2-context.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { onInterrupt } from '../signals.js';
-import { readLogStream, toLogEvent } from './logs.js';
+import { explainAwsError } from '../../../aws/errors.js';
+import { sleep } from '../../../aws/retry.js';
+import type { ServiceConfig } from '../../../config/schema.js';
+import { capacityProviderName, capacityStrategyFor } from '../../../capacity/strategy.js';
+import type { Reporter } from '../../../engine/events.js';
+import { AbortedError, EcsKitError, ExitCode } from '../../../errors.js';
+import { revisionName } from '../../../rollout/watch.js';
+import { deployedService, openDay2, pickServices, serviceLocation } from '../../day2-context.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { onInterrupt } from '../../signals.js';
+import { readLogStream, toLogEvent } from '../logs/index.js';
 
 export interface RunTaskOptions extends GlobalOptions {
   service: string;

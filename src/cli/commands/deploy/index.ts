@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
-import { TAG_APP, TAG_ENV } from '../../aws/tags.js';
-import { preflight } from '../../doctor/preflight.js';
-import { deployedRevisions, recordDeployed } from '../../engine/history.js';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import type { Reporter } from '../../engine/events.js';
-import { AbortedError, ExitCode, UsageError } from '../../errors.js';
-import { engineFor } from '../engine.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { createPrompter, type Prompter } from '../prompts.js';
-import { openRun } from '../run-context.js';
-import { onInterrupt } from '../signals.js';
+import { TAG_APP, TAG_ENV } from '../../../aws/tags.js';
+import { preflight } from '../../../doctor/preflight.js';
+import { deployedRevisions, recordDeployed } from '../../../engine/history.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import type { Reporter } from '../../../engine/events.js';
+import { AbortedError, ExitCode, UsageError } from '../../../errors.js';
+import { engineFor } from '../../engine.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { createPrompter, type Prompter } from '../../prompts.js';
+import { openRun } from '../../run-context.js';
+import { onInterrupt } from '../../signals.js';
 
 export interface DeployOptions extends GlobalOptions {
   wait: boolean;
@@ -27,7 +27,7 @@ export interface DeployOptions extends GlobalOptions {
 
 export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
   if (opts.dryRun) {
-    const { runPlan } = await import('./plan.js');
+    const { runPlan } = await import('../plan/index.js');
     return runPlan(opts, io, reporter);
   }
   const started = Date.now();

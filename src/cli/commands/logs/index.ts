@@ -1,12 +1,12 @@
 import { FilterLogEventsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import type { AwsClients } from '../../aws/clients.js';
-import { explainAwsError, isAwsError } from '../../aws/errors.js';
-import { sleep } from '../../aws/retry.js';
-import type { Reporter } from '../../engine/events.js';
-import { EcsKitError, ExitCode } from '../../errors.js';
-import { openDay2, pickServices } from '../day2-context.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { onInterrupt } from '../signals.js';
+import type { AwsClients } from '../../../aws/clients.js';
+import { explainAwsError, isAwsError } from '../../../aws/errors.js';
+import { sleep } from '../../../aws/retry.js';
+import type { Reporter } from '../../../engine/events.js';
+import { EcsKitError, ExitCode } from '../../../errors.js';
+import { openDay2, pickServices } from '../../day2-context.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { onInterrupt } from '../../signals.js';
 
 export interface LogsOptions extends GlobalOptions {
   service?: string;

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import type { Reporter } from '../../engine/events.js';
-import { AbortedError, ExitCode, UsageError } from '../../errors.js';
-import { engineFor } from '../engine.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { confirmByTyping, createPrompter, type Prompter } from '../prompts.js';
-import { openRun } from '../run-context.js';
-import { onInterrupt } from '../signals.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import type { Reporter } from '../../../engine/events.js';
+import { AbortedError, ExitCode, UsageError } from '../../../errors.js';
+import { engineFor } from '../../engine.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { confirmByTyping, createPrompter, type Prompter } from '../../prompts.js';
+import { openRun } from '../../run-context.js';
+import { onInterrupt } from '../../signals.js';
 
 export interface TeardownOptions extends GlobalOptions {
   forceUnlock?: boolean;
