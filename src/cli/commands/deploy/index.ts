@@ -4,10 +4,11 @@ import { preflight } from '../../../doctor/preflight.js';
 import { deployedRevisions, recordDeployed } from '../../../engine/history.js';
 import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
 import type { Reporter } from '../../../engine/events.js';
-import { AbortedError, ExitCode, UsageError } from '../../../errors.js';
+import { ExitCode } from '../../../errors.js';
+import { confirmOrStop } from '../../confirm.js';
 import { engineFor } from '../../engine.js';
 import type { GlobalOptions, Io } from '../../options.js';
-import { createPrompter, type Prompter } from '../../prompts.js';
+import type { Prompter } from '../../prompts.js';
 import { openRun } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 
@@ -62,13 +63,10 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
       if (adopted.length) reporter.emit({ type: 'info', message: `Adopting ${adopted.length} existing step(s) found by tags: ${adopted.join(', ')}.` });
     }
     if (plan.hasChanges) {
-      if (!opts.yes) {
-        if (!run.interactive) {
-          throw new UsageError('deploy needs confirmation, and this session cannot prompt (no terminal, CI=true or --json).', 'Re-run with --yes to apply the plan above.', 'confirm.required');
-        }
-        const ok = await (prompter ?? (await createPrompter())).confirm({ message: 'Apply these changes?', default: true });
-        if (!ok) throw new AbortedError('Deploy cancelled; nothing was changed.');
-      }
+      await confirmOrStop(
+        { yes: opts.yes, interactive: run.interactive, prompter },
+        { command: 'deploy', question: { message: 'Apply these changes?', default: true }, retry: 'Re-run with --yes to apply the plan above.', cancelled: 'Deploy cancelled; nothing was changed.' },
+      );
     }
     // With no changes this only records what planning found: no mutating call.
     await engine.applyDeploy(plan);

@@ -3,11 +3,12 @@ import { explainAwsError, isAwsError } from '../../../aws/errors.js';
 import type { Reporter } from '../../../engine/events.js';
 import { rollbackTarget } from '../../../engine/history.js';
 import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
-import { AbortedError, EcsKitError, ExitCode, UsageError } from '../../../errors.js';
+import { EcsKitError, ExitCode } from '../../../errors.js';
 import { revisionName, watchRollout } from '../../../rollout/watch.js';
+import { confirmOrStop } from '../../confirm.js';
 import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
-import { createPrompter, type Prompter } from '../../prompts.js';
+import type { Prompter } from '../../prompts.js';
 import { onInterrupt } from '../../signals.js';
 
 export interface RollbackOptions extends GlobalOptions {
@@ -60,14 +61,16 @@ export async function runRollback(opts: RollbackOptions, io: Io, reporter: Repor
       });
     }
 
-    const what = `Roll ${name} back from ${revisionName(current)} to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at})?`;
-    if (!opts.yes) {
-      if (!run.interactive) {
-        throw new UsageError(`rollback needs confirmation, and this session cannot prompt (no terminal, CI=true or --json): ${what}`, 'Re-run with --yes.', 'confirm.required');
-      }
-      const ok = await (prompter ?? (await createPrompter())).confirm({ message: what, default: false });
-      if (!ok) throw new AbortedError('Rollback cancelled; nothing was changed.');
-    }
+    await confirmOrStop(
+      { yes: opts.yes, interactive: run.interactive, prompter },
+      {
+        command: 'rollback',
+        question: { message: `Roll ${name} back from ${revisionName(current)} to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at})?`, default: false },
+        questionInRefusal: true,
+        retry: 'Re-run with --yes.',
+        cancelled: 'Rollback cancelled; nothing was changed.',
+      },
+    );
 
     const stepId = `service:${name}`;
     const title = `ECS service (${name})`;

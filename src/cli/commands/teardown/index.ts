@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
 import type { Reporter } from '../../../engine/events.js';
-import { AbortedError, ExitCode, UsageError } from '../../../errors.js';
+import { ExitCode } from '../../../errors.js';
+import { confirmOrStop } from '../../confirm.js';
 import { engineFor } from '../../engine.js';
 import type { GlobalOptions, Io } from '../../options.js';
-import { confirmByTyping, createPrompter, type Prompter } from '../../prompts.js';
+import type { Prompter } from '../../prompts.js';
 import { openRun } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 
@@ -32,13 +33,15 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
       return ExitCode.Ok;
     }
     const plan = engine.planTeardown();
-    if (!opts.yes) {
-      if (!run.interactive) {
-        throw new UsageError('teardown needs confirmation, and this session cannot prompt (no terminal, CI=true or --json).', 'Re-run with --yes to delete everything listed above.', 'confirm.required');
-      }
-      const ok = await confirmByTyping(prompter ?? (await createPrompter()), app, `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`);
-      if (!ok) throw new AbortedError('Teardown cancelled; nothing was deleted.');
-    }
+    await confirmOrStop(
+      { yes: opts.yes, interactive: run.interactive, prompter },
+      {
+        command: 'teardown',
+        question: { message: `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`, typed: app },
+        retry: 'Re-run with --yes to delete everything listed above.',
+        cancelled: 'Teardown cancelled; nothing was deleted.',
+      },
+    );
     await engine.applyTeardown(plan);
     reporter.emit({ type: 'info', message: `Environment ${opts.env} of ${app} is empty: everything ecs-kit created was deleted.` });
     done('applied');
