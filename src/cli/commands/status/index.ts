@@ -4,7 +4,7 @@ import { explainAwsError, isAwsError } from '../../../aws/errors.js';
 import type { DeploymentInfo, Reporter, ServiceStatusInfo, TargetHealthInfo } from '../../../engine/events.js';
 import { rollbackTarget } from '../../../engine/history.js';
 import { ExitCode } from '../../../errors.js';
-import { revisionName } from '../../../rollout/watch.js';
+import { revisionName } from '../../../rollout/diagnosis.js';
 import { openDay2, pickServices, serviceLocation, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 
