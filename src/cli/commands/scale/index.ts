@@ -1,12 +1,12 @@
-import { DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
+import { DescribeScalableTargetsCommand, RegisterScalableTargetCommand, type ScalableTarget } from '@aws-sdk/client-application-auto-scaling';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { explainAwsError } from '../../../aws/errors.js';
 import type { Reporter } from '../../../engine/events.js';
 import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
 import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
-import { resourceIdFor } from '../../../steps/scaling/index.js';
 import { watchRollout } from '../../../rollout/watch.js';
-import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation } from '../../day2-context.js';
+import { resourceIdFor } from '../../../steps/scaling/index.js';
+import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { onInterrupt } from '../../signals.js';
 
@@ -56,74 +56,21 @@ export async function runScale(opts: ScaleOptions, io: Io, reporter: Reporter): 
   try {
     const name = opts.service;
     const svcConfig = run.config.services[name];
-    const { cluster, serviceName } = serviceLocation(run, name);
-    const stepId = `service:${name}`;
-    const title = `ECS service (${name})`;
+    const target: ScaleTarget = { name, ...serviceLocation(run, name), started };
     reporter.emit({ type: 'run.start', command: 'scale', app: run.config.app, env: opts.env, region: run.region, account: run.account });
 
-    const ecs = run.aws.ecs();
     const service = await deployedService(run, name, 'scale');
     const current = service.desiredCount ?? 0;
     let desired = opts.count ?? current;
-
     if (svcConfig?.autoscaling) {
-      const resourceId = resourceIdFor({ clusterName: cluster, serviceName });
-      const aas = run.aws.autoscaling();
-      const target = await aas
-        .send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [resourceId], ScalableDimension: 'ecs:service:DesiredCount' }))
-        .then((o) => o.ScalableTargets?.find((t) => t.ResourceId === resourceId))
-        .catch((err) => {
-          throw explainAwsError(err, `reading the autoscaling target of ${serviceName}`);
-        });
-      if (!target) {
-        throw new EcsKitError('scale.no-target', `Service ${name} has autoscaling in ecs-kit.yml, but no scalable target exists for it yet.`, {
-          why: 'The autoscaling step of an earlier deploy did not finish.',
-          fix: 'Run ecs-kit deploy, then scale.',
-        });
-      }
-      const min = opts.min ?? target.MinCapacity ?? svcConfig.autoscaling.min;
-      const max = opts.max ?? target.MaxCapacity ?? svcConfig.autoscaling.max;
-      if (min > max) {
-        throw new UsageError(`scale: the range would be min ${min} > max ${max} (the other bound is the current one).`, 'Pass both --min and --max.', 'usage.scale');
-      }
-      if (opts.count !== undefined && (opts.count < min || opts.count > max)) {
-        throw new UsageError(
-          `scale: --count ${opts.count} is outside the autoscaling range ${min}–${max} of ${name}; the scaler would undo it.`,
-          `Pass a --count between ${min} and ${max}, or widen the range with --min/--max.`,
-          'usage.scale',
-        );
-      }
-      desired = clamp(desired, min, max);
-      if (min !== target.MinCapacity || max !== target.MaxCapacity) {
-        const scalingStep = `scaling:${name}`;
-        reporter.emit({ type: 'step.start', step: scalingStep, title: `Autoscaling (${name})`, action: 'update' });
-        reporter.emit({ type: 'step.progress', step: scalingStep, message: `range ${target.MinCapacity ?? '?'}–${target.MaxCapacity ?? '?'} → ${min}–${max} tasks` });
-        await aas
-          .send(new RegisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: min, MaxCapacity: max }))
-          .catch((err) => {
-            throw explainAwsError(err, `updating the autoscaling range of ${serviceName}`);
-          });
-        reporter.emit({ type: 'step.done', step: scalingStep, title: `Autoscaling (${name})`, action: 'update', durationMs: Date.now() - started });
-        if (min !== svcConfig.autoscaling.min || max !== svcConfig.autoscaling.max) {
-          reporter.emit({ type: 'warn', message: `ecs-kit.yml still says autoscaling min ${svcConfig.autoscaling.min}, max ${svcConfig.autoscaling.max} for ${name}; the next deploy sets that back. Edit it to keep ${min}–${max}.` });
-        }
-      }
-      if (opts.count !== undefined) reporter.emit({ type: 'info', message: `Autoscaling stays on for ${name}: it will keep adjusting the count between ${min} and ${max} as load changes.` });
+      const range = await applyRange(run, reporter, target, svcConfig.autoscaling, opts);
+      desired = clamp(desired, range.min, range.max);
     } else if (opts.count !== undefined && svcConfig && opts.count !== svcConfig.desiredCount) {
       reporter.emit({ type: 'warn', message: `ecs-kit.yml still says desiredCount: ${svcConfig.desiredCount} for ${name}; the next deploy sets that back. Edit it to keep ${opts.count}.` });
     }
 
     if (desired !== current) {
-      reporter.emit({ type: 'step.start', step: stepId, title, action: 'update' });
-      reporter.emit({ type: 'step.progress', step: stepId, message: `desired count ${current} → ${desired}` });
-      await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, desiredCount: desired })).catch((err) => {
-        throw explainAwsError(err, `scaling service ${serviceName}`);
-      });
-      if (opts.wait) {
-        const options = { ...DEFAULT_RUN_OPTIONS, wait: true, timeoutMs: opts.timeoutMs, ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}) };
-        await watchRollout(rolloutContext(run, reporter, name, options, controller.signal), { cluster, service: serviceName, taskDefinitionArn: service.taskDefinition });
-      }
-      reporter.emit({ type: 'step.done', step: stepId, title, action: 'update', durationMs: Date.now() - started });
+      await applyCount(run, reporter, target, { from: current, to: desired, taskDefinitionArn: service.taskDefinition, opts, signal: controller.signal });
     } else {
       reporter.emit({ type: 'info', message: `Service ${name} already wants ${desired} task(s).` });
     }
@@ -134,4 +81,92 @@ export async function runScale(opts: ScaleOptions, io: Io, reporter: Reporter): 
     stopListening();
     await run.close();
   }
+}
+
+/** The service being scaled, where it lives, and when the command started (for step durations). */
+interface ScaleTarget {
+  name: string;
+  cluster: string;
+  serviceName: string;
+  started: number;
+}
+
+/**
+ * The autoscaling range after this command: --min/--max over the scalable target's current bounds.
+ * Registers it when it changed; --count must lie inside it, or the scaler would undo it.
+ */
+async function applyRange(run: Day2Run, reporter: Reporter, t: ScaleTarget, configured: { min: number; max: number }, opts: ScaleOptions): Promise<{ min: number; max: number }> {
+  const resourceId = resourceIdFor({ clusterName: t.cluster, serviceName: t.serviceName });
+  const target = await scalableTarget(run, resourceId, t);
+  const min = opts.min ?? target.MinCapacity ?? configured.min;
+  const max = opts.max ?? target.MaxCapacity ?? configured.max;
+  if (min > max) {
+    throw new UsageError(`scale: the range would be min ${min} > max ${max} (the other bound is the current one).`, 'Pass both --min and --max.', 'usage.scale');
+  }
+  if (opts.count !== undefined && (opts.count < min || opts.count > max)) {
+    throw new UsageError(
+      `scale: --count ${opts.count} is outside the autoscaling range ${min}–${max} of ${t.name}; the scaler would undo it.`,
+      `Pass a --count between ${min} and ${max}, or widen the range with --min/--max.`,
+      'usage.scale',
+    );
+  }
+  if (min !== target.MinCapacity || max !== target.MaxCapacity) {
+    const step = `scaling:${t.name}`;
+    const title = `Autoscaling (${t.name})`;
+    reporter.emit({ type: 'step.start', step, title, action: 'update' });
+    reporter.emit({ type: 'step.progress', step, message: `range ${target.MinCapacity ?? '?'}–${target.MaxCapacity ?? '?'} → ${min}–${max} tasks` });
+    await run.aws
+      .autoscaling()
+      .send(new RegisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: min, MaxCapacity: max }))
+      .catch((err) => {
+        throw explainAwsError(err, `updating the autoscaling range of ${t.serviceName}`);
+      });
+    reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - t.started });
+    if (min !== configured.min || max !== configured.max) {
+      reporter.emit({ type: 'warn', message: `ecs-kit.yml still says autoscaling min ${configured.min}, max ${configured.max} for ${t.name}; the next deploy sets that back. Edit it to keep ${min}–${max}.` });
+    }
+  }
+  if (opts.count !== undefined) reporter.emit({ type: 'info', message: `Autoscaling stays on for ${t.name}: it will keep adjusting the count between ${min} and ${max} as load changes.` });
+  return { min, max };
+}
+
+async function scalableTarget(run: Day2Run, resourceId: string, t: ScaleTarget): Promise<ScalableTarget> {
+  const target = await run.aws
+    .autoscaling()
+    .send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [resourceId], ScalableDimension: 'ecs:service:DesiredCount' }))
+    .then((o) => o.ScalableTargets?.find((x) => x.ResourceId === resourceId))
+    .catch((err) => {
+      throw explainAwsError(err, `reading the autoscaling target of ${t.serviceName}`);
+    });
+  if (!target) {
+    throw new EcsKitError('scale.no-target', `Service ${t.name} has autoscaling in ecs-kit.yml, but no scalable target exists for it yet.`, {
+      why: 'The autoscaling step of an earlier deploy did not finish.',
+      fix: 'Run ecs-kit deploy, then scale.',
+    });
+  }
+  return target;
+}
+
+/** Sets the service's desired count and (unless --no-wait) waits for it to settle, shown as the service step. */
+async function applyCount(
+  run: Day2Run,
+  reporter: Reporter,
+  t: ScaleTarget,
+  o: { from: number; to: number; taskDefinitionArn: string; opts: ScaleOptions; signal: AbortSignal },
+): Promise<void> {
+  const step = `service:${t.name}`;
+  const title = `ECS service (${t.name})`;
+  reporter.emit({ type: 'step.start', step, title, action: 'update' });
+  reporter.emit({ type: 'step.progress', step, message: `desired count ${o.from} → ${o.to}` });
+  await run.aws
+    .ecs()
+    .send(new UpdateServiceCommand({ cluster: t.cluster, service: t.serviceName, desiredCount: o.to }))
+    .catch((err) => {
+      throw explainAwsError(err, `scaling service ${t.serviceName}`);
+    });
+  if (o.opts.wait) {
+    const options = { ...DEFAULT_RUN_OPTIONS, wait: true, timeoutMs: o.opts.timeoutMs, ...(o.opts.pollIntervalMs ? { pollIntervalMs: o.opts.pollIntervalMs } : {}) };
+    await watchRollout(rolloutContext(run, reporter, t.name, options, o.signal), { cluster: t.cluster, service: t.serviceName, taskDefinitionArn: o.taskDefinitionArn });
+  }
+  reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - t.started });
 }
