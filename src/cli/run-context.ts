@@ -4,7 +4,7 @@ import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { envName, type Config } from '../config/schema.js';
 import type { Reporter } from '../engine/events.js';
-import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
+import { ManifestStore, emptyManifest, type Manifest, type ManifestEntry } from '../engine/manifest.js';
 import { EcsKitError, ExitCode, UsageError } from '../errors.js';
 import { createReporter } from '../ui/index.js';
 import { isInteractive, reporterMode, type GlobalOptions, type Io } from './options.js';
@@ -114,4 +114,15 @@ export async function readManifest(store: ManifestStore, config: Config, account
     }
   }
   return existing;
+}
+
+/**
+ * Records one step's entry outside a deploy (rollback, secret set): stamps it and writes the
+ * manifest through its store, as the runner does for the steps it runs. The caller holds the lock.
+ */
+export async function saveStepEntry(run: { store: ManifestStore; manifest: Manifest }, id: string, entry: Omit<ManifestEntry, 'updatedAt'>): Promise<void> {
+  const now = new Date().toISOString();
+  run.manifest.steps[id] = { ...entry, updatedAt: now };
+  run.manifest.updatedAt = now;
+  await run.store.write(run.manifest);
 }
