@@ -4,7 +4,7 @@ import { explainAwsError, isAwsError } from '../../../aws/errors.js';
 import { sleep } from '../../../aws/retry.js';
 import type { Reporter } from '../../../engine/events.js';
 import { EcsKitError, ExitCode } from '../../../errors.js';
-import { openDay2, pickServices } from '../../day2-context.js';
+import { openDay2, pickServices, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { onInterrupt } from '../../signals.js';
 
@@ -124,64 +124,96 @@ export async function runLogs(opts: LogsOptions, io: Io, reporter: Reporter, sig
   const abort = signal ?? controller.signal;
   try {
     const services = pickServices(run, opts.service, 'logs');
-    const groups = services.map((service) => ({ service, logGroup: run.names.logGroup(service) }));
     const filter = filterPattern(opts.filter);
     const since = Date.now() - opts.sinceMs;
-    const seen = new Map<string, number>();
-    let missing = new Set<string>();
+    const poller = new LogPoller(run, reporter, services, { filter, follow: Boolean(opts.follow), signal: abort });
 
-    const poll = async (startTime: number): Promise<LogLine[]> => {
-      const all: LogLine[] = [];
-      const nowMissing = new Set<string>();
-      for (const g of groups) {
-        try {
-          all.push(...(await readLogGroup(run.aws, { ...g, startTime, filter, signal: abort })));
-        } catch (err) {
-          if (abort.aborted) break;
-          if (isAwsError(err, 'ResourceNotFoundException')) {
-            nowMissing.add(g.service);
-            continue;
-          }
-          throw explainAwsError(err, `reading the logs of ${g.service} (${g.logGroup})`);
-        }
-      }
-      for (const s of nowMissing) if (!missing.has(s)) reporter.emit({ type: 'warn', message: `Service ${s} has no log group ${run.names.logGroup(s)} yet: it has not been deployed.` });
-      missing = nowMissing;
-      if (nowMissing.size === groups.length && !opts.follow) {
-        throw new EcsKitError('logs.no-group', `No logs: ${groups.map((g) => g.logGroup).join(', ')} ${groups.length === 1 ? 'does' : 'do'} not exist.`, {
-          why: 'The log group is created by `ecs-kit deploy`; this app and environment have not been deployed (or were torn down).',
-          fix: 'Run ecs-kit deploy first, or pass the --env you deployed to.',
-        });
-      }
-      const fresh = all.filter((l) => !seen.has(l.eventId)).sort(byTime);
-      for (const l of fresh) seen.set(l.eventId, l.timestamp);
-      return fresh;
-    };
-
-    const first = await poll(since);
+    const first = await poller.poll(since);
     for (const l of first) reporter.emit(toLogEvent(l));
     if (!opts.follow) {
       if (first.length === 0) reporter.emit({ type: 'info', message: `No log lines since ${new Date(since).toISOString()}${opts.filter ? ` matching ${filter}` : ''}.` });
       return ExitCode.Ok;
     }
-
-    const interval = opts.pollIntervalMs ?? 2_000;
-    while (!abort.aborted) {
-      try {
-        await sleep(interval, abort);
-      } catch {
-        break;
-      }
-      const start = Math.max(since, Date.now() - FOLLOW_WINDOW_MS);
-      const fresh = await poll(start);
-      if (abort.aborted) break;
-      for (const l of fresh) reporter.emit(toLogEvent(l));
-      // Forget ids that fell out of the window, so a long follow does not grow without bound.
-      for (const [id, ts] of seen) if (ts < start - FOLLOW_WINDOW_MS) seen.delete(id);
-    }
+    await follow(poller, reporter, { since, interval: opts.pollIntervalMs ?? 2_000, signal: abort });
     return ExitCode.Ok;
   } finally {
     stopListening();
     await run.close();
+  }
+}
+
+/** --follow: polls the recent window until Ctrl-C, printing only lines not printed yet. */
+async function follow(poller: LogPoller, reporter: Reporter, o: { since: number; interval: number; signal: AbortSignal }): Promise<void> {
+  while (!o.signal.aborted) {
+    try {
+      await sleep(o.interval, o.signal);
+    } catch {
+      break;
+    }
+    const start = Math.max(o.since, Date.now() - FOLLOW_WINDOW_MS);
+    const fresh = await poller.poll(start);
+    if (o.signal.aborted) break;
+    for (const l of fresh) reporter.emit(toLogEvent(l));
+    // Forget ids that fell out of the window, so a long follow does not grow without bound.
+    poller.forgetBefore(start - FOLLOW_WINDOW_MS);
+  }
+}
+
+/**
+ * Reads the services' log groups and returns the lines it has not returned before, in time
+ * order. Says once when a group is missing (not deployed yet); without --follow, all of them
+ * missing is an error.
+ */
+class LogPoller {
+  private readonly groups: { service: string; logGroup: string }[];
+  /** Event id → timestamp of every line returned so far. */
+  private readonly seen = new Map<string, number>();
+  private missing = new Set<string>();
+
+  constructor(
+    private readonly run: Pick<Day2Run, 'aws' | 'names'>,
+    private readonly reporter: Reporter,
+    services: string[],
+    private readonly o: { filter?: string; follow: boolean; signal: AbortSignal },
+  ) {
+    this.groups = services.map((service) => ({ service, logGroup: run.names.logGroup(service) }));
+  }
+
+  async poll(startTime: number): Promise<LogLine[]> {
+    const all: LogLine[] = [];
+    const nowMissing = new Set<string>();
+    for (const g of this.groups) {
+      try {
+        all.push(...(await readLogGroup(this.run.aws, { ...g, startTime, filter: this.o.filter, signal: this.o.signal })));
+      } catch (err) {
+        if (this.o.signal.aborted) break;
+        if (isAwsError(err, 'ResourceNotFoundException')) {
+          nowMissing.add(g.service);
+          continue;
+        }
+        throw explainAwsError(err, `reading the logs of ${g.service} (${g.logGroup})`);
+      }
+    }
+    this.noteMissing(nowMissing);
+    const fresh = all.filter((l) => !this.seen.has(l.eventId)).sort(byTime);
+    for (const l of fresh) this.seen.set(l.eventId, l.timestamp);
+    return fresh;
+  }
+
+  forgetBefore(timestamp: number): void {
+    for (const [id, ts] of this.seen) if (ts < timestamp) this.seen.delete(id);
+  }
+
+  private noteMissing(nowMissing: Set<string>): void {
+    for (const s of nowMissing) {
+      if (!this.missing.has(s)) this.reporter.emit({ type: 'warn', message: `Service ${s} has no log group ${this.run.names.logGroup(s)} yet: it has not been deployed.` });
+    }
+    this.missing = nowMissing;
+    if (nowMissing.size === this.groups.length && !this.o.follow) {
+      throw new EcsKitError('logs.no-group', `No logs: ${this.groups.map((g) => g.logGroup).join(', ')} ${this.groups.length === 1 ? 'does' : 'do'} not exist.`, {
+        why: 'The log group is created by `ecs-kit deploy`; this app and environment have not been deployed (or were torn down).',
+        fix: 'Run ecs-kit deploy first, or pass the --env you deployed to.',
+      });
+    }
   }
 }
