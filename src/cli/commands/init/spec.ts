@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import type { CommandSpec } from '../../command-spec.js';
 import { collect, intArg, numberArg } from '../../flags.js';
 import { isInteractive } from '../../options.js';
-import type { InitOptions } from './index.js';
+import type { InitOptions } from './flags.js';
 
 /** --env-var arrives as envVar (commander's name for the flag); the handler calls the list envVars. */
 type InitFlags = Omit<InitOptions, 'envVars'> & { envVar: string[] };
