@@ -557,6 +557,15 @@ describe('the YAML template', () => {
     expect(parseYaml(text).services.web.logRetentionDays).toBe(30);
   });
 
+  it.each([
+    [{ image: 'nginx:1.27', network: 'production', nat: 'per-az', azs: 3, capacity: 'ec2', envVars: ['A=1', 'B=yes', 'C=x # y'] }],
+    [{ dockerfile: 'Dockerfile', autoscaling: false, vpcId: 'vpc-0abc', publicSubnets: 'subnet-01,subnet-02', capacity: 'fargate-spot' }],
+  ] as Partial<InitOptions>[][])('writes the same config as YAML and as JSON: %j', async (flags) => {
+    expect(await init({ yes: true, name: 'shop', ...flags, config: 'a.yml' })).toBe(0);
+    expect(await init({ yes: true, name: 'shop', ...flags, config: 'a.json' })).toBe(0);
+    expect(JSON.parse(await written('a.json'))).toEqual(parseYaml(await written('a.yml')));
+  });
+
   it('templates/ecs-kit.yml is exactly what init writes for the defaults, and deploy accepts it', async () => {
     const template = await readFile(new URL('../../../templates/ecs-kit.yml', import.meta.url), 'utf8');
     expect(parseConfigText(template)).toMatchObject({ app: 'my-app', region: 'us-east-1', services: { web: { image: 'nginx:1.27', capacity: 'fargate' } } });
