@@ -52,7 +52,7 @@ export function toLogEvent(l: LogLine) {
 }
 
 /** One read of a service's log group from `startTime`, every page, oldest first. */
-export async function readLogGroup(aws: AwsClients, o: { service: string; logGroup: string; startTime: number; filter?: string; signal?: AbortSignal }): Promise<LogLine[]> {
+async function readLogGroup(aws: AwsClients, o: { service: string; logGroup: string; startTime: number; filter?: string; signal?: AbortSignal }): Promise<LogLine[]> {
   const lines: LogLine[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {

@@ -62,7 +62,7 @@ function parameterFor(config: Config, env: string, service: string, name: string
 }
 
 /** Drops one trailing newline (from `echo` or a file) but keeps everything else exactly. */
-export function trimValue(raw: string): string {
+function trimValue(raw: string): string {
   return raw.replace(/\r?\n$/, '');
 }
 
@@ -72,7 +72,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function defaultValueReader(opts: GlobalOptions, io: Io, name: string): ValueReader {
+function defaultValueReader(opts: GlobalOptions, io: Io, name: string): ValueReader {
   return async () => {
     if (!io.stdin.isTTY) return trimValue(await readAll(io.stdin));
     if (!isInteractive(opts, io)) {
@@ -90,7 +90,7 @@ export function defaultValueReader(opts: GlobalOptions, io: Io, name: string): V
 }
 
 /** Adds `NAME: ssm:/ecs-kit/<app>/<env>/NAME` under the service, keeping the file's comments and layout. */
-export async function addReferenceToConfig(file: string, service: string, name: string, ref: string): Promise<boolean> {
+async function addReferenceToConfig(file: string, service: string, name: string, ref: string): Promise<boolean> {
   const text = await readFile(file, 'utf8');
   if (file.endsWith('.json')) {
     const raw = JSON.parse(text) as { services: Record<string, { secrets?: Record<string, string> }> };
@@ -178,7 +178,7 @@ async function recordParameter(run: { store: ManifestStore; manifest: Manifest }
   await saveStepEntry(run, PARAMETERS_STEP_ID, { kind: 'parameters', dependsOn: [], state: { parameters: [...recorded].sort() } });
 }
 
-export interface SecretListRow {
+interface SecretListRow {
   service: string;
   name: string;
   store: 'SSM Parameter Store' | 'Secrets Manager' | 'invalid';
@@ -187,7 +187,7 @@ export interface SecretListRow {
 }
 
 /** Names and where each secret lives, from the config alone: no AWS call, never a value. */
-export function listSecrets(config: Config, env: string): SecretListRow[] {
+function listSecrets(config: Config, env: string): SecretListRow[] {
   const rows: SecretListRow[] = [];
   for (const [service, svc] of Object.entries(config.services)) {
     for (const name of Object.keys(svc.secrets).sort()) {

@@ -27,7 +27,7 @@ export async function runStatus(opts: StatusOptions, io: Io, reporter: Reporter)
   }
 }
 
-export async function collectStatus(run: Pick<Day2Run, 'aws' | 'manifest' | 'names'>, services: string[]): Promise<ServiceStatusInfo[]> {
+async function collectStatus(run: Pick<Day2Run, 'aws' | 'manifest' | 'names'>, services: string[]): Promise<ServiceStatusInfo[]> {
   const located = services.map((name) => ({ name, ...serviceLocation(run, name) }));
   const found = await describeServices(run, located);
   const infos: ServiceStatusInfo[] = [];
