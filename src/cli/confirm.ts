@@ -33,7 +33,8 @@ export async function confirmOrStop(session: ConfirmSession, c: Confirmation): P
   if (session.yes) return;
   if (!session.interactive) {
     const what = c.questionInRefusal ? `: ${c.question.message}` : '.';
-    throw new UsageError(`${c.command} needs confirmation, and this session cannot prompt (no terminal, CI=true or --json)${what}`, c.retry, 'confirm.required');
+    const message = `${c.command} needs confirmation, and this session cannot prompt (no terminal, CI=true or --json)${what}`;
+    throw new UsageError(message, c.retry, 'confirm.required');
   }
   const prompter = session.prompter ?? (await createPrompter());
   const ok = 'typed' in c.question ? await confirmByTyping(prompter, c.question.typed, c.question.message) : await prompter.confirm(c.question);

@@ -7,7 +7,7 @@ import { namesFor, type Names } from '../config/names.js';
 import type { Config } from '../config/schema.js';
 import type { Reporter } from '../engine/events.js';
 import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
-import type { RunOptions, StepContext } from '../engine/types.js';
+import { DEFAULT_RUN_OPTIONS, type RunOptions, type StepContext } from '../engine/types.js';
 import { EcsKitError, UsageError } from '../errors.js';
 import type { ServiceState } from '../steps/service/index.js';
 import { isInteractive, type GlobalOptions, type Io } from './options.js';
@@ -139,6 +139,11 @@ export function pickServices(run: Pick<Day2Run, 'config' | 'manifest'>, name: st
     throw new UsageError(`${command} needs a service name: ecs-kit.yml has ${known.length} services (${known.join(', ')}).`, `Run: ecs-kit ${command} <service>.`, 'usage.service');
   }
   return known;
+}
+
+/** Run options for following a rollout outside a deploy (scale, rollback): --timeout and, when given, --poll-interval. */
+export function watchOptions(o: { timeoutMs: number; pollIntervalMs?: number }): RunOptions {
+  return { ...DEFAULT_RUN_OPTIONS, wait: true, timeoutMs: o.timeoutMs, ...(o.pollIntervalMs ? { pollIntervalMs: o.pollIntervalMs } : {}) };
 }
 
 /**

@@ -79,7 +79,8 @@ export const forceUnlockFlag = () => new Option('--force-unlock', 'break a lock 
 export const timeoutFlag = (what: string, defaultValue: string) => new Option('--timeout <duration>', `how long to wait for ${what}`).default(defaultValue);
 
 /** Hidden: tests and the bench shorten it; people have no reason to. */
-export const pollIntervalFlag = (defaultValue: string) => new Option('--poll-interval <duration>', 'how often to poll while waiting').default(defaultValue).hideHelp();
+export const pollIntervalFlag = (defaultValue: string) =>
+  new Option('--poll-interval <duration>', 'how often to poll while waiting').default(defaultValue).hideHelp();
 
 export interface WaitFlags {
   timeout: string;

@@ -16,4 +16,17 @@ import { teardown } from './teardown/spec.js';
  * Every command, in the order `ecs-kit --help` lists them. Adding a command: a folder with its
  * handler (index.ts) and its spec (spec.ts), and one line here. Only the specs load at start-up.
  */
-export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [init, deploy, teardown, plan, doctor, status, logs, runTask, scale, rollback, secret, iamPolicy];
+export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
+  init,
+  deploy,
+  teardown,
+  plan,
+  doctor,
+  status,
+  logs,
+  runTask,
+  scale,
+  rollback,
+  secret,
+  iamPolicy,
+];

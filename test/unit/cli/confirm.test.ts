@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { confirmOrStop, type Confirmation } from '../../../src/cli/confirm.js';
 import type { Prompter } from '../../../src/cli/prompts.js';
 
-const APPLY: Confirmation = { command: 'deploy', question: { message: 'Apply these changes?', default: true }, retry: 'Re-run with --yes.', cancelled: 'Deploy cancelled.' };
+const APPLY: Confirmation = {
+  command: 'deploy',
+  question: { message: 'Apply these changes?', default: true },
+  retry: 'Re-run with --yes.',
+  cancelled: 'Deploy cancelled.',
+};
 
 /** Answers every question with `answer` and records what was asked. */
 function answering(answer: string | boolean) {
@@ -40,7 +45,8 @@ describe('confirmOrStop', () => {
     const yes = answering(true);
     await confirmOrStop({ interactive: true, prompter: yes.prompter }, APPLY);
     expect(yes.asked).toEqual(['Apply these changes?']);
-    await expect(confirmOrStop({ interactive: true, prompter: answering(false).prompter }, APPLY)).rejects.toMatchObject({ exitCode: 130, message: 'Deploy cancelled.' });
+    const no = answering(false);
+    await expect(confirmOrStop({ interactive: true, prompter: no.prompter }, APPLY)).rejects.toMatchObject({ exitCode: 130, message: 'Deploy cancelled.' });
   });
 
   it('a typed question needs the exact word', async () => {

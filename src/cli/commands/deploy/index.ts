@@ -65,7 +65,12 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     if (plan.hasChanges) {
       await confirmOrStop(
         { yes: opts.yes, interactive: run.interactive, prompter },
-        { command: 'deploy', question: { message: 'Apply these changes?', default: true }, retry: 'Re-run with --yes to apply the plan above.', cancelled: 'Deploy cancelled; nothing was changed.' },
+        {
+          command: 'deploy',
+          question: { message: 'Apply these changes?', default: true },
+          retry: 'Re-run with --yes to apply the plan above.',
+          cancelled: 'Deploy cancelled; nothing was changed.',
+        },
       );
     }
     // With no changes this only records what planning found: no mutating call.

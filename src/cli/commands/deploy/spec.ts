@@ -17,7 +17,9 @@ export const deploy: CommandSpec<DeployFlags, []> = {
   options: [
     timeoutFlag('the service rollout (e.g. 90s, 15m)', '15m'),
     new Option('--no-wait', 'do not wait for the rollout to finish'),
-    new Option('--max-failed-tasks <n>', 'stop waiting once this many tasks of the new revision have stopped').default(3).argParser(intArg('--max-failed-tasks')),
+    new Option('--max-failed-tasks <n>', 'stop waiting once this many tasks of the new revision have stopped')
+      .default(3)
+      .argParser(intArg('--max-failed-tasks')),
     new Option('--no-rollback', 'after a failed rollout, leave the service on the new revision instead of going back to the previous one'),
     pollIntervalFlag('10s'),
     forceUnlockFlag(),

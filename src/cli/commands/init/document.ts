@@ -15,7 +15,12 @@ export function configDocument(a: Answers): YamlDocument {
       '`npx ecs-kit teardown` deletes everything ecs-kit created for this app.',
     ],
     entries: [
-      field('app', a.app, 'Name of the app. It prefixes every AWS resource name and tag, so keep it short:', 'lowercase letters, digits and hyphens, 2 to 24 characters.'),
+      field(
+        'app',
+        a.app,
+        'Name of the app. It prefixes every AWS resource name and tag, so keep it short:',
+        'lowercase letters, digits and hyphens, 2 to 24 characters.',
+      ),
       field('region', a.region, 'AWS region to deploy into. The --region flag overrides it.'),
       field('network', network(a.network)),
       field('cluster', mapping(field('containerInsights', false, 'CloudWatch Container Insights metrics for the cluster (billed by CloudWatch).'))),
@@ -70,7 +75,12 @@ function network(n: Answers['network']): Mapping {
       'the tasks (no public IPs). Each NAT gateway is billed per hour plus per GB processed.',
     ),
     field('azs', n.azs, 'Availability zones to spread over: 2 or 3.'),
-    field('nat', n.nat, 'NAT gateways: "single" (one, cheapest; outbound traffic depends on its zone) or', '"per-az" (one per zone: survives a zone outage, costs one NAT gateway per zone).'),
+    field(
+      'nat',
+      n.nat,
+      'NAT gateways: "single" (one, cheapest; outbound traffic depends on its zone) or',
+      '"per-az" (one per zone: survives a zone outage, costs one NAT gateway per zone).',
+    ),
     cidr,
   );
 }

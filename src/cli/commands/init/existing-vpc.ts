@@ -22,7 +22,9 @@ export async function askExistingVpc(opts: InitOptions, p: Prompter | undefined,
   const flags: SubnetFlags = { publicIds: idList(opts.publicSubnets), privateIds: idList(opts.privateSubnets) };
   const vpcFlag = opts.vpcId?.trim();
   if (!p) return { vpcId: vpcFlag ?? '', publicSubnetIds: flags.publicIds ?? [], privateSubnetIds: flags.privateIds ?? [] };
-  if (vpcFlag !== undefined && flags.publicIds !== undefined) return { vpcId: vpcFlag, publicSubnetIds: flags.publicIds, privateSubnetIds: flags.privateIds ?? [] };
+  if (vpcFlag !== undefined && flags.publicIds !== undefined) {
+    return { vpcId: vpcFlag, publicSubnetIds: flags.publicIds, privateSubnetIds: flags.privateIds ?? [] };
+  }
 
   const { AwsClients } = await import('../../../aws/clients.js');
   const aws = new AwsClients({ region: env.region, profile: opts.profile, endpoint: opts.endpointUrl, maxAttempts: opts.maxAttempts });

@@ -96,7 +96,8 @@ function describe(a: Answers): string {
   const scaling = a.autoscaling ? `, autoscaling ${a.autoscaling.min}–${a.autoscaling.max} tasks at ${a.autoscaling.targetCpu}% CPU` : '';
   const env = Object.keys(a.environment).length;
   const envText = env > 0 ? `, ${env} environment variable${env === 1 ? '' : 's'}` : '';
-  const where = a.capacity === 'ec2' ? `, on EC2 ${a.ec2?.instanceType ?? EC2_DEFAULTS.instanceType} instances` : a.capacity === 'fargate-spot' ? ', on Fargate Spot' : '';
+  const where =
+    a.capacity === 'ec2' ? `, on EC2 ${a.ec2?.instanceType ?? EC2_DEFAULTS.instanceType} instances` : a.capacity === 'fargate-spot' ? ', on Fargate Spot' : '';
   const vpc = a.network.existing ? `, in ${a.network.existing.vpcId}` : '';
   return `${what} on port ${a.port}, ${sizeLabel(a.cpu, a.memory)}, ${tasks}${scaling}${envText}${where}${vpc}`;
 }

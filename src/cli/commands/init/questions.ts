@@ -25,16 +25,26 @@ export interface AskContext {
 export async function gather(opts: InitOptions, c: AskContext): Promise<Answers> {
   const { p } = c;
   const flags = numberFlags(opts);
-  const app = opts.name ?? (p ? await p.input({ message: 'App name', default: defaultAppName(c.cwd), validate: (v) => zodCheck(appName, v.trim()) }) : defaultAppName(c.cwd)).trim();
+  const appDefault = defaultAppName(c.cwd);
+  const app = opts.name ?? (p ? await p.input({ message: 'App name', default: appDefault, validate: (v) => zodCheck(appName, v.trim()) }) : appDefault).trim();
   const region = opts.region ?? (await askRegion(opts, p));
   const source = await askSource(opts, c);
-  const port = flags.port ?? (p ? await p.number({ message: 'Container port (the port your app listens on)', default: defaults.port, min: 1, max: 65535 }) : defaults.port);
+  const port =
+    flags.port ??
+    (p ? await p.number({ message: 'Container port (the port your app listens on)', default: defaults.port, min: 1, max: 65535 }) : defaults.port);
   const { cpu, memory } = await askSize(flags, p);
-  const desiredCount = flags.count ?? (p ? await p.number({ message: 'How many tasks to run', default: defaults.desiredCount, min: 0, max: 1000 }) : defaults.desiredCount);
+  const desiredCount =
+    flags.count ?? (p ? await p.number({ message: 'How many tasks to run', default: defaults.desiredCount, min: 0, max: 1000 }) : defaults.desiredCount);
   const healthCheckPath =
     opts.healthCheckPath ??
     (p
-      ? (await p.input({ message: 'Health-check path', default: defaults.healthCheckPath, validate: (v) => (/^\/\S*$/.test(v.trim()) ? true : 'must start with / and contain no spaces') })).trim()
+      ? (
+          await p.input({
+            message: 'Health-check path',
+            default: defaults.healthCheckPath,
+            validate: (v) => (/^\/\S*$/.test(v.trim()) ? true : 'must start with / and contain no spaces'),
+          })
+        ).trim()
       : defaults.healthCheckPath);
   const autoscaling = await askAutoscaling(opts, flags, desiredCount, p);
   const environment = flags.env.length > 0 || !p ? Object.fromEntries(flags.env) : await askEnvironment(p);
@@ -90,7 +100,8 @@ async function askSize(flags: NumberFlags, p: Prompter | undefined): Promise<{ c
 
 async function askAutoscaling(opts: InitOptions, flags: NumberFlags, desiredCount: number, p: Prompter | undefined): Promise<Answers['autoscaling']> {
   const scalingFlags = flags.min !== undefined || flags.max !== undefined || flags.targetCpu !== undefined;
-  const wanted = opts.autoscaling !== false && (scalingFlags || !p || (await p.confirm({ message: 'Scale the number of tasks automatically with CPU load?', default: true })));
+  const wanted =
+    opts.autoscaling !== false && (scalingFlags || !p || (await p.confirm({ message: 'Scale the number of tasks automatically with CPU load?', default: true })));
   if (!wanted) return undefined;
   // Defaults stretch to include the desired count, so `--count 6 --yes` is still valid.
   const minDefault = Math.min(defaults.autoscaling.min, desiredCount);
@@ -112,7 +123,8 @@ async function askAutoscaling(opts: InitOptions, flags: NumberFlags, desiredCoun
         })
       : maxDefault);
   const targetCpu =
-    flags.targetCpu ?? (p ? await p.number({ message: 'Target average CPU %', default: defaults.autoscaling.targetCpu, min: 10, max: 90 }) : defaults.autoscaling.targetCpu);
+    flags.targetCpu ??
+    (p ? await p.number({ message: 'Target average CPU %', default: defaults.autoscaling.targetCpu, min: 10, max: 90 }) : defaults.autoscaling.targetCpu);
   return { min, max, targetCpu };
 }
 

@@ -88,7 +88,8 @@ function shapeFlags(opts: InitOptions): { azs?: 2 | 3; capacity?: Capacity } {
 
 /** A new VPC (learning, or production with its NAT gateways and zones) or one the person already has. */
 async function askNetwork(opts: InitOptions, p: Prompter | undefined, env: ShapeEnv, azsFlag: 2 | 3 | undefined): Promise<Answers['network']> {
-  const choice = (opts.vpcId !== undefined ? 'existing' : undefined) ?? oneOf(opts.network, PROFILES, '--network') ?? (p ? await p.select(NETWORK_QUESTION) : 'learning');
+  const choice =
+    (opts.vpcId !== undefined ? 'existing' : undefined) ?? oneOf(opts.network, PROFILES, '--network') ?? (p ? await p.select(NETWORK_QUESTION) : 'learning');
   const existing = choice === 'existing' ? await askExistingVpc(opts, p, env) : undefined;
   const profile = choice === 'existing' ? 'learning' : choice;
   let nat = oneOf(opts.nat, NATS, '--nat') ?? 'single';

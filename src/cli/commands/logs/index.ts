@@ -52,7 +52,10 @@ export function toLogEvent(l: LogLine) {
 }
 
 /** One read of a service's log group from `startTime`, every page, oldest first. */
-async function readLogGroup(aws: AwsClients, o: { service: string; logGroup: string; startTime: number; filter?: string; signal?: AbortSignal }): Promise<LogLine[]> {
+async function readLogGroup(
+  aws: AwsClients,
+  o: { service: string; logGroup: string; startTime: number; filter?: string; signal?: AbortSignal },
+): Promise<LogLine[]> {
   const lines: LogLine[] = [];
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -206,11 +209,13 @@ class LogPoller {
 
   private noteMissing(nowMissing: Set<string>): void {
     for (const s of nowMissing) {
-      if (!this.missing.has(s)) this.reporter.emit({ type: 'warn', message: `Service ${s} has no log group ${this.run.names.logGroup(s)} yet: it has not been deployed.` });
+      if (this.missing.has(s)) continue;
+      this.reporter.emit({ type: 'warn', message: `Service ${s} has no log group ${this.run.names.logGroup(s)} yet: it has not been deployed.` });
     }
     this.missing = nowMissing;
     if (nowMissing.size === this.groups.length && !this.o.follow) {
-      throw new EcsKitError('logs.no-group', `No logs: ${this.groups.map((g) => g.logGroup).join(', ')} ${this.groups.length === 1 ? 'does' : 'do'} not exist.`, {
+      const groups = this.groups.map((g) => g.logGroup);
+      throw new EcsKitError('logs.no-group', `No logs: ${groups.join(', ')} ${groups.length === 1 ? 'does' : 'do'} not exist.`, {
         why: 'The log group is created by `ecs-kit deploy`; this app and environment have not been deployed (or were torn down).',
         fix: 'Run ecs-kit deploy first, or pass the --env you deployed to.',
       });

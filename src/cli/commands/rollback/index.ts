@@ -3,12 +3,11 @@ import { explainAwsError, isAwsError } from '../../../aws/errors.js';
 import type { Reporter } from '../../../engine/events.js';
 import { rollbackTarget } from '../../../engine/history.js';
 import type { HistoryEntry } from '../../../engine/manifest.js';
-import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
 import { EcsKitError, ExitCode } from '../../../errors.js';
 import { revisionName } from '../../../rollout/diagnosis.js';
 import { watchRollout } from '../../../rollout/watch.js';
 import { confirmOrStop } from '../../confirm.js';
-import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, type Day2Run } from '../../day2-context.js';
+import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, watchOptions, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
 import { saveStepEntry } from '../../run-context.js';
@@ -40,11 +39,12 @@ export async function runRollback(opts: RollbackOptions, io: Io, reporter: Repor
     const [name] = pickServices(run, opts.service, 'rollback', true) as [string];
     reporter.emit({ type: 'run.start', command: 'rollback', app: run.config.app, env: opts.env, region: run.region, account: run.account });
     const { current, target } = await findTarget(run, name);
+    const question = `Roll ${name} back from ${revisionName(current)} to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at})?`;
     await confirmOrStop(
       { yes: opts.yes, interactive: run.interactive, prompter },
       {
         command: 'rollback',
-        question: { message: `Roll ${name} back from ${revisionName(current)} to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at})?`, default: false },
+        question: { message: question, default: false },
         questionInRefusal: true,
         retry: 'Re-run with --yes.',
         cancelled: 'Rollback cancelled; nothing was changed.',
@@ -111,7 +111,7 @@ async function rollBack(
   if (entry) await saveStepEntry(run, step, { ...entry, state: { ...entry.state, taskDefinitionArn: o.target } });
   if (o.opts.wait) {
     // rollback: false — a failed rollback must not "roll back" to the revision we are leaving.
-    const options = { ...DEFAULT_RUN_OPTIONS, wait: true, rollback: false, timeoutMs: o.opts.timeoutMs, ...(o.opts.pollIntervalMs ? { pollIntervalMs: o.opts.pollIntervalMs } : {}) };
+    const options = { ...watchOptions(o.opts), rollback: false };
     await watchRollout(rolloutContext(run, reporter, o.name, options, o.signal), { cluster, service: serviceName, taskDefinitionArn: o.target, since });
   }
   reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - o.started });

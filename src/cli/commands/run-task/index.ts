@@ -78,10 +78,12 @@ export async function runRunTask(opts: RunTaskOptions, io: Io, reporter: Reporte
     const task = await startTask(run, { cluster, name, launch, command: opts.command });
     const id = taskId(task.taskArn);
     reporter.emit({ type: 'output', name: 'task', value: task.taskArn });
-    reporter.emit({ type: 'info', message: `Started task ${id} from ${revisionName(launch.service.taskDefinition)}${opts.command.length ? ` running: ${opts.command.join(' ')}` : ''}` });
+    const running = opts.command.length ? ` running: ${opts.command.join(' ')}` : '';
+    reporter.emit({ type: 'info', message: `Started task ${id} from ${revisionName(launch.service.taskDefinition)}${running}` });
 
     const logs = logTail(run, reporter, name, launch, id);
-    const stopped = await waitForStop(run, reporter, { cluster, task, id, deadline: started + opts.timeoutMs, opts, signal: signal ?? controller.signal, onPoll: logs });
+    const deadline = started + opts.timeoutMs;
+    const stopped = await waitForStop(run, reporter, { cluster, task, id, deadline, opts, signal: signal ?? controller.signal, onPoll: logs });
     // Lines can reach CloudWatch a moment after the task stops.
     await logs();
     return reportExit(reporter, stopped, launch.container, id, { started, counter: run.counter });
@@ -127,6 +129,7 @@ async function launchSettings(run: Day2Run, name: string): Promise<LaunchSetting
 
 async function startTask(run: Day2Run, o: { cluster: string; name: string; launch: LaunchSettings; command: string[] }): Promise<Task & { taskArn: string }> {
   const { launch } = o;
+  const vpc = launch.vpc;
   const out = await run.aws
     .ecs()
     .send(
@@ -140,8 +143,12 @@ async function startTask(run: Day2Run, o: { cluster: string; name: string; launc
         // response returns the task the first call started instead of starting a second one.
         clientToken: randomUUID(),
         // The service's own network: same subnets, security groups and public IP setting.
-        ...(launch.vpc
-          ? { networkConfiguration: { awsvpcConfiguration: { subnets: launch.vpc.subnets ?? [], securityGroups: launch.vpc.securityGroups ?? [], assignPublicIp: launch.vpc.assignPublicIp ?? 'DISABLED' } } }
+        ...(vpc
+          ? {
+              networkConfiguration: {
+                awsvpcConfiguration: { subnets: vpc.subnets ?? [], securityGroups: vpc.securityGroups ?? [], assignPublicIp: vpc.assignPublicIp ?? 'DISABLED' },
+              },
+            }
           : {}),
         ...(o.command.length ? { overrides: { containerOverrides: [{ name: launch.container, command: o.command }] } } : {}),
       }),
@@ -237,7 +244,14 @@ function reportExit(reporter: Reporter, task: Task, container: string, id: strin
   const c = task.containers?.find((x) => x.name === container) ?? task.containers?.[0];
   const why = describeExit(c, task);
   const done = (outcome: 'applied' | 'failed') =>
-    reporter.emit({ type: 'run.done', command: 'run-task', outcome, durationMs: Date.now() - o.started, calls: o.counter.calls, mutatingCalls: o.counter.mutating });
+    reporter.emit({
+      type: 'run.done',
+      command: 'run-task',
+      outcome,
+      durationMs: Date.now() - o.started,
+      calls: o.counter.calls,
+      mutatingCalls: o.counter.mutating,
+    });
   if (c?.exitCode === undefined || c.exitCode === null) {
     reporter.emit({ type: 'warn', message: `Task ${id} stopped without an exit code${why ? `: ${why}` : ''}.` });
     done('failed');

@@ -2,11 +2,10 @@ import { DescribeScalableTargetsCommand, RegisterScalableTargetCommand, type Sca
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { explainAwsError } from '../../../aws/errors.js';
 import type { Reporter } from '../../../engine/events.js';
-import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
 import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
 import { watchRollout } from '../../../rollout/watch.js';
 import { resourceIdFor } from '../../../steps/scaling/index.js';
-import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, type Day2Run } from '../../day2-context.js';
+import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, watchOptions, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { onInterrupt } from '../../signals.js';
 
@@ -95,7 +94,13 @@ interface ScaleTarget {
  * The autoscaling range after this command: --min/--max over the scalable target's current bounds.
  * Registers it when it changed; --count must lie inside it, or the scaler would undo it.
  */
-async function applyRange(run: Day2Run, reporter: Reporter, t: ScaleTarget, configured: { min: number; max: number }, opts: ScaleOptions): Promise<{ min: number; max: number }> {
+async function applyRange(
+  run: Day2Run,
+  reporter: Reporter,
+  t: ScaleTarget,
+  configured: { min: number; max: number },
+  opts: ScaleOptions,
+): Promise<{ min: number; max: number }> {
   const resourceId = resourceIdFor({ clusterName: t.cluster, serviceName: t.serviceName });
   const target = await scalableTarget(run, resourceId, t);
   const min = opts.min ?? target.MinCapacity ?? configured.min;
@@ -123,10 +128,13 @@ async function applyRange(run: Day2Run, reporter: Reporter, t: ScaleTarget, conf
       });
     reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - t.started });
     if (min !== configured.min || max !== configured.max) {
-      reporter.emit({ type: 'warn', message: `ecs-kit.yml still says autoscaling min ${configured.min}, max ${configured.max} for ${t.name}; the next deploy sets that back. Edit it to keep ${min}–${max}.` });
+      const says = `ecs-kit.yml still says autoscaling min ${configured.min}, max ${configured.max} for ${t.name}`;
+      reporter.emit({ type: 'warn', message: `${says}; the next deploy sets that back. Edit it to keep ${min}–${max}.` });
     }
   }
-  if (opts.count !== undefined) reporter.emit({ type: 'info', message: `Autoscaling stays on for ${t.name}: it will keep adjusting the count between ${min} and ${max} as load changes.` });
+  if (opts.count !== undefined) {
+    reporter.emit({ type: 'info', message: `Autoscaling stays on for ${t.name}: it will keep adjusting the count between ${min} and ${max} as load changes.` });
+  }
   return { min, max };
 }
 
@@ -165,8 +173,8 @@ async function applyCount(
       throw explainAwsError(err, `scaling service ${t.serviceName}`);
     });
   if (o.opts.wait) {
-    const options = { ...DEFAULT_RUN_OPTIONS, wait: true, timeoutMs: o.opts.timeoutMs, ...(o.opts.pollIntervalMs ? { pollIntervalMs: o.opts.pollIntervalMs } : {}) };
-    await watchRollout(rolloutContext(run, reporter, t.name, options, o.signal), { cluster: t.cluster, service: t.serviceName, taskDefinitionArn: o.taskDefinitionArn });
+    const ctx = rolloutContext(run, reporter, t.name, watchOptions(o.opts), o.signal);
+    await watchRollout(ctx, { cluster: t.cluster, service: t.serviceName, taskDefinitionArn: o.taskDefinitionArn });
   }
   reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - t.started });
 }

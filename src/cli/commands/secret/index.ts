@@ -144,20 +144,25 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
  * Stores the value as a SecureString (the service's KMS key when it names one). Returns false when
  * it overwrote a parameter, which ecs-kit only does to one it created for this app and env.
  */
-async function putSecret(aws: AwsClients, s: { config: Config; env: string; service: string; name: string; parameter: string; value: string }): Promise<boolean> {
+async function putSecret(
+  aws: AwsClients,
+  s: { config: Config; env: string; service: string; name: string; parameter: string; value: string },
+): Promise<boolean> {
   const ssm = aws.ssm();
   const owner = { app: s.config.app, env: s.env };
   const kmsKeyId = s.config.services[s.service]!.kmsKeyArn;
   const base = { Name: s.parameter, Value: s.value, Type: 'SecureString' as const, ...(kmsKeyId ? { KeyId: kmsKeyId } : {}) };
   try {
-    await ssm.send(new PutParameterCommand({ ...base, Description: `ecs-kit: ${s.name} for ${s.service} in ${s.config.app}/${s.env}`, Tags: ownerTags(owner) }));
+    const description = `ecs-kit: ${s.name} for ${s.service} in ${s.config.app}/${s.env}`;
+    await ssm.send(new PutParameterCommand({ ...base, Description: description, Tags: ownerTags(owner) }));
     return true;
   } catch (err) {
     if (!isAwsError(err, 'ParameterAlreadyExists')) throw explainAwsError(err, `storing ${s.parameter}`);
   }
   const tags = (await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: s.parameter }))).TagList;
   if (!isOwnedBy(tags, owner)) {
-    throw new EcsKitError('secret.not-owned', `An SSM parameter named ${s.parameter} already exists and was not created by ecs-kit for ${s.config.app}/${s.env}.`, {
+    const message = `An SSM parameter named ${s.parameter} already exists and was not created by ecs-kit for ${s.config.app}/${s.env}.`;
+    throw new EcsKitError('secret.not-owned', message, {
       why: 'ecs-kit only changes parameters it created, so it did not overwrite it.',
       fix: `Reference it directly with ${s.name}: "ssm:${s.parameter}" in the config, or delete it yourself.`,
     });
