@@ -21,7 +21,7 @@ import { deployedService, openDay2, pickServices, serviceLocation, type Day2Run 
 import type { GlobalOptions, Io } from '../../options.js';
 import type { CallCounter } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
-import { readLogStream, toLogEvent } from '../logs/index.js';
+import { readLogStream, toLogEvent } from '../logs/read.js';
 
 export interface RunTaskOptions extends GlobalOptions {
   service: string;
