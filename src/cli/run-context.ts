@@ -57,6 +57,23 @@ export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, c
  * first AWS contact of every command, after the config has been validated.
  */
 export async function connect(opts: GlobalOptions, config: Config, reporter: Reporter): Promise<{ aws: AwsClients; counter: CallCounter; region: string; account: string }> {
+  const { aws, counter } = await tracedClients(opts, config, reporter);
+  try {
+    const region = await resolveRegion(aws);
+    try {
+      const { account } = await aws.identity();
+      return { aws, counter, region, account };
+    } catch (err) {
+      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
+    }
+  } catch (err) {
+    aws.destroy();
+    throw err;
+  }
+}
+
+/** AWS clients from the global flags and the config whose every call is counted and reported as an aws.call event. */
+export async function tracedClients(opts: GlobalOptions, config: Config, reporter: Reporter): Promise<{ aws: AwsClients; counter: CallCounter }> {
   const counter: CallCounter = { calls: 0, mutating: 0 };
   const { AwsClients } = await import('../aws/clients.js');
   const aws = new AwsClients({
@@ -70,22 +87,15 @@ export async function connect(opts: GlobalOptions, config: Config, reporter: Rep
       reporter.emit({ type: 'aws.call', ...info });
     },
   });
+  return { aws, counter };
+}
+
+/** The region the clients resolved (flag, config, environment or profile), or exit 2 saying how to set one. */
+export async function resolveRegion(aws: AwsClients): Promise<string> {
   try {
-    let region: string;
-    try {
-      region = await aws.region();
-    } catch {
-      throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
-    }
-    try {
-      const { account } = await aws.identity();
-      return { aws, counter, region, account };
-    } catch (err) {
-      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
-    }
-  } catch (err) {
-    aws.destroy();
-    throw err;
+    return await aws.region();
+  } catch {
+    throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
   }
 }
 
