@@ -3,7 +3,7 @@ import type { AwsCallInfo, AwsClients } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { envName, type Config } from '../config/schema.js';
-import type { Reporter } from '../engine/events.js';
+import type { EcsKitEvent, Reporter } from '../engine/events.js';
 import { ManifestStore, emptyManifest, type Manifest, type ManifestEntry } from '../engine/manifest.js';
 import { EcsKitError, ExitCode, UsageError } from '../errors.js';
 import { createReporter } from '../ui/index.js';
@@ -98,6 +98,13 @@ export async function resolveRegion(aws: AwsClients): Promise<string> {
     throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
   }
 }
+
+/** The last event of a command that called AWS: its outcome, how long it took, its AWS calls and how many changed something. */
+export function emitRunDone(reporter: Reporter, command: string, outcome: RunOutcome, started: number, counter: CallCounter): void {
+  reporter.emit({ type: 'run.done', command, outcome, durationMs: Date.now() - started, calls: counter.calls, mutatingCalls: counter.mutating });
+}
+
+type RunOutcome = Extract<EcsKitEvent, { type: 'run.done' }>['outcome'];
 
 /** Take the environment's lock; say so when it was taken over from a dead run. */
 export async function takeLock(store: ManifestStore, command: string, forceUnlock: boolean | undefined, reporter: Reporter): Promise<void> {

@@ -9,7 +9,7 @@ import { confirmOrStop } from '../../confirm.js';
 import { engineFor } from '../../engine.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
-import { openRun } from '../../run-context.js';
+import { emitRunDone, openRun } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 
 export interface DeployOptions extends GlobalOptions {
@@ -77,14 +77,7 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     await engine.applyDeploy(plan);
     // The revisions now in place, for `ecs-kit rollback`; unchanged services add nothing.
     if (recordDeployed(run.manifest, deployedRevisions(run.manifest))) await run.store.write(run.manifest);
-    reporter.emit({
-      type: 'run.done',
-      command: 'deploy',
-      outcome: plan.hasChanges ? 'applied' : 'no-changes',
-      durationMs: Date.now() - started,
-      calls: run.counter.calls,
-      mutatingCalls: run.counter.mutating,
-    });
+    emitRunDone(reporter, 'deploy', plan.hasChanges ? 'applied' : 'no-changes', started, run.counter);
     return ExitCode.Ok;
   } finally {
     stopListening();

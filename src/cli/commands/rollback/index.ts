@@ -10,7 +10,7 @@ import { confirmOrStop } from '../../confirm.js';
 import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, watchOptions, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
-import { saveStepEntry } from '../../run-context.js';
+import { emitRunDone, saveStepEntry } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 
 export interface RollbackOptions extends GlobalOptions {
@@ -52,7 +52,7 @@ export async function runRollback(opts: RollbackOptions, io: Io, reporter: Repor
     );
     await rollBack(run, reporter, { name, current, target: target.taskDefinitionArn, opts, signal: controller.signal, started });
     reporter.emit({ type: 'output', name: `taskDefinition.${name}`, value: revisionName(target.taskDefinitionArn) });
-    reporter.emit({ type: 'run.done', command: 'rollback', outcome: 'applied', durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
+    emitRunDone(reporter, 'rollback', 'applied', started, run.counter);
     return ExitCode.Ok;
   } finally {
     stopListening();

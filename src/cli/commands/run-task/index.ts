@@ -19,7 +19,7 @@ import { AbortedError, EcsKitError, ExitCode } from '../../../errors.js';
 import { explainExitCode, revisionName, taskId } from '../../../rollout/diagnosis.js';
 import { deployedService, openDay2, pickServices, serviceLocation, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
-import type { CallCounter } from '../../run-context.js';
+import { emitRunDone, type CallCounter } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 import { readLogStream, toLogEvent } from '../logs/read.js';
 
@@ -243,15 +243,7 @@ async function describeTask(run: Day2Run, cluster: string, taskArn: string, id: 
 function reportExit(reporter: Reporter, task: Task, container: string, id: string, o: { started: number; counter: CallCounter }): number {
   const c = task.containers?.find((x) => x.name === container) ?? task.containers?.[0];
   const why = describeExit(c, task);
-  const done = (outcome: 'applied' | 'failed') =>
-    reporter.emit({
-      type: 'run.done',
-      command: 'run-task',
-      outcome,
-      durationMs: Date.now() - o.started,
-      calls: o.counter.calls,
-      mutatingCalls: o.counter.mutating,
-    });
+  const done = (outcome: 'applied' | 'failed') => emitRunDone(reporter, 'run-task', outcome, o.started, o.counter);
   if (c?.exitCode === undefined || c.exitCode === null) {
     reporter.emit({ type: 'warn', message: `Task ${id} stopped without an exit code${why ? `: ${why}` : ''}.` });
     done('failed');

@@ -7,6 +7,7 @@ import { watchRollout } from '../../../rollout/watch.js';
 import { resourceIdFor } from '../../../steps/scaling/index.js';
 import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, watchOptions, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
+import { emitRunDone } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 
 export interface ScaleOptions extends GlobalOptions {
@@ -74,7 +75,7 @@ export async function runScale(opts: ScaleOptions, io: Io, reporter: Reporter): 
       reporter.emit({ type: 'info', message: `Service ${name} already wants ${desired} task(s).` });
     }
     reporter.emit({ type: 'output', name: `desiredCount.${name}`, value: String(desired) });
-    reporter.emit({ type: 'run.done', command: 'scale', outcome: run.counter.mutating > 0 ? 'applied' : 'empty', durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
+    emitRunDone(reporter, 'scale', run.counter.mutating > 0 ? 'applied' : 'empty', started, run.counter);
     return ExitCode.Ok;
   } finally {
     stopListening();

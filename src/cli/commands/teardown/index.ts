@@ -6,7 +6,7 @@ import { confirmOrStop } from '../../confirm.js';
 import { engineFor } from '../../engine.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
-import { openRun } from '../../run-context.js';
+import { emitRunDone, openRun } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 
 export interface TeardownOptions extends GlobalOptions {
@@ -21,8 +21,7 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
   try {
     const app = run.config.app;
     reporter.emit({ type: 'run.start', command: 'teardown', app, env: opts.env, region: run.region, account: run.account });
-    const done = (outcome: 'empty' | 'applied') =>
-      reporter.emit({ type: 'run.done', command: 'teardown', outcome, durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
+    const done = (outcome: 'empty' | 'applied') => emitRunDone(reporter, 'teardown', outcome, started, run.counter);
 
     const engine = engineFor(run, opts, reporter, controller.signal, DEFAULT_RUN_OPTIONS);
     // No manifest file at all (deleted or lost): find what exists by names and tags instead of
