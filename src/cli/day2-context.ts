@@ -1,16 +1,16 @@
 import path from 'node:path';
+import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import type { AwsClients } from '../aws/clients.js';
+import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { namesFor, type Names } from '../config/names.js';
 import type { Config } from '../config/schema.js';
 import type { Reporter } from '../engine/events.js';
 import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
-import type { RunOptions, StepContext } from '../engine/types.js';
+import { DEFAULT_RUN_OPTIONS, type RunOptions, type StepContext } from '../engine/types.js';
 import { EcsKitError, UsageError } from '../errors.js';
-import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
-import { explainAwsError } from '../aws/errors.js';
-import type { ServiceState } from '../steps/states.js';
-import type { GlobalOptions, Io } from './options.js';
-import { isInteractive } from './options.js';
+import type { ServiceState } from '../steps/service/index.js';
+import { isInteractive, type GlobalOptions, type Io } from './options.js';
 import { checkEnvName, connect, readManifest, takeLock, type CallCounter } from './run-context.js';
 
 /**
@@ -30,7 +30,7 @@ export interface Day2Run {
   config: Config;
   configFile: string;
   baseDir: string;
-  aws: import('../aws/clients.js').AwsClients;
+  aws: AwsClients;
   region: string;
   account: string;
   store: ManifestStore;
@@ -141,8 +141,13 @@ export function pickServices(run: Pick<Day2Run, 'config' | 'manifest'>, name: st
   return known;
 }
 
+/** Run options for following a rollout outside a deploy (scale, rollback): --timeout and, when given, --poll-interval. */
+export function watchOptions(o: { timeoutMs: number; pollIntervalMs?: number }): RunOptions {
+  return { ...DEFAULT_RUN_OPTIONS, wait: true, timeoutMs: o.timeoutMs, ...(o.pollIntervalMs ? { pollIntervalMs: o.pollIntervalMs } : {}) };
+}
+
 /**
- * What the rollout watcher (src/steps/rollout.ts) needs, for commands that change a service
+ * What the rollout watcher (src/rollout/watch.ts) needs, for commands that change a service
  * outside a deploy (scale, rollback). Progress goes out as the service step's events so the
  * reporters show it the same way as during a deploy.
  */

@@ -3,8 +3,8 @@ import type { AwsCallInfo, AwsClients } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { envName, type Config } from '../config/schema.js';
-import type { Reporter } from '../engine/events.js';
-import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
+import type { EcsKitEvent, Reporter } from '../engine/events.js';
+import { ManifestStore, emptyManifest, type Manifest, type ManifestEntry } from '../engine/manifest.js';
 import { EcsKitError, ExitCode, UsageError } from '../errors.js';
 import { createReporter } from '../ui/index.js';
 import { isInteractive, reporterMode, type GlobalOptions, type Io } from './options.js';
@@ -57,6 +57,23 @@ export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, c
  * first AWS contact of every command, after the config has been validated.
  */
 export async function connect(opts: GlobalOptions, config: Config, reporter: Reporter): Promise<{ aws: AwsClients; counter: CallCounter; region: string; account: string }> {
+  const { aws, counter } = await tracedClients(opts, config, reporter);
+  try {
+    const region = await resolveRegion(aws);
+    try {
+      const { account } = await aws.identity();
+      return { aws, counter, region, account };
+    } catch (err) {
+      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
+    }
+  } catch (err) {
+    aws.destroy();
+    throw err;
+  }
+}
+
+/** AWS clients from the global flags and the config whose every call is counted and reported as an aws.call event. */
+export async function tracedClients(opts: GlobalOptions, config: Config, reporter: Reporter): Promise<{ aws: AwsClients; counter: CallCounter }> {
   const counter: CallCounter = { calls: 0, mutating: 0 };
   const { AwsClients } = await import('../aws/clients.js');
   const aws = new AwsClients({
@@ -70,24 +87,24 @@ export async function connect(opts: GlobalOptions, config: Config, reporter: Rep
       reporter.emit({ type: 'aws.call', ...info });
     },
   });
+  return { aws, counter };
+}
+
+/** The region the clients resolved (flag, config, environment or profile), or exit 2 saying how to set one. */
+export async function resolveRegion(aws: AwsClients): Promise<string> {
   try {
-    let region: string;
-    try {
-      region = await aws.region();
-    } catch {
-      throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
-    }
-    try {
-      const { account } = await aws.identity();
-      return { aws, counter, region, account };
-    } catch (err) {
-      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
-    }
-  } catch (err) {
-    aws.destroy();
-    throw err;
+    return await aws.region();
+  } catch {
+    throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
   }
 }
+
+/** The last event of a command that called AWS: its outcome, how long it took, its AWS calls and how many changed something. */
+export function emitRunDone(reporter: Reporter, command: string, outcome: RunOutcome, started: number, counter: CallCounter): void {
+  reporter.emit({ type: 'run.done', command, outcome, durationMs: Date.now() - started, calls: counter.calls, mutatingCalls: counter.mutating });
+}
+
+type RunOutcome = Extract<EcsKitEvent, { type: 'run.done' }>['outcome'];
 
 /** Take the environment's lock; say so when it was taken over from a dead run. */
 export async function takeLock(store: ManifestStore, command: string, forceUnlock: boolean | undefined, reporter: Reporter): Promise<void> {
@@ -114,4 +131,15 @@ export async function readManifest(store: ManifestStore, config: Config, account
     }
   }
   return existing;
+}
+
+/**
+ * Records one step's entry outside a deploy (rollback, secret set): stamps it and writes the
+ * manifest through its store, as the runner does for the steps it runs. The caller holds the lock.
+ */
+export async function saveStepEntry(run: { store: ManifestStore; manifest: Manifest }, id: string, entry: Omit<ManifestEntry, 'updatedAt'>): Promise<void> {
+  const now = new Date().toISOString();
+  run.manifest.steps[id] = { ...entry, updatedAt: now };
+  run.manifest.updatedAt = now;
+  await run.store.write(run.manifest);
 }

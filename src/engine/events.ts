@@ -174,15 +174,3 @@ export interface Reporter {
   /** Stop spinners and flush; called once before the process exits. */
   close(): void;
 }
-
-/** A reporter that keeps events in memory — used by tests, and by nothing else. */
-export class RecordingReporter implements Reporter {
-  readonly events: EcsKitEvent[] = [];
-  emit(event: EcsKitEvent): void {
-    this.events.push(event);
-  }
-  close(): void {}
-  ofType<T extends EcsKitEvent['type']>(type: T): Extract<EcsKitEvent, { type: T }>[] {
-    return this.events.filter((e) => e.type === type) as Extract<EcsKitEvent, { type: T }>[];
-  }
-}

@@ -24,9 +24,9 @@ export function makeStyle(color: boolean): Style {
   return { green: ansi(32, 39), red: ansi(31, 39), yellow: ansi(33, 39), cyan: ansi(36, 39), dim: ansi(2, 22), bold: ansi(1, 22) };
 }
 
-export const PLAIN: Style = makeStyle(false);
+const PLAIN: Style = makeStyle(false);
 
-export const ACTION_SYMBOL: Record<Action, string> = {
+const ACTION_SYMBOL: Record<Action, string> = {
   create: '+',
   update: '~',
   replace: '±',
@@ -63,7 +63,7 @@ export function formatValue(v: unknown): string {
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 
-export function formatSummary(s: PlanSummary): string {
+function formatSummary(s: PlanSummary): string {
   return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete.`;
 }
 
@@ -81,7 +81,7 @@ function symbolStyle(action: Action, style: Style): (s: string) => string {
   }
 }
 
-export function formatPlanStep(step: PlannedStepInfo, style: Style = PLAIN): string[] {
+function formatPlanStep(step: PlannedStepInfo, style: Style = PLAIN): string[] {
   const sym = symbolStyle(step.action, style)(ACTION_SYMBOL[step.action]);
   const after = step.pendingOn ? ` ${style.dim(`(after ${step.pendingOn})`)}` : '';
   const noop = step.action === 'noop' ? ` ${style.dim('(no change)')}` : '';
@@ -143,7 +143,7 @@ export function formatRunStart(e: Extract<EcsKitEvent, { type: 'run.start' }>): 
   return `${verb} ${e.app} (env ${e.env}) in ${e.region}, account ${e.account}`;
 }
 
-export const NO_CHANGES = 'No changes. AWS already matches ecs-kit.yml.';
+const NO_CHANGES = 'No changes. AWS already matches ecs-kit.yml.';
 
 export function formatRunDone(e: Extract<EcsKitEvent, { type: 'run.done' }>): string {
   const took = formatDuration(e.durationMs);

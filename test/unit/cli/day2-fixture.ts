@@ -6,7 +6,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll } from 'vitest';
 import type { GlobalOptions, Io } from '../../../src/cli/options.js';
-import { RecordingReporter } from '../../../src/engine/events.js';
+import { RecordingReporter } from '../../helpers/reporter.js';
 import { emptyManifest, type HistoryEntry, type Manifest } from '../../../src/engine/manifest.js';
 import { strict } from '../../helpers/aws-mock.js';
 import { Capture } from '../ui/streams.js';

@@ -9,12 +9,12 @@ import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runDeploy } from '../../../src/cli/commands/deploy.js';
-import { runDoctor } from '../../../src/cli/commands/doctor.js';
-import { runPlan } from '../../../src/cli/commands/plan.js';
+import { runDeploy } from '../../../src/cli/commands/deploy/index.js';
+import { runDoctor } from '../../../src/cli/commands/doctor/index.js';
+import { runPlan } from '../../../src/cli/commands/plan/index.js';
 import { main } from '../../../src/cli/main.js';
 import type { GlobalOptions, Io } from '../../../src/cli/options.js';
-import { RecordingReporter } from '../../../src/engine/events.js';
+import { RecordingReporter } from '../../helpers/reporter.js';
 import { ACCOUNT, awsError, calls, mocks, mutatingCalls, useStrictMocks } from '../doctor/fixture.js';
 import { Capture } from '../ui/streams.js';
 

@@ -6,10 +6,12 @@ import { DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { defaultAppName, runInit, sizeChoices, type InitOptions } from '../../../src/cli/commands/init.js';
+import type { InitOptions } from '../../../src/cli/commands/init/flags.js';
+import { runInit } from '../../../src/cli/commands/init/index.js';
+import { defaultAppName, sizeChoices } from '../../../src/cli/commands/init/questions.js';
 import { confirmByTyping, type Choice, type Prompter } from '../../../src/cli/prompts.js';
 import { parseConfigText } from '../../../src/config/load.js';
-import { RecordingReporter } from '../../../src/engine/events.js';
+import { RecordingReporter } from '../../helpers/reporter.js';
 import { AbortedError } from '../../../src/errors.js';
 import { Capture } from '../ui/streams.js';
 import { commandNames, resetAfterEach, strict } from '../../helpers/aws-mock.js';
@@ -553,6 +555,24 @@ describe('the YAML template', () => {
       expect(lines[i - 1]!.trim().startsWith('#'), field).toBe(true);
     }
     expect(parseYaml(text).services.web.logRetentionDays).toBe(30);
+  });
+
+  it.each([
+    [{ image: 'nginx:1.27', network: 'production', nat: 'per-az', azs: 3, capacity: 'ec2', envVars: ['A=1', 'B=yes', 'C=x # y'] }],
+    [{ dockerfile: 'Dockerfile', autoscaling: false, vpcId: 'vpc-0abc', publicSubnets: 'subnet-01,subnet-02', capacity: 'fargate-spot' }],
+  ] as Partial<InitOptions>[][])('writes the same config as YAML and as JSON: %j', async (flags) => {
+    expect(await init({ yes: true, name: 'shop', ...flags, config: 'a.yml' })).toBe(0);
+    expect(await init({ yes: true, name: 'shop', ...flags, config: 'a.json' })).toBe(0);
+    expect(JSON.parse(await written('a.json'))).toEqual(parseYaml(await written('a.yml')));
+  });
+
+  it('templates/ecs-kit.yml is exactly what init writes for the defaults, and deploy accepts it', async () => {
+    const template = await readFile(new URL('../../../templates/ecs-kit.yml', import.meta.url), 'utf8');
+    expect(parseConfigText(template)).toMatchObject({ app: 'my-app', region: 'us-east-1', services: { web: { image: 'nginx:1.27', capacity: 'fargate' } } });
+    expect(await init({ yes: true, name: 'my-app', region: 'us-east-1', image: 'nginx:1.27' })).toBe(0);
+    // After changing init's document.ts, regenerate it with:
+    //   node bin/ecs-kit.js init --yes --name my-app --region us-east-1 --image nginx:1.27 --config templates/ecs-kit.yml --force
+    expect(await written()).toBe(template);
   });
 });
 

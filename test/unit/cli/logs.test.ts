@@ -1,7 +1,8 @@
 import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { filterPattern, runLogs, taskIdOf } from '../../../src/cli/commands/logs.js';
+import { filterPattern, runLogs } from '../../../src/cli/commands/logs/index.js';
+import { taskIdOf } from '../../../src/cli/commands/logs/read.js';
 import { formatLog } from '../../../src/ui/format.js';
 import { strict } from '../../helpers/aws-mock.js';
 import { mockIdentity, sts, workdir, type Workdir } from './day2-fixture.js';

@@ -8,8 +8,8 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { GetRoleCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXIT_CHANGES_PENDING, runPlan } from '../../../src/cli/commands/plan.js';
-import { runDeploy } from '../../../src/cli/commands/deploy.js';
+import { EXIT_CHANGES_PENDING, runPlan } from '../../../src/cli/commands/plan/index.js';
+import { runDeploy } from '../../../src/cli/commands/deploy/index.js';
 import { isMutatingOperation } from '../../../src/aws/operations.js';
 import { commandNames } from '../../helpers/aws-mock.js';
 import { mockIdentity, sts, workdir, type Workdir } from './day2-fixture.js';

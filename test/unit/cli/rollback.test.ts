@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runRollback } from '../../../src/cli/commands/rollback.js';
+import { runRollback } from '../../../src/cli/commands/rollback/index.js';
 import { deployedRevisions, HISTORY_PER_SERVICE, recordDeployed, rollbackTarget } from '../../../src/engine/history.js';
 import { emptyManifest, type Manifest } from '../../../src/engine/manifest.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';

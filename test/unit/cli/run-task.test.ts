@@ -2,7 +2,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } 
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RunTaskCommand, type Service } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RUN_TASK_STARTED_BY, runRunTask, runTaskPlacement, type RunTaskOptions } from '../../../src/cli/commands/run-task.js';
+import { RUN_TASK_STARTED_BY, runRunTask, runTaskPlacement, type RunTaskOptions } from '../../../src/cli/commands/run-task/index.js';
 import { strict } from '../../helpers/aws-mock.js';
 import { ONE_SERVICE, TD, deployedManifest, mockIdentity, sts, workdir, type Workdir } from './day2-fixture.js';
 

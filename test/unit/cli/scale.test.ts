@@ -2,7 +2,7 @@ import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterS
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runScale, type ScaleOptions } from '../../../src/cli/commands/scale.js';
+import { runScale, type ScaleOptions } from '../../../src/cli/commands/scale/index.js';
 import { strict } from '../../helpers/aws-mock.js';
 import { ONE_SERVICE, TD, deployedManifest, mockIdentity, sts, workdir, type Workdir } from './day2-fixture.js';
 

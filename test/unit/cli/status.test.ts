@@ -2,7 +2,7 @@ import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runStatus } from '../../../src/cli/commands/status.js';
+import { runStatus } from '../../../src/cli/commands/status/index.js';
 import { formatStatus } from '../../../src/ui/format.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { TD, TG_ARN, URL, deployedManifest, mockIdentity, sts, workdir, type Workdir } from './day2-fixture.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import type { Config } from '../../../src/config/schema.js';
-import { RecordingReporter } from '../../../src/engine/events.js';
+import { RecordingReporter } from '../../helpers/reporter.js';
 import { ManifestStore, emptyManifest, type Manifest } from '../../../src/engine/manifest.js';
 import { Engine } from '../../../src/engine/runner.js';
 import { DEFAULT_RUN_OPTIONS, type StepModule } from '../../../src/engine/types.js';

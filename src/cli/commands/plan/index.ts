@@ -1,11 +1,12 @@
-import { preflight } from '../../doctor/preflight.js';
-import type { Reporter } from '../../engine/events.js';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import { ExitCode } from '../../errors.js';
-import { openDay2 } from '../day2-context.js';
-import { engineFor } from '../engine.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { onInterrupt } from '../signals.js';
+import { preflight } from '../../../doctor/preflight.js';
+import type { Reporter } from '../../../engine/events.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import { ExitCode } from '../../../errors.js';
+import { openDay2 } from '../../day2-context.js';
+import { engineFor } from '../../engine.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { emitRunDone } from '../../run-context.js';
+import { onInterrupt } from '../../signals.js';
 
 /** `plan --detailed-exitcode` (and `deploy --dry-run --detailed-exitcode`): changes are pending. */
 export const EXIT_CHANGES_PENDING = 3;
@@ -29,14 +30,7 @@ export async function runPlan(opts: PlanOptions, io: Io, reporter: Reporter): Pr
     reporter.emit({ type: 'run.start', command: 'plan', app: run.config.app, env: opts.env, region: run.region, account: run.account });
     const engine = engineFor(run, opts, reporter, controller.signal, { ...DEFAULT_RUN_OPTIONS, wait: false });
     const plan = await engine.planDeploy();
-    reporter.emit({
-      type: 'run.done',
-      command: 'plan',
-      outcome: plan.hasChanges ? 'planned' : 'no-changes',
-      durationMs: Date.now() - started,
-      calls: run.counter.calls,
-      mutatingCalls: run.counter.mutating,
-    });
+    emitRunDone(reporter, 'plan', plan.hasChanges ? 'planned' : 'no-changes', started, run.counter);
     return plan.hasChanges && opts.detailedExitcode ? EXIT_CHANGES_PENDING : ExitCode.Ok;
   } finally {
     stopListening();

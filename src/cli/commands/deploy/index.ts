@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
-import { TAG_APP, TAG_ENV } from '../../aws/tags.js';
-import { preflight } from '../../doctor/preflight.js';
-import { deployedRevisions, recordDeployed } from '../../engine/history.js';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import type { Reporter } from '../../engine/events.js';
-import { AbortedError, ExitCode, UsageError } from '../../errors.js';
-import { engineFor } from '../engine.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { createPrompter, type Prompter } from '../prompts.js';
-import { openRun } from '../run-context.js';
-import { onInterrupt } from '../signals.js';
+import { TAG_APP, TAG_ENV } from '../../../aws/tags.js';
+import { preflight } from '../../../doctor/preflight.js';
+import { deployedRevisions, recordDeployed } from '../../../engine/history.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import type { Reporter } from '../../../engine/events.js';
+import { ExitCode } from '../../../errors.js';
+import { confirmOrStop } from '../../confirm.js';
+import { engineFor } from '../../engine.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import type { Prompter } from '../../prompts.js';
+import { emitRunDone, openRun } from '../../run-context.js';
+import { onInterrupt } from '../../signals.js';
 
 export interface DeployOptions extends GlobalOptions {
   wait: boolean;
@@ -27,7 +28,7 @@ export interface DeployOptions extends GlobalOptions {
 
 export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
   if (opts.dryRun) {
-    const { runPlan } = await import('./plan.js');
+    const { runPlan } = await import('../plan/index.js');
     return runPlan(opts, io, reporter);
   }
   const started = Date.now();
@@ -62,26 +63,21 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
       if (adopted.length) reporter.emit({ type: 'info', message: `Adopting ${adopted.length} existing step(s) found by tags: ${adopted.join(', ')}.` });
     }
     if (plan.hasChanges) {
-      if (!opts.yes) {
-        if (!run.interactive) {
-          throw new UsageError('deploy needs confirmation, and this session cannot prompt (no terminal, CI=true or --json).', 'Re-run with --yes to apply the plan above.', 'confirm.required');
-        }
-        const ok = await (prompter ?? (await createPrompter())).confirm({ message: 'Apply these changes?', default: true });
-        if (!ok) throw new AbortedError('Deploy cancelled; nothing was changed.');
-      }
+      await confirmOrStop(
+        { yes: opts.yes, interactive: run.interactive, prompter },
+        {
+          command: 'deploy',
+          question: { message: 'Apply these changes?', default: true },
+          retry: 'Re-run with --yes to apply the plan above.',
+          cancelled: 'Deploy cancelled; nothing was changed.',
+        },
+      );
     }
     // With no changes this only records what planning found: no mutating call.
     await engine.applyDeploy(plan);
     // The revisions now in place, for `ecs-kit rollback`; unchanged services add nothing.
     if (recordDeployed(run.manifest, deployedRevisions(run.manifest))) await run.store.write(run.manifest);
-    reporter.emit({
-      type: 'run.done',
-      command: 'deploy',
-      outcome: plan.hasChanges ? 'applied' : 'no-changes',
-      durationMs: Date.now() - started,
-      calls: run.counter.calls,
-      mutatingCalls: run.counter.mutating,
-    });
+    emitRunDone(reporter, 'deploy', plan.hasChanges ? 'applied' : 'no-changes', started, run.counter);
     return ExitCode.Ok;
   } finally {
     stopListening();

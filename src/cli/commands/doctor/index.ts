@@ -1,14 +1,13 @@
 import path from 'node:path';
-import type { AwsCallInfo } from '../../aws/clients.js';
-import { partitionOf } from '../../aws/partition.js';
-import { loadConfig, resolveConfigPath } from '../../config/load.js';
-import { namesFor } from '../../config/names.js';
-import type { Reporter } from '../../engine/events.js';
-import type { DoctorContext } from '../../doctor/types.js';
-import { ExitCode, UsageError } from '../../errors.js';
-import { ReadOnlyManifestStore } from '../day2-context.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { checkEnvName, readManifest, type CallCounter } from '../run-context.js';
+import { partitionOf } from '../../../aws/partition.js';
+import { loadConfig, resolveConfigPath } from '../../../config/load.js';
+import { namesFor } from '../../../config/names.js';
+import type { Reporter } from '../../../engine/events.js';
+import type { DoctorContext } from '../../../doctor/types.js';
+import { ExitCode } from '../../../errors.js';
+import { ReadOnlyManifestStore } from '../../day2-context.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { checkEnvName, readManifest, resolveRegion, tracedClients } from '../../run-context.js';
 
 /**
  * `ecs-kit doctor`: load the config like deploy does (a bad config exits 2 before any AWS call),
@@ -22,27 +21,10 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
   const { config } = await loadConfig(configFile);
 
   // Not run-context's connect(): that stops at the first credentials error, which is a check result here.
-  const counter: CallCounter = { calls: 0, mutating: 0 };
-  const { AwsClients } = await import('../../aws/clients.js');
-  const aws = new AwsClients({
-    region: opts.region ?? config.region,
-    profile: opts.profile,
-    endpoint: opts.endpointUrl,
-    maxAttempts: opts.maxAttempts,
-    onCall: (info: AwsCallInfo) => {
-      counter.calls++;
-      if (info.mutating) counter.mutating++;
-      reporter.emit({ type: 'aws.call', ...info });
-    },
-  });
+  const { aws, counter } = await tracedClients(opts, config, reporter);
   try {
-    let region: string;
-    try {
-      region = await aws.region();
-    } catch {
-      throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
-    }
-    const { runChecks } = await import('../../doctor/index.js');
+    const region = await resolveRegion(aws);
+    const { runChecks } = await import('../../../doctor/index.js');
     const ctx: DoctorContext = { aws, config, env: opts.env, region, partition: partitionOf(region), names: namesFor(config.app, opts.env) };
     reporter.emit({ type: 'info', message: `Checking ${config.app} (env ${opts.env}) in ${region}; read-only, nothing is changed.` });
     const store = new ReadOnlyManifestStore(path.join(path.dirname(configFile), '.ecs-kit'), opts.env);

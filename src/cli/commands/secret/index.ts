@@ -1,17 +1,19 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { parseDocument } from 'yaml';
-import { explainAwsError, isAwsError } from '../../aws/errors.js';
-import { isOwnedBy, ownerTags } from '../../aws/tags.js';
-import { isEnvVarName } from '../../config/env-vars.js';
-import { loadConfig, resolveConfigPath } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
-import type { Reporter } from '../../engine/events.js';
-import { EcsKitError, ExitCode, UsageError } from '../../errors.js';
-import { isManagedReference, managedParameterName, parseSecretRef } from '../../security/refs.js';
-import { PARAMETERS_STEP_ID, type ParametersState } from '../../steps/secrets/index.js';
-import { isInteractive, type GlobalOptions, type Io } from '../options.js';
-import { checkEnvName, openRun } from '../run-context.js';
+import type { AwsClients } from '../../../aws/clients.js';
+import { explainAwsError, isAwsError } from '../../../aws/errors.js';
+import { isOwnedBy, ownerTags } from '../../../aws/tags.js';
+import { isEnvVarName } from '../../../config/env-vars.js';
+import { loadConfig, resolveConfigPath } from '../../../config/load.js';
+import type { Config } from '../../../config/schema.js';
+import type { Reporter } from '../../../engine/events.js';
+import type { Manifest, ManifestStore } from '../../../engine/manifest.js';
+import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
+import { isManagedReference, managedParameterName, parseSecretRef } from '../../../security/refs.js';
+import { PARAMETERS_STEP_ID, type ParametersState } from '../../../steps/secrets/index.js';
+import { isInteractive, type GlobalOptions, type Io } from '../../options.js';
+import { checkEnvName, openRun, saveStepEntry } from '../../run-context.js';
 
 /** SSM standard-tier parameters hold up to 4 KB; larger values need the paid advanced tier. */
 const MAX_VALUE_BYTES = 4096;
@@ -60,7 +62,7 @@ function parameterFor(config: Config, env: string, service: string, name: string
 }
 
 /** Drops one trailing newline (from `echo` or a file) but keeps everything else exactly. */
-export function trimValue(raw: string): string {
+function trimValue(raw: string): string {
   return raw.replace(/\r?\n$/, '');
 }
 
@@ -70,7 +72,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function defaultValueReader(opts: GlobalOptions, io: Io, name: string): ValueReader {
+function defaultValueReader(opts: GlobalOptions, io: Io, name: string): ValueReader {
   return async () => {
     if (!io.stdin.isTTY) return trimValue(await readAll(io.stdin));
     if (!isInteractive(opts, io)) {
@@ -88,7 +90,7 @@ export function defaultValueReader(opts: GlobalOptions, io: Io, name: string): V
 }
 
 /** Adds `NAME: ssm:/ecs-kit/<app>/<env>/NAME` under the service, keeping the file's comments and layout. */
-export async function addReferenceToConfig(file: string, service: string, name: string, ref: string): Promise<boolean> {
+async function addReferenceToConfig(file: string, service: string, name: string, ref: string): Promise<boolean> {
   const text = await readFile(file, 'utf8');
   if (file.endsWith('.json')) {
     const raw = JSON.parse(text) as { services: Record<string, { secrets?: Record<string, string> }> };
@@ -122,39 +124,8 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
   // 'deploy' takes the same lock: secret set writes the manifest too.
   const run = await openRun(opts, io, reporter, 'deploy', {});
   try {
-    const ssm = run.aws.ssm();
-    const owner = { app: config.app, env: opts.env };
-    const kmsKeyId = config.services[opts.service]!.kmsKeyArn;
-    const base = { Name: parameter, Value: value, Type: 'SecureString' as const, ...(kmsKeyId ? { KeyId: kmsKeyId } : {}) };
-    let created = true;
-    try {
-      await ssm.send(new PutParameterCommand({ ...base, Description: `ecs-kit: ${opts.name} for ${opts.service} in ${config.app}/${opts.env}`, Tags: ownerTags(owner) }));
-    } catch (err) {
-      if (!isAwsError(err, 'ParameterAlreadyExists')) throw explainAwsError(err, `storing ${parameter}`);
-      const tags = (await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: parameter }))).TagList;
-      if (!isOwnedBy(tags, owner)) {
-        throw new EcsKitError('secret.not-owned', `An SSM parameter named ${parameter} already exists and was not created by ecs-kit for ${config.app}/${opts.env}.`, {
-          why: 'ecs-kit only changes parameters it created, so it did not overwrite it.',
-          fix: `Reference it directly with ${opts.name}: "ssm:${parameter}" in the config, or delete it yourself.`,
-        });
-      }
-      // SSM refuses Tags together with Overwrite; the tags are already there.
-      await ssm.send(new PutParameterCommand({ ...base, Overwrite: true })).catch((e: unknown) => {
-        throw explainAwsError(e, `updating ${parameter}`);
-      });
-      created = false;
-    }
-
-    const entry = run.manifest.steps[PARAMETERS_STEP_ID];
-    const recorded = new Set((entry?.state as ParametersState | undefined)?.parameters ?? []);
-    if (!recorded.has(parameter)) {
-      recorded.add(parameter);
-      const now = new Date().toISOString();
-      run.manifest.steps[PARAMETERS_STEP_ID] = { kind: 'parameters', dependsOn: [], state: { parameters: [...recorded].sort() }, updatedAt: now };
-      run.manifest.updatedAt = now;
-      await run.store.write(run.manifest);
-    }
-
+    const created = await putSecret(run.aws, { config, env: opts.env, service: opts.service, name: opts.name, parameter, value });
+    await recordParameter(run, parameter);
     const changed = await addReferenceToConfig(configFile, opts.service, opts.name, `ssm:${parameter}`);
     reporter.emit({
       type: 'info',
@@ -169,7 +140,50 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
   }
 }
 
-export interface SecretListRow {
+/**
+ * Stores the value as a SecureString (the service's KMS key when it names one). Returns false when
+ * it overwrote a parameter, which ecs-kit only does to one it created for this app and env.
+ */
+async function putSecret(
+  aws: AwsClients,
+  s: { config: Config; env: string; service: string; name: string; parameter: string; value: string },
+): Promise<boolean> {
+  const ssm = aws.ssm();
+  const owner = { app: s.config.app, env: s.env };
+  const kmsKeyId = s.config.services[s.service]!.kmsKeyArn;
+  const base = { Name: s.parameter, Value: s.value, Type: 'SecureString' as const, ...(kmsKeyId ? { KeyId: kmsKeyId } : {}) };
+  try {
+    const description = `ecs-kit: ${s.name} for ${s.service} in ${s.config.app}/${s.env}`;
+    await ssm.send(new PutParameterCommand({ ...base, Description: description, Tags: ownerTags(owner) }));
+    return true;
+  } catch (err) {
+    if (!isAwsError(err, 'ParameterAlreadyExists')) throw explainAwsError(err, `storing ${s.parameter}`);
+  }
+  const tags = (await ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: s.parameter }))).TagList;
+  if (!isOwnedBy(tags, owner)) {
+    const message = `An SSM parameter named ${s.parameter} already exists and was not created by ecs-kit for ${s.config.app}/${s.env}.`;
+    throw new EcsKitError('secret.not-owned', message, {
+      why: 'ecs-kit only changes parameters it created, so it did not overwrite it.',
+      fix: `Reference it directly with ${s.name}: "ssm:${s.parameter}" in the config, or delete it yourself.`,
+    });
+  }
+  // SSM refuses Tags together with Overwrite; the tags are already there.
+  await ssm.send(new PutParameterCommand({ ...base, Overwrite: true })).catch((e: unknown) => {
+    throw explainAwsError(e, `updating ${s.parameter}`);
+  });
+  return false;
+}
+
+/** Adds the parameter to the secrets step's entry in the manifest, so teardown deletes it. */
+async function recordParameter(run: { store: ManifestStore; manifest: Manifest }, parameter: string): Promise<void> {
+  const entry = run.manifest.steps[PARAMETERS_STEP_ID];
+  const recorded = new Set((entry?.state as ParametersState | undefined)?.parameters ?? []);
+  if (recorded.has(parameter)) return;
+  recorded.add(parameter);
+  await saveStepEntry(run, PARAMETERS_STEP_ID, { kind: 'parameters', dependsOn: [], state: { parameters: [...recorded].sort() } });
+}
+
+interface SecretListRow {
   service: string;
   name: string;
   store: 'SSM Parameter Store' | 'Secrets Manager' | 'invalid';
@@ -178,7 +192,7 @@ export interface SecretListRow {
 }
 
 /** Names and where each secret lives, from the config alone: no AWS call, never a value. */
-export function listSecrets(config: Config, env: string): SecretListRow[] {
+function listSecrets(config: Config, env: string): SecretListRow[] {
   const rows: SecretListRow[] = [];
   for (const [service, svc] of Object.entries(config.services)) {
     for (const name of Object.keys(svc.secrets).sort()) {

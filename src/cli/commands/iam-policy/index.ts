@@ -1,10 +1,10 @@
-import { explainAwsError } from '../../aws/errors.js';
-import { loadConfig, resolveConfigPath } from '../../config/load.js';
-import type { Reporter } from '../../engine/events.js';
-import { ExitCode, UsageError } from '../../errors.js';
-import { deployerPolicy } from '../../security/deployer-policy.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { checkEnvName } from '../run-context.js';
+import { explainAwsError } from '../../../aws/errors.js';
+import { loadConfig, resolveConfigPath } from '../../../config/load.js';
+import type { Reporter } from '../../../engine/events.js';
+import { ExitCode, UsageError } from '../../../errors.js';
+import { deployerPolicy } from '../../../security/deployer-policy.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import { checkEnvName, resolveRegion } from '../../run-context.js';
 
 export interface IamPolicyOptions extends GlobalOptions {
   account?: string;
@@ -24,14 +24,10 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
   let region = opts.region ?? config.region;
   let account = opts.account;
   if (!region || !account) {
-    const { AwsClients } = await import('../../aws/clients.js');
+    const { AwsClients } = await import('../../../aws/clients.js');
     const aws = new AwsClients({ region, profile: opts.profile, endpoint: opts.endpointUrl, maxAttempts: opts.maxAttempts });
     try {
-      if (!region) {
-        region = await aws.region().catch(() => {
-          throw new UsageError('No AWS region is set.', 'Pass --region, set region: in ecs-kit.yml, or export AWS_REGION.', 'aws.region');
-        });
-      }
+      if (!region) region = await resolveRegion(aws);
       if (!account) {
         try {
           ({ account } = await aws.identity());

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { DEFAULT_RUN_OPTIONS } from '../../engine/types.js';
-import type { Reporter } from '../../engine/events.js';
-import { AbortedError, ExitCode, UsageError } from '../../errors.js';
-import { engineFor } from '../engine.js';
-import type { GlobalOptions, Io } from '../options.js';
-import { confirmByTyping, createPrompter, type Prompter } from '../prompts.js';
-import { openRun } from '../run-context.js';
-import { onInterrupt } from '../signals.js';
+import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
+import type { Reporter } from '../../../engine/events.js';
+import { ExitCode } from '../../../errors.js';
+import { confirmOrStop } from '../../confirm.js';
+import { engineFor } from '../../engine.js';
+import type { GlobalOptions, Io } from '../../options.js';
+import type { Prompter } from '../../prompts.js';
+import { emitRunDone, openRun } from '../../run-context.js';
+import { onInterrupt } from '../../signals.js';
 
 export interface TeardownOptions extends GlobalOptions {
   forceUnlock?: boolean;
@@ -20,8 +21,7 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
   try {
     const app = run.config.app;
     reporter.emit({ type: 'run.start', command: 'teardown', app, env: opts.env, region: run.region, account: run.account });
-    const done = (outcome: 'empty' | 'applied') =>
-      reporter.emit({ type: 'run.done', command: 'teardown', outcome, durationMs: Date.now() - started, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
+    const done = (outcome: 'empty' | 'applied') => emitRunDone(reporter, 'teardown', outcome, started, run.counter);
 
     const engine = engineFor(run, opts, reporter, controller.signal, DEFAULT_RUN_OPTIONS);
     // No manifest file at all (deleted or lost): find what exists by names and tags instead of
@@ -32,13 +32,15 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
       return ExitCode.Ok;
     }
     const plan = engine.planTeardown();
-    if (!opts.yes) {
-      if (!run.interactive) {
-        throw new UsageError('teardown needs confirmation, and this session cannot prompt (no terminal, CI=true or --json).', 'Re-run with --yes to delete everything listed above.', 'confirm.required');
-      }
-      const ok = await confirmByTyping(prompter ?? (await createPrompter()), app, `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`);
-      if (!ok) throw new AbortedError('Teardown cancelled; nothing was deleted.');
-    }
+    await confirmOrStop(
+      { yes: opts.yes, interactive: run.interactive, prompter },
+      {
+        command: 'teardown',
+        question: { message: `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`, typed: app },
+        retry: 'Re-run with --yes to delete everything listed above.',
+        cancelled: 'Teardown cancelled; nothing was deleted.',
+      },
+    );
     await engine.applyTeardown(plan);
     reporter.emit({ type: 'info', message: `Environment ${opts.env} of ${app} is empty: everything ecs-kit created was deleted.` });
     done('applied');

@@ -1,0 +1,32 @@
+import type { CommandGroupSpec, CommandSpec } from '../command-spec.js';
+import { deploy } from './deploy/spec.js';
+import { doctor } from './doctor/spec.js';
+import { iamPolicy } from './iam-policy/spec.js';
+import { init } from './init/spec.js';
+import { logs } from './logs/spec.js';
+import { plan } from './plan/spec.js';
+import { rollback } from './rollback/spec.js';
+import { runTask } from './run-task/spec.js';
+import { scale } from './scale/spec.js';
+import { secret } from './secret/spec.js';
+import { status } from './status/spec.js';
+import { teardown } from './teardown/spec.js';
+
+/**
+ * Every command, in the order `ecs-kit --help` lists them. Adding a command: a folder with its
+ * handler (index.ts) and its spec (spec.ts), and one line here. Only the specs load at start-up.
+ */
+export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
+  init,
+  deploy,
+  teardown,
+  plan,
+  doctor,
+  status,
+  logs,
+  runTask,
+  scale,
+  rollback,
+  secret,
+  iamPolicy,
+];
