@@ -344,7 +344,7 @@ export class Engine {
       previous,
       baseDir: this.o.baseDir,
       ownFiles: this.o.ownFiles ?? [],
-      dep: <T extends object>(step: StepRef<T> | string, scope?: string) => dep(typeof step === 'string' ? step : instanceId(step.kind, scope)) as T,
+      dep: <T extends object>(step: StepRef<T>, scope?: string) => dep(instanceId(step.kind, scope)) as T,
       record: (state) => this.record(inst, state),
       progress: (message) => this.o.reporter.emit({ type: 'step.progress', step: inst.id, message }),
       warn: (message) => {

@@ -104,8 +104,6 @@ export interface StepContext<S extends object = object> {
   ownFiles: string[];
   /** State of a step this one depends on (a per-service step: pass the service name). */
   dep<T extends object>(step: StepRef<T>, scope?: string): T;
-  /** @deprecated during the migration to typed references; use dep(step, scope). */
-  dep<T extends object>(id: string): T;
   /**
    * Save what exists so far before a long or failure-prone part of apply (e.g. the
    * rollout wait), so a failed or killed run still leaves it in the manifest.

@@ -60,8 +60,8 @@ export function stepContext<S extends object>(
     previous: opts.previous,
     baseDir: opts.baseDir ?? process.cwd(),
     ownFiles: [],
-    dep: <T extends object>(step: StepRef<T> | string, scope?: string) => {
-      const id = typeof step === 'string' ? step : instanceId(step.kind, scope);
+    dep: <T extends object>(step: StepRef<T>, scope?: string) => {
+      const id = instanceId(step.kind, scope);
       const s = opts.deps?.[id];
       if (!s) throw new PendingDependency(id);
       return s as T;

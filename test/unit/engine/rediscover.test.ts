@@ -7,8 +7,11 @@ import type { Config } from '../../../src/config/schema.js';
 import { RecordingReporter } from '../../helpers/reporter.js';
 import { ManifestStore, emptyManifest, type Manifest } from '../../../src/engine/manifest.js';
 import { Engine } from '../../../src/engine/runner.js';
-import { DEFAULT_RUN_OPTIONS, type StepModule } from '../../../src/engine/types.js';
+import { DEFAULT_RUN_OPTIONS, type StepModule, type StepRef } from '../../../src/engine/types.js';
 import { config, fakeDocker } from '../../helpers/context.js';
+
+/** A typed reference from a fake step's id ("td:web" → kind td). */
+const ref = <T extends object>(id: string): StepRef<T> => ({ kind: id.split(':')[0]! });
 
 type S = { id: string; deps: string[] };
 
@@ -22,7 +25,7 @@ function modules(world: Set<string>, calls: string[]): StepModule<S>[] {
     title: (scope) => (scope ? `${kind} ${scope}` : kind),
     instances: (cfg: Config) => (perService ? Object.keys(cfg.services).map((s) => ({ scope: s, dependsOn: dependsOn(s) })) : [{ dependsOn: dependsOn() }]),
     async plan(ctx) {
-      const deps = dependsOn(ctx.scope).map((d) => ctx.dep<S>(d).id);
+      const deps = dependsOn(ctx.scope).map((d) => ctx.dep(ref<S>(d), d.split(':')[1]).id);
       calls.push(`plan ${ctx.id}`);
       if (!world.has(ctx.id)) return { action: 'create', changes: [] };
       return { action: 'noop', changes: [], current: { id: ctx.id, deps } };

@@ -7,8 +7,11 @@ import type { Config } from '../../../src/config/schema.js';
 import { RecordingReporter } from '../../helpers/reporter.js';
 import { ManifestStore, emptyManifest, type Manifest } from '../../../src/engine/manifest.js';
 import { Engine } from '../../../src/engine/runner.js';
-import { DEFAULT_RUN_OPTIONS, type StepModule, type StepPlan } from '../../../src/engine/types.js';
+import { DEFAULT_RUN_OPTIONS, type StepModule, type StepRef, type StepPlan } from '../../../src/engine/types.js';
 import { config, fakeDocker } from '../../helpers/context.js';
+
+/** A typed reference from a fake step's id ("td:web" → kind td). */
+const ref = <T extends object>(id: string): StepRef<T> => ({ kind: id.split(':')[0]! });
 
 /** A fake world: each step owns one "resource" in `world`, and logs what it did. */
 function fakeModules(world: Map<string, { value: string }>, log: string[], opts: { failOn?: string; slow?: Record<string, number>; concurrency?: { active: number; peak: number }; newOutputsOnUpdate?: boolean } = {}) {
@@ -17,7 +20,7 @@ function fakeModules(world: Map<string, { value: string }>, log: string[], opts:
     title: (scope) => (scope ? `${kind} ${scope}` : kind),
     instances: (cfg: Config) => (perService ? Object.keys(cfg.services).map((s) => ({ scope: s, dependsOn: dependsOn(s) })) : [{ dependsOn: dependsOn() }]),
     async plan(ctx): Promise<StepPlan<{ id: string; value: string; deps: string[] }>> {
-      const deps = dependsOn(ctx.scope).map((d) => ctx.dep<{ id: string }>(d).id);
+      const deps = dependsOn(ctx.scope).map((d) => ctx.dep(ref<{ id: string }>(d), d.split(':')[1]).id);
       log.push(`plan ${ctx.id}`);
       const want = kind === 'svc' ? 'svc' : `${ctx.service?.cpu ?? ctx.config?.cluster.containerInsights}`;
       const have = world.get(ctx.id);
@@ -177,7 +180,7 @@ describe('Engine', () => {
       title: () => kind,
       instances: () => [{ dependsOn }],
       async plan(ctx) {
-        for (const d of dependsOn) ctx.dep(d);
+        for (const d of dependsOn) ctx.dep(ref(d));
         const current = { id: kind };
         return changes ? { action: 'update', changes: [{ field: 'x', before: 1, after: 2 }], current, outputsChange } : { action: 'noop', changes: [], current };
       },

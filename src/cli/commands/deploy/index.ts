@@ -73,6 +73,8 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
         },
       );
     }
+    // The build phase: images are built locally before anything changes in AWS.
+    await engine.prepareDeploy(plan);
     // With no changes this only records what planning found: no mutating call.
     await engine.applyDeploy(plan);
     // The revisions now in place, for `ecs-kit rollback`; unchanged services add nothing.
