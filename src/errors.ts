@@ -1,3 +1,5 @@
+import type { ErrorInfo, RolloutDiagnosis } from './engine/events.js';
+
 /** Exit codes are part of the public contract (README "Exit codes"). */
 export const ExitCode = {
   Ok: 0,
@@ -56,4 +58,10 @@ export class AbortedError extends EcsKitError {
     super('aborted', message, { exitCode: ExitCode.Aborted });
     this.name = 'AbortedError';
   }
+}
+
+/** What the reporters get of an error: code, message, why and fix, and a rollout's diagnosis when it has one. */
+export function errorInfo(err: EcsKitError): ErrorInfo {
+  const diagnosis = (err as { diagnosis?: RolloutDiagnosis }).diagnosis;
+  return { code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}), ...(diagnosis ? { diagnosis } : {}) };
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import type { Reporter, RolloutDiagnosis } from '../engine/events.js';
-import { EcsKitError, ExitCode } from '../errors.js';
+import { EcsKitError, ExitCode, errorInfo } from '../errors.js';
 import type { CommandSpec } from './command-spec.js';
 import { COMMANDS } from './commands/index.js';
 import { globals, withGlobals } from './flags.js';
@@ -91,7 +91,7 @@ function reportError(err: unknown, reporter: Reporter, verbose: boolean): number
     // A failed rollout carries its diagnosis; JSON readers get it as its own event.
     const diagnosis = (err as { diagnosis?: RolloutDiagnosis }).diagnosis;
     if (diagnosis) reporter.emit({ type: 'diagnosis', ...diagnosis });
-    reporter.emit({ type: 'error', code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}) });
+    reporter.emit({ type: 'error', ...errorInfo(err) });
     if (verbose && err.cause instanceof Error && err.cause.stack) reporter.emit({ type: 'info', message: err.cause.stack });
     return err.exitCode;
   }

@@ -28,6 +28,8 @@ export interface ErrorInfo {
   message: string;
   why?: string;
   fix?: string;
+  /** A failed rollout's diagnosis (stopped tasks, exit codes, target health, logs), as data. */
+  diagnosis?: RolloutDiagnosis;
 }
 
 /** One deployment of an ECS service, as `status` reports it. */
@@ -52,6 +54,8 @@ export interface TargetHealthInfo {
   state: string;
   reason?: string;
   description?: string;
+  /** Plain-English reading of the reason, when it is a common one. */
+  explanation?: string;
 }
 
 export interface ServiceStatusInfo {

@@ -4,8 +4,8 @@ import { TAG_APP, TAG_ENV } from '../aws/tags.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
 import type { DockerCli } from '../docker/cli.js';
-import { AbortedError, EcsKitError } from '../errors.js';
-import type { ErrorInfo, PlannedStepInfo, PlanSummary, Reporter } from './events.js';
+import { AbortedError, EcsKitError, errorInfo } from '../errors.js';
+import type { PlannedStepInfo, PlanSummary, Reporter } from './events.js';
 import { buildInstances, runGraph, topoSort, type StepInstance } from './graph.js';
 import type { Manifest, ManifestStore } from './manifest.js';
 import { PendingDependency, instanceId, type Action, type StepRef, type RunOptions, type StepContext, type StepModule, type StepPlan } from './types.js';
@@ -412,9 +412,6 @@ export class Engine {
   }
 }
 
-export function errorInfo(err: EcsKitError): ErrorInfo {
-  return { code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}) };
-}
 
 function summarize(actions: Action[]): PlanSummary {
   const s: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };

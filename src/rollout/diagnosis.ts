@@ -3,7 +3,7 @@ import { errorName, isAwsError } from '../aws/errors.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { RolloutDiagnosis, StoppedContainerInfo, StoppedTaskInfo, TargetHealthInfo } from '../engine/events.js';
 
-// The reporters import diagnosisLines from here; loading the SDK only when diagnosing keeps
+// The reporters word the diagnosis (src/ui/diagnosis.ts); loading the SDK only when diagnosing keeps
 // commands that never diagnose (init, --help) from paying for three clients at startup.
 let sdkLoad: Promise<{ ecs: typeof import('@aws-sdk/client-ecs'); logs: typeof import('@aws-sdk/client-cloudwatch-logs'); elbv2: typeof import('@aws-sdk/client-elastic-load-balancing-v2') }> | undefined;
 function sdk() {
@@ -301,16 +301,18 @@ async function unhealthyTargets(ctx: DiagnoseContext, targetGroupArns: string[],
         return (out.TargetHealthDescriptions ?? [])
           // Draining targets are old tasks leaving as planned; healthy ones need no explaining.
           .filter((t) => t.TargetHealth?.State !== 'healthy' && t.TargetHealth?.State !== 'draining')
-          .map(
-            (t): TargetHealthInfo => ({
+          .map((t): TargetHealthInfo => {
+            const explanation = explainTargetHealth(t.TargetHealth?.Reason);
+            return {
               targetGroup: name,
               id: t.Target?.Id ?? 'unknown',
               ...(t.Target?.Port !== undefined ? { port: t.Target.Port } : {}),
               state: t.TargetHealth?.State ?? 'unknown',
               ...(t.TargetHealth?.Reason ? { reason: t.TargetHealth.Reason } : {}),
               ...(t.TargetHealth?.Description ? { description: t.TargetHealth.Description } : {}),
-            }),
-          );
+              ...(explanation ? { explanation } : {}),
+            };
+          });
       } catch (err) {
         notes.push(`could not read the health of target group ${name} (${shortError(err)})`);
         return [];
@@ -318,59 +320,4 @@ async function unhealthyTargets(ctx: DiagnoseContext, targetGroupArns: string[],
     }),
   );
   return all.flat().slice(0, MAX_TARGETS);
-}
-
-/** The diagnosis as indented text lines: what the error's "why" shows and the reporters print. */
-export function diagnosisLines(d: RolloutDiagnosis): string[] {
-  const lines: string[] = [];
-  const c = d.counts;
-  lines.push(`Tasks of ${d.taskDefinition}: ${c.running}/${c.desired} running, ${c.pending} pending, ${Math.max(c.failed, d.stoppedTotal)} stopped.`);
-  if (d.stoppedTasks.length) {
-    const shown = d.stoppedTasks.length < d.stoppedTotal ? ` (the newest ${d.stoppedTasks.length} of ${d.stoppedTotal})` : '';
-    lines.push(`Stopped tasks${shown}:`);
-    // Crash-looping tasks usually fail identically: say so instead of repeating the block.
-    const firstWith = new Map<string, string>();
-    for (const t of d.stoppedTasks) {
-      const code = t.stopCode ? `${t.stopCode}: ` : '';
-      const head = `  task ${t.taskId} (${t.taskDefinition}) — ${code}${t.stoppedReason ?? t.lastStatus ?? 'stopped'}`;
-      const sig = JSON.stringify([t.stopCode, t.stoppedReason, t.containers.map((c) => [c.name, c.exitCode, c.reason, c.logs.at(-1)])]);
-      const same = firstWith.get(sig);
-      if (same) {
-        lines.push(`${head} (same as task ${same})`);
-        continue;
-      }
-      firstWith.set(sig, t.taskId);
-      lines.push(head);
-      if (t.explanation) lines.push(`    → ${t.explanation}`);
-      for (const ct of t.containers) {
-        const exit = ct.exitCode !== undefined ? `exit code ${ct.exitCode}` : 'no exit code';
-        lines.push(`    container ${ct.name}: ${exit}${ct.reason ? ` — ${ct.reason}` : ''}`);
-        if (ct.explanation && ct.explanation !== t.explanation) lines.push(`      → ${ct.explanation}`);
-        if (ct.logs.length) {
-          lines.push(`      last ${ct.logs.length} log line${ct.logs.length === 1 ? '' : 's'} (${ct.logStream ?? 'log stream'}):`);
-          for (const l of ct.logs) lines.push(`        | ${l}`);
-        } else if (ct.logsNote) {
-          lines.push(`      logs: ${ct.logsNote}${ct.logStream ? ` (${ct.logStream})` : ''}`);
-        }
-      }
-    }
-  } else if (d.verdict !== 'rolled-back' || d.rolledBackBy !== 'ecs') {
-    lines.push('No stopped tasks of this revision were found.');
-  }
-  if (d.targets.length) {
-    lines.push('Load balancer targets:');
-    for (const t of d.targets) {
-      const why = [t.reason, t.description].filter(Boolean).join(': ');
-      lines.push(`  ${t.id}${t.port ? `:${t.port}` : ''} in ${t.targetGroup}: ${t.state}${why ? ` — ${why}` : ''}`);
-      const explained = explainTargetHealth(t.reason);
-      if (explained) lines.push(`    → ${explained}`);
-    }
-  }
-  if (d.events.length) {
-    lines.push('Recent service events:');
-    for (const e of d.events) lines.push(`  - ${e}`);
-  }
-  for (const n of d.notes) lines.push(`(${n})`);
-  lines.push(`Console: ${d.consoleUrl}`);
-  return lines;
 }

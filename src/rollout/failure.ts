@@ -2,7 +2,7 @@ import type { Service } from '@aws-sdk/client-ecs';
 import { formatDuration } from '../engine/duration.js';
 import type { RolloutDiagnosis } from '../engine/events.js';
 import { EcsKitError } from '../errors.js';
-import { diagnose, diagnosisLines, revisionName } from './diagnosis.js';
+import { diagnose, revisionName } from './diagnosis.js';
 import { chronological, type Counts } from './progress.js';
 import type { RolloutContext, RolloutTarget } from './watch.js';
 
@@ -65,8 +65,8 @@ export async function rolloutFailure(ctx: RolloutContext, target: RolloutTarget,
     targetGroupArns: (seen.service.loadBalancers ?? []).map((l) => l.targetGroupArn).filter((a): a is string => Boolean(a)),
     events: recent,
   });
-  const why = [reason, ...diagnosisLines(diagnosis)].join('\n');
-  return new RolloutError(code, message, diagnosis, { why, fix }, outcome.kind === 'rolled-back' ? outcome.to : undefined);
+  // The diagnosis travels as data; the reporters print it under "Why:".
+  return new RolloutError(code, message, diagnosis, { why: reason, fix }, outcome.kind === 'rolled-back' ? outcome.to : undefined);
 }
 
 function wordingOf(ctx: RolloutContext, target: RolloutTarget, outcome: Outcome, seen: LastSeen): Wording {

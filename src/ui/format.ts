@@ -1,7 +1,7 @@
 import type { Action } from '../engine/types.js';
 import type { CheckStatus, EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary, ServiceStatusInfo } from '../engine/events.js';
 import type { AwsCallInfo } from '../aws/clients.js';
-import { diagnosisLines } from '../rollout/diagnosis.js';
+import { diagnosisLines } from './diagnosis.js';
 
 /** Pure text helpers shared by the reporters (and init). No I/O here. */
 
@@ -108,7 +108,7 @@ export function formatPlan(event: Extract<EcsKitEvent, { type: 'plan' }>, opts: 
 }
 
 /** Message (may span lines), then "Why:" and "Fix:" lines. */
-export function formatError(info: Pick<ErrorInfo, 'message' | 'why' | 'fix'>, opts: { prefix?: string; style?: Style; indent?: string } = {}): string[] {
+export function formatError(info: Pick<ErrorInfo, 'message' | 'why' | 'fix' | 'diagnosis'>, opts: { prefix?: string; style?: Style; indent?: string } = {}): string[] {
   const style = opts.style ?? PLAIN;
   const indent = opts.indent ?? '  ';
   const [first = '', ...rest] = info.message.split('\n');
@@ -116,6 +116,7 @@ export function formatError(info: Pick<ErrorInfo, 'message' | 'why' | 'fix'>, op
   // A multi-line why (e.g. a rollout diagnosis) stays indented under its label.
   const more = (text: string) => text.split('\n').join(`\n${indent}`);
   if (info.why) lines.push(`${indent}${style.bold('Why:')} ${more(info.why)}`);
+  if (info.diagnosis) lines.push(...diagnosisLines(info.diagnosis).map((l) => `${indent}${l}`));
   if (info.fix) lines.push(`${indent}${style.bold('Fix:')} ${more(info.fix)}`);
   return lines;
 }

@@ -5,7 +5,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import type { EcsKitEvent, RolloutDiagnosis } from '../../../src/engine/events.js';
-import { consoleUrl, diagnose, diagnosisLines, explainExitCode, explainStopReason, type DiagnoseInput } from '../../../src/rollout/diagnosis.js';
+import { consoleUrl, diagnose, explainExitCode, explainStopReason, explainTargetHealth, type DiagnoseInput } from '../../../src/rollout/diagnosis.js';
+import { diagnosisLines } from '../../../src/ui/diagnosis.js';
 import { JsonReporter } from '../../../src/ui/json.js';
 import { PlainReporter } from '../../../src/ui/plain.js';
 import { strict } from '../../helpers/aws-mock.js';
@@ -178,7 +179,17 @@ const SAMPLE: RolloutDiagnosis = {
       ],
     },
   ],
-  targets: [{ targetGroup: 'shop-default-web', id: '10.0.1.23', port: 8080, state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out' }],
+  targets: [
+    {
+      targetGroup: 'shop-default-web',
+      id: '10.0.1.23',
+      port: 8080,
+      state: 'unhealthy',
+      reason: 'Target.Timeout',
+      description: 'Request timed out',
+      explanation: explainTargetHealth('Target.Timeout'),
+    },
+  ],
   events: ['(service web) has started 1 tasks: (task 5f2c0c3f9a8e4d0b9c6f1e2d3a4b5c6d).'],
   consoleUrl: consoleUrl('us-east-1', 'shop-default', 'web'),
   notes: [],
@@ -191,7 +202,7 @@ describe('rendering', () => {
     const r = new PlainReporter({ verbose: false, stdout, stderr, now: () => new Date('2026-11-21T10:00:00.000Z') });
     return { r, stdout, stderr };
   };
-  const error = { code: 'rollout.rolled-back', message: SAMPLE.summary, why: ['3 tasks of shop-default-web:2 stopped.', ...diagnosisLines(SAMPLE)].join('\n'), fix: 'Fix it.' };
+  const error = { code: 'rollout.rolled-back', message: SAMPLE.summary, why: '3 tasks of shop-default-web:2 stopped.', diagnosis: SAMPLE, fix: 'Fix it.' };
 
   it('prints the diagnosis inside the failed step, indented under "Why:", with every line stamped', () => {
     const { r, stderr, stdout } = reporter();

@@ -1,3 +1,5 @@
+import type { RolloutDiagnosis } from '../../../src/engine/events.js';
+import { diagnosisLines } from '../../../src/ui/diagnosis.js';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeServicesCommand,
@@ -20,6 +22,11 @@ import { serviceStep } from '../../../src/steps/service/index.js';
 import { startedDeployment } from '../../../src/steps/service/rollout.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS_ECS, stepContext } from '../../helpers/context.js';
+
+/** What a person sees under "Why:": the reason, then the UI's wording of the diagnosis the error carries. */
+function shown(err: { why?: string; diagnosis?: RolloutDiagnosis }): string {
+  return [err.why ?? '', ...(err.diagnosis ? diagnosisLines(err.diagnosis) : [])].join('\n');
+}
 
 const ecs = mockClient(ECSClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -258,14 +265,14 @@ describe('rollout watcher: failures, with diagnosis', () => {
     expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([{ cluster: 'shop-default', service: 'web', taskDefinition: TD_OLD }]);
     expect(err.rolledBackTo).toBe(TD_OLD);
     expect(ctx.messages).toContain('rolling service web back to shop-default-web:1');
-    expect(err.why).toMatch(/^3 tasks of shop-default-web:2 stopped \(--max-failed-tasks 3\)\. ECS is now replacing its tasks with shop-default-web:1/);
-    expect(err.why).toContain(`task b3 (shop-default-web:2) — TaskFailedToStart: ${pull}`);
-    expect(err.why).toMatch(/that image name or tag does not exist in the registry/);
-    expect(err.why).toContain('logs: no logs were written');
+    expect(shown(err)).toMatch(/^3 tasks of shop-default-web:2 stopped \(--max-failed-tasks 3\)\. ECS is now replacing its tasks with shop-default-web:1/);
+    expect(shown(err)).toContain(`task b3 (shop-default-web:2) — TaskFailedToStart: ${pull}`);
+    expect(shown(err)).toMatch(/that image name or tag does not exist in the registry/);
+    expect(shown(err)).toContain('logs: no logs were written');
     // identical failures are not repeated in full
-    expect(err.why).toContain(`task b2 (shop-default-web:2) — TaskFailedToStart: ${pull} (same as task b3)`);
-    expect(err.why!.match(/does not exist in the registry/g)).toHaveLength(1);
-    expect(err.why).toContain('Console: https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/shop-default/services/web/deployments?region=us-east-1');
+    expect(shown(err)).toContain(`task b2 (shop-default-web:2) — TaskFailedToStart: ${pull} (same as task b3)`);
+    expect(shown(err).match(/does not exist in the registry/g)).toHaveLength(1);
+    expect(shown(err)).toContain('Console: https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/shop-default/services/web/deployments?region=us-east-1');
     // newest first, and the log stream the awslogs driver would have used
     expect(err.diagnosis.stoppedTasks.map((t) => t.taskId)).toEqual(['b3', 'b2', 'b1']);
     expect(logs.commandCalls(GetLogEventsCommand)[0]!.args[0].input).toEqual({ logGroupName: '/ecs/shop-default/web', logStreamName: 'ecs/web/b3', limit: 20, startFromHead: false });
@@ -285,11 +292,11 @@ describe('rollout watcher: failures, with diagnosis', () => {
     noTargets();
     const err = await failureOf(context(), update);
     expect(err.code).toBe('rollout.rolled-back');
-    expect(err.why).toContain('container web: exit code 137 — OutOfMemoryError: Container killed due to memory usage');
-    expect(err.why).toMatch(/ran out of memory and was killed; raise `memory`/);
-    expect(err.why).toMatch(/an essential container stopped, so ECS stopped the whole task/);
-    expect(err.why).toContain('last 3 log lines (/ecs/shop-default/web ecs/web/c3):');
-    expect(err.why).toContain('| building search index');
+    expect(shown(err)).toContain('container web: exit code 137 — OutOfMemoryError: Container killed due to memory usage');
+    expect(shown(err)).toMatch(/ran out of memory and was killed; raise `memory`/);
+    expect(shown(err)).toMatch(/an essential container stopped, so ECS stopped the whole task/);
+    expect(shown(err)).toContain('last 3 log lines (/ecs/shop-default/web ecs/web/c3):');
+    expect(shown(err)).toContain('| building search index');
     expect(err.diagnosis.stoppedTasks[0]!.containers[0]).toMatchObject({ exitCode: 137, logs: ['Loading catalog into memory…', 'loaded 1200000 products', 'building search index'] });
   });
 
@@ -302,11 +309,11 @@ describe('rollout watcher: failures, with diagnosis', () => {
     logs.on(GetLogEventsCommand).resolves(logLines('> shop@1.0.0 start', 'Error: DATABASE_URL is not set\n    at config (/app/config.js:3:9)'));
     noTargets();
     const err = await failureOf(context(), update);
-    expect(err.why).toContain('container web: exit code 1');
-    expect(err.why).toMatch(/the app exited with an error \(exit 1\)/);
+    expect(shown(err)).toContain('container web: exit code 1');
+    expect(shown(err)).toMatch(/the app exited with an error \(exit 1\)/);
     // a multi-line log message becomes separate lines
-    expect(err.why).toContain('| Error: DATABASE_URL is not set\n');
-    expect(err.why).toContain('|     at config (/app/config.js:3:9)');
+    expect(shown(err)).toContain('| Error: DATABASE_URL is not set\n');
+    expect(shown(err)).toContain('|     at config (/app/config.js:3:9)');
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(2);
   });
 
@@ -327,9 +334,9 @@ describe('rollout watcher: failures, with diagnosis', () => {
     });
     const err = await failureOf(context(), update);
     expect(elb.commandCalls(DescribeTargetHealthCommand)[0]!.args[0].input).toEqual({ TargetGroupArn: TG });
-    expect(err.why).toMatch(/the load balancer health check kept failing/);
-    expect(err.why).toContain('10.0.1.23:8080 in shop-default-web: unhealthy — Target.ResponseCodeMismatch: Health checks failed with these codes: [404]');
-    expect(err.why).toMatch(/often 404: the path does not exist/);
+    expect(shown(err)).toMatch(/the load balancer health check kept failing/);
+    expect(shown(err)).toContain('10.0.1.23:8080 in shop-default-web: unhealthy — Target.ResponseCodeMismatch: Health checks failed with these codes: [404]');
+    expect(shown(err)).toMatch(/often 404: the path does not exist/);
     // healthy and draining targets need no explaining
     expect(err.diagnosis.targets.map((t) => t.id)).toEqual(['10.0.1.23']);
   });
@@ -355,8 +362,8 @@ describe('rollout watcher: failures, with diagnosis', () => {
     const err = await failureOf(context(), update);
     expect(err.code).toBe('rollout.rolled-back');
     expect(err.message).toBe('Rollout of shop-default-web:2 to service web rolled back: ECS put the service back on shop-default-web:1.');
-    expect(err.why).toMatch(/circuit breaker restored the previous revision\. ECS says: ECS deployment circuit breaker: tasks failed to start\./);
-    expect(err.why).toContain('- (service web) rolling back to deployment');
+    expect(shown(err)).toMatch(/circuit breaker restored the previous revision\. ECS says: ECS deployment circuit breaker: tasks failed to start\./);
+    expect(shown(err)).toContain('- (service web) rolling back to deployment');
     expect(err.diagnosis).toMatchObject({ verdict: 'rolled-back', rolledBackBy: 'ecs', stoppedTotal: 2, counts: { failed: 2 } });
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
     expect(err.rolledBackTo).toBe(TD_OLD);
@@ -371,9 +378,9 @@ describe('rollout watcher: failures, with diagnosis', () => {
     const err = await failureOf(context(15 * 60_000, { rollback: false }), update);
     expect(err.code).toBe('rollout.failed');
     expect(err.message).toBe('Rollout of shop-default-web:2 to service web failed.');
-    expect(err.why).toMatch(/^4 tasks of shop-default-web:2 stopped/);
-    expect(err.why).toMatch(/segmentation fault/);
-    expect(err.why).toContain('Stopped tasks (the newest 3 of 4):');
+    expect(shown(err)).toMatch(/^4 tasks of shop-default-web:2 stopped/);
+    expect(shown(err)).toMatch(/segmentation fault/);
+    expect(shown(err)).toContain('Stopped tasks (the newest 3 of 4):');
     expect(err.fix).toMatch(/left on shop-default-web:2 \(--no-rollback\)/);
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
     expect(err.rolledBackTo).toBeUndefined();
@@ -397,7 +404,7 @@ describe('rollout watcher: failures, with diagnosis', () => {
     logs.on(GetLogEventsCommand).resolves(logLines('x'));
     noTargets();
     const err = await failureOf(context(15 * 60_000, { maxFailedTasks: 1 }), update);
-    expect(err.why).toMatch(/^1 task of shop-default-web:2 stopped \(--max-failed-tasks 1\)/);
+    expect(shown(err)).toMatch(/^1 task of shop-default-web:2 stopped \(--max-failed-tasks 1\)/);
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
   });
 
@@ -409,7 +416,7 @@ describe('rollout watcher: failures, with diagnosis', () => {
     ecs.on(UpdateServiceCommand).resolves({});
     const err = await failureOf(context(), update);
     expect(err.code).toBe('rollout.rolled-back');
-    expect(err.why).toMatch(/^ECS deployment circuit breaker: tasks failed to start\. ECS is now replacing/);
+    expect(shown(err)).toMatch(/^ECS deployment circuit breaker: tasks failed to start\. ECS is now replacing/);
     expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input.taskDefinition).toBe(TD_OLD);
   });
 
@@ -428,10 +435,10 @@ describe('rollout watcher: failures, with diagnosis', () => {
     expect(err.code).toBe('rollout.timeout');
     expect(err.exitCode).toBe(1);
     expect(err.message).toBe('Rollout of shop-default-web:2 to service web timed out: it did not finish rolling out within 15m (desired 2, running 0, pending 2).');
-    expect(err.why).toMatch(/^tasks are not reaching RUNNING: 0 of 2 running, 2 pending after 15m\./);
-    expect(err.why).toContain('No stopped tasks of this revision were found.');
-    expect(err.why).toContain('- (service web) was unable to place a task.');
-    expect(err.why).toContain('Console: https://us-east-1.console.aws.amazon.com/');
+    expect(shown(err)).toMatch(/^tasks are not reaching RUNNING: 0 of 2 running, 2 pending after 15m\./);
+    expect(shown(err)).toContain('No stopped tasks of this revision were found.');
+    expect(shown(err)).toContain('- (service web) was unable to place a task.');
+    expect(shown(err)).toContain('Console: https://us-east-1.console.aws.amazon.com/');
     expect(err.diagnosis.verdict).toBe('timed-out');
     expect(err.fix).toMatch(/--desired-status STOPPED/);
     expect(err.fix).toMatch(/--timeout/);
@@ -538,7 +545,7 @@ describe('rollout watcher: failures, with diagnosis', () => {
       logs.on(GetLogEventsCommand).resolves(logLines('x'));
       noTargets();
       const err = await failureOf(context(), t);
-      expect(err.why).toMatch(/^3 tasks of shop-default-web:2 stopped/);
+      expect(shown(err)).toMatch(/^3 tasks of shop-default-web:2 stopped/);
     }
   });
 
