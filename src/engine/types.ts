@@ -144,7 +144,7 @@ export interface StepModule<S extends object = any, D = any> extends StepRef<S> 
 }
 
 /** An AWS resource type as IAM's service authorization reference names it: "ec2:vpc", "ecs:cluster". */
-export type ResourceKind = `${string}:${string}`;
+type ResourceKind = `${string}:${string}`;
 
 export function instanceId(kind: string, scope?: string): string {
   return scope ? `${kind}:${scope}` : kind;

@@ -79,7 +79,10 @@ describe('deployer policy', () => {
     ]);
     expect(bySid('OwnRepositories').Resource).toBe('arn:aws:ecr:eu-west-1:111122223333:repository/shop/prod/*');
     // One resource is written as a string.
-    expect(bySid('CheckSecretsExist')).toMatchObject({ Action: ['secretsmanager:DescribeSecret'], Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop/api-??????' });
+    expect(bySid('CheckSecretsExist')).toMatchObject({
+      Action: ['secretsmanager:DescribeSecret'],
+      Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop/api-??????',
+    });
     expect(bySid('OwnLoadBalancer').Resource).toContain('arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/shop-prod/*');
     expect(bySid('ChangeOwnEc2').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ecs-kit:app': 'shop' } });
   });
@@ -122,13 +125,15 @@ describe('deployer policy', () => {
 
   it('covers every AWS operation ecs-kit calls (so a new call cannot ship without its permission)', () => {
     const files = sourceFiles(path.resolve('src'));
-    expect(files.flatMap((f) => unattributedCommands(f).map((c) => `${path.relative('.', f)}: ${c}`)), 'teach sdk-operations.ts this way of loading the SDK').toEqual([]);
+    const unattributed = files.flatMap((f) => unattributedCommands(f).map((c) => `${path.relative('.', f)}: ${c}`));
+    expect(unattributed, 'teach test/unit/security/sdk-operations.ts this way of loading the SDK').toEqual([]);
     const used = new Set(files.flatMap((f) => [...sdkOperations(f)]));
     // EC2 capacity permissions are granted only to configs with an EC2 service.
     const ec2Policy = deployerPolicy({ config: parseConfigText(CFG.replace('    image: busybox', '    image: busybox\n    capacity: ec2')), env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
     const granted = new Set([...policy(), ...ec2Policy].flatMap((s) => s.Action));
     const missing = [...used].filter((a) => !granted.has(a)).sort();
-    expect(missing, `add these to the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them`).toEqual([]);
+    const where = 'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';
+    expect(missing, `add these to ${where}`).toEqual([]);
   });
 });
 
