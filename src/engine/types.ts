@@ -3,6 +3,8 @@ import type { Owner } from '../aws/tags.js';
 import type { Config, ServiceConfig } from '../config/schema.js';
 import type { Names } from '../config/names.js';
 import type { DockerCli } from '../docker/cli.js';
+import type { PolicyContext } from '../security/policy-context.js';
+import type { Statement } from '../security/statements.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
@@ -138,7 +140,17 @@ export interface StepModule<S extends object = any, D = any> extends StepRef<S> 
   destroy(ctx: StepContext<S>, state: S): Promise<void>;
   /** Values worth printing after a deploy, e.g. the URL. */
   outputs?(state: S): Record<string, string>;
+  /**
+   * The IAM statements this step's own calls need (plan, apply and destroy, and the helpers they use). The deployer
+   * policy (src/security/deployer-policy.ts) grants them to every config with an instance of this step.
+   */
+  permissions?(ctx: PolicyContext): Statement[];
+  /** The kinds of AWS resources this step creates, as "<service>:<resource type>" (e.g. ec2:vpc); the e2e inventory lists each. */
+  resourceKinds?: readonly ResourceKind[];
 }
+
+/** An AWS resource type as IAM's service authorization reference names it: "ec2:vpc", "ecs:cluster". */
+type ResourceKind = `${string}:${string}`;
 
 export function instanceId(kind: string, scope?: string): string {
   return scope ? `${kind}:${scope}` : kind;

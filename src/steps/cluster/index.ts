@@ -14,6 +14,7 @@ import { EcsKitError } from '../../errors.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 import { FARGATE_PROVIDERS } from '../../capacity/strategy.js';
+import { clusterPermissions } from './permissions.js';
 
 export interface ClusterState {
   clusterName: string;
@@ -61,6 +62,8 @@ function insightsValue(ctx: Ctx): 'enabled' | 'disabled' {
 export const clusterStep: StepModule<ClusterState, ClusterPlanData> = {
   kind: 'cluster',
   title: () => 'ECS cluster',
+  resourceKinds: ['ecs:cluster'],
+  permissions: clusterPermissions,
   instances: () => [{ dependsOn: [] }],
 
   async plan(ctx): Promise<StepPlan<ClusterState, ClusterPlanData>> {

@@ -31,6 +31,7 @@ import {
 import { destroyLaunchTemplate, ensureLaunchTemplate, planLaunchTemplate, renderLaunchTemplate, type LaunchTemplatePlan } from './launch-template.js';
 import { destroyInstanceSecurityGroup, ensureInstanceSecurityGroup, planInstanceSecurityGroup } from './security-group.js';
 import { awsvpcWithoutNatWarning, ec2Settings, needsLbIngress, usesEc2 } from './settings.js';
+import { ec2CapacityPermissions } from './permissions.js';
 
 // The EC2 capacity step composes one module per resource, in the order AWS needs them: host (architecture + AMI),
 // instance role + profile, instance security group, launch template, Auto Scaling group, capacity provider on the cluster.
@@ -131,6 +132,8 @@ function currentState(ctx: Ctx, clusterName: string, data: CapacityPlanData): Ca
 export const ec2CapacityStep: StepModule<CapacityState, CapacityPlanData> = {
   kind: 'capacity',
   title: () => 'EC2 capacity (instances, Auto Scaling group, capacity provider)',
+  resourceKinds: ['iam:role', 'iam:instance-profile', 'ec2:security-group', 'ec2:launch-template', 'autoscaling:autoScalingGroup', 'ecs:capacity-provider'],
+  permissions: ec2CapacityPermissions,
   instances: (config) =>
     usesEc2(config) ? [{ dependsOn: [after(networkStep), after(clusterStep), ...(needsLbIngress(config) ? [after(loadBalancerStep)] : [])] }] : [],
 

@@ -15,6 +15,7 @@ import type { Change, StepContext, StepModule, StepPlan } from '../../engine/typ
 import { EcsKitError } from '../../errors.js';
 import { buildsImage } from '../image/builds.js';
 import { samePolicy } from '../roles/policy.js';
+import { ecrPermissions } from './permissions.js';
 
 export interface RepositoryState {
   repositoryName: string;
@@ -91,6 +92,8 @@ interface EcrPlanData {
 export const ecrStep: StepModule<RepositoryState, EcrPlanData> = {
   kind: 'ecr',
   title: (scope) => `ECR repository (${scope})`,
+  resourceKinds: ['ecr:repository'],
+  permissions: ecrPermissions,
   // Only services ecs-kit builds need a repository; `image:` services pull from elsewhere.
   instances: (config) =>
     Object.entries(config.services)

@@ -8,6 +8,7 @@ import { contextDigest } from '../../docker/context-digest.js';
 import { EcsKitError, UsageError } from '../../errors.js';
 import { ecrStep } from '../ecr/index.js';
 import { buildsImage } from './builds.js';
+import { imagePermissions } from './permissions.js';
 
 export { buildsImage } from './builds.js';
 
@@ -97,6 +98,9 @@ async function imageExists(ctx: Ctx, repositoryName: string, tag: string): Promi
 export const imageStep: StepModule<ImageState, ImagePlanData> = {
   kind: 'image',
   title: (scope) => `Image build and push (${scope})`,
+  // Images go into the ecr step's repository and leave with it.
+  resourceKinds: [],
+  permissions: imagePermissions,
   instances: (config) =>
     Object.entries(config.services)
       .filter(([, svc]) => buildsImage(svc))

@@ -35,6 +35,7 @@ import {
   type HttpListenerPlan,
   type HttpsListenerPlan,
 } from './listeners.js';
+import { loadBalancerPermissions } from './permissions.js';
 
 export { TLS_POLICY } from './listeners.js';
 
@@ -180,6 +181,8 @@ async function deleteLoadBalancer(ctx: Ctx, s: LoadBalancerState): Promise<void>
 export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanData> = {
   kind: 'load-balancer',
   title: () => 'Load balancer (ALB, HTTP/HTTPS listeners)',
+  resourceKinds: ['elasticloadbalancing:loadbalancer', 'ec2:security-group'],
+  permissions: loadBalancerPermissions,
   instances: (config) => (hasLoadBalancer(config) ? [{ dependsOn: [after(networkStep)] }] : []),
 
   async plan(ctx): Promise<Plan> {

@@ -10,6 +10,7 @@ import { isAwsError } from '../../aws/errors.js';
 import { isOwnedBy, tagMap } from '../../aws/tags.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
+import { logsPermissions } from './permissions.js';
 
 export interface LogsState {
   logGroupName: string;
@@ -40,6 +41,8 @@ function retention(ctx: Ctx): number {
 export const logsStep: StepModule<LogsState, never> = {
   kind: 'logs',
   title: (scope) => `Log group (${scope})`,
+  resourceKinds: ['logs:log-group'],
+  permissions: logsPermissions,
   instances: (config) => Object.keys(config.services).map((scope) => ({ scope, dependsOn: [] })),
 
   async plan(ctx): Promise<StepPlan<LogsState, never>> {

@@ -4,6 +4,7 @@ import { existingNetwork } from './existing.js';
 import type { Observed } from './observe.js';
 import { planNetwork, replaceError } from './plan.js';
 import { destroyNetwork } from './teardown.js';
+import { networkPermissions } from './permissions.js';
 
 /**
  * The network: a VPC with public subnets, an internet gateway and a public route table; in the
@@ -50,6 +51,8 @@ export { natCount, natIndexFor, pickAvailabilityZones, subnetLayout, taskPlaceme
 export const networkStep: StepModule<NetworkState, NetworkPlanData> = {
   kind: 'network',
   title: () => 'Network (VPC, subnets, gateways)',
+  resourceKinds: ['ec2:vpc', 'ec2:subnet', 'ec2:internet-gateway', 'ec2:route-table', 'ec2:natgateway', 'ec2:elastic-ip'],
+  permissions: networkPermissions,
   instances: () => [{ dependsOn: [] }],
 
   plan: planNetwork,

@@ -4,6 +4,7 @@ import { taskRolePolicy } from '../../security/refs.js';
 import { executionPolicyFor, secretsStep, servicesWithSecrets } from '../secrets/index.js';
 import { executionPolicyArn } from './policy.js';
 import { roleStep, type RolePlanData } from './role-step.js';
+import { executionRolePermissions, taskRolePermissions } from './permissions.js';
 
 export { INLINE_POLICY_NAME, canonicalPolicy, executionPolicyArn, trustPolicy } from './policy.js';
 
@@ -23,24 +24,33 @@ export interface RoleState {
 
 const perService = (config: Config) => Object.keys(config.services).map((scope) => ({ scope, dependsOn: [] as string[] }));
 
-export const executionRoleStep: StepModule<RoleState, RolePlanData> = roleStep({
-  kind: 'execution-role',
-  title: () => 'Task execution role',
-  // It reads the services' secrets, so it waits for their preflight (which changes nothing).
-  instances: (config) => [{ dependsOn: servicesWithSecrets(config).map((service) => after(secretsStep, service)) }],
-  name: (ctx) => ctx.names.executionRole,
-  description: (ctx) => `ecs-kit: lets ECS pull images and write logs for ${ctx.owner.app}/${ctx.owner.env}`,
-  policies: (ctx) => [executionPolicyArn(ctx.region)],
-  inlinePolicy: (ctx) => (ctx.config ? executionPolicyFor(servicesWithSecrets(ctx.config).map((service) => ctx.dep(secretsStep, service))) : undefined),
-});
+export const executionRoleStep: StepModule<RoleState, RolePlanData> = {
+  ...roleStep({
+    kind: 'execution-role',
+    title: () => 'Task execution role',
+    // It reads the services' secrets, so it waits for their preflight (which changes nothing).
+    instances: (config) => [{ dependsOn: servicesWithSecrets(config).map((service) => after(secretsStep, service)) }],
+    name: (ctx) => ctx.names.executionRole,
+    description: (ctx) => `ecs-kit: lets ECS pull images and write logs for ${ctx.owner.app}/${ctx.owner.env}`,
+    policies: (ctx) => [executionPolicyArn(ctx.region)],
+    inlinePolicy: (ctx) =>
+      ctx.config ? executionPolicyFor(servicesWithSecrets(ctx.config).map((service) => ctx.dep(secretsStep, service))) : undefined,
+  }),
+  resourceKinds: ['iam:role'],
+  permissions: executionRolePermissions,
+};
 
-export const taskRoleStep: StepModule<RoleState, RolePlanData> = roleStep({
-  kind: 'task-role',
-  title: (scope) => `Task role (${scope})`,
-  instances: perService,
-  name: (ctx) => ctx.names.taskRole(ctx.scope!),
-  description: (ctx) => `ecs-kit: the identity of ${ctx.scope} tasks in ${ctx.owner.app}/${ctx.owner.env}`,
-  // Least privilege: no permissions until the config grants some.
-  policies: (ctx) => [...(ctx.service?.taskRole?.managedPolicies ?? [])],
-  inlinePolicy: (ctx) => taskRolePolicy(ctx.service?.taskRole?.statements),
-});
+export const taskRoleStep: StepModule<RoleState, RolePlanData> = {
+  ...roleStep({
+    kind: 'task-role',
+    title: (scope) => `Task role (${scope})`,
+    instances: perService,
+    name: (ctx) => ctx.names.taskRole(ctx.scope!),
+    description: (ctx) => `ecs-kit: the identity of ${ctx.scope} tasks in ${ctx.owner.app}/${ctx.owner.env}`,
+    // Least privilege: no permissions until the config grants some.
+    policies: (ctx) => [...(ctx.service?.taskRole?.managedPolicies ?? [])],
+    inlinePolicy: (ctx) => taskRolePolicy(ctx.service?.taskRole?.statements),
+  }),
+  resourceKinds: ['iam:role'],
+  permissions: taskRolePermissions,
+};

@@ -14,6 +14,7 @@ import { EcsKitError } from '../../errors.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 import { serviceStep, type ServiceState } from '../service/index.js';
+import { scalingPermissions } from './permissions.js';
 
 export interface ScalingState {
   resourceId: string;
@@ -87,6 +88,8 @@ function policyChanges(policy: ScalingPolicy | undefined, w: Wanted): Change[] {
 export const scalingStep: StepModule<ScalingState, PlanData> = {
   kind: 'scaling',
   title: (scope) => `Autoscaling (${scope})`,
+  resourceKinds: ['application-autoscaling:scalable-target'],
+  permissions: scalingPermissions,
   instances: (config) =>
     Object.entries(config.services)
       .filter(([, svc]) => svc.autoscaling !== undefined)

@@ -8,6 +8,7 @@ import { EcsKitError, ExitCode } from '../../errors.js';
 import { executionSecretsPolicy, managedParameterName, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../../security/refs.js';
 import { resolveSecret } from '../../security/secrets.js';
 import { partitionOf } from '../../aws/partition.js';
+import { parameterPermissions, secretMetadataReads } from './permissions.js';
 
 /**
  * Where each of a service's secrets lives, resolved to ARNs. Metadata only — the
@@ -50,6 +51,9 @@ export function executionPolicyFor(states: readonly SecretsState[]): PolicyDocum
 export const secretsStep: StepModule<SecretsState, never> = {
   kind: 'secrets',
   title: (scope) => `Secrets (${scope})`,
+  // The secrets are the user's: nothing is created.
+  resourceKinds: [],
+  permissions: secretMetadataReads,
   instances: (config) => servicesWithSecrets(config).map((scope) => ({ scope, dependsOn: [] })),
 
   async plan(ctx): Promise<StepPlan<SecretsState, never>> {
@@ -91,6 +95,9 @@ function referencesSsm(config: Config): boolean {
 export const parametersStep: StepModule<ParametersState, never> = {
   kind: 'parameters',
   title: () => 'SSM parameters created by ecs-kit',
+  // `secret set` creates them; this step records them and deletes them on teardown.
+  resourceKinds: ['ssm:parameter'],
+  permissions: parameterPermissions,
   instances: (config) => (referencesSsm(config) ? [{ dependsOn: [] }] : []),
 
   async plan(ctx): Promise<StepPlan<ParametersState, never>> {

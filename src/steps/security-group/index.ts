@@ -6,6 +6,7 @@ import { after, type StepContext, type StepModule, type StepPlan } from '../../e
 import { EcsKitError } from '../../errors.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
 import { networkStep } from '../network/index.js';
+import { securityGroupPermissions } from './permissions.js';
 
 export interface SecurityGroupState {
   groupId: string;
@@ -35,6 +36,8 @@ function wantedIngress(ctx: Ctx): IngressRule[] {
 export const securityGroupStep: StepModule<SecurityGroupState, SecurityGroupPlan> = {
   kind: 'security-group',
   title: (scope) => `Security group (${scope})`,
+  resourceKinds: ['ec2:security-group'],
+  permissions: securityGroupPermissions,
   instances: (config) =>
     Object.entries(config.services).map(([name, svc]) => ({
       scope: name,

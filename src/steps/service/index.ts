@@ -15,6 +15,7 @@ import { taskDefinitionStep } from '../task-definition/index.js';
 import { createService, updateService } from './apply.js';
 import { serviceChanges, type ServicePlanData } from './changes.js';
 import { desiredFor, serviceConfig, stateOf } from './desired.js';
+import { servicePermissions } from './permissions.js';
 
 export interface ServiceState {
   clusterName: string;
@@ -42,6 +43,8 @@ async function describe(ctx: Ctx, cluster: string, name: string): Promise<Servic
 export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
   kind: 'service',
   title: (scope) => `ECS service (${scope})`,
+  resourceKinds: ['ecs:service'],
+  permissions: servicePermissions,
   instances: (config) =>
     Object.entries(config.services).map(([name, svc]) => ({
       scope: name,

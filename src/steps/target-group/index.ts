@@ -20,6 +20,7 @@ import {
 import { deregistrationDelayChange, healthChanges } from './health.js';
 import { normalizePath, pathPatterns } from './routing.js';
 import { deleteOwnRule, deleteRule, ensureRule, findRules, planRule, routingListener, type FoundRules, type PlannedRule } from './rules.js';
+import { targetGroupPermissions } from './permissions.js';
 
 export interface TargetGroupState {
   targetGroupArn: string;
@@ -151,6 +152,8 @@ function groupToUse(
 export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanData> = {
   kind: 'target-group',
   title: (scope) => `Target group and listener rule (${scope})`,
+  resourceKinds: ['elasticloadbalancing:targetgroup'],
+  permissions: targetGroupPermissions,
   instances: (config) =>
     Object.entries(config.services)
       .filter(([, svc]) => svc.port !== undefined)

@@ -21,6 +21,7 @@ import { logsStep } from '../logs/index.js';
 import { executionRoleStep, taskRoleStep } from '../roles/index.js';
 import { hasSecrets, secretsStep } from '../secrets/index.js';
 import { onceOptions } from '../../aws/create-once-options.js';
+import { taskDefinitionPermissions } from './permissions.js';
 
 export interface TaskDefinitionState {
   family: string;
@@ -261,6 +262,8 @@ function isUnsupported(err: unknown): boolean {
 export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
   kind: 'task-definition',
   title: (scope) => `Task definition (${scope})`,
+  resourceKinds: ['ecs:task-definition'],
+  permissions: taskDefinitionPermissions,
   instances: (config) =>
     Object.entries(config.services).map(([scope, svc]) => ({
       scope,

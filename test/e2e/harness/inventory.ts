@@ -1,5 +1,10 @@
 import { ApplicationAutoScalingClient, paginateDescribeScalableTargets } from '@aws-sdk/client-application-auto-scaling';
-import { CloudWatchLogsClient, ListTagsForResourceCommand as ListLogTagsCommand, paginateDescribeLogGroups } from '@aws-sdk/client-cloudwatch-logs';
+import { AutoScalingClient, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
+import {
+  CloudWatchLogsClient,
+  ListTagsForResourceCommand as ListLogTagsCommand,
+  paginateDescribeLogGroups,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -11,9 +16,12 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
+  paginateDescribeLaunchTemplates,
+  type Filter,
 } from '@aws-sdk/client-ec2';
 import { ECRClient, ListTagsForResourceCommand as ListEcrTagsCommand, paginateDescribeRepositories } from '@aws-sdk/client-ecr';
 import {
+  DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -28,12 +36,21 @@ import {
   paginateDescribeLoadBalancers,
   paginateDescribeTargetGroups,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient, ListRoleTagsCommand, paginateListRoles } from '@aws-sdk/client-iam';
+import {
+  GetInstanceProfileCommand,
+  IAMClient,
+  ListRoleTagsCommand,
+  paginateListInstanceProfiles,
+  paginateListRoles,
+} from '@aws-sdk/client-iam';
+import { paginateDescribeParameters, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 
 /**
  * Independent look at what exists in the (fake) account, built on the raw SDK only so a
  * product bug cannot hide itself. Everything is matched by the ecs-kit:app / ecs-kit:env tags.
+ * It must not import src/: test/unit/harness/inventory-kinds.test.ts checks that, and that every
+ * resource kind a step declares (StepModule.resourceKinds) has a lister here.
  */
 const TAG_APP = 'ecs-kit:app';
 const TAG_ENV = 'ecs-kit:env';
@@ -54,6 +71,8 @@ export function clientsFor(endpoint: string) {
     iam: new IAMClient(cfg),
     logs: new CloudWatchLogsClient(cfg),
     aas: new ApplicationAutoScalingClient(cfg),
+    autoscaling: new AutoScalingClient(cfg),
+    ssm: new SSMClient(cfg),
     sts: new STSClient(cfg),
   };
 }
@@ -67,15 +86,20 @@ export interface Inventory {
   securityGroups: string[];
   natGateways: string[];
   elasticIps: string[];
+  launchTemplates: string[];
   loadBalancers: string[];
   targetGroups: string[];
   clusters: string[];
   services: string[];
   taskDefinitions: string[];
+  capacityProviders: string[];
   roles: string[];
+  instanceProfiles: string[];
   logGroups: string[];
   repositories: string[];
   scalableTargets: string[];
+  autoScalingGroups: string[];
+  parameters: string[];
 }
 
 export function total(inv: Inventory): number {
@@ -119,119 +143,229 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-export async function inventory(endpoint: string, app: string, env: string, clients: Clients = clientsFor(endpoint)): Promise<Inventory> {
-  const { ec2, ecs, ecr, elb, iam, logs, aas } = clients;
-  const Filters = [
-    { Name: `tag:${TAG_APP}`, Values: [app] },
-    { Name: `tag:${TAG_ENV}`, Values: [env] },
-  ];
+/** What a lister looks for: the resources of one app/env. */
+interface Scope {
+  clients: Clients;
+  app: string;
+  env: string;
+}
+type Lister = (scope: Scope) => Promise<string[]>;
 
-  const ec2Part = async () => {
-    const [vpcs, subnets, igws, rts, sgs, nats, eips] = await Promise.all([
-      ec2.send(new DescribeVpcsCommand({ Filters })),
-      ec2.send(new DescribeSubnetsCommand({ Filters })),
-      ec2.send(new DescribeInternetGatewaysCommand({ Filters })),
-      ec2.send(new DescribeRouteTablesCommand({ Filters })),
-      ec2.send(new DescribeSecurityGroupsCommand({ Filters })),
-      ec2.send(new DescribeNatGatewaysCommand({ Filter: Filters })),
-      ec2.send(new DescribeAddressesCommand({ Filters })),
-    ]);
-    return {
-      vpcs: (vpcs.Vpcs ?? []).map((v) => v.VpcId!),
-      subnets: (subnets.Subnets ?? []).map((s) => s.SubnetId!),
-      internetGateways: (igws.InternetGateways ?? []).map((g) => g.InternetGatewayId!),
-      routeTables: (rts.RouteTables ?? []).map((r) => r.RouteTableId!),
-      securityGroups: (sgs.SecurityGroups ?? []).map((g) => g.GroupId!),
-      natGateways: (nats.NatGateways ?? []).filter((n) => n.State !== 'deleted' && n.State !== 'deleting').map((n) => n.NatGatewayId!),
-      elasticIps: (eips.Addresses ?? []).map((a) => a.AllocationId!),
-    };
-  };
+const tagFilters = ({ app, env }: Scope): Filter[] => [
+  { Name: `tag:${TAG_APP}`, Values: [app] },
+  { Name: `tag:${TAG_ENV}`, Values: [env] },
+];
 
-  const elbPart = async () => {
-    const lbs = await all(paginateDescribeLoadBalancers({ client: elb }, {}), (p) => p.LoadBalancers);
-    const tgs = await all(paginateDescribeTargetGroups({ client: elb }, {}), (p) => p.TargetGroups);
-    const ownedArns = async (arns: string[]) => {
-      const out: string[] = [];
-      for (const batch of chunks(arns, 20)) {
-        // One ARN deleted meanwhile fails the whole batch: then ask one by one.
-        const res = (await unlessGone(() => elb.send(new DescribeTagsCommand({ ResourceArns: batch })))) ?? {
-          TagDescriptions: (await Promise.all(batch.map((a) => unlessGone(() => elb.send(new DescribeTagsCommand({ ResourceArns: [a] })))))).flatMap((r) => r?.TagDescriptions ?? []),
-        };
-        for (const d of res.TagDescriptions ?? []) if (owned(d.Tags, app, env)) out.push(d.ResourceArn!);
-      }
-      return out;
-    };
-    return {
-      loadBalancers: await ownedArns(lbs.map((l) => l.LoadBalancerArn!)),
-      targetGroups: await ownedArns(tgs.map((t) => t.TargetGroupArn!)),
-    };
-  };
+/** EC2 resources, found by their tags. */
+const ec2Listers = {
+  vpcs: async (s: Scope) =>
+    ((await s.clients.ec2.send(new DescribeVpcsCommand({ Filters: tagFilters(s) }))).Vpcs ?? []).map((v) => v.VpcId!),
+  subnets: async (s: Scope) =>
+    ((await s.clients.ec2.send(new DescribeSubnetsCommand({ Filters: tagFilters(s) }))).Subnets ?? []).map((n) => n.SubnetId!),
+  internetGateways: async (s: Scope) =>
+    ((await s.clients.ec2.send(new DescribeInternetGatewaysCommand({ Filters: tagFilters(s) }))).InternetGateways ?? []).map(
+      (g) => g.InternetGatewayId!,
+    ),
+  routeTables: async (s: Scope) =>
+    ((await s.clients.ec2.send(new DescribeRouteTablesCommand({ Filters: tagFilters(s) }))).RouteTables ?? []).map((r) => r.RouteTableId!),
+  securityGroups: async (s: Scope) =>
+    ((await s.clients.ec2.send(new DescribeSecurityGroupsCommand({ Filters: tagFilters(s) }))).SecurityGroups ?? []).map((g) => g.GroupId!),
+  natGateways: async (s: Scope) =>
+    ((await s.clients.ec2.send(new DescribeNatGatewaysCommand({ Filter: tagFilters(s) }))).NatGateways ?? [])
+      // moto ignores the tag filters here, so the tags are checked again.
+      .filter((n) => n.State !== 'deleted' && n.State !== 'deleting' && owned(n.Tags, s.app, s.env))
+      .map((n) => n.NatGatewayId!),
+  elasticIps: async (s: Scope) =>
+    ((await s.clients.ec2.send(new DescribeAddressesCommand({ Filters: tagFilters(s) }))).Addresses ?? []).map((a) => a.AllocationId!),
+  launchTemplates: async (s: Scope) =>
+    (await all(paginateDescribeLaunchTemplates({ client: s.clients.ec2 }, { Filters: tagFilters(s) }), (p) => p.LaunchTemplates)).map(
+      (t) => t.LaunchTemplateId!,
+    ),
+};
 
-  const ecsPart = async () => {
-    const clusterArns = await all(paginateListClusters({ client: ecs }, {}), (p) => p.clusterArns);
-    const clusters: string[] = [];
-    const services: string[] = [];
-    for (const batch of chunks(clusterArns, 100)) {
-      const res = await ecs.send(new DescribeClustersCommand({ clusters: batch, include: ['TAGS'] }));
-      for (const c of res.clusters ?? []) if (c.status === 'ACTIVE' && owned(c.tags, app, env)) clusters.push(c.clusterArn!);
-    }
-    // Services are looked up in every cluster: a tagged service in a foreign cluster is still ours.
-    for (const cluster of clusterArns) {
+/** ELBv2 tags are read with a call of their own, at most 20 resources at a time. */
+async function ownedElbArns({ clients: { elb }, app, env }: Scope, arns: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const batch of chunks(arns, 20)) {
+    // One ARN deleted meanwhile fails the whole batch: then ask one by one.
+    const res = (await unlessGone(() => elb.send(new DescribeTagsCommand({ ResourceArns: batch })))) ?? {
+      TagDescriptions: (
+        await Promise.all(batch.map((a) => unlessGone(() => elb.send(new DescribeTagsCommand({ ResourceArns: [a] })))))
+      ).flatMap((r) => r?.TagDescriptions ?? []),
+    };
+    for (const d of res.TagDescriptions ?? []) if (owned(d.Tags, app, env)) out.push(d.ResourceArn!);
+  }
+  return out;
+}
+
+const elbListers = {
+  loadBalancers: async (s: Scope) =>
+    ownedElbArns(
+      s,
+      (await all(paginateDescribeLoadBalancers({ client: s.clients.elb }, {}), (p) => p.LoadBalancers)).map((l) => l.LoadBalancerArn!),
+    ),
+  targetGroups: async (s: Scope) =>
+    ownedElbArns(
+      s,
+      (await all(paginateDescribeTargetGroups({ client: s.clients.elb }, {}), (p) => p.TargetGroups)).map((t) => t.TargetGroupArn!),
+    ),
+};
+
+/** Every cluster in the account, ACTIVE or not, with its tags and capacity providers. */
+async function describeAllClusters({ clients: { ecs } }: Scope) {
+  const arns = await all(paginateListClusters({ client: ecs }, {}), (p) => p.clusterArns);
+  const out = [];
+  for (const batch of chunks(arns, 100))
+    out.push(...((await ecs.send(new DescribeClustersCommand({ clusters: batch, include: ['TAGS'] }))).clusters ?? []));
+  return { arns, clusters: out };
+}
+
+const ecsListers = {
+  clusters: async (s: Scope) =>
+    (await describeAllClusters(s)).clusters.filter((c) => c.status === 'ACTIVE' && owned(c.tags, s.app, s.env)).map((c) => c.clusterArn!),
+  // Services are looked up in every cluster: a tagged service in a foreign cluster is still ours.
+  services: async (s: Scope) => {
+    const { ecs } = s.clients;
+    const out: string[] = [];
+    for (const cluster of (await describeAllClusters(s)).arns) {
       // ListServices also returns INACTIVE services in moto; DescribeServices decides.
       const arns = await all(paginateListServices({ client: ecs }, { cluster }), (p) => p.serviceArns);
       for (const batch of chunks(arns, 10)) {
         const res = await ecs.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }));
-        for (const s of res.services ?? []) if (s.status === 'ACTIVE' && owned(s.tags, app, env)) services.push(s.serviceArn!);
+        for (const svc of res.services ?? []) if (svc.status === 'ACTIVE' && owned(svc.tags, s.app, s.env)) out.push(svc.serviceArn!);
       }
     }
-    const taskDefinitions: string[] = [];
-    const tdArns = await all(paginateListTaskDefinitions({ client: ecs }, { status: 'ACTIVE' }), (p) => p.taskDefinitionArns);
-    for (const arn of tdArns) {
-      const res = await unlessGone(() => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })));
-      if (res?.taskDefinition?.status === 'ACTIVE' && owned(res.tags, app, env)) taskDefinitions.push(arn);
-    }
-    return { clusters, services, taskDefinitions };
-  };
-
-  const iamPart = async () => {
-    const roles = await all(paginateListRoles({ client: iam }, { PathPrefix: '/ecs-kit/' }), (p) => p.Roles);
+    return out;
+  },
+  taskDefinitions: async (s: Scope) => {
     const out: string[] = [];
-    for (const r of roles) {
+    for (const arn of await all(
+      paginateListTaskDefinitions({ client: s.clients.ecs }, { status: 'ACTIVE' }),
+      (p) => p.taskDefinitionArns,
+    )) {
+      const res = await unlessGone(() => s.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })));
+      if (res?.taskDefinition?.status === 'ACTIVE' && owned(res.tags, s.app, s.env)) out.push(arn);
+    }
+    return out;
+  },
+  // moto answers DescribeCapacityProviders only for the names it is given (AWS lists them all), so ask for those on a
+  // cluster and for the name an EC2 capacity provider of this app/env gets (cp- when it would start with aws, ecs or fargate).
+  capacityProviders: async (s: Scope) => {
+    const attached = (await describeAllClusters(s)).clusters.flatMap((c) => c.capacityProviders ?? []);
+    const names = [...new Set([...attached, `${s.app}-${s.env}-ec2`, `cp-${s.app}-${s.env}-ec2`])].filter(
+      (n) => !/^FARGATE(_SPOT)?$/.test(n),
+    );
+    const out: string[] = [];
+    for (const batch of chunks(names, 100)) {
+      const res = await s.clients.ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: batch, include: ['TAGS'] }));
+      for (const p of res.capacityProviders ?? [])
+        if (p.status === 'ACTIVE' && owned(p.tags, s.app, s.env)) out.push(p.capacityProviderArn!);
+    }
+    return out;
+  },
+};
+
+/** IAM: everything ecs-kit makes sits under /ecs-kit/, and its tags say for which app/env. */
+const iamListers = {
+  roles: async ({ clients: { iam }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const r of await all(paginateListRoles({ client: iam }, { PathPrefix: '/ecs-kit/' }), (p) => p.Roles)) {
       const tags = (await unlessGone(() => iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }))))?.Tags;
       if (owned(tags, app, env)) out.push(r.RoleName!);
     }
-    return { roles: out };
-  };
-
-  const logsPart = async () => {
-    const groups = await all(paginateDescribeLogGroups({ client: logs }, {}), (p) => p.logGroups);
+    return out;
+  },
+  instanceProfiles: async ({ clients: { iam }, app, env }: Scope) => {
     const out: string[] = [];
-    for (const g of groups) {
+    const profiles = await all(paginateListInstanceProfiles({ client: iam }, { PathPrefix: '/ecs-kit/' }), (p) => p.InstanceProfiles);
+    for (const p of profiles.filter((x) => x.Path?.startsWith('/ecs-kit/'))) {
+      // moto has no ListInstanceProfileTags; GetInstanceProfile carries the tags (on AWS too).
+      const tags =
+        p.Tags ??
+        (await unlessGone(() => iam.send(new GetInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName! }))))?.InstanceProfile
+          ?.Tags;
+      if (owned(tags, app, env)) out.push(p.InstanceProfileName!);
+    }
+    return out;
+  },
+};
+
+const otherListers = {
+  logGroups: async ({ clients: { logs }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const g of await all(paginateDescribeLogGroups({ client: logs }, {}), (p) => p.logGroups)) {
       const arn = g.logGroupArn ?? g.arn!.replace(/:\*$/, '');
       const tags = (await unlessGone(() => logs.send(new ListLogTagsCommand({ resourceArn: arn }))))?.tags;
       if (owned(tags, app, env)) out.push(g.logGroupName!);
     }
-    return { logGroups: out };
-  };
-
-  const ecrPart = async () => {
-    const repos = await all(paginateDescribeRepositories({ client: ecr }, {}), (p) => p.repositories);
+    return out;
+  },
+  repositories: async ({ clients: { ecr }, app, env }: Scope) => {
     const out: string[] = [];
-    for (const r of repos) {
+    for (const r of await all(paginateDescribeRepositories({ client: ecr }, {}), (p) => p.repositories)) {
       const tags = (await unlessGone(() => ecr.send(new ListEcrTagsCommand({ resourceArn: r.repositoryArn! }))))?.tags;
       if (owned(tags, app, env)) out.push(r.repositoryName!);
     }
-    return { repositories: out };
-  };
+    return out;
+  },
+  // The cluster is named <app>-<env>, so resource ids look like service/<app>-<env>/<service>.
+  scalableTargets: async ({ clients: { aas }, app, env }: Scope) =>
+    (await all(paginateDescribeScalableTargets({ client: aas }, { ServiceNamespace: 'ecs' }), (p) => p.ScalableTargets))
+      .filter((t) => t.ResourceId?.startsWith(`service/${app}-${env}/`))
+      .map((t) => t.ResourceId!),
+  autoScalingGroups: async (s: Scope) =>
+    (
+      await all(
+        paginateDescribeAutoScalingGroups({ client: s.clients.autoscaling }, { Filters: tagFilters(s) }),
+        (p) => p.AutoScalingGroups,
+      )
+    )
+      .filter((g) => g.Status !== 'Delete in progress')
+      .map((g) => g.AutoScalingGroupName!),
+  parameters: async ({ clients: { ssm }, app, env }: Scope) => {
+    const ParameterFilters = [
+      { Key: `tag:${TAG_APP}`, Values: [app] },
+      { Key: `tag:${TAG_ENV}`, Values: [env] },
+    ];
+    return (await all(paginateDescribeParameters({ client: ssm }, { ParameterFilters }), (p) => p.Parameters)).map((p) => p.Name!);
+  },
+};
 
-  const aasPart = async () => {
-    const targets = await all(paginateDescribeScalableTargets({ client: aas }, { ServiceNamespace: 'ecs' }), (p) => p.ScalableTargets);
-    // The cluster is named <app>-<env>, so resource ids look like service/<app>-<env>/<service>.
-    return { scalableTargets: targets.filter((t) => t.ResourceId?.startsWith(`service/${app}-${env}/`)).map((t) => t.ResourceId!) };
-  };
+/**
+ * One lister per kind of AWS resource ecs-kit creates, named as IAM's service authorization reference names the
+ * resource type, and the inventory field it fills.
+ */
+const LISTERS: { [F in keyof Inventory]: { kind: string; list: Lister } } = {
+  vpcs: { kind: 'ec2:vpc', list: ec2Listers.vpcs },
+  subnets: { kind: 'ec2:subnet', list: ec2Listers.subnets },
+  internetGateways: { kind: 'ec2:internet-gateway', list: ec2Listers.internetGateways },
+  routeTables: { kind: 'ec2:route-table', list: ec2Listers.routeTables },
+  securityGroups: { kind: 'ec2:security-group', list: ec2Listers.securityGroups },
+  natGateways: { kind: 'ec2:natgateway', list: ec2Listers.natGateways },
+  elasticIps: { kind: 'ec2:elastic-ip', list: ec2Listers.elasticIps },
+  launchTemplates: { kind: 'ec2:launch-template', list: ec2Listers.launchTemplates },
+  loadBalancers: { kind: 'elasticloadbalancing:loadbalancer', list: elbListers.loadBalancers },
+  targetGroups: { kind: 'elasticloadbalancing:targetgroup', list: elbListers.targetGroups },
+  clusters: { kind: 'ecs:cluster', list: ecsListers.clusters },
+  services: { kind: 'ecs:service', list: ecsListers.services },
+  taskDefinitions: { kind: 'ecs:task-definition', list: ecsListers.taskDefinitions },
+  capacityProviders: { kind: 'ecs:capacity-provider', list: ecsListers.capacityProviders },
+  roles: { kind: 'iam:role', list: iamListers.roles },
+  instanceProfiles: { kind: 'iam:instance-profile', list: iamListers.instanceProfiles },
+  logGroups: { kind: 'logs:log-group', list: otherListers.logGroups },
+  repositories: { kind: 'ecr:repository', list: otherListers.repositories },
+  scalableTargets: { kind: 'application-autoscaling:scalable-target', list: otherListers.scalableTargets },
+  autoScalingGroups: { kind: 'autoscaling:autoScalingGroup', list: otherListers.autoScalingGroups },
+  parameters: { kind: 'ssm:parameter', list: otherListers.parameters },
+};
 
-  const parts = await Promise.all([ec2Part(), elbPart(), ecsPart(), iamPart(), logsPart(), ecrPart(), aasPart()]);
-  return Object.assign({}, ...parts) as Inventory;
+/** The resource kinds the inventory can list. */
+export const LISTED_KINDS: ReadonlySet<string> = new Set(Object.values(LISTERS).map((l) => l.kind));
+
+export async function inventory(endpoint: string, app: string, env: string, clients: Clients = clientsFor(endpoint)): Promise<Inventory> {
+  const fields = Object.entries(LISTERS) as [keyof Inventory, { list: Lister }][];
+  const found = await Promise.all(fields.map(async ([field, { list }]) => [field, await list({ clients, app, env })] as const));
+  return Object.fromEntries(found) as unknown as Inventory;
 }
 
 /** A VPC + subnet the user made by hand, with no ecs-kit tags: ecs-kit must never touch it. */

@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,6 +10,7 @@ import type { Io } from '../../../src/cli/options.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { deployerPolicy } from '../../../src/security/deployer-policy.js';
 import { strict } from '../../helpers/aws-mock.js';
+import { sdkOperations, sourceFiles, unattributedCommands } from '../security/sdk-operations.js';
 import { Capture } from '../ui/streams.js';
 
 const sts = mockClient(STSClient);
@@ -78,9 +78,13 @@ describe('deployer policy', () => {
       'arn:aws:ssm:eu-west-1:111122223333:parameter/shop/prod/*',
     ]);
     expect(bySid('OwnRepositories').Resource).toBe('arn:aws:ecr:eu-west-1:111122223333:repository/shop/prod/*');
-    expect(bySid('CheckSecretsExist')).toMatchObject({ Action: ['secretsmanager:DescribeSecret'], Resource: ['arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop/api-??????'] });
+    // One resource is written as a string.
+    expect(bySid('CheckSecretsExist')).toMatchObject({
+      Action: ['secretsmanager:DescribeSecret'],
+      Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:shop/api-??????',
+    });
     expect(bySid('OwnLoadBalancer').Resource).toContain('arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/shop-prod/*');
-    expect(bySid('ChangeOwnNetwork').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ecs-kit:app': 'shop' } });
+    expect(bySid('ChangeOwnEc2').Condition).toEqual({ StringEquals: { 'aws:ResourceTag/ecs-kit:app': 'shop' } });
   });
 
   it('names the capacity provider the way the capacity step does (cp- for apps starting with aws, ecs or fargate)', () => {
@@ -120,48 +124,16 @@ describe('deployer policy', () => {
   });
 
   it('covers every AWS operation ecs-kit calls (so a new call cannot ship without its permission)', () => {
-    const prefix: Record<string, string> = {
-      'application-auto-scaling': 'application-autoscaling',
-      'cloudwatch-logs': 'logs',
-      'elastic-load-balancing-v2': 'elasticloadbalancing',
-      'secrets-manager': 'secretsmanager',
-      'auto-scaling': 'autoscaling',
-      'service-quotas': 'servicequotas',
-    };
-    const waiterAction: Record<string, string> = {
-      NatGatewayAvailable: 'DescribeNatGateways',
-      NatGatewayDeleted: 'DescribeNatGateways',
-      VpcAvailable: 'DescribeVpcs',
-      ServicesInactive: 'DescribeServices',
-      ServicesStable: 'DescribeServices',
-      LoadBalancersDeleted: 'DescribeLoadBalancers',
-      RoleExists: 'GetRole',
-      InstanceProfileExists: 'GetInstanceProfile',
-      TasksStopped: 'DescribeTasks',
-      TasksRunning: 'DescribeTasks',
-    };
-    const used = new Set<string>();
-    const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(path.join(dir, f)).isDirectory() ? walk(path.join(dir, f)) : [path.join(dir, f)]));
-    for (const file of walk(path.resolve('src')).filter((f) => f.endsWith('.ts'))) {
-      const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g)) {
-        const service = prefix[m[2]!] ?? m[2]!;
-        if (service === 'sts' || service === 'acm') continue;
-        for (const raw of m[1]!.split(',')) {
-          const name = raw.replace(/\btype\b/, '').split(' as ')[0]!.trim();
-          let op: string | undefined;
-          if (name.endsWith('Command')) op = name.slice(0, -'Command'.length);
-          else if (name.startsWith('paginate')) op = name.slice('paginate'.length);
-          else if (name.startsWith('waitUntil')) op = waiterAction[name.slice('waitUntil'.length)] ?? `?${name}`;
-          if (op) used.add(`${service}:${op}`);
-        }
-      }
-    }
+    const files = sourceFiles(path.resolve('src'));
+    const unattributed = files.flatMap((f) => unattributedCommands(f).map((c) => `${path.relative('.', f)}: ${c}`));
+    expect(unattributed, 'teach test/unit/security/sdk-operations.ts this way of loading the SDK').toEqual([]);
+    const used = new Set(files.flatMap((f) => [...sdkOperations(f)]));
     // EC2 capacity permissions are granted only to configs with an EC2 service.
     const ec2Policy = deployerPolicy({ config: parseConfigText(CFG.replace('    image: busybox', '    image: busybox\n    capacity: ec2')), env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
     const granted = new Set([...policy(), ...ec2Policy].flatMap((s) => s.Action));
     const missing = [...used].filter((a) => !granted.has(a)).sort();
-    expect(missing, `add these to src/security/deployer-policy.ts`).toEqual([]);
+    const where = 'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';
+    expect(missing, `add these to ${where}`).toEqual([]);
   });
 });
 
