@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import type { Io } from '../../../src/cli/options.js';
 import { parseConfigText } from '../../../src/config/load.js';
+import { MANAGED_POLICY_MAX_CHARS, policySize } from '../../../src/security/policy-document.js';
 import { deployerPolicy } from '../../../src/security/deployer-policy.js';
 import { strict } from '../../helpers/aws-mock.js';
 import { sdkOperations, sourceFiles, unattributedCommands } from '../security/sdk-operations.js';
@@ -151,6 +152,29 @@ describe('ecs-kit iam-policy', () => {
     expect(JSON.stringify(printed)).toContain('arn:aws:iam::111122223333:role/ecs-kit/shop/prod/*');
     expect(sts.calls()).toHaveLength(0);
     expect(await readFile(path.join(cwd, 'ecs-kit.yml'), 'utf8')).toBe(CFG);
+  });
+
+  it('says when the policy is too big for one managed policy, and --split prints parts that each fit and together grant the same', async () => {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'ecs-kit-iam-'));
+    await writeFile(path.join(cwd, 'ecs-kit.yml'), CFG);
+    const run = async (extra: string[]) => {
+      const stdout = new Capture();
+      const stderr = new Capture();
+      const io: Io = { stdout, stderr, stdin: Readable.from([]), env: { CI: 'true' }, cwd };
+      const code = await main(['node', 'ecs-kit', 'iam-policy', '--account', '111122223333', '--region', 'eu-west-1', '--env', 'prod', ...extra], io);
+      return { code, out: JSON.parse(stdout.text) as unknown, err: stderr.text };
+    };
+    const whole = await run([]);
+    expect(policySize(whole.out as object)).toBeGreaterThan(MANAGED_POLICY_MAX_CHARS);
+    expect(whole.err).toMatch(/one IAM managed policy holds at most 6144.*--split/);
+    const split = await run(['--split']);
+    expect(split.code).toBe(0);
+    const parts = split.out as { Statement: { Action: string[] }[] }[];
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect(policySize(p)).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    const actions = (docs: { Statement: { Action: string[] }[] }[]) => new Set(docs.flatMap((d) => d.Statement.flatMap((st) => st.Action)));
+    expect(actions(parts)).toEqual(actions([whole.out as { Statement: { Action: string[] }[] }]));
+    expect(split.err).not.toMatch(/--split/);
   });
 
   it('refuses a malformed --account (exit 2)', async () => {

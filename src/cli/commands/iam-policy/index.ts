@@ -3,11 +3,14 @@ import { loadConfig, resolveConfigPath } from '../../../config/load.js';
 import type { Reporter } from '../../../engine/events.js';
 import { ExitCode, UsageError } from '../../../errors.js';
 import { deployerPolicy } from '../../../security/deployer-policy.js';
+import { MANAGED_POLICY_MAX_CHARS, policySize, splitPolicy } from '../../../security/policy-document.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { checkEnvName, resolveRegion } from '../../run-context.js';
 
 export interface IamPolicyOptions extends GlobalOptions {
   account?: string;
+  /** Print the policy as a JSON list of documents that each fit one IAM managed policy. */
+  split?: boolean;
 }
 
 /**
@@ -41,7 +44,15 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
   }
 
   const policy = deployerPolicy({ config, env: opts.env, region: region!, account: account! });
-  if (opts.json) reporter.emit({ type: 'output', name: 'policy', value: JSON.stringify(policy) });
-  else io.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+  const result = opts.split ? splitPolicy(policy) : policy;
+  const size = policySize(policy);
+  if (!opts.split && size > MANAGED_POLICY_MAX_CHARS) {
+    reporter.emit({
+      type: 'warn',
+      message: `This policy has ${size} characters; one IAM managed policy holds at most ${MANAGED_POLICY_MAX_CHARS}. Run with --split for ${splitPolicy(policy).length} policies to attach together, or attach it as an inline policy (up to 10,240 characters per role).`,
+    });
+  }
+  if (opts.json) reporter.emit({ type: 'output', name: 'policy', value: JSON.stringify(result) });
+  else io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   return ExitCode.Ok;
 }
