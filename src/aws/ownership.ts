@@ -17,6 +17,14 @@ export function notOwnedError(code: string, what: string, owner: Owner): EcsKitE
   });
 }
 
+/**
+ * Teardown found `what` but its tags do not say ecs-kit created it for this app/env: it stays, and the user is told.
+ * `whoseTags` names where the ownership was read when that is not the resource itself ("the load balancer's").
+ */
+export function warnLeftInPlace(ctx: Pick<StepContext, 'warn'>, what: string, whoseTags = 'its'): void {
+  ctx.warn(`Left ${what} in place: ${whoseTags} tags do not say ecs-kit created it for this app/env.`);
+}
+
 export const ELB_NOT_FOUND = [
   'LoadBalancerNotFoundException',
   'LoadBalancerNotFound',

@@ -13,7 +13,7 @@ import { tagSpec } from './ec2-tags.js';
 import { untilVisible } from './ec2-visibility.js';
 import { isAwsError } from './errors.js';
 import { createOnce } from './idempotent.js';
-import { notOwnedError } from './ownership.js';
+import { notOwnedError, warnLeftInPlace } from './ownership.js';
 import { describeRule, diffIngress, flattenIngress, toIpPermission, type IngressDiff, type IngressRule } from './security-group-rules.js';
 import { isOwnedBy } from './tags.js';
 
@@ -127,7 +127,7 @@ export async function destroySecurityGroup(ctx: StepContext, groupId: string, la
   const group = await describeSecurityGroup(ctx, groupId);
   if (!group) return;
   if (!isOwnedBy(group.Tags, ctx.owner)) {
-    ctx.warn(`Left ${label} (${groupId}) in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `${label} (${groupId})`);
     return;
   }
   await deleteWithRetry(ctx, () => ctx.aws.ec2().send(new DeleteSecurityGroupCommand({ GroupId: groupId })), {

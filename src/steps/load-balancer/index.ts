@@ -13,7 +13,7 @@ import { onceOptions } from '../../aws/create-once-options.js';
 import { ignoreErrors } from '../../aws/deletion.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
-import { ELB_NOT_FOUND, elbTags, notOwnedError } from '../../aws/ownership.js';
+import { ELB_NOT_FOUND, elbTags, notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import type { IngressRule } from '../../aws/security-group-rules.js';
 import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
@@ -268,7 +268,7 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
       if (tags && !isOwnedBy(tags, ctx.owner)) {
         // Its security group is attached to a load balancer we must not touch; leave both.
         const what = `load balancer ${s.loadBalancerName} and security group ${s.securityGroupId}`;
-        ctx.warn(`Left ${what} in place: the load balancer's tags do not say ecs-kit created it for this app/env.`);
+        warnLeftInPlace(ctx, what, "the load balancer's");
         return;
       }
       if (tags) await deleteLoadBalancer(ctx, s);

@@ -11,7 +11,7 @@ import { onceOptions } from '../../aws/create-once-options.js';
 import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
-import { ELB_NOT_FOUND, elbTags, notOwnedError } from '../../aws/ownership.js';
+import { ELB_NOT_FOUND, elbTags, notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { StepContext } from '../../engine/types.js';
@@ -187,7 +187,7 @@ export async function deleteTargetGroup(ctx: StepContext, arn: string, name: str
   const tags = await elbTags(ctx, arn);
   if (!tags) return;
   if (!isOwnedBy(tags, ctx.owner)) {
-    ctx.warn(`Left target group ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `target group ${name}`);
     return;
   }
   if (!retry) {

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { ecsTags, isOwnedBy, type Owner } from '../../aws/tags.js';
 import { cpuArchitectureOf } from '../../config/architecture.js';
 import type { ServiceConfig } from '../../config/schema.js';
@@ -329,7 +330,7 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
     }
     if (owned === undefined) return;
     if (!owned) {
-      ctx.warn(`Left task definition family ${family} in place: its tags do not say ecs-kit created it for this app/env.`);
+      warnLeftInPlace(ctx, `task definition family ${family}`);
       return;
     }
 
