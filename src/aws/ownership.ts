@@ -1,5 +1,6 @@
 import { DescribeTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EcsKitError } from '../errors.js';
+import type { ErrorCode } from '../engine/messages.js';
 import type { StepContext } from '../engine/types.js';
 import { isAwsError } from './errors.js';
 import type { Owner } from './tags.js';
@@ -10,7 +11,7 @@ import type { Owner } from './tags.js';
  * read with a call of their own.
  */
 
-export function notOwnedError(code: string, what: string, owner: Owner): EcsKitError {
+export function notOwnedError(code: ErrorCode, what: string, owner: Owner): EcsKitError {
   return new EcsKitError(code, `${what} already exists and was not created by ecs-kit for ${owner.app}/${owner.env}.`, {
     why: 'ecs-kit only manages resources it created, so it will not adopt or change it.',
     fix: 'Choose another app name or --env, or delete that resource yourself.',
@@ -22,7 +23,7 @@ export function notOwnedError(code: string, what: string, owner: Owner): EcsKitE
  * `whoseTags` names where the ownership was read when that is not the resource itself ("the load balancer's").
  */
 export function warnLeftInPlace(ctx: Pick<StepContext, 'warn'>, what: string, whoseTags = 'its'): void {
-  ctx.warn(`Left ${what} in place: ${whoseTags} tags do not say ecs-kit created it for this app/env.`);
+  ctx.warn('teardown.not-owned', `Left ${what} in place: ${whoseTags} tags do not say ecs-kit created it for this app/env.`);
 }
 
 export const ELB_NOT_FOUND = [

@@ -6,6 +6,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
+import type { ErrorCode } from '../engine/messages.js';
 import type { Change, StepContext } from '../engine/types.js';
 import { onceOptions } from './create-once-options.js';
 import { deleteWithRetry, ignoreErrors } from './deletion.js';
@@ -49,7 +50,7 @@ export interface SecurityGroupPlan {
 
 export async function planSecurityGroup(
   ctx: StepContext,
-  opts: { vpcId: string; name: string; wanted: IngressRule[]; notOwnedCode: string },
+  opts: { vpcId: string; name: string; wanted: IngressRule[]; notOwnedCode: ErrorCode },
 ): Promise<{ plan: SecurityGroupPlan; changes: Change[] }> {
   const group = await findSecurityGroupByName(ctx, opts.vpcId, opts.name);
   if (!group) {

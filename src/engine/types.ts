@@ -3,6 +3,7 @@ import type { Owner } from '../aws/tags.js';
 import type { Config, ServiceConfig } from '../config/schema.js';
 import type { Names } from '../config/names.js';
 import type { DockerCli } from '../docker/cli.js';
+import type { WarningCode } from './messages.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
@@ -110,7 +111,8 @@ export interface StepContext<S extends object = object> {
    */
   record(state: S): Promise<void>;
   progress(message: string): void;
-  warn(message: string): void;
+  /** A warning the run goes on after; `code` is its stable name in src/engine/messages.ts. */
+  warn(code: WarningCode, message: string): void;
   options: RunOptions;
   signal: AbortSignal;
 }

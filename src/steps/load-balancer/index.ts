@@ -187,7 +187,7 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
     const certificateArn = certificateOf(ctx.config);
     // The engine says each warning once per run, however often this step plans.
     if (!certificateArn && ctx.config) {
-      ctx.warn(`Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`);
+      ctx.warn('load-balancer.http-only', `Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`);
     }
     const network = ctx.dep(networkStep);
     requireIds(after(networkStep), network.vpcId, ...network.publicSubnetIds);

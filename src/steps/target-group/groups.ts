@@ -170,7 +170,7 @@ export async function deleteRetiredTargetGroup(ctx: StepContext, r: RetiredTarge
     return true;
   } catch (err) {
     if (!isAwsError(err, 'ResourceInUseException', 'ResourceInUse')) throw err;
-    ctx.warn(`Target group ${r.targetGroupName} was replaced but is still in use; the next deploy deletes it.`);
+    ctx.warn('target-group.delete-deferred', `Target group ${r.targetGroupName} was replaced but is still in use; the next deploy deletes it.`);
     return false;
   }
 }

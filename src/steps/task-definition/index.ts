@@ -347,10 +347,17 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
       try {
         const out = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: all.slice(i, i + 10) }));
         const failures = (out.failures ?? []).filter((f) => !/missing|not ?found|does not exist/i.test(`${f.reason ?? ''} ${f.detail ?? ''}`));
-        if (failures.length) ctx.warn(`Could not delete ${failures.length} revision(s) of ${family}: ${failures[0]!.reason ?? 'unknown reason'}. They are deregistered and cost nothing.`);
+        if (failures.length) {
+          const why = failures[0]!.reason ?? 'unknown reason';
+          const message = `Could not delete ${failures.length} revision(s) of ${family}: ${why}. They are deregistered and cost nothing.`;
+          ctx.warn('task-definition.revisions-kept', message);
+        }
       } catch (err) {
         if (!isUnsupported(err)) throw err;
-        ctx.warn(`Deregistered ${family}, but this region does not support deleting task definitions; the INACTIVE revisions remain (they cost nothing).`);
+        ctx.warn(
+          'task-definition.revisions-kept',
+          `Deregistered ${family}, but this region does not support deleting task definitions; the INACTIVE revisions remain (they cost nothing).`,
+        );
         return;
       }
     }
