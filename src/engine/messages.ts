@@ -9,7 +9,7 @@
 /** Whose move it is when an error happens: yours (config, flags, files, account, app), AWS's, or ecs-kit's (a bug). */
 export type Fault = 'user' | 'aws' | 'ecs-kit';
 
-export interface ErrorCodeInfo {
+interface ErrorCodeInfo {
   fault: Fault;
   /** One line: what it means for the user. */
   description: string;
