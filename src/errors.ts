@@ -1,4 +1,5 @@
 import type { ErrorInfo, RolloutDiagnosis } from './engine/events.js';
+import type { ErrorCode } from './engine/messages.js';
 
 /** Exit codes are part of the public contract (README "Exit codes"). */
 export const ExitCode = {
@@ -14,13 +15,14 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  * `userFault` errors (bad config, bad flags) exit 2; everything else exits 1.
  */
 export class EcsKitError extends Error {
-  readonly code: string;
+  /** From the registry (src/engine/messages.ts); README "Message codes" lists them. */
+  readonly code: ErrorCode;
   readonly why?: string;
   readonly fix?: string;
   readonly exitCode: ExitCode;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { why?: string; fix?: string; exitCode?: ExitCode; cause?: unknown } = {},
   ) {
@@ -34,7 +36,7 @@ export class EcsKitError extends Error {
 }
 
 export class UsageError extends EcsKitError {
-  constructor(message: string, fix?: string, code = 'usage') {
+  constructor(message: string, fix?: string, code: ErrorCode = 'usage') {
     super(code, message, { fix, exitCode: ExitCode.Usage });
     this.name = 'UsageError';
   }

@@ -6,6 +6,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
+import type { ErrorCode } from '../engine/messages.js';
 import type { Change, StepContext } from '../engine/types.js';
 import { onceOptions } from './create-once-options.js';
 import { deleteWithRetry, ignoreErrors } from './deletion.js';
@@ -13,7 +14,7 @@ import { tagSpec } from './ec2-tags.js';
 import { untilVisible } from './ec2-visibility.js';
 import { isAwsError } from './errors.js';
 import { createOnce } from './idempotent.js';
-import { notOwnedError } from './ownership.js';
+import { notOwnedError, warnLeftInPlace } from './ownership.js';
 import { describeRule, diffIngress, flattenIngress, toIpPermission, type IngressDiff, type IngressRule } from './security-group-rules.js';
 import { isOwnedBy } from './tags.js';
 
@@ -49,7 +50,7 @@ export interface SecurityGroupPlan {
 
 export async function planSecurityGroup(
   ctx: StepContext,
-  opts: { vpcId: string; name: string; wanted: IngressRule[]; notOwnedCode: string },
+  opts: { vpcId: string; name: string; wanted: IngressRule[]; notOwnedCode: ErrorCode },
 ): Promise<{ plan: SecurityGroupPlan; changes: Change[] }> {
   const group = await findSecurityGroupByName(ctx, opts.vpcId, opts.name);
   if (!group) {
@@ -127,7 +128,7 @@ export async function destroySecurityGroup(ctx: StepContext, groupId: string, la
   const group = await describeSecurityGroup(ctx, groupId);
   if (!group) return;
   if (!isOwnedBy(group.Tags, ctx.owner)) {
-    ctx.warn(`Left ${label} (${groupId}) in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `${label} (${groupId})`);
     return;
   }
   await deleteWithRetry(ctx, () => ctx.aws.ec2().send(new DeleteSecurityGroupCommand({ GroupId: groupId })), {

@@ -7,6 +7,7 @@ import { namesFor, type Names } from '../config/names.js';
 import type { Config } from '../config/schema.js';
 import type { Reporter } from '../engine/events.js';
 import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
+import type { ErrorCode } from '../engine/messages.js';
 import { DEFAULT_RUN_OPTIONS, type RunOptions, type StepContext } from '../engine/types.js';
 import { EcsKitError, UsageError } from '../errors.js';
 import type { ServiceState } from '../steps/service/index.js';
@@ -107,8 +108,19 @@ export function serviceLocation(run: Pick<Day2Run, 'manifest' | 'names'>, servic
   };
 }
 
+/** The error code each command that needs a deployed service fails with when it is not. */
+const NOT_DEPLOYED = {
+  rollback: 'rollback.no-service',
+  'run-task': 'run-task.no-service',
+  scale: 'scale.no-service',
+} as const satisfies Record<string, ErrorCode>;
+
 /** The service as ECS has it now; a command on a service that is not deployed fails here, explained. */
-export async function deployedService(run: Pick<Day2Run, 'aws' | 'manifest' | 'names'>, name: string, command: string): Promise<Service & { taskDefinition: string }> {
+export async function deployedService(
+  run: Pick<Day2Run, 'aws' | 'manifest' | 'names'>,
+  name: string,
+  command: keyof typeof NOT_DEPLOYED,
+): Promise<Service & { taskDefinition: string }> {
   const { cluster, serviceName } = serviceLocation(run, name);
   const service = await run.aws
     .ecs()
@@ -118,7 +130,9 @@ export async function deployedService(run: Pick<Day2Run, 'aws' | 'manifest' | 'n
       throw explainAwsError(err, `reading service ${serviceName}`);
     });
   if (!service?.taskDefinition) {
-    throw new EcsKitError(`${command}.no-service`, `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`, { fix: 'Run ecs-kit deploy first.' });
+    throw new EcsKitError(NOT_DEPLOYED[command], `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`, {
+      fix: 'Run ecs-kit deploy first.',
+    });
   }
   return service as Service & { taskDefinition: string };
 }
@@ -170,7 +184,7 @@ export function rolloutContext(
     owner: { app: run.config.app, env: run.env },
     options,
     progress: (message) => reporter.emit({ type: 'step.progress', step: id, message }),
-    warn: (message) => reporter.emit({ type: 'warn', step: id, message }),
+    warn: (code, message) => reporter.emit({ type: 'warn', code, step: id, message }),
     signal,
   };
 }

@@ -30,7 +30,7 @@ export function engineFor(run: OpenedRun, opts: { env: string; verbose?: boolean
     config: run.config,
     modules: STEP_MODULES,
     aws: run.aws,
-    docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', message: `docker: ${line}` }) : undefined),
+    docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', code: 'docker.output', message: `docker: ${line}` }) : undefined),
     baseDir: run.baseDir,
     ownFiles: [run.configFile, run.store.dir],
     store: run.store,

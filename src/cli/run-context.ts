@@ -112,6 +112,7 @@ export async function takeLock(store: ManifestStore, command: string, forceUnloc
   if (broke) {
     reporter.emit({
       type: 'warn',
+      code: 'lock.taken-over',
       message: `Took over the lock of an earlier ${broke.command} (pid ${broke.pid} on ${broke.host}, started ${broke.startedAt}) that is no longer running; resuming where it stopped.`,
     });
   }

@@ -10,7 +10,11 @@ export function onInterrupt(controller: AbortController, reporter: Reporter, sto
   const handler = () => {
     count++;
     if (count === 1) {
-      reporter.emit({ type: 'warn', message: 'Interrupted: finishing the steps in progress, then stopping. Press Ctrl-C again to quit at once.' });
+      reporter.emit({
+        type: 'warn',
+        code: 'run.interrupted',
+        message: 'Interrupted: finishing the steps in progress, then stopping. Press Ctrl-C again to quit at once.',
+      });
       controller.abort(new Error('interrupted'));
       return;
     }

@@ -27,7 +27,7 @@ export const secretsCheck: DoctorCheck = {
       }
       const warnings: string[] = [];
       try {
-        await resolveSecret(ctx.aws, target, service, variable, ref, (m) => warnings.push(m));
+        await resolveSecret(ctx.aws, target, service, variable, ref, (_code, m) => warnings.push(m));
         const fix = 'Make sure it exists there and that its policy (and KMS key) let this account read it.';
         items.push(warnings.length ? { status: 'warn', line: warnings.join(' '), fix } : { status: 'ok', line: `${where}: exists` });
       } catch (err) {

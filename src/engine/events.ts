@@ -1,4 +1,5 @@
 import type { AwsCallInfo } from '../aws/clients.js';
+import type { ErrorCode, NoticeCode, WarningCode } from './messages.js';
 import type { Action, Change } from './types.js';
 
 /**
@@ -24,7 +25,7 @@ export interface PlanSummary {
 }
 
 export interface ErrorInfo {
-  code: string;
+  code: ErrorCode;
   message: string;
   why?: string;
   fix?: string;
@@ -158,8 +159,10 @@ export type EcsKitEvent =
   | { type: 'step.done'; step: string; title: string; action: Action; durationMs: number }
   | { type: 'step.failed'; step: string; title: string; error: ErrorInfo }
   | ({ type: 'aws.call' } & AwsCallInfo)
-  | { type: 'info'; message: string }
-  | { type: 'warn'; message: string; step?: string }
+  /** A notice; `code` says which (src/engine/messages.ts), `message` says it in words. */
+  | { type: 'info'; code: NoticeCode; message: string }
+  /** A warning: the run goes on. `code` is stable (src/engine/messages.ts); `message` is for people. */
+  | { type: 'warn'; code: WarningCode; message: string; step?: string }
   | { type: 'output'; name: string; value: string }
   | { type: 'status'; app: string; env: string; services: ServiceStatusInfo[] }
   /** One CloudWatch log line of a service's task (logs, run-task). */

@@ -223,7 +223,11 @@ export class Engine {
   async rediscover(): Promise<string[]> {
     const config = this.requireConfig();
     const { app, env } = this.o;
-    this.o.reporter.emit({ type: 'info', message: `No manifest found; looking for resources tagged ${TAG_APP}=${app} ${TAG_ENV}=${env}.` });
+    this.o.reporter.emit({
+      type: 'info',
+      code: 'manifest.rediscovering',
+      message: `No manifest found; looking for resources tagged ${TAG_APP}=${app} ${TAG_ENV}=${env}.`,
+    });
     const instances = buildInstances(config, this.o.modules);
     const found = new Map<string, object>();
     const { errors } = await runGraph(
@@ -253,6 +257,7 @@ export class Engine {
     const ids = instances.filter((i) => found.has(i.id)).map((i) => i.id);
     this.o.reporter.emit({
       type: 'info',
+      code: 'manifest.rediscovered',
       message: ids.length
         ? `Found ${ids.length} existing step(s) of ${app}/${env} and recorded them in a new manifest: ${ids.join(', ')}.`
         : `Found nothing tagged for ${app}/${env}.`,
@@ -347,11 +352,11 @@ export class Engine {
       dep: <T extends object>(step: StepRef<T>, scope?: string) => dep(instanceId(step.kind, scope)) as T,
       record: (state) => this.record(inst, state),
       progress: (message) => this.o.reporter.emit({ type: 'step.progress', step: inst.id, message }),
-      warn: (message) => {
+      warn: (code, message) => {
         const key = `${inst.id}\n${message}`;
         if (this.warned.has(key)) return;
         this.warned.add(key);
-        this.o.reporter.emit({ type: 'warn', step: inst.id, message });
+        this.o.reporter.emit({ type: 'warn', code, step: inst.id, message });
       },
       options: this.o.options,
       signal: this.o.signal,

@@ -5,6 +5,7 @@ import type { Names } from '../config/names.js';
 import type { DockerCli } from '../docker/cli.js';
 import type { PolicyContext } from '../security/policy-context.js';
 import type { Statement } from '../security/statements.js';
+import type { WarningCode } from './messages.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
@@ -112,7 +113,8 @@ export interface StepContext<S extends object = object> {
    */
   record(state: S): Promise<void>;
   progress(message: string): void;
-  warn(message: string): void;
+  /** A warning the run goes on after; `code` is its stable name in src/engine/messages.ts. */
+  warn(code: WarningCode, message: string): void;
   options: RunOptions;
   signal: AbortSignal;
 }

@@ -1,6 +1,7 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import { formatDuration } from '../engine/duration.js';
 import type { RolloutDiagnosis } from '../engine/events.js';
+import type { ErrorCode } from '../engine/messages.js';
 import { EcsKitError } from '../errors.js';
 import { diagnose, revisionName } from './diagnosis.js';
 import { chronological, type Counts } from './progress.js';
@@ -9,7 +10,7 @@ import type { RolloutContext, RolloutTarget } from './watch.js';
 /** How a rollout that did not complete ended; carried by the error the watcher throws. */
 export class RolloutError extends EcsKitError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly diagnosis: RolloutDiagnosis,
     opts: { why: string; fix: string },
@@ -38,7 +39,7 @@ interface LastSeen {
 
 /** The error's wording, before the diagnosis is added to `reason`. */
 interface Wording {
-  code: string;
+  code: ErrorCode;
   message: string;
   reason: string;
   fix: string;

@@ -128,7 +128,7 @@ export class StoppedTasks {
       // Without task reads the wait still works; it just cannot stop early.
       this.disabled = true;
       const message = `cannot read stopped tasks (${shortError(err)}); waiting for the rollout without failing fast`;
-      if (this.ctx.warn) this.ctx.warn(message);
+      if (this.ctx.warn) this.ctx.warn('rollout.stopped-tasks-unreadable', message);
       else this.ctx.progress(message);
     }
   }

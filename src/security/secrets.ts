@@ -2,6 +2,7 @@ import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { paginateDescribeParameters } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../aws/clients.js';
 import { isAwsError } from '../aws/errors.js';
+import type { StepContext } from '../engine/types.js';
 import { EcsKitError, ExitCode } from '../errors.js';
 import { secretResourcePattern, secretsManagerValueFrom, ssmParameterArn, type ResolveTarget, type ResolvedSecret, type SecretRef } from './refs.js';
 
@@ -38,14 +39,14 @@ export async function resolveSecret(
   service: string,
   variable: string,
   ref: SecretRef,
-  warn: (message: string) => void,
+  warn: StepContext['warn'],
 ): Promise<ResolvedSecret> {
   const foreign = ref.arn && (ref.arn.region !== target.region || ref.arn.account !== target.account);
   if (ref.kind === 'ssm') {
     const where = ref.arn ?? target;
     const arn = ssmParameterArn({ partition: ref.arn?.partition ?? target.partition, region: where.region, account: where.account }, ref.name);
     if (foreign) {
-      warn(`services.${service}.secrets.${variable}: ${arn} is in another account or region; ecs-kit cannot check that it exists.`);
+      warn('secret.unchecked', `services.${service}.secrets.${variable}: ${arn} is in another account or region; ecs-kit cannot check that it exists.`);
       return { valueFrom: arn, store: 'ssm', resourceArn: arn };
     }
     if (!(await ssmParameterExists(aws, ref.name))) {
@@ -54,7 +55,7 @@ export async function resolveSecret(
     return { valueFrom: arn, store: 'ssm', resourceArn: arn };
   }
   if (foreign) {
-    warn(`services.${service}.secrets.${variable}: ${ref.id} is in another account or region; ecs-kit cannot check that it exists.`);
+    warn('secret.unchecked', `services.${service}.secrets.${variable}: ${ref.id} is in another account or region; ecs-kit cannot check that it exists.`);
     // ECS reads the secret by the ARN as written (GetSecretValue accepts a partial ARN); IAM matches the full one.
     return { valueFrom: secretsManagerValueFrom(ref.id, ref), store: 'secretsmanager', resourceArn: secretResourcePattern(ref.id) };
   }

@@ -45,7 +45,7 @@ describe('https: 443 listener with an ACM certificate, 80 → 443 redirect', () 
   it('deploys HTTPS, re-deploys with zero mutating calls, and tears everything down', async () => {
     const deployed = await cli(['deploy', '--yes', '--json']);
     expect(deployed.code, describeRun(deployed)).toBe(0);
-    expect(deployed.events.some((e) => e.type === 'warn' && /HTTP-only/.test(String(e.message)))).toBe(false);
+    expect(deployed.events.some((e) => e.type === 'warn' && e.code === 'load-balancer.http-only')).toBe(false);
 
     // Independent describes, straight against moto.
     const inv = await inventory(moto.endpoint, 'shop', 'default', aws);

@@ -74,7 +74,7 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
         expect(again.code, describeRun(again)).toBe(0);
         const info = again.events.filter((e) => e.type === 'info').map((e) => e.message as string);
         expect(info).toContain(`No manifest for env ${ENV} yet: checking AWS for resources tagged ecs-kit:app=${APP} ecs-kit:env=${ENV}, so nothing is created twice.`);
-        expect(info.some((m) => m.startsWith('Adopting '))).toBe(true);
+        expect(again.events.some((e) => e.type === 'info' && e.code === 'deploy.adopting')).toBe(true);
         expect(proxy.calls.filter((c) => c.mutating).map((c) => c.operation)).toEqual([]);
       } finally {
         await proxy.stop();
@@ -143,7 +143,7 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
       await rm(manifestFile(dir));
       const r = await cli(['teardown', '--yes', '--json'], dir);
       expect(r.code, describeRun(r)).toBe(0);
-      expect(r.events.some((e) => e.type === 'info' && String(e.message).startsWith('No manifest found; looking for resources tagged'))).toBe(true);
+      expect(r.events.some((e) => e.type === 'info' && e.code === 'manifest.rediscovering')).toBe(true);
       const left = await inventory(moto.endpoint, APP, ENV, aws);
       expect(total(left), JSON.stringify(nonEmpty(left))).toBe(0);
       report.push('lost manifest: deploy adopted everything with 0 mutating calls; teardown without a manifest left 0');

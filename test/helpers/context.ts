@@ -3,6 +3,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { namesFor } from '../../src/config/names.js';
 import type { Config } from '../../src/config/schema.js';
 import type { DockerCli } from '../../src/docker/cli.js';
+import type { WarningCode } from '../../src/engine/messages.js';
 import { DEFAULT_RUN_OPTIONS, PendingDependency, instanceId, type StepContext, type StepModule, type StepRef } from '../../src/engine/types.js';
 
 export const BASE_CONFIG = `
@@ -35,15 +36,17 @@ export function fakeDocker(): FakeDocker {
 /**
  * A StepContext for unit tests. `deps` are the states of the step's dependencies; a
  * missing one behaves as "not created yet" (PendingDependency), like during planning.
+ * Warnings are recorded twice over: their texts in `warnings`, their codes (same order) in `warningCodes`.
  */
 export function stepContext<S extends object>(
   module: StepModule<S>,
   opts: { config?: Config; scope?: string; previous?: S; deps?: Record<string, object>; docker?: DockerCli; baseDir?: string } = {},
-): StepContext<S> & { messages: string[]; warnings: string[]; recorded: S[] } {
+): StepContext<S> & { messages: string[]; warnings: string[]; warningCodes: WarningCode[]; recorded: S[] } {
   const cfg = opts.config ?? config();
   const recorded: S[] = [];
   const messages: string[] = [];
   const warnings: string[] = [];
+  const warningCodes: WarningCode[] = [];
   const aws = new AwsClients({ region: 'us-east-1', maxAttempts: 1 });
   return {
     id: instanceId(module.kind, opts.scope),
@@ -68,11 +71,15 @@ export function stepContext<S extends object>(
     },
     record: async (s) => void recorded.push(s),
     progress: (m) => void messages.push(m),
-    warn: (m) => void warnings.push(m),
+    warn: (code, m) => {
+      warningCodes.push(code);
+      warnings.push(m);
+    },
     options: { ...DEFAULT_RUN_OPTIONS, pollIntervalMs: 1, timeoutMs: 50, destroyRetryMs: 50, propagationRetryMs: 50 },
     signal: new AbortController().signal,
     messages,
     warnings,
+    warningCodes,
     recorded,
   };
 }

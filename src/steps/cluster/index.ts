@@ -8,6 +8,7 @@ import {
   type Cluster,
 } from '@aws-sdk/client-ecs';
 import { isAwsError } from '../../aws/errors.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { retryWhile } from '../../aws/retry.js';
 import { ecsTags, isOwnedBy } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
@@ -125,7 +126,7 @@ export const clusterStep: StepModule<ClusterState, ClusterPlanData> = {
     const cluster = await describe(ctx, state.clusterName);
     if (!cluster) return;
     if (!isOwnedBy(cluster.tags, ctx.owner)) {
-      ctx.warn(`Left cluster ${state.clusterName} in place: its tags do not say ecs-kit created it for this app/env.`);
+      warnLeftInPlace(ctx, `cluster ${state.clusterName}`);
       return;
     }
     await retryWhile(

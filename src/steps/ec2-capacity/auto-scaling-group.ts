@@ -9,7 +9,7 @@ import {
   type MixedInstancesPolicy,
   type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
-import { notOwnedError } from '../../aws/ownership.js';
+import { notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
@@ -197,7 +197,7 @@ export async function destroyAutoScalingGroup(ctx: StepContext, name: string): P
   const asg = await findAsg(ctx, name);
   if (!asg) return;
   if (!isOwnedBy(asg.Tags, ctx.owner)) {
-    ctx.warn(`Left Auto Scaling group ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `Auto Scaling group ${name}`);
     return;
   }
   if (!asg.Status) {

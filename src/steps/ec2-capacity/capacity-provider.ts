@@ -9,7 +9,7 @@ import {
   type CapacityProviderStrategyItem,
   type Cluster,
 } from '@aws-sdk/client-ecs';
-import { notOwnedError } from '../../aws/ownership.js';
+import { notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
@@ -176,7 +176,7 @@ export async function destroyCapacityProvider(ctx: StepContext, cpName: string):
   const cp = await findCapacityProvider(ctx, cpName);
   if (!cp) return;
   if (!isOwnedBy(cp.tags, ctx.owner)) {
-    ctx.warn(`Left capacity provider ${cpName} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `capacity provider ${cpName}`);
     return;
   }
   if (cp.updateStatus !== 'DELETE_IN_PROGRESS') {

@@ -141,7 +141,7 @@ export const ec2CapacityStep: StepModule<CapacityState, CapacityPlanData> = {
   async plan(ctx): Promise<StepPlan<CapacityState, CapacityPlanData>> {
     const ami = await planHost(ctx);
     const noOutbound = awsvpcWithoutNatWarning(ctx.config);
-    if (noOutbound) ctx.warn(noOutbound);
+    if (noOutbound) ctx.warn('capacity.no-outbound', noOutbound);
     const d = deps(ctx);
     const cpName = capacityProviderName(ctx.names);
     const changes: Change[] = [];

@@ -18,7 +18,7 @@ import {
   type InstanceProfile,
   type Role,
 } from '@aws-sdk/client-iam';
-import { notOwnedError } from '../../aws/ownership.js';
+import { notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError } from '../../aws/errors.js';
 import { alreadyDone, createOnce } from '../../aws/idempotent.js';
@@ -200,7 +200,7 @@ export async function destroyInstanceProfile(ctx: StepContext, name: string): Pr
   const profile = await getInstanceProfile(ctx, name);
   if (!profile) return;
   if (!(await profileOwned(ctx, profile))) {
-    ctx.warn(`Left instance profile ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `instance profile ${name}`);
     return;
   }
   for (const r of profile.Roles ?? []) {
@@ -214,7 +214,7 @@ export async function destroyInstanceRole(ctx: StepContext, name: string): Promi
   const role = await getRole(ctx, name);
   if (!role) return;
   if (!(await roleOwned(ctx, role))) {
-    ctx.warn(`Left IAM role ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `IAM role ${name}`);
     return;
   }
   try {

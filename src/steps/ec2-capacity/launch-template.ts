@@ -12,7 +12,7 @@ import {
   type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import { ec2Tags } from '../../aws/ec2-tags.js';
-import { notOwnedError } from '../../aws/ownership.js';
+import { notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import { onceOptions } from '../../aws/create-once-options.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
@@ -195,7 +195,7 @@ export async function destroyLaunchTemplate(ctx: StepContext, name: string): Pro
   const lt = await findLaunchTemplate(ctx, name);
   if (!lt) return;
   if (!isOwnedBy(lt.Tags, ctx.owner)) {
-    ctx.warn(`Left launch template ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `launch template ${name}`);
     return;
   }
   await ctx.aws

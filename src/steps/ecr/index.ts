@@ -10,6 +10,7 @@ import {
   type Repository,
 } from '@aws-sdk/client-ecr';
 import { isAwsError } from '../../aws/errors.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
@@ -179,7 +180,7 @@ export const ecrStep: StepModule<RepositoryState, EcrPlanData> = {
     const repo = await describe(ctx, state.repositoryName);
     if (!repo) return;
     if (!(await ownedByUs(ctx, repo))) {
-      ctx.warn(`Left ECR repository ${state.repositoryName} in place: its tags do not say ecs-kit created it for this app/env.`);
+      warnLeftInPlace(ctx, `ECR repository ${state.repositoryName}`);
       return;
     }
     try {

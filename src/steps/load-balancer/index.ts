@@ -13,7 +13,8 @@ import { onceOptions } from '../../aws/create-once-options.js';
 import { ignoreErrors } from '../../aws/deletion.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
-import { ELB_NOT_FOUND, elbTags, notOwnedError } from '../../aws/ownership.js';
+import { ELB_NOT_FOUND, elbTags, findOwnedElb } from '../../aws/elb-ownership.js';
+import { notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import type { IngressRule } from '../../aws/security-group-rules.js';
 import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
@@ -77,21 +78,14 @@ export function lbIngress(config: Config | undefined): IngressRule[] {
   );
 }
 
-
 async function findLoadBalancer(ctx: Ctx): Promise<LoadBalancer | undefined> {
   const name = ctx.names.loadBalancer;
-  let lb: LoadBalancer | undefined;
-  try {
-    lb = (await ctx.aws.elbv2().send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers?.[0];
-  } catch (err) {
-    if (isAwsError(err, 'LoadBalancerNotFoundException', 'LoadBalancerNotFound')) return undefined;
-    throw err;
-  }
-  if (!lb?.LoadBalancerArn) return undefined;
-  const tags = await elbTags(ctx, lb.LoadBalancerArn);
-  if (!tags) return undefined;
-  if (!isOwnedBy(tags, ctx.owner)) throw notOwnedError('load-balancer.not-owned', `A load balancer named ${name}`, ctx.owner);
-  return lb;
+  return findOwnedElb(
+    ctx,
+    async () => (await ctx.aws.elbv2().send(new DescribeLoadBalancersCommand({ Names: [name] }))).LoadBalancers?.[0],
+    (lb) => lb.LoadBalancerArn,
+    () => notOwnedError('load-balancer.not-owned', `A load balancer named ${name}`, ctx.owner),
+  );
 }
 
 const sorted = (xs: (string | undefined)[]) => xs.filter((x): x is string => !!x).sort();
@@ -190,7 +184,7 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
     const certificateArn = certificateOf(ctx.config);
     // The engine says each warning once per run, however often this step plans.
     if (!certificateArn && ctx.config) {
-      ctx.warn(`Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`);
+      ctx.warn('load-balancer.http-only', `Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`);
     }
     const network = ctx.dep(networkStep);
     requireIds(after(networkStep), network.vpcId, ...network.publicSubnetIds);
@@ -271,7 +265,7 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
       if (tags && !isOwnedBy(tags, ctx.owner)) {
         // Its security group is attached to a load balancer we must not touch; leave both.
         const what = `load balancer ${s.loadBalancerName} and security group ${s.securityGroupId}`;
-        ctx.warn(`Left ${what} in place: the load balancer's tags do not say ecs-kit created it for this app/env.`);
+        warnLeftInPlace(ctx, what, "the load balancer's");
         return;
       }
       if (tags) await deleteLoadBalancer(ctx, s);

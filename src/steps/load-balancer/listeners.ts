@@ -9,7 +9,7 @@ import {
 import { onceOptions } from '../../aws/create-once-options.js';
 import { ignoreErrors } from '../../aws/deletion.js';
 import { createOnce } from '../../aws/idempotent.js';
-import { ELB_NOT_FOUND } from '../../aws/ownership.js';
+import { ELB_NOT_FOUND } from '../../aws/elb-ownership.js';
 import { ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext } from '../../engine/types.js';
 

@@ -7,6 +7,7 @@ import {
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { isAwsError } from '../../aws/errors.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy, tagMap } from '../../aws/tags.js';
 import type { Change, StepContext, StepModule, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
@@ -82,7 +83,7 @@ export const logsStep: StepModule<LogsState, never> = {
     const group = await findGroup(ctx, state.logGroupName);
     if (!group) return;
     if (!(await ownedByUs(ctx, group))) {
-      ctx.warn(`Left log group ${state.logGroupName} in place: its tags do not say ecs-kit created it for this app/env.`);
+      warnLeftInPlace(ctx, `log group ${state.logGroupName}`);
       return;
     }
     try {

@@ -2,6 +2,7 @@ import { hasLoadBalancer } from '../../config/services.js';
 import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type RouteTable, type Subnet } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../../aws/errors.js';
 import { EcsKitError } from '../../errors.js';
+import type { WarningCode } from '../../engine/messages.js';
 import type { Change, StepContext, StepPlan } from '../../engine/types.js';
 import { describeAll } from '../../aws/ec2-describe.js';
 import type { NetworkPlanData, NetworkState } from './index.js';
@@ -26,7 +27,7 @@ export interface SubnetCheckInput {
 
 export interface SubnetCheck {
   errors: string[];
-  warnings: string[];
+  warnings: { code: WarningCode; message: string }[];
   /** AZ of each public subnet, in the order given. */
   publicAzs: string[];
 }
@@ -45,7 +46,7 @@ function defaultRoute(t: RouteTable | undefined) {
 /** Pure validation of the user's subnets; errors stop the deploy, warnings are shown. */
 export function checkSubnets(o: SubnetCheckInput): SubnetCheck {
   const errors: string[] = [];
-  const warnings: string[] = [];
+  const warnings: SubnetCheck['warnings'] = [];
   const byId = new Map(o.subnets.map((s) => [s.SubnetId!, s]));
   const all = [...o.publicSubnetIds.map((id) => ['network.publicSubnetIds', id] as const), ...o.privateSubnetIds.map((id) => ['network.privateSubnetIds', id] as const)];
   for (const [field, id] of all) {
@@ -58,22 +59,31 @@ export function checkSubnets(o: SubnetCheckInput): SubnetCheck {
     errors.push('network.publicSubnetIds: the load balancer needs public subnets in at least 2 different availability zones');
   }
   const privateAzs = new Set(o.privateSubnetIds.map((id) => byId.get(id)?.AvailabilityZone).filter(Boolean));
-  if (o.privateSubnetIds.length && privateAzs.size < 2) warnings.push('network.privateSubnetIds are all in one availability zone; tasks will not survive an AZ outage');
+  if (o.privateSubnetIds.length && privateAzs.size < 2) {
+    warnings.push({
+      code: 'network.private-subnets-one-zone',
+      message: 'network.privateSubnetIds are all in one availability zone; tasks will not survive an AZ outage',
+    });
+  }
 
   for (const id of o.publicSubnetIds) {
     const route = defaultRoute(routeTableFor(id, o.routeTables));
     if (byId.has(id) && !route?.GatewayId?.startsWith('igw-')) {
-      warnings.push(`public subnet ${id} has no 0.0.0.0/0 route to an internet gateway; the load balancer will not be reachable from the internet`);
+      warnings.push({
+        code: 'network.public-subnet-no-internet',
+        message: `public subnet ${id} has no 0.0.0.0/0 route to an internet gateway; the load balancer will not be reachable from the internet`,
+      });
     }
   }
   for (const id of o.privateSubnetIds) {
     const route = defaultRoute(routeTableFor(id, o.routeTables));
     if (!byId.has(id) || route?.NatGatewayId || route?.TransitGatewayId || route?.NetworkInterfaceId || route?.InstanceId) continue;
-    warnings.push(
-      route?.GatewayId?.startsWith('igw-')
+    warnings.push({
+      code: 'network.private-subnet-no-egress',
+      message: route?.GatewayId?.startsWith('igw-')
         ? `private subnet ${id} routes to an internet gateway, but tasks there get no public IP; they need a NAT gateway or VPC endpoints (ECR api + dkr, S3, CloudWatch Logs) to pull images and write logs`
         : `private subnet ${id} has no route to the internet (no NAT gateway); tasks need VPC endpoints for ECR (api + dkr), S3 and CloudWatch Logs to pull images and write logs`,
-    );
+    });
   }
   return { errors, warnings, publicAzs };
 }
@@ -124,7 +134,7 @@ async function read(ctx: Ctx): Promise<NetworkState> {
       fix: 'List subnets of network.vpcId (see `aws ec2 describe-subnets --filters Name=vpc-id,Values=' + vpcId + '`), or let `ecs-kit init` pick them.',
     });
   }
-  for (const w of check.warnings) ctx.warn(w);
+  for (const w of check.warnings) ctx.warn(w.code, w.message);
   return {
     vpcId,
     cidr: vpc.CidrBlock ?? '',

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { TAG_ROLE, isOwnedBy, ownerFilters, type Owner } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
 import type { StepContext } from '../../engine/types.js';
@@ -213,7 +214,7 @@ export async function deleteNats(ctx: StepContext, natIds: string[], allocationI
     const nat = await describeOne(() => ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] })).then((o) => o.NatGateways?.[0]), 'NatGatewayNotFound');
     if (!nat) continue;
     if (!isOwnedBy(nat.Tags, ctx.owner)) {
-      ctx.warn(`Left NAT gateway ${id} in place: its tags do not say ecs-kit created it for this app/env.`);
+      warnLeftInPlace(ctx, `NAT gateway ${id}`);
       continue;
     }
     for (const a of nat.NatGatewayAddresses ?? []) if (a.AllocationId) heldByNat.add(a.AllocationId);
@@ -240,7 +241,7 @@ async function releaseAddress(ctx: StepContext, allocationId: string, heldByNat:
   const address = await describeOne(() => ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] })).then((o) => o.Addresses?.[0]), 'InvalidAllocationID.NotFound');
   if (!address) return;
   if (!isOwnedBy(address.Tags, ctx.owner)) {
-    ctx.warn(`Left Elastic IP ${allocationId} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `Elastic IP ${allocationId}`);
     return;
   }
   // The NAT's network interface holds the address for a while after the NAT shows as deleted, and

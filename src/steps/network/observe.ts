@@ -84,7 +84,9 @@ export async function findVpc(ctx: Ctx): Promise<Vpc | undefined> {
   }
   // A run killed right after CreateVpc left a tagged VPC behind: adopt it instead of making a second.
   const vpcs = await describeAll((i) => ec2.send(new DescribeVpcsCommand(i)), { Filters: ownerFilters(ctx.owner, ROLE.vpc) }, (o) => o.Vpcs);
-  if (vpcs.length > 1) ctx.warn(`Found ${vpcs.length} VPCs tagged for ${ctx.owner.app}/${ctx.owner.env}; using ${pick(vpcs, (v) => v.VpcId)!.VpcId}.`);
+  if (vpcs.length > 1) {
+    ctx.warn('network.multiple-vpcs', `Found ${vpcs.length} VPCs tagged for ${ctx.owner.app}/${ctx.owner.env}; using ${pick(vpcs, (v) => v.VpcId)!.VpcId}.`);
+  }
   return pick(vpcs, (v) => v.VpcId);
 }
 

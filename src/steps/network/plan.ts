@@ -34,6 +34,7 @@ async function availabilityZones(ctx: Ctx, o: Observed, w: Wanted): Promise<stri
     const id = zones.find((z) => z.ZoneName === name)?.ZoneId;
     if (!fargateSupportsZone(ctx.region, id)) {
       ctx.warn(
+        'network.zone-without-fargate',
         `Availability zone ${name} (${id}) of this network does not run Fargate tasks; ecs-kit keeps a deployed network's zones. ` +
           'Run `ecs-kit teardown` and deploy again to move it.',
       );
@@ -54,6 +55,7 @@ function warnAboutDeployed(ctx: Ctx, o: Observed, w: Wanted, blockPrefix: number
     const s = o.subnets[i];
     if (s?.azId && s.azId !== id) {
       ctx.warn(
+        'network.zone-mismatch',
         `network.zoneIds[${i}] is ${id}, but ${ROLE.publicSubnet(i)} already exists in ${s.azId}; ` +
           'ecs-kit does not move the subnets of a deployed network (run `ecs-kit teardown` and deploy again to move them).',
       );
@@ -62,6 +64,7 @@ function warnAboutDeployed(ctx: Ctx, o: Observed, w: Wanted, blockPrefix: number
   const balanced = hasLoadBalancer(ctx.config);
   if (balanced && blockPrefix !== undefined && blockPrefix > 27) {
     ctx.warn(
+      'network.small-subnets',
       `This network's subnets are /${blockPrefix}: AWS needs at least /27 with 8 free addresses in each load balancer subnet. ` +
         'Run `ecs-kit teardown` and deploy again to get /27 subnets.',
     );

@@ -13,6 +13,7 @@ import {
 import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
 import { describeAll, describeOne } from '../../aws/ec2-describe.js';
 import { tagValue } from '../../aws/ec2-tags.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { TAG_ROLE, isOwnedBy, ownerFilters } from '../../aws/tags.js';
 import type { StepContext } from '../../engine/types.js';
 import type { NetworkState } from './index.js';
@@ -25,8 +26,6 @@ import { deleteNats, ownAddresses, ownNats } from './nat.js';
  */
 
 type Ctx = StepContext<NetworkState>;
-
-const leftInPlace = (ctx: Ctx, what: string, id: string) => ctx.warn(`Left ${what} ${id} in place: its tags do not say ecs-kit created it for this app/env.`);
 
 /** Ids of our resources in the VPC, by tags (for route tables and subnets a killed run did not record). */
 async function taggedInVpc(ctx: Ctx, vpcId: string, kind: 'route-tables' | 'subnets'): Promise<string[]> {
@@ -65,7 +64,7 @@ async function deleteRouteTables(ctx: Ctx, state: NetworkState, inVpc: boolean):
     const rt = await describeOne(describe, 'InvalidRouteTableID.NotFound');
     if (!rt) continue;
     if (!isOwnedBy(rt.Tags, ctx.owner)) {
-      leftInPlace(ctx, 'route table', tableId);
+      warnLeftInPlace(ctx, `route table ${tableId}`);
       continue;
     }
     for (const a of rt.Associations ?? []) {
@@ -88,7 +87,7 @@ async function deleteInternetGateway(ctx: Ctx, igwId: string): Promise<void> {
   );
   if (!igw) return;
   if (!isOwnedBy(igw.Tags, ctx.owner)) {
-    leftInPlace(ctx, 'internet gateway', igwId);
+    warnLeftInPlace(ctx, `internet gateway ${igwId}`);
     return;
   }
   for (const a of igw.Attachments ?? []) {
@@ -114,7 +113,7 @@ async function deleteSubnets(ctx: Ctx, state: NetworkState, inVpc: boolean): Pro
     const subnet = await describeOne(describe, 'InvalidSubnetID.NotFound');
     if (!subnet) continue;
     if (!isOwnedBy(subnet.Tags, ctx.owner)) {
-      leftInPlace(ctx, 'subnet', subnetId);
+      warnLeftInPlace(ctx, `subnet ${subnetId}`);
       continue;
     }
     await deleteWithRetry(ctx, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), {
@@ -138,7 +137,7 @@ export async function destroyNetwork(ctx: Ctx, state: NetworkState): Promise<voi
   // 5. The VPC.
   if (!vpc) return;
   if (!inVpc) {
-    leftInPlace(ctx, 'VPC', state.vpcId);
+    warnLeftInPlace(ctx, `VPC ${state.vpcId}`);
     return;
   }
   await deleteWithRetry(ctx, () => ec2.send(new DeleteVpcCommand({ VpcId: state.vpcId })), { what: `VPC ${state.vpcId}`, goneOn: ['InvalidVpcID.NotFound'] });

@@ -11,6 +11,7 @@ import {
   type Role,
 } from '@aws-sdk/client-iam';
 import { isAwsError } from '../../aws/errors.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { retryWhile } from '../../aws/retry.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Config } from '../../config/schema.js';
@@ -205,7 +206,7 @@ async function destroyRole(ctx: Ctx, state: RoleState): Promise<void> {
   const role = await getRole(iam, name);
   if (!role) return;
   if (!isOwnedBy(await roleTags(iam, role), ctx.owner)) {
-    ctx.warn(`Left IAM role ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `IAM role ${name}`);
     return;
   }
   try {

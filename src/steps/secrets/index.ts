@@ -1,5 +1,6 @@
 import { DeleteParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
 import { isAwsError } from '../../aws/errors.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy } from '../../aws/tags.js';
 import { isEnvVarName } from '../../config/env-vars.js';
 import type { Config, ServiceConfig } from '../../config/schema.js';
@@ -127,7 +128,7 @@ export const parametersStep: StepModule<ParametersState, never> = {
         throw err;
       }
       if (!isOwnedBy(tags, ctx.owner)) {
-        ctx.warn(`Left SSM parameter ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+        warnLeftInPlace(ctx, `SSM parameter ${name}`);
         continue;
       }
       ctx.progress(`deleting SSM parameter ${name}`);

@@ -1,6 +1,7 @@
 import { isPublic } from '../../config/services.js';
 import { DeleteServiceCommand, DescribeServicesCommand, UpdateServiceCommand, waitUntilServicesInactive, type Service } from '@aws-sdk/client-ecs';
 import { isAwsError } from '../../aws/errors.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
 import { after, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
@@ -98,7 +99,7 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
     const service = await describe(ctx, cluster, serviceName);
     if (!service) return;
     if (!isOwnedBy(service.tags, ctx.owner)) {
-      ctx.warn(`Left service ${serviceName} in cluster ${cluster} in place: its tags do not say ecs-kit created it for this app/env.`);
+      warnLeftInPlace(ctx, `service ${serviceName} in cluster ${cluster}`);
       return;
     }
     try {

@@ -103,7 +103,7 @@ async function waitForLoadBalancer(ctx: Ctx, loadBalancerArn: string, name: stri
   let current = await state();
   if (current?.Code !== 'provisioning') return;
   if (!ctx.options.wait) {
-    ctx.warn(`Load balancer ${name} is still provisioning; its URL may take a few minutes to answer.`);
+    ctx.warn('load-balancer.provisioning', `Load balancer ${name} is still provisioning; its URL may take a few minutes to answer.`);
     return;
   }
   ctx.progress(`load balancer ${name} is provisioning; waiting for it to become active`);
@@ -114,9 +114,9 @@ async function waitForLoadBalancer(ctx: Ctx, loadBalancerArn: string, name: stri
     current = await state();
   }
   if (current?.Code === 'provisioning') {
-    ctx.warn(`Load balancer ${name} was still provisioning after ${Math.round(bound / 1000)}s; its URL may not answer yet.`);
+    ctx.warn('load-balancer.provisioning', `Load balancer ${name} was still provisioning after ${Math.round(bound / 1000)}s; its URL may not answer yet.`);
   } else if (current?.Code && current.Code !== 'active') {
-    ctx.warn(`Load balancer ${name} is ${current.Code}${current.Reason ? ` (${current.Reason})` : ''}; its URL may not answer.`);
+    ctx.warn('load-balancer.not-active', `Load balancer ${name} is ${current.Code}${current.Reason ? ` (${current.Reason})` : ''}; its URL may not answer.`);
   }
 }
 

@@ -11,7 +11,8 @@ import { onceOptions } from '../../aws/create-once-options.js';
 import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
-import { ELB_NOT_FOUND, elbTags, notOwnedError } from '../../aws/ownership.js';
+import { ELB_NOT_FOUND, elbTags, findOwnedElb } from '../../aws/elb-ownership.js';
+import { notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { StepContext } from '../../engine/types.js';
@@ -66,18 +67,12 @@ export function replacementName(base: string, f: FixedFields): string {
 }
 
 async function findTargetGroup(ctx: Ctx, name: string): Promise<TargetGroup | undefined> {
-  let tg: TargetGroup | undefined;
-  try {
-    tg = (await ctx.aws.elbv2().send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.[0];
-  } catch (err) {
-    if (isAwsError(err, 'TargetGroupNotFoundException', 'TargetGroupNotFound')) return undefined;
-    throw err;
-  }
-  if (!tg?.TargetGroupArn) return undefined;
-  const tags = await elbTags(ctx, tg.TargetGroupArn);
-  if (!tags) return undefined;
-  if (!isOwnedBy(tags, ctx.owner)) throw notOwnedError('target-group.not-owned', `A target group named ${name}`, ctx.owner);
-  return tg;
+  return findOwnedElb(
+    ctx,
+    async () => (await ctx.aws.elbv2().send(new DescribeTargetGroupsCommand({ Names: [name] }))).TargetGroups?.[0],
+    (tg) => tg.TargetGroupArn,
+    () => notOwnedError('target-group.not-owned', `A target group named ${name}`, ctx.owner),
+  );
 }
 
 /**
@@ -170,7 +165,7 @@ export async function deleteRetiredTargetGroup(ctx: StepContext, r: RetiredTarge
     return true;
   } catch (err) {
     if (!isAwsError(err, 'ResourceInUseException', 'ResourceInUse')) throw err;
-    ctx.warn(`Target group ${r.targetGroupName} was replaced but is still in use; the next deploy deletes it.`);
+    ctx.warn('target-group.delete-deferred', `Target group ${r.targetGroupName} was replaced but is still in use; the next deploy deletes it.`);
     return false;
   }
 }
@@ -187,7 +182,7 @@ export async function deleteTargetGroup(ctx: StepContext, arn: string, name: str
   const tags = await elbTags(ctx, arn);
   if (!tags) return;
   if (!isOwnedBy(tags, ctx.owner)) {
-    ctx.warn(`Left target group ${name} in place: its tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `target group ${name}`);
     return;
   }
   if (!retry) {

@@ -11,7 +11,8 @@ import { onceOptions } from '../../aws/create-once-options.js';
 import { ignoreErrors } from '../../aws/deletion.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
-import { ELB_NOT_FOUND, elbTags } from '../../aws/ownership.js';
+import { ELB_NOT_FOUND, elbTags } from '../../aws/elb-ownership.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext } from '../../engine/types.js';
 import type { LoadBalancerState } from '../load-balancer/index.js';
@@ -155,7 +156,7 @@ export async function deleteOwnRule(ctx: StepContext, ruleArn: string, targetGro
   if (!exists) return true;
   const tags = await elbTags(ctx, ruleArn);
   if (tags && !isOwnedBy(tags, ctx.owner)) {
-    ctx.warn(`Left listener rule ${ruleArn} and target group ${targetGroupName} in place: the rule's tags do not say ecs-kit created it for this app/env.`);
+    warnLeftInPlace(ctx, `listener rule ${ruleArn} and target group ${targetGroupName}`, "the rule's");
     return false;
   }
   await deleteRule(ctx, ruleArn);

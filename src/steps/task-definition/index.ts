@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import { ecsTags, isOwnedBy, type Owner } from '../../aws/tags.js';
 import { cpuArchitectureOf } from '../../config/architecture.js';
 import type { ServiceConfig } from '../../config/schema.js';
@@ -332,7 +333,7 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
     }
     if (owned === undefined) return;
     if (!owned) {
-      ctx.warn(`Left task definition family ${family} in place: its tags do not say ecs-kit created it for this app/env.`);
+      warnLeftInPlace(ctx, `task definition family ${family}`);
       return;
     }
 
@@ -349,10 +350,17 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
       try {
         const out = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: all.slice(i, i + 10) }));
         const failures = (out.failures ?? []).filter((f) => !/missing|not ?found|does not exist/i.test(`${f.reason ?? ''} ${f.detail ?? ''}`));
-        if (failures.length) ctx.warn(`Could not delete ${failures.length} revision(s) of ${family}: ${failures[0]!.reason ?? 'unknown reason'}. They are deregistered and cost nothing.`);
+        if (failures.length) {
+          const why = failures[0]!.reason ?? 'unknown reason';
+          const message = `Could not delete ${failures.length} revision(s) of ${family}: ${why}. They are deregistered and cost nothing.`;
+          ctx.warn('task-definition.revisions-kept', message);
+        }
       } catch (err) {
         if (!isUnsupported(err)) throw err;
-        ctx.warn(`Deregistered ${family}, but this region does not support deleting task definitions; the INACTIVE revisions remain (they cost nothing).`);
+        ctx.warn(
+          'task-definition.revisions-kept',
+          `Deregistered ${family}, but this region does not support deleting task definitions; the INACTIVE revisions remain (they cost nothing).`,
+        );
         return;
       }
     }

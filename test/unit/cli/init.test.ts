@@ -387,6 +387,7 @@ describe('init, non-interactive', () => {
     expect(await init({ name: 'shop', image: 'nginx:1.27' }, { reporter })).toBe(0);
     expect(stdout.text + stderr.text).toBe('');
     expect(reporter.ofType('output')).toEqual([{ type: 'output', name: 'config', value: 'ecs-kit.yml' }]);
+    expect(reporter.ofType('info').map((e) => e.code)).toEqual(['init.written', 'init.next']);
     expect(reporter.ofType('info').map((e) => e.message)).toContain('Next: npx ecs-kit deploy');
 
     const failing = new RecordingReporter();

@@ -77,6 +77,7 @@ describe('run-task', () => {
     expect(logs.commandCalls(GetLogEventsCommand).every((c) => c.args[0].input.logStreamName === STREAM && c.args[0].input.logGroupName === '/ecs/shop/default/web')).toBe(true);
     expect(w.reporter.ofType('log').map((l) => [l.taskId, l.message])).toEqual([['0a1b2c3d', 'migrating…']]);
     expect(w.reporter.ofType('output')).toContainEqual({ type: 'output', name: 'exitCode', value: '3' });
+    expect(w.reporter.ofType('warn').map((e) => e.code)).toEqual(['run-task.exit-code']);
     expect(w.reporter.ofType('warn').map((e) => e.message).join('\n')).toContain('exited with code 3: Essential container in task exited');
   });
 
@@ -126,6 +127,7 @@ describe('run-task', () => {
     });
     logs.on(GetLogEventsCommand).rejects(new ResourceNotFoundException({ message: 'no stream', $metadata: {} }));
     expect(await runRunTask(opts(w), w.io, w.reporter)).toBe(1);
+    expect(w.reporter.ofType('warn').map((e) => e.code)).toContain('run-task.no-exit-code');
     expect(w.reporter.ofType('warn').map((e) => e.message).join('\n')).toMatch(/stopped without an exit code: CannotPullContainerError/);
   });
 

@@ -36,6 +36,7 @@ describe('scale', () => {
     expect(await runScale(opts(w, { count: 3 }), w.io, w.reporter)).toBe(0);
     expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([{ cluster: 'shop-default', service: 'web', desiredCount: 3 }]);
     expect(ecs.commandCalls(DescribeServicesCommand).length).toBeGreaterThanOrEqual(2);
+    expect(w.reporter.ofType('warn').map((e) => e.code)).toEqual(['scale.config-differs']);
     expect(w.reporter.ofType('warn').map((e) => e.message).join('\n')).toMatch(/ecs-kit.yml still says desiredCount: 1 .* next deploy sets that back/);
     expect(w.reporter.ofType('output')).toEqual([{ type: 'output', name: 'desiredCount.web', value: '3' }]);
   });
@@ -60,6 +61,7 @@ describe('scale', () => {
       { ServiceNamespace: 'ecs', ResourceId: RESOURCE, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 2, MaxCapacity: 6 },
     ]);
     expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input.desiredCount)).toEqual([2]);
+    expect(w.reporter.ofType('warn').map((e) => e.code)).toEqual(['scale.config-differs']);
     expect(w.reporter.ofType('warn').map((e) => e.message).join('\n')).toMatch(/autoscaling min 1, max 4/);
   });
 

@@ -76,6 +76,7 @@ describe('Engine.rediscover (lost manifest)', () => {
     const found = await engine.rediscover();
     expect(found.sort()).toEqual([...world].sort());
     expect(calls.every((c) => c.startsWith('plan '))).toBe(true);
+    expect(reporter.ofType('info').map((e) => e.code)).toEqual(['manifest.rediscovering', 'manifest.rediscovered']);
     const info = reporter.ofType('info').map((e) => e.message);
     expect(info[0]).toBe('No manifest found; looking for resources tagged ecs-kit:app=shop ecs-kit:env=default.');
     expect(info[1]).toMatch(/Found 6 existing step/);
@@ -113,7 +114,7 @@ describe('Engine.rediscover (lost manifest)', () => {
     const calls: string[] = [];
     const { engine, store, reporter } = await engineFor(cfg(), modules(new Set(), calls));
     expect(await engine.rediscover()).toEqual([]);
-    expect(reporter.ofType('info').at(-1)!.message).toBe('Found nothing tagged for shop/default.');
+    expect(reporter.ofType('info').at(-1)).toMatchObject({ code: 'manifest.rediscovered', message: 'Found nothing tagged for shop/default.' });
     await expect(readFile(store.file, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 });

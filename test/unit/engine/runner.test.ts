@@ -202,14 +202,14 @@ describe('Engine', () => {
   it('shows a step\'s warning once per run, even when the step plans again during apply', async () => {
     const log: string[] = [];
     const modules = fakeModules(new Map(), log).map((m) =>
-      m.kind === 'svc' ? { ...m, plan: async (ctx: Parameters<typeof m.plan>[0]) => (ctx.warn('HTTP only'), m.plan(ctx)) } : m,
+      m.kind === 'svc' ? { ...m, plan: async (ctx: Parameters<typeof m.plan>[0]) => (ctx.warn('load-balancer.http-only', 'HTTP only'), m.plan(ctx)) } : m,
     );
     const { engine, reporter } = await setup(twoServices(), modules);
     // Planned during preview (dependencies pending) and again during apply.
     await engine.applyDeploy(await engine.planDeploy());
     expect(log.filter((l) => l === 'plan svc:web').length).toBeGreaterThanOrEqual(1);
     const warnings = reporter.ofType('warn').filter((w) => w.step === 'svc:web');
-    expect(warnings.map((w) => w.message)).toEqual(['HTTP only']);
+    expect(warnings.map((w) => [w.code, w.message])).toEqual([['load-balancer.http-only', 'HTTP only']]);
   });
 
   it('deletes steps of a service removed from the config (prune), dependents first', async () => {

@@ -4,7 +4,7 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
-import type { EcsKitEvent, RolloutDiagnosis } from '../../../src/engine/events.js';
+import type { EcsKitEvent, ErrorInfo, RolloutDiagnosis } from '../../../src/engine/events.js';
 import { consoleUrl, diagnose, explainExitCode, explainStopReason, explainTargetHealth, type DiagnoseInput } from '../../../src/rollout/diagnosis.js';
 import { diagnosisLines } from '../../../src/ui/diagnosis.js';
 import { JsonReporter } from '../../../src/ui/json.js';
@@ -202,7 +202,8 @@ describe('rendering', () => {
     const r = new PlainReporter({ verbose: false, stdout, stderr, now: () => new Date('2026-11-21T10:00:00.000Z') });
     return { r, stdout, stderr };
   };
-  const error = { code: 'rollout.rolled-back', message: SAMPLE.summary, why: '3 tasks of shop-default-web:2 stopped.', diagnosis: SAMPLE, fix: 'Fix it.' };
+  const why = '3 tasks of shop-default-web:2 stopped.';
+  const error: ErrorInfo = { code: 'rollout.rolled-back', message: SAMPLE.summary, why, diagnosis: SAMPLE, fix: 'Fix it.' };
 
   it('prints the diagnosis inside the failed step, indented under "Why:", with every line stamped', () => {
     const { r, stderr, stdout } = reporter();

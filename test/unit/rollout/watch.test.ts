@@ -477,6 +477,7 @@ describe('rollout watcher: failures, with diagnosis', () => {
     ecs.on(ListTasksCommand).rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' }));
     const ctx = context();
     expect(await run(ctx, update)).toBeUndefined();
+    expect(ctx.warningCodes).toEqual(['rollout.stopped-tasks-unreadable']);
     expect(ctx.warnings).toEqual(['cannot read stopped tasks (AccessDeniedException: not allowed); waiting for the rollout without failing fast']);
   });
 

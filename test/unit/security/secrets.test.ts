@@ -156,7 +156,7 @@ describe('secrets step (preflight)', () => {
     expect(executionPolicyFor([plan.current!])!.Statement).toEqual([
       { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [full, `${partial}-??????`] },
     ]);
-    expect(ctx.warnings.join('\n')).toContain('another account or region');
+    expect(ctx.warningCodes).toContain('secret.unchecked');
   });
 
   it('treats a missing Secrets Manager secret the same way', async () => {
@@ -277,6 +277,7 @@ describe('parameters step (teardown)', () => {
     const ctx = stepContext(parametersStep, { config: config(SECRETS_CFG) });
     await parametersStep.destroy(ctx, { parameters: ['/shop/default/A', '/shop/default/B', '/shop/default/C'] });
     expect(ssm.commandCalls(DeleteParameterCommand).map((c) => c.args[0].input.Name)).toEqual(['/shop/default/A']);
-    expect(ctx.warnings.join('\n')).toContain('/shop/default/B');
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
+    expect(ctx.warnings[0]).toContain('SSM parameter /shop/default/B');
   });
 });

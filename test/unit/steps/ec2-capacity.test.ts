@@ -591,7 +591,7 @@ describe('capacity step', () => {
     const ctx = ctxFor();
     await ec2CapacityStep.destroy(ctx, STATE);
     expect(allCalls().filter(isMutatingOperation)).toEqual([]);
-    expect(ctx.warnings).toHaveLength(6);
+    expect(ctx.warningCodes).toEqual(Array(6).fill('teardown.not-owned'));
   });
 });
 
@@ -674,6 +674,7 @@ describe('awsvpc on EC2 without NAT (learning profile)', () => {
     hostWorld();
     const ctx = stepContext(ec2CapacityStep, { config: config(`app: shop\n${svc('awsvpc')}`) });
     await expect(ec2CapacityStep.plan(ctx)).rejects.toMatchObject({ name: 'PendingDependency' });
+    expect(ctx.warningCodes).toEqual(['capacity.no-outbound']);
     expect(ctx.warnings).toEqual([expect.stringMatching(/^services\.web\.networkMode: /)]);
   });
 });

@@ -165,7 +165,7 @@ describe('ecr step', () => {
     ecr.on(ListTagsForResourceCommand).resolves({ tags: [{ Key: 'ecs-kit:app', Value: 'shop' }, { Key: 'ecs-kit:env', Value: 'prod' }] });
     const ctx = ctxFor();
     await ecrStep.destroy(ctx, STATE);
-    expect(ctx.warnings[0]).toMatch(/Left ECR repository/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
     expect(commandNames(ecr)).toEqual(['DescribeRepositories', 'ListTagsForResource']);
   });
 });

@@ -252,13 +252,14 @@ describe('HTTP-only warning', () => {
     existingLb({ perms: [perm(80)], listeners: [httpListener(false)] });
     const ctx = lbCtx(httpOnly);
     await loadBalancerStep.plan(ctx);
+    expect(ctx.warningCodes).toEqual(['load-balancer.http-only']);
     expect(ctx.warnings).toEqual(['Load balancer shop-default is HTTP-only: set loadBalancer.certificateArn to serve HTTPS']);
   });
 
   it('says it in the plan of a first deploy, while the load balancer still waits for the network', async () => {
     const ctx = stepContext(loadBalancerStep, { config: httpOnly });
     await expect(loadBalancerStep.plan(ctx)).rejects.toThrow(/network/);
-    expect(ctx.warnings).toEqual(['Load balancer shop-default is HTTP-only: set loadBalancer.certificateArn to serve HTTPS']);
+    expect(ctx.warningCodes).toEqual(['load-balancer.http-only']);
     expect(allCalls()).toEqual([]);
   });
 

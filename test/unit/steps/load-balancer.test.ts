@@ -336,7 +336,8 @@ describe('load-balancer destroy', () => {
     ownedTags([{ Key: 'ecs-kit:app', Value: 'other' }, { Key: 'ecs-kit:env', Value: 'default' }]);
     const ctx = stepContext(loadBalancerStep);
     await loadBalancerStep.destroy(ctx, STATE);
-    expect(ctx.warnings[0]).toMatch(/Left load balancer shop-default/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
+    expect(ctx.warnings[0]).toMatch(/Left load balancer shop-default and security group sg-lb in place: the load balancer's tags/);
     expect(readsOnly(commandNames(elb))).toBe(true);
     expect(commandNames(ec2)).toEqual([]);
   });
@@ -346,7 +347,8 @@ describe('load-balancer destroy', () => {
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-lb', Tags: [] }] });
     const ctx = stepContext(loadBalancerStep);
     await loadBalancerStep.destroy(ctx, STATE);
-    expect(ctx.warnings[0]).toMatch(/Left load balancer security group \(sg-lb\)/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
+    expect(ctx.warnings[0]).toContain('load balancer security group (sg-lb)');
     expect(commandNames(ec2)).toEqual(['DescribeSecurityGroups']);
   });
 });

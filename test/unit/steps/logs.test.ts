@@ -109,7 +109,7 @@ describe('logs step', () => {
     logs.on(ListTagsForResourceCommand).resolves({ tags: { 'ecs-kit:app': 'other', 'ecs-kit:env': 'default' } });
     const ctx = ctxFor();
     await logsStep.destroy(ctx, { logGroupName: NAME });
-    expect(ctx.warnings[0]).toMatch(/Left log group/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
     expect(commandNames(logs)).toEqual(['DescribeLogGroups', 'ListTagsForResource']);
   });
 });

@@ -140,6 +140,7 @@ describe('subnet size (#18)', () => {
     const ctx = stepContext(networkStep, { config: config('app: shop\nnetwork: { cidr: 10.9.8.0/24, azs: 3 }\nservices: { web: { image: nginx, port: 80 } }') });
     const plan = await networkStep.plan(ctx);
     expect(plan.changes).toContainEqual({ field: 'public-subnet-3', after: '10.9.8.32/28 in us-east-1c' });
+    expect(ctx.warningCodes).toContain('network.small-subnets');
     expect(ctx.warnings.join('\n')).toMatch(/subnets are \/28: AWS needs at least \/27/);
   });
 });
@@ -211,6 +212,7 @@ describe('availability zones (#19)', () => {
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
     const ctx = stepContext(networkStep, { config: pinned });
     await networkStep.plan(ctx);
+    expect(ctx.warningCodes).toEqual(['network.zone-mismatch']);
     expect(ctx.warnings).toEqual([expect.stringMatching(/network\.zoneIds\[0\] is use1-az4, but public-subnet-1 already exists in use1-az6; ecs-kit does not move/)]);
     expect(commandNames(ec2)).not.toContain('DescribeAvailabilityZones');
   });

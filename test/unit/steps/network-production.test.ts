@@ -249,7 +249,8 @@ describe('network destroy, production profile', () => {
     const ctx = stepContext(networkStep);
     await networkStep.destroy(ctx, STATE);
     expect(commandNames(ec2).every((n) => n.startsWith('Describe'))).toBe(true);
-    expect(ctx.warnings.join('\n')).toMatch(/Left NAT gateway nat-1[\s\S]*Left Elastic IP eipalloc-1/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned', 'teardown.not-owned']);
+    expect(ctx.warnings).toEqual([expect.stringMatching(/NAT gateway nat-1/), expect.stringMatching(/Elastic IP eipalloc-1/)]);
   });
 });
 
@@ -284,8 +285,9 @@ describe('bring-your-own VPC validation', () => {
   it('warns (does not fail) when private subnets have no NAT route: VPC endpoints are needed', () => {
     const r = checkSubnets({ ...base, routeTables: [main, { RouteTableId: 'rtb-iso', Associations: [{ SubnetId: 'q1' }], Routes: [] }] });
     expect(r.errors).toEqual([]);
-    expect(r.warnings[0]).toMatch(/private subnet q1 has no route to the internet.*VPC endpoints for ECR/);
+    expect(r.warnings.map((w) => w.code)).toEqual(['network.private-subnet-no-egress', 'network.private-subnet-no-egress']);
+    expect(r.warnings[0]!.message).toMatch(/private subnet q1 has no route to the internet.*VPC endpoints for ECR/);
     // q2 falls back to the main table, whose default route is an internet gateway: no public IP there.
-    expect(r.warnings[1]).toMatch(/private subnet q2 routes to an internet gateway/);
+    expect(r.warnings[1]!.message).toMatch(/private subnet q2 routes to an internet gateway/);
   });
 });

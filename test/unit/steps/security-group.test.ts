@@ -202,7 +202,8 @@ describe('security-group destroy', () => {
     existing([], [{ Key: 'ecs-kit:app', Value: 'other' }, { Key: 'ecs-kit:env', Value: 'default' }]);
     const ctx = ctxFor('web');
     await securityGroupStep.destroy(ctx, { groupId: 'sg-web' });
-    expect(ctx.warnings[0]).toMatch(/Left security group of service web \(sg-web\) in place/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
+    expect(ctx.warnings[0]).toContain('security group of service web (sg-web)');
     expect(commandNames(ec2)).toEqual(['DescribeSecurityGroups']);
   });
 

@@ -321,7 +321,8 @@ describe('service step', () => {
     ecs.on(DescribeServicesCommand).resolves(found({ tags: [{ key: 'ecs-kit:app', value: 'other' }] }));
     const ctx = ctxFor();
     await serviceStep.destroy(ctx, state);
-    expect(ctx.warnings[0]).toMatch(/Left service web/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
+    expect(ctx.warnings[0]).toContain('service web in cluster');
     expect(commandNames(ecs)).toEqual(['DescribeServices']);
   });
 
@@ -418,7 +419,7 @@ describe('service step on real AWS', () => {
     const ctx = ctxFor({ wait: true });
     ctx.options.timeoutMs = 20;
     await serviceStep.apply(ctx, await serviceStep.plan(ctx));
-    expect(ctx.warnings).toEqual(['Load balancer shop-default was still provisioning after 0s; its URL may not answer yet.']);
+    expect(ctx.warningCodes).toEqual(['load-balancer.provisioning']);
   });
 
   it('with --no-wait, only says that a new load balancer is still provisioning', async () => {
@@ -427,6 +428,7 @@ describe('service step on real AWS', () => {
     elbv2.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: 'arn:lb', State: { Code: 'provisioning' } }] });
     const ctx = ctxFor({ wait: false });
     await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(ctx.warningCodes).toEqual(['load-balancer.provisioning']);
     expect(ctx.warnings).toEqual(['Load balancer shop-default is still provisioning; its URL may take a few minutes to answer.']);
     expect(elbv2.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(1);
   });

@@ -412,7 +412,8 @@ describe('target-group destroy', () => {
     ownedTags([{ Key: 'ecs-kit:app', Value: 'other' }]);
     const ctx = ctxFor();
     await targetGroupStep.destroy(ctx, STATE);
-    expect(ctx.warnings[0]).toMatch(/Left listener rule .* and target group shop-default-api in place/);
+    expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
+    expect(ctx.warnings[0]).toMatch(/Left listener rule .* and target group shop-default-api in place: the rule's tags/);
     expect(readsOnly(commandNames(elb))).toBe(true);
 
     elb.reset();
@@ -421,7 +422,8 @@ describe('target-group destroy', () => {
     ownedTags([{ Key: 'ecs-kit:app', Value: 'other' }]);
     const ctx2 = ctxFor();
     await targetGroupStep.destroy(ctx2, { ...STATE, ruleArn: '' });
-    expect(ctx2.warnings[0]).toMatch(/Left target group shop-default-api in place/);
+    expect(ctx2.warningCodes).toEqual(['teardown.not-owned']);
+    expect(ctx2.warnings[0]).toContain('target group shop-default-api');
     expect(readsOnly(commandNames(elb))).toBe(true);
   });
 });

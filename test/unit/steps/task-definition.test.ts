@@ -275,7 +275,7 @@ describe('task definition step', () => {
       ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described(), tags: [{ key: 'ecs-kit:app', value: 'other' }] });
       const ctx = ctxFor();
       await taskDefinitionStep.destroy(ctx, state);
-      expect(ctx.warnings[0]).toMatch(/Left task definition family/);
+      expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
       expect(commandNames(ecs)).toEqual(['ListTaskDefinitions', 'ListTaskDefinitions', 'DescribeTaskDefinition']);
     });
 
@@ -288,6 +288,7 @@ describe('task definition step', () => {
       const ctx = ctxFor();
       await taskDefinitionStep.destroy(ctx, state);
       expect(ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(1);
+      expect(ctx.warningCodes).toEqual(['task-definition.revisions-kept']);
       expect(ctx.warnings[0]).toMatch(/does not support deleting task definitions/);
     });
   });

@@ -22,14 +22,14 @@ export const DEPLOY: EcsKitEvent[] = [
   { type: 'aws.call', service: 'ECS', operation: 'CreateCluster', mutating: true, durationMs: 120, ok: true },
   { type: 'step.progress', step: 'cluster', message: 'waiting for ACTIVE' },
   { type: 'step.done', step: 'cluster', title: 'ECS cluster', action: 'create', durationMs: 3200 },
-  { type: 'warn', step: 'cluster', message: 'something odd' },
+  { type: 'warn', code: 'load-balancer.http-only', step: 'cluster', message: 'something odd' },
   { type: 'output', name: 'url', value: 'http://shop-default-123.us-east-1.elb.amazonaws.com/' },
   { type: 'run.done', command: 'deploy', outcome: 'applied', durationMs: 65_000, mutatingCalls: 14, calls: 60 },
 ];
 
 export const FAILURE: EcsKitEvent[] = [
   { type: 'step.start', step: 'lb', title: 'Load balancer', action: 'create' },
-  { type: 'step.failed', step: 'lb', title: 'Load balancer', error: { code: 'aws.AccessDenied', message: 'creating Load balancer failed: access denied', why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.', fix: 'Attach the policy in README "Permissions".' } },
+  { type: 'step.failed', step: 'lb', title: 'Load balancer', error: { code: 'aws.access-denied', message: 'creating Load balancer failed: access denied', why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.', fix: 'Attach the policy in README "Permissions".' } },
   { type: 'run.done', command: 'deploy', outcome: 'failed', durationMs: 4000, mutatingCalls: 3, calls: 9 },
-  { type: 'error', code: 'aws.AccessDenied', message: 'creating Load balancer failed: access denied', why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.', fix: 'Attach the policy in README "Permissions".' },
+  { type: 'error', code: 'aws.access-denied', message: 'creating Load balancer failed: access denied', why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.', fix: 'Attach the policy in README "Permissions".' },
 ];

@@ -34,6 +34,23 @@ describe('json reporter', () => {
 
   it('keeps error why/fix as fields', () => {
     const errors = run(false).stdout.lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'error');
-    expect(errors).toEqual([expect.objectContaining({ code: 'aws.AccessDenied', why: expect.any(String), fix: expect.any(String) })]);
+    expect(errors).toEqual([expect.objectContaining({ code: 'aws.access-denied', why: expect.any(String), fix: expect.any(String) })]);
+  });
+
+  it('prints the stable code of every warn, info, error and step.failed event', () => {
+    const stdout = new Capture();
+    const r = createReporter('json', { verbose: false, stdout, stderr: new Capture(), color: false });
+    const error = { code: 'lock.held' as const, message: 'Another ecs-kit run holds the lock.' };
+    r.emit({ type: 'info', code: 'deploy.adopting', message: 'Adopting 1 existing step(s) found by tags: cluster.' });
+    r.emit({ type: 'warn', code: 'teardown.not-owned', step: 'cluster', message: 'Left cluster shop-default in place.' });
+    r.emit({ type: 'step.failed', step: 'cluster', title: 'ECS cluster', error });
+    r.emit({ type: 'error', ...error });
+    const events = stdout.lines.map((l) => JSON.parse(l) as { type: string; code?: string; error?: { code: string } });
+    expect(events.map((e) => [e.type, e.code ?? e.error?.code])).toEqual([
+      ['info', 'deploy.adopting'],
+      ['warn', 'teardown.not-owned'],
+      ['step.failed', 'lock.held'],
+      ['error', 'lock.held'],
+    ]);
   });
 });

@@ -79,7 +79,7 @@ describe('tty reporter', () => {
     const { r, spinner } = setup();
     r.emit({ type: 'step.start', step: 'cluster', title: 'ECS cluster', action: 'create' });
     spinner.log = [];
-    r.emit({ type: 'warn', step: 'cluster', message: 'careful' });
+    r.emit({ type: 'warn', code: 'load-balancer.http-only', step: 'cluster', message: 'careful' });
     expect(spinner.log).toEqual(['clear', 'render']);
   });
 
@@ -165,7 +165,7 @@ describe('tty reporter', () => {
 
   it('prints a standalone error with Why and Fix', () => {
     const { r, stderr } = setup();
-    r.emit({ type: 'error', code: 'x', message: 'No AWS credentials.', why: 'Nothing configured.', fix: 'Run aws configure.' });
+    r.emit({ type: 'error', code: 'aws.credentials', message: 'No AWS credentials.', why: 'Nothing configured.', fix: 'Run aws configure.' });
     expect(stderr.lines).toEqual(['✖ No AWS credentials.', '  Why: Nothing configured.', '  Fix: Run aws configure.']);
   });
 

@@ -54,13 +54,16 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     if (noManifest) {
       reporter.emit({
         type: 'info',
+        code: 'deploy.no-manifest',
         message: `No manifest for env ${opts.env} yet: checking AWS for resources tagged ${TAG_APP}=${run.config.app} ${TAG_ENV}=${opts.env}, so nothing is created twice.`,
       });
     }
     const plan = await engine.planDeploy();
     if (noManifest) {
       const adopted = plan.steps.filter((s) => s.plan?.current).map((s) => s.instance.id);
-      if (adopted.length) reporter.emit({ type: 'info', message: `Adopting ${adopted.length} existing step(s) found by tags: ${adopted.join(', ')}.` });
+      if (adopted.length) {
+        reporter.emit({ type: 'info', code: 'deploy.adopting', message: `Adopting ${adopted.length} existing step(s) found by tags: ${adopted.join(', ')}.` });
+      }
     }
     if (plan.hasChanges) {
       await confirmOrStop(

@@ -26,7 +26,7 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
     const region = await resolveRegion(aws);
     const { runChecks } = await import('../../../doctor/index.js');
     const ctx: DoctorContext = { aws, config, env: opts.env, region, partition: partitionOf(region), names: namesFor(config.app, opts.env) };
-    reporter.emit({ type: 'info', message: `Checking ${config.app} (env ${opts.env}) in ${region}; read-only, nothing is changed.` });
+    reporter.emit({ type: 'info', code: 'doctor.start', message: `Checking ${config.app} (env ${opts.env}) in ${region}; read-only, nothing is changed.` });
     const store = new ReadOnlyManifestStore(path.join(path.dirname(configFile), '.ecs-kit'), opts.env);
     const summary = await runChecks(ctx, (result) => reporter.emit({ type: 'check', ...result }), {
       // What ecs-kit already owns does not count as new (quotas); same account/region check as deploy.

@@ -49,6 +49,7 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
   if (!opts.split && size > MANAGED_POLICY_MAX_CHARS) {
     reporter.emit({
       type: 'warn',
+      code: 'iam-policy.too-large',
       message: `This policy has ${size} characters; one IAM managed policy holds at most ${MANAGED_POLICY_MAX_CHARS}. Run with --split for ${splitPolicy(policy).length} policies to attach together, or attach it as an inline policy (up to 10,240 characters per role).`,
     });
   }

@@ -1,5 +1,6 @@
 import type { Subnet, Vpc } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../../../aws/clients.js';
+import type { WarningCode } from '../../../engine/messages.js';
 import type { Prompter } from '../../prompts.js';
 import type { ExistingVpc } from './answers.js';
 import { idList, idListProblem, type InitOptions } from './flags.js';
@@ -7,7 +8,7 @@ import { idList, idListProblem, type InitOptions } from './flags.js';
 /** What the VPC questions need besides flags: where to look for VPCs and how to tell the person something. */
 export interface ShapeEnv {
   region: string;
-  say: (message: string) => void;
+  say: (code: WarningCode, message: string) => void;
 }
 
 const VPC_ID_RE = /^vpc-[0-9a-f]+$/;
@@ -32,12 +33,16 @@ export async function askExistingVpc(opts: InitOptions, p: Prompter | undefined,
     const vpcId = vpcFlag ?? (await pickVpc(aws, p, env));
     if (vpcId === undefined) return await typeIds(p, undefined, flags.publicIds, flags.privateIds);
     const subnets = await listSubnets(aws, vpcId).catch((err: unknown) => {
-      env.say(`Could not list the subnets of ${vpcId} (${awsReason(err)}), so type their ids instead. Deploy checks them.`);
+      env.say('init.cannot-list', `Could not list the subnets of ${vpcId} (${awsReason(err)}), so type their ids instead. Deploy checks them.`);
       return undefined;
     });
     if (!subnets) return await typeIds(p, vpcId, flags.publicIds, flags.privateIds);
     if (new Set(subnets.map((s) => s.AvailabilityZone)).size < 2) {
-      env.say(`${vpcId} has subnets in fewer than 2 availability zones; the load balancer needs public subnets in 2. Type the ids of subnets to use (create them first).`);
+      env.say(
+        'init.few-zones',
+        `${vpcId} has subnets in fewer than 2 availability zones; the load balancer needs public subnets in 2. ` +
+          'Type the ids of subnets to use (create them first).',
+      );
       return await typeIds(p, vpcId, flags.publicIds, flags.privateIds);
     }
     return { vpcId, ...(await pickSubnets(p, subnets, flags)) };
@@ -55,10 +60,10 @@ interface SubnetFlags {
 /** One of the account's VPCs; undefined when there are none or they cannot be listed (then the ids are typed). */
 async function pickVpc(aws: AwsClients, p: Prompter, env: ShapeEnv): Promise<string | undefined> {
   const vpcs = await listVpcs(aws).catch((err: unknown) => {
-    env.say(`Could not list the VPCs in ${env.region} (${awsReason(err)}), so type the ids instead. Deploy checks them.`);
+    env.say('init.cannot-list', `Could not list the VPCs in ${env.region} (${awsReason(err)}), so type the ids instead. Deploy checks them.`);
     return undefined;
   });
-  if (vpcs?.length === 0) env.say(`There are no VPCs in ${env.region} to choose from; type the ids of the VPC to use.`);
+  if (vpcs?.length === 0) env.say('init.no-vpcs', `There are no VPCs in ${env.region} to choose from; type the ids of the VPC to use.`);
   if (!vpcs?.length) return undefined;
   return p.select<string>({
     message: 'VPC',

@@ -9,7 +9,7 @@ import type { Prompter } from '../../prompts.js';
 import { SERVICE_NAME, type Answers } from './answers.js';
 import { configDocument } from './document.js';
 import { validateForDeploy, type InitOptions } from './flags.js';
-import { gather, sizeLabel } from './questions.js';
+import { gather, sizeLabel, type AskContext } from './questions.js';
 import { toObject, toYaml } from './yaml-document.js';
 
 export interface InitIo {
@@ -45,9 +45,10 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
 
   const interactive = io.interactive && !opts.yes;
   const prompter = interactive ? (io.prompter ?? (await (await import('../../prompts.js')).createPrompter())) : undefined;
-  const warnings: string[] = [];
+  const warnings: AskContext['warnings'] = [];
   // Said at once (not collected like warnings): it explains the question that follows.
-  const say = (message: string) => (io.reporter ? io.reporter.emit({ type: 'warn', message }) : io.stderr.write(`Warning: ${message}\n`));
+  const say: AskContext['say'] = (code, message) =>
+    io.reporter ? io.reporter.emit({ type: 'warn', code, message }) : io.stderr.write(`Warning: ${message}\n`);
   const answers = await gather(opts, { p: prompter, cwd: io.cwd, configDir: path.dirname(file), warnings, say });
 
   const doc = configDocument(answers);
@@ -65,15 +66,15 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
 }
 
 /** What was written and what to do next: through the reporter when there is one, else as plain text. */
-function report(io: InitIo, r: { answers: Answers; warnings: string[]; shown: string; next: string }): void {
+function report(io: InitIo, r: { answers: Answers; warnings: AskContext['warnings']; shown: string; next: string }): void {
   const summary = [`Wrote ${r.shown} for ${r.answers.app} in ${r.answers.region}:`, `  service ${SERVICE_NAME}: ${describe(r.answers)}`];
   if (io.reporter) {
-    for (const w of r.warnings) io.reporter.emit({ type: 'warn', message: w });
-    io.reporter.emit({ type: 'info', message: summary.join('\n') });
+    for (const w of r.warnings) io.reporter.emit({ type: 'warn', code: w.code, message: w.message });
+    io.reporter.emit({ type: 'info', code: 'init.written', message: summary.join('\n') });
     io.reporter.emit({ type: 'output', name: 'config', value: r.shown });
-    io.reporter.emit({ type: 'info', message: r.next });
+    io.reporter.emit({ type: 'info', code: 'init.next', message: r.next });
   } else {
-    for (const w of r.warnings) io.stderr.write(`Warning: ${w}\n`);
+    for (const w of r.warnings) io.stderr.write(`Warning: ${w.message}\n`);
     io.stdout.write(`${[...summary, r.next].join('\n')}\n`);
   }
 }

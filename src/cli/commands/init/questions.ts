@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FARGATE_CPUS, FARGATE_SIZES, fargateMemoriesFor } from '../../../config/fargate.js';
 import { appName, configSchema, defaults } from '../../../config/schema.js';
+import type { WarningCode } from '../../../engine/messages.js';
 import { UsageError } from '../../../errors.js';
 import type { Choice, Prompter } from '../../prompts.js';
 import type { Answers, Source } from './answers.js';
@@ -16,9 +17,9 @@ export interface AskContext {
   /** The config file's directory; build paths are written relative to it. */
   configDir: string;
   /** Shown once the file is written. */
-  warnings: string[];
+  warnings: { code: WarningCode; message: string }[];
   /** Said at once: it explains the question that follows. */
-  say: (message: string) => void;
+  say: (code: WarningCode, message: string) => void;
 }
 
 /** Every answer: from its flag when given, else asked (when someone can be asked), else the default. Flags are checked first. */
@@ -150,7 +151,9 @@ async function askSource(opts: InitOptions, c: AskContext): Promise<Source> {
   const { p, cwd, configDir, warnings } = c;
   const context = opts.context ?? '.';
   const build = (dockerfile: string): Source => {
-    if (!existsSync(path.resolve(cwd, dockerfile))) warnings.push(`There is no ${dockerfile} yet; deploy needs it to build the image.`);
+    if (!existsSync(path.resolve(cwd, dockerfile))) {
+      warnings.push({ code: 'init.no-dockerfile', message: `There is no ${dockerfile} yet; deploy needs it to build the image.` });
+    }
     return { build: { context: relativeTo(configDir, cwd, context), dockerfile: relativeTo(configDir, cwd, dockerfile) } };
   };
   if (opts.image) return { image: opts.image.trim() };

@@ -51,7 +51,10 @@ export async function runLogs(opts: LogsOptions, io: Io, reporter: Reporter, sig
     const first = await poller.poll(since);
     for (const l of first) reporter.emit(toLogEvent(l));
     if (!opts.follow) {
-      if (first.length === 0) reporter.emit({ type: 'info', message: `No log lines since ${new Date(since).toISOString()}${opts.filter ? ` matching ${filter}` : ''}.` });
+      if (first.length === 0) {
+        const matching = opts.filter ? ` matching ${filter}` : '';
+        reporter.emit({ type: 'info', code: 'logs.none', message: `No log lines since ${new Date(since).toISOString()}${matching}.` });
+      }
       return ExitCode.Ok;
     }
     await follow(poller, reporter, { since, interval: opts.pollIntervalMs ?? 2_000, signal: abort });
@@ -127,7 +130,11 @@ class LogPoller {
   private noteMissing(nowMissing: Set<string>): void {
     for (const s of nowMissing) {
       if (this.missing.has(s)) continue;
-      this.reporter.emit({ type: 'warn', message: `Service ${s} has no log group ${this.run.names.logGroup(s)} yet: it has not been deployed.` });
+      this.reporter.emit({
+        type: 'warn',
+        code: 'logs.not-deployed',
+        message: `Service ${s} has no log group ${this.run.names.logGroup(s)} yet: it has not been deployed.`,
+      });
     }
     this.missing = nowMissing;
     if (nowMissing.size === this.groups.length && !this.o.follow) {

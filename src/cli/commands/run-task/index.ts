@@ -79,7 +79,7 @@ export async function runRunTask(opts: RunTaskOptions, io: Io, reporter: Reporte
     const id = taskId(task.taskArn);
     reporter.emit({ type: 'output', name: 'task', value: task.taskArn });
     const running = opts.command.length ? ` running: ${opts.command.join(' ')}` : '';
-    reporter.emit({ type: 'info', message: `Started task ${id} from ${revisionName(launch.service.taskDefinition)}${running}` });
+    reporter.emit({ type: 'info', code: 'run-task.started', message: `Started task ${id} from ${revisionName(launch.service.taskDefinition)}${running}` });
 
     const logs = logTail(run, reporter, name, launch, id);
     const deadline = started + opts.timeoutMs;
@@ -179,7 +179,11 @@ function logTail(run: Day2Run, reporter: Reporter, service: string, launch: Laun
       for (const l of r.lines) reporter.emit(toLogEvent(l));
     } catch (err) {
       // Logs are a convenience here; the exit code is the result.
-      reporter.emit({ type: 'warn', message: `Could not read the task's logs: ${explainAwsError(err, 'reading logs').why ?? (err as Error).message}` });
+      reporter.emit({
+        type: 'warn',
+        code: 'run-task.logs-unreadable',
+        message: `Could not read the task's logs: ${explainAwsError(err, 'reading logs').why ?? (err as Error).message}`,
+      });
     }
   };
 }
@@ -214,7 +218,7 @@ async function waitForStop(run: Day2Run, reporter: Reporter, w: WaitForStop): Pr
     }
     current = await describeTask(run, w.cluster, w.task.taskArn, w.id);
     if (current.lastStatus && current.lastStatus !== last) {
-      reporter.emit({ type: 'info', message: `Task ${w.id}: ${current.lastStatus.toLowerCase()}` });
+      reporter.emit({ type: 'info', code: 'run-task.status', message: `Task ${w.id}: ${current.lastStatus.toLowerCase()}` });
       last = current.lastStatus;
     }
     await w.onPoll();
@@ -245,13 +249,13 @@ function reportExit(reporter: Reporter, task: Task, container: string, id: strin
   const why = describeExit(c, task);
   const done = (outcome: 'applied' | 'failed') => emitRunDone(reporter, 'run-task', outcome, o.started, o.counter);
   if (c?.exitCode === undefined || c.exitCode === null) {
-    reporter.emit({ type: 'warn', message: `Task ${id} stopped without an exit code${why ? `: ${why}` : ''}.` });
+    reporter.emit({ type: 'warn', code: 'run-task.no-exit-code', message: `Task ${id} stopped without an exit code${why ? `: ${why}` : ''}.` });
     done('failed');
     return ExitCode.Failure;
   }
   const code = Math.min(255, Math.max(0, c.exitCode));
   reporter.emit({ type: 'output', name: 'exitCode', value: String(c.exitCode) });
-  if (code !== 0) reporter.emit({ type: 'warn', message: `Task ${id} exited with code ${c.exitCode}${why ? `: ${why}` : ''}.` });
+  if (code !== 0) reporter.emit({ type: 'warn', code: 'run-task.exit-code', message: `Task ${id} exited with code ${c.exitCode}${why ? `: ${why}` : ''}.` });
   done(code === 0 ? 'applied' : 'failed');
   return code;
 }

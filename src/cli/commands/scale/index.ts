@@ -66,13 +66,17 @@ export async function runScale(opts: ScaleOptions, io: Io, reporter: Reporter): 
       const range = await applyRange(run, reporter, target, svcConfig.autoscaling, opts);
       desired = clamp(desired, range.min, range.max);
     } else if (opts.count !== undefined && svcConfig && opts.count !== svcConfig.desiredCount) {
-      reporter.emit({ type: 'warn', message: `ecs-kit.yml still says desiredCount: ${svcConfig.desiredCount} for ${name}; the next deploy sets that back. Edit it to keep ${opts.count}.` });
+      reporter.emit({
+        type: 'warn',
+        code: 'scale.config-differs',
+        message: `ecs-kit.yml still says desiredCount: ${svcConfig.desiredCount} for ${name}; the next deploy sets that back. Edit it to keep ${opts.count}.`,
+      });
     }
 
     if (desired !== current) {
       await applyCount(run, reporter, target, { from: current, to: desired, taskDefinitionArn: service.taskDefinition, opts, signal: controller.signal });
     } else {
-      reporter.emit({ type: 'info', message: `Service ${name} already wants ${desired} task(s).` });
+      reporter.emit({ type: 'info', code: 'scale.unchanged', message: `Service ${name} already wants ${desired} task(s).` });
     }
     reporter.emit({ type: 'output', name: `desiredCount.${name}`, value: String(desired) });
     emitRunDone(reporter, 'scale', run.counter.mutating > 0 ? 'applied' : 'empty', started, run.counter);
@@ -130,11 +134,15 @@ async function applyRange(
     reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - t.started });
     if (min !== configured.min || max !== configured.max) {
       const says = `ecs-kit.yml still says autoscaling min ${configured.min}, max ${configured.max} for ${t.name}`;
-      reporter.emit({ type: 'warn', message: `${says}; the next deploy sets that back. Edit it to keep ${min}–${max}.` });
+      reporter.emit({ type: 'warn', code: 'scale.config-differs', message: `${says}; the next deploy sets that back. Edit it to keep ${min}–${max}.` });
     }
   }
   if (opts.count !== undefined) {
-    reporter.emit({ type: 'info', message: `Autoscaling stays on for ${t.name}: it will keep adjusting the count between ${min} and ${max} as load changes.` });
+    reporter.emit({
+      type: 'info',
+      code: 'scale.autoscaling-on',
+      message: `Autoscaling stays on for ${t.name}: it will keep adjusting the count between ${min} and ${max} as load changes.`,
+    });
   }
   return { min, max };
 }

@@ -129,6 +129,7 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
     const changed = await addReferenceToConfig(configFile, opts.service, opts.name, `ssm:${parameter}`);
     reporter.emit({
       type: 'info',
+      code: 'secret.stored',
       message: `${created ? 'Stored' : 'Updated'} ${opts.name} for ${opts.service} as the SSM SecureString ${parameter} (value not shown).${changed ? ` Added ${opts.name}: ssm:${parameter} to the config.` : ''} Run ecs-kit deploy to roll it out.`,
     });
     reporter.emit({ type: 'output', name: opts.name, value: `ssm:${parameter}` });
@@ -215,7 +216,7 @@ export async function runSecretList(opts: GlobalOptions, io: Io, reporter: Repor
   const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config));
   const rows = listSecrets(config, opts.env);
   if (rows.length === 0) {
-    reporter.emit({ type: 'info', message: 'No service has secrets. Add one with: ecs-kit secret set SERVICE NAME' });
+    reporter.emit({ type: 'info', code: 'secret.none', message: 'No service has secrets. Add one with: ecs-kit secret set SERVICE NAME' });
     return ExitCode.Ok;
   }
   for (const r of rows) {

@@ -42,7 +42,7 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
       },
     );
     await engine.applyTeardown(plan);
-    reporter.emit({ type: 'info', message: `Environment ${opts.env} of ${app} is empty: everything ecs-kit created was deleted.` });
+    reporter.emit({ type: 'info', code: 'teardown.empty', message: `Environment ${opts.env} of ${app} is empty: everything ecs-kit created was deleted.` });
     done('applied');
     return ExitCode.Ok;
   } finally {
