@@ -82,7 +82,12 @@ function runCli(args, cwd, endpoint) {
   const r = spawnSync(command, commandArgs, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`ecs-kit ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  const events = args.includes('--json') ? r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const events = args.includes('--json')
+    ? r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
   const calls = events.filter((e) => e.type === 'aws.call');
   const rss = /ECSKIT_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1];
   return { ms, calls: calls.length, mutating: calls.filter((c) => c.mutating).length, rssMb: rss ? Number(rss) / 1024 : undefined };

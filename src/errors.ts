@@ -21,11 +21,7 @@ export class EcsKitError extends Error {
   readonly fix?: string;
   readonly exitCode: ExitCode;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { why?: string; fix?: string; exitCode?: ExitCode; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, opts: { why?: string; fix?: string; exitCode?: ExitCode; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'EcsKitError';
     this.code = code;
@@ -65,5 +61,11 @@ export class AbortedError extends EcsKitError {
 /** What the reporters get of an error: code, message, why and fix, and a rollout's diagnosis when it has one. */
 export function errorInfo(err: EcsKitError): ErrorInfo {
   const diagnosis = (err as { diagnosis?: RolloutDiagnosis }).diagnosis;
-  return { code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}), ...(diagnosis ? { diagnosis } : {}) };
+  return {
+    code: err.code,
+    message: err.message,
+    ...(err.why ? { why: err.why } : {}),
+    ...(err.fix ? { fix: err.fix } : {}),
+    ...(diagnosis ? { diagnosis } : {}),
+  };
 }

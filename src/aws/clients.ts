@@ -58,7 +58,7 @@ export class AwsClients {
       if (endpoint) cfg.endpoint = endpoint;
       // The SDK reads AWS_MAX_ATTEMPTS / AWS_RETRY_MODE itself; explicit flags win.
       cfg.maxAttempts = once ? 1 : this.maxAttempts();
-      cfg.retryMode = retryMode ?? (process.env.AWS_RETRY_MODE as ClientOptions['retryMode']) ?? 'adaptive';
+      cfg.retryMode = retryMode ?? process.env.AWS_RETRY_MODE ?? 'adaptive';
       client = new Ctor(cfg);
       this.instrument(client, key);
       this.cache.set(cacheKey, client);

@@ -22,7 +22,12 @@ function notFoundCodesFor(id: string): string[] {
  * CreateSecurityGroup (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
  * Ids not in `created` (read from AWS or the manifest) get no retry: for them "not found" is true.
  */
-export function untilVisible<T>(ctx: StepContext, created: ReadonlySet<string>, ids: (string | undefined)[], fn: () => Promise<T>): Promise<T> {
+export function untilVisible<T>(
+  ctx: StepContext,
+  created: ReadonlySet<string>,
+  ids: (string | undefined)[],
+  fn: () => Promise<T>,
+): Promise<T> {
   const fresh = ids.filter((id): id is string => Boolean(id && created.has(id)));
   if (!fresh.length) return fn();
   return retryPropagation(ctx, fresh.join(', '), fn, notFoundYet(...fresh.flatMap(notFoundCodesFor)));

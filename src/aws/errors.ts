@@ -19,9 +19,27 @@ export function messageIncludes(err: unknown, fragment: string): boolean {
   return err instanceof Error && err.message.toLowerCase().includes(fragment.toLowerCase());
 }
 
-const CREDENTIAL_ERRORS = ['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidClientTokenId', 'AuthFailure', 'SignatureDoesNotMatch', 'InvalidSignatureException'];
+const CREDENTIAL_ERRORS = [
+  'CredentialsProviderError',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'AuthFailure',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+];
 /** System error codes that mean the endpoint could not be reached or the connection broke. */
-export const NETWORK_ERROR_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET'];
+export const NETWORK_ERROR_CODES = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+];
 
 /**
  * Turn an AWS SDK error into words: what failed, why, what to do. `action` is a short
@@ -33,7 +51,7 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
   const name = errorName(err);
   const message = e?.message ?? String(err);
   const status = e?.$metadata?.httpStatusCode;
-  const sysCode = (e as NodeJS.ErrnoException)?.code ?? ((e as { cause?: NodeJS.ErrnoException })?.cause?.code);
+  const sysCode = (e as NodeJS.ErrnoException)?.code ?? (e as { cause?: NodeJS.ErrnoException })?.cause?.code;
   const what = `Failed while ${action}.`;
 
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
@@ -54,10 +72,18 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
     });
   }
   if (CREDENTIAL_ERRORS.includes(name)) {
-    return new EcsKitError('aws.credentials', what, { why: `AWS rejected the credentials (${name}): ${message}`, fix: 'Check that the profile or keys are valid and for the right account.', cause: err });
+    return new EcsKitError('aws.credentials', what, {
+      why: `AWS rejected the credentials (${name}): ${message}`,
+      fix: 'Check that the profile or keys are valid and for the right account.',
+      cause: err,
+    });
   }
   if (name === 'ExpiredToken' || name === 'ExpiredTokenException' || name === 'RequestExpired') {
-    return new EcsKitError('aws.credentials', what, { why: 'The AWS session token has expired.', fix: 'Refresh your credentials (e.g. `aws sso login`) and run the command again.', cause: err });
+    return new EcsKitError('aws.credentials', what, {
+      why: 'The AWS session token has expired.',
+      fix: 'Refresh your credentials (e.g. `aws sso login`) and run the command again.',
+      cause: err,
+    });
   }
   if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name)) {
     return new EcsKitError('aws.access-denied', what, {
@@ -67,13 +93,25 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
     });
   }
   if (/LimitExceeded|QuotaExceeded/.test(name) && !/Throttl|RequestLimit/.test(name)) {
-    return new EcsKitError('aws.quota', what, { why: `An AWS service quota was reached (${name}): ${message}`, fix: 'Delete unused resources or request a quota increase in the Service Quotas console.', cause: err });
+    return new EcsKitError('aws.quota', what, {
+      why: `An AWS service quota was reached (${name}): ${message}`,
+      fix: 'Delete unused resources or request a quota increase in the Service Quotas console.',
+      cause: err,
+    });
   }
   if (/Throttl|RequestLimitExceeded|TooManyRequests|SlowDown/.test(name)) {
-    return new EcsKitError('aws.throttled', what, { why: 'AWS kept throttling the requests even after retries.', fix: 'Wait a minute and run the command again (it resumes), or raise --max-attempts.', cause: err });
+    return new EcsKitError('aws.throttled', what, {
+      why: 'AWS kept throttling the requests even after retries.',
+      fix: 'Wait a minute and run the command again (it resumes), or raise --max-attempts.',
+      cause: err,
+    });
   }
   if (sysCode && NETWORK_ERROR_CODES.includes(sysCode)) {
-    return new EcsKitError('aws.unreachable', what, { why: `Could not reach the AWS endpoint (${sysCode}).`, fix: 'Check your network, proxy settings, and --endpoint-url / AWS_ENDPOINT_URL if you set one.', cause: err });
+    return new EcsKitError('aws.unreachable', what, {
+      why: `Could not reach the AWS endpoint (${sysCode}).`,
+      fix: 'Check your network, proxy settings, and --endpoint-url / AWS_ENDPOINT_URL if you set one.',
+      cause: err,
+    });
   }
   if (name === 'SyntaxError' || (status !== undefined && status >= 500)) {
     return new EcsKitError('aws.server', what, {
@@ -82,5 +120,9 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
       cause: err,
     });
   }
-  return new EcsKitError('aws.error', what, { why: `${name || 'Error'}: ${message}`, fix: 'Fix the cause above and run the command again; ecs-kit resumes where it stopped.', cause: err });
+  return new EcsKitError('aws.error', what, {
+    why: `${name || 'Error'}: ${message}`,
+    fix: 'Fix the cause above and run the command again; ecs-kit resumes where it stopped.',
+    cause: err,
+  });
 }

@@ -9,7 +9,17 @@ import { sleep } from './retry.js';
  * by its ecs-kit tags or deterministic name and adopts what it finds.
  */
 
-const TRANSIENT_NAMES = ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ServiceUnavailable', 'ServiceUnavailableException', 'InternalError', 'InternalFailure', 'InternalServerError', 'ServerException'];
+const TRANSIENT_NAMES = [
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServerException',
+];
 
 type ErrLike = Error & { code?: string; cause?: { code?: string }; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
 

@@ -22,7 +22,12 @@ export interface PropagationContext {
  * Run `fn`, retrying while `isTransient` says AWS has not caught up yet. Backs off from 1 s to
  * 10 s, for at most `ctx.options.propagationRetryMs`; then the last error is rethrown.
  */
-export function retryPropagation<T>(ctx: PropagationContext, waitingFor: string, fn: () => Promise<T>, isTransient: (err: unknown) => boolean): Promise<T> {
+export function retryPropagation<T>(
+  ctx: PropagationContext,
+  waitingFor: string,
+  fn: () => Promise<T>,
+  isTransient: (err: unknown) => boolean,
+): Promise<T> {
   let told = false;
   return retryWhile(fn, isTransient, {
     timeoutMs: ctx.options.propagationRetryMs,
@@ -76,6 +81,7 @@ export function isIamPropagation(err: unknown): boolean {
 
 /** A service-linked role that the service is creating, or has just created, and cannot assume yet. */
 export function isServiceLinkedRoleNotReady(err: unknown): boolean {
-  const mentionsSlr = messageIncludes(err, 'service linked role') || messageIncludes(err, 'service-linked role') || messageIncludes(err, 'AWSServiceRoleFor');
+  const mentionsSlr =
+    messageIncludes(err, 'service linked role') || messageIncludes(err, 'service-linked role') || messageIncludes(err, 'AWSServiceRoleFor');
   return mentionsSlr && !/AccessDenied|NotAuthorized|Unauthorized/.test(errorName(err));
 }

@@ -23,7 +23,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function retryWhile<T>(
   fn: () => Promise<T>,
   isTransient: (err: unknown) => boolean,
-  opts: { timeoutMs?: number; initialDelayMs?: number; maxDelayMs?: number; onRetry?: (err: unknown, attempt: number) => void; signal?: AbortSignal } = {},
+  opts: {
+    timeoutMs?: number;
+    initialDelayMs?: number;
+    maxDelayMs?: number;
+    onRetry?: (err: unknown, attempt: number) => void;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
   let delay = opts.initialDelayMs ?? 2_000;

@@ -44,7 +44,12 @@ function ruleKey(r: IngressRule): string {
 }
 
 export function describeRule(r: IngressRule): string {
-  const ports = r.protocol === '-1' ? 'all traffic' : r.fromPort === r.toPort ? `${r.protocol} ${r.fromPort}` : `${r.protocol} ${r.fromPort}-${r.toPort}`;
+  const ports =
+    r.protocol === '-1'
+      ? 'all traffic'
+      : r.fromPort === r.toPort
+        ? `${r.protocol} ${r.fromPort}`
+        : `${r.protocol} ${r.fromPort}-${r.toPort}`;
   return `${ports} from ${r.source.value}`;
 }
 

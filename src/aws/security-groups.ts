@@ -26,7 +26,12 @@ import { isOwnedBy } from './tags.js';
 
 async function findSecurityGroupByName(ctx: StepContext, vpcId: string, name: string): Promise<SecurityGroup | undefined> {
   const out = await ctx.aws.ec2().send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [name] },
+      ],
+    }),
   );
   return out.SecurityGroups?.find((g) => g.GroupName === name);
 }
@@ -58,7 +63,8 @@ export async function planSecurityGroup(
     if (opts.wanted.length) changes.push({ field: 'ingress', after: opts.wanted.map(describeRule) });
     return { plan: { wanted: opts.wanted, diff: { add: opts.wanted, remove: [] } }, changes };
   }
-  if (!isOwnedBy(group.Tags, ctx.owner)) throw notOwnedError(opts.notOwnedCode, `A security group named ${opts.name} in ${opts.vpcId}`, ctx.owner);
+  if (!isOwnedBy(group.Tags, ctx.owner))
+    throw notOwnedError(opts.notOwnedCode, `A security group named ${opts.name} in ${opts.vpcId}`, ctx.owner);
   const actual = flattenIngress(group.IpPermissions);
   const diff = diffIngress(actual, opts.wanted);
   const changes: Change[] = [];
@@ -84,22 +90,27 @@ export async function applySecurityGroup(
   }
   if (plan.diff.add.length) {
     await call(() =>
-      ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: plan.diff.add.map(toIpPermission) })).catch(async (err: unknown) => {
-        // A lost response: AWS added the rules and the SDK retry found them. The call is all-or-nothing,
-        // so add them one by one, skipping those that exist.
-        if (!isAwsError(err, 'InvalidPermission.Duplicate')) throw err;
-        for (const p of plan.diff.add) {
-          await ec2
-            .send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [toIpPermission(p)] }))
-            .catch(ignoreErrors('InvalidPermission.Duplicate'));
-        }
-      }),
+      ec2
+        .send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: plan.diff.add.map(toIpPermission) }))
+        .catch(async (err: unknown) => {
+          // A lost response: AWS added the rules and the SDK retry found them. The call is all-or-nothing,
+          // so add them one by one, skipping those that exist.
+          if (!isAwsError(err, 'InvalidPermission.Duplicate')) throw err;
+          for (const p of plan.diff.add) {
+            await ec2
+              .send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [toIpPermission(p)] }))
+              .catch(ignoreErrors('InvalidPermission.Duplicate'));
+          }
+        }),
     );
   }
   return id;
 }
 
-async function createSecurityGroup(ctx: StepContext, opts: { vpcId: string; name: string; description: string; role: string }): Promise<string> {
+async function createSecurityGroup(
+  ctx: StepContext,
+  opts: { vpcId: string; name: string; description: string; role: string },
+): Promise<string> {
   ctx.progress(`creating security group ${opts.name}`);
   // No idempotency token; the name is unique per VPC, so a lost response is found by name.
   return createOnce({

@@ -13,13 +13,21 @@ import { isServiceLinkedRoleNotReady, retryPropagation, type PropagationContext 
  */
 export const SERVICE_LINKED_ROLES = {
   ecs: { service: 'ecs.amazonaws.com', roleName: 'AWSServiceRoleForECS', path: '/aws-service-role/ecs.amazonaws.com/' },
-  elb: { service: 'elasticloadbalancing.amazonaws.com', roleName: 'AWSServiceRoleForElasticLoadBalancing', path: '/aws-service-role/elasticloadbalancing.amazonaws.com/' },
+  elb: {
+    service: 'elasticloadbalancing.amazonaws.com',
+    roleName: 'AWSServiceRoleForElasticLoadBalancing',
+    path: '/aws-service-role/elasticloadbalancing.amazonaws.com/',
+  },
   ecsAutoScaling: {
     service: 'ecs.application-autoscaling.amazonaws.com',
     roleName: 'AWSServiceRoleForApplicationAutoScaling_ECSService',
     path: '/aws-service-role/ecs.application-autoscaling.amazonaws.com/',
   },
-  ec2AutoScaling: { service: 'autoscaling.amazonaws.com', roleName: 'AWSServiceRoleForAutoScaling', path: '/aws-service-role/autoscaling.amazonaws.com/' },
+  ec2AutoScaling: {
+    service: 'autoscaling.amazonaws.com',
+    roleName: 'AWSServiceRoleForAutoScaling',
+    path: '/aws-service-role/autoscaling.amazonaws.com/',
+  },
 } as const;
 
 export type ServiceLinkedRoleKey = keyof typeof SERVICE_LINKED_ROLES;
@@ -60,12 +68,17 @@ export async function ensureServiceLinkedRole(aws: AwsClients, key: ServiceLinke
  * AWS lets make the role itself, retried by `retryWhileRoleIsNew` while it propagates.
  * Call it on create paths only: a deploy that changes nothing must not make this call.
  */
-export async function prepareServiceLinkedRole(ctx: { aws: AwsClients; progress(message: string): void }, key: ServiceLinkedRoleKey): Promise<void> {
+export async function prepareServiceLinkedRole(
+  ctx: { aws: AwsClients; progress(message: string): void },
+  key: ServiceLinkedRoleKey,
+): Promise<void> {
   try {
     if (await ensureServiceLinkedRole(ctx.aws, key)) ctx.progress(`created the service-linked role ${SERVICE_LINKED_ROLES[key].roleName}`);
   } catch (err) {
     if (!/AccessDenied|NotAuthorized|Unauthorized/.test(errorName(err))) throw err;
-    ctx.progress(`could not check the service-linked role ${SERVICE_LINKED_ROLES[key].roleName} (${errorName(err)}); AWS creates it on first use`);
+    ctx.progress(
+      `could not check the service-linked role ${SERVICE_LINKED_ROLES[key].roleName} (${errorName(err)}); AWS creates it on first use`,
+    );
   }
 }
 

@@ -37,6 +37,7 @@ export async function confirmOrStop(session: ConfirmSession, c: Confirmation): P
     throw new UsageError(message, c.retry, 'confirm.required');
   }
   const prompter = session.prompter ?? (await createPrompter());
-  const ok = 'typed' in c.question ? await confirmByTyping(prompter, c.question.typed, c.question.message) : await prompter.confirm(c.question);
+  const ok =
+    'typed' in c.question ? await confirmByTyping(prompter, c.question.typed, c.question.message) : await prompter.confirm(c.question);
   if (!ok) throw new AbortedError(c.cancelled);
 }

@@ -99,7 +99,10 @@ export async function openDay2(
 }
 
 /** Where a service lives: the manifest's record when there is one, else the names a deploy would use. */
-export function serviceLocation(run: Pick<Day2Run, 'manifest' | 'names'>, service: string): { cluster: string; serviceName: string; url?: string } {
+export function serviceLocation(
+  run: Pick<Day2Run, 'manifest' | 'names'>,
+  service: string,
+): { cluster: string; serviceName: string; url?: string } {
   const state = run.manifest.steps[`service:${service}`]?.state as Partial<ServiceState> | undefined;
   return {
     cluster: state?.clusterName ?? run.names.cluster,
@@ -130,9 +133,13 @@ export async function deployedService(
       throw explainAwsError(err, `reading service ${serviceName}`);
     });
   if (!service?.taskDefinition) {
-    throw new EcsKitError(NOT_DEPLOYED[command], `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`, {
-      fix: 'Run ecs-kit deploy first.',
-    });
+    throw new EcsKitError(
+      NOT_DEPLOYED[command],
+      `Service ${name} is not deployed (no active ECS service ${serviceName} in cluster ${cluster}).`,
+      {
+        fix: 'Run ecs-kit deploy first.',
+      },
+    );
   }
   return service as Service & { taskDefinition: string };
 }
@@ -141,16 +148,36 @@ export async function deployedService(
  * The services a command acts on: the one named (which must be in the config or the
  * manifest), or all of them. `single` commands need one: the only service, or a name.
  */
-export function pickServices(run: Pick<Day2Run, 'config' | 'manifest'>, name: string | undefined, command: string, single = false): string[] {
-  const known = [...new Set([...Object.keys(run.config.services), ...Object.values(run.manifest.steps).filter((e) => e.kind === 'service' && e.scope).map((e) => e.scope!)])];
+export function pickServices(
+  run: Pick<Day2Run, 'config' | 'manifest'>,
+  name: string | undefined,
+  command: string,
+  single = false,
+): string[] {
+  const known = [
+    ...new Set([
+      ...Object.keys(run.config.services),
+      ...Object.values(run.manifest.steps)
+        .filter((e) => e.kind === 'service' && e.scope)
+        .map((e) => e.scope!),
+    ]),
+  ];
   if (name !== undefined) {
     if (!known.includes(name)) {
-      throw new UsageError(`${command}: there is no service "${name}" in ecs-kit.yml${known.length ? ` (services: ${known.join(', ')})` : ''}.`, `Pass one of: ${known.join(', ') || '(none)'}.`, 'usage.service');
+      throw new UsageError(
+        `${command}: there is no service "${name}" in ecs-kit.yml${known.length ? ` (services: ${known.join(', ')})` : ''}.`,
+        `Pass one of: ${known.join(', ') || '(none)'}.`,
+        'usage.service',
+      );
     }
     return [name];
   }
   if (single && known.length !== 1) {
-    throw new UsageError(`${command} needs a service name: ecs-kit.yml has ${known.length} services (${known.join(', ')}).`, `Run: ecs-kit ${command} <service>.`, 'usage.service');
+    throw new UsageError(
+      `${command} needs a service name: ecs-kit.yml has ${known.length} services (${known.join(', ')}).`,
+      `Run: ecs-kit ${command} <service>.`,
+      'usage.service',
+    );
   }
   return known;
 }
@@ -171,7 +198,10 @@ export function rolloutContext(
   service: string,
   options: RunOptions,
   signal: AbortSignal,
-): Pick<StepContext, 'id' | 'kind' | 'scope' | 'aws' | 'region' | 'account' | 'names' | 'owner' | 'options' | 'progress' | 'warn' | 'signal'> {
+): Pick<
+  StepContext,
+  'id' | 'kind' | 'scope' | 'aws' | 'region' | 'account' | 'names' | 'owner' | 'options' | 'progress' | 'warn' | 'signal'
+> {
   const id = `service:${service}`;
   return {
     id,

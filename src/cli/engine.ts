@@ -21,7 +21,13 @@ export interface OpenedRun {
 }
 
 /** The one place commands build an Engine, so they all run the same steps the same way. */
-export function engineFor(run: OpenedRun, opts: { env: string; verbose?: boolean }, reporter: Reporter, signal: AbortSignal, options: RunOptions): Engine {
+export function engineFor(
+  run: OpenedRun,
+  opts: { env: string; verbose?: boolean },
+  reporter: Reporter,
+  signal: AbortSignal,
+  options: RunOptions,
+): Engine {
   return new Engine({
     app: run.config.app,
     env: opts.env,
@@ -30,7 +36,10 @@ export function engineFor(run: OpenedRun, opts: { env: string; verbose?: boolean
     config: run.config,
     modules: STEP_MODULES,
     aws: run.aws,
-    docker: new ShellDocker(undefined, opts.verbose ? (line) => reporter.emit({ type: 'info', code: 'docker.output', message: `docker: ${line}` }) : undefined),
+    docker: new ShellDocker(
+      undefined,
+      opts.verbose ? (line) => reporter.emit({ type: 'info', code: 'docker.output', message: `docker: ${line}` }) : undefined,
+    ),
     baseDir: run.baseDir,
     ownFiles: [run.configFile, run.store.dir],
     store: run.store,

@@ -18,7 +18,8 @@ export function intArg(flag: string) {
 export function nonNegativeIntArg(flag: string) {
   return (v: string) => {
     const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${flag}: "${v}" is not a whole number (0 or more).`);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n))
+      throw new InvalidArgumentError(`${flag}: "${v}" is not a whole number (0 or more).`);
     return n;
   };
 }
@@ -51,7 +52,11 @@ export function collect(value: string, previous: string[]): string[] {
  */
 export function withGlobals(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--region <region>', 'AWS region (default: region in ecs-kit.yml, then AWS_REGION / your AWS profile)').argParser(regionArg))
+    .addOption(
+      new Option('--region <region>', 'AWS region (default: region in ecs-kit.yml, then AWS_REGION / your AWS profile)').argParser(
+        regionArg,
+      ),
+    )
     .option('--profile <name>', 'AWS profile from ~/.aws/config')
     .option('--endpoint-url <url>', 'send AWS API calls to this endpoint (e.g. a local emulator); AWS_ENDPOINT_URL also works')
     .option('--env <name>', 'environment name; each has its own resources and manifest (default: "default")')
@@ -59,7 +64,9 @@ export function withGlobals(cmd: Command): Command {
     .option('-y, --yes', 'do not ask for confirmation; never prompt')
     .option('--json', 'print one JSON event per line on stdout (implies no prompts)')
     .option('--verbose', 'show every AWS call and more detail')
-    .addOption(new Option('--max-attempts <n>', 'attempts per AWS call, retries included (adaptive retry)').argParser(intArg('--max-attempts')));
+    .addOption(
+      new Option('--max-attempts <n>', 'attempts per AWS call, retries included (adaptive retry)').argParser(intArg('--max-attempts')),
+    );
 }
 
 /** The global flags given before the command merged with everything given after it; --env defaults to "default". */
@@ -76,7 +83,8 @@ export function globals<T extends object>(program: Command, cmd: Command): Globa
 export const forceUnlockFlag = () => new Option('--force-unlock', 'break a lock left by a run that is no longer running');
 
 /** How long to wait; `what` says for what (the rollout, the task to stop…). */
-export const timeoutFlag = (what: string, defaultValue: string) => new Option('--timeout <duration>', `how long to wait for ${what}`).default(defaultValue);
+export const timeoutFlag = (what: string, defaultValue: string) =>
+  new Option('--timeout <duration>', `how long to wait for ${what}`).default(defaultValue);
 
 /** Hidden: tests and the bench shorten it; people have no reason to. */
 export const pollIntervalFlag = (defaultValue: string) =>

@@ -92,7 +92,8 @@ function reportError(err: unknown, reporter: Reporter, verbose: boolean): number
     const diagnosis = (err as { diagnosis?: RolloutDiagnosis }).diagnosis;
     if (diagnosis) reporter.emit({ type: 'diagnosis', ...diagnosis });
     reporter.emit({ type: 'error', ...errorInfo(err) });
-    if (verbose && err.cause instanceof Error && err.cause.stack) reporter.emit({ type: 'info', code: 'error.stack', message: err.cause.stack });
+    if (verbose && err.cause instanceof Error && err.cause.stack)
+      reporter.emit({ type: 'info', code: 'error.stack', message: err.cause.stack });
     return err.exitCode;
   }
   const e = err as Error;
@@ -104,4 +105,3 @@ function reportError(err: unknown, reporter: Reporter, verbose: boolean): number
   });
   return ExitCode.Failure;
 }
-

@@ -58,6 +58,7 @@ export function parseDuration(text: string, flag = '--timeout'): number {
 
 export function parsePositiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: "${text}" is not a positive whole number.`, `Pass a number such as ${flag} 5.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag}: "${text}" is not a positive whole number.`, `Pass a number such as ${flag} 5.`);
   return n;
 }

@@ -19,7 +19,11 @@ export interface Prompter {
   select<T>(q: { message: string; choices: readonly Choice<T>[]; default?: T }): Promise<T>;
   confirm(q: { message: string; default?: boolean }): Promise<boolean>;
   /** Pick any number of choices (those with checked: true start ticked); validate sees the picked values. */
-  checkbox<T>(q: { message: string; choices: readonly (Choice<T> & { checked?: boolean })[]; validate?: Validate<readonly T[]> }): Promise<T[]>;
+  checkbox<T>(q: {
+    message: string;
+    choices: readonly (Choice<T> & { checked?: boolean })[];
+    validate?: Validate<readonly T[]>;
+  }): Promise<T[]>;
 }
 
 export interface PrompterOptions {
@@ -32,18 +36,29 @@ export interface PrompterOptions {
 /** The inquirer-backed prompter; inquirer is loaded only when something is going to be asked. */
 export async function createPrompter(opts: PrompterOptions = {}): Promise<Prompter> {
   const inquirer = await import('@inquirer/prompts');
-  const context = { output: opts.output ?? process.stderr, ...(opts.input ? { input: opts.input } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
+  const context = {
+    output: opts.output ?? process.stderr,
+    ...(opts.input ? { input: opts.input } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
   return {
     input: (q) => ask(inquirer.input({ message: q.message, default: q.default, validate: q.validate }, context)),
     number: (q) =>
-      ask(inquirer.number({ message: q.message, default: q.default, min: q.min, max: q.max, required: true, validate: q.validate }, context)),
+      ask(
+        inquirer.number({ message: q.message, default: q.default, min: q.min, max: q.max, required: true, validate: q.validate }, context),
+      ),
     select: <T>(q: { message: string; choices: readonly Choice<T>[]; default?: T }) =>
       ask(inquirer.select<T>({ message: q.message, choices: q.choices, default: q.default, pageSize: 12 }, context)),
     confirm: (q) => ask(inquirer.confirm({ message: q.message, default: q.default }, context)),
     checkbox: <T>(q: { message: string; choices: readonly (Choice<T> & { checked?: boolean })[]; validate?: Validate<readonly T[]> }) =>
       ask(
         inquirer.checkbox<T>(
-          { message: q.message, choices: q.choices, pageSize: 12, ...(q.validate ? { validate: (picked: readonly { value: T }[]) => q.validate!(picked.map((c) => c.value)) } : {}) },
+          {
+            message: q.message,
+            choices: q.choices,
+            pageSize: 12,
+            ...(q.validate ? { validate: (picked: readonly { value: T }[]) => q.validate!(picked.map((c) => c.value)) } : {}),
+          },
           context,
         ),
       ),

@@ -26,14 +26,24 @@ export function makeReporter(opts: GlobalOptions, io: Io): Reporter {
 /** Validate --env before anything else: it becomes part of AWS names and a file name. */
 export function checkEnvName(env: string): void {
   const r = envName.safeParse(env);
-  if (!r.success) throw new UsageError(`--env: "${env}" is not a valid environment name: ${r.error.issues[0]?.message}.`, 'Use a short lowercase name such as staging or prod.');
+  if (!r.success)
+    throw new UsageError(
+      `--env: "${env}" is not a valid environment name: ${r.error.issues[0]?.message}.`,
+      'Use a short lowercase name such as staging or prod.',
+    );
 }
 
 /**
  * Everything a deploy or teardown needs, built in the order that keeps mistakes cheap:
  * config first (bad config → exit 2 with no AWS call), then AWS identity, then the lock.
  */
-export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, command: 'deploy' | 'teardown', extra: { forceUnlock?: boolean }) {
+export async function openRun(
+  opts: GlobalOptions,
+  io: Io,
+  reporter: Reporter,
+  command: 'deploy' | 'teardown',
+  extra: { forceUnlock?: boolean },
+) {
   checkEnvName(opts.env);
   const configFile = resolveConfigPath(io.cwd, opts.config);
   const { config } = await loadConfig(configFile);
@@ -49,14 +59,29 @@ export async function openRun(opts: GlobalOptions, io: Io, reporter: Reporter, c
     await store.releaseLock();
     throw err;
   }
-  return { config: config as Config, configFile, baseDir, aws, region, account, store, manifest, counter, interactive: isInteractive(opts, io) };
+  return {
+    config: config,
+    configFile,
+    baseDir,
+    aws,
+    region,
+    account,
+    store,
+    manifest,
+    counter,
+    interactive: isInteractive(opts, io),
+  };
 }
 
 /**
  * AWS clients with call tracing (`--verbose`, call counts), then region and account: the
  * first AWS contact of every command, after the config has been validated.
  */
-export async function connect(opts: GlobalOptions, config: Config, reporter: Reporter): Promise<{ aws: AwsClients; counter: CallCounter; region: string; account: string }> {
+export async function connect(
+  opts: GlobalOptions,
+  config: Config,
+  reporter: Reporter,
+): Promise<{ aws: AwsClients; counter: CallCounter; region: string; account: string }> {
   const { aws, counter } = await tracedClients(opts, config, reporter);
   try {
     const region = await resolveRegion(aws);
@@ -73,7 +98,11 @@ export async function connect(opts: GlobalOptions, config: Config, reporter: Rep
 }
 
 /** AWS clients from the global flags and the config whose every call is counted and reported as an aws.call event. */
-export async function tracedClients(opts: GlobalOptions, config: Config, reporter: Reporter): Promise<{ aws: AwsClients; counter: CallCounter }> {
+export async function tracedClients(
+  opts: GlobalOptions,
+  config: Config,
+  reporter: Reporter,
+): Promise<{ aws: AwsClients; counter: CallCounter }> {
   const counter: CallCounter = { calls: 0, mutating: 0 };
   const { AwsClients } = await import('../aws/clients.js');
   const aws = new AwsClients({
@@ -101,7 +130,14 @@ export async function resolveRegion(aws: AwsClients): Promise<string> {
 
 /** The last event of a command that called AWS: its outcome, how long it took, its AWS calls and how many changed something. */
 export function emitRunDone(reporter: Reporter, command: string, outcome: RunOutcome, started: number, counter: CallCounter): void {
-  reporter.emit({ type: 'run.done', command, outcome, durationMs: Date.now() - started, calls: counter.calls, mutatingCalls: counter.mutating });
+  reporter.emit({
+    type: 'run.done',
+    command,
+    outcome,
+    durationMs: Date.now() - started,
+    calls: counter.calls,
+    mutatingCalls: counter.mutating,
+  });
 }
 
 type RunOutcome = Extract<EcsKitEvent, { type: 'run.done' }>['outcome'];
@@ -119,16 +155,26 @@ export async function takeLock(store: ManifestStore, command: string, forceUnloc
 }
 
 /** The manifest, if any, after checking it belongs to this account, region and app. */
-export async function readManifest(store: ManifestStore, config: Config, account: string, region: string, io: Io): Promise<Manifest | undefined> {
+export async function readManifest(
+  store: ManifestStore,
+  config: Config,
+  account: string,
+  region: string,
+  io: Io,
+): Promise<Manifest | undefined> {
   const existing = await store.read();
   if (existing) {
     ManifestStore.checkIdentity(existing, account, region, path.relative(io.cwd, store.file) || store.file);
     if (existing.app !== config.app) {
-      throw new EcsKitError('manifest.app', `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`, {
-        why: 'Renaming the app would orphan everything created under the old name.',
-        fix: `Set app: ${existing.app} back and run teardown first, or deploy the new name with another --env.`,
-        exitCode: ExitCode.Usage,
-      });
+      throw new EcsKitError(
+        'manifest.app',
+        `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`,
+        {
+          why: 'Renaming the app would orphan everything created under the old name.',
+          fix: `Set app: ${existing.app} back and run teardown first, or deploy the new name with another --env.`,
+          exitCode: ExitCode.Usage,
+        },
+      );
     }
   }
   return existing;
@@ -138,7 +184,11 @@ export async function readManifest(store: ManifestStore, config: Config, account
  * Records one step's entry outside a deploy (rollback, secret set): stamps it and writes the
  * manifest through its store, as the runner does for the steps it runs. The caller holds the lock.
  */
-export async function saveStepEntry(run: { store: ManifestStore; manifest: Manifest }, id: string, entry: Omit<ManifestEntry, 'updatedAt'>): Promise<void> {
+export async function saveStepEntry(
+  run: { store: ManifestStore; manifest: Manifest },
+  id: string,
+  entry: Omit<ManifestEntry, 'updatedAt'>,
+): Promise<void> {
   const now = new Date().toISOString();
   run.manifest.steps[id] = { ...entry, updatedAt: now };
   run.manifest.updatedAt = now;

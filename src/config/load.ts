@@ -22,7 +22,8 @@ export function resolveConfigPath(cwd: string, flag?: string): string {
 /** Read, parse, validate. Every problem names its field path; throws ConfigError (exit 2). */
 export async function loadConfig(file: string): Promise<LoadedConfig> {
   const badExtension = configExtensionProblem(file);
-  if (badExtension) throw new UsageError(`--config: ${badExtension}.`, 'Pass the path of your ecs-kit.yml (or a .json config).', 'config.extension');
+  if (badExtension)
+    throw new UsageError(`--config: ${badExtension}.`, 'Pass the path of your ecs-kit.yml (or a .json config).', 'config.extension');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -31,13 +32,21 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
       throw new UsageError(`No config file at ${file}.`, 'Run `ecs-kit init` to create one, or pass --config PATH.', 'config.missing');
     }
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') {
-      throw new UsageError(`${file} is a directory, not a config file.`, 'Pass --config with the path of an ecs-kit.yml file.', 'config.missing');
+      throw new UsageError(
+        `${file} is a directory, not a config file.`,
+        'Pass --config with the path of an ecs-kit.yml file.',
+        'config.missing',
+      );
     }
     throw err;
   }
   const config = parseConfigText(text, file);
   const pathProblems = checkPathRules(config);
-  if (pathProblems.length > 0) throw new ConfigError(path.basename(file), pathProblems.map((p) => `${formatPath(p.path)}: ${p.message}`));
+  if (pathProblems.length > 0)
+    throw new ConfigError(
+      path.basename(file),
+      pathProblems.map((p) => `${formatPath(p.path)}: ${p.message}`),
+    );
   return { file, config };
 }
 
@@ -53,7 +62,11 @@ export function parseConfigText(text: string, file = DEFAULT_CONFIG_FILE): Confi
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(display, formatIssues(parsed.error.issues, raw));
   const rules = checkRules(parsed.data);
-  if (rules.length > 0) throw new ConfigError(display, rules.map((p) => `${formatPath(p.path)}: ${p.message}`));
+  if (rules.length > 0)
+    throw new ConfigError(
+      display,
+      rules.map((p) => `${formatPath(p.path)}: ${p.message}`),
+    );
   return parsed.data;
 }
 
@@ -81,9 +94,7 @@ function parseYaml(text: string, display: string): unknown {
 
 export function formatPath(p: readonly PropertyKey[]): string {
   if (p.length === 0) return '(top level)';
-  return p
-    .map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`))
-    .join('');
+  return p.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? String(seg) : `.${String(seg)}`)).join('');
 }
 
 function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
@@ -114,7 +125,9 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string
     } else if (issue.code === 'invalid_type') {
       // A schema's own message carries the fix (e.g. "quote numbers"); zod's default adds nothing.
       const hint = issue.message.startsWith('Invalid input') ? '' : `; ${issue.message}`;
-      out.push(`${where}: ${JSON.stringify(got)} is a ${Array.isArray(got) ? 'list' : typeof got}; expected ${issue.expected === 'record' ? 'a mapping' : `a ${issue.expected}`}${hint}`);
+      out.push(
+        `${where}: ${JSON.stringify(got)} is a ${Array.isArray(got) ? 'list' : typeof got}; expected ${issue.expected === 'record' ? 'a mapping' : `a ${issue.expected}`}${hint}`,
+      );
     } else {
       const shown = got === undefined || typeof got === 'object' ? '' : `${JSON.stringify(got)} `;
       out.push(`${where}: ${shown}${issue.message}`);

@@ -45,7 +45,11 @@ const autoscalingSchema = z.strictObject({
   targetCpu: z.number().min(10).max(90).default(60),
 });
 
-const portSchema = z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535');
+const portSchema = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
 
 const capacityStrategyItem = z.strictObject({
   provider: z.enum(['FARGATE', 'FARGATE_SPOT'], { error: 'must be FARGATE or FARGATE_SPOT' }),
@@ -59,7 +63,7 @@ export const serviceSchema = z.strictObject({
   port: portSchema.optional(),
   path: z
     .string()
-    .regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a URL path such as / or /api')
+    .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL path such as / or /api')
     // The listener rule matches "<path>" and "<path>/*"; each path-pattern value is at most 128 characters
     // (ELBv2 PathPatternConditionConfig, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_PathPatternConditionConfig.html).
     .refine(
@@ -71,7 +75,11 @@ export const serviceSchema = z.strictObject({
   memory: z.number().int().default(512),
   desiredCount: z.number().int().min(0).max(1000).default(1),
   // CreateTargetGroup HealthCheckPath: 1-1024 characters (ELBv2 API reference).
-  healthCheckPath: z.string().regex(/^\/\S*$/, 'must start with /').max(1024, 'must be at most 1024 characters').default('/'),
+  healthCheckPath: z
+    .string()
+    .regex(/^\/\S*$/, 'must start with /')
+    .max(1024, 'must be at most 1024 characters')
+    .default('/'),
   environment: z.record(z.string(), z.string({ error: 'environment values must be strings (quote numbers and booleans)' })).default({}),
   command: z.array(z.string()).optional(),
   autoscaling: autoscalingSchema.optional(),
@@ -97,7 +105,10 @@ export const EC2_DEFAULTS = { instanceType: 't3.small', min: 1, max: 2, desired:
 
 export const configSchema = z.strictObject({
   app: appName,
-  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code such as us-east-1').optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code such as us-east-1')
+    .optional(),
   network: z
     .strictObject({
       profile: z.enum(['learning', 'production'], { error: 'must be "learning" or "production"' }).default('learning'),
@@ -110,18 +121,29 @@ export const configSchema = z.strictObject({
       nat: z.enum(['single', 'per-az'], { error: 'must be "single" or "per-az"' }).default('single'),
       /** Pin the zones by ID (the same in every account, unlike zone names), e.g. [use1-az1, use1-az2]. */
       zoneIds: z
-        .array(z.string().regex(/^[a-z]+[0-9]+-az[0-9]+$/, 'must be availability zone IDs such as use1-az1 (see `aws ec2 describe-availability-zones`)'))
+        .array(
+          z
+            .string()
+            .regex(/^[a-z]+[0-9]+-az[0-9]+$/, 'must be availability zone IDs such as use1-az1 (see `aws ec2 describe-availability-zones`)'),
+        )
         .min(2, 'must list 2 or 3 zone IDs (a load balancer needs 2 zones)')
         .max(3, 'must list 2 or 3 zone IDs')
         .optional(),
       /** Bring your own VPC: ecs-kit only reads it and never changes or deletes it. */
-      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id such as vpc-0abc1234').optional(),
+      vpcId: z
+        .string()
+        .regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id such as vpc-0abc1234')
+        .optional(),
       publicSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
       privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
     })
     .superRefine((n, ctx) => {
       if (Array.isArray(n.zoneIds) && n.azs !== undefined && n.azs !== n.zoneIds.length) {
-        ctx.addIssue({ code: 'custom', path: ['azs'], message: `does not match the ${n.zoneIds.length} zones in network.zoneIds; remove network.azs (zoneIds sets the number of zones)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['azs'],
+          message: `does not match the ${n.zoneIds.length} zones in network.zoneIds; remove network.azs (zoneIds sets the number of zones)`,
+        });
       }
     })
     // zoneIds sets the zone count; otherwise 2.
@@ -138,8 +160,14 @@ export const configSchema = z.strictObject({
   /** Container instances for services with capacity: ec2 (defaults: EC2_DEFAULTS). */
   ec2: z
     .strictObject({
-      instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type such as t3.small').default(EC2_DEFAULTS.instanceType),
-      ami: z.string().regex(/^ami-[0-9a-f]+$/, 'must be an AMI id such as ami-0abc1234').optional(),
+      instanceType: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type such as t3.small')
+        .default(EC2_DEFAULTS.instanceType),
+      ami: z
+        .string()
+        .regex(/^ami-[0-9a-f]+$/, 'must be an AMI id such as ami-0abc1234')
+        .optional(),
       min: z.number().int().min(0).max(1000).default(EC2_DEFAULTS.min),
       max: z.number().int().min(1).max(1000).default(EC2_DEFAULTS.max),
       desired: z.number().int().min(0).max(1000).default(EC2_DEFAULTS.desired),
@@ -183,12 +211,16 @@ export function checkRules(config: Config): RuleProblem[] {
     }
 
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(svc.logRetentionDays)) {
-      add([...at, 'logRetentionDays'], `${svc.logRetentionDays} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`);
+      add(
+        [...at, 'logRetentionDays'],
+        `${svc.logRetentionDays} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      );
     }
 
     for (const key of Object.keys(svc.environment)) {
       if (!isEnvVarName(key)) add([...at, 'environment', key], ENV_VAR_NAME_PROBLEM);
-      if (key.startsWith('ECS_') || key.startsWith('AWS_')) add([...at, 'environment', key], 'names starting with AWS_ or ECS_ are reserved by the ECS agent; rename the variable');
+      if (key.startsWith('ECS_') || key.startsWith('AWS_'))
+        add([...at, 'environment', key], 'names starting with AWS_ or ECS_ are reserved by the ECS agent; rename the variable');
     }
 
     if (svc.autoscaling) {
@@ -202,12 +234,15 @@ export function checkRules(config: Config): RuleProblem[] {
     if (svc.capacityStrategy) {
       if (svc.capacity === 'ec2') add([...at, 'capacityStrategy'], 'mixes only FARGATE and FARGATE_SPOT; remove it for capacity: ec2');
       const providers = svc.capacityStrategy.map((s) => s.provider);
-      if (new Set(providers).size !== providers.length) add([...at, 'capacityStrategy'], 'names a provider twice; list each of FARGATE and FARGATE_SPOT at most once');
-      if (svc.capacityStrategy.filter((s) => (s.base ?? 0) > 0).length > 1) add([...at, 'capacityStrategy'], 'only one provider may have a base');
+      if (new Set(providers).size !== providers.length)
+        add([...at, 'capacityStrategy'], 'names a provider twice; list each of FARGATE and FARGATE_SPOT at most once');
+      if (svc.capacityStrategy.filter((s) => (s.base ?? 0) > 0).length > 1)
+        add([...at, 'capacityStrategy'], 'only one provider may have a base');
       if (!svc.capacityStrategy.some((s) => s.weight > 0)) add([...at, 'capacityStrategy'], 'at least one provider needs a weight above 0');
     }
     checkArchitecture(svc, at, add);
-    if (svc.networkMode === 'bridge' && svc.capacity !== 'ec2') add([...at, 'networkMode'], 'bridge needs capacity: ec2 (Fargate supports only awsvpc)');
+    if (svc.networkMode === 'bridge' && svc.capacity !== 'ec2')
+      add([...at, 'networkMode'], 'bridge needs capacity: ec2 (Fargate supports only awsvpc)');
 
     if (svc.port !== undefined) {
       const other = paths.get(svc.path);
@@ -232,7 +267,10 @@ function checkReservedServiceName(config: Config, name: string, add: (path: (str
   const clash = name === 'lb' ? svcs.some(isPublic) : svcs.some((s) => s.capacity === 'ec2');
   if (!clash) return;
   const owner = RESERVED_SERVICE_NAMES[name as keyof typeof RESERVED_SERVICE_NAMES];
-  add(['services', name], `the name "${name}" is taken by the security group of ${owner} (<app>-<env>-${name}); rename the service, e.g. ${name}-app`);
+  add(
+    ['services', name],
+    `the name "${name}" is taken by the security group of ${owner} (<app>-<env>-${name}); rename the service, e.g. ${name}-app`,
+  );
 }
 
 function checkArchitecture(svc: ServiceConfig, at: (string | number)[], add: (path: (string | number)[], message: string) => void): void {
@@ -245,14 +283,18 @@ function checkArchitecture(svc: ServiceConfig, at: (string | number)[], add: (pa
   }
   const wanted = svc.cpuArchitecture === undefined ? undefined : svc.cpuArchitecture === 'arm64' ? 'ARM64' : 'X86_64';
   if (wanted && wanted !== arch) {
-    add([...at, 'cpuArchitecture'], `${svc.cpuArchitecture} does not match build.platform ${platform}; set both to the same architecture (or drop build.platform)`);
+    add(
+      [...at, 'cpuArchitecture'],
+      `${svc.cpuArchitecture} does not match build.platform ${platform}; set both to the same architecture (or drop build.platform)`,
+    );
   }
 }
 
 function checkNetworkRules(config: Config, add: (path: (string | number)[], message: string) => void): void {
   const n = config.network;
   if (n.vpcId) {
-    if (!n.publicSubnetIds?.length && !n.privateSubnetIds?.length) add(['network', 'publicSubnetIds'], 'with network.vpcId, list the subnets to use: publicSubnetIds (and privateSubnetIds for tasks)');
+    if (!n.publicSubnetIds?.length && !n.privateSubnetIds?.length)
+      add(['network', 'publicSubnetIds'], 'with network.vpcId, list the subnets to use: publicSubnetIds (and privateSubnetIds for tasks)');
     const publicCount = n.publicSubnetIds?.length ?? 0;
     if (hasLoadBalancer(config) && publicCount < 2) {
       add(['network', 'publicSubnetIds'], 'the load balancer needs at least 2 public subnets in different availability zones');
@@ -278,7 +320,8 @@ function checkEc2Rules(config: Config, add: (path: (string | number)[], message:
 
 function checkZoneIds(config: Config, zoneIds: string[], add: (path: (string | number)[], message: string) => void): void {
   const at = ['network', 'zoneIds'];
-  if (config.network.vpcId) add(at, 'is for the VPC ecs-kit creates; with network.vpcId your subnets decide the zones, so remove network.zoneIds');
+  if (config.network.vpcId)
+    add(at, 'is for the VPC ecs-kit creates; with network.vpcId your subnets decide the zones, so remove network.zoneIds');
   const twice = zoneIds.find((id, i) => zoneIds.indexOf(id) !== i);
   if (twice) add(at, `lists ${twice} twice; give ${zoneIds.length} different zones`);
   const regions = new Set(zoneIds.map((id) => id.replace(/-az[0-9]+$/, '')));
@@ -287,7 +330,11 @@ function checkZoneIds(config: Config, zoneIds: string[], add: (path: (string | n
   const region = config.region;
   if (!region || !Object.values(config.services).some((s) => s.capacity !== 'ec2')) return;
   zoneIds.forEach((id, i) => {
-    if (!fargateSupportsZone(region, id)) add([...at, i], `Fargate does not run in ${id} in ${region}; use ${humanList(FARGATE_ZONE_IDS[region] ?? [])}, or remove network.zoneIds`);
+    if (!fargateSupportsZone(region, id))
+      add(
+        [...at, i],
+        `Fargate does not run in ${id} in ${region}; use ${humanList(FARGATE_ZONE_IDS[region] ?? [])}, or remove network.zoneIds`,
+      );
   });
 }
 

@@ -69,7 +69,9 @@ export class ShellDocker implements DockerCli {
           reject(
             new EcsKitError('docker.failed', `docker failed while ${action} (exit code ${code}).`, {
               why: lastLines(stderr) || 'docker printed no error output.',
-              fix: action.startsWith('building') ? 'Fix the Dockerfile or build context and run deploy again.' : 'Check that the Docker daemon is running and you can reach the registry.',
+              fix: action.startsWith('building')
+                ? 'Fix the Dockerfile or build context and run deploy again.'
+                : 'Check that the Docker daemon is running and you can reach the registry.',
             }),
           );
       });
@@ -80,7 +82,10 @@ export class ShellDocker implements DockerCli {
 
 function dockerMissing(action: string, err: unknown): EcsKitError {
   return new EcsKitError('docker.missing', `Could not run docker while ${action}.`, {
-    why: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'The docker command is not installed or not on PATH.' : String((err as Error).message),
+    why:
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'The docker command is not installed or not on PATH.'
+        : String((err as Error).message),
     fix: 'Install Docker (https://docs.docker.com/get-docker/), or set services.<name>.image to an image that is already pushed.',
     cause: err,
   });

@@ -61,7 +61,12 @@ async function readIgnoreFile(context: string): Promise<string[]> {
 }
 
 /** Collect the files (and symlinks) below `rel` that are sent to docker. */
-async function walk(root: string, rel: string, filter: { keep: (rel: string) => boolean; enter: (dir: string) => boolean }, out: string[]): Promise<void> {
+async function walk(
+  root: string,
+  rel: string,
+  filter: { keep: (rel: string) => boolean; enter: (dir: string) => boolean },
+  out: string[],
+): Promise<void> {
   const entries = await readdir(path.join(root, rel), { withFileTypes: true });
   for (const e of entries) {
     const child = rel ? `${rel}/${e.name}` : e.name;

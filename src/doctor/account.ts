@@ -61,7 +61,10 @@ export const regionCheck: DoctorCheck = {
     }
     const found = regions.find((r) => r.RegionName === region);
     if (!found) {
-      const known = regions.map((r) => r.RegionName).filter(Boolean).sort();
+      const known = regions
+        .map((r) => r.RegionName)
+        .filter(Boolean)
+        .sort();
       const fix = `Set region: in ecs-kit.yml (or --region) to one of: ${known.join(', ')}.`;
       return { status: 'fail', message: `${region} is not an AWS region this account knows`, fix };
     }
@@ -99,11 +102,16 @@ export const serviceLinkedRolesCheck: DoctorCheck = {
         items.push({ status: 'ok', line: `${role.roleName} (${why}): present` });
       } else {
         missing.push(role.service);
-        items.push({ status: 'warn', line: `${role.roleName} (${why}): missing; will be created on the first deploy (needs iam:CreateServiceLinkedRole)` });
+        items.push({
+          status: 'warn',
+          line: `${role.roleName} (${why}): missing; will be created on the first deploy (needs iam:CreateServiceLinkedRole)`,
+        });
       }
     }
     const outcome = combine(items, () =>
-      missing.length ? `${missing.length} of ${items.length} needed service-linked roles missing` : `all ${items.length} needed service-linked roles present`,
+      missing.length
+        ? `${missing.length} of ${items.length} needed service-linked roles missing`
+        : `all ${items.length} needed service-linked roles present`,
     );
     if (!missing.length) return outcome;
     const commands = missing.map((service) => `aws iam create-service-linked-role --aws-service-name ${service}`).join('; ');

@@ -10,7 +10,9 @@ async function ownSubnets(ctx: DoctorContext, only: readonly string[]): Promise<
   const ids = (n.privateSubnetIds?.length ? n.privateSubnetIds : n.publicSubnetIds) ?? [];
   const subnets = ids.length ? ((await ctx.aws.ec2().send(new DescribeSubnetsCommand({ SubnetIds: ids }))).Subnets ?? []) : [];
   const bad = subnets.filter((s) => !fargateSupportsZone(ctx.region, s.AvailabilityZoneId));
-  const details = subnets.map((s) => `${s.SubnetId}: ${s.AvailabilityZone} (${s.AvailabilityZoneId})${bad.includes(s) ? ', Fargate does not run here' : ''}`);
+  const details = subnets.map(
+    (s) => `${s.SubnetId}: ${s.AvailabilityZone} (${s.AvailabilityZoneId})${bad.includes(s) ? ', Fargate does not run here' : ''}`,
+  );
   const fix = `In ${ctx.region} Fargate runs only in zones ${only.join(', ')} (zone IDs); list subnets in those zones under ${field}.`;
   if (subnets.length > 0 && bad.length === subnets.length) {
     return { status: 'fail', message: 'none of the task subnets is in a zone where Fargate runs', fix, details };
@@ -38,7 +40,9 @@ export const fargateZonesCheck: DoctorCheck = {
     if (ctx.config.network.vpcId) return ownSubnets(ctx, only);
 
     const out = await ctx.aws.ec2().send(new DescribeAvailabilityZonesCommand({}));
-    const zones = (out.AvailabilityZones ?? []).filter((z) => z.State === 'available' && (z.ZoneType === undefined || z.ZoneType === 'availability-zone'));
+    const zones = (out.AvailabilityZones ?? []).filter(
+      (z) => z.State === 'available' && (z.ZoneType === undefined || z.ZoneType === 'availability-zone'),
+    );
     const supported = zones.filter((z) => fargateSupportsZone(ctx.region, z.ZoneId));
     const needed = ctx.config.network.azs;
     const label = (z: (typeof zones)[number]) => `${z.ZoneName} (${z.ZoneId})`;
@@ -47,7 +51,10 @@ export const fargateZonesCheck: DoctorCheck = {
       return {
         status: 'fail',
         message: `only ${supported.length} available zone(s) of ${ctx.region} run Fargate; network.azs asks for ${needed}`,
-        fix: supported.length >= 2 ? `Set network.azs: ${supported.length}.` : 'Deploy to another region (set region: in ecs-kit.yml or pass --region).',
+        fix:
+          supported.length >= 2
+            ? `Set network.azs: ${supported.length}.`
+            : 'Deploy to another region (set region: in ecs-kit.yml or pass --region).',
         details,
       };
     }
@@ -62,6 +69,10 @@ export const fargateZonesCheck: DoctorCheck = {
         details,
       };
     }
-    return { status: 'ok', message: `${supported.length} of ${zones.length} zones of ${ctx.region} run Fargate; the config needs ${needed}`, details };
+    return {
+      status: 'ok',
+      message: `${supported.length} of ${zones.length} zones of ${ctx.region} run Fargate; the config needs ${needed}`,
+      details,
+    };
   },
 };

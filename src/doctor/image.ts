@@ -11,7 +11,9 @@ const ECR_IMAGE_RE = new RegExp(
 );
 
 /** The parts of a private ECR image URI; undefined for any other registry. */
-export function parseEcrImage(uri: string): { account: string; region: string; repository: string; tag?: string; digest?: string } | undefined {
+export function parseEcrImage(
+  uri: string,
+): { account: string; region: string; repository: string; tag?: string; digest?: string } | undefined {
   const m = ECR_IMAGE_RE.exec(uri);
   if (!m) return undefined;
   return { account: m[1]!, region: m[2]!, repository: m[3]!, ...(m[4] ? { tag: m[4] } : {}), ...(m[5] ? { digest: m[5] } : {}) };
@@ -56,13 +58,18 @@ async function checkService(ctx: DoctorContext, name: string, svc: ServiceConfig
       }),
     );
   } catch (err) {
-    if (isAwsError(err, 'RepositoryNotFoundException')) return { status: 'fail', line: `${name}: repository ${ecr.repository} does not exist`, fix: fixImage };
+    if (isAwsError(err, 'RepositoryNotFoundException'))
+      return { status: 'fail', line: `${name}: repository ${ecr.repository} does not exist`, fix: fixImage };
     throw err;
   }
   const found = out.images?.[0];
   if (!found?.imageManifest) {
     const why = out.failures?.[0];
-    return { status: 'fail', line: `${name}: ${image} not found${why ? ` (${why.failureCode}: ${why.failureReason})` : ''}`, fix: fixImage };
+    return {
+      status: 'fail',
+      line: `${name}: ${image} not found${why ? ` (${why.failureCode}: ${why.failureReason})` : ''}`,
+      fix: fixImage,
+    };
   }
   const manifest = JSON.parse(found.imageManifest) as ImageManifest;
   if (!Array.isArray(manifest.manifests)) {
@@ -70,12 +77,17 @@ async function checkService(ctx: DoctorContext, name: string, svc: ServiceConfig
     const line = `${name}: single-platform image; its architecture is not visible from the manifest (the task runs ${arch})`;
     return arch === 'X86_64'
       ? { status: 'skip', line }
-      : { status: 'warn', line, fix: `Make sure it was built for linux/${wanted} (docker buildx build --platform linux/${wanted}), or push a multi-platform one.` };
+      : {
+          status: 'warn',
+          line,
+          fix: `Make sure it was built for linux/${wanted} (docker buildx build --platform linux/${wanted}), or push a multi-platform one.`,
+        };
   }
   // Build attestations sit in the index as platform unknown/unknown.
   const platforms = manifest.manifests.map((m) => m.platform).filter((p) => p?.os && p.os !== 'unknown');
   const list = [...new Set(platforms.map((p) => `${p!.os}/${p!.architecture}`))].join(', ') || 'no platform';
-  if (platforms.some((p) => p!.os === 'linux' && p!.architecture === wanted)) return { status: 'ok', line: `${name}: ${list} includes linux/${wanted}` };
+  if (platforms.some((p) => p!.os === 'linux' && p!.architecture === wanted))
+    return { status: 'ok', line: `${name}: ${list} includes linux/${wanted}` };
   const other: CpuArchitecture = arch === 'ARM64' ? 'X86_64' : 'ARM64';
   const canSwitch = platforms.some((p) => p!.os === 'linux' && p!.architecture === OCI_ARCH[other]);
   return {
@@ -97,12 +109,12 @@ export const imageArchitectureCheck: DoctorCheck = {
     for (const [name, svc] of Object.entries(ctx.config.services)) items.push(await checkService(ctx, name, svc));
     return combine(items, (s) =>
       s === 'fail'
-        ? 'an image is missing or lacks the task\'s architecture'
+        ? "an image is missing or lacks the task's architecture"
         : s === 'warn'
-          ? 'an image\'s architecture could not be confirmed'
+          ? "an image's architecture could not be confirmed"
           : s === 'skip'
-            ? 'no image in this account\'s ECR to inspect'
-            : 'images match their tasks\' architecture',
+            ? "no image in this account's ECR to inspect"
+            : "images match their tasks' architecture",
     );
   },
 };

@@ -169,7 +169,11 @@ export const quotasCheck: DoctorCheck = {
       items.push(verdict(q, used, count, await quotaValue(ctx, q)));
     }
     return combine(items, (s) =>
-      s === 'fail' ? 'a deploy would exceed a quota' : s === 'warn' ? 'a deploy fits, but close to a quota' : 'room for what a deploy creates',
+      s === 'fail'
+        ? 'a deploy would exceed a quota'
+        : s === 'warn'
+          ? 'a deploy fits, but close to a quota'
+          : 'room for what a deploy creates',
     );
   },
 };

@@ -36,6 +36,8 @@ export const secretsCheck: DoctorCheck = {
       }
     }
     const missing = items.filter((i) => i.status === 'fail').length;
-    return combine(items, (s) => (s === 'fail' ? `${missing} of ${refs.length} referenced secrets missing` : `${refs.length} referenced secret(s) found`));
+    return combine(items, (s) =>
+      s === 'fail' ? `${missing} of ${refs.length} referenced secrets missing` : `${refs.length} referenced secret(s) found`,
+    );
   },
 };

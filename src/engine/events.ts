@@ -167,7 +167,14 @@ export type EcsKitEvent =
   | { type: 'status'; app: string; env: string; services: ServiceStatusInfo[] }
   /** One CloudWatch log line of a service's task (logs, run-task). */
   | { type: 'log'; service: string; taskId: string; timestamp: string; message: string }
-  | { type: 'run.done'; command: string; outcome: 'no-changes' | 'applied' | 'failed' | 'aborted' | 'empty' | 'planned'; durationMs: number; mutatingCalls: number; calls: number }
+  | {
+      type: 'run.done';
+      command: string;
+      outcome: 'no-changes' | 'applied' | 'failed' | 'aborted' | 'empty' | 'planned';
+      durationMs: number;
+      mutatingCalls: number;
+      calls: number;
+    }
   /** A rollout that did not complete: verdict plus why (stopped tasks, target health, logs). */
   | ({ type: 'diagnosis'; step?: string } & RolloutDiagnosis)
   | ({ type: 'error' } & ErrorInfo)

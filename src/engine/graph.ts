@@ -1,6 +1,6 @@
 import { EcsKitError } from '../errors.js';
 import type { Config } from '../config/schema.js';
-import { instanceId, type StepModule } from './types.js';
+import { instanceId, type AnyStepModule } from './types.js';
 
 export interface StepInstance {
   id: string;
@@ -8,11 +8,11 @@ export interface StepInstance {
   scope?: string;
   title: string;
   dependsOn: string[];
-  module: StepModule;
+  module: AnyStepModule;
 }
 
 /** Expand the step modules into the instances this config wants, in dependency order. */
-export function buildInstances(config: Config, modules: readonly StepModule[]): StepInstance[] {
+export function buildInstances(config: Config, modules: readonly AnyStepModule[]): StepInstance[] {
   const all: StepInstance[] = [];
   for (const module of modules) {
     for (const spec of module.instances(config)) {
@@ -86,7 +86,7 @@ export async function runGraph<T extends { id: string; dependsOn: string[] }>(
   while (true) {
     if (opts.signal?.aborted) stop = true;
     if (!stop) {
-      for (let i = 0; i < pending.length && running.size < concurrency; ) {
+      for (let i = 0; i < pending.length && running.size < concurrency;) {
         const node = pending[i]!;
         const blocked = [...waitsFor.get(node.id)!].some((d) => !done.has(d));
         if (blocked) {

@@ -79,9 +79,13 @@ export class ManifestStore {
       });
     }
     if (typeof data.schemaVersion !== 'number' || data.schemaVersion < 1 || data.schemaVersion > MANIFEST_SCHEMA_VERSION) {
-      throw new EcsKitError('manifest.version', `The manifest ${this.file} has schema version ${data.schemaVersion}, newer than this ecs-kit understands (${MANIFEST_SCHEMA_VERSION}).`, {
-        fix: 'Upgrade ecs-kit (npm i -D ecs-kit@latest) and run the command again.',
-      });
+      throw new EcsKitError(
+        'manifest.version',
+        `The manifest ${this.file} has schema version ${data.schemaVersion}, newer than this ecs-kit understands (${MANIFEST_SCHEMA_VERSION}).`,
+        {
+          fix: 'Upgrade ecs-kit (npm i -D ecs-kit@latest) and run the command again.',
+        },
+      );
     }
     return migrateManifest(data);
   }

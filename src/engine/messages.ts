@@ -175,7 +175,8 @@ export const WARNING_CODES = {
   'init.cannot-list': 'init could not list your VPCs or subnets, so it asks for their ids instead.',
   'init.no-vpcs': 'There are no VPCs in the region to choose from.',
   'init.few-zones': 'The chosen VPC has subnets in fewer than 2 availability zones; the load balancer needs 2.',
-  'iam-policy.too-large': 'The deployer policy is larger than one IAM managed policy holds (6,144 characters); use --split or an inline policy.',
+  'iam-policy.too-large':
+    'The deployer policy is larger than one IAM managed policy holds (6,144 characters); use --split or an inline policy.',
 } as const satisfies Record<string, string>;
 
 /** Notices (`info` events): what the run is doing or found. Each maps to what it means. */

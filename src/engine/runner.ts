@@ -8,7 +8,16 @@ import { AbortedError, EcsKitError, errorInfo } from '../errors.js';
 import type { PlannedStepInfo, PlanSummary, Reporter } from './events.js';
 import { buildInstances, runGraph, topoSort, type StepInstance } from './graph.js';
 import type { Manifest, ManifestStore } from './manifest.js';
-import { PendingDependency, instanceId, type Action, type StepRef, type RunOptions, type StepContext, type StepModule, type StepPlan } from './types.js';
+import {
+  PendingDependency,
+  instanceId,
+  type Action,
+  type StepRef,
+  type RunOptions,
+  type StepContext,
+  type AnyStepModule,
+  type StepPlan,
+} from './types.js';
 
 export interface EngineOptions {
   app: string;
@@ -17,7 +26,7 @@ export interface EngineOptions {
   account: string;
   /** Required for deploy; teardown works from the manifest alone. */
   config?: Config;
-  modules: readonly StepModule[];
+  modules: readonly AnyStepModule[];
   aws: AwsClients;
   docker: DockerCli;
   /** Directory of the config file: relative paths in it (build contexts) start here. */
@@ -89,7 +98,11 @@ export class Engine {
           const pendingOn = err.dependency;
           // Already deployed: read it against its dependencies' recorded state, so the plan shows
           // its own drift and changes too. Apply reads it again once the dependency is done.
-          const approx = ctx.previous ? await inst.module.plan(this.context(inst, (dep) => results.get(dep)?.plan?.current ?? this.recordedState(dep))).catch(() => undefined) : undefined;
+          const approx = ctx.previous
+            ? await inst.module
+                .plan(this.context(inst, (dep) => results.get(dep)?.plan?.current ?? this.recordedState(dep)))
+                .catch(() => undefined)
+            : undefined;
           // Does waiting on the dependencies change what this step is given? Only if one is new or
           // replaced, or says its outputs change (a new task definition ARN); an update keeps ids.
           const inputsChange = inst.dependsOn.some((d) => {
@@ -171,7 +184,7 @@ export class Engine {
         const depsUnchanged = inst.dependsOn.every((d) => actions.get(d) === 'noop');
         let stepPlan: StepPlan;
         try {
-          stepPlan = pre?.plan && depsUnchanged ? pre.plan : await inst.module.plan(ctx);
+          stepPlan = pre?.plan && depsUnchanged ? pre.plan : ((await inst.module.plan(ctx)) as StepPlan);
         } catch (err) {
           throw this.stepFailed(inst, err, `reading ${inst.title}`);
         }
@@ -188,14 +201,20 @@ export class Engine {
         this.o.reporter.emit({ type: 'step.start', step: inst.id, title: inst.title, action: stepPlan.action });
         let state: object;
         try {
-          state = await inst.module.apply(ctx, stepPlan);
+          state = (await inst.module.apply(ctx, stepPlan)) as object;
         } catch (err) {
           throw this.stepFailed(inst, err, `${verb(stepPlan.action)} ${inst.title}`);
         }
         states.set(inst.id, state);
         actions.set(inst.id, stepPlan.action);
         await this.record(inst, state);
-        this.o.reporter.emit({ type: 'step.done', step: inst.id, title: inst.title, action: stepPlan.action, durationMs: Date.now() - started });
+        this.o.reporter.emit({
+          type: 'step.done',
+          step: inst.id,
+          title: inst.title,
+          action: stepPlan.action,
+          durationMs: Date.now() - started,
+        });
       },
       { concurrency: this.o.concurrency, signal: this.o.signal },
     );
@@ -239,7 +258,7 @@ export class Engine {
           return s;
         });
         try {
-          const plan = await inst.module.plan(ctx);
+          const plan = (await inst.module.plan(ctx)) as StepPlan;
           if (plan.current) found.set(inst.id, plan.current);
         } catch (err) {
           // A dependency that does not exist means this step cannot exist either.
@@ -322,9 +341,13 @@ export class Engine {
     for (const [id, entry] of Object.entries(this.o.manifest.steps)) {
       const module = byKind.get(entry.kind);
       if (!module) {
-        throw new EcsKitError('manifest.unknown-step', `The manifest records a step of kind "${entry.kind}" (${id}) that this version of ecs-kit does not know.`, {
-          fix: 'Upgrade ecs-kit to the version that wrote the manifest.',
-        });
+        throw new EcsKitError(
+          'manifest.unknown-step',
+          `The manifest records a step of kind "${entry.kind}" (${id}) that this version of ecs-kit does not know.`,
+          {
+            fix: 'Upgrade ecs-kit to the version that wrote the manifest.',
+          },
+        );
       }
       out.push({ id, kind: entry.kind, scope: entry.scope, title: module.title(entry.scope), dependsOn: entry.dependsOn, module });
     }
@@ -366,7 +389,12 @@ export class Engine {
   private record(inst: StepInstance, state: object): Promise<void> {
     const m = this.o.manifest;
     const before = m.steps[inst.id];
-    const entry = { kind: inst.kind, ...(inst.scope ? { scope: inst.scope } : {}), dependsOn: inst.dependsOn, state: state as Record<string, unknown> };
+    const entry = {
+      kind: inst.kind,
+      ...(inst.scope ? { scope: inst.scope } : {}),
+      dependsOn: inst.dependsOn,
+      state: state as Record<string, unknown>,
+    };
     if (before && JSON.stringify({ ...before, updatedAt: undefined }) === JSON.stringify({ ...entry, updatedAt: undefined })) {
       return this.writeChain;
     }
@@ -416,7 +444,6 @@ export class Engine {
     return this.o.config;
   }
 }
-
 
 function summarize(actions: Action[]): PlanSummary {
   const s: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };

@@ -123,7 +123,7 @@ export interface StepContext<S extends object = object> {
  * One kind of step (network, cluster, service, …). Every module has this one shape:
  * plan (read only) → apply (change what differs, return the owned ids) → destroy.
  */
-export interface StepModule<S extends object = any, D = any> extends StepRef<S> {
+export interface StepModule<S extends object = object, D = unknown> extends StepRef<S> {
   kind: string;
   title(scope?: string): string;
   /** The instances the config wants (one, or one per service) and what each waits for. */
@@ -157,3 +157,10 @@ type ResourceKind = `${string}:${string}`;
 export function instanceId(kind: string, scope?: string): string {
   return scope ? `${kind}:${scope}` : kind;
 }
+
+/**
+ * A step as the registry and the runner hold it: every step has its own state and plan-data types, and a list of
+ * them can only say "some state, some data". Each step is fully typed where it is written.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous registry (see above)
+export type AnyStepModule = StepModule<any, any>;

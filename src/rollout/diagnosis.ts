@@ -1,13 +1,20 @@
+import type * as LogsSdk from '@aws-sdk/client-cloudwatch-logs';
 import type { ContainerDefinition, Task } from '@aws-sdk/client-ecs';
+import type * as EcsSdk from '@aws-sdk/client-ecs';
+import type * as ElbSdk from '@aws-sdk/client-elastic-load-balancing-v2';
 import { errorName, isAwsError } from '../aws/errors.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { RolloutDiagnosis, StoppedContainerInfo, StoppedTaskInfo, TargetHealthInfo } from '../engine/events.js';
 
 // The reporters word the diagnosis (src/ui/diagnosis.ts); loading the SDK only when diagnosing keeps
 // commands that never diagnose (init, --help) from paying for three clients at startup.
-let sdkLoad: Promise<{ ecs: typeof import('@aws-sdk/client-ecs'); logs: typeof import('@aws-sdk/client-cloudwatch-logs'); elbv2: typeof import('@aws-sdk/client-elastic-load-balancing-v2') }> | undefined;
+let sdkLoad: Promise<{ ecs: typeof EcsSdk; logs: typeof LogsSdk; elbv2: typeof ElbSdk }> | undefined;
 function sdk() {
-  sdkLoad ??= Promise.all([import('@aws-sdk/client-ecs'), import('@aws-sdk/client-cloudwatch-logs'), import('@aws-sdk/client-elastic-load-balancing-v2')]).then(([ecs, logs, elbv2]) => ({
+  sdkLoad ??= Promise.all([
+    import('@aws-sdk/client-ecs'),
+    import('@aws-sdk/client-cloudwatch-logs'),
+    import('@aws-sdk/client-elastic-load-balancing-v2'),
+  ]).then(([ecs, logs, elbv2]) => ({
     ecs,
     logs,
     elbv2,
@@ -174,7 +181,10 @@ function clip(line: string): string {
  */
 export async function diagnose(ctx: DiagnoseContext, input: DiagnoseInput): Promise<RolloutDiagnosis> {
   const notes: string[] = [];
-  const [stoppedTasks, targets] = await Promise.all([stoppedTaskDetails(ctx, input, notes), unhealthyTargets(ctx, input.targetGroupArns, notes)]);
+  const [stoppedTasks, targets] = await Promise.all([
+    stoppedTaskDetails(ctx, input, notes),
+    unhealthyTargets(ctx, input.targetGroupArns, notes),
+  ]);
   return {
     service: input.service,
     cluster: input.cluster,
@@ -225,7 +235,9 @@ async function stoppedTaskDetails(ctx: DiagnoseContext, input: DiagnoseInput, no
   };
   const byArn = new Map(tasks.map((t) => [t.taskArn, t]));
   const ordered = arns.map((a) => byArn.get(a)).filter((t): t is Task => t !== undefined);
-  return Promise.all(ordered.map((t) => taskInfo(ctx, t, t.taskDefinitionArn ? containersOf(t.taskDefinitionArn) : Promise.resolve(undefined))));
+  return Promise.all(
+    ordered.map((t) => taskInfo(ctx, t, t.taskDefinitionArn ? containersOf(t.taskDefinitionArn) : Promise.resolve(undefined))),
+  );
 }
 
 async function taskInfo(ctx: DiagnoseContext, task: Task, defsP: Promise<ContainerDefinition[] | undefined>): Promise<StoppedTaskInfo> {
@@ -242,7 +254,12 @@ async function taskInfo(ctx: DiagnoseContext, task: Task, defsP: Promise<Contain
         ...(explanation ? { explanation } : {}),
         logs: [],
       };
-      await readLogs(ctx, info, id, defs?.find((d) => d.name === name));
+      await readLogs(
+        ctx,
+        info,
+        id,
+        defs?.find((d) => d.name === name),
+      );
       return info;
     }),
   );
@@ -280,8 +297,14 @@ async function readLogs(ctx: DiagnoseContext, info: StoppedContainerInfo, id: st
   info.logStream = `${group} ${stream}`;
   try {
     const { GetLogEventsCommand } = (await sdk()).logs;
-    const out = await ctx.aws.logs().send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, limit: LOG_LINES, startFromHead: false }));
-    info.logs = (out.events ?? []).flatMap((e) => (e.message ?? '').split('\n')).filter((l) => l.trim() !== '').slice(-LOG_LINES).map(clip);
+    const out = await ctx.aws
+      .logs()
+      .send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, limit: LOG_LINES, startFromHead: false }));
+    info.logs = (out.events ?? [])
+      .flatMap((e) => (e.message ?? '').split('\n'))
+      .filter((l) => l.trim() !== '')
+      .slice(-LOG_LINES)
+      .map(clip);
     if (info.logs.length === 0) info.logsNote = 'no logs were written (the stream is empty)';
   } catch (err) {
     info.logsNote = isAwsError(err, 'ResourceNotFoundException')
@@ -298,21 +321,23 @@ async function unhealthyTargets(ctx: DiagnoseContext, targetGroupArns: string[],
       const name = arn.split('/')[1] ?? arn;
       try {
         const out = await ctx.aws.elbv2().send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-        return (out.TargetHealthDescriptions ?? [])
-          // Draining targets are old tasks leaving as planned; healthy ones need no explaining.
-          .filter((t) => t.TargetHealth?.State !== 'healthy' && t.TargetHealth?.State !== 'draining')
-          .map((t): TargetHealthInfo => {
-            const explanation = explainTargetHealth(t.TargetHealth?.Reason);
-            return {
-              targetGroup: name,
-              id: t.Target?.Id ?? 'unknown',
-              ...(t.Target?.Port !== undefined ? { port: t.Target.Port } : {}),
-              state: t.TargetHealth?.State ?? 'unknown',
-              ...(t.TargetHealth?.Reason ? { reason: t.TargetHealth.Reason } : {}),
-              ...(t.TargetHealth?.Description ? { description: t.TargetHealth.Description } : {}),
-              ...(explanation ? { explanation } : {}),
-            };
-          });
+        return (
+          (out.TargetHealthDescriptions ?? [])
+            // Draining targets are old tasks leaving as planned; healthy ones need no explaining.
+            .filter((t) => t.TargetHealth?.State !== 'healthy' && t.TargetHealth?.State !== 'draining')
+            .map((t): TargetHealthInfo => {
+              const explanation = explainTargetHealth(t.TargetHealth?.Reason);
+              return {
+                targetGroup: name,
+                id: t.Target?.Id ?? 'unknown',
+                ...(t.Target?.Port !== undefined ? { port: t.Target.Port } : {}),
+                state: t.TargetHealth?.State ?? 'unknown',
+                ...(t.TargetHealth?.Reason ? { reason: t.TargetHealth.Reason } : {}),
+                ...(t.TargetHealth?.Description ? { description: t.TargetHealth.Description } : {}),
+                ...(explanation ? { explanation } : {}),
+              };
+            })
+        );
       } catch (err) {
         notes.push(`could not read the health of target group ${name} (${shortError(err)})`);
         return [];

@@ -45,7 +45,8 @@ interface Wording {
   fix: string;
 }
 
-const FIX_THE_CAUSE = 'Fix the cause shown above (image, command, memory, secrets, health check path or port) and run `ecs-kit deploy` again';
+const FIX_THE_CAUSE =
+  'Fix the cause shown above (image, command, memory, secrets, health check path or port) and run `ecs-kit deploy` again';
 
 /** The RolloutError for a rollout that ended without completing, with a diagnosis read from AWS. */
 export async function rolloutFailure(ctx: RolloutContext, target: RolloutTarget, outcome: Outcome, seen: LastSeen): Promise<RolloutError> {

@@ -22,9 +22,9 @@ function eventKey(e: ServiceEvent): string {
 function countsOf(service: Service, ours: Deployment | undefined, stopped: number): Counts {
   const useDeployment = ours?.runningCount !== undefined && ours.desiredCount !== undefined;
   return {
-    desired: (useDeployment ? ours!.desiredCount : service.desiredCount) ?? 0,
-    running: (useDeployment ? ours!.runningCount : service.runningCount) ?? 0,
-    pending: (useDeployment ? ours!.pendingCount : service.pendingCount) ?? 0,
+    desired: (useDeployment ? ours.desiredCount : service.desiredCount) ?? 0,
+    running: (useDeployment ? ours.runningCount : service.runningCount) ?? 0,
+    pending: (useDeployment ? ours.pendingCount : service.pendingCount) ?? 0,
     failed: Math.max(ours?.failedTasks ?? 0, stopped),
   };
 }

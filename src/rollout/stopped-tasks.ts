@@ -27,7 +27,9 @@ function isRoutineStop(t: Task): boolean {
 function isIamPropagationStop(t: Task): boolean {
   const texts = [t.stoppedReason, ...(t.containers ?? []).map((c) => c.reason)].filter((x): x is string => Boolean(x));
   return texts.some(
-    (x) => /unable to assume the role/i.test(x) || (/ResourceInitializationError|CannotPullContainerError/.test(x) && /AccessDenied|not authorized/i.test(x)),
+    (x) =>
+      /unable to assume the role/i.test(x) ||
+      (/ResourceInitializationError|CannotPullContainerError/.test(x) && /AccessDenied|not authorized/i.test(x)),
   );
 }
 
@@ -88,7 +90,12 @@ export class StoppedTasks {
     const fresh: string[] = [];
     let nextToken: string | undefined;
     for (let page = 0; page < pages; page++) {
-      const input: ListTasksCommandInput = { cluster: this.target.cluster, ...filter, desiredStatus: 'STOPPED', ...(nextToken ? { nextToken } : {}) };
+      const input: ListTasksCommandInput = {
+        cluster: this.target.cluster,
+        ...filter,
+        desiredStatus: 'STOPPED',
+        ...(nextToken ? { nextToken } : {}),
+      };
       const out = await this.ctx.aws.ecs().send(new ListTasksCommand(input));
       for (const arn of out.taskArns ?? []) if (!this.failed.has(arn) && !this.other.has(arn) && !this.tolerated.has(arn)) fresh.push(arn);
       nextToken = out.nextToken;
@@ -122,7 +129,9 @@ export class StoppedTasks {
       if (this.tolerated.size > tolerated) {
         const n = this.tolerated.size;
         const tasks = `${n} task${n === 1 ? '' : 's'}`;
-        this.ctx.progress(`${tasks} stopped because IAM has not made the new role usable yet; ECS starts replacements (not counted toward --max-failed-tasks)`);
+        this.ctx.progress(
+          `${tasks} stopped because IAM has not made the new role usable yet; ECS starts replacements (not counted toward --max-failed-tasks)`,
+        );
       }
     } catch (err) {
       // Without task reads the wait still works; it just cannot stop early.

@@ -11,7 +11,8 @@ export { revisionName };
 export { RolloutError } from './failure.js';
 
 /** What the rollout watcher needs from a step context (kept narrow so it is easy to test). */
-export type RolloutContext = Pick<StepContext, 'aws' | 'options' | 'progress' | 'signal'> & Partial<Pick<StepContext, 'id' | 'region' | 'warn'>>;
+export type RolloutContext = Pick<StepContext, 'aws' | 'options' | 'progress' | 'signal'> &
+  Partial<Pick<StepContext, 'id' | 'region' | 'warn'>>;
 
 export interface RolloutTarget {
   cluster: string;
@@ -43,7 +44,10 @@ export type RolloutVerdict =
 type EndedVerdict = Extract<RolloutVerdict, { state: 'failed' | 'rolled-back' }>;
 
 function findOurs(deployments: Deployment[], taskDefinitionArn: string, deploymentId?: string): Deployment | undefined {
-  return (deploymentId ? deployments.find((d) => d.id === deploymentId) : undefined) ?? deployments.find((d) => d.taskDefinition === taskDefinitionArn);
+  return (
+    (deploymentId ? deployments.find((d) => d.id === deploymentId) : undefined) ??
+    deployments.find((d) => d.taskDefinition === taskDefinitionArn)
+  );
 }
 
 /**
@@ -61,14 +65,19 @@ export function assessRollout(service: Service, taskDefinitionArn: string, deplo
 
   if (ours?.rolloutState === 'FAILED') {
     const rolledBackTo = primary && primary !== ours && primary.taskDefinition !== taskDefinitionArn ? primary.taskDefinition : undefined;
-    return { state: 'failed', reason: ours.rolloutStateReason ?? 'ECS marked the deployment as failed.', ...(rolledBackTo ? { rolledBackTo } : {}) };
+    return {
+      state: 'failed',
+      reason: ours.rolloutStateReason ?? 'ECS marked the deployment as failed.',
+      ...(rolledBackTo ? { rolledBackTo } : {}),
+    };
   }
   if (desired === 0) return { state: 'completed' };
 
   if (ours && ours === primary) {
     if (ours.rolloutState === 'COMPLETED') return { state: 'completed' };
     // Services without rollout tracking: one deployment left and every task running means stable.
-    if ((ours.rolloutState === undefined || ours.rolloutState === 'IN_PROGRESS') && deployments.length === 1 && countsSettled) return { state: 'completed' };
+    if ((ours.rolloutState === undefined || ours.rolloutState === 'IN_PROGRESS') && deployments.length === 1 && countsSettled)
+      return { state: 'completed' };
     return { state: 'waiting' };
   }
 
@@ -89,10 +98,14 @@ async function describe(ctx: RolloutContext, target: RolloutTarget): Promise<Ser
   const out = await ctx.aws.ecs().send(new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }));
   const service = out.services?.[0];
   if (!service || service.status === 'INACTIVE') {
-    throw new EcsKitError('rollout.service-missing', `Service ${target.service} disappeared from cluster ${target.cluster} while waiting for it to roll out.`, {
-      why: 'Something deleted the service during the deploy.',
-      fix: 'Run the deploy again to recreate it.',
-    });
+    throw new EcsKitError(
+      'rollout.service-missing',
+      `Service ${target.service} disappeared from cluster ${target.cluster} while waiting for it to roll out.`,
+      {
+        why: 'Something deleted the service during the deploy.',
+        fix: 'Run the deploy again to recreate it.',
+      },
+    );
   }
   return service;
 }

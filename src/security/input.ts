@@ -6,15 +6,44 @@ import path from 'node:path';
  * endpoint error after some resources were already created in another region's mind.
  */
 export const KNOWN_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
   'af-south-1',
-  'ap-east-1', 'ap-east-2', 'ap-south-1', 'ap-south-2',
-  'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7',
-  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
-  'ca-central-1', 'ca-west-1',
-  'eu-central-1', 'eu-central-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-south-2', 'eu-north-1',
-  'il-central-1', 'me-south-1', 'me-central-1', 'mx-central-1', 'sa-east-1',
-  'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-north-1',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
 ] as const;
 
 /** undefined when the region is known; otherwise what is wrong and what to use. */
@@ -36,9 +65,11 @@ export function configExtensionProblem(file: string): string | undefined {
  */
 export function dockerfileProblem(dockerfile: string): string | undefined {
   if (dockerfile.includes('\0')) return 'contains a NUL character';
-  if (path.isAbsolute(dockerfile) || /^[A-Za-z]:[\\/]/.test(dockerfile)) return `"${dockerfile}" is absolute; give a path relative to build.context, e.g. Dockerfile or docker/Dockerfile`;
+  if (path.isAbsolute(dockerfile) || /^[A-Za-z]:[\\/]/.test(dockerfile))
+    return `"${dockerfile}" is absolute; give a path relative to build.context, e.g. Dockerfile or docker/Dockerfile`;
   const normal = path.posix.normalize(dockerfile.replace(/\\/g, '/'));
-  if (normal === '..' || normal.startsWith('../')) return `"${dockerfile}" is outside the build context; move the Dockerfile into build.context or widen build.context`;
+  if (normal === '..' || normal.startsWith('../'))
+    return `"${dockerfile}" is outside the build context; move the Dockerfile into build.context or widen build.context`;
   return undefined;
 }
 

@@ -14,7 +14,7 @@ export interface ArnParts {
   account: string;
 }
 
-const SSM_NAME_RE = /^\/?[A-Za-z0-9_.\-]+(\/[A-Za-z0-9_.\-]+)*$/;
+const SSM_NAME_RE = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 const SM_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ARN_RE = /^arn:(aws[a-z-]*):(ssm|secretsmanager):([a-z0-9-]+):(\d{12}):(.+)$/;
 /** Secrets Manager JSON keys: anything but ':'; version stages: the usual label charset. */
@@ -22,7 +22,8 @@ const JSON_KEY_RE = /^[^:\s]{1,256}$/;
 
 function ssmNameProblem(name: string): string | undefined {
   if (!SSM_NAME_RE.test(name)) return `"${name}" is not a valid SSM parameter name (letters, digits, _ . - and / between path levels)`;
-  if (name.split('/').some((seg) => seg === '..' || seg === '.')) return `"${name}" contains a relative path segment (. or ..); write the full parameter name`;
+  if (name.split('/').some((seg) => seg === '..' || seg === '.'))
+    return `"${name}" contains a relative path segment (. or ..); write the full parameter name`;
   if (name.length > 1011) return 'the SSM parameter name is longer than 1011 characters';
   if (/^\/?(aws|ssm)/i.test(name)) return `"${name}" starts with aws or ssm, which SSM reserves for its own parameters`;
   if (name.split('/').length - 1 > 15) return 'SSM parameter hierarchies can be at most 15 levels deep';
@@ -40,10 +41,14 @@ export function parseSecretRef(text: string): SecretRef | { problem: string } {
   }
   if (t.startsWith('secretsmanager:')) {
     const [id = '', jsonKey, ...rest] = t.slice('secretsmanager:'.length).split(':');
-    if (rest.length > 0) return { problem: `"${t}" has too many ":" parts; write secretsmanager:NAME or secretsmanager:NAME:JSON_KEY, or use the full ARN to pin a version` };
+    if (rest.length > 0)
+      return {
+        problem: `"${t}" has too many ":" parts; write secretsmanager:NAME or secretsmanager:NAME:JSON_KEY, or use the full ARN to pin a version`,
+      };
     if (!SM_NAME_RE.test(id)) return { problem: `"${id}" is not a valid Secrets Manager secret name (letters, digits and /_+=.@-)` };
     if (id.split('/').some((seg) => seg === '..')) return { problem: `"${id}" contains "..", which is not part of any secret name` };
-    if (jsonKey !== undefined && !JSON_KEY_RE.test(jsonKey)) return { problem: `the JSON key after "${id}:" is empty or has spaces; write secretsmanager:${id}:KEY` };
+    if (jsonKey !== undefined && !JSON_KEY_RE.test(jsonKey))
+      return { problem: `the JSON key after "${id}:" is empty or has spaces; write secretsmanager:${id}:KEY` };
     return { kind: 'secretsmanager', id, ...(jsonKey !== undefined ? { jsonKey } : {}) };
   }
   const m = ARN_RE.exec(t);
@@ -60,9 +65,19 @@ export function parseSecretRef(text: string): SecretRef | { problem: string } {
     }
     if (!resource.startsWith('secret:')) return { problem: `"${t}" is not a Secrets Manager secret ARN (…:secret:NAME)` };
     const [name = '', jsonKey, versionStage, versionId, ...extra] = resource.slice('secret:'.length).split(':');
-    if (extra.length > 0 || !SM_NAME_RE.test(name)) return { problem: `"${t}" is not a valid Secrets Manager ARN; the form is arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME[:JSON_KEY[:STAGE[:VERSION_ID]]]` };
+    if (extra.length > 0 || !SM_NAME_RE.test(name))
+      return {
+        problem: `"${t}" is not a valid Secrets Manager ARN; the form is arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME[:JSON_KEY[:STAGE[:VERSION_ID]]]`,
+      };
     const opt = (k: string, v: string | undefined) => (v ? { [k]: v } : {});
-    return { kind: 'secretsmanager', id: `arn:${partition}:secretsmanager:${region}:${account}:secret:${name}`, arn, ...opt('jsonKey', jsonKey), ...opt('versionStage', versionStage), ...opt('versionId', versionId) };
+    return {
+      kind: 'secretsmanager',
+      id: `arn:${partition}:secretsmanager:${region}:${account}:secret:${name}`,
+      arn,
+      ...opt('jsonKey', jsonKey),
+      ...opt('versionStage', versionStage),
+      ...opt('versionId', versionId),
+    };
   }
   if (t.startsWith('arn:')) return { problem: `"${t}" is not an SSM parameter or Secrets Manager secret ARN; ${SECRET_REF_HELP}` };
   return { problem: `"${t}" does not say where the secret lives; ${SECRET_REF_HELP}` };
@@ -109,7 +124,8 @@ export function executionSecretsPolicy(resolved: readonly ResolvedSecret[], kmsK
   const statements: Record<string, unknown>[] = [];
   if (ssm.length) statements.push({ Sid: 'ReadSsmParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: ssm });
   if (sm.length) statements.push({ Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: sm });
-  if (kms.length && (ssm.length || sm.length)) statements.push({ Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: kms });
+  if (kms.length && (ssm.length || sm.length))
+    statements.push({ Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: kms });
   return statements.length ? { Version: '2012-10-17', Statement: statements } : undefined;
 }
 
@@ -135,7 +151,9 @@ export function legacyManagedParameterName(app: string, env: string, variable: s
 
 /** True when a config reference points at a parameter `secret set` writes (either layout). */
 export function isManagedReference(reference: string, app: string, env: string, variable: string): boolean {
-  return reference === `ssm:${managedParameterName(app, env, variable)}` || reference === `ssm:${legacyManagedParameterName(app, env, variable)}`;
+  return (
+    reference === `ssm:${managedParameterName(app, env, variable)}` || reference === `ssm:${legacyManagedParameterName(app, env, variable)}`
+  );
 }
 
 /**

@@ -26,8 +26,10 @@ export function checkSecurityRules(config: Config): RuleProblem[] {
     for (const [variable, ref] of Object.entries(secrets)) {
       const p = [...at, 'secrets', variable];
       if (!isEnvVarName(variable)) add(p, ENV_VAR_NAME_PROBLEM);
-      else if (variable.startsWith('ECS_') || variable.startsWith('AWS_')) add(p, 'names starting with AWS_ or ECS_ are reserved by the ECS agent; rename the variable');
-      if (variable in svc.environment) add(p, `is also set in environment; a variable comes either from environment or from secrets, so remove one`);
+      else if (variable.startsWith('ECS_') || variable.startsWith('AWS_'))
+        add(p, 'names starting with AWS_ or ECS_ are reserved by the ECS agent; rename the variable');
+      if (variable in svc.environment)
+        add(p, `is also set in environment; a variable comes either from environment or from secrets, so remove one`);
       const parsed = parseSecretRef(ref);
       if ('problem' in parsed) add(p, parsed.problem);
     }
@@ -39,7 +41,8 @@ export function checkSecurityRules(config: Config): RuleProblem[] {
     statements.forEach((st, i) => {
       const p = [...at, 'taskRole', 'statements', i];
       if ((st.Action === undefined) === (st.NotAction === undefined)) add(p, 'needs exactly one of Action or NotAction');
-      if ((st.Resource === undefined) === (st.NotResource === undefined)) add(p, 'needs exactly one of Resource or NotResource (an ARN, or a list of ARNs)');
+      if ((st.Resource === undefined) === (st.NotResource === undefined))
+        add(p, 'needs exactly one of Resource or NotResource (an ARN, or a list of ARNs)');
       for (const action of [...asList(st.Action), ...asList(st.NotAction)]) {
         if (!ACTION_RE.test(action)) add([...p, 'Action'], `"${action}" is not an IAM action; write service:Action, e.g. s3:GetObject`);
       }
@@ -50,7 +53,8 @@ export function checkSecurityRules(config: Config): RuleProblem[] {
         add([...p, 'NotAction'], 'Allow with NotAction grants almost everything; list the allowed actions under Action instead');
       }
       for (const r of [...asList(st.Resource), ...asList(st.NotResource)]) {
-        if (r !== '*' && !r.startsWith('arn:')) add([...p, 'Resource'], `"${r}" is not an ARN; write arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE, or "*"`);
+        if (r !== '*' && !r.startsWith('arn:'))
+          add([...p, 'Resource'], `"${r}" is not an ARN; write arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE, or "*"`);
       }
     });
   }
@@ -58,13 +62,18 @@ export function checkSecurityRules(config: Config): RuleProblem[] {
   const lb = config.loadBalancer;
   if (lb) {
     const hasPublic = Object.values(config.services).some((s) => s.port !== undefined);
-    if (!hasPublic) add(['loadBalancer'], 'no service has a port, so there is no load balancer to configure; remove loadBalancer or give a service a port');
+    if (!hasPublic)
+      add(
+        ['loadBalancer'],
+        'no service has a port, so there is no load balancer to configure; remove loadBalancer or give a service a port',
+      );
     const cidrs = lb.allowedCidrs ?? [];
     cidrs.forEach((c, i) => {
       const problem = cidrProblem(c);
       if (problem) return add(['loadBalancer', 'allowedCidrs', i], problem);
       for (let j = 0; j < i; j++) {
-        if (!cidrProblem(cidrs[j]!) && cidrsOverlap(c, cidrs[j]!)) add(['loadBalancer', 'allowedCidrs', i], `"${c}" overlaps "${cidrs[j]}"; keep only the wider block`);
+        if (!cidrProblem(cidrs[j]!) && cidrsOverlap(c, cidrs[j]!))
+          add(['loadBalancer', 'allowedCidrs', i], `"${c}" overlaps "${cidrs[j]}"; keep only the wider block`);
       }
     });
   }

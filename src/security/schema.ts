@@ -9,9 +9,7 @@ import { z } from 'zod';
 export const SECRET_REF_HELP =
   'use ssm:/path/to/parameter, secretsmanager:secret-name, secretsmanager:secret-name:json-key, or a full arn:aws:ssm:…:parameter/… / arn:aws:secretsmanager:…:secret:… ARN';
 
-export const secretsField = z
-  .record(z.string(), z.string({ error: `secret references must be strings; ${SECRET_REF_HELP}` }))
-  .default({});
+export const secretsField = z.record(z.string(), z.string({ error: `secret references must be strings; ${SECRET_REF_HELP}` })).default({});
 
 const KMS_KEY_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const describeKey = (id: string) => `aws kms describe-key --key-id ${id} --query KeyMetadata.Arn`;
@@ -42,36 +40,42 @@ export const kmsKeyArnField = z
   })
   .optional();
 
-const POLICY_ARN_RE = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@\/-]+$/;
+const POLICY_ARN_RE = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/;
 
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-export const iamStatementSchema = z
-  .strictObject({
-    Sid: z.string().regex(/^[A-Za-z0-9]*$/, 'Sid may contain only letters and digits').optional(),
-    Effect: z.enum(['Allow', 'Deny'], { error: 'Effect must be "Allow" or "Deny"' }),
-    Action: stringOrList.optional(),
-    NotAction: stringOrList.optional(),
-    Resource: stringOrList.optional(),
-    NotResource: stringOrList.optional(),
-    Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean(), z.number()]))).optional(),
-  });
+export const iamStatementSchema = z.strictObject({
+  Sid: z
+    .string()
+    .regex(/^[A-Za-z0-9]*$/, 'Sid may contain only letters and digits')
+    .optional(),
+  Effect: z.enum(['Allow', 'Deny'], { error: 'Effect must be "Allow" or "Deny"' }),
+  Action: stringOrList.optional(),
+  NotAction: stringOrList.optional(),
+  Resource: stringOrList.optional(),
+  NotResource: stringOrList.optional(),
+  Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean(), z.number()]))).optional(),
+});
 
 export type IamStatement = z.output<typeof iamStatementSchema>;
 
 export const taskRoleField = z
   .strictObject({
-    managedPolicies: z.array(z.string().regex(POLICY_ARN_RE, 'must be an IAM policy ARN such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess')).default([]),
+    managedPolicies: z
+      .array(z.string().regex(POLICY_ARN_RE, 'must be an IAM policy ARN such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'))
+      .default([]),
     statements: z.array(iamStatementSchema).default([]),
   })
   .optional();
-
 
 export const loadBalancerField = z
   .strictObject({
     certificateArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)\/[\w./-]+$/, 'must be an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/…')
+      .regex(
+        /^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)\/[\w./-]+$/,
+        'must be an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/…',
+      )
       .optional(),
     allowedCidrs: z.array(z.string()).min(1, 'must list at least one CIDR; remove the field to allow everyone').optional(),
   })

@@ -4,7 +4,14 @@ import type { AwsClients } from '../aws/clients.js';
 import { isAwsError } from '../aws/errors.js';
 import type { StepContext } from '../engine/types.js';
 import { EcsKitError, ExitCode } from '../errors.js';
-import { secretResourcePattern, secretsManagerValueFrom, ssmParameterArn, type ResolveTarget, type ResolvedSecret, type SecretRef } from './refs.js';
+import {
+  secretResourcePattern,
+  secretsManagerValueFrom,
+  ssmParameterArn,
+  type ResolveTarget,
+  type ResolvedSecret,
+  type SecretRef,
+} from './refs.js';
 
 function missing(service: string, variable: string, what: string, fix: string): EcsKitError {
   return new EcsKitError('secret.missing', `services.${service}.secrets.${variable}: ${what} does not exist in this account and region.`, {
@@ -44,33 +51,57 @@ export async function resolveSecret(
   const foreign = ref.arn && (ref.arn.region !== target.region || ref.arn.account !== target.account);
   if (ref.kind === 'ssm') {
     const where = ref.arn ?? target;
-    const arn = ssmParameterArn({ partition: ref.arn?.partition ?? target.partition, region: where.region, account: where.account }, ref.name);
+    const arn = ssmParameterArn(
+      { partition: ref.arn?.partition ?? target.partition, region: where.region, account: where.account },
+      ref.name,
+    );
     if (foreign) {
-      warn('secret.unchecked', `services.${service}.secrets.${variable}: ${arn} is in another account or region; ecs-kit cannot check that it exists.`);
+      warn(
+        'secret.unchecked',
+        `services.${service}.secrets.${variable}: ${arn} is in another account or region; ecs-kit cannot check that it exists.`,
+      );
       return { valueFrom: arn, store: 'ssm', resourceArn: arn };
     }
     if (!(await ssmParameterExists(aws, ref.name))) {
-      throw missing(service, variable, `the SSM parameter ${ref.name}`, `Create it (e.g. \`ecs-kit secret set ${service} ${variable}\`, or aws ssm put-parameter --type SecureString --name ${ref.name}), or fix the reference.`);
+      throw missing(
+        service,
+        variable,
+        `the SSM parameter ${ref.name}`,
+        `Create it (e.g. \`ecs-kit secret set ${service} ${variable}\`, or aws ssm put-parameter --type SecureString --name ${ref.name}), or fix the reference.`,
+      );
     }
     return { valueFrom: arn, store: 'ssm', resourceArn: arn };
   }
   if (foreign) {
-    warn('secret.unchecked', `services.${service}.secrets.${variable}: ${ref.id} is in another account or region; ecs-kit cannot check that it exists.`);
+    warn(
+      'secret.unchecked',
+      `services.${service}.secrets.${variable}: ${ref.id} is in another account or region; ecs-kit cannot check that it exists.`,
+    );
     // ECS reads the secret by the ARN as written (GetSecretValue accepts a partial ARN); IAM matches the full one.
     return { valueFrom: secretsManagerValueFrom(ref.id, ref), store: 'secretsmanager', resourceArn: secretResourcePattern(ref.id) };
   }
   let secretArn: string | undefined;
   try {
     const out = await aws.secretsManager().send(new DescribeSecretCommand({ SecretId: ref.id }));
-    if (out.DeletedDate) throw missing(service, variable, `the Secrets Manager secret ${ref.id} is scheduled for deletion, so it`, 'Restore it (aws secretsmanager restore-secret) or point the reference at another secret.');
+    if (out.DeletedDate)
+      throw missing(
+        service,
+        variable,
+        `the Secrets Manager secret ${ref.id} is scheduled for deletion, so it`,
+        'Restore it (aws secretsmanager restore-secret) or point the reference at another secret.',
+      );
     secretArn = out.ARN;
   } catch (err) {
     if (isAwsError(err, 'ResourceNotFoundException')) {
-      throw missing(service, variable, `the Secrets Manager secret ${ref.id}`, 'Create it (aws secretsmanager create-secret), or fix the reference.');
+      throw missing(
+        service,
+        variable,
+        `the Secrets Manager secret ${ref.id}`,
+        'Create it (aws secretsmanager create-secret), or fix the reference.',
+      );
     }
     throw err;
   }
   const arn = secretArn ?? ref.id;
   return { valueFrom: secretsManagerValueFrom(arn, ref), store: 'secretsmanager', resourceArn: arn };
 }
-

@@ -1,4 +1,4 @@
-import type { StepModule } from '../engine/types.js';
+import type { AnyStepModule } from '../engine/types.js';
 import { clusterStep } from './cluster/index.js';
 import { ecrStep } from './ecr/index.js';
 import { ec2CapacityStep } from './ec2-capacity/index.js';
@@ -19,7 +19,7 @@ import { parametersStep, secretsStep } from './secrets/index.js';
  * order (and what runs together) from each instance's declared dependencies; this
  * order only breaks ties and is the order plans are printed in.
  */
-export const STEP_MODULES: readonly StepModule[] = [
+export const STEP_MODULES: readonly AnyStepModule[] = [
   networkStep,
   clusterStep,
   ecrStep,

@@ -4,7 +4,9 @@ import type { RolloutDiagnosis } from '../engine/events.js';
 export function diagnosisLines(d: RolloutDiagnosis): string[] {
   const lines: string[] = [];
   const c = d.counts;
-  lines.push(`Tasks of ${d.taskDefinition}: ${c.running}/${c.desired} running, ${c.pending} pending, ${Math.max(c.failed, d.stoppedTotal)} stopped.`);
+  lines.push(
+    `Tasks of ${d.taskDefinition}: ${c.running}/${c.desired} running, ${c.pending} pending, ${Math.max(c.failed, d.stoppedTotal)} stopped.`,
+  );
   if (d.stoppedTasks.length) {
     const shown = d.stoppedTasks.length < d.stoppedTotal ? ` (the newest ${d.stoppedTasks.length} of ${d.stoppedTotal})` : '';
     lines.push(`Stopped tasks${shown}:`);

@@ -34,7 +34,13 @@ const ACTION_SYMBOL: Record<Action, string> = {
   noop: ' ',
 };
 
-const PRESENT: Record<Action, string> = { create: 'Creating', update: 'Updating', replace: 'Replacing', delete: 'Deleting', noop: 'Checking' };
+const PRESENT: Record<Action, string> = {
+  create: 'Creating',
+  update: 'Updating',
+  replace: 'Replacing',
+  delete: 'Deleting',
+  noop: 'Checking',
+};
 const PAST: Record<Action, string> = { create: 'Created', update: 'Updated', replace: 'Replaced', delete: 'Deleted', noop: 'Checked' };
 
 export const actionPresent = (a: Action): string => PRESENT[a];
@@ -54,9 +60,10 @@ export function formatValue(v: unknown): string {
   else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') text = String(v);
   else {
     try {
-      text = JSON.stringify(v) ?? String(v);
+      // Objects and arrays; JSON.stringify gives undefined only for functions and symbols, which never get here.
+      text = JSON.stringify(v) ?? '(unprintable)';
     } catch {
-      text = String(v);
+      text = '(unprintable)';
     }
   }
   text = text.replace(/\s*\n\s*/g, ' ');
@@ -108,7 +115,10 @@ export function formatPlan(event: Extract<EcsKitEvent, { type: 'plan' }>, opts: 
 }
 
 /** Message (may span lines), then "Why:" and "Fix:" lines. */
-export function formatError(info: Pick<ErrorInfo, 'message' | 'why' | 'fix' | 'diagnosis'>, opts: { prefix?: string; style?: Style; indent?: string } = {}): string[] {
+export function formatError(
+  info: Pick<ErrorInfo, 'message' | 'why' | 'fix' | 'diagnosis'>,
+  opts: { prefix?: string; style?: Style; indent?: string } = {},
+): string[] {
   const style = opts.style ?? PLAIN;
   const indent = opts.indent ?? '  ';
   const [first = '', ...rest] = info.message.split('\n');
@@ -139,7 +149,13 @@ export function formatAwsCall(call: AwsCallInfo): string {
 }
 
 export function formatRunStart(e: Extract<EcsKitEvent, { type: 'run.start' }>): string {
-  const verbs: Record<string, string> = { deploy: 'Deploying', teardown: 'Tearing down', plan: 'Planning', scale: 'Scaling', rollback: 'Rolling back' };
+  const verbs: Record<string, string> = {
+    deploy: 'Deploying',
+    teardown: 'Tearing down',
+    plan: 'Planning',
+    scale: 'Scaling',
+    rollback: 'Rolling back',
+  };
   const verb = verbs[e.command] ?? `Running ${e.command} for`;
   return `${verb} ${e.app} (env ${e.env}) in ${e.region}, account ${e.account}`;
 }
@@ -156,7 +172,9 @@ export function formatRunDone(e: Extract<EcsKitEvent, { type: 'run.done' }>): st
       return `${verb} in ${took}: ${e.calls} AWS call${e.calls === 1 ? '' : 's'}, ${e.mutatingCalls} of them changing something.`;
     }
     case 'empty':
-      return e.command === 'teardown' ? 'Nothing to tear down: ecs-kit has no resources recorded for this app and environment.' : 'Nothing to do.';
+      return e.command === 'teardown'
+        ? 'Nothing to tear down: ecs-kit has no resources recorded for this app and environment.'
+        : 'Nothing to do.';
     case 'failed':
       return `Failed after ${took}.`;
     case 'aborted':
@@ -195,12 +213,18 @@ function formatServiceStatus(s: ServiceStatusInfo, style: Style): string[] {
   if (!s.exists) return [`${style.bold(s.service)}: not deployed (no ECS service ${s.service} in cluster ${s.cluster})`];
   const healthy = s.running === s.desired && (s.pending ?? 0) === 0;
   const counts = `${s.running ?? 0}/${s.desired ?? 0} running, ${s.pending ?? 0} pending`;
-  const lines = [`${style.bold(s.service)}: ${(healthy ? style.green : style.yellow)(counts)}${s.status && s.status !== 'ACTIVE' ? ` (${s.status})` : ''}`];
-  lines.push(`  task definition: ${s.taskDefinition ?? '(unknown)'}${s.previousTaskDefinition ? style.dim(` (previous: ${s.previousTaskDefinition})`) : ''}`);
+  const lines = [
+    `${style.bold(s.service)}: ${(healthy ? style.green : style.yellow)(counts)}${s.status && s.status !== 'ACTIVE' ? ` (${s.status})` : ''}`,
+  ];
+  lines.push(
+    `  task definition: ${s.taskDefinition ?? '(unknown)'}${s.previousTaskDefinition ? style.dim(` (previous: ${s.previousTaskDefinition})`) : ''}`,
+  );
   for (const d of s.deployments) {
     const rollout = d.rolloutState ? ` ${d.rolloutState}${d.rolloutStateReason ? `: ${d.rolloutStateReason}` : ''}` : '';
     const failed = d.failed ? `, ${d.failed} failed` : '';
-    lines.push(`  deployment ${d.status.toLowerCase()} ${d.taskDefinition}: ${d.running}/${d.desired} running, ${d.pending} pending${failed}${rollout}`);
+    lines.push(
+      `  deployment ${d.status.toLowerCase()} ${d.taskDefinition}: ${d.running}/${d.desired} running, ${d.pending} pending${failed}${rollout}`,
+    );
   }
   if (s.targets.length === 0 && s.url) lines.push(`  targets: none registered`);
   for (const t of s.targets) {
@@ -229,7 +253,8 @@ const CHECK_NAME_WIDTH = 20;
  */
 export function formatCheck(event: Extract<EcsKitEvent, { type: 'check' }>, opts: { style?: Style; symbols?: boolean } = {}): string[] {
   const style = opts.style ?? PLAIN;
-  const paint = event.status === 'ok' ? style.green : event.status === 'warn' ? style.yellow : event.status === 'fail' ? style.red : style.dim;
+  const paint =
+    event.status === 'ok' ? style.green : event.status === 'warn' ? style.yellow : event.status === 'fail' ? style.red : style.dim;
   const mark = paint(opts.symbols ? CHECK_SYMBOL[event.status] : CHECK_LABEL[event.status]);
   const lines = [`${mark} ${event.name.padEnd(CHECK_NAME_WIDTH)} ${event.message}`];
   // Under the message: mark (1 or 4 wide), a space, the padded name, a space.
@@ -242,6 +267,7 @@ export function formatCheck(event: Extract<EcsKitEvent, { type: 'check' }>, opts
 export function formatCheckSummary(e: Extract<EcsKitEvent, { type: 'check.summary' }>): string {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   const counts = `${e.ok} ok, ${plural(e.warn, 'warning', 'warnings')}, ${e.fail} failed, ${e.skip} skipped`;
-  const verdict = e.fail > 0 ? 'Fix the failed checks before deploying.' : e.warn > 0 ? 'Deploy should work; read the warnings.' : 'Ready to deploy.';
+  const verdict =
+    e.fail > 0 ? 'Fix the failed checks before deploying.' : e.warn > 0 ? 'Deploy should work; read the warnings.' : 'Ready to deploy.';
   return `Doctor: ${counts}. ${verdict} (read-only: ${plural(e.calls, 'AWS call', 'AWS calls')}, ${e.mutatingCalls} changing anything)`;
 }

@@ -53,7 +53,10 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toMatch(/Image build and push \(web\)/);
     expect(await docker.calls(), 'plan ran docker').toEqual([]);
-    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+    expect(
+      proxy.calls.filter((c) => c.mutating),
+      `AWS calls:\n${callList()}`,
+    ).toEqual([]);
   });
 
   it('builds, logs in via stdin, tags and pushes to the app repository', async () => {
@@ -79,7 +82,10 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
     expect(pushedRef).toMatch(new RegExp(`^${registry.replace(/\./g, '\\.')}/${REPO}:src-[0-9a-f]{12}$`));
     expect(verbs.indexOf('build')).toBeLessThan(verbs.indexOf('push'));
     expect(verbs.lastIndexOf('login')).toBeLessThan(verbs.indexOf('push'));
-    expect(calls.some((c) => c[0] === 'tag' && c[2] === pushedRef), 'tagged with the pushed reference').toBe(true);
+    expect(
+      calls.some((c) => c[0] === 'tag' && c[2] === pushedRef),
+      'tagged with the pushed reference',
+    ).toBe(true);
   });
 
   it('the image is in ECR and the running task definition uses it', async () => {
@@ -100,7 +106,10 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
     proxy.clear();
     const r = await cli(['deploy', '--yes']);
     expect(r.code, describeRun(r)).toBe(0);
-    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+    expect(
+      proxy.calls.filter((c) => c.mutating),
+      `AWS calls:\n${callList()}`,
+    ).toEqual([]);
     const newCalls = (await docker.calls()).slice(before);
     expect(newCalls, 'an unchanged source needs no docker command at all').toEqual([]);
   });
@@ -108,7 +117,9 @@ describe('deploy with build: Dockerfile → ECR → task definition', () => {
   it('teardown deletes the repository (with its images) and everything else', async () => {
     const r = await cli(['teardown', '--yes']);
     expect(r.code, describeRun(r)).toBe(0);
-    await expect(aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [REPO] }))).rejects.toMatchObject({ name: 'RepositoryNotFoundException' });
+    await expect(aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [REPO] }))).rejects.toMatchObject({
+      name: 'RepositoryNotFoundException',
+    });
     const inv = await inventory(moto.endpoint, 'shop', 'default', aws);
     expect(total(inv), JSON.stringify(nonEmpty(inv))).toBe(0);
   });

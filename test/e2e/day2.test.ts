@@ -32,7 +32,8 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
   let aws: Clients;
   const cli = (args: string[]) => env.cli(args);
   const mutating = () => env.mutating();
-  const service = async () => (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'shop-default', services: ['web'] }))).services![0]!;
+  const service = async () =>
+    (await aws.ecs.send(new DescribeServicesCommand({ cluster: 'shop-default', services: ['web'] }))).services![0]!;
 
   beforeAll(async () => {
     env = await startE2e('day2');
@@ -49,7 +50,10 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
     expect(r.code, describeRun(r)).toBe(3);
     const plan = r.events.find((e) => e.type === 'plan');
     expect(plan.steps.length).toBeGreaterThanOrEqual(10);
-    expect(plan.steps.filter((s: { action: string }) => s.action !== 'create'), JSON.stringify(plan.steps)).toEqual([]);
+    expect(
+      plan.steps.filter((s: { action: string }) => s.action !== 'create'),
+      JSON.stringify(plan.steps),
+    ).toEqual([]);
     expect(proxy.calls.length).toBeGreaterThan(0);
     expect(mutating()).toEqual([]);
   });
@@ -69,7 +73,14 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
     expect(r.code, describeRun(r)).toBe(0);
     const statuses = r.events.filter((e) => e.type === 'status');
     expect(statuses).toHaveLength(1);
-    expect(statuses[0].services[0]).toMatchObject({ service: 'web', exists: true, desired: 1, running: 1, pending: 0, taskDefinition: 'shop-default-web:1' });
+    expect(statuses[0].services[0]).toMatchObject({
+      service: 'web',
+      exists: true,
+      desired: 1,
+      running: 1,
+      pending: 0,
+      taskDefinition: 'shop-default-web:1',
+    });
     expect(statuses[0].services[0].url).toMatch(/^http:\/\/shop-default-.*\.elb\.amazonaws\.com\/$/);
   });
 
@@ -78,15 +89,31 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
     const group = '/ecs/shop/default/web';
     const now = Date.now();
     for (const [task, lines] of [
-      ['task0001', [[now - 3000, 'GET / 200'], [now - 1000, 'GET /health 200']]],
+      [
+        'task0001',
+        [
+          [now - 3000, 'GET / 200'],
+          [now - 1000, 'GET /health 200'],
+        ],
+      ],
       ['task0002', [[now - 2000, 'listening on :80']]],
     ] as const) {
       await aws.logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: `ecs/web/${task}` }));
-      await aws.logs.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: `ecs/web/${task}`, logEvents: lines.map(([timestamp, message]) => ({ timestamp, message })) }));
+      await aws.logs.send(
+        new PutLogEventsCommand({
+          logGroupName: group,
+          logStreamName: `ecs/web/${task}`,
+          logEvents: lines.map(([timestamp, message]) => ({ timestamp, message })),
+        }),
+      );
     }
     const r = await cli(['logs', 'web', '--json', '--since', '5m']);
     expect(r.code, describeRun(r)).toBe(0);
-    expect(r.events.filter((e) => e.type === 'log').map((e) => `${e.taskId} ${e.message}`)).toEqual(['task0001 GET / 200', 'task0002 listening on :80', 'task0001 GET /health 200']);
+    expect(r.events.filter((e) => e.type === 'log').map((e) => `${e.taskId} ${e.message}`)).toEqual([
+      'task0001 GET / 200',
+      'task0002 listening on :80',
+      'task0001 GET /health 200',
+    ]);
   });
 
   it('changing cpu/memory shows exactly the task definition change (and the service following it) and exits 3', async () => {
@@ -126,7 +153,9 @@ describe('day-2: plan → deploy → plan → status/logs → change → scale �
   it('rollback returns the service to the previous revision and records it', async () => {
     const r = await cli(['rollback', '--yes', '--json', ...FAST]);
     expect(r.code, describeRun(r)).toBe(0);
-    expect(r.events.filter((e) => e.type === 'output')).toEqual([expect.objectContaining({ name: 'taskDefinition.web', value: 'shop-default-web:1' })]);
+    expect(r.events.filter((e) => e.type === 'output')).toEqual([
+      expect.objectContaining({ name: 'taskDefinition.web', value: 'shop-default-web:1' }),
+    ]);
     expect((await service()).taskDefinition).toBe(TD(1));
     const manifest = JSON.parse(await readFile(path.join(env.dir, '.ecs-kit', 'default.json'), 'utf8'));
     expect(manifest.steps['service:web'].state.taskDefinitionArn).toBe(TD(1));

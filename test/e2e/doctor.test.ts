@@ -8,7 +8,16 @@ import { startRecordingProxy, type RecordingProxy } from './harness/proxy.js';
 import { tempDir } from './harness/workdir.js';
 
 const ACCOUNT = '123456789012'; // moto's default account
-const CHECK_ORDER = ['credentials', 'region', 'service-linked-roles', 'quotas', 'fargate-zones', 'certificate', 'secrets', 'image-architecture'];
+const CHECK_ORDER = [
+  'credentials',
+  'region',
+  'service-linked-roles',
+  'quotas',
+  'fargate-zones',
+  'certificate',
+  'secrets',
+  'image-architecture',
+];
 
 /**
  * `ecs-kit doctor`, the built CLI against moto through the recording proxy: a healthy config
@@ -43,7 +52,10 @@ describe('doctor: a read-only preflight', () => {
     const r = await cli(['doctor', '--json']);
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.events.filter((e) => e.type === 'check').map((e) => e.name)).toEqual(CHECK_ORDER);
-    expect(r.events.filter((e) => e.type === 'check' && e.status === 'fail'), describeRun(r)).toEqual([]);
+    expect(
+      r.events.filter((e) => e.type === 'check' && e.status === 'fail'),
+      describeRun(r),
+    ).toEqual([]);
     expect(checkOf(r.events, 'credentials').message).toContain(`account ${ACCOUNT}`);
     expect(checkOf(r.events, 'quotas').details[0]).toMatch(/^VPCs per Region: \d+ of 5 used/);
     const summary = r.events.at(-1);
@@ -61,7 +73,9 @@ describe('doctor: a read-only preflight', () => {
 
   it('a certificate from another region fails doctor (exit 1), and deploy exits 2 before any mutating call', async () => {
     const certificateArn = `arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/0a1b2c3d-1111`;
-    await useConfig(`app: shop\nloadBalancer:\n  certificateArn: ${certificateArn}\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n`);
+    await useConfig(
+      `app: shop\nloadBalancer:\n  certificateArn: ${certificateArn}\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n`,
+    );
     proxy.clear();
     const doctor = await cli(['doctor', '--json']);
     expect(doctor.code, describeRun(doctor)).toBe(1);
@@ -78,23 +92,38 @@ describe('doctor: a read-only preflight', () => {
 
   it('an arm64 service whose ECR image offers only linux/amd64 fails image-architecture', async () => {
     // The user's image, pushed straight to moto (not through the proxy) as a multi-platform index.
-    const ecr = new ECRClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    const ecr = new ECRClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'shop/api' }));
     const index = {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 500, platform: { os: 'linux', architecture: 'amd64' } },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${'1'.repeat(64)}`,
+          size: 500,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
       ],
     };
     await ecr.send(new PutImageCommand({ repositoryName: 'shop/api', imageTag: 'v1', imageManifest: JSON.stringify(index) }));
     ecr.destroy();
 
-    await useConfig(`app: shop\nservices:\n  api:\n    image: ${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop/api:v1\n    cpuArchitecture: arm64\n`);
+    await useConfig(
+      `app: shop\nservices:\n  api:\n    image: ${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/shop/api:v1\n    cpuArchitecture: arm64\n`,
+    );
     proxy.clear();
     const r = await cli(['doctor', '--json']);
     expect(r.code, describeRun(r)).toBe(1);
-    expect(checkOf(r.events, 'image-architecture')).toMatchObject({ status: 'fail', details: [expect.stringMatching(/offers linux\/amd64, but the task runs ARM64/)] });
+    expect(checkOf(r.events, 'image-architecture')).toMatchObject({
+      status: 'fail',
+      details: [expect.stringMatching(/offers linux\/amd64, but the task runs ARM64/)],
+    });
     expect(mutating()).toEqual([]);
   });
 });

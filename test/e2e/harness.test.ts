@@ -33,7 +33,12 @@ describe('e2e harness', () => {
   });
 
   it('records SDK calls through the proxy and inventory sees tagged resources', async () => {
-    const ecs = new ECSClient({ endpoint: proxy.endpoint, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const ecs = new ECSClient({
+      endpoint: proxy.endpoint,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     await ecs.send(
       new CreateClusterCommand({
         clusterName: 'probe-default',
@@ -111,6 +116,8 @@ describe('e2e harness', () => {
 
 describe('startMoto', () => {
   it('explains how to install moto when it is missing', async () => {
-    await expect(startMoto({ env: { PATH: '/nonexistent' } })).rejects.toThrow("moto_server not found. Install it with: pip install 'moto[server]'");
+    await expect(startMoto({ env: { PATH: '/nonexistent' } })).rejects.toThrow(
+      "moto_server not found. Install it with: pip install 'moto[server]'",
+    );
   });
 });

@@ -30,8 +30,14 @@ describe('https: 443 listener with an ACM certificate, 80 → 443 redirect', () 
     env = await startE2e('https');
     ({ moto, proxy, aws } = env);
     // The user's certificate, made straight in moto (not through the layer): ecs-kit only references it.
-    const acm = new ACMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
-    certificateArn = (await acm.send(new RequestCertificateCommand({ DomainName: 'shop.example.com', ValidationMethod: 'DNS' }))).CertificateArn!;
+    const acm = new ACMClient({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    certificateArn = (await acm.send(new RequestCertificateCommand({ DomainName: 'shop.example.com', ValidationMethod: 'DNS' })))
+      .CertificateArn!;
     await writeFile(
       path.join(env.dir, 'ecs-kit.yml'),
       `app: shop\nloadBalancer:\n  certificateArn: "${certificateArn}"\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n`,
@@ -59,13 +65,22 @@ describe('https: 443 listener with an ACM certificate, 80 → 443 redirect', () 
     expect(https.Certificates?.map((c) => c.CertificateArn)).toEqual([certificateArn]);
     const http = listeners.find((l) => l.Port === 80)!;
     expect(http.DefaultActions).toHaveLength(1);
-    expect(http.DefaultActions![0]).toMatchObject({ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } });
+    expect(http.DefaultActions![0]).toMatchObject({
+      Type: 'redirect',
+      RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' },
+    });
 
     // The service's rule forwards from the 443 listener; port 80 has only its default redirect.
     expect(inv.targetGroups).toHaveLength(1);
-    const httpsRules = ((await aws.elb.send(new DescribeRulesCommand({ ListenerArn: https.ListenerArn }))).Rules ?? []).filter((r) => !r.IsDefault);
-    expect(httpsRules.map((r) => r.Actions?.[0]?.TargetGroupArn ?? r.Actions?.[0]?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn)).toEqual(inv.targetGroups);
-    const httpRules = ((await aws.elb.send(new DescribeRulesCommand({ ListenerArn: http.ListenerArn }))).Rules ?? []).filter((r) => !r.IsDefault);
+    const httpsRules = ((await aws.elb.send(new DescribeRulesCommand({ ListenerArn: https.ListenerArn }))).Rules ?? []).filter(
+      (r) => !r.IsDefault,
+    );
+    expect(
+      httpsRules.map((r) => r.Actions?.[0]?.TargetGroupArn ?? r.Actions?.[0]?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn),
+    ).toEqual(inv.targetGroups);
+    const httpRules = ((await aws.elb.send(new DescribeRulesCommand({ ListenerArn: http.ListenerArn }))).Rules ?? []).filter(
+      (r) => !r.IsDefault,
+    );
     expect(httpRules).toEqual([]);
 
     // The LB security group opens exactly 80 and 443.
@@ -80,7 +95,10 @@ describe('https: 443 listener with an ACM certificate, 80 → 443 redirect', () 
     expect(again.code, describeRun(again)).toBe(0);
     expect(`${again.stdout}\n${again.stderr}`).toMatch(/no changes/i);
     expect(proxy.calls.length).toBeGreaterThan(0);
-    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+    expect(
+      proxy.calls.filter((c) => c.mutating),
+      `AWS calls:\n${callList()}`,
+    ).toEqual([]);
 
     const down = await cli(['teardown', '--yes']);
     expect(down.code, describeRun(down)).toBe(0);

@@ -1,8 +1,20 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DescribeInternetGatewaysCommand, DescribeRouteTablesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, type IpPermission } from '@aws-sdk/client-ec2';
+import {
+  DescribeInternetGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcsCommand,
+  type IpPermission,
+} from '@aws-sdk/client-ec2';
 import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +83,10 @@ describe('lifecycle: init → deploy → re-deploy → teardown', () => {
     expect(r.stdout).toMatch(/Plan: \d+ to create/);
     expect(r.stderr).toMatch(/--yes/);
     expect(proxy.calls.length, 'planning reads AWS').toBeGreaterThan(0);
-    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+    expect(
+      proxy.calls.filter((c) => c.mutating),
+      `AWS calls:\n${callList()}`,
+    ).toEqual([]);
   });
 
   it('(c) deploy --json succeeds and prints only JSON lines, including the URL', async () => {
@@ -81,7 +96,10 @@ describe('lifecycle: init → deploy → re-deploy → teardown', () => {
     for (const line of lines) expect(() => JSON.parse(line), `not JSON: ${line}`).not.toThrow();
     expect(deployed.events.length).toBe(lines.length);
     const outputs = deployed.events.filter((e) => e.type === 'output');
-    expect(outputs.some((e) => typeof e.value === 'string' && e.value.startsWith('http://')), JSON.stringify(outputs)).toBe(true);
+    expect(
+      outputs.some((e) => typeof e.value === 'string' && e.value.startsWith('http://')),
+      JSON.stringify(outputs),
+    ).toBe(true);
     expect(deployed.events.at(-1)).toMatchObject({ type: 'run.done', command: 'deploy', outcome: 'applied' });
   });
 
@@ -104,10 +122,13 @@ describe('lifecycle: init → deploy → re-deploy → teardown', () => {
     expect(subnets.every((s) => s.VpcId === vpcId)).toBe(true);
     expect(new Set(subnets.map((s) => s.AvailabilityZone)).size).toBe(2);
     expect(inv.internetGateways).toHaveLength(1);
-    const igw = (await aws.ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: inv.internetGateways }))).InternetGateways![0]!;
+    const igw = (await aws.ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: inv.internetGateways })))
+      .InternetGateways![0]!;
     expect(igw.Attachments).toEqual([expect.objectContaining({ VpcId: vpcId })]);
     const rts = (await aws.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: inv.routeTables }))).RouteTables ?? [];
-    const publicRt = rts.find((rt) => rt.Routes?.some((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.GatewayId === igw.InternetGatewayId));
+    const publicRt = rts.find((rt) =>
+      rt.Routes?.some((r) => r.DestinationCidrBlock === '0.0.0.0/0' && r.GatewayId === igw.InternetGatewayId),
+    );
     expect(publicRt, 'a route table with 0.0.0.0/0 → IGW').toBeDefined();
     expect(new Set(publicRt!.Associations?.map((a) => a.SubnetId).filter(Boolean))).toEqual(new Set(inv.subnets));
 
@@ -185,7 +206,10 @@ describe('lifecycle: init → deploy → re-deploy → teardown', () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(`${r.stdout}\n${r.stderr}`).toMatch(/no changes/i);
     expect(proxy.calls.length, 'the re-deploy should still read AWS').toBeGreaterThan(0);
-    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+    expect(
+      proxy.calls.filter((c) => c.mutating),
+      `AWS calls:\n${callList()}`,
+    ).toEqual([]);
   });
 
   it('(f) teardown removes everything ecs-kit created, and nothing else', async () => {
@@ -203,6 +227,9 @@ describe('lifecycle: init → deploy → re-deploy → teardown', () => {
     proxy.clear();
     const r = await cli(['teardown', '--yes']);
     expect(r.code, describeRun(r)).toBe(0);
-    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+    expect(
+      proxy.calls.filter((c) => c.mutating),
+      `AWS calls:\n${callList()}`,
+    ).toEqual([]);
   });
 });

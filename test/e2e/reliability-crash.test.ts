@@ -30,9 +30,11 @@ function spread(max: number, n: number): number[] {
 
 async function pool<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: size }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
 }
 
 describe('crash matrix: SIGKILL at call k, re-run converges', () => {
@@ -51,7 +53,10 @@ describe('crash matrix: SIGKILL at call k, re-run converges', () => {
     const dir = path.join(work.dir, app);
     await mkdir(dir, { recursive: true });
     if (!template) {
-      const r = await runCli(['init', '--yes', '--name', app, '--image', 'nginx:1.27', '--port', '80'], { cwd: dir, endpoint: moto.endpoint });
+      const r = await runCli(['init', '--yes', '--name', app, '--image', 'nginx:1.27', '--port', '80'], {
+        cwd: dir,
+        endpoint: moto.endpoint,
+      });
       expect(r.code, describeRun(r)).toBe(0);
       template = await readFile(path.join(dir, 'ecs-kit.yml'), 'utf8');
       expect(template).toMatch(new RegExp(`^app: ${app}\\b`, 'm'));
@@ -124,13 +129,18 @@ describe('crash matrix: SIGKILL at call k, re-run converges', () => {
         const again = await cli(['deploy', '--yes'], dir);
         expect(again.code, `${app} re-run after kill at ${held?.service}:${held?.operation}: ${describeRun(again)}`).toBe(0);
         const inv = await inventory(moto.endpoint, app, ENV, aws);
-        expect(counts(inv), `${app}: killed ${phase} call ${k} (${held?.service}:${held?.operation}) → ${JSON.stringify(nonEmpty(inv))}`).toEqual(clean);
+        expect(
+          counts(inv),
+          `${app}: killed ${phase} call ${k} (${held?.service}:${held?.operation}) → ${JSON.stringify(nonEmpty(inv))}`,
+        ).toEqual(clean);
         await expectManifestMatches(dir, inv);
         const down = await cli(['teardown', '--yes'], dir);
         expect(down.code, describeRun(down)).toBe(0);
         const left = await inventory(moto.endpoint, app, ENV, aws);
         expect(total(left), `${app} left ${JSON.stringify(nonEmpty(left))}`).toBe(0);
-        report.push(`deploy   k=${String(k).padStart(2)} ${phase.padEnd(6)} ${held ? `${held.service}:${held.operation}` : '(not reached)'} → converged, 0 left`);
+        report.push(
+          `deploy   k=${String(k).padStart(2)} ${phase.padEnd(6)} ${held ? `${held.service}:${held.operation}` : '(not reached)'} → converged, 0 left`,
+        );
       } catch (err) {
         failures.push(`${app}: ${(err as Error).message}`);
       }
@@ -157,8 +167,13 @@ describe('crash matrix: SIGKILL at call k, re-run converges', () => {
         const again = await cli(['teardown', '--yes'], dir);
         expect(again.code, `${app} re-run after kill at ${held?.service}:${held?.operation}: ${describeRun(again)}`).toBe(0);
         const left = await inventory(moto.endpoint, app, ENV, aws);
-        expect(total(left), `${app}: killed ${phase} call ${k} (${held?.service}:${held?.operation}) left ${JSON.stringify(nonEmpty(left))}`).toBe(0);
-        report.push(`teardown k=${String(k).padStart(2)} ${phase.padEnd(6)} ${held ? `${held.service}:${held.operation}` : '(not reached)'} → 0 left`);
+        expect(
+          total(left),
+          `${app}: killed ${phase} call ${k} (${held?.service}:${held?.operation}) left ${JSON.stringify(nonEmpty(left))}`,
+        ).toBe(0);
+        report.push(
+          `teardown k=${String(k).padStart(2)} ${phase.padEnd(6)} ${held ? `${held.service}:${held.operation}` : '(not reached)'} → 0 left`,
+        );
       } catch (err) {
         failures.push(`${app}: ${(err as Error).message}`);
       }

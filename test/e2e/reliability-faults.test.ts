@@ -20,7 +20,6 @@ const ENV = 'default';
 type Counts = Record<keyof Inventory, number>;
 const counts = (inv: Inventory): Counts => Object.fromEntries(Object.entries(inv).map(([k, v]) => [k, v.length])) as Counts;
 
-
 describe('reliability: lost manifest, faults, drift, lock', () => {
   let moto: Moto;
   let aws: Clients;
@@ -29,7 +28,8 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
   let clean: Counts;
   const report: string[] = [];
 
-  const cli = (args: string[], cwd: string, endpoint = moto.endpoint, env?: Record<string, string>) => runCli(args, { cwd, endpoint, env, timeoutMs: 90_000 });
+  const cli = (args: string[], cwd: string, endpoint = moto.endpoint, env?: Record<string, string>) =>
+    runCli(args, { cwd, endpoint, env, timeoutMs: 90_000 });
   const appDir = async (app: string) => {
     const dir = path.join(work.dir, app);
     await mkdir(dir, { recursive: true });
@@ -73,7 +73,9 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
         const again = await cli(['deploy', '--yes', '--json'], dir, proxy.endpoint);
         expect(again.code, describeRun(again)).toBe(0);
         const info = again.events.filter((e) => e.type === 'info').map((e) => e.message as string);
-        expect(info).toContain(`No manifest for env ${ENV} yet: checking AWS for resources tagged ecs-kit:app=${APP} ecs-kit:env=${ENV}, so nothing is created twice.`);
+        expect(info).toContain(
+          `No manifest for env ${ENV} yet: checking AWS for resources tagged ecs-kit:app=${APP} ecs-kit:env=${ENV}, so nothing is created twice.`,
+        );
         expect(again.events.some((e) => e.type === 'info' && e.code === 'deploy.adopting')).toBe(true);
         expect(proxy.calls.filter((c) => c.mutating).map((c) => c.operation)).toEqual([]);
       } finally {
@@ -103,18 +105,27 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
       // plan shows each drifted setting before deploy restores it, and changes nothing itself.
       const planned = await cli(['plan', '--json', '--detailed-exitcode'], dir);
       expect(planned.code, describeRun(planned)).toBe(3);
-      const steps = planned.events.find((e) => e.type === 'plan').steps as { id: string; action: string; changes: { field: string; before?: unknown; after?: unknown }[] }[];
+      const steps = planned.events.find((e) => e.type === 'plan').steps as {
+        id: string;
+        action: string;
+        changes: { field: string; before?: unknown; after?: unknown }[];
+      }[];
       const byId = Object.fromEntries(steps.map((st) => [st.id, st]));
       expect(byId['logs:web']?.action).toBe('create');
       expect(byId['security-group:web']?.action).toBe('update');
-      expect(byId['service:web']).toMatchObject({ action: 'update', changes: expect.arrayContaining([{ field: 'desiredCount', before: 7, after: 4 }]) });
+      expect(byId['service:web']).toMatchObject({
+        action: 'update',
+        changes: expect.arrayContaining([{ field: 'desiredCount', before: 7, after: 4 }]),
+      });
 
       const r = await cli(['deploy', '--yes'], dir);
       expect(r.code, describeRun(r)).toBe(0);
       const groups = await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }));
       expect(groups.logGroups?.map((g) => g.logGroupName)).toContain(logGroupName);
       const after = (await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [sgId] }))).SecurityGroups![0]!;
-      expect(after.IpPermissions?.flatMap((p) => p.UserIdGroupPairs?.map((u) => u.GroupId) ?? [])).toEqual(sg.IpPermissions?.flatMap((p) => p.UserIdGroupPairs?.map((u) => u.GroupId) ?? []));
+      expect(after.IpPermissions?.flatMap((p) => p.UserIdGroupPairs?.map((u) => u.GroupId) ?? [])).toEqual(
+        sg.IpPermissions?.flatMap((p) => p.UserIdGroupPairs?.map((u) => u.GroupId) ?? []),
+      );
       const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: clusterName, services: [serviceName] }))).services![0]!;
       expect(svc.desiredCount).toBe(4);
       expect(counts(await inventory(moto.endpoint, APP, ENV, aws))).toEqual(clean);
@@ -184,7 +195,9 @@ describe('reliability: lost manifest, faults, drift, lock', () => {
       expect(clean).toBeDefined();
       const dir = await appDir('lr');
       let seen = 0;
-      const proxy = await startFaultProxy(moto.endpoint, { faults: { seed: 0, lost: 1, eligible: (c) => c.operation === 'CreateRoute' && seen++ === 0 } });
+      const proxy = await startFaultProxy(moto.endpoint, {
+        faults: { seed: 0, lost: 1, eligible: (c) => c.operation === 'CreateRoute' && seen++ === 0 },
+      });
       try {
         const up = await cli(['deploy', '--yes'], dir, proxy.endpoint, { AWS_MAX_ATTEMPTS: '3' });
         expect(up.code, describeRun(up)).toBe(0);

@@ -53,7 +53,10 @@ describe('lost responses: every mutating call loses its first response once', ()
   const appDir = async (app: string) => {
     const dir = path.join(work.dir, app);
     await mkdir(dir, { recursive: true });
-    const r = await runCli(['init', '--yes', '--name', app, '--image', 'nginx:1.27', '--port', '80'], { cwd: dir, endpoint: moto.endpoint });
+    const r = await runCli(['init', '--yes', '--name', app, '--image', 'nginx:1.27', '--port', '80'], {
+      cwd: dir,
+      endpoint: moto.endpoint,
+    });
     expect(r.code, describeRun(r)).toBe(0);
     return dir;
   };
@@ -64,14 +67,24 @@ describe('lost responses: every mutating call loses its first response once', ()
     const c = await runCli(['deploy', '--yes'], { cwd: cleanDir, endpoint: moto.endpoint });
     expect(c.code, describeRun(c)).toBe(0);
     const clean = counts(await inventory(moto.endpoint, 'clean', ENV, aws));
-    expect(clean).toMatchObject({ vpcs: 1, subnets: 2, internetGateways: 1, loadBalancers: 1, targetGroups: 1, clusters: 1, services: 1, taskDefinitions: 1, logGroups: 1 });
+    expect(clean).toMatchObject({
+      vpcs: 1,
+      subnets: 2,
+      internetGateways: 1,
+      loadBalancers: 1,
+      targetGroups: 1,
+      clusters: 1,
+      services: 1,
+      taskDefinitions: 1,
+      logGroups: 1,
+    });
     const td = await runCli(['teardown', '--yes'], { cwd: cleanDir, endpoint: moto.endpoint });
     expect(td.code, describeRun(td)).toBe(0);
 
     const dir = await appDir('lost');
     const retry = { AWS_MAX_ATTEMPTS: '5' };
     let proxy: FaultProxy = await startFaultProxy(moto.endpoint, { faults: { seed: 1, lost: 1, ...loseFirstOfEach() } });
-    let lostDeploy: string[] = [];
+    let lostDeploy: string[];
     try {
       const up = await runCli(['deploy', '--yes'], { cwd: dir, endpoint: proxy.endpoint, env: retry, timeoutMs: 60_000 });
       lostDeploy = proxy.injected.map((f) => f.call.operation);
@@ -80,7 +93,25 @@ describe('lost responses: every mutating call loses its first response once', ()
       await proxy.stop();
     }
     // The creates that have no idempotency token must each have been hit.
-    for (const op of ['CreateVpc', 'CreateSubnet', 'CreateInternetGateway', 'AttachInternetGateway', 'CreateRouteTable', 'AssociateRouteTable', 'CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'CreateLoadBalancer', 'CreateTargetGroup', 'CreateListener', 'RegisterTaskDefinition', 'CreateRole', 'CreateLogGroup', 'CreateCluster', 'CreateService', 'RegisterScalableTarget']) {
+    for (const op of [
+      'CreateVpc',
+      'CreateSubnet',
+      'CreateInternetGateway',
+      'AttachInternetGateway',
+      'CreateRouteTable',
+      'AssociateRouteTable',
+      'CreateSecurityGroup',
+      'AuthorizeSecurityGroupIngress',
+      'CreateLoadBalancer',
+      'CreateTargetGroup',
+      'CreateListener',
+      'RegisterTaskDefinition',
+      'CreateRole',
+      'CreateLogGroup',
+      'CreateCluster',
+      'CreateService',
+      'RegisterScalableTarget',
+    ]) {
       expect(lostDeploy, op).toContain(op);
     }
     const inv = await inventory(moto.endpoint, 'lost', ENV, aws);
@@ -91,7 +122,7 @@ describe('lost responses: every mutating call loses its first response once', ()
     expect(inv.services).toContain(m.steps['service:web'].state.serviceArn);
 
     proxy = await startFaultProxy(moto.endpoint, { faults: { seed: 2, lost: 1, ...loseFirstOfEach() } });
-    let lostTeardown: string[] = [];
+    let lostTeardown: string[];
     try {
       const down = await runCli(['teardown', '--yes'], { cwd: dir, endpoint: proxy.endpoint, env: retry, timeoutMs: 60_000 });
       lostTeardown = proxy.injected.map((f) => f.call.operation);
@@ -102,6 +133,8 @@ describe('lost responses: every mutating call loses its first response once', ()
     expect(lostTeardown).toEqual(expect.arrayContaining(['DeleteService', 'DeleteLoadBalancer', 'DeleteVpc']));
     const left = await inventory(moto.endpoint, 'lost', ENV, aws);
     expect(total(left), JSON.stringify(nonEmpty(left))).toBe(0);
-    report.push(`deploy: ${lostDeploy.length} lost responses (${lostDeploy.join(', ')}); teardown: ${lostTeardown.length} lost (${lostTeardown.join(', ')}); duplicates 0, left 0`);
+    report.push(
+      `deploy: ${lostDeploy.length} lost responses (${lostDeploy.join(', ')}); teardown: ${lostTeardown.length} lost (${lostTeardown.join(', ')}); duplicates 0, left 0`,
+    );
   }, 60_000);
 });

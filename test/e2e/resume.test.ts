@@ -29,7 +29,10 @@ describe('bounded rollout wait and resuming a killed deploy', () => {
   async function initApp(name: string, extra: string[] = []) {
     const work = await tempDir(name);
     dirs.push(work);
-    const r = await runCli(['init', '--yes', '--name', name, '--image', 'nginx:1.27', '--port', '80', ...extra], { cwd: work.dir, endpoint: moto.endpoint });
+    const r = await runCli(['init', '--yes', '--name', name, '--image', 'nginx:1.27', '--port', '80', ...extra], {
+      cwd: work.dir,
+      endpoint: moto.endpoint,
+    });
     expect(r.code, describeRun(r)).toBe(0);
     return work.dir;
   }
@@ -55,7 +58,11 @@ describe('bounded rollout wait and resuming a killed deploy', () => {
   it('a deploy killed with SIGKILL half-way completes when run again, without duplicates', async () => {
     const dir = await initApp('killed');
     const manifestFile = path.join(dir, '.ecs-kit', 'default.json');
-    const child = spawn(process.execPath, [CLI_BIN, 'deploy', '--yes', '--endpoint-url', moto.endpoint], { cwd: dir, env: cleanEnv(), stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI_BIN, 'deploy', '--yes', '--endpoint-url', moto.endpoint], {
+      cwd: dir,
+      env: cleanEnv(),
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Kill as soon as a few steps are recorded: the rest are half-done or not started.
     const deadline = Date.now() + 60_000;

@@ -52,12 +52,18 @@ ${extra}`;
   beforeAll(async () => {
     env = await startE2e('security');
     ({ moto, proxy, aws } = env);
-    const cfg = { endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 };
+    const cfg = {
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    };
     ssm = new SSMClient(cfg);
     sm = new SecretsManagerClient(cfg);
     // The user's own secrets, made outside ecs-kit (straight into moto, not through the layer).
     await ssm.send(new PutParameterCommand({ Name: '/shop/db-password', Value: CANARY_SSM, Type: 'SecureString' }));
-    secretArn = (await sm.send(new CreateSecretCommand({ Name: 'shop/api-key', SecretString: JSON.stringify({ password: CANARY_SM }) }))).ARN!;
+    secretArn = (await sm.send(new CreateSecretCommand({ Name: 'shop/api-key', SecretString: JSON.stringify({ password: CANARY_SM }) })))
+      .ARN!;
   }, 30_000);
 
   afterAll(async () => {
@@ -97,7 +103,12 @@ ${extra}`;
     const policy = await aws.iam.send(new GetRolePolicyCommand({ RoleName: 'shop-default-execution', PolicyName: 'ecs-kit' }));
     const doc = JSON.parse(decodeURIComponent(policy.PolicyDocument!));
     expect(doc.Statement).toEqual([
-      { Sid: 'ReadSsmParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [ssmArn('ecs-kit/shop/default/TOKEN'), ssmArn('shop/db-password')] },
+      {
+        Sid: 'ReadSsmParameters',
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: [ssmArn('ecs-kit/shop/default/TOKEN'), ssmArn('shop/db-password')],
+      },
       { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [secretArn] },
     ]);
     expect(JSON.stringify(doc)).not.toContain('"*"');

@@ -48,7 +48,13 @@ describe('deployment shapes', () => {
 
   afterAll(async () => {
     // Call counts for the closing note of the issue.
-    if (Object.keys(counts).length) console.log(`AWS calls per shape (deploy / mutating / no-op re-deploy / teardown):\n${Object.entries(counts).map(([k, v]) => `  ${k}: ${v.deploy} / ${v.deployMutating} / ${v.noop} / ${v.teardown} calls; ${v.ms.join(' / ')} ms`).join('\n')}`);
+    if (Object.keys(counts).length)
+      // eslint-disable-next-line no-console -- call counts for the issue's closing note
+      console.log(
+        `AWS calls per shape (deploy / mutating / no-op re-deploy / teardown):\n${Object.entries(counts)
+          .map(([k, v]) => `  ${k}: ${v.deploy} / ${v.deployMutating} / ${v.noop} / ${v.teardown} calls; ${v.ms.join(' / ')} ms`)
+          .join('\n')}`,
+      );
     await env?.stop();
   });
 
@@ -63,7 +69,9 @@ describe('deployment shapes', () => {
     // moto ignores tag filters on DescribeNatGateways, so the inventory lists the user's own NAT too.
     const owned = async () => {
       const inv = await inventory(moto.endpoint, app, ENV, aws);
-      return Object.fromEntries(Object.entries(inv).map(([k, ids]) => [k, (ids as string[]).filter((id: string) => !foreign.includes(id))])) as unknown as Inventory;
+      return Object.fromEntries(
+        Object.entries(inv).map(([k, ids]) => [k, (ids as string[]).filter((id: string) => !foreign.includes(id))]),
+      ) as unknown as Inventory;
     };
     const dir = path.join(env.dir, app);
     await mkdir(dir, { recursive: true });
@@ -93,7 +101,10 @@ describe('deployment shapes', () => {
     const again = await timed(['deploy', '--yes']);
     expect(again.code, describeRun(again)).toBe(0);
     expect(`${again.stdout}\n${again.stderr}`).toMatch(/no changes/i);
-    expect(proxy.calls.filter((c) => c.mutating), `AWS calls:\n${callList()}`).toEqual([]);
+    expect(
+      proxy.calls.filter((c) => c.mutating),
+      `AWS calls:\n${callList()}`,
+    ).toEqual([]);
     const noop = proxy.calls.length;
 
     proxy.clear();
@@ -115,9 +126,12 @@ describe('deployment shapes', () => {
     const taskSubnets = await subnetsOf(vpcConf?.subnets ?? []);
     expect(taskSubnets.length).toBeGreaterThanOrEqual(2);
     expect(new Set(taskSubnets.map((s) => s.AvailabilityZone)).size).toBe(taskSubnets.length);
-    const tables = (await aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables ?? [];
+    const tables =
+      (await aws.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables ?? [];
     const defaultRouteOf = (subnetId: string) => {
-      const t = tables.find((rt) => rt.Associations?.some((a) => a.SubnetId === subnetId)) ?? tables.find((rt) => rt.Associations?.some((a) => a.Main));
+      const t =
+        tables.find((rt) => rt.Associations?.some((a) => a.SubnetId === subnetId)) ??
+        tables.find((rt) => rt.Associations?.some((a) => a.Main));
       return t?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
     };
     const natIds = new Set<string>();
@@ -143,23 +157,31 @@ describe('deployment shapes', () => {
 
   it('production, single NAT gateway', async () => {
     const app = 'prod-single';
-    await lifecycle(app, `app: ${app}\nnetwork: { profile: production }\nservices:\n  web: { image: nginx:1.27, port: 80 }\n`, async (inv, svc) => {
-      expect(inv.vpcs).toHaveLength(1);
-      expect(inv.subnets).toHaveLength(4);
-      expect(inv.natGateways).toHaveLength(1);
-      expect(inv.elasticIps).toHaveLength(1);
-      await checkProductionPlacement(svc, inv.vpcs[0]!, 1);
-    });
+    await lifecycle(
+      app,
+      `app: ${app}\nnetwork: { profile: production }\nservices:\n  web: { image: nginx:1.27, port: 80 }\n`,
+      async (inv, svc) => {
+        expect(inv.vpcs).toHaveLength(1);
+        expect(inv.subnets).toHaveLength(4);
+        expect(inv.natGateways).toHaveLength(1);
+        expect(inv.elasticIps).toHaveLength(1);
+        await checkProductionPlacement(svc, inv.vpcs[0]!, 1);
+      },
+    );
   });
 
   it('production, one NAT gateway per AZ over 3 AZs', async () => {
     const app = 'prod-peraz';
-    await lifecycle(app, `app: ${app}\nnetwork: { profile: production, nat: per-az, azs: 3 }\nservices:\n  web: { image: nginx:1.27, port: 80 }\n`, async (inv, svc) => {
-      expect(inv.subnets).toHaveLength(6);
-      expect(inv.natGateways).toHaveLength(3);
-      expect(inv.elasticIps).toHaveLength(3);
-      await checkProductionPlacement(svc, inv.vpcs[0]!, 3);
-    });
+    await lifecycle(
+      app,
+      `app: ${app}\nnetwork: { profile: production, nat: per-az, azs: 3 }\nservices:\n  web: { image: nginx:1.27, port: 80 }\n`,
+      async (inv, svc) => {
+        expect(inv.subnets).toHaveLength(6);
+        expect(inv.natGateways).toHaveLength(3);
+        expect(inv.elasticIps).toHaveLength(3);
+        await checkProductionPlacement(svc, inv.vpcs[0]!, 3);
+      },
+    );
   });
 
   it('your own VPC: used as is, and still all there after teardown', async () => {
@@ -168,7 +190,8 @@ describe('deployment shapes', () => {
     const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.60.0.0/16' }))).Vpc!.VpcId!;
     const igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
     await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
-    const mk = async (cidr: string, az: string) => (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: az }))).Subnet!.SubnetId!;
+    const mk = async (cidr: string, az: string) =>
+      (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: az }))).Subnet!.SubnetId!;
     const pub = [await mk('10.60.0.0/24', 'us-east-1a'), await mk('10.60.1.0/24', 'us-east-1b')];
     const priv = [await mk('10.60.10.0/24', 'us-east-1a'), await mk('10.60.11.0/24', 'us-east-1b')];
     const pubRt = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
@@ -214,7 +237,9 @@ describe('deployment shapes', () => {
       expect([...(cluster.capacityProviders ?? [])].sort()).toEqual(['FARGATE', 'FARGATE_SPOT']);
       // moto drops capacityProviderStrategy on describe (and reports launchType EC2), so check what the CLI sent.
       expect(svc.launchType).not.toBe('FARGATE');
-      const created = proxy.sentOf('CreateService').filter((c) => c.params.serviceName === 'web' && String(c.params.cluster).endsWith(`${app}-${ENV}`));
+      const created = proxy
+        .sentOf('CreateService')
+        .filter((c) => c.params.serviceName === 'web' && String(c.params.cluster).endsWith(`${app}-${ENV}`));
       expect(created, 'one CreateService for the spot app').toHaveLength(1);
       expect(created[0]!.error, 'the layer let it through').toBeUndefined();
       expect(created[0]!.params.launchType).toBeUndefined();

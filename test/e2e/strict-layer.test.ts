@@ -50,8 +50,14 @@ describe('strict layer: names, shapes, recording', () => {
     const { aws, proxy } = await layer({ only: ['elbv2.load-balancer-name', 'elbv2.target-group-name'] });
     const lb = (Name: string) => failure(aws.elb.send(new CreateLoadBalancerCommand({ Name, Subnets: ['subnet-1'] })));
     const internal = await lb('internal-tools-prod');
-    expect(internal).toMatchObject({ name: 'ValidationError', message: "The load balancer name 'internal-tools-prod' cannot begin with 'internal-'" });
-    expect(await lb('a'.repeat(33))).toMatchObject({ name: 'ValidationError', message: expect.stringContaining("cannot be longer than '32' characters") });
+    expect(internal).toMatchObject({
+      name: 'ValidationError',
+      message: "The load balancer name 'internal-tools-prod' cannot begin with 'internal-'",
+    });
+    expect(await lb('a'.repeat(33))).toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining("cannot be longer than '32' characters"),
+    });
     expect((await lb('shop-')).message).toMatch(/cannot begin or end with a hyphen/);
     expect((await lb('shop_prod')).message).toMatch(/only alphanumeric characters and hyphens/);
     const tg = await failure(aws.elb.send(new CreateTargetGroupCommand({ Name: '-web', Protocol: 'HTTP', Port: 80, VpcId: 'vpc-1' })));
@@ -82,12 +88,15 @@ describe('strict layer: names, shapes, recording', () => {
     const long = await failure(aws.iam.send(new CreateRoleCommand({ RoleName: 'r'.repeat(65), AssumeRolePolicyDocument: TRUST })));
     const lengthRule = "at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64";
     expect(long).toMatchObject({ name: 'ValidationError', message: expect.stringContaining(lengthRule) });
-    const role = (RoleName: string, Path?: string) => failure(aws.iam.send(new CreateRoleCommand({ RoleName, Path, AssumeRolePolicyDocument: TRUST })));
+    const role = (RoleName: string, Path?: string) =>
+      failure(aws.iam.send(new CreateRoleCommand({ RoleName, Path, AssumeRolePolicyDocument: TRUST })));
     expect((await role('shop web')).message).toMatch(/regular expression pattern/);
     expect((await role('ok', 'ecs-kit')).message).toMatch(/at 'path'/);
     const profile = await failure(aws.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'p'.repeat(129) })));
     expect(profile.message).toMatch(/at 'instanceProfileName'.*less than or equal to 128/);
-    const ok = await aws.iam.send(new CreateRoleCommand({ RoleName: 'r'.repeat(64), Path: '/ecs-kit/shop/', AssumeRolePolicyDocument: TRUST }));
+    const ok = await aws.iam.send(
+      new CreateRoleCommand({ RoleName: 'r'.repeat(64), Path: '/ecs-kit/shop/', AssumeRolePolicyDocument: TRUST }),
+    );
     expect(ok.Role?.RoleName).toHaveLength(64);
   });
 
@@ -96,7 +105,10 @@ describe('strict layer: names, shapes, recording', () => {
     for (const name of ['ecs-shop-ec2', 'Fargate-x', 'AWSome']) {
       const input = { name, autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:x' } };
       const err = await failure(aws.ecs.send(new CreateCapacityProviderCommand(input)));
-      expect(err, name).toMatchObject({ name: 'ClientException', message: expect.stringContaining('The name cannot be prefixed with "aws", "ecs", or "fargate"') });
+      expect(err, name).toMatchObject({
+        name: 'ClientException',
+        message: expect.stringContaining('The name cannot be prefixed with "aws", "ecs", or "fargate"'),
+      });
     }
   });
 
@@ -104,7 +116,10 @@ describe('strict layer: names, shapes, recording', () => {
     const { aws } = await layer({ only: ['ssm.parameter-name'] });
     for (const Name of ['/awsome/default/TOKEN', 'SSM-thing', '/ssm/x']) {
       const err = await failure(aws.ssm.send(new PutParameterCommand({ Name, Value: 'v', Type: 'SecureString' })));
-      expect(err, Name).toMatchObject({ name: 'ValidationException', message: expect.stringContaining("can't be prefixed with \"aws\" or \"ssm\"") });
+      expect(err, Name).toMatchObject({
+        name: 'ValidationException',
+        message: expect.stringContaining('can\'t be prefixed with "aws" or "ssm"'),
+      });
     }
     await aws.ssm.send(new PutParameterCommand({ Name: '/shop/default/TOKEN', Value: 'v', Type: 'SecureString' }));
   });
@@ -141,14 +156,20 @@ describe('strict layer: names, shapes, recording', () => {
     const { aws } = await layer({ only: ['ecs.run-task-started-by', 'ecs.client-token', 'ecs.launch-type-and-strategy'] });
     const run = (extra: object) => failure(aws.ecs.send(new RunTaskCommand({ cluster: 'c', taskDefinition: 'td:1', ...extra })));
     const startedBy = await run({ startedBy: 'ecs-kit run-task' });
-    expect(startedBy).toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining("startedBy 'ecs-kit run-task' is invalid") });
-    expect((await run({ clientToken: 't'.repeat(65) })).message).toMatch(/up to 64 ASCII characters/);
-    const svc = (extra: object) => failure(aws.ecs.send(new CreateServiceCommand({ cluster: 'c', serviceName: 's', taskDefinition: 'td:1', ...extra })));
-    expect((await svc({ clientToken: 't'.repeat(37) })).message).toMatch(/up to 36 ASCII characters/);
-    expect(await svc({ launchType: 'FARGATE', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] })).toMatchObject({
+    expect(startedBy).toMatchObject({
       name: 'InvalidParameterException',
-      message: 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.',
+      message: expect.stringContaining("startedBy 'ecs-kit run-task' is invalid"),
     });
+    expect((await run({ clientToken: 't'.repeat(65) })).message).toMatch(/up to 64 ASCII characters/);
+    const svc = (extra: object) =>
+      failure(aws.ecs.send(new CreateServiceCommand({ cluster: 'c', serviceName: 's', taskDefinition: 'td:1', ...extra })));
+    expect((await svc({ clientToken: 't'.repeat(37) })).message).toMatch(/up to 36 ASCII characters/);
+    expect(await svc({ launchType: 'FARGATE', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] })).toMatchObject(
+      {
+        name: 'InvalidParameterException',
+        message: 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.',
+      },
+    );
   });
 
   it('Fargate task definitions: valid cpu/memory pair, task-level sizes, awsvpc', async () => {
@@ -167,7 +188,8 @@ describe('strict layer: names, shapes, recording', () => {
       );
     expect(await failure(td({ memory: '4096' }))).toMatchObject({
       name: 'ClientException',
-      message: 'No Fargate configuration exists for given values: 256 CPU, 4096 memory. See the Amazon ECS documentation for the valid values.',
+      message:
+        'No Fargate configuration exists for given values: 256 CPU, 4096 memory. See the Amazon ECS documentation for the valid values.',
     });
     expect((await failure(td({ cpu: undefined }))).message).toBe("Fargate requires that 'cpu' be defined at the task level.");
     expect((await failure(td({ networkMode: 'bridge' }))).message).toMatch(/must use the awsvpc network mode/);

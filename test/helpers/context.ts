@@ -4,7 +4,14 @@ import { namesFor } from '../../src/config/names.js';
 import type { Config } from '../../src/config/schema.js';
 import type { DockerCli } from '../../src/docker/cli.js';
 import type { WarningCode } from '../../src/engine/messages.js';
-import { DEFAULT_RUN_OPTIONS, PendingDependency, instanceId, type StepContext, type StepModule, type StepRef } from '../../src/engine/types.js';
+import {
+  DEFAULT_RUN_OPTIONS,
+  PendingDependency,
+  instanceId,
+  type StepContext,
+  type StepModule,
+  type StepRef,
+} from '../../src/engine/types.js';
 
 export const BASE_CONFIG = `
 app: shop

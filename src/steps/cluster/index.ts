@@ -94,7 +94,11 @@ export const clusterStep: StepModule<ClusterState, ClusterPlanData> = {
       action: changes.length ? 'update' : 'noop',
       changes,
       current,
-      data: { providers: [...providers, ...missing], addProviders: missing.length > 0, defaultStrategy: cluster.defaultCapacityProviderStrategy ?? [] },
+      data: {
+        providers: [...providers, ...missing],
+        addProviders: missing.length > 0,
+        defaultStrategy: cluster.defaultCapacityProviderStrategy ?? [],
+      },
     };
   },
 
@@ -116,7 +120,11 @@ export const clusterStep: StepModule<ClusterState, ClusterPlanData> = {
     const data = plan.data;
     if (data?.addProviders) {
       // Never CreateCluster again for this: a repeated CreateCluster may reset the cluster.
-      const input = { cluster: ctx.names.cluster, capacityProviders: data.providers, defaultCapacityProviderStrategy: data.defaultStrategy };
+      const input = {
+        cluster: ctx.names.cluster,
+        capacityProviders: data.providers,
+        defaultCapacityProviderStrategy: data.defaultStrategy,
+      };
       await ecs.send(new PutClusterCapacityProvidersCommand(input));
     }
     return plan.current!;

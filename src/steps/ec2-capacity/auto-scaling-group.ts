@@ -37,7 +37,11 @@ export interface AutoScalingGroupPlan {
 function mixedInstancesPolicy(launchTemplate: LaunchTemplateSpecification): MixedInstancesPolicy {
   return {
     LaunchTemplate: { LaunchTemplateSpecification: launchTemplate },
-    InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+    InstancesDistribution: {
+      OnDemandBaseCapacity: 0,
+      OnDemandPercentageAboveBaseCapacity: 0,
+      SpotAllocationStrategy: 'price-capacity-optimized',
+    },
   };
 }
 
@@ -69,10 +73,14 @@ export async function planAutoScalingGroup(
   const s = ec2Settings(ctx.config);
   const asg = await findAsg(ctx, n.autoScalingGroup);
   if (!asg) {
-    changes.push({ field: 'autoScalingGroup', after: `${n.autoScalingGroup} (min ${s.min}, max ${s.max}, desired ${s.desired}${s.spot ? ', Spot' : ''})` });
+    changes.push({
+      field: 'autoScalingGroup',
+      after: `${n.autoScalingGroup} (min ${s.min}, max ${s.max}, desired ${s.desired}${s.spot ? ', Spot' : ''})`,
+    });
     return undefined;
   }
-  if (!isOwnedBy(asg.Tags, ctx.owner)) throw notOwnedError('capacity.asg-not-owned', `An Auto Scaling group named ${n.autoScalingGroup}`, ctx.owner);
+  if (!isOwnedBy(asg.Tags, ctx.owner))
+    throw notOwnedError('capacity.asg-not-owned', `An Auto Scaling group named ${n.autoScalingGroup}`, ctx.owner);
   if (asg.Status) {
     throw new EcsKitError('capacity.asg-deleting', `Auto Scaling group ${n.autoScalingGroup} is still being deleted (${asg.Status}).`, {
       why: 'An earlier teardown is still terminating its instances; a group with the same name cannot be created until it is gone.',
@@ -82,12 +90,24 @@ export async function planAutoScalingGroup(
   return asgDrift(ctx, asg, ltId, subnets, changes);
 }
 
-function asgDrift(ctx: StepContext, asg: AutoScalingGroup, ltId: string | undefined, subnets: string[], changes: Change[]): AutoScalingGroupPlan {
+function asgDrift(
+  ctx: StepContext,
+  asg: AutoScalingGroup,
+  ltId: string | undefined,
+  subnets: string[],
+  changes: Change[],
+): AutoScalingGroupPlan {
   const s = ec2Settings(ctx.config);
   const update: AsgUpdate = {};
   const add = (field: string, before: unknown, after: unknown) => changes.push({ field: `autoScalingGroup.${field}`, before, after });
-  if (asg.MinSize !== undefined && asg.MinSize !== s.min) (update.MinSize = s.min), add('min', asg.MinSize, s.min);
-  if (asg.MaxSize !== undefined && asg.MaxSize !== s.max) (update.MaxSize = s.max), add('max', asg.MaxSize, s.max);
+  if (asg.MinSize !== undefined && asg.MinSize !== s.min) {
+    update.MinSize = s.min;
+    add('min', asg.MinSize, s.min);
+  }
+  if (asg.MaxSize !== undefined && asg.MaxSize !== s.max) {
+    update.MaxSize = s.max;
+    add('max', asg.MaxSize, s.max);
+  }
   // ECS managed scaling moves the desired count between min and max; step in only outside that range.
   const desired = asg.DesiredCapacity;
   if (desired !== undefined && (desired < s.min || desired > s.max)) {
@@ -99,11 +119,15 @@ function asgDrift(ctx: StepContext, asg: AutoScalingGroup, ltId: string | undefi
     update.VPCZoneIdentifier = subnets.join(',');
     add('subnets', actualSubnets, [...subnets].sort());
   }
-  if (asg.NewInstancesProtectedFromScaleIn === false) (update.NewInstancesProtectedFromScaleIn = true), add('newInstancesProtectedFromScaleIn', false, true);
+  if (asg.NewInstancesProtectedFromScaleIn === false) {
+    update.NewInstancesProtectedFromScaleIn = true;
+    add('newInstancesProtectedFromScaleIn', false, true);
+  }
   const spec: LaunchTemplateSpecification = { LaunchTemplateId: ltId, Version: '$Latest' };
   const actualSpec = asg.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification ?? asg.LaunchTemplate;
   const spot = asg.MixedInstancesPolicy !== undefined;
-  const specDrift = !ltId || actualSpec?.LaunchTemplateId !== ltId || (actualSpec?.Version !== undefined && actualSpec.Version !== '$Latest');
+  const specDrift =
+    !ltId || actualSpec?.LaunchTemplateId !== ltId || (actualSpec?.Version !== undefined && actualSpec.Version !== '$Latest');
   if (spot !== s.spot || specDrift) {
     if (s.spot) update.MixedInstancesPolicy = mixedInstancesPolicy(spec);
     else update.LaunchTemplate = spec;
@@ -124,7 +148,12 @@ function asgDrift(ctx: StepContext, asg: AutoScalingGroup, ltId: string | undefi
  * #5633; #40088 for updates). A service-linked role made just now is retried the same way (RaJiska/terraform-aws-fck-nat#85).
  */
 function untilProfileUsable<T>(ctx: StepContext, send: () => Promise<T>): Promise<T> {
-  return retryPropagation(ctx, `instance profile ${ctx.names.instanceProfile}`, send, (err) => isIamPropagation(err) || isServiceLinkedRoleNotReady(err));
+  return retryPropagation(
+    ctx,
+    `instance profile ${ctx.names.instanceProfile}`,
+    send,
+    (err) => isIamPropagation(err) || isServiceLinkedRoleNotReady(err),
+  );
 }
 
 /** Creates the group when the plan found none, else applies the drift it found; returns the group's ARN. */

@@ -92,15 +92,22 @@ export async function planCapacityProvider(
 export async function planClusterAttachment(ctx: StepContext, clusterName: string, cpName: string, changes: Change[]): Promise<boolean> {
   const cluster = await describeCluster(ctx, clusterName);
   const providers = cluster?.capacityProviders ?? [];
-  const attach = !providers.includes(cpName) || strategyKey(cluster?.defaultCapacityProviderStrategy) !== strategyKey(wantedDefaultStrategy(cpName));
-  if (attach) changes.push({ field: 'cluster.capacityProviders', before: providers, after: [...providers.filter((p) => p !== cpName), cpName] });
+  const attach =
+    !providers.includes(cpName) || strategyKey(cluster?.defaultCapacityProviderStrategy) !== strategyKey(wantedDefaultStrategy(cpName));
+  if (attach)
+    changes.push({ field: 'cluster.capacityProviders', before: providers, after: [...providers.filter((p) => p !== cpName), cpName] });
   return attach;
 }
 
 // ---------------------------------------------------------------------------------------
 // Apply.
 
-export async function ensureCapacityProvider(ctx: StepContext, planned: CapacityProviderPlan | undefined, cpName: string, asgArn: string): Promise<void> {
+export async function ensureCapacityProvider(
+  ctx: StepContext,
+  planned: CapacityProviderPlan | undefined,
+  cpName: string,
+  asgArn: string,
+): Promise<void> {
   if (planned) {
     if (planned.update) {
       const autoScalingGroupProvider = { managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' as const };
@@ -114,7 +121,11 @@ export async function ensureCapacityProvider(ctx: StepContext, planned: Capacity
   await prepareServiceLinkedRole(ctx, 'ecs');
   const input = {
     name: cpName,
-    autoScalingGroupProvider: { autoScalingGroupArn: asgArn, managedScaling: MANAGED_SCALING, managedTerminationProtection: 'ENABLED' as const },
+    autoScalingGroupProvider: {
+      autoScalingGroupArn: asgArn,
+      managedScaling: MANAGED_SCALING,
+      managedTerminationProtection: 'ENABLED' as const,
+    },
     tags: ecsTags(ctx.owner),
   };
   await createOnce({
@@ -165,7 +176,11 @@ export async function detachFromCluster(ctx: StepContext, clusterName: string, c
     () => ctx.aws.ecs().send(new PutClusterCapacityProvidersCommand(input)),
     // Tasks still placed by the provider keep it "in use" until ECS has stopped them.
     (err) => isAwsError(err, 'ResourceInUseException', 'UpdateInProgressException'),
-    { timeoutMs: ctx.options.destroyRetryMs, signal: ctx.signal, onRetry: () => ctx.progress(`waiting for tasks to stop before detaching ${cpName}`) },
+    {
+      timeoutMs: ctx.options.destroyRetryMs,
+      signal: ctx.signal,
+      onRetry: () => ctx.progress(`waiting for tasks to stop before detaching ${cpName}`),
+    },
   ).catch((err) => {
     if (!isAwsError(err, 'ClusterNotFoundException')) throw err;
   });

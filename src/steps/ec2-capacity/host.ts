@@ -44,11 +44,15 @@ async function instanceArchitecture(ctx: StepContext, instanceType: string): Pro
     if (!isAwsError(err, 'InvalidInstanceType', 'InvalidParameterValue')) throw err;
   }
   if (!found) {
-    throw new EcsKitError('capacity.unknown-instance-type', `ec2.instanceType: EC2 does not offer instance type ${instanceType} in ${ctx.region}.`, {
-      why: 'The container instances are launched with this type; EC2 rejects a type it does not know (a typo, or a type this region does not have).',
-      fix: 'Set ec2.instanceType to an instance type available in this region, e.g. t3.small (x86_64) or t4g.small (arm64, Graviton).',
-      exitCode: ExitCode.Usage,
-    });
+    throw new EcsKitError(
+      'capacity.unknown-instance-type',
+      `ec2.instanceType: EC2 does not offer instance type ${instanceType} in ${ctx.region}.`,
+      {
+        why: 'The container instances are launched with this type; EC2 rejects a type it does not know (a typo, or a type this region does not have).',
+        fix: 'Set ec2.instanceType to an instance type available in this region, e.g. t3.small (x86_64) or t4g.small (arm64, Graviton).',
+        exitCode: ExitCode.Usage,
+      },
+    );
   }
   const arch = architectureOf(supported);
   if (!arch) {

@@ -1,6 +1,6 @@
 import type { RequestLaunchTemplateData } from '@aws-sdk/client-ec2';
 import { requireIds } from '../../engine/require-ids.js';
-import { type SecurityGroupPlan } from '../../aws/security-groups.js';
+import type { SecurityGroupPlan } from '../../aws/security-groups.js';
 import { capacityProviderName } from '../../capacity/strategy.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
@@ -28,7 +28,13 @@ import {
   type InstanceProfilePlan,
   type InstanceRolePlan,
 } from './instance-role.js';
-import { destroyLaunchTemplate, ensureLaunchTemplate, planLaunchTemplate, renderLaunchTemplate, type LaunchTemplatePlan } from './launch-template.js';
+import {
+  destroyLaunchTemplate,
+  ensureLaunchTemplate,
+  planLaunchTemplate,
+  renderLaunchTemplate,
+  type LaunchTemplatePlan,
+} from './launch-template.js';
 import { destroyInstanceSecurityGroup, ensureInstanceSecurityGroup, planInstanceSecurityGroup } from './security-group.js';
 import { awsvpcWithoutNatWarning, ec2Settings, needsLbIngress, usesEc2 } from './settings.js';
 import { ec2CapacityPermissions } from './permissions.js';
@@ -84,7 +90,13 @@ function deps(ctx: Ctx): Deps {
 }
 
 /** The launch template the config wants, given the AMI and the ids of the profile and group (empty while they are new). */
-function wantedLaunchTemplate(ctx: Ctx, d: Deps, ami: string, instanceProfileArn: string, securityGroupId: string): RequestLaunchTemplateData {
+function wantedLaunchTemplate(
+  ctx: Ctx,
+  d: Deps,
+  ami: string,
+  instanceProfileArn: string,
+  securityGroupId: string,
+): RequestLaunchTemplateData {
   return renderLaunchTemplate({
     cluster: d.cluster,
     imageId: ami,
@@ -132,10 +144,19 @@ function currentState(ctx: Ctx, clusterName: string, data: CapacityPlanData): Ca
 export const ec2CapacityStep: StepModule<CapacityState, CapacityPlanData> = {
   kind: 'capacity',
   title: () => 'EC2 capacity (instances, Auto Scaling group, capacity provider)',
-  resourceKinds: ['iam:role', 'iam:instance-profile', 'ec2:security-group', 'ec2:launch-template', 'autoscaling:autoScalingGroup', 'ecs:capacity-provider'],
+  resourceKinds: [
+    'iam:role',
+    'iam:instance-profile',
+    'ec2:security-group',
+    'ec2:launch-template',
+    'autoscaling:autoScalingGroup',
+    'ecs:capacity-provider',
+  ],
   permissions: ec2CapacityPermissions,
   instances: (config) =>
-    usesEc2(config) ? [{ dependsOn: [after(networkStep), after(clusterStep), ...(needsLbIngress(config) ? [after(loadBalancerStep)] : [])] }] : [],
+    usesEc2(config)
+      ? [{ dependsOn: [after(networkStep), after(clusterStep), ...(needsLbIngress(config) ? [after(loadBalancerStep)] : [])] }]
+      : [],
 
   /** One resource at a time (reads only); each adds its changes and returns undefined when the resource is missing. */
   async plan(ctx): Promise<StepPlan<CapacityState, CapacityPlanData>> {
@@ -171,7 +192,12 @@ export const ec2CapacityStep: StepModule<CapacityState, CapacityPlanData> = {
     const profileArn = await ensureInstanceProfile(ctx, data.profile);
     const groupId = await ensureInstanceSecurityGroup(ctx, data.sg, d.network.vpcId);
     const ltId = await ensureLaunchTemplate(ctx, data.lt, wantedLaunchTemplate(ctx, d, data.ami, profileArn, groupId));
-    const asgArn = await ensureAutoScalingGroup(ctx, data.asg, { LaunchTemplateId: ltId, Version: '$Latest' }, taskPlacement(d.network).subnets);
+    const asgArn = await ensureAutoScalingGroup(
+      ctx,
+      data.asg,
+      { LaunchTemplateId: ltId, Version: '$Latest' },
+      taskPlacement(d.network).subnets,
+    );
     await ensureCapacityProvider(ctx, data.cp, cpName, asgArn);
     if (data.attach || !data.cp) await attachToCluster(ctx, d.cluster, cpName);
 

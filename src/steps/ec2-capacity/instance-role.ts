@@ -107,7 +107,10 @@ export async function planInstanceRole(ctx: StepContext, changes: Change[]): Pro
     return undefined;
   }
   if (!(await roleOwned(ctx, role))) throw notOwnedError('capacity.role-not-owned', `An IAM role named ${n.instanceRole}`, ctx.owner);
-  const attached = await all(paginateListAttachedRolePolicies({ client: ctx.aws.iam() }, { RoleName: n.instanceRole }), (p) => p.AttachedPolicies);
+  const attached = await all(
+    paginateListAttachedRolePolicies({ client: ctx.aws.iam() }, { RoleName: n.instanceRole }),
+    (p) => p.AttachedPolicies,
+  );
   const attach = !attached.some((p) => p.PolicyArn === instancePolicyArn(ctx.region));
   if (attach) changes.push({ field: 'instanceRole.managedPolicies', after: [instancePolicyArn(ctx.region)] });
   return { arn: role.Arn ?? '', attach };
@@ -120,9 +123,11 @@ export async function planInstanceProfile(ctx: StepContext, changes: Change[]): 
     changes.push({ field: 'instanceProfile', after: n.instanceProfile });
     return undefined;
   }
-  if (!(await profileOwned(ctx, profile))) throw notOwnedError('capacity.profile-not-owned', `An instance profile named ${n.instanceProfile}`, ctx.owner);
+  if (!(await profileOwned(ctx, profile)))
+    throw notOwnedError('capacity.profile-not-owned', `An instance profile named ${n.instanceProfile}`, ctx.owner);
   const addRole = !(profile.Roles ?? []).some((r) => r.RoleName === n.instanceRole);
-  if (addRole) changes.push({ field: 'instanceProfile.role', before: (profile.Roles ?? []).map((r) => r.RoleName), after: [n.instanceRole] });
+  if (addRole)
+    changes.push({ field: 'instanceProfile.role', before: (profile.Roles ?? []).map((r) => r.RoleName), after: [n.instanceRole] });
   return { arn: profile.Arn ?? '', addRole };
 }
 
@@ -155,7 +160,8 @@ export async function ensureInstanceRole(ctx: StepContext, planned: InstanceRole
     });
     await waitUntilRoleExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { RoleName: n.instanceRole });
   }
-  if (!planned || planned.attach) await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
+  if (!planned || planned.attach)
+    await iam.send(new AttachRolePolicyCommand({ RoleName: n.instanceRole, PolicyArn: instancePolicyArn(ctx.region) }));
   return roleArn ?? '';
 }
 
@@ -187,7 +193,10 @@ export async function ensureInstanceProfile(ctx: StepContext, planned: InstanceP
         ),
       );
     // IAM is eventually consistent: instances launched with a brand-new profile can fail to start.
-    await waitUntilInstanceProfileExists({ client: iam, maxWaitTime: 60, abortSignal: ctx.signal }, { InstanceProfileName: n.instanceProfile });
+    await waitUntilInstanceProfileExists(
+      { client: iam, maxWaitTime: 60, abortSignal: ctx.signal },
+      { InstanceProfileName: n.instanceProfile },
+    );
   }
   return profileArn ?? '';
 }
@@ -226,7 +235,9 @@ export async function destroyInstanceRole(ctx: StepContext, name: string): Promi
     // Another profile (e.g. added by hand) would make DeleteRole fail with DeleteConflict.
     const profiles = await all(paginateListInstanceProfilesForRole({ client: iam }, { RoleName: name }), (p) => p.InstanceProfiles);
     for (const p of profiles) {
-      await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: name })).catch(ignoreGone);
+      await iam
+        .send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName, RoleName: name }))
+        .catch(ignoreGone);
     }
     await retryWhile(
       () => iam.send(new DeleteRoleCommand({ RoleName: name })),

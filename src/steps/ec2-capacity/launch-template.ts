@@ -75,7 +75,8 @@ export function renderLaunchTemplate(o: LaunchTemplateInput): RequestLaunchTempl
 export function launchTemplateChanges(actual: ResponseLaunchTemplateData, wanted: RequestLaunchTemplateData): Change[] {
   const changes: Change[] = [];
   const check = (field: string, before: unknown, after: unknown) => {
-    if (before !== undefined && JSON.stringify(before) !== JSON.stringify(after)) changes.push({ field: `launchTemplate.${field}`, before, after });
+    if (before !== undefined && JSON.stringify(before) !== JSON.stringify(after))
+      changes.push({ field: `launchTemplate.${field}`, before, after });
   };
   check('imageId', actual.ImageId, wanted.ImageId);
   check('instanceType', actual.InstanceType, wanted.InstanceType);
@@ -87,8 +88,10 @@ export function launchTemplateChanges(actual: ResponseLaunchTemplateData, wanted
     [...(d.SecurityGroupIds ?? []), ...(d.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])].sort();
   const actualGroups = groups(actual);
   if (actualGroups.length || actual.SecurityGroupIds || actual.NetworkInterfaces) check('securityGroups', actualGroups, groups(wanted));
-  const publicIp = (d: ResponseLaunchTemplateData | RequestLaunchTemplateData) => d.NetworkInterfaces?.[0]?.AssociatePublicIpAddress ?? false;
-  if (publicIp(actual) !== publicIp(wanted)) changes.push({ field: 'launchTemplate.publicIp', before: publicIp(actual), after: publicIp(wanted) });
+  const publicIp = (d: ResponseLaunchTemplateData | RequestLaunchTemplateData) =>
+    d.NetworkInterfaces?.[0]?.AssociatePublicIpAddress ?? false;
+  if (publicIp(actual) !== publicIp(wanted))
+    changes.push({ field: 'launchTemplate.publicIp', before: publicIp(actual), after: publicIp(wanted) });
   return changes;
 }
 
@@ -97,7 +100,10 @@ export function launchTemplateChanges(actual: ResponseLaunchTemplateData, wanted
  * retry returns the version it made; the next change starts from a newer base, so an old version is never replayed.
  */
 export function launchTemplateVersionToken(templateId: string, baseVersion: number | undefined, data: RequestLaunchTemplateData): string {
-  return createHash('sha256').update(`${templateId}/${baseVersion ?? '?'}/${JSON.stringify(data)}`).digest('hex').slice(0, 64);
+  return createHash('sha256')
+    .update(`${templateId}/${baseVersion ?? '?'}/${JSON.stringify(data)}`)
+    .digest('hex')
+    .slice(0, 64);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -106,7 +112,10 @@ export function launchTemplateVersionToken(templateId: string, baseVersion: numb
 async function findLaunchTemplate(ctx: StepContext, name: string): Promise<LaunchTemplate | undefined> {
   // A name filter answers "none" with an empty list; LaunchTemplateNames would throw instead. A filtered EC2
   // Describe may return a page without the match and a NextToken, so follow it until found.
-  for await (const page of paginateDescribeLaunchTemplates({ client: ctx.aws.ec2() }, { Filters: [{ Name: 'launch-template-name', Values: [name] }] })) {
+  for await (const page of paginateDescribeLaunchTemplates(
+    { client: ctx.aws.ec2() },
+    { Filters: [{ Name: 'launch-template-name', Values: [name] }] },
+  )) {
     const found = page.LaunchTemplates?.find((t) => t.LaunchTemplateName === name);
     if (found) return found;
   }
@@ -119,23 +128,31 @@ async function latestVersion(ctx: StepContext, id: string): Promise<LaunchTempla
   return out.LaunchTemplateVersions?.[0];
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Plan (reads only), apply, teardown.
 
 /** Adds the template's changes; undefined when it does not exist yet. */
-export async function planLaunchTemplate(ctx: StepContext, wanted: RequestLaunchTemplateData, changes: Change[]): Promise<LaunchTemplatePlan | undefined> {
+export async function planLaunchTemplate(
+  ctx: StepContext,
+  wanted: RequestLaunchTemplateData,
+  changes: Change[],
+): Promise<LaunchTemplatePlan | undefined> {
   const n = ctx.names;
   const lt = await findLaunchTemplate(ctx, n.launchTemplate);
   if (!lt) {
     changes.push({ field: 'launchTemplate', after: `${n.launchTemplate} (${wanted.InstanceType}, ${wanted.ImageId})` });
     return undefined;
   }
-  if (!isOwnedBy(lt.Tags, ctx.owner)) throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
+  if (!isOwnedBy(lt.Tags, ctx.owner))
+    throw notOwnedError('capacity.lt-not-owned', `A launch template named ${n.launchTemplate}`, ctx.owner);
   const latest = await latestVersion(ctx, lt.LaunchTemplateId!);
   const ltChanges = launchTemplateChanges(latest?.LaunchTemplateData ?? {}, wanted);
   changes.push(...ltChanges);
-  return { id: lt.LaunchTemplateId!, newVersion: ltChanges.length > 0, ...(latest?.VersionNumber !== undefined ? { version: latest.VersionNumber } : {}) };
+  return {
+    id: lt.LaunchTemplateId!,
+    newVersion: ltChanges.length > 0,
+    ...(latest?.VersionNumber !== undefined ? { version: latest.VersionNumber } : {}),
+  };
 }
 
 /**
@@ -144,7 +161,11 @@ export async function planLaunchTemplate(ctx: StepContext, wanted: RequestLaunch
  * token with other parameters is IdempotentParameterMismatch). createOnce retries and, before that, looks up.
  * Returns the template id.
  */
-export async function ensureLaunchTemplate(ctx: StepContext, planned: LaunchTemplatePlan | undefined, ltInput: RequestLaunchTemplateData): Promise<string> {
+export async function ensureLaunchTemplate(
+  ctx: StepContext,
+  planned: LaunchTemplatePlan | undefined,
+  ltInput: RequestLaunchTemplateData,
+): Promise<string> {
   if (!planned) return createLaunchTemplate(ctx, ltInput);
   // The group launches $Latest: new instances pick this up, running ones keep theirs.
   if (planned.newVersion) await addLaunchTemplateVersion(ctx, planned, ltInput);
@@ -180,12 +201,15 @@ async function addLaunchTemplateVersion(ctx: StepContext, planned: LaunchTemplat
   const ClientToken = launchTemplateVersionToken(id, base, ltInput);
   const input = { ClientToken, LaunchTemplateId: id, LaunchTemplateData: ltInput };
   await createOnce({
-    create: async () => (await ctx.aws.once.ec2().send(new CreateLaunchTemplateVersionCommand(input))).LaunchTemplateVersion?.VersionNumber ?? 0,
+    create: async () =>
+      (await ctx.aws.once.ec2().send(new CreateLaunchTemplateVersionCommand(input))).LaunchTemplateVersion?.VersionNumber ?? 0,
     // Made already: $Latest is newer than the version the plan saw, and says what we want.
     find: async () => {
       const latest = await latestVersion(ctx, id);
       const newer = base === undefined || (latest?.VersionNumber ?? 0) > base;
-      return latest && newer && launchTemplateChanges(latest.LaunchTemplateData ?? {}, ltInput).length === 0 ? (latest.VersionNumber ?? 0) : undefined;
+      return latest && newer && launchTemplateChanges(latest.LaunchTemplateData ?? {}, ltInput).length === 0
+        ? (latest.VersionNumber ?? 0)
+        : undefined;
     },
     ...onceOptions(ctx),
   });

@@ -1,5 +1,5 @@
 import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
-import { type IngressRule } from '../../aws/security-group-rules.js';
+import type { IngressRule } from '../../aws/security-group-rules.js';
 import type { Change, StepContext } from '../../engine/types.js';
 
 // ---------------------------------------------------------------------------------------

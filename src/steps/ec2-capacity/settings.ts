@@ -39,7 +39,9 @@ export function awsvpcWithoutNatWarning(config: Config | undefined): string | un
   const net = config.network;
   const privateSubnets = net.vpcId ? (net.privateSubnetIds?.length ?? 0) > 0 : net.profile === 'production';
   if (privateSubnets) return undefined;
-  const names = Object.entries(config.services).filter(([, svc]) => svc.capacity === 'ec2' && svc.networkMode === 'awsvpc').map(([name]) => name);
+  const names = Object.entries(config.services)
+    .filter(([, svc]) => svc.capacity === 'ec2' && svc.networkMode === 'awsvpc')
+    .map(([name]) => name);
   if (!names.length) return undefined;
   const fields = names.map((name) => `services.${name}.networkMode`).join(', ');
   return (

@@ -118,10 +118,14 @@ export const ecrStep: StepModule<RepositoryState, EcrPlanData> = {
       };
     }
     if (!(await ownedByUs(ctx, repo))) {
-      throw new EcsKitError('ecr.not-owned', `An ECR repository named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
-        why: 'ecs-kit only manages resources it created, so it will not adopt or push to this repository.',
-        fix: 'Choose another app name or --env, or delete that repository yourself.',
-      });
+      throw new EcsKitError(
+        'ecr.not-owned',
+        `An ECR repository named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`,
+        {
+          why: 'ecs-kit only manages resources it created, so it will not adopt or push to this repository.',
+          fix: 'Choose another app name or --env, or delete that repository yourself.',
+        },
+      );
     }
     const changes: Change[] = [];
     const data: EcrPlanData = { scanOnPush: false, mutability: false, lifecycle: false };
@@ -167,11 +171,20 @@ export const ecrStep: StepModule<RepositoryState, EcrPlanData> = {
         state = stateOf(repo, name);
       }
     } else {
-      if (data.scanOnPush) await ecr.send(new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }));
-      if (data.mutability) await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: tagMutability(ctx) }));
+      if (data.scanOnPush)
+        await ecr.send(
+          new PutImageScanningConfigurationCommand({ repositoryName: name, imageScanningConfiguration: { scanOnPush: true } }),
+        );
+      if (data.mutability)
+        await ecr.send(new PutImageTagMutabilityCommand({ repositoryName: name, imageTagMutability: tagMutability(ctx) }));
     }
     if (data.lifecycle) {
-      await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: name, lifecyclePolicyText: JSON.stringify(lifecyclePolicy(ctx.config?.ecr.keepImages ?? 10)) }));
+      await ecr.send(
+        new PutLifecyclePolicyCommand({
+          repositoryName: name,
+          lifecyclePolicyText: JSON.stringify(lifecyclePolicy(ctx.config?.ecr.keepImages ?? 10)),
+        }),
+      );
     }
     return state!;
   },

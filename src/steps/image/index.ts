@@ -45,22 +45,38 @@ export function resolveBuildPaths(
     realContext = realpathSync(context);
     if (!statSync(realContext).isDirectory()) throw new Error('not a directory');
   } catch {
-    throw new UsageError(`${where}.context: ${context} is not a directory.`, 'Point build.context at the folder to build, relative to the config file.', 'image.context');
+    throw new UsageError(
+      `${where}.context: ${context} is not a directory.`,
+      'Point build.context at the folder to build, relative to the config file.',
+      'image.context',
+    );
   }
   const dockerfile = path.resolve(realContext, build.dockerfile);
   if (!inside(realContext, dockerfile)) {
-    throw new UsageError(`${where}.dockerfile: ${build.dockerfile} is outside the build context ${context}.`, 'Put the Dockerfile inside the build context, or widen build.context.', 'image.dockerfile');
+    throw new UsageError(
+      `${where}.dockerfile: ${build.dockerfile} is outside the build context ${context}.`,
+      'Put the Dockerfile inside the build context, or widen build.context.',
+      'image.dockerfile',
+    );
   }
   let realDockerfile: string;
   try {
     realDockerfile = realpathSync(dockerfile);
     if (!statSync(realDockerfile).isFile()) throw new Error('not a file');
   } catch {
-    throw new UsageError(`${where}.dockerfile: no Dockerfile at ${dockerfile}.`, 'Create it, or set build.dockerfile to its path relative to build.context.', 'image.dockerfile');
+    throw new UsageError(
+      `${where}.dockerfile: no Dockerfile at ${dockerfile}.`,
+      'Create it, or set build.dockerfile to its path relative to build.context.',
+      'image.dockerfile',
+    );
   }
   // A symlink inside the context can still point out of it.
   if (!inside(realContext, realDockerfile)) {
-    throw new UsageError(`${where}.dockerfile: ${build.dockerfile} links to ${realDockerfile}, outside the build context.`, 'Put the Dockerfile inside the build context.', 'image.dockerfile');
+    throw new UsageError(
+      `${where}.dockerfile: ${build.dockerfile} links to ${realDockerfile}, outside the build context.`,
+      'Put the Dockerfile inside the build context.',
+      'image.dockerfile',
+    );
   }
   return { context: realContext, dockerfile: realDockerfile };
 }
@@ -108,7 +124,7 @@ export const imageStep: StepModule<ImageState, ImagePlanData> = {
 
   // Read-only: the tag comes from the source itself, so plan knows whether ECR already has it without running docker.
   async plan(ctx): Promise<StepPlan<ImageState, ImagePlanData>> {
-    const repo = ctx.dep(ecrStep, ctx.scope!);
+    const repo = ctx.dep(ecrStep, ctx.scope);
     const { tag, localRef } = await buildTarget(ctx);
     const imageUri = `${repo.repositoryUri}:${tag}`;
     const data: ImagePlanData = { localRef, tag };
@@ -123,11 +139,17 @@ export const imageStep: StepModule<ImageState, ImagePlanData> = {
     const build = ctx.service!.build!;
     const { paths, tag, localRef } = await buildTarget(ctx);
     ctx.progress(`building the image for ${ctx.scope!} (${tag})`);
-    await ctx.docker.build({ context: paths.context, dockerfile: paths.dockerfile, tag: localRef, platform: buildPlatformOf(ctx.service!), args: build.args });
+    await ctx.docker.build({
+      context: paths.context,
+      dockerfile: paths.dockerfile,
+      tag: localRef,
+      platform: buildPlatformOf(ctx.service!),
+      args: build.args,
+    });
   },
 
   async apply(ctx, plan): Promise<ImageState> {
-    const repo = ctx.dep(ecrStep, ctx.scope!);
+    const repo = ctx.dep(ecrStep, ctx.scope);
     // Image plans always carry their data.
     const { localRef, tag } = plan.data!;
     const imageUri = `${repo.repositoryUri}:${tag}`;
@@ -139,7 +161,9 @@ export const imageStep: StepModule<ImageState, ImagePlanData> = {
     const colon = decoded.indexOf(':');
     // Never echo the token or the password, not even in an error.
     if (!auth?.proxyEndpoint || colon < 1) {
-      throw new EcsKitError('image.auth', 'ECR returned no usable registry login.', { fix: 'Run deploy again; if it keeps failing, check ecr:GetAuthorizationToken permission.' });
+      throw new EcsKitError('image.auth', 'ECR returned no usable registry login.', {
+        fix: 'Run deploy again; if it keeps failing, check ecr:GetAuthorizationToken permission.',
+      });
     }
     ctx.progress(`logging in to ${auth.proxyEndpoint.replace(/^https?:\/\//, '')}`);
     await ctx.docker.login(auth.proxyEndpoint, decoded.slice(0, colon), decoded.slice(colon + 1));

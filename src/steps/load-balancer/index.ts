@@ -72,9 +72,18 @@ export function lbIngress(config: Config | undefined): IngressRule[] {
   const cidrs = config?.loadBalancer?.allowedCidrs;
   const sources = cidrs?.length ? cidrs : ['0.0.0.0/0'];
   const from = cidrs?.length ? 'loadBalancer.allowedCidrs' : 'the internet';
-  const ports: [number, string][] = [[LISTENER_PORT, 'HTTP'], ...(certificateOf(config) ? [[HTTPS_PORT, 'HTTPS'] as [number, string]] : [])];
+  const ports: [number, string][] = [
+    [LISTENER_PORT, 'HTTP'],
+    ...(certificateOf(config) ? [[HTTPS_PORT, 'HTTPS'] as [number, string]] : []),
+  ];
   return ports.flatMap(([port, proto]) =>
-    sources.map((value) => ({ protocol: 'tcp', fromPort: port, toPort: port, source: { kind: 'cidr' as const, value }, description: `${proto} from ${from}` })),
+    sources.map((value) => ({
+      protocol: 'tcp',
+      fromPort: port,
+      toPort: port,
+      source: { kind: 'cidr' as const, value },
+      description: `${proto} from ${from}`,
+    })),
   );
 }
 
@@ -167,7 +176,13 @@ async function deleteLoadBalancer(ctx: Ctx, s: LoadBalancerState): Promise<void>
   // The security group cannot go until the ALB (and its ENIs) are gone.
   ctx.progress('waiting for the load balancer to be deleted');
   await waitUntilLoadBalancersDeleted(
-    { client: elbv2, maxWaitTime: Math.max(Math.ceil(ctx.options.destroyRetryMs / 1000), 10), minDelay: 5, maxDelay: 15, abortSignal: ctx.signal },
+    {
+      client: elbv2,
+      maxWaitTime: Math.max(Math.ceil(ctx.options.destroyRetryMs / 1000), 10),
+      minDelay: 5,
+      maxDelay: 15,
+      abortSignal: ctx.signal,
+    },
     { LoadBalancerArns: [s.loadBalancerArn] },
   );
 }
@@ -184,7 +199,10 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
     const certificateArn = certificateOf(ctx.config);
     // The engine says each warning once per run, however often this step plans.
     if (!certificateArn && ctx.config) {
-      ctx.warn('load-balancer.http-only', `Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`);
+      ctx.warn(
+        'load-balancer.http-only',
+        `Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`,
+      );
     }
     const network = ctx.dep(networkStep);
     requireIds(after(networkStep), network.vpcId, ...network.publicSubnetIds);
@@ -274,7 +292,13 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
   },
 };
 
-function state(ctx: Ctx, groupId: string | undefined, lb: LoadBalancer | undefined, listener: Listener | undefined, https?: Listener): LoadBalancerState {
+function state(
+  ctx: Ctx,
+  groupId: string | undefined,
+  lb: LoadBalancer | undefined,
+  listener: Listener | undefined,
+  https?: Listener,
+): LoadBalancerState {
   return {
     securityGroupId: groupId ?? '',
     loadBalancerArn: lb?.LoadBalancerArn ?? '',

@@ -31,7 +31,9 @@ const DEFAULT_ACTIONS: Action[] = [
 ];
 
 /** With a certificate, plain HTTP only answers with a permanent redirect to HTTPS. */
-const REDIRECT_ACTIONS: Action[] = [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: String(HTTPS_PORT), StatusCode: 'HTTP_301' } }];
+const REDIRECT_ACTIONS: Action[] = [
+  { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: String(HTTPS_PORT), StatusCode: 'HTTP_301' } },
+];
 
 /** The port 80 listener found by plan, and whether its default action drifted. */
 export interface HttpListenerPlan {
@@ -59,7 +61,9 @@ export async function listListeners(ctx: StepContext, loadBalancerArn: string): 
   const listeners: Listener[] = [];
   let marker: string | undefined;
   do {
-    const out = await ctx.aws.elbv2().send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, ...(marker ? { Marker: marker } : {}) }));
+    const out = await ctx.aws
+      .elbv2()
+      .send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, ...(marker ? { Marker: marker } : {}) }));
     listeners.push(...(out.Listeners ?? []));
     marker = out.NextMarker;
   } while (marker);
@@ -93,17 +97,24 @@ function httpListenerDrift(l: Listener, redirect: boolean): boolean {
 
 function httpsListenerChanges(l: Listener, certificateArn: string): Change[] {
   const changes: Change[] = [];
-  if (l.Protocol !== undefined && l.Protocol !== 'HTTPS') changes.push({ field: 'httpsListener.protocol', before: l.Protocol, after: 'HTTPS' });
+  if (l.Protocol !== undefined && l.Protocol !== 'HTTPS')
+    changes.push({ field: 'httpsListener.protocol', before: l.Protocol, after: 'HTTPS' });
   const cert = l.Certificates?.[0]?.CertificateArn;
   if (l.Certificates !== undefined && cert !== certificateArn) {
     changes.push({ field: 'httpsListener.certificate', before: cert ?? null, after: certificateArn });
   }
-  if (l.SslPolicy !== undefined && l.SslPolicy !== TLS_POLICY) changes.push({ field: 'httpsListener.sslPolicy', before: l.SslPolicy, after: TLS_POLICY });
-  if (defaultActionDrift(l, false)) changes.push({ field: 'httpsListener.defaultAction', before: l.DefaultActions?.[0]?.Type, after: 'fixed-response 404' });
+  if (l.SslPolicy !== undefined && l.SslPolicy !== TLS_POLICY)
+    changes.push({ field: 'httpsListener.sslPolicy', before: l.SslPolicy, after: TLS_POLICY });
+  if (defaultActionDrift(l, false))
+    changes.push({ field: 'httpsListener.defaultAction', before: l.DefaultActions?.[0]?.Type, after: 'fixed-response 404' });
   return changes;
 }
 
-function planHttpsListener(https: Listener | undefined, certificateArn: string | undefined, changes: Change[]): HttpsListenerPlan | undefined {
+function planHttpsListener(
+  https: Listener | undefined,
+  certificateArn: string | undefined,
+  changes: Change[],
+): HttpsListenerPlan | undefined {
   if (certificateArn && !https) {
     changes.push({ field: 'httpsListener', after: httpsListenerLabel(certificateArn) });
     return { action: 'create' };
@@ -161,7 +172,11 @@ export async function ensureHttpsListener(
     ctx.progress(`creating HTTPS listener (${TLS_POLICY})`);
     return createOnce({
       create: async () => {
-        const input = { LoadBalancerArn: loadBalancerArn, ...httpsListenerInput(certificateArn), Tags: ownerTags(ctx.owner, 'https-listener') };
+        const input = {
+          LoadBalancerArn: loadBalancerArn,
+          ...httpsListenerInput(certificateArn),
+          Tags: ownerTags(ctx.owner, 'https-listener'),
+        };
         return (await ctx.aws.once.elbv2().send(new CreateListenerCommand(input))).Listeners![0]!.ListenerArn!;
       },
       find: async () => (await findListeners(ctx, loadBalancerArn)).https?.ListenerArn,
@@ -202,12 +217,17 @@ export async function ensureHttpListener(
     });
   }
   if (planned.drift) {
-    await ctx.aws.elbv2().send(new ModifyListenerCommand({ ListenerArn: planned.arn, Protocol: 'HTTP', Port: LISTENER_PORT, DefaultActions: httpDefault }));
+    await ctx.aws
+      .elbv2()
+      .send(new ModifyListenerCommand({ ListenerArn: planned.arn, Protocol: 'HTTP', Port: LISTENER_PORT, DefaultActions: httpDefault }));
   }
   return planned.arn;
 }
 
 /** A listener that is already gone counts as deleted. */
 export async function deleteListener(ctx: StepContext, listenerArn: string | undefined): Promise<void> {
-  await ctx.aws.elbv2().send(new DeleteListenerCommand({ ListenerArn: listenerArn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+  await ctx.aws
+    .elbv2()
+    .send(new DeleteListenerCommand({ ListenerArn: listenerArn }))
+    .catch(ignoreErrors(...ELB_NOT_FOUND));
 }

@@ -49,16 +49,28 @@ export const logsStep: StepModule<LogsState, never> = {
   async plan(ctx): Promise<StepPlan<LogsState, never>> {
     const name = ctx.names.logGroup(ctx.scope!);
     const group = await findGroup(ctx, name);
-    if (!group) return { action: 'create', changes: [{ field: 'logGroup', after: name }, { field: 'retentionInDays', after: retention(ctx) }] };
+    if (!group)
+      return {
+        action: 'create',
+        changes: [
+          { field: 'logGroup', after: name },
+          { field: 'retentionInDays', after: retention(ctx) },
+        ],
+      };
     if (!(await ownedByUs(ctx, group))) {
-      throw new EcsKitError('logs.not-owned', `A CloudWatch log group named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
-        why: 'ecs-kit only manages resources it created, so it will not adopt or change this log group.',
-        fix: 'Choose another app name or --env, or delete that log group yourself.',
-      });
+      throw new EcsKitError(
+        'logs.not-owned',
+        `A CloudWatch log group named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`,
+        {
+          why: 'ecs-kit only manages resources it created, so it will not adopt or change this log group.',
+          fix: 'Choose another app name or --env, or delete that log group yourself.',
+        },
+      );
     }
     const changes: Change[] = [];
     // No retentionInDays means "never expire".
-    if (group.retentionInDays !== retention(ctx)) changes.push({ field: 'retentionInDays', before: group.retentionInDays ?? 'never expire', after: retention(ctx) });
+    if (group.retentionInDays !== retention(ctx))
+      changes.push({ field: 'retentionInDays', before: group.retentionInDays ?? 'never expire', after: retention(ctx) });
     return { action: changes.length ? 'update' : 'noop', changes, current: { logGroupName: name } };
   },
 

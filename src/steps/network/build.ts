@@ -49,7 +49,10 @@ async function ensureVpc(ctx: Ctx, o: Observed, w: Wanted, created: Set<string>)
     // CreateVpc has no idempotency token: a lost response is recovered by the tag lookup.
     const vpc = await createOnce({
       create: async () => {
-        const command = new CreateVpcCommand({ CidrBlock: w.cidr, TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, nameOf(ctx, ROLE.vpc)) });
+        const command = new CreateVpcCommand({
+          CidrBlock: w.cidr,
+          TagSpecifications: tagSpec('vpc', ctx.owner, ROLE.vpc, nameOf(ctx, ROLE.vpc)),
+        });
         return (await ctx.aws.once.ec2().send(command)).Vpc!;
       },
       find: () => findVpc(ctx),
@@ -58,10 +61,21 @@ async function ensureVpc(ctx: Ctx, o: Observed, w: Wanted, created: Set<string>)
     vpcId = vpc.VpcId!;
     created.add(vpcId);
     // Recorded at once: the profile in the manifest is what later runs compare the config with.
-    await ctx.record({ vpcId, cidr: w.cidr, availabilityZones: [], publicSubnetIds: [], internetGatewayId: '', publicRouteTableId: '', profile: w.profile });
+    await ctx.record({
+      vpcId,
+      cidr: w.cidr,
+      availabilityZones: [],
+      publicSubnetIds: [],
+      internetGatewayId: '',
+      publicRouteTableId: '',
+      profile: w.profile,
+    });
     if (vpc.State !== 'available') {
       // The waiter polls through InvalidVpcID.NotFound too.
-      await waitUntilVpcAvailable({ client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal }, { VpcIds: [vpcId] });
+      await waitUntilVpcAvailable(
+        { client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal },
+        { VpcIds: [vpcId] },
+      );
     }
   }
   const id = vpcId;
@@ -100,7 +114,12 @@ async function createSubnet(net: Building, s: SubnetSpec): Promise<BuiltSubnet> 
   return { id: subnet.SubnetId!, az: subnet.AvailabilityZone ?? s.availabilityZone };
 }
 
-async function ensureSubnet(net: Building, existing: ObservedSubnet | undefined, spec: () => SubnetSpec, mapPublicIp: boolean): Promise<BuiltSubnet> {
+async function ensureSubnet(
+  net: Building,
+  existing: ObservedSubnet | undefined,
+  spec: () => SubnetSpec,
+  mapPublicIp: boolean,
+): Promise<BuiltSubnet> {
   const { ctx, created } = net;
   const subnet = existing?.id ? { id: existing.id, az: existing.az } : await createSubnet(net, spec());
   // Public subnets hand out public IPs (tasks in the learning profile pull images with
@@ -121,7 +140,9 @@ async function ensureInternetGateway(net: Building): Promise<string> {
     ctx.progress('creating internet gateway');
     const igw = await createOnce({
       create: async () => {
-        const command = new CreateInternetGatewayCommand({ TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, nameOf(ctx, ROLE.igw)) });
+        const command = new CreateInternetGatewayCommand({
+          TagSpecifications: tagSpec('internet-gateway', ctx.owner, ROLE.igw, nameOf(ctx, ROLE.igw)),
+        });
         return (await ctx.aws.once.ec2().send(command)).InternetGateway!;
       },
       find: () => findInternetGateway(ctx),
@@ -150,7 +171,13 @@ async function ensureInternetGateway(net: Building): Promise<string> {
  * public subnets; then one private route table per AZ (so switching between single and per-az
  * NAT is a route change); then NAT gateways no longer wanted. `state` is filled in as it goes.
  */
-async function buildPrivateTier(net: Building, w: Wanted, state: NetworkState, subnets: BuiltSubnet[], privateSubnets: BuiltSubnet[]): Promise<void> {
+async function buildPrivateTier(
+  net: Building,
+  w: Wanted,
+  state: NetworkState,
+  subnets: BuiltSubnet[],
+  privateSubnets: BuiltSubnet[],
+): Promise<void> {
   const { ctx, o, created } = net;
   const slots: NatSlot[] = Array.from({ length: w.nats }, (_, i) => {
     const eip = o.eips[ROLE.eip(i)];
@@ -167,12 +194,19 @@ async function buildPrivateTier(net: Building, w: Wanted, state: NetworkState, s
   const privateTables: string[] = [];
   for (let i = 0; i < w.azs; i++) {
     const nat = nats[natIndexFor(i, w.nats)]!;
-    privateTables.push(await ensureRouteTable(net, o.privateRouteTables[i], ROLE.privateRouteTable(i), { NatGatewayId: nat.id }, [privateSubnets[i]!.id]));
+    privateTables.push(
+      await ensureRouteTable(net, o.privateRouteTables[i], ROLE.privateRouteTable(i), { NatGatewayId: nat.id }, [privateSubnets[i]!.id]),
+    );
   }
   state.privateRouteTableIds = privateTables;
 
   // Per-az → single: the routes already point elsewhere.
-  if (o.extraNats.length) await deleteNats(ctx, o.extraNats.map((n) => n.id), o.extraNats.map((n) => n.allocationId).filter((a): a is string => Boolean(a)));
+  if (o.extraNats.length)
+    await deleteNats(
+      ctx,
+      o.extraNats.map((n) => n.id),
+      o.extraNats.map((n) => n.allocationId).filter((a): a is string => Boolean(a)),
+    );
 }
 
 /** Make AWS match the plan: VPC, subnets, internet gateway, public route table, and the private tier in production. */
@@ -192,7 +226,13 @@ export async function buildNetwork(ctx: Ctx, data: BuiltNetworkData): Promise<Ne
   }
 
   const igwId = await ensureInternetGateway(net);
-  const rtId = await ensureRouteTable(net, o.routeTable, ROLE.routeTable, { GatewayId: igwId }, subnets.map((s) => s.id));
+  const rtId = await ensureRouteTable(
+    net,
+    o.routeTable,
+    ROLE.routeTable,
+    { GatewayId: igwId },
+    subnets.map((s) => s.id),
+  );
   const state: NetworkState = {
     vpcId,
     cidr: w.cidr,

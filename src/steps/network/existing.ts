@@ -35,7 +35,8 @@ export interface SubnetCheck {
 /** The route table a subnet uses: its explicit association, else the VPC's main table. */
 export function routeTableFor(subnetId: string, tables: readonly RouteTable[]): RouteTable | undefined {
   return (
-    tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId && !a.Main)) ?? tables.find((t) => t.Associations?.some((a) => a.Main))
+    tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId && !a.Main)) ??
+    tables.find((t) => t.Associations?.some((a) => a.Main))
   );
 }
 
@@ -48,7 +49,10 @@ export function checkSubnets(o: SubnetCheckInput): SubnetCheck {
   const errors: string[] = [];
   const warnings: SubnetCheck['warnings'] = [];
   const byId = new Map(o.subnets.map((s) => [s.SubnetId!, s]));
-  const all = [...o.publicSubnetIds.map((id) => ['network.publicSubnetIds', id] as const), ...o.privateSubnetIds.map((id) => ['network.privateSubnetIds', id] as const)];
+  const all = [
+    ...o.publicSubnetIds.map((id) => ['network.publicSubnetIds', id] as const),
+    ...o.privateSubnetIds.map((id) => ['network.privateSubnetIds', id] as const),
+  ];
   for (const [field, id] of all) {
     const s = byId.get(id);
     if (!s) errors.push(`${field}: ${id} does not exist in this account and region`);
@@ -109,8 +113,16 @@ async function read(ctx: Ctx): Promise<NetworkState> {
   const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
   // Your VPC may have many subnets and route tables: read every page.
   const [subnets, routeTables] = await Promise.all([
-    describeAll((i) => ec2.send(new DescribeSubnetsCommand(i)), { Filters: vpcFilter }, (o) => o.Subnets),
-    describeAll((i) => ec2.send(new DescribeRouteTablesCommand(i)), { Filters: vpcFilter }, (o) => o.RouteTables),
+    describeAll(
+      (i) => ec2.send(new DescribeSubnetsCommand(i)),
+      { Filters: vpcFilter },
+      (o) => o.Subnets,
+    ),
+    describeAll(
+      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
+      { Filters: vpcFilter },
+      (o) => o.RouteTables,
+    ),
   ]);
   const known = new Set(subnets.map((s) => s.SubnetId));
   const outside = [...publicSubnetIds, ...privateSubnetIds].filter((id) => !known.has(id));
@@ -130,9 +142,16 @@ async function read(ctx: Ctx): Promise<NetworkState> {
     routeTables,
   });
   if (check.errors.length) {
-    throw new EcsKitError('network.subnets', `The subnets in network.publicSubnetIds/privateSubnetIds do not fit VPC ${vpcId}:\n  ${check.errors.join('\n  ')}`, {
-      fix: 'List subnets of network.vpcId (see `aws ec2 describe-subnets --filters Name=vpc-id,Values=' + vpcId + '`), or let `ecs-kit init` pick them.',
-    });
+    throw new EcsKitError(
+      'network.subnets',
+      `The subnets in network.publicSubnetIds/privateSubnetIds do not fit VPC ${vpcId}:\n  ${check.errors.join('\n  ')}`,
+      {
+        fix:
+          'List subnets of network.vpcId (see `aws ec2 describe-subnets --filters Name=vpc-id,Values=' +
+          vpcId +
+          '`), or let `ecs-kit init` pick them.',
+      },
+    );
   }
   for (const w of check.warnings) ctx.warn(w.code, w.message);
   return {
@@ -153,8 +172,10 @@ export const existingNetwork = {
     const prev = ctx.previous;
     if (prev && JSON.stringify(prev) === JSON.stringify(current)) return { action: 'noop', changes: [], current };
     const changes: Change[] = [{ field: 'vpc', before: prev?.vpcId, after: `use ${current.vpcId} (yours; ecs-kit will not change it)` }];
-    if (prev && JSON.stringify(prev.publicSubnetIds) !== JSON.stringify(current.publicSubnetIds)) changes.push({ field: 'publicSubnetIds', before: prev.publicSubnetIds, after: current.publicSubnetIds });
-    if (prev && JSON.stringify(prev.privateSubnetIds ?? []) !== JSON.stringify(current.privateSubnetIds ?? [])) changes.push({ field: 'privateSubnetIds', before: prev.privateSubnetIds, after: current.privateSubnetIds });
+    if (prev && JSON.stringify(prev.publicSubnetIds) !== JSON.stringify(current.publicSubnetIds))
+      changes.push({ field: 'publicSubnetIds', before: prev.publicSubnetIds, after: current.publicSubnetIds });
+    if (prev && JSON.stringify(prev.privateSubnetIds ?? []) !== JSON.stringify(current.privateSubnetIds ?? []))
+      changes.push({ field: 'privateSubnetIds', before: prev.privateSubnetIds, after: current.privateSubnetIds });
     // Nothing is created: apply just records the ids. Dependents still see `current` while planning.
     return { action: prev ? 'update' : 'create', changes, current, data: { existing: current } };
   },

@@ -44,7 +44,10 @@ export interface SubnetLayout {
 /** The network address and prefix of a CIDR; ecs-kit's own config errors are worded for network.cidr. */
 export function parseNetworkCidr(cidr: string): { base: number; prefix: number } {
   const c = parseCidr(cidr);
-  if (!c) throw new EcsKitError('network.cidr', `${cidr} is not an IPv4 CIDR block.`, { fix: 'Use a block such as 10.0.0.0/16 for network.cidr.' });
+  if (!c)
+    throw new EcsKitError('network.cidr', `${cidr} is not an IPv4 CIDR block.`, {
+      fix: 'Use a block such as 10.0.0.0/16 for network.cidr.',
+    });
   return { base: networkOf(c), prefix: c.prefix };
 }
 
@@ -57,7 +60,13 @@ function blockPrefixFor(vpcPrefix: number): number {
  * `blockPrefix` overrides the size: a deployed network keeps the size its subnets already have
  * (older versions cut a /24 into /28s), so a subnet added later never overlaps an existing one.
  */
-export function subnetLayout(cidr: string, azs: readonly string[], profile: NetworkProfile = 'learning', count = AZ_COUNT, blockPrefix?: number): SubnetLayout {
+export function subnetLayout(
+  cidr: string,
+  azs: readonly string[],
+  profile: NetworkProfile = 'learning',
+  count = AZ_COUNT,
+  blockPrefix?: number,
+): SubnetLayout {
   const { base, prefix } = parseNetworkCidr(cidr);
   if (prefix < 16 || prefix > 24) {
     throw new EcsKitError('network.cidr', `network.cidr ${cidr} must be between /16 and /24.`, { fix: 'Use a block such as 10.0.0.0/16.' });
@@ -65,7 +74,9 @@ export function subnetLayout(cidr: string, azs: readonly string[], profile: Netw
   const subnetPrefix = blockPrefix ?? blockPrefixFor(prefix);
   // AWS subnets are /16 to /28, and the layout needs 8 blocks (4 public + 4 private slots).
   if (subnetPrefix > 28 || 2 ** (subnetPrefix - prefix) < PRIVATE_OFFSET + MAX_AZS) {
-    throw new EcsKitError('network.cidr', `network.cidr ${cidr} cannot hold 8 subnets of /${subnetPrefix}.`, { fix: 'Use a block such as 10.0.0.0/16.' });
+    throw new EcsKitError('network.cidr', `network.cidr ${cidr} cannot hold 8 subnets of /${subnetPrefix}.`, {
+      fix: 'Use a block such as 10.0.0.0/16.',
+    });
   }
   if (count < AZ_COUNT || count > MAX_AZS) {
     throw new EcsKitError('network.azs', `network.azs must be between ${AZ_COUNT} and ${MAX_AZS}, got ${count}.`);
@@ -117,15 +128,29 @@ export interface ZoneChoice {
   keep?: readonly (string | undefined)[];
 }
 
-function pinnedZones(regular: readonly AvailabilityZone[], all: readonly AvailabilityZone[], zoneIds: readonly string[], region: string): string[] {
+function pinnedZones(
+  regular: readonly AvailabilityZone[],
+  all: readonly AvailabilityZone[],
+  zoneIds: readonly string[],
+  region: string,
+): string[] {
   return zoneIds.map((id, i) => {
     const zone = regular.find((z) => z.ZoneId === id);
     if (zone) return zone.ZoneName!;
     const known = all.find((z) => z.ZoneId === id);
-    throw new EcsKitError('network.zoneIds', `network.zoneIds[${i}]: ${id} ${known ? `is ${known.State ?? 'not available'} (not an available regular zone)` : `is not an availability zone of ${region} in this account`}.`, {
-      fix: `Use zone IDs of ${region} from \`aws ec2 describe-availability-zones\`: ${regular.map((z) => z.ZoneId).filter(Boolean).join(', ') || 'none found'}.`,
-      exitCode: ExitCode.Usage,
-    });
+    throw new EcsKitError(
+      'network.zoneIds',
+      `network.zoneIds[${i}]: ${id} ${known ? `is ${known.State ?? 'not available'} (not an available regular zone)` : `is not an availability zone of ${region} in this account`}.`,
+      {
+        fix: `Use zone IDs of ${region} from \`aws ec2 describe-availability-zones\`: ${
+          regular
+            .map((z) => z.ZoneId)
+            .filter(Boolean)
+            .join(', ') || 'none found'
+        }.`,
+        exitCode: ExitCode.Usage,
+      },
+    );
   });
 }
 
@@ -138,7 +163,9 @@ function pinnedZones(regular: readonly AvailabilityZone[], all: readonly Availab
 export function pickAvailabilityZones(zones: readonly AvailabilityZone[], choice: ZoneChoice = {}): string[] {
   const region = choice.region ?? 'this region';
   const count = choice.count ?? AZ_COUNT;
-  const regular = zones.filter((z) => z.State === 'available' && (z.ZoneType === undefined || z.ZoneType === 'availability-zone') && z.ZoneName);
+  const regular = zones.filter(
+    (z) => z.State === 'available' && (z.ZoneType === undefined || z.ZoneType === 'availability-zone') && z.ZoneName,
+  );
   if (choice.zoneIds?.length) return pinnedZones(regular, zones, choice.zoneIds, region);
   const candidates = regular
     .filter((z) => !choice.fargate || fargateSupportsZone(region, z.ZoneId))
@@ -153,10 +180,17 @@ export function pickAvailabilityZones(zones: readonly AvailabilityZone[], choice
   const result = picked.map((p) => p ?? free.shift());
   if (result.some((r) => r === undefined)) {
     const skipped = regular.length - candidates.length;
-    throw new EcsKitError('network.azs', `Only ${candidates.length} availability zone(s) are available in ${region}${skipped ? ' for Fargate' : ''}; the config asks for ${count}.`, {
-      why: `The load balancer and the service are spread over several availability zones for resilience, and an ALB requires two.${skipped ? ` Fargate does not run in ${skipped} of this region's zones.` : ''}`,
-      fix: count > AZ_COUNT ? 'Set network.azs to 2, or deploy to a region with more zones.' : 'Deploy to a region with at least two available zones (set region in ecs-kit.yml or pass --region).',
-    });
+    throw new EcsKitError(
+      'network.azs',
+      `Only ${candidates.length} availability zone(s) are available in ${region}${skipped ? ' for Fargate' : ''}; the config asks for ${count}.`,
+      {
+        why: `The load balancer and the service are spread over several availability zones for resilience, and an ALB requires two.${skipped ? ` Fargate does not run in ${skipped} of this region's zones.` : ''}`,
+        fix:
+          count > AZ_COUNT
+            ? 'Set network.azs to 2, or deploy to a region with more zones.'
+            : 'Deploy to a region with at least two available zones (set region in ecs-kit.yml or pass --region).',
+      },
+    );
   }
   return result as string[];
 }

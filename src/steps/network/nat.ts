@@ -47,7 +47,11 @@ const MAX_CREATES = 3;
 
 export async function ownNats(ctx: StepContext, vpcId: string): Promise<NatGateway[]> {
   const ec2 = ctx.aws.ec2();
-  const nats = await describeAll((i) => ec2.send(new DescribeNatGatewaysCommand(i)), { Filter: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner)] }, (o) => o.NatGateways);
+  const nats = await describeAll(
+    (i) => ec2.send(new DescribeNatGatewaysCommand(i)),
+    { Filter: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner)] },
+    (o) => o.NatGateways,
+  );
   return nats.filter((n) => isOwnedBy(n.Tags, ctx.owner));
 }
 
@@ -140,12 +144,24 @@ async function createNat(ctx: StepContext, t: Tracked, slot: NatSlot, created: S
  * Make each slot's NAT gateway exist and be available. `record` is told the ids as soon as they
  * exist, before the long wait, so a killed run leaves them in the manifest.
  */
-export async function ensureNatGateways(ctx: StepContext, slots: NatSlot[], created: Set<string>, record: (nats: NatResult[]) => Promise<void>): Promise<NatResult[]> {
+export async function ensureNatGateways(
+  ctx: StepContext,
+  slots: NatSlot[],
+  created: Set<string>,
+  record: (nats: NatResult[]) => Promise<void>,
+): Promise<NatResult[]> {
   const tracked: Tracked[] = [];
   for (const [i, slot] of slots.entries()) {
     if (slot.existing) {
       const pending = slot.existing.state === 'pending';
-      tracked.push({ id: slot.existing.id, allocationId: slot.existing.allocationId ?? '', slot: i, attempt: slot.spent + 1, creates: 0, pending });
+      tracked.push({
+        id: slot.existing.id,
+        allocationId: slot.existing.allocationId ?? '',
+        slot: i,
+        attempt: slot.spent + 1,
+        creates: 0,
+        pending,
+      });
       continue;
     }
     let allocationId = slot.freeAllocationId;
@@ -153,9 +169,17 @@ export async function ensureNatGateways(ctx: StepContext, slots: NatSlot[], crea
       const role = EIP_ROLE(i);
       allocationId = await createOnce({
         create: async () =>
-          (await ctx.aws.once.ec2().send(new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', ctx.owner, role, `${ctx.names.prefix}-${role}`) })))
-            .AllocationId!,
-        find: async () => (await ownAddresses(ctx)).find((a) => tagValue(a.Tags, TAG_ROLE) === role && !a.AssociationId && !a.NetworkInterfaceId)?.AllocationId,
+          (
+            await ctx.aws.once.ec2().send(
+              new AllocateAddressCommand({
+                Domain: 'vpc',
+                TagSpecifications: tagSpec('elastic-ip', ctx.owner, role, `${ctx.names.prefix}-${role}`),
+              }),
+            )
+          ).AllocationId!,
+        find: async () =>
+          (await ownAddresses(ctx)).find((a) => tagValue(a.Tags, TAG_ROLE) === role && !a.AssociationId && !a.NetworkInterfaceId)
+            ?.AllocationId,
         ...onceOptions(ctx),
       });
       created.add(allocationId);
@@ -171,7 +195,14 @@ export async function ensureNatGateways(ctx: StepContext, slots: NatSlot[], crea
   return result();
 }
 
-async function waitForNats(ctx: StepContext, tracked: Tracked[], slots: NatSlot[], created: Set<string>, record: (nats: NatResult[]) => Promise<void>, result: () => NatResult[]): Promise<void> {
+async function waitForNats(
+  ctx: StepContext,
+  tracked: Tracked[],
+  slots: NatSlot[],
+  created: Set<string>,
+  record: (nats: NatResult[]) => Promise<void>,
+  result: () => NatResult[],
+): Promise<void> {
   const ec2 = ctx.aws.ec2();
   for (;;) {
     const pending = tracked.filter((t) => t.pending).map((t) => t.id);
@@ -179,7 +210,10 @@ async function waitForNats(ctx: StepContext, tracked: Tracked[], slots: NatSlot[
     ctx.progress(`waiting for ${pending.length} NAT gateway(s) to become available (usually 1–3 minutes)`);
     try {
       // The waiter keeps polling through NatGatewayNotFound (a new id not visible yet) and stops on failed/deleted.
-      await waitUntilNatGatewayAvailable({ client: ec2, maxWaitTime: 600, minDelay: 5, maxDelay: 15, abortSignal: ctx.signal }, { NatGatewayIds: pending });
+      await waitUntilNatGatewayAvailable(
+        { client: ec2, maxWaitTime: 600, minDelay: 5, maxDelay: 15, abortSignal: ctx.signal },
+        { NatGatewayIds: pending },
+      );
       return;
     } catch (err) {
       const seen = (await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: pending }))).NatGateways ?? [];
@@ -194,7 +228,9 @@ async function waitForNats(ctx: StepContext, tracked: Tracked[], slots: NatSlot[
         t.attempt++;
         await createNat(ctx, t, slots[t.slot]!, created);
       }
-      for (const t of tracked) if (!dead.some((n) => n.NatGatewayId === t.id) && seen.some((n) => n.NatGatewayId === t.id && n.State === 'available')) t.pending = false;
+      for (const t of tracked)
+        if (!dead.some((n) => n.NatGatewayId === t.id) && seen.some((n) => n.NatGatewayId === t.id && n.State === 'available'))
+          t.pending = false;
       await record(result());
     }
   }
@@ -211,7 +247,10 @@ export async function deleteNats(ctx: StepContext, natIds: string[], allocationI
   // Addresses that one of our NAT gateways held: AWS may refuse to release them for a while.
   const heldByNat = new Set<string>();
   for (const id of natIds) {
-    const nat = await describeOne(() => ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] })).then((o) => o.NatGateways?.[0]), 'NatGatewayNotFound');
+    const nat = await describeOne(
+      () => ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] })).then((o) => o.NatGateways?.[0]),
+      'NatGatewayNotFound',
+    );
     if (!nat) continue;
     if (!isOwnedBy(nat.Tags, ctx.owner)) {
       warnLeftInPlace(ctx, `NAT gateway ${id}`);
@@ -219,26 +258,33 @@ export async function deleteNats(ctx: StepContext, natIds: string[], allocationI
     }
     for (const a of nat.NatGatewayAddresses ?? []) if (a.AllocationId) heldByNat.add(a.AllocationId);
     if (nat.State === 'deleted' || nat.State === 'failed') continue;
-    if (nat.State !== 'deleting') await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: id })).catch(ignoreErrors('NatGatewayNotFound', 'InvalidNatGatewayID.NotFound'));
+    if (nat.State !== 'deleting')
+      await ec2
+        .send(new DeleteNatGatewayCommand({ NatGatewayId: id }))
+        .catch(ignoreErrors('NatGatewayNotFound', 'InvalidNatGatewayID.NotFound'));
     deleting.push(id);
   }
   if (deleting.length) {
     ctx.progress(`waiting for ${deleting.length} NAT gateway(s) to be deleted (usually about a minute)`);
     const maxWaitTime = Math.max(2, ctx.options.destroyRetryMs / 1000);
-    await waitUntilNatGatewayDeleted({ client: ec2, maxWaitTime, minDelay: Math.min(5, maxWaitTime / 2), maxDelay: 15, abortSignal: ctx.signal }, { NatGatewayIds: deleting }).catch(
-      async (err) => {
-        // The waiter treats "not found" as an error on some paths: check once more.
-        const left = await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: deleting })).catch(() => ({ NatGateways: [] }));
-        if ((left.NatGateways ?? []).some((n) => n.State !== 'deleted')) throw err;
-      },
-    );
+    await waitUntilNatGatewayDeleted(
+      { client: ec2, maxWaitTime, minDelay: Math.min(5, maxWaitTime / 2), maxDelay: 15, abortSignal: ctx.signal },
+      { NatGatewayIds: deleting },
+    ).catch(async (err) => {
+      // The waiter treats "not found" as an error on some paths: check once more.
+      const left = await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: deleting })).catch(() => ({ NatGateways: [] }));
+      if ((left.NatGateways ?? []).some((n) => n.State !== 'deleted')) throw err;
+    });
   }
   for (const allocationId of allocationIds) await releaseAddress(ctx, allocationId, heldByNat.has(allocationId));
 }
 
 async function releaseAddress(ctx: StepContext, allocationId: string, heldByNat: boolean): Promise<void> {
   const ec2 = ctx.aws.ec2();
-  const address = await describeOne(() => ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] })).then((o) => o.Addresses?.[0]), 'InvalidAllocationID.NotFound');
+  const address = await describeOne(
+    () => ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] })).then((o) => o.Addresses?.[0]),
+    'InvalidAllocationID.NotFound',
+  );
   if (!address) return;
   if (!isOwnedBy(address.Tags, ctx.owner)) {
     warnLeftInPlace(ctx, `Elastic IP ${allocationId}`);

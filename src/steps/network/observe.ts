@@ -83,9 +83,16 @@ export async function findVpc(ctx: Ctx): Promise<Vpc | undefined> {
     }
   }
   // A run killed right after CreateVpc left a tagged VPC behind: adopt it instead of making a second.
-  const vpcs = await describeAll((i) => ec2.send(new DescribeVpcsCommand(i)), { Filters: ownerFilters(ctx.owner, ROLE.vpc) }, (o) => o.Vpcs);
+  const vpcs = await describeAll(
+    (i) => ec2.send(new DescribeVpcsCommand(i)),
+    { Filters: ownerFilters(ctx.owner, ROLE.vpc) },
+    (o) => o.Vpcs,
+  );
   if (vpcs.length > 1) {
-    ctx.warn('network.multiple-vpcs', `Found ${vpcs.length} VPCs tagged for ${ctx.owner.app}/${ctx.owner.env}; using ${pick(vpcs, (v) => v.VpcId)!.VpcId}.`);
+    ctx.warn(
+      'network.multiple-vpcs',
+      `Found ${vpcs.length} VPCs tagged for ${ctx.owner.app}/${ctx.owner.env}; using ${pick(vpcs, (v) => v.VpcId)!.VpcId}.`,
+    );
   }
   return pick(vpcs, (v) => v.VpcId);
 }
@@ -102,7 +109,11 @@ export async function findInternetGateway(ctx: Ctx): Promise<InternetGateway | u
     }
   }
   const filters = { Filters: ownerFilters(ctx.owner, ROLE.igw) };
-  const igws = await describeAll((i) => ec2.send(new DescribeInternetGatewaysCommand(i)), filters, (o) => o.InternetGateways);
+  const igws = await describeAll(
+    (i) => ec2.send(new DescribeInternetGatewaysCommand(i)),
+    filters,
+    (o) => o.InternetGateways,
+  );
   return pick(igws, (g) => g.InternetGatewayId);
 }
 
@@ -116,10 +127,20 @@ function observeSubnets(ctx: Ctx, w: Wanted, allSubnets: Subnet[]): Pick<Observe
   const findSubnet = (role: string, prevId: string | undefined): ObservedSubnet | undefined => {
     const tagged = allSubnets.filter((s) => ours(ctx, s.Tags, role));
     const s: Subnet | undefined =
-      pick(tagged, (x) => x.SubnetId, prevId) ?? allSubnets.find((x) => x.SubnetId && x.SubnetId === prevId && isOwnedBy(x.Tags, ctx.owner));
-    return s && { id: s.SubnetId!, cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '', azId: s.AvailabilityZoneId, mapPublicIp: s.MapPublicIpOnLaunch };
+      pick(tagged, (x) => x.SubnetId, prevId) ??
+      allSubnets.find((x) => x.SubnetId && x.SubnetId === prevId && isOwnedBy(x.Tags, ctx.owner));
+    return (
+      s && {
+        id: s.SubnetId!,
+        cidr: s.CidrBlock ?? '',
+        az: s.AvailabilityZone ?? '',
+        azId: s.AvailabilityZoneId,
+        mapPublicIp: s.MapPublicIpOnLaunch,
+      }
+    );
   };
-  const slots = (role: (i: number) => string, prevIds: string[] | undefined) => Array.from({ length: w.azs }, (_, i) => findSubnet(role(i), prevIds?.[i]));
+  const slots = (role: (i: number) => string, prevIds: string[] | undefined) =>
+    Array.from({ length: w.azs }, (_, i) => findSubnet(role(i), prevIds?.[i]));
   return {
     subnets: slots(ROLE.publicSubnet, ctx.previous?.publicSubnetIds),
     privateSubnets: w.profile === 'production' ? slots(ROLE.privateSubnet, ctx.previous?.privateSubnetIds) : [],
@@ -134,8 +155,11 @@ function observeRouteTables(
   subnets: Pick<Observed, 'subnets' | 'privateSubnets'>,
 ): Pick<Observed, 'routeTable' | 'privateRouteTables' | 'foreignAssociations'> {
   const findTable = (role: string, prevId: string | undefined): RouteTable | undefined =>
-    pick(tables.filter((t) => ours(ctx, t.Tags, role)), (t) => t.RouteTableId, prevId) ??
-    tables.find((t) => t.RouteTableId && t.RouteTableId === prevId && isOwnedBy(t.Tags, ctx.owner));
+    pick(
+      tables.filter((t) => ours(ctx, t.Tags, role)),
+      (t) => t.RouteTableId,
+      prevId,
+    ) ?? tables.find((t) => t.RouteTableId && t.RouteTableId === prevId && isOwnedBy(t.Tags, ctx.owner));
   const rt = findTable(ROLE.routeTable, ctx.previous?.publicRouteTableId);
   const privateTable = (i: number) => findTable(ROLE.privateRouteTable(i), ctx.previous?.privateRouteTableIds?.[i]);
   const privateTables = w.profile === 'production' ? Array.from({ length: w.azs }, (_, i) => privateTable(i)) : [];
@@ -162,7 +186,12 @@ const toObservedNat = (n: NatGateway): ObservedNat => ({
 });
 
 /** Our NAT gateways by slot (and those beyond the layout), and our Elastic IPs by role. */
-function observeNats(ctx: Ctx, w: Wanted, nats: NatGateway[], addresses: Address[]): Pick<Observed, 'nats' | 'extraNats' | 'eips' | 'spentNats'> {
+function observeNats(
+  ctx: Ctx,
+  w: Wanted,
+  nats: NatGateway[],
+  addresses: Address[],
+): Pick<Observed, 'nats' | 'extraNats' | 'eips' | 'spentNats'> {
   const live = nats.filter(liveNat);
   const natByRole = (i: number) =>
     pick(
@@ -175,7 +204,8 @@ function observeNats(ctx: Ctx, w: Wanted, nats: NatGateway[], addresses: Address
   const eips: Observed['eips'] = {};
   for (const a of addresses) {
     const role = tagValue(a.Tags, TAG_ROLE);
-    if (role && a.AllocationId && !eips[role]) eips[role] = { allocationId: a.AllocationId, associated: Boolean(a.AssociationId || a.NetworkInterfaceId) };
+    if (role && a.AllocationId && !eips[role])
+      eips[role] = { allocationId: a.AllocationId, associated: Boolean(a.AssociationId || a.NetworkInterfaceId) };
   }
   return {
     nats: wantedNats.map((n) => n && toObservedNat(n)),
@@ -194,7 +224,16 @@ export async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
     attachedTo: (igw.Attachments ?? []).filter((a) => a.State !== 'detached' && a.State !== 'detaching').map((a) => a.VpcId!),
   };
   if (!vpc) {
-    const none = { subnets: [], privateSubnets: [], privateRouteTables: [], nats: [], extraNats: [], eips: {}, spentNats: [], foreignAssociations: {} };
+    const none = {
+      subnets: [],
+      privateSubnets: [],
+      privateRouteTables: [],
+      nats: [],
+      extraNats: [],
+      eips: {},
+      spentNats: [],
+      foreignAssociations: {},
+    };
     return { ...none, igw: observedIgw };
   }
 
@@ -204,8 +243,16 @@ export async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
   const [dnsSupport, dnsHostnames, allSubnets, tables, nats, addresses] = await Promise.all([
     dnsAttribute(ctx, vpcId, 'enableDnsSupport'),
     dnsAttribute(ctx, vpcId, 'enableDnsHostnames'),
-    describeAll((i) => ec2.send(new DescribeSubnetsCommand(i)), { Filters: vpcFilter }, (o) => o.Subnets),
-    describeAll((i) => ec2.send(new DescribeRouteTablesCommand(i)), { Filters: vpcFilter }, (o) => o.RouteTables),
+    describeAll(
+      (i) => ec2.send(new DescribeSubnetsCommand(i)),
+      { Filters: vpcFilter },
+      (o) => o.Subnets,
+    ),
+    describeAll(
+      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
+      { Filters: vpcFilter },
+      (o) => o.RouteTables,
+    ),
     production ? ownNats(ctx, vpcId) : Promise.resolve([]),
     production ? ownAddresses(ctx) : Promise.resolve([]),
   ]);

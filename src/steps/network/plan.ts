@@ -6,7 +6,15 @@ import type { Change, StepContext, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
 import { existingNetwork } from './existing.js';
 import type { NetworkPlanData, NetworkState } from './index.js';
-import { checkPinnedZones, natIndexFor, parseNetworkCidr, pickAvailabilityZones, subnetLayout, usesFargate, type SubnetLayout } from './layout.js';
+import {
+  checkPinnedZones,
+  natIndexFor,
+  parseNetworkCidr,
+  pickAvailabilityZones,
+  subnetLayout,
+  usesFargate,
+  type SubnetLayout,
+} from './layout.js';
 import { observe, type Observed } from './observe.js';
 import { ROLE } from './roles.js';
 import { wanted, type Wanted } from './wanted.js';
@@ -21,7 +29,10 @@ type Plan = StepPlan<NetworkState, NetworkPlanData>;
 
 /** Per slot, the zone the deployed network already uses there: its subnets', else the manifest's. */
 function keptZones(ctx: Ctx, o: Observed, w: Wanted): (string | undefined)[] {
-  return Array.from({ length: w.azs }, (_, i) => o.subnets[i]?.az || o.privateSubnets[i]?.az || ctx.previous?.availabilityZones?.[i] || undefined);
+  return Array.from(
+    { length: w.azs },
+    (_, i) => o.subnets[i]?.az || o.privateSubnets[i]?.az || ctx.previous?.availabilityZones?.[i] || undefined,
+  );
 }
 
 /** Zones for the subnet slots (only read when a subnet must be created). */
@@ -87,14 +98,19 @@ function vpcDiff(o: Observed, layout: SubnetLayout | undefined, changes: Change[
     else if (s.mapPublicIp === true) changes.push({ field: `${role}.mapPublicIpOnLaunch`, before: true, after: false });
   });
   if (!o.igw) changes.push({ field: 'internetGateway', after: 'create and attach' });
-  else if (!o.igw.attachedTo.includes(vpc.id)) changes.push({ field: 'internetGateway.attachment', before: o.igw.attachedTo[0] ?? 'detached', after: vpc.id });
+  else if (!o.igw.attachedTo.includes(vpc.id))
+    changes.push({ field: 'internetGateway.attachment', before: o.igw.attachedTo[0] ?? 'detached', after: vpc.id });
   const rt = o.routeTable;
   if (!rt) {
     changes.push({ field: 'publicRouteTable', after: '0.0.0.0/0 → internet gateway' });
     return;
   }
   if (!o.igw || !rt.defaultRoute || rt.defaultRoute.blackhole || rt.defaultRoute.gatewayId !== o.igw.id) {
-    changes.push({ field: 'publicRouteTable.defaultRoute', before: rt.defaultRoute?.gatewayId, after: o.igw?.id ?? 'new internet gateway' });
+    changes.push({
+      field: 'publicRouteTable.defaultRoute',
+      before: rt.defaultRoute?.gatewayId,
+      after: o.igw?.id ?? 'new internet gateway',
+    });
   }
   o.subnets.forEach((s, i) => {
     if (!s || !rt.associations.some((a) => a.subnetId === s.id)) {
@@ -121,7 +137,8 @@ function natDiff(o: Observed, w: Wanted, changes: Change[]): void {
     if (!nat || !route || route.blackhole || route.natGatewayId !== nat.id) {
       changes.push({ field: `${role}.defaultRoute`, before: route?.natGatewayId ?? route?.gatewayId, after: nat?.id ?? 'new NAT gateway' });
     }
-    if (!s || !table.associations.some((a) => a.subnetId === s.id)) changes.push({ field: `${role}.association`, after: s?.id ?? 'new subnet' });
+    if (!s || !table.associations.some((a) => a.subnetId === s.id))
+      changes.push({ field: `${role}.association`, after: s?.id ?? 'new subnet' });
   });
 }
 
@@ -160,10 +177,14 @@ function profileReplaceError(change: Change): EcsKitError {
 }
 
 function cidrChangeError(change: Change | undefined): EcsKitError {
-  return new EcsKitError('network.cidr-change', `The VPC's CIDR block is ${String(change?.before)}, but the config asks for ${String(change?.after)}.`, {
-    why: 'A VPC cannot change its primary CIDR block; it would have to be replaced, and everything in it (load balancer, services) with it.',
-    fix: `Run \`ecs-kit teardown\` and then deploy again, or set network.cidr back to ${String(change?.before)}.`,
-  });
+  return new EcsKitError(
+    'network.cidr-change',
+    `The VPC's CIDR block is ${String(change?.before)}, but the config asks for ${String(change?.after)}.`,
+    {
+      why: 'A VPC cannot change its primary CIDR block; it would have to be replaced, and everything in it (load balancer, services) with it.',
+      fix: `Run \`ecs-kit teardown\` and then deploy again, or set network.cidr back to ${String(change?.before)}.`,
+    },
+  );
 }
 
 /** A replace plan cannot be applied: the error says why (a new profile, or a new CIDR block). */
@@ -224,7 +245,12 @@ async function planDeployedNetwork(ctx: Ctx, observed: Observed, w: Wanted): Pro
   const azs = missingSubnet ? await availabilityZones(ctx, observed, w) : undefined;
   const layout = azs ? subnetLayout(w.cidr, azs, w.profile, w.azs, blockPrefix) : undefined;
   const changes = diff(observed, layout, w);
-  return { action: changes.length ? 'update' : 'noop', changes, current: currentState(observed, w, layout), data: { observed, azs, blockPrefix } };
+  return {
+    action: changes.length ? 'update' : 'noop',
+    changes,
+    current: currentState(observed, w, layout),
+    data: { observed, azs, blockPrefix },
+  };
 }
 
 export async function planNetwork(ctx: Ctx): Promise<Plan> {

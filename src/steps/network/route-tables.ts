@@ -69,7 +69,12 @@ async function createRouteTable(net: Building, role: string): Promise<string> {
 }
 
 /** Point the table's 0.0.0.0/0 route at `target`, creating the route if it has none. */
-async function ensureDefaultRoute(net: Building, table: string, route: ObservedRouteTable['defaultRoute'], target: RouteTarget): Promise<void> {
+async function ensureDefaultRoute(
+  net: Building,
+  table: string,
+  route: ObservedRouteTable['defaultRoute'],
+  target: RouteTarget,
+): Promise<void> {
   const { ctx, created } = net;
   const ec2 = ctx.aws.ec2();
   const targetId = 'GatewayId' in target ? target.GatewayId : target.NatGatewayId;
@@ -77,11 +82,13 @@ async function ensureDefaultRoute(net: Building, table: string, route: ObservedR
   const replace = () => ec2.send(new ReplaceRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', ...target }));
   if (!route) {
     await untilVisible(ctx, created, [table, targetId], () =>
-      ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', ...target })).catch(async (err: unknown) => {
-        // A lost response: AWS made the route, the SDK retried and found it. Make sure it points at our target.
-        if (!isAwsError(err, 'RouteAlreadyExists')) throw err;
-        await replace();
-      }),
+      ec2
+        .send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', ...target }))
+        .catch(async (err: unknown) => {
+          // A lost response: AWS made the route, the SDK retried and found it. Make sure it points at our target.
+          if (!isAwsError(err, 'RouteAlreadyExists')) throw err;
+          await replace();
+        }),
     );
   } else if (route.blackhole || actualTarget !== targetId) {
     await untilVisible(ctx, created, [table, targetId], replace);
@@ -96,7 +103,9 @@ async function ensureAssociations(net: Building, table: string, rt: ObservedRout
     if (rt?.associations.some((a) => a.subnetId === subnetId)) continue;
     const foreign = o.foreignAssociations[subnetId];
     if (foreign) {
-      await untilVisible(ctx, created, [table], () => ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: table })));
+      await untilVisible(ctx, created, [table], () =>
+        ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: table })),
+      );
       continue;
     }
     await untilVisible(ctx, created, [table, subnetId], () =>

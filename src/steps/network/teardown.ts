@@ -32,10 +32,18 @@ async function taggedInVpc(ctx: Ctx, vpcId: string, kind: 'route-tables' | 'subn
   const ec2 = ctx.aws.ec2();
   const filters = { Filters: [{ Name: 'vpc-id', Values: [vpcId] }, ...ownerFilters(ctx.owner)] };
   if (kind === 'route-tables') {
-    const tagged = await describeAll((i) => ec2.send(new DescribeRouteTablesCommand(i)), filters, (o) => o.RouteTables);
+    const tagged = await describeAll(
+      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
+      filters,
+      (o) => o.RouteTables,
+    );
     return tagged.filter((t) => t.RouteTableId && isOwnedBy(t.Tags, ctx.owner)).map((t) => t.RouteTableId!);
   }
-  const tagged = await describeAll((i) => ec2.send(new DescribeSubnetsCommand(i)), filters, (o) => o.Subnets);
+  const tagged = await describeAll(
+    (i) => ec2.send(new DescribeSubnetsCommand(i)),
+    filters,
+    (o) => o.Subnets,
+  );
   return tagged.filter((s) => s.SubnetId && isOwnedBy(s.Tags, ctx.owner)).map((s) => s.SubnetId!);
 }
 
@@ -49,7 +57,8 @@ async function deleteNatGateways(ctx: Ctx, state: NetworkState, inVpc: boolean):
       natIds.add(n.NatGatewayId!);
       for (const a of n.NatGatewayAddresses ?? []) if (a.AllocationId) allocationIds.add(a.AllocationId);
     }
-    for (const a of await ownAddresses(ctx)) if (a.AllocationId && tagValue(a.Tags, TAG_ROLE)?.startsWith('nat-eip-')) allocationIds.add(a.AllocationId);
+    for (const a of await ownAddresses(ctx))
+      if (a.AllocationId && tagValue(a.Tags, TAG_ROLE)?.startsWith('nat-eip-')) allocationIds.add(a.AllocationId);
   }
   if (natIds.size || allocationIds.size) await deleteNats(ctx, [...natIds], [...allocationIds]);
 }
@@ -69,7 +78,9 @@ async function deleteRouteTables(ctx: Ctx, state: NetworkState, inVpc: boolean):
     }
     for (const a of rt.Associations ?? []) {
       if (a.Main || !a.RouteTableAssociationId) continue;
-      await ec2.send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId })).catch(ignoreErrors('InvalidAssociationID.NotFound'));
+      await ec2
+        .send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId }))
+        .catch(ignoreErrors('InvalidAssociationID.NotFound'));
     }
     await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), {
       what: `route table ${tableId}`,
@@ -125,7 +136,10 @@ async function deleteSubnets(ctx: Ctx, state: NetworkState, inVpc: boolean): Pro
 
 export async function destroyNetwork(ctx: Ctx, state: NetworkState): Promise<void> {
   const ec2 = ctx.aws.ec2();
-  const vpc = await describeOne(() => ec2.send(new DescribeVpcsCommand({ VpcIds: [state.vpcId] })).then((o) => o.Vpcs?.[0]), 'InvalidVpcID.NotFound');
+  const vpc = await describeOne(
+    () => ec2.send(new DescribeVpcsCommand({ VpcIds: [state.vpcId] })).then((o) => o.Vpcs?.[0]),
+    'InvalidVpcID.NotFound',
+  );
   // Only a VPC of ours is searched for tagged leftovers.
   const inVpc = Boolean(vpc && isOwnedBy(vpc.Tags, ctx.owner));
 
@@ -140,5 +154,8 @@ export async function destroyNetwork(ctx: Ctx, state: NetworkState): Promise<voi
     warnLeftInPlace(ctx, `VPC ${state.vpcId}`);
     return;
   }
-  await deleteWithRetry(ctx, () => ec2.send(new DeleteVpcCommand({ VpcId: state.vpcId })), { what: `VPC ${state.vpcId}`, goneOn: ['InvalidVpcID.NotFound'] });
+  await deleteWithRetry(ctx, () => ec2.send(new DeleteVpcCommand({ VpcId: state.vpcId })), {
+    what: `VPC ${state.vpcId}`,
+    goneOn: ['InvalidVpcID.NotFound'],
+  });
 }

@@ -51,7 +51,7 @@ export async function attachedPolicies(iam: IAMClient, name: string): Promise<st
 }
 
 /** ecs-kit's inline policy on the role, parsed; undefined when there is none. */
-export async function getInlinePolicy(iam: IAMClient, role: string): Promise<unknown | undefined> {
+export async function getInlinePolicy(iam: IAMClient, role: string): Promise<unknown> {
   try {
     const out = await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: INLINE_POLICY_NAME }));
     return parsePolicyDocument(out.PolicyDocument);
@@ -73,7 +73,9 @@ export async function emptyRole(iam: IAMClient, name: string): Promise<void> {
   }
   for await (const page of paginateListInstanceProfilesForRole({ client: iam }, { RoleName: name })) {
     for (const profile of page.InstanceProfiles ?? []) {
-      await iam.send(new RemoveRoleFromInstanceProfileCommand({ RoleName: name, InstanceProfileName: profile.InstanceProfileName })).catch(ignoreGone);
+      await iam
+        .send(new RemoveRoleFromInstanceProfileCommand({ RoleName: name, InstanceProfileName: profile.InstanceProfileName }))
+        .catch(ignoreGone);
     }
   }
 }

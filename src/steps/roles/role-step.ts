@@ -74,13 +74,21 @@ async function planRole(spec: RoleSpec, ctx: Ctx): Promise<RolePlan> {
     const changes: Change[] = [{ field: 'role', after: name }];
     if (wanted.length) changes.push({ field: 'managedPolicies', after: wanted });
     if (wantedInline) changes.push({ field: `inlinePolicy.${INLINE_POLICY_NAME}`, after: wantedInline });
-    return { action: 'create', changes, data: { trust: true, attach: wanted, detach: [], ...(wantedInline ? { inline: wantedInline } : {}) } };
+    return {
+      action: 'create',
+      changes,
+      data: { trust: true, attach: wanted, detach: [], ...(wantedInline ? { inline: wantedInline } : {}) },
+    };
   }
   if (!isOwnedBy(await roleTags(iam, role), ctx.owner)) {
-    throw new EcsKitError('role.not-owned', `An IAM role named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
-      why: 'ecs-kit only manages resources it created, so it will not adopt or change this role.',
-      fix: 'Choose another app name or --env, or delete that role yourself.',
-    });
+    throw new EcsKitError(
+      'role.not-owned',
+      `An IAM role named ${name} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`,
+      {
+        why: 'ecs-kit only manages resources it created, so it will not adopt or change this role.',
+        fix: 'Choose another app name or --env, or delete that role yourself.',
+      },
+    );
   }
   // Kept as recorded, so a deploy that changes nothing leaves the manifest entry as it is.
   const changedAt = ctx.previous?.changedAt;
@@ -114,7 +122,12 @@ async function planManagedPolicies(iam: IAMClient, name: string, wanted: string[
   }
 }
 
-async function planInlinePolicy(iam: IAMClient, name: string, wantedInline: PolicyDocument | undefined, plan: ExistingRolePlan): Promise<void> {
+async function planInlinePolicy(
+  iam: IAMClient,
+  name: string,
+  wantedInline: PolicyDocument | undefined,
+  plan: ExistingRolePlan,
+): Promise<void> {
   const actualInline = await getInlinePolicy(iam, name);
   const field = `inlinePolicy.${INLINE_POLICY_NAME}`;
   if (wantedInline && !samePolicy(actualInline, wantedInline)) {

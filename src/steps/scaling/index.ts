@@ -49,7 +49,8 @@ export function resourceIdFor(service: Pick<ServiceState, 'clusterName' | 'servi
 
 function wantedFor(ctx: Ctx): Wanted {
   const autoscaling = ctx.service?.autoscaling;
-  if (!ctx.scope || !autoscaling) throw new EcsKitError('engine.step', `Step ${ctx.id} runs only for services with autoscaling configured.`);
+  if (!ctx.scope || !autoscaling)
+    throw new EcsKitError('engine.step', `Step ${ctx.id} runs only for services with autoscaling configured.`);
   const service = ctx.dep(serviceStep, ctx.scope);
   const { min, max, targetCpu } = autoscaling;
   return { resourceId: resourceIdFor(service), policyName: ctx.names.scalingPolicy(ctx.scope), min, max, targetCpu };
@@ -63,7 +64,12 @@ async function findTarget(ctx: Ctx, resourceId: string): Promise<ScalableTarget 
 
 async function findPolicy(ctx: Ctx, w: Wanted): Promise<ScalingPolicy | undefined> {
   const out = await ctx.aws.autoscaling().send(
-    new DescribeScalingPoliciesCommand({ ServiceNamespace: NAMESPACE, PolicyNames: [w.policyName], ResourceId: w.resourceId, ScalableDimension: DIMENSION }),
+    new DescribeScalingPoliciesCommand({
+      ServiceNamespace: NAMESPACE,
+      PolicyNames: [w.policyName],
+      ResourceId: w.resourceId,
+      ScalableDimension: DIMENSION,
+    }),
   );
   return out.ScalingPolicies?.find((p) => p.PolicyName === w.policyName);
 }
@@ -72,7 +78,8 @@ function policyChanges(policy: ScalingPolicy | undefined, w: Wanted): Change[] {
   if (!policy) return [{ field: 'scalingPolicy', after: w.policyName }];
   const cfg = policy.TargetTrackingScalingPolicyConfiguration;
   const changes: Change[] = [];
-  if (policy.PolicyType !== 'TargetTrackingScaling') changes.push({ field: 'policyType', before: policy.PolicyType, after: 'TargetTrackingScaling' });
+  if (policy.PolicyType !== 'TargetTrackingScaling')
+    changes.push({ field: 'policyType', before: policy.PolicyType, after: 'TargetTrackingScaling' });
   if (cfg?.TargetValue !== w.targetCpu) changes.push({ field: 'targetCpu', before: cfg?.TargetValue, after: w.targetCpu });
   const metric = cfg?.PredefinedMetricSpecification?.PredefinedMetricType;
   if (metric !== METRIC) changes.push({ field: 'metric', before: metric, after: METRIC });
@@ -101,7 +108,10 @@ export const scalingStep: StepModule<ScalingState, PlanData> = {
     if (!target) {
       return {
         action: 'create',
-        changes: [{ field: 'scalableTarget', after: `${w.min}–${w.max} tasks` }, { field: 'scalingPolicy', after: `${w.policyName} (CPU ${w.targetCpu}%)` }],
+        changes: [
+          { field: 'scalableTarget', after: `${w.min}–${w.max} tasks` },
+          { field: 'scalingPolicy', after: `${w.policyName} (CPU ${w.targetCpu}%)` },
+        ],
         data: { wanted: w, registerTarget: true, putPolicy: true },
       };
     }

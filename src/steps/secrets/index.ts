@@ -6,7 +6,13 @@ import { isEnvVarName } from '../../config/env-vars.js';
 import type { Config, ServiceConfig } from '../../config/schema.js';
 import { after, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError, ExitCode } from '../../errors.js';
-import { executionSecretsPolicy, managedParameterName, parseSecretRef, type PolicyDocument, type ResolvedSecret } from '../../security/refs.js';
+import {
+  executionSecretsPolicy,
+  managedParameterName,
+  parseSecretRef,
+  type PolicyDocument,
+  type ResolvedSecret,
+} from '../../security/refs.js';
 import { resolveSecret } from '../../security/secrets.js';
 import { partitionOf } from '../../aws/partition.js';
 import { parameterPermissions, secretMetadataReads } from './permissions.js';
@@ -41,8 +47,13 @@ export function servicesWithSecrets(config: Config): string[] {
 
 /** The execution role's inline policy, from every service's resolved secrets. */
 export function executionPolicyFor(states: readonly SecretsState[]): PolicyDocument | undefined {
-  const resolved: ResolvedSecret[] = states.flatMap((s) => s.resources.map((r) => ({ store: r.store, resourceArn: r.arn, valueFrom: r.arn })));
-  return executionSecretsPolicy(resolved, states.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])));
+  const resolved: ResolvedSecret[] = states.flatMap((s) =>
+    s.resources.map((r) => ({ store: r.store, resourceArn: r.arn, valueFrom: r.arn })),
+  );
+  return executionSecretsPolicy(
+    resolved,
+    states.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])),
+  );
 }
 
 /**
@@ -69,7 +80,8 @@ export const secretsStep: StepModule<SecretsState, never> = {
       }
       const resolved = await resolveSecret(ctx.aws, target, service, variable, ref, ctx.warn);
       state.secrets[variable] = resolved.valueFrom;
-      if (!state.resources.some((r) => r.arn === resolved.resourceArn)) state.resources.push({ store: resolved.store, arn: resolved.resourceArn });
+      if (!state.resources.some((r) => r.arn === resolved.resourceArn))
+        state.resources.push({ store: resolved.store, arn: resolved.resourceArn });
     }
     state.resources.sort((a, b) => a.arn.localeCompare(b.arn));
     if (svc?.kmsKeyArn) state.kmsKeyArn = svc.kmsKeyArn;
@@ -86,7 +98,9 @@ export const secretsStep: StepModule<SecretsState, never> = {
 
 /** Whether this config references any SSM parameter (`secret set` writes ssm: references). */
 function referencesSsm(config: Config): boolean {
-  return Object.values(config.services).some((svc) => Object.values(svc.secrets ?? {}).some((r) => r.startsWith('ssm:') || r.includes(':ssm:')));
+  return Object.values(config.services).some((svc) =>
+    Object.values(svc.secrets ?? {}).some((r) => r.startsWith('ssm:') || r.includes(':ssm:')),
+  );
 }
 
 /**

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CreateServiceCommand, UpdateServiceCommand, type CreateServiceCommandInput, type UpdateServiceCommandInput } from '@aws-sdk/client-ecs';
+import {
+  CreateServiceCommand,
+  UpdateServiceCommand,
+  type CreateServiceCommandInput,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
 import { retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 import { ecsTags } from '../../aws/tags.js';
@@ -49,7 +54,12 @@ export async function createService(ctx: Ctx, d: Desired, since: Date): Promise<
   return state;
 }
 
-export async function updateService(ctx: Ctx, plan: StepPlan<ServiceState, ServicePlanData>, d: Desired, since: Date): Promise<ServiceState> {
+export async function updateService(
+  ctx: Ctx,
+  plan: StepPlan<ServiceState, ServicePlanData>,
+  d: Desired,
+  since: Date,
+): Promise<ServiceState> {
   const data = plan.data;
   const changed = new Set(data?.changed ?? []);
   const input = updateInput(d, changed, data?.desiredCount);
@@ -72,7 +82,8 @@ export async function updateService(ctx: Ctx, plan: StepPlan<ServiceState, Servi
 function updateInput(d: Desired, changed: Set<string>, desiredCount: number | undefined): UpdateServiceCommandInput {
   const input: UpdateServiceCommandInput = { cluster: d.cluster, service: d.serviceName, taskDefinition: d.taskDefinition };
   if (desiredCount !== undefined) input.desiredCount = desiredCount;
-  if (changed.has('subnets') || changed.has('securityGroups') || changed.has('assignPublicIp')) input.networkConfiguration = d.networkConfiguration;
+  if (changed.has('subnets') || changed.has('securityGroups') || changed.has('assignPublicIp'))
+    input.networkConfiguration = d.networkConfiguration;
   if (changed.has('capacityProviderStrategy')) {
     // ECS requires a new deployment to move tasks to other capacity.
     input.capacityProviderStrategy = d.capacityProviderStrategy;
@@ -96,13 +107,18 @@ function updateInput(d: Desired, changed: Set<string>, desiredCount: number | un
  * deleting and recreating the service, which would take it offline.
  */
 function launchTypeSwitchRefused(err: unknown, d: Desired): EcsKitError | undefined {
-  if (!isAwsError(err, 'InvalidParameterException') || !(messageIncludes(err, 'launch type') || messageIncludes(err, 'capacity provider'))) return undefined;
-  return new EcsKitError('service.launch-type', `ECS refused to move service ${d.serviceName} from the FARGATE launch type to a capacity provider strategy.`, {
-    why: `The service was created with launchType FARGATE by an earlier ecs-kit; ECS says: ${(err as Error).message}`,
-    fix:
-      'Keep capacity: fargate (no change needed), or recreate the service: ' +
-      `\`aws ecs delete-service --cluster ${d.cluster} --service ${d.serviceName} --force\`, ` +
-      'wait until it is INACTIVE, then run `ecs-kit deploy` (the service is down in between).',
-    cause: err,
-  });
+  if (!isAwsError(err, 'InvalidParameterException') || !(messageIncludes(err, 'launch type') || messageIncludes(err, 'capacity provider')))
+    return undefined;
+  return new EcsKitError(
+    'service.launch-type',
+    `ECS refused to move service ${d.serviceName} from the FARGATE launch type to a capacity provider strategy.`,
+    {
+      why: `The service was created with launchType FARGATE by an earlier ecs-kit; ECS says: ${(err as Error).message}`,
+      fix:
+        'Keep capacity: fargate (no change needed), or recreate the service: ' +
+        `\`aws ecs delete-service --cluster ${d.cluster} --service ${d.serviceName} --force\`, ` +
+        'wait until it is INACTIVE, then run `ecs-kit deploy` (the service is down in between).',
+      cause: err,
+    },
+  );
 }

@@ -80,8 +80,10 @@ function networkChanges(service: Service, d: Desired, list: ChangeList): void {
   const want = d.networkConfiguration?.awsvpcConfiguration;
   if (!vpc || !want) return;
   if (!sameSet(vpc.subnets, want.subnets)) list.add('subnets', sorted(vpc.subnets), sorted(want.subnets));
-  if (!sameSet(vpc.securityGroups, want.securityGroups)) list.add('securityGroups', sorted(vpc.securityGroups), sorted(want.securityGroups));
-  if (vpc.assignPublicIp !== undefined && vpc.assignPublicIp !== want.assignPublicIp) list.add('assignPublicIp', vpc.assignPublicIp, want.assignPublicIp);
+  if (!sameSet(vpc.securityGroups, want.securityGroups))
+    list.add('securityGroups', sorted(vpc.securityGroups), sorted(want.securityGroups));
+  if (vpc.assignPublicIp !== undefined && vpc.assignPublicIp !== want.assignPublicIp)
+    list.add('assignPublicIp', vpc.assignPublicIp, want.assignPublicIp);
 }
 
 /** Adds a capacity change if any; true when the service moves from a launch type to a strategy. */
@@ -100,7 +102,11 @@ function deploymentConfigChanges(actual: DeploymentConfiguration, wanted: Deploy
   const changes: Change[] = [];
   const cb = actual.deploymentCircuitBreaker;
   if (cb && (cb.enable !== wanted.deploymentCircuitBreaker?.enable || cb.rollback !== wanted.deploymentCircuitBreaker?.rollback)) {
-    changes.push({ field: 'deploymentCircuitBreaker', before: { enable: cb.enable, rollback: cb.rollback }, after: wanted.deploymentCircuitBreaker });
+    changes.push({
+      field: 'deploymentCircuitBreaker',
+      before: { enable: cb.enable, rollback: cb.rollback },
+      after: wanted.deploymentCircuitBreaker,
+    });
   }
   if (actual.maximumPercent !== undefined && actual.maximumPercent !== wanted.maximumPercent) {
     changes.push({ field: 'maximumPercent', before: actual.maximumPercent, after: wanted.maximumPercent });

@@ -1,4 +1,10 @@
-import type { CapacityProviderStrategyItem, DeploymentConfiguration, LoadBalancer, NetworkConfiguration, Service } from '@aws-sdk/client-ecs';
+import type {
+  CapacityProviderStrategyItem,
+  DeploymentConfiguration,
+  LoadBalancer,
+  NetworkConfiguration,
+  Service,
+} from '@aws-sdk/client-ecs';
 import { capacityProviderName, capacityStrategyFor } from '../../capacity/strategy.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { StepContext } from '../../engine/types.js';
@@ -66,7 +72,11 @@ export function desiredFor(ctx: Ctx): Desired {
       : { networkConfiguration: { awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId], assignPublicIp } } }),
     capacityProviderStrategy: strategy,
     loadBalancers: [],
-    deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 },
+    deploymentConfiguration: {
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      maximumPercent: 200,
+      minimumHealthyPercent: 100,
+    },
   };
   if (svc.port !== undefined) {
     const lb = ctx.dep(loadBalancerStep);

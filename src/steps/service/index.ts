@@ -1,5 +1,11 @@
 import { isPublic } from '../../config/services.js';
-import { DeleteServiceCommand, DescribeServicesCommand, UpdateServiceCommand, waitUntilServicesInactive, type Service } from '@aws-sdk/client-ecs';
+import {
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  UpdateServiceCommand,
+  waitUntilServicesInactive,
+  type Service,
+} from '@aws-sdk/client-ecs';
 import { isAwsError } from '../../aws/errors.js';
 import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy } from '../../aws/tags.js';
@@ -71,16 +77,24 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
       return { action: 'create', changes: [{ field: 'service', after: d.serviceName }], data: { desired: d, changed: [] } };
     }
     if (!isOwnedBy(service.tags, ctx.owner)) {
-      throw new EcsKitError('service.not-owned', `An ECS service named ${d.serviceName} already exists in cluster ${d.cluster} and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
-        why: 'ecs-kit only manages resources it created, so it will not adopt or change this service.',
-        fix: 'Rename the service in your config, or delete that service yourself.',
-      });
+      throw new EcsKitError(
+        'service.not-owned',
+        `An ECS service named ${d.serviceName} already exists in cluster ${d.cluster} and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`,
+        {
+          why: 'ecs-kit only manages resources it created, so it will not adopt or change this service.',
+          fix: 'Rename the service in your config, or delete that service yourself.',
+        },
+      );
     }
     if (service.status === 'DRAINING') {
-      throw new EcsKitError('service.draining', `Service ${d.serviceName} in cluster ${d.cluster} is still being deleted (DRAINING) from an earlier teardown.`, {
-        why: 'ECS cannot create a service with the same name until the old one has stopped its tasks and become INACTIVE.',
-        fix: 'Wait a few minutes and run the deploy again.',
-      });
+      throw new EcsKitError(
+        'service.draining',
+        `Service ${d.serviceName} in cluster ${d.cluster} is still being deleted (DRAINING) from an earlier teardown.`,
+        {
+          why: 'ECS cannot create a service with the same name until the old one has stopped its tasks and become INACTIVE.',
+          fix: 'Wait a few minutes and run the deploy again.',
+        },
+      );
     }
     const { changes, data } = serviceChanges(service, d, svc);
     const current = stateOf(service, { ...d, taskDefinition: service.taskDefinition ?? d.taskDefinition });
@@ -138,10 +152,14 @@ async function waitUntilDrained(ctx: Ctx, cluster: string, serviceName: string):
       throw e;
     });
     if (!after) return;
-    throw new EcsKitError('service.delete-timeout', `Service ${serviceName} in cluster ${cluster} was still ${after.status ?? 'draining'} after ${Math.round(maxWaitTime)}s.`, {
-      why: `ECS is still stopping its tasks (${after.runningCount ?? 0} running).`,
-      fix: 'Run the teardown again in a few minutes; it resumes where it stopped.',
-      cause: err,
-    });
+    throw new EcsKitError(
+      'service.delete-timeout',
+      `Service ${serviceName} in cluster ${cluster} was still ${after.status ?? 'draining'} after ${Math.round(maxWaitTime)}s.`,
+      {
+        why: `ECS is still stopping its tasks (${after.runningCount ?? 0} running).`,
+        fix: 'Run the teardown again in a few minutes; it resumes where it stopped.',
+        cause: err,
+      },
+    );
   }
 }

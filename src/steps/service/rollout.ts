@@ -87,7 +87,12 @@ export async function afterRollout(ctx: Ctx, d: Desired, movedLoadBalancers: boo
   const lb = ctx.dep(loadBalancerStep);
   await waitForLoadBalancer(ctx, lb.loadBalancerArn, lb.loadBalancerName);
   // Without the wait the old tasks may still be draining from them: a later deploy deletes them.
-  if (ctx.options.wait) await deleteReplacedTargetGroups(ctx, ctx.scope!, d.loadBalancers.map((l) => l.targetGroupArn ?? ''));
+  if (ctx.options.wait)
+    await deleteReplacedTargetGroups(
+      ctx,
+      ctx.scope!,
+      d.loadBalancers.map((l) => l.targetGroupArn ?? ''),
+    );
 }
 
 /**
@@ -99,7 +104,8 @@ export async function afterRollout(ctx: Ctx, d: Desired, movedLoadBalancers: boo
  * With --no-wait it only says so. Never fails the deploy: the service itself is in place.
  */
 async function waitForLoadBalancer(ctx: Ctx, loadBalancerArn: string, name: string): Promise<void> {
-  const state = async () => (await ctx.aws.elbv2().send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [loadBalancerArn] }))).LoadBalancers?.[0]?.State;
+  const state = async () =>
+    (await ctx.aws.elbv2().send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [loadBalancerArn] }))).LoadBalancers?.[0]?.State;
   let current = await state();
   if (current?.Code !== 'provisioning') return;
   if (!ctx.options.wait) {
@@ -114,9 +120,15 @@ async function waitForLoadBalancer(ctx: Ctx, loadBalancerArn: string, name: stri
     current = await state();
   }
   if (current?.Code === 'provisioning') {
-    ctx.warn('load-balancer.provisioning', `Load balancer ${name} was still provisioning after ${Math.round(bound / 1000)}s; its URL may not answer yet.`);
+    ctx.warn(
+      'load-balancer.provisioning',
+      `Load balancer ${name} was still provisioning after ${Math.round(bound / 1000)}s; its URL may not answer yet.`,
+    );
   } else if (current?.Code && current.Code !== 'active') {
-    ctx.warn('load-balancer.not-active', `Load balancer ${name} is ${current.Code}${current.Reason ? ` (${current.Reason})` : ''}; its URL may not answer.`);
+    ctx.warn(
+      'load-balancer.not-active',
+      `Load balancer ${name} is ${current.Code}${current.Reason ? ` (${current.Reason})` : ''}; its URL may not answer.`,
+    );
   }
 }
 

@@ -82,7 +82,9 @@ async function findTargetGroup(ctx: Ctx, name: string): Promise<TargetGroup | un
  */
 export async function locateTargetGroup(ctx: Ctx, fixed: FixedFields, retired: RetiredTargetGroup[]): Promise<TargetGroup | undefined> {
   const base = ctx.names.targetGroup(ctx.scope!);
-  const candidates = [...new Set([ctx.previous?.targetGroupName, base, replacementName(base, fixed)].filter((n): n is string => Boolean(n)))];
+  const candidates = [
+    ...new Set([ctx.previous?.targetGroupName, base, replacementName(base, fixed)].filter((n): n is string => Boolean(n))),
+  ];
   for (const name of candidates) {
     if (retired.some((r) => r.targetGroupName === name)) continue;
     const tg = await findTargetGroup(ctx, name);
@@ -96,7 +98,9 @@ export async function locateTargetGroup(ctx: Ctx, fixed: FixedFields, retired: R
  * failed before the service moved): gone ones are forgotten; one with no registered target is
  * deleted now; one that still has targets (a service still sends it tasks) is kept for later.
  */
-export async function retiredStillThere(ctx: Ctx): Promise<{ all: RetiredTargetGroup[]; keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] }> {
+export async function retiredStillThere(
+  ctx: Ctx,
+): Promise<{ all: RetiredTargetGroup[]; keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] }> {
   const all = ctx.previous?.retired ?? [];
   const keep: RetiredTargetGroup[] = [];
   const remove: RetiredTargetGroup[] = [];
@@ -107,7 +111,8 @@ export async function retiredStillThere(ctx: Ctx): Promise<{ all: RetiredTargetG
       .then((o) => (o.TargetGroups?.length ?? 0) > 0)
       .catch(ignoreErrors(...ELB_NOT_FOUND));
     if (!there) continue;
-    const targets = (await ctx.aws.elbv2().send(new DescribeTargetHealthCommand({ TargetGroupArn: r.targetGroupArn }))).TargetHealthDescriptions ?? [];
+    const targets =
+      (await ctx.aws.elbv2().send(new DescribeTargetHealthCommand({ TargetGroupArn: r.targetGroupArn }))).TargetHealthDescriptions ?? [];
     (targets.length ? keep : remove).push(r);
   }
   return { all, keep, remove };
@@ -131,7 +136,10 @@ async function createTargetGroup(ctx: Ctx, name: string, svc: PortService, vpcId
         )
       ).TargetGroups![0]!.TargetGroupArn!,
     find: async () => {
-      const found = await ctx.aws.elbv2().send(new DescribeTargetGroupsCommand({ Names: [name] })).catch(ignoreErrors(...ELB_NOT_FOUND));
+      const found = await ctx.aws
+        .elbv2()
+        .send(new DescribeTargetGroupsCommand({ Names: [name] }))
+        .catch(ignoreErrors(...ELB_NOT_FOUND));
       const tgArn = found?.TargetGroups?.[0]?.TargetGroupArn;
       return tgArn && isOwnedBy(await elbTags(ctx, tgArn), ctx.owner) ? tgArn : undefined;
     },
@@ -141,7 +149,13 @@ async function createTargetGroup(ctx: Ctx, name: string, svc: PortService, vpcId
 }
 
 /** Create the group when plan found none (or it is being replaced), else fix what drifted; returns its ARN. */
-export async function ensureTargetGroup(ctx: Ctx, planned: PlannedTargetGroup | undefined, name: string, svc: PortService, vpcId: string): Promise<string> {
+export async function ensureTargetGroup(
+  ctx: Ctx,
+  planned: PlannedTargetGroup | undefined,
+  name: string,
+  svc: PortService,
+  vpcId: string,
+): Promise<string> {
   let arn: string;
   if (!planned?.arn) {
     ctx.progress(`creating target group ${name}`);
@@ -165,7 +179,10 @@ export async function deleteRetiredTargetGroup(ctx: StepContext, r: RetiredTarge
     return true;
   } catch (err) {
     if (!isAwsError(err, 'ResourceInUseException', 'ResourceInUse')) throw err;
-    ctx.warn('target-group.delete-deferred', `Target group ${r.targetGroupName} was replaced but is still in use; the next deploy deletes it.`);
+    ctx.warn(
+      'target-group.delete-deferred',
+      `Target group ${r.targetGroupName} was replaced but is still in use; the next deploy deletes it.`,
+    );
     return false;
   }
 }
@@ -186,7 +203,10 @@ export async function deleteTargetGroup(ctx: StepContext, arn: string, name: str
     return;
   }
   if (!retry) {
-    await ctx.aws.elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+    await ctx.aws
+      .elbv2()
+      .send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }))
+      .catch(ignoreErrors(...ELB_NOT_FOUND));
     return;
   }
   try {

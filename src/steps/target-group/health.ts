@@ -1,4 +1,8 @@
-import { DescribeTargetGroupAttributesCommand, ModifyTargetGroupAttributesCommand, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeTargetGroupAttributesCommand,
+  ModifyTargetGroupAttributesCommand,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { Change, StepContext } from '../../engine/types.js';
 

@@ -85,7 +85,8 @@ interface Found extends FoundRules {
 }
 
 /** Rules on a replaced group must move to the new one: they count as drifted. */
-const ruleToMove = (rule: FoundRules['rule']): PlannedRule | undefined => rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true };
+const ruleToMove = (rule: FoundRules['rule']): PlannedRule | undefined =>
+  rule && { arn: rule.RuleArn!, conditionsDrift: true, actionDrift: true };
 
 function planNewGroup(f: Found): Plan {
   return {
@@ -143,7 +144,9 @@ function groupToUse(
   // that no rule uses can be deleted even while a service still sends it tasks (DeleteTargetGroup).
   const old = tg!;
   const name = replacementName(base, fixed);
-  const what = plan.changes.filter((c) => c.field !== 'retiredTargetGroup').map((c) => `${c.field} ${String(c.before)} → ${String(c.after)}`);
+  const what = plan.changes
+    .filter((c) => c.field !== 'retiredTargetGroup')
+    .map((c) => `${c.field} ${String(c.before)} → ${String(c.after)}`);
   ctx.progress(`replacing target group ${old.name} with ${name}: ${what.join(', ')}`);
   retired.push({ targetGroupArn: old.arn, targetGroupName: old.name });
   return { tg: undefined, name };

@@ -43,7 +43,10 @@ async function listRules(ctx: StepContext, listenerArn: string): Promise<Rule[]>
 }
 
 function ownRule(rules: Rule[], previousArn: string | undefined, tg: TargetGroup | undefined): Rule | undefined {
-  return rules.find((r) => previousArn && r.RuleArn === previousArn) ?? (tg ? rules.find((r) => !r.IsDefault && forwardsTo(r, tg.TargetGroupArn!)) : undefined);
+  return (
+    rules.find((r) => previousArn && r.RuleArn === previousArn) ??
+    (tg ? rules.find((r) => !r.IsDefault && forwardsTo(r, tg.TargetGroupArn!)) : undefined)
+  );
 }
 
 /** The rules on the routing listener (for free priorities), ours among them, and our rule left on port 80 once HTTPS is on. */
@@ -53,7 +56,12 @@ export interface FoundRules {
   staleRuleArn?: string;
 }
 
-export async function findRules(ctx: StepContext, lb: LoadBalancerState, previousArn: string | undefined, tg: TargetGroup | undefined): Promise<FoundRules> {
+export async function findRules(
+  ctx: StepContext,
+  lb: LoadBalancerState,
+  previousArn: string | undefined,
+  tg: TargetGroup | undefined,
+): Promise<FoundRules> {
   const rules = await listRules(ctx, routingListener(lb));
   const rule = ownRule(rules, previousArn, tg);
   // HTTPS was just turned on (or a run died mid-move): our rule on port 80 moves to 443.
@@ -137,7 +145,10 @@ export async function ensureRule(
 
 /** A rule that is already gone counts as deleted. */
 export async function deleteRule(ctx: StepContext, ruleArn: string): Promise<void> {
-  await ctx.aws.elbv2().send(new DeleteRuleCommand({ RuleArn: ruleArn })).catch(ignoreErrors(...ELB_NOT_FOUND));
+  await ctx.aws
+    .elbv2()
+    .send(new DeleteRuleCommand({ RuleArn: ruleArn }))
+    .catch(ignoreErrors(...ELB_NOT_FOUND));
 }
 
 /**

@@ -185,12 +185,17 @@ export function diffTaskDefinitions(actual: NormalizedTaskDefinition, wanted: No
     }
     // valueFrom is where a secret lives (an ARN), never the value, so it may be shown.
     for (const key of [...new Set([...Object.keys(a.secrets ?? {}), ...Object.keys(w.secrets ?? {})])].sort()) {
-      if (a.secrets?.[key] !== w.secrets?.[key]) changes.push({ field: `secrets.${key}`, before: a.secrets?.[key], after: w.secrets?.[key] });
+      if (a.secrets?.[key] !== w.secrets?.[key])
+        changes.push({ field: `secrets.${key}`, before: a.secrets?.[key], after: w.secrets?.[key] });
     }
     // Names only: values may be sensitive, so they never reach the plan output.
     for (const key of [...new Set([...Object.keys(a.environment), ...Object.keys(w.environment)])].sort()) {
       if (a.environment[key] !== w.environment[key]) {
-        changes.push({ field: `environment.${key}`, before: key in a.environment ? '(changed)' : undefined, after: key in w.environment ? '(changed)' : undefined });
+        changes.push({
+          field: `environment.${key}`,
+          before: key in a.environment ? '(changed)' : undefined,
+          after: key in w.environment ? '(changed)' : undefined,
+        });
       }
     }
   }
@@ -254,7 +259,14 @@ async function listRevisions(ctx: Ctx, family: string, status: 'ACTIVE' | 'INACT
 
 function isUnsupported(err: unknown): boolean {
   return (
-    isAwsError(err, 'UnknownOperationException', 'InvalidAction', 'UnsupportedOperationException', 'UnsupportedFeatureException', 'NotImplemented') ||
+    isAwsError(
+      err,
+      'UnknownOperationException',
+      'InvalidAction',
+      'UnsupportedOperationException',
+      'UnsupportedFeatureException',
+      'NotImplemented',
+    ) ||
     messageIncludes(err, 'not supported') ||
     messageIncludes(err, 'not implemented')
   );
@@ -283,10 +295,14 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
     const latest = await describeLatest(ctx, family);
     if (!latest?.taskDefinition) return { action: 'create', changes: [{ field: 'family', after: family }] };
     if (!isOwnedBy(latest.tags, ctx.owner)) {
-      throw new EcsKitError('task-definition.not-owned', `A task definition family named ${family} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`, {
-        why: 'ecs-kit only manages resources it created, so it will not add revisions to this family.',
-        fix: 'Choose another app name or --env, or deregister and delete that task definition yourself.',
-      });
+      throw new EcsKitError(
+        'task-definition.not-owned',
+        `A task definition family named ${family} already exists and was not created by ecs-kit for ${ctx.owner.app}/${ctx.owner.env}.`,
+        {
+          why: 'ecs-kit only manages resources it created, so it will not add revisions to this family.',
+          fix: 'Choose another app name or --env, or deregister and delete that task definition yourself.',
+        },
+      );
     }
     const current = stateOf(latest.taskDefinition, family);
     const changes = diffTaskDefinitions(normalizeTaskDefinition(latest.taskDefinition), normalizeTaskDefinition(wanted));
@@ -301,13 +317,16 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
     const td = await createOnce({
       create: async () => {
         const out = await ctx.aws.once.ecs().send(new RegisterTaskDefinitionCommand(input));
-        if (!out.taskDefinition) throw new EcsKitError('task-definition.register', `ECS registered ${input.family} but returned no task definition.`);
+        if (!out.taskDefinition)
+          throw new EcsKitError('task-definition.register', `ECS registered ${input.family} but returned no task definition.`);
         return out.taskDefinition;
       },
       find: async () => {
         const latest = await describeLatest(ctx, input.family!);
         if (!latest?.taskDefinition || !isOwnedBy(latest.tags, ctx.owner)) return undefined;
-        return diffTaskDefinitions(normalizeTaskDefinition(latest.taskDefinition), normalizeTaskDefinition(input)).length ? undefined : latest.taskDefinition;
+        return diffTaskDefinitions(normalizeTaskDefinition(latest.taskDefinition), normalizeTaskDefinition(input)).length
+          ? undefined
+          : latest.taskDefinition;
       },
       ...onceOptions(ctx),
     });
@@ -342,14 +361,17 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
       try {
         await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
       } catch (err) {
-        if (!(isAwsError(err, 'ClientException') && (messageIncludes(err, 'inactive') || messageIncludes(err, 'unable to describe')))) throw err;
+        if (!(isAwsError(err, 'ClientException') && (messageIncludes(err, 'inactive') || messageIncludes(err, 'unable to describe'))))
+          throw err;
       }
     }
     // Deregistered revisions stay listed as INACTIVE until deleted; delete them too, ≤10 per call.
     for (let i = 0; i < all.length; i += 10) {
       try {
         const out = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: all.slice(i, i + 10) }));
-        const failures = (out.failures ?? []).filter((f) => !/missing|not ?found|does not exist/i.test(`${f.reason ?? ''} ${f.detail ?? ''}`));
+        const failures = (out.failures ?? []).filter(
+          (f) => !/missing|not ?found|does not exist/i.test(`${f.reason ?? ''} ${f.detail ?? ''}`),
+        );
         if (failures.length) {
           const why = failures[0]!.reason ?? 'unknown reason';
           const message = `Could not delete ${failures.length} revision(s) of ${family}: ${why}. They are deregistered and cost nothing.`;

@@ -29,7 +29,27 @@ export interface CliOptions {
 }
 
 // Anything that would make the CLI behave differently on a developer's machine or in CI.
-const DROP = [/^AWS_/, /^ECS_KIT_/, /^CI$/, /^CONTINUOUS_INTEGRATION$/, /^GITHUB_/, /^BUILDKITE/, /^GITLAB_/, /^CIRCLECI/, /^TRAVIS/, /^JENKINS/, /^TEAMCITY/, /^FORCE_COLOR$/, /^NO_COLOR$/, /^TERM$/, /^COLORTERM$/, /^VITEST/, /^NODE_ENV$/, /^NODE_OPTIONS$/, /^DOCKER_/];
+const DROP = [
+  /^AWS_/,
+  /^ECS_KIT_/,
+  /^CI$/,
+  /^CONTINUOUS_INTEGRATION$/,
+  /^GITHUB_/,
+  /^BUILDKITE/,
+  /^GITLAB_/,
+  /^CIRCLECI/,
+  /^TRAVIS/,
+  /^JENKINS/,
+  /^TEAMCITY/,
+  /^FORCE_COLOR$/,
+  /^NO_COLOR$/,
+  /^TERM$/,
+  /^COLORTERM$/,
+  /^VITEST/,
+  /^NODE_ENV$/,
+  /^NODE_OPTIONS$/,
+  /^DOCKER_/,
+];
 
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -59,10 +79,13 @@ export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
   // The global flags are defined on each subcommand, so the flag goes right after the command name.
   const endpointFlag = ['--endpoint-url', opts.endpoint];
   const [first, ...rest] = args;
-  const fullArgs = first !== undefined && !first.startsWith('-') ? [CLI_BIN, first, ...endpointFlag, ...rest] : [CLI_BIN, ...endpointFlag, ...args];
+  const fullArgs =
+    first !== undefined && !first.startsWith('-') ? [CLI_BIN, first, ...endpointFlag, ...rest] : [CLI_BIN, ...endpointFlag, ...args];
   const built = path.join(path.dirname(CLI_BIN), '..', 'dist', 'cli', 'main.js');
   if (!existsSync(built)) {
-    return Promise.reject(new Error(`${built} is missing: the e2e tests run the built CLI. Run \`npm run build\` first (or \`npm run test:e2e\`).`));
+    return Promise.reject(
+      new Error(`${built} is missing: the e2e tests run the built CLI. Run \`npm run build\` first (or \`npm run test:e2e\`).`),
+    );
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, fullArgs, {
@@ -90,7 +113,11 @@ export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new Error(`ecs-kit ${args.join(' ')} timed out after ${timeoutMs / 1000} s\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`));
+        reject(
+          new Error(
+            `ecs-kit ${args.join(' ')} timed out after ${timeoutMs / 1000} s\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`,
+          ),
+        );
         return;
       }
       resolve({ code: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 1), stdout, stderr, events: parseEvents(stdout) });
@@ -98,7 +125,8 @@ export function runCli(args: string[], opts: CliOptions): Promise<CliResult> {
   });
 }
 
-export function parseEvents(stdout: string): any[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON events are read loosely by tests
+export function parseEvents(stdout: string): any[] {
   const events: unknown[] = [];
   for (const line of stdout.split('\n')) {
     if (!line.trim()) continue;

@@ -84,10 +84,26 @@ function writeFault(res: ServerResponse, protocol: Protocol, kind: 'throttle' | 
   const requestId = 'fault-proxy-0000';
   if (protocol === 'json' || protocol === 'cloudwatch-json') {
     const code = throttle ? 'ThrottlingException' : 'ServiceUnavailableException';
-    return writeAwsError(res, protocol, { code, message, status: throttle ? 400 : 503, fault, queryCode: throttle ? 'Throttling' : 'ServiceUnavailable' }, requestId);
+    return writeAwsError(
+      res,
+      protocol,
+      { code, message, status: throttle ? 400 : 503, fault, queryCode: throttle ? 'Throttling' : 'ServiceUnavailable' },
+      requestId,
+    );
   }
-  if (protocol === 'ec2') return writeAwsError(res, protocol, { code: throttle ? 'RequestLimitExceeded' : 'ServiceUnavailable', message, status: 503 }, requestId);
-  writeAwsError(res, protocol, { code: throttle ? 'Throttling' : 'ServiceUnavailable', message, status: throttle ? 400 : 503, fault }, requestId);
+  if (protocol === 'ec2')
+    return writeAwsError(
+      res,
+      protocol,
+      { code: throttle ? 'RequestLimitExceeded' : 'ServiceUnavailable', message, status: 503 },
+      requestId,
+    );
+  writeAwsError(
+    res,
+    protocol,
+    { code: throttle ? 'Throttling' : 'ServiceUnavailable', message, status: throttle ? 400 : 503, fault },
+    requestId,
+  );
 }
 
 export async function startFaultProxy(target: string, opts: FaultProxyOptions = {}): Promise<FaultProxy> {
@@ -100,13 +116,22 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
   let resolveHeld!: (h: HeldCall) => void;
   const held = new Promise<HeldCall>((r) => (resolveHeld = r));
 
-  const forward = (req: IncomingMessage, url: string, body: Buffer, onResponse: (status: number, headers: IncomingMessage['headers'], payload: Buffer) => void, onError: (err: Error) => void) => {
-    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: url, headers: { ...req.headers, host: upstream.host } }, (up) => {
-      const parts: Buffer[] = [];
-      up.on('data', (c: Buffer) => parts.push(c));
-      up.on('end', () => onResponse(up.statusCode ?? 502, up.headers, Buffer.concat(parts)));
-      up.on('error', onError);
-    });
+  const forward = (
+    req: IncomingMessage,
+    url: string,
+    body: Buffer,
+    onResponse: (status: number, headers: IncomingMessage['headers'], payload: Buffer) => void,
+    onError: (err: Error) => void,
+  ) => {
+    const out = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: url, headers: { ...req.headers, host: upstream.host } },
+      (up) => {
+        const parts: Buffer[] = [];
+        up.on('data', (c: Buffer) => parts.push(c));
+        up.on('end', () => onResponse(up.statusCode ?? 502, up.headers, Buffer.concat(parts)));
+        up.on('error', onError);
+      },
+    );
     out.on('error', onError);
     out.end(body);
   };
@@ -176,7 +201,13 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
         if (hit(f.lost) && (f.lostEligible?.(call) ?? true)) {
           injected.push({ kind: 'lost', call });
           const socket = req.socket;
-          forward(req, url, body, () => socket.destroy(), () => socket.destroy());
+          forward(
+            req,
+            url,
+            body,
+            () => socket.destroy(),
+            () => socket.destroy(),
+          );
           return;
         }
       }
@@ -208,7 +239,10 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
 }
 
 /** The built CLI as a child process the test can SIGKILL; `done` settles when it exits. */
-export function spawnCli(args: string[], opts: { cwd: string; endpoint: string; env?: Record<string, string> }): { child: ChildProcess; done: Promise<CliResult> } {
+export function spawnCli(
+  args: string[],
+  opts: { cwd: string; endpoint: string; env?: Record<string, string> },
+): { child: ChildProcess; done: Promise<CliResult> } {
   const [first, ...rest] = args;
   const child = spawn(process.execPath, [CLI_BIN, first!, '--endpoint-url', opts.endpoint, ...rest], {
     cwd: opts.cwd,
@@ -217,11 +251,13 @@ export function spawnCli(args: string[], opts: { cwd: string; endpoint: string; 
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr, events: parseEvents(stdout) }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr, events: parseEvents(stdout) }),
+    );
   });
   return { child, done };
 }

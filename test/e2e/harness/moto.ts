@@ -42,11 +42,18 @@ const SERVICE_LINKED_ROLES = [
  * calls itself from a fresh account's state, so this seed is invisible through it.
  */
 async function seedServiceLinkedRoles(endpoint: string): Promise<void> {
-  const iam = new IAMClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+  const iam = new IAMClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
   try {
     for (const [service, RoleName] of SERVICE_LINKED_ROLES) {
       const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] };
-      await iam.send(new CreateRoleCommand({ RoleName, Path: `/aws-service-role/${service}/`, AssumeRolePolicyDocument: JSON.stringify(trust) }));
+      await iam.send(
+        new CreateRoleCommand({ RoleName, Path: `/aws-service-role/${service}/`, AssumeRolePolicyDocument: JSON.stringify(trust) }),
+      );
     }
   } finally {
     iam.destroy();
@@ -103,7 +110,9 @@ export async function startMoto(opts: { env?: Record<string, string>; serviceLin
   const ok = await ready;
   if (!ok) {
     await killGroup(child, exitedPromise);
-    const why = exited ? `it exited (code ${exited.code}, signal ${exited.signal})` : `it did not answer within ${START_TIMEOUT_MS / 1000} s`;
+    const why = exited
+      ? `it exited (code ${exited.code}, signal ${exited.signal})`
+      : `it did not answer within ${START_TIMEOUT_MS / 1000} s`;
     throw new Error(`moto_server on ${endpoint} failed to start: ${why}.\n--- moto output ---\n${output.trim()}`);
   }
 

@@ -10,7 +10,10 @@ describe('explainAwsError and EC2 AuthFailure', () => {
   });
 
   it('does not blame the credentials for a resource EC2 still holds (ReleaseAddress right after a NAT gateway is deleted, #14)', () => {
-    const e = explainAwsError(awsError('AuthFailure', 'You do not have permission to access the specified resource.'), 'deleting the network');
+    const e = explainAwsError(
+      awsError('AuthFailure', 'You do not have permission to access the specified resource.'),
+      'deleting the network',
+    );
     expect(e.code).toBe('aws.not-released');
     expect(e.why).not.toMatch(/credentials/i);
     expect(e.why).toMatch(/NAT gateway/);

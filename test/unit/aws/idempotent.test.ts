@@ -16,7 +16,12 @@ function reset(): Error {
   return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 }
 function awsError(name: string, status: number): Error {
-  return new EC2ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
+  return new EC2ServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message: name,
+  });
 }
 const fast = { initialDelayMs: 1, maxDelayMs: 2, throttleDelayMs: 1, throttleMaxDelayMs: 2, lookupWaitMs: 0 };
 
@@ -91,15 +96,32 @@ describe('createOnce', () => {
 
   it('the last attempt itself may have succeeded: the final look adopts it', async () => {
     const create = vi.fn().mockRejectedValue(reset());
-    const find = vi.fn(async (): Promise<string | undefined> => undefined).mockResolvedValueOnce(undefined).mockResolvedValueOnce('made-by-last');
+    const find = vi
+      .fn(async (): Promise<string | undefined> => undefined)
+      .mockResolvedValueOnce(undefined)
+      .mockResolvedValueOnce('made-by-last');
     expect(await createOnce({ create, find, attempts: 2, ...fast })).toBe('made-by-last');
     expect(create).toHaveBeenCalledTimes(2);
   });
 
   it('"already exists" adopts ours; when nothing of ours is found, the error stands', async () => {
     const dup = awsError('InvalidGroup.Duplicate', 400);
-    expect(await createOnce({ create: async () => Promise.reject(dup), find: async () => 'sg-1', alreadyExists: ['InvalidGroup.Duplicate'], ...fast })).toBe('sg-1');
-    await expect(createOnce({ create: async () => Promise.reject(dup), find: async () => undefined, alreadyExists: ['InvalidGroup.Duplicate'], ...fast })).rejects.toBe(dup);
+    expect(
+      await createOnce({
+        create: async () => Promise.reject(dup),
+        find: async () => 'sg-1',
+        alreadyExists: ['InvalidGroup.Duplicate'],
+        ...fast,
+      }),
+    ).toBe('sg-1');
+    await expect(
+      createOnce({
+        create: async () => Promise.reject(dup),
+        find: async () => undefined,
+        alreadyExists: ['InvalidGroup.Duplicate'],
+        ...fast,
+      }),
+    ).rejects.toBe(dup);
   });
 });
 
@@ -138,7 +160,11 @@ describe('createOnce under real-AWS timing (#26)', () => {
   it('after a lost response, looks again for a while before believing the resource is absent (eventually consistent Describe)', async () => {
     const create = vi.fn().mockRejectedValueOnce(reset()).mockResolvedValue('a second VPC');
     // The lookup sees the VPC only on its third try.
-    const find = vi.fn(async (): Promise<string | undefined> => undefined).mockResolvedValueOnce(undefined).mockResolvedValueOnce(undefined).mockResolvedValue('vpc-1');
+    const find = vi
+      .fn(async (): Promise<string | undefined> => undefined)
+      .mockResolvedValueOnce(undefined)
+      .mockResolvedValueOnce(undefined)
+      .mockResolvedValue('vpc-1');
     vi.useFakeTimers();
     const p = createOnce({ create, find, initialDelayMs: 1, lookupWaitMs: 8_000 });
     await vi.advanceTimersByTimeAsync(10_000);
@@ -149,7 +175,10 @@ describe('createOnce under real-AWS timing (#26)', () => {
 
   it('"already exists" also waits for the lookup to see it', async () => {
     const dup = awsError('InvalidGroup.Duplicate', 400);
-    const find = vi.fn(async (): Promise<string | undefined> => undefined).mockResolvedValueOnce(undefined).mockResolvedValue('sg-1');
+    const find = vi
+      .fn(async (): Promise<string | undefined> => undefined)
+      .mockResolvedValueOnce(undefined)
+      .mockResolvedValue('sg-1');
     vi.useFakeTimers();
     const p = createOnce({ create: async () => Promise.reject(dup), find, alreadyExists: ['InvalidGroup.Duplicate'], lookupWaitMs: 8_000 });
     await vi.advanceTimersByTimeAsync(10_000);
@@ -196,9 +225,15 @@ describe('a step: the security group whose CreateSecurityGroup response was lost
   it('is found by name and our tags and adopted; no second create', async () => {
     strict(ec2);
     ec2.on(CreateSecurityGroupCommand).rejects(reset());
-    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-lost', GroupName: 'shop-default-web', Tags: OWNER_TAGS }] });
+    ec2
+      .on(DescribeSecurityGroupsCommand)
+      .resolves({ SecurityGroups: [{ GroupId: 'sg-lost', GroupName: 'shop-default-web', Tags: OWNER_TAGS }] });
     const ctx = stepContext(securityGroupStep, { scope: 'web' });
-    const id = await applySecurityGroup(ctx, { wanted: [], diff: { add: [], remove: [] } }, { vpcId: 'vpc-1', name: 'shop-default-web', description: 'd', role: 'service-security-group' });
+    const id = await applySecurityGroup(
+      ctx,
+      { wanted: [], diff: { add: [], remove: [] } },
+      { vpcId: 'vpc-1', name: 'shop-default-web', description: 'd', role: 'service-security-group' },
+    );
     expect(id).toBe('sg-lost');
     expect(commandNames(ec2)).toEqual(['CreateSecurityGroup', 'DescribeSecurityGroups']);
   });
@@ -209,7 +244,11 @@ describe('a step: the security group whose CreateSecurityGroup response was lost
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-theirs', GroupName: 'shop-default-web', Tags: [] }] });
     const ctx = stepContext(securityGroupStep, { scope: 'web' });
     await expect(
-      applySecurityGroup(ctx, { wanted: [], diff: { add: [], remove: [] } }, { vpcId: 'vpc-1', name: 'shop-default-web', description: 'd', role: 'service-security-group' }),
+      applySecurityGroup(
+        ctx,
+        { wanted: [], diff: { add: [], remove: [] } },
+        { vpcId: 'vpc-1', name: 'shop-default-web', description: 'd', role: 'service-security-group' },
+      ),
     ).rejects.toThrow('InvalidGroup.Duplicate');
   });
 });

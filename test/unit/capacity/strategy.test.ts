@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.js';
+import type { ConfigError } from '../../../src/errors.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { capacityProviderName, capacityStrategyFor, strategyKey } from '../../../src/capacity/strategy.js';
 
@@ -15,7 +15,9 @@ describe('capacity strategy rendering', () => {
   });
 
   it('renders an explicit strategy, leaving out a base of 0', () => {
-    const s = svc('    capacityStrategy:\n      - { provider: FARGATE, base: 1, weight: 1 }\n      - { provider: FARGATE_SPOT, weight: 3, base: 0 }\n');
+    const s = svc(
+      '    capacityStrategy:\n      - { provider: FARGATE, base: 1, weight: 1 }\n      - { provider: FARGATE_SPOT, weight: 3, base: 0 }\n',
+    );
     expect(capacityStrategyFor(s, 'p')).toEqual([
       { capacityProvider: 'FARGATE', weight: 1, base: 1 },
       { capacityProvider: 'FARGATE_SPOT', weight: 3 },
@@ -23,8 +25,16 @@ describe('capacity strategy rendering', () => {
   });
 
   it('compares strategies order-free, treats launchType FARGATE as the FARGATE provider, and cannot compare an unechoed strategy', () => {
-    const a = strategyKey([{ capacityProvider: 'FARGATE_SPOT', weight: 3 }, { capacityProvider: 'FARGATE', base: 1, weight: 1 }]);
-    expect(a).toBe(strategyKey([{ capacityProvider: 'FARGATE', base: 1, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', weight: 3, base: 0 }]));
+    const a = strategyKey([
+      { capacityProvider: 'FARGATE_SPOT', weight: 3 },
+      { capacityProvider: 'FARGATE', base: 1, weight: 1 },
+    ]);
+    expect(a).toBe(
+      strategyKey([
+        { capacityProvider: 'FARGATE', base: 1, weight: 1 },
+        { capacityProvider: 'FARGATE_SPOT', weight: 3, base: 0 },
+      ]),
+    );
     expect(strategyKey(undefined, 'FARGATE')).toBe(strategyKey([{ capacityProvider: 'FARGATE', weight: 1 }]));
     expect(strategyKey([], 'EC2')).toBeUndefined();
     expect(strategyKey([{ capacityProvider: 'FARGATE_SPOT', weight: 1 }])).not.toBe(strategyKey(undefined, 'FARGATE'));
@@ -56,19 +66,33 @@ describe('network and capacity config rules', () => {
 
   it('needs vpcId with subnet ids, 2 public subnets for a load balancer, and no subnet in both lists', () => {
     expect(problems(`${base}network: { publicSubnetIds: [subnet-1a, subnet-2b] }\n`)).toEqual([expect.stringMatching(/^network\.vpcId: /)]);
-    expect(problems(`${base}network: { vpcId: vpc-1, publicSubnetIds: [subnet-1a] }\n`)).toEqual([expect.stringMatching(/at least 2 public subnets/)]);
+    expect(problems(`${base}network: { vpcId: vpc-1, publicSubnetIds: [subnet-1a] }\n`)).toEqual([
+      expect.stringMatching(/at least 2 public subnets/),
+    ]);
     expect(problems(`${base}network: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b], privateSubnetIds: [subnet-1a] }\n`)).toEqual([
       expect.stringMatching(/subnet-1a is listed as both/),
     ]);
   });
 
   it('rejects a strategy that names a provider twice or has no weight; accepts capacity ec2 with a consistent ec2 block', () => {
-    expect(problems('app: shop\nservices:\n  web:\n    image: nginx\n    capacityStrategy: [{ provider: FARGATE, weight: 1 }, { provider: FARGATE, weight: 2 }]\n')[0]).toMatch(/names a provider twice/);
-    expect(problems('app: shop\nservices:\n  web:\n    image: nginx\n    capacityStrategy: [{ provider: FARGATE_SPOT, weight: 0 }]\n')[0]).toMatch(/weight above 0/);
+    expect(
+      problems(
+        'app: shop\nservices:\n  web:\n    image: nginx\n    capacityStrategy: [{ provider: FARGATE, weight: 1 }, { provider: FARGATE, weight: 2 }]\n',
+      )[0],
+    ).toMatch(/names a provider twice/);
+    expect(
+      problems('app: shop\nservices:\n  web:\n    image: nginx\n    capacityStrategy: [{ provider: FARGATE_SPOT, weight: 0 }]\n')[0],
+    ).toMatch(/weight above 0/);
     expect(problems('app: shop\nservices:\n  web:\n    image: nginx\n    capacity: ec2\n')).toEqual([]);
-    expect(problems('app: shop\nec2: { min: 3, max: 2, desired: 2 }\nservices:\n  web:\n    image: nginx\n    capacity: ec2\n')[0]).toMatch(/^ec2\.min: 3 is greater than max/);
-    expect(problems('app: shop\nec2: { min: 1, max: 2, desired: 5 }\nservices:\n  web:\n    image: nginx\n    capacity: ec2\n')).toEqual([expect.stringMatching(/^ec2\.desired: 5 is outside/)]);
-    expect(problems('app: shop\nec2: { instanceType: big }\nservices:\n  web:\n    image: nginx\n    capacity: ec2\n')[0]).toMatch(/^ec2\.instanceType: .*must be an instance type/);
+    expect(problems('app: shop\nec2: { min: 3, max: 2, desired: 2 }\nservices:\n  web:\n    image: nginx\n    capacity: ec2\n')[0]).toMatch(
+      /^ec2\.min: 3 is greater than max/,
+    );
+    expect(problems('app: shop\nec2: { min: 1, max: 2, desired: 5 }\nservices:\n  web:\n    image: nginx\n    capacity: ec2\n')).toEqual([
+      expect.stringMatching(/^ec2\.desired: 5 is outside/),
+    ]);
+    expect(problems('app: shop\nec2: { instanceType: big }\nservices:\n  web:\n    image: nginx\n    capacity: ec2\n')[0]).toMatch(
+      /^ec2\.instanceType: .*must be an instance type/,
+    );
     expect(problems('app: shop\nservices:\n  web:\n    image: nginx\n    capacty: fargate-spot\n')[0]).toMatch(/did you mean "capacity"/);
   });
 });

@@ -46,12 +46,21 @@ describe('confirmOrStop', () => {
     await confirmOrStop({ interactive: true, prompter: yes.prompter }, APPLY);
     expect(yes.asked).toEqual(['Apply these changes?']);
     const no = answering(false);
-    await expect(confirmOrStop({ interactive: true, prompter: no.prompter }, APPLY)).rejects.toMatchObject({ exitCode: 130, message: 'Deploy cancelled.' });
+    await expect(confirmOrStop({ interactive: true, prompter: no.prompter }, APPLY)).rejects.toMatchObject({
+      exitCode: 130,
+      message: 'Deploy cancelled.',
+    });
   });
 
   it('a typed question needs the exact word', async () => {
-    const typed: Confirmation = { ...APPLY, command: 'teardown', question: { message: 'Type the app name (shop) to confirm:', typed: 'shop' } };
+    const typed: Confirmation = {
+      ...APPLY,
+      command: 'teardown',
+      question: { message: 'Type the app name (shop) to confirm:', typed: 'shop' },
+    };
     await confirmOrStop({ interactive: true, prompter: answering(' shop ').prompter }, typed);
-    await expect(confirmOrStop({ interactive: true, prompter: answering('Shop').prompter }, typed)).rejects.toMatchObject({ exitCode: 130 });
+    await expect(confirmOrStop({ interactive: true, prompter: answering('Shop').prompter }, typed)).rejects.toMatchObject({
+      exitCode: 130,
+    });
   });
 });

@@ -37,7 +37,7 @@ async function workdir(config: string): Promise<void> {
   dir = await mkdtemp(path.join(tmpdir(), 'ecs-kit-doctor-'));
   await writeFile(path.join(dir, 'ecs-kit.yml'), config);
   stdout = new Capture();
-  io = { stdout, stderr: new Capture(), stdin: Readable.from([]) as unknown as Io['stdin'], env: {}, cwd: dir };
+  io = { stdout, stderr: new Capture(), stdin: Readable.from([]), env: {}, cwd: dir };
 }
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -83,13 +83,18 @@ describe('ecs-kit doctor', () => {
     const reporter = new RecordingReporter();
     expect(await runDoctor(opts, io, reporter)).toBe(1);
     const certificate = reporter.ofType('check').find((c) => c.name === 'certificate');
-    expect(certificate).toMatchObject({ status: 'fail', fix: expect.stringMatching(/ACM certificates are regional; request or import one in us-east-1/) });
+    expect(certificate).toMatchObject({
+      status: 'fail',
+      fix: expect.stringMatching(/ACM certificates are regional; request or import one in us-east-1/),
+    });
     expect(reporter.ofType('check.summary')[0]).toMatchObject({ fail: 1, mutatingCalls: 0 });
   });
 
   it('with rejected credentials: credentials fails, the checks that need the account are skipped, exit 1', async () => {
     await workdir(HEALTHY);
-    mocks.sts.on(GetCallerIdentityCommand).rejects(awsError('InvalidClientTokenId', 'The security token included in the request is invalid.'));
+    mocks.sts
+      .on(GetCallerIdentityCommand)
+      .rejects(awsError('InvalidClientTokenId', 'The security token included in the request is invalid.'));
     mocks.ec2.on(DescribeRegionsCommand).rejects(awsError('AuthFailure'));
     const reporter = new RecordingReporter();
     expect(await runDoctor(opts, io, reporter)).toBe(1);
@@ -115,7 +120,10 @@ describe('ecs-kit doctor', () => {
 describe('deploy and plan run the cheap check first', () => {
   it('deploy with a certificate from another region exits 2 after reading only the identity, changing nothing', async () => {
     await workdir(WRONG_REGION_CERT);
-    await expect(runDeploy({ ...opts, wait: false }, io, new RecordingReporter())).rejects.toMatchObject({ exitCode: 2, code: 'config.certificate-region' });
+    await expect(runDeploy({ ...opts, wait: false }, io, new RecordingReporter())).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'config.certificate-region',
+    });
     expect(calls()).toEqual(['GetCallerIdentity']);
     expect(existsSync(path.join(dir, '.ecs-kit', 'default.lock'))).toBe(false);
   });

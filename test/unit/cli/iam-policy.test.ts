@@ -37,7 +37,8 @@ services:
 type Stmt = { Sid: string; Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
 
 function policy() {
-  return deployerPolicy({ config: parseConfigText(CFG), env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
+  return deployerPolicy({ config: parseConfigText(CFG), env: 'prod', region: 'eu-west-1', account: '111122223333' })
+    .Statement as unknown as Stmt[];
 }
 const bySid = (sid: string) => policy().find((s) => s.Sid === sid)!;
 
@@ -58,7 +59,12 @@ describe('deployer policy', () => {
   it('scopes named resources to exact ARNs', () => {
     expect(bySid('OwnRoles').Resource).toBe('arn:aws:iam::111122223333:role/ecs-kit/shop/prod/*');
     expect(bySid('AttachOnlyConfiguredPolicies').Condition).toEqual({
-      ArnEquals: { 'iam:PolicyARN': ['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
+      ArnEquals: {
+        'iam:PolicyARN': [
+          'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy',
+          'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
+        ],
+      },
     });
     expect(bySid('OwnLogGroups').Resource).toEqual([
       'arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/shop/prod/web',
@@ -90,10 +96,18 @@ describe('deployer policy', () => {
 
   it('names the capacity provider the way the capacity step does (cp- for apps starting with aws, ecs or fargate)', () => {
     const withEc2 = (app: string) =>
-      deployerPolicy({ config: parseConfigText(`app: ${app}\nservices:\n  web: { image: x, capacity: ec2 }\n`), env: 'prod', region: 'eu-west-1', account: '111122223333' })
-        .Statement as unknown as Stmt[];
-    expect(withEc2('ecs-demo').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe('arn:aws:ecs:eu-west-1:111122223333:capacity-provider/cp-ecs-demo-prod-ec2');
-    expect(withEc2('shop').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe('arn:aws:ecs:eu-west-1:111122223333:capacity-provider/shop-prod-ec2');
+      deployerPolicy({
+        config: parseConfigText(`app: ${app}\nservices:\n  web: { image: x, capacity: ec2 }\n`),
+        env: 'prod',
+        region: 'eu-west-1',
+        account: '111122223333',
+      }).Statement as unknown as Stmt[];
+    expect(withEc2('ecs-demo').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe(
+      'arn:aws:ecs:eu-west-1:111122223333:capacity-provider/cp-ecs-demo-prod-ec2',
+    );
+    expect(withEc2('shop').find((s) => s.Sid === 'OwnCapacityProvider')!.Resource).toBe(
+      'arn:aws:ecs:eu-west-1:111122223333:capacity-provider/shop-prod-ec2',
+    );
   });
 
   it('lets DescribeSecret match a foreign partial ARN by its 6-character suffix, and a full ARN exactly', () => {
@@ -130,10 +144,16 @@ describe('deployer policy', () => {
     expect(unattributed, 'teach test/unit/security/sdk-operations.ts this way of loading the SDK').toEqual([]);
     const used = new Set(files.flatMap((f) => [...sdkOperations(f)]));
     // EC2 capacity permissions are granted only to configs with an EC2 service.
-    const ec2Policy = deployerPolicy({ config: parseConfigText(CFG.replace('    image: busybox', '    image: busybox\n    capacity: ec2')), env: 'prod', region: 'eu-west-1', account: '111122223333' }).Statement as unknown as Stmt[];
+    const ec2Policy = deployerPolicy({
+      config: parseConfigText(CFG.replace('    image: busybox', '    image: busybox\n    capacity: ec2')),
+      env: 'prod',
+      region: 'eu-west-1',
+      account: '111122223333',
+    }).Statement as unknown as Stmt[];
     const granted = new Set([...policy(), ...ec2Policy].flatMap((s) => s.Action));
     const missing = [...used].filter((a) => !granted.has(a)).sort();
-    const where = 'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';
+    const where =
+      'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';
     expect(missing, `add these to ${where}`).toEqual([]);
   });
 });
@@ -161,7 +181,10 @@ describe('ecs-kit iam-policy', () => {
       const stdout = new Capture();
       const stderr = new Capture();
       const io: Io = { stdout, stderr, stdin: Readable.from([]), env: { CI: 'true' }, cwd };
-      const code = await main(['node', 'ecs-kit', 'iam-policy', '--account', '111122223333', '--region', 'eu-west-1', '--env', 'prod', ...extra], io);
+      const code = await main(
+        ['node', 'ecs-kit', 'iam-policy', '--account', '111122223333', '--region', 'eu-west-1', '--env', 'prod', ...extra],
+        io,
+      );
       return { code, out: JSON.parse(stdout.text) as unknown, err: stderr.text };
     };
     const whole = await run([]);

@@ -50,7 +50,13 @@ class ScriptedPrompter implements Prompter {
     if (ok !== true) throw new Error(`answer ${JSON.stringify(v)} to "${q.message}" rejected: ${ok}`);
     return v;
   }
-  async number(q: { message: string; default?: number; min?: number; max?: number; validate?: (v: number) => true | string }): Promise<number> {
+  async number(q: {
+    message: string;
+    default?: number;
+    min?: number;
+    max?: number;
+    validate?: (v: number) => true | string;
+  }): Promise<number> {
     const v = Number(this.next(q.message, q.default));
     if ((q.min !== undefined && v < q.min) || (q.max !== undefined && v > q.max)) throw new Error(`${v} out of range for "${q.message}"`);
     const ok = q.validate?.(v) ?? true;
@@ -69,15 +75,25 @@ class ScriptedPrompter implements Prompter {
   /** What each select/checkbox offered, by message, so tests can check the labels shown. */
   offered: Record<string, Choice<unknown>[]> = {};
   /** A scripted checkbox answer is a comma-separated string of values ('' for none); unscripted takes the pre-ticked ones. */
-  async checkbox<T>(q: { message: string; choices: readonly (Choice<T> & { checked?: boolean })[]; validate?: (v: readonly T[]) => true | string }): Promise<T[]> {
+  async checkbox<T>(q: {
+    message: string;
+    choices: readonly (Choice<T> & { checked?: boolean })[];
+    validate?: (v: readonly T[]) => true | string;
+  }): Promise<T[]> {
     this.offered[q.message] = [...q.choices] as Choice<unknown>[];
-    const ticked = q.choices.filter((c) => c.checked).map((c) => String(c.value)).join(',');
+    const ticked = q.choices
+      .filter((c) => c.checked)
+      .map((c) => String(c.value))
+      .join(',');
     const raw = String(this.next(q.message, ticked));
-    const v = raw === '' ? [] : raw.split(',').map((id) => {
-      const choice = q.choices.find((c) => String(c.value) === id);
-      if (!choice) throw new Error(`${id} is not a choice for "${q.message}"`);
-      return choice.value;
-    });
+    const v =
+      raw === ''
+        ? []
+        : raw.split(',').map((id) => {
+            const choice = q.choices.find((c) => String(c.value) === id);
+            if (!choice) throw new Error(`${id} is not a choice for "${q.message}"`);
+            return choice.value;
+          });
     const ok = q.validate?.(v) ?? true;
     if (ok !== true) throw new Error(`answer ${raw} to "${q.message}" rejected: ${ok}`);
     return v;
@@ -186,16 +202,52 @@ describe('init, interactive', () => {
   it('skips every question whose flag was given', async () => {
     const prompter = new ScriptedPrompter({ 'Scale the number': true });
     const code = await init(
-      { name: 'api', region: 'us-west-2', image: 'nginx:1.27', port: 3000, cpu: 1024, memory: 4096, count: 1, healthCheckPath: '/up', envVars: ['A=1'], network: 'learning', capacity: 'fargate' },
+      {
+        name: 'api',
+        region: 'us-west-2',
+        image: 'nginx:1.27',
+        port: 3000,
+        cpu: 1024,
+        memory: 4096,
+        count: 1,
+        healthCheckPath: '/up',
+        envVars: ['A=1'],
+        network: 'learning',
+        capacity: 'fargate',
+      },
       { prompter, interactive: true },
     );
     expect(code).toBe(0);
-    expect(prompter.asked).toEqual(['Scale the number of tasks automatically with CPU load?', 'Minimum tasks', 'Maximum tasks', 'Target average CPU %']);
+    expect(prompter.asked).toEqual([
+      'Scale the number of tasks automatically with CPU load?',
+      'Minimum tasks',
+      'Maximum tasks',
+      'Target average CPU %',
+    ]);
   });
 
   it('asks for the network with the NAT cost, then NAT gateways and zones for production, and writes them', async () => {
-    const prompter = new ScriptedPrompter({ Network: 'production', 'NAT gateways': 'per-az', 'Availability zones': '3', Capacity: 'fargate-spot', 'Scale the number': false });
-    const code = await init({ name: 'api', image: 'nginx:1.27', region: 'us-east-1', port: 80, cpu: 256, memory: 512, count: 1, healthCheckPath: '/', envVars: [] }, { prompter, interactive: true });
+    const prompter = new ScriptedPrompter({
+      Network: 'production',
+      'NAT gateways': 'per-az',
+      'Availability zones': '3',
+      Capacity: 'fargate-spot',
+      'Scale the number': false,
+    });
+    const code = await init(
+      {
+        name: 'api',
+        image: 'nginx:1.27',
+        region: 'us-east-1',
+        port: 80,
+        cpu: 256,
+        memory: 512,
+        count: 1,
+        healthCheckPath: '/',
+        envVars: [],
+      },
+      { prompter, interactive: true },
+    );
     expect(code).toBe(0);
     expect(prompter.asked.slice(-4)).toEqual(['Network', 'NAT gateways', 'Availability zones', 'Capacity']);
     const cfg = parseConfigText(await written());
@@ -204,7 +256,9 @@ describe('init, interactive', () => {
   });
 
   it('takes --network/--nat/--azs/--capacity without asking, and rejects bad values with exit 2', async () => {
-    expect(await init({ yes: true, name: 'api', image: 'nginx:1.27', network: 'production', nat: 'single', azs: 2, capacity: 'fargate-spot' })).toBe(0);
+    expect(
+      await init({ yes: true, name: 'api', image: 'nginx:1.27', network: 'production', nat: 'single', azs: 2, capacity: 'fargate-spot' }),
+    ).toBe(0);
     const cfg = parseConfigText(await written());
     expect(cfg.network).toMatchObject({ profile: 'production', nat: 'single', azs: 2 });
     expect(cfg.services.web!.capacity).toBe('fargate-spot');
@@ -250,7 +304,11 @@ describe('init, non-interactive', () => {
   it('--yes uses flags and defaults without asking anything', async () => {
     expect(await init({ yes: true, name: 'shop', image: 'nginx:1.27' }, { prompter: silent, interactive: true })).toBe(0);
     const config = parseConfigText(await written());
-    expect(config).toMatchObject({ app: 'shop', region: 'eu-west-1', services: { web: { image: 'nginx:1.27', port: 80, cpu: 256, memory: 512, autoscaling: { min: 1, max: 4, targetCpu: 60 } } } });
+    expect(config).toMatchObject({
+      app: 'shop',
+      region: 'eu-west-1',
+      services: { web: { image: 'nginx:1.27', port: 80, cpu: 256, memory: 512, autoscaling: { min: 1, max: 4, targetCpu: 60 } } },
+    });
   });
 
   it('round-trips every flag', async () => {
@@ -374,7 +432,10 @@ describe('init, non-interactive', () => {
   it('writes build paths relative to the config file', async () => {
     await writeFile(path.join(cwd, 'Dockerfile.prod'), 'FROM nginx\n');
     expect(await init({ name: 'shop', dockerfile: './Dockerfile.prod', context: '.', config: 'ops/ecs-kit.yml' })).toBe(0);
-    expect(parseConfigText(await written('ops/ecs-kit.yml')).services.web?.build).toMatchObject({ context: '..', dockerfile: '../Dockerfile.prod' });
+    expect(parseConfigText(await written('ops/ecs-kit.yml')).services.web?.build).toMatchObject({
+      context: '..',
+      dockerfile: '../Dockerfile.prod',
+    });
   });
 
   it('warns when the named Dockerfile does not exist yet', async () => {
@@ -431,7 +492,17 @@ describe('init, EC2 capacity', () => {
     expect(text).toMatch(/# .*\nec2:\n/); // the block is explained
     expect(stdout.text).toContain('on EC2 t3.small instances');
 
-    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', capacity: 'ec2', instanceType: 'm6i.large', config: 'x.json' })).toBe(0);
+    expect(
+      await init({
+        yes: true,
+        force: true,
+        name: 'api',
+        image: 'nginx:1.27',
+        capacity: 'ec2',
+        instanceType: 'm6i.large',
+        config: 'x.json',
+      }),
+    ).toBe(0);
     expect(parseConfigText(await written('x.json'), 'x.json').ec2).toMatchObject({ instanceType: 'm6i.large' });
   });
 
@@ -449,7 +520,23 @@ describe('init, EC2 capacity', () => {
 
   it('offers ec2 with its cost trade-off and asks for the instance type', async () => {
     const prompter = new ScriptedPrompter({ Capacity: 'ec2', 'EC2 instance type': 'c7g.medium', 'Scale the number': false });
-    expect(await init({ name: 'api', image: 'nginx:1.27', region: 'us-east-1', port: 80, cpu: 256, memory: 512, count: 1, healthCheckPath: '/', envVars: [], network: 'learning' }, { prompter, interactive: true })).toBe(0);
+    expect(
+      await init(
+        {
+          name: 'api',
+          image: 'nginx:1.27',
+          region: 'us-east-1',
+          port: 80,
+          cpu: 256,
+          memory: 512,
+          count: 1,
+          healthCheckPath: '/',
+          envVars: [],
+          network: 'learning',
+        },
+        { prompter, interactive: true },
+      ),
+    ).toBe(0);
     expect(prompter.offered['Capacity']!.find((c) => c.value === 'ec2')!.description).toContain('by the hour');
     expect(prompter.asked.slice(-2)).toEqual(['Capacity', 'EC2 instance type']);
     const cfg = parseConfigText(await written());
@@ -463,11 +550,34 @@ describe('init, existing VPC', () => {
   resetAfterEach(ec2);
   beforeEach(() => strict(ec2));
 
-  const flags: InitOptions = { name: 'api', image: 'nginx:1.27', region: 'eu-west-2', port: 80, cpu: 256, memory: 512, count: 1, healthCheckPath: '/', envVars: [], capacity: 'fargate' };
+  const flags: InitOptions = {
+    name: 'api',
+    image: 'nginx:1.27',
+    region: 'eu-west-2',
+    port: 80,
+    cpu: 256,
+    memory: 512,
+    count: 1,
+    healthCheckPath: '/',
+    envVars: [],
+    capacity: 'fargate',
+  };
   const subnets = [
-    { SubnetId: 'subnet-0aa', AvailabilityZone: 'eu-west-2a', CidrBlock: '10.1.0.0/24', MapPublicIpOnLaunch: true, Tags: [{ Key: 'Name', Value: 'pub-a' }] },
+    {
+      SubnetId: 'subnet-0aa',
+      AvailabilityZone: 'eu-west-2a',
+      CidrBlock: '10.1.0.0/24',
+      MapPublicIpOnLaunch: true,
+      Tags: [{ Key: 'Name', Value: 'pub-a' }],
+    },
     { SubnetId: 'subnet-0bb', AvailabilityZone: 'eu-west-2b', CidrBlock: '10.1.1.0/24', MapPublicIpOnLaunch: true },
-    { SubnetId: 'subnet-0cc', AvailabilityZone: 'eu-west-2a', CidrBlock: '10.1.2.0/24', MapPublicIpOnLaunch: false, Tags: [{ Key: 'Name', Value: 'priv-a' }] },
+    {
+      SubnetId: 'subnet-0cc',
+      AvailabilityZone: 'eu-west-2a',
+      CidrBlock: '10.1.2.0/24',
+      MapPublicIpOnLaunch: false,
+      Tags: [{ Key: 'Name', Value: 'priv-a' }],
+    },
     { SubnetId: 'subnet-0dd', AvailabilityZone: 'eu-west-2b', CidrBlock: '10.1.3.0/24', MapPublicIpOnLaunch: false },
   ];
 
@@ -480,7 +590,12 @@ describe('init, existing VPC', () => {
     });
     ec2.on(DescribeSubnetsCommand, { Filters: [{ Name: 'vpc-id', Values: ['vpc-05e0a'] }] }).resolves({ Subnets: subnets });
     // Public: the two pre-ticked ones; private: only one of the two offered.
-    const prompter = new ScriptedPrompter({ Network: 'existing', VPC: 'vpc-05e0a', 'Private subnets': 'subnet-0dd', 'Scale the number': false });
+    const prompter = new ScriptedPrompter({
+      Network: 'existing',
+      VPC: 'vpc-05e0a',
+      'Private subnets': 'subnet-0dd',
+      'Scale the number': false,
+    });
     expect(await init(flags, { prompter, interactive: true })).toBe(0);
 
     expect(prompter.offered['VPC']!.map((c) => c.name)).toEqual(['vpc-0def  172.31.0.0/16', 'vpc-05e0a  10.1.0.0/16  shop-prod']);
@@ -492,7 +607,11 @@ describe('init, existing VPC', () => {
 
     const text = await written();
     const cfg = parseConfigText(text);
-    expect(cfg.network).toMatchObject({ vpcId: 'vpc-05e0a', publicSubnetIds: ['subnet-0aa', 'subnet-0bb'], privateSubnetIds: ['subnet-0dd'] });
+    expect(cfg.network).toMatchObject({
+      vpcId: 'vpc-05e0a',
+      publicSubnetIds: ['subnet-0aa', 'subnet-0bb'],
+      privateSubnetIds: ['subnet-0dd'],
+    });
     expect(text).not.toMatch(/^\s*profile:/m);
     expect(commandNames(ec2)).toEqual(['DescribeVpcs', 'DescribeSubnets']);
     expect(stdout.text).toContain('in vpc-05e0a');
@@ -507,7 +626,9 @@ describe('init, existing VPC', () => {
   });
 
   it('explains and asks for the ids as text when the VPCs cannot be listed', async () => {
-    ec2.on(DescribeVpcsCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    ec2
+      .on(DescribeVpcsCommand)
+      .rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
     const prompter = new ScriptedPrompter({
       Network: 'existing',
       'VPC id': 'vpc-0abc',
@@ -517,19 +638,46 @@ describe('init, existing VPC', () => {
     });
     expect(await init(flags, { prompter, interactive: true })).toBe(0);
     expect(stderr.text).toContain('Could not list the VPCs in eu-west-2 (CredentialsProviderError: Could not load credentials');
-    expect(parseConfigText(await written()).network).toMatchObject({ vpcId: 'vpc-0abc', publicSubnetIds: ['subnet-01', 'subnet-02'], privateSubnetIds: [] });
+    expect(parseConfigText(await written()).network).toMatchObject({
+      vpcId: 'vpc-0abc',
+      publicSubnetIds: ['subnet-01', 'subnet-02'],
+      privateSubnetIds: [],
+    });
   });
 
   it('takes --vpc-id/--public-subnets/--private-subnets without any AWS call, and deploy-style validation catches bad ones', async () => {
-    expect(await init({ yes: true, name: 'api', image: 'nginx:1.27', vpcId: 'vpc-0abc', publicSubnets: 'subnet-01,subnet-02', privateSubnets: 'subnet-03, subnet-04' })).toBe(0);
-    expect(parseConfigText(await written()).network).toMatchObject({ vpcId: 'vpc-0abc', publicSubnetIds: ['subnet-01', 'subnet-02'], privateSubnetIds: ['subnet-03', 'subnet-04'] });
+    expect(
+      await init({
+        yes: true,
+        name: 'api',
+        image: 'nginx:1.27',
+        vpcId: 'vpc-0abc',
+        publicSubnets: 'subnet-01,subnet-02',
+        privateSubnets: 'subnet-03, subnet-04',
+      }),
+    ).toBe(0);
+    expect(parseConfigText(await written()).network).toMatchObject({
+      vpcId: 'vpc-0abc',
+      publicSubnetIds: ['subnet-01', 'subnet-02'],
+      privateSubnetIds: ['subnet-03', 'subnet-04'],
+    });
     expect(ec2.calls()).toHaveLength(0);
 
     expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', vpcId: 'vpc-0abc', publicSubnets: 'subnet-01' })).toBe(2);
     expect(stderr.text).toContain('network.publicSubnetIds (--public-subnets)');
     expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', publicSubnets: 'subnet-01,subnet-02' })).toBe(2);
     expect(stderr.text).toContain('without --vpc-id');
-    expect(await init({ yes: true, force: true, name: 'api', image: 'nginx:1.27', vpcId: 'vpc-0abc', publicSubnets: 'subnet-01,subnet-02', network: 'production' })).toBe(2);
+    expect(
+      await init({
+        yes: true,
+        force: true,
+        name: 'api',
+        image: 'nginx:1.27',
+        vpcId: 'vpc-0abc',
+        publicSubnets: 'subnet-01,subnet-02',
+        network: 'production',
+      }),
+    ).toBe(2);
     expect(ec2.calls()).toHaveLength(0);
   });
 });
@@ -549,7 +697,23 @@ describe('the YAML template', () => {
     expect(await init({ name: 'shop', image: 'nginx:1.27' })).toBe(0);
     const text = await written();
     const lines = text.split('\n');
-    for (const field of ['app', 'region', 'profile', 'cidr', 'containerInsights', 'keepImages', 'image', 'port', 'path', 'cpu', 'desiredCount', 'healthCheckPath', 'environment', 'autoscaling', 'logRetentionDays']) {
+    for (const field of [
+      'app',
+      'region',
+      'profile',
+      'cidr',
+      'containerInsights',
+      'keepImages',
+      'image',
+      'port',
+      'path',
+      'cpu',
+      'desiredCount',
+      'healthCheckPath',
+      'environment',
+      'autoscaling',
+      'logRetentionDays',
+    ]) {
       const i = lines.findIndex((l) => new RegExp(`^\\s*${field}:`).test(l));
       expect(i, field).toBeGreaterThan(0);
       // the field's own comment sits right above it (cpu and memory share one)
@@ -569,7 +733,11 @@ describe('the YAML template', () => {
 
   it('templates/ecs-kit.yml is exactly what init writes for the defaults, and deploy accepts it', async () => {
     const template = await readFile(new URL('../../../templates/ecs-kit.yml', import.meta.url), 'utf8');
-    expect(parseConfigText(template)).toMatchObject({ app: 'my-app', region: 'us-east-1', services: { web: { image: 'nginx:1.27', capacity: 'fargate' } } });
+    expect(parseConfigText(template)).toMatchObject({
+      app: 'my-app',
+      region: 'us-east-1',
+      services: { web: { image: 'nginx:1.27', capacity: 'fargate' } },
+    });
     expect(await init({ yes: true, name: 'my-app', region: 'us-east-1', image: 'nginx:1.27' })).toBe(0);
     // After changing init's document.ts, regenerate it with:
     //   node bin/ecs-kit.js init --yes --name my-app --region us-east-1 --image nginx:1.27 --config templates/ecs-kit.yml --force
@@ -579,7 +747,7 @@ describe('the YAML template', () => {
 
 describe('confirmByTyping', () => {
   it('is true only when the exact text is typed', async () => {
-    const ask = (answer: string) => confirmByTyping(new ScriptedPrompter({ 'Type': answer }), 'shop', 'Type the app name (shop) to confirm:');
+    const ask = (answer: string) => confirmByTyping(new ScriptedPrompter({ Type: answer }), 'shop', 'Type the app name (shop) to confirm:');
     expect(await ask('shop')).toBe(true);
     expect(await ask('  shop ')).toBe(true);
     expect(await ask('Shop')).toBe(false);

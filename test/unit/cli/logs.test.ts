@@ -26,7 +26,9 @@ describe('logs', () => {
       .on(FilterLogEventsCommand, { logGroupName: '/ecs/shop/default/web' })
       .resolvesOnce({ events: [ev('w1', 1000, 'ecs/web/aaaa1111', 'web first\n')], nextToken: 'p2' })
       .resolves({ events: [ev('w2', 3000, 'ecs/web/bbbb2222', 'web third')] });
-    logs.on(FilterLogEventsCommand, { logGroupName: '/ecs/shop/default/worker' }).resolves({ events: [ev('k1', 2000, 'ecs/worker/cccc3333', 'worker second')] });
+    logs
+      .on(FilterLogEventsCommand, { logGroupName: '/ecs/shop/default/worker' })
+      .resolves({ events: [ev('k1', 2000, 'ecs/worker/cccc3333', 'worker second')] });
 
     expect(await runLogs({ ...w.opts, sinceMs: 600_000, filter: 'ERROR 42' }, w.io, w.reporter)).toBe(0);
     const lines = w.reporter.ofType('log');
@@ -54,14 +56,18 @@ describe('logs', () => {
       controller.abort();
       return { events: [ev('b', 2000, 'ecs/web/t1', 'two'), ev('c', 3000, 'ecs/web/t1', 'three')] };
     });
-    expect(await runLogs({ ...w.opts, service: 'web', follow: true, sinceMs: 60_000, pollIntervalMs: 1 }, w.io, w.reporter, controller.signal)).toBe(0);
+    expect(
+      await runLogs({ ...w.opts, service: 'web', follow: true, sinceMs: 60_000, pollIntervalMs: 1 }, w.io, w.reporter, controller.signal),
+    ).toBe(0);
     expect(w.reporter.ofType('log').map((l) => l.message)).toEqual(['one', 'two']);
     expect(polls).toBe(3);
   });
 
   it('a missing log group means "not deployed": exit 1 with the reason', async () => {
     w = await workdir();
-    logs.on(FilterLogEventsCommand).rejects(new ResourceNotFoundException({ message: 'The specified log group does not exist.', $metadata: {} }));
+    logs
+      .on(FilterLogEventsCommand)
+      .rejects(new ResourceNotFoundException({ message: 'The specified log group does not exist.', $metadata: {} }));
     await expect(runLogs({ ...w.opts, sinceMs: 60_000 }, w.io, w.reporter)).rejects.toMatchObject({ code: 'logs.no-group', exitCode: 1 });
   });
 

@@ -51,15 +51,14 @@ describe('ecs-kit main', () => {
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it.each([
-    [['deploy', '--bogus']],
-    [['nonsense']],
-    [['deploy', '--max-attempts', 'zero']],
-  ])('usage errors from the parser exit 2: %j', async (args) => {
-    const r = await run(args);
-    expect(r.code).toBe(2);
-    expect(awsCalls()).toBe(0);
-  });
+  it.each([[['deploy', '--bogus']], [['nonsense']], [['deploy', '--max-attempts', 'zero']]])(
+    'usage errors from the parser exit 2: %j',
+    async (args) => {
+      const r = await run(args);
+      expect(r.code).toBe(2);
+      expect(awsCalls()).toBe(0);
+    },
+  );
 
   it('a bad --timeout exits 2 and names the flag', async () => {
     const r = await run(['deploy', '--yes', '--timeout', 'soon'], { 'ecs-kit.yml': GOOD });
@@ -84,7 +83,10 @@ describe('ecs-kit main', () => {
   });
 
   it('global flags work before the command too (--env is validated either way)', async () => {
-    for (const args of [['--env', 'Bad_Env', 'deploy', '--yes'], ['deploy', '--env', 'Bad_Env', '--yes']]) {
+    for (const args of [
+      ['--env', 'Bad_Env', 'deploy', '--yes'],
+      ['deploy', '--env', 'Bad_Env', '--yes'],
+    ]) {
       const r = await run(args, { 'ecs-kit.yml': GOOD });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/--env: "Bad_Env" is not a valid environment name/);
@@ -93,7 +95,9 @@ describe('ecs-kit main', () => {
   });
 
   it('--config points at another file, and .json configs work', async () => {
-    const r = await run(['deploy', '--yes', '--config', 'other.json'], { 'other.json': '{"app": "shop", "services": {"web": {"image": "nginx", "cpu": 300}}}' });
+    const r = await run(['deploy', '--yes', '--config', 'other.json'], {
+      'other.json': '{"app": "shop", "services": {"web": {"image": "nginx", "cpu": 300}}}',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('other.json is not valid');
     expect(r.stderr).toContain('services.web.cpu');
@@ -109,7 +113,12 @@ describe('ecs-kit main', () => {
   });
 
   it('an AWS credentials problem is explained, not dumped, exit 1', async () => {
-    sts.onAnyCommand().rejects(Object.assign(new Error('The security token included in the request is invalid.'), { name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } }));
+    sts.onAnyCommand().rejects(
+      Object.assign(new Error('The security token included in the request is invalid.'), {
+        name: 'InvalidClientTokenId',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
     const r = await run(['deploy', '--yes'], { 'ecs-kit.yml': `region: us-east-1\n${GOOD}` });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/checking your AWS identity/);

@@ -32,9 +32,13 @@ function emptyAccount(): void {
     m.reset();
     m.onAnyCommand().resolves({});
   }
-  mocks.ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: ['a', 'b', 'c'].map((z) => ({ ZoneName: `us-east-1${z}`, ZoneId: `use1-az${z}`, State: 'available' })) });
+  mocks.ec2.on(DescribeAvailabilityZonesCommand).resolves({
+    AvailabilityZones: ['a', 'b', 'c'].map((z) => ({ ZoneName: `us-east-1${z}`, ZoneId: `use1-az${z}`, State: 'available' })),
+  });
   mocks.iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: 'The role cannot be found.', $metadata: {} }));
-  mocks.ecs.on(DescribeTaskDefinitionCommand).rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
+  mocks.ecs
+    .on(DescribeTaskDefinitionCommand)
+    .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
 }
 
 beforeEach(() => {
@@ -52,7 +56,9 @@ describe('plan', () => {
     expect(code).toBe(EXIT_CHANGES_PENDING);
     const [plan] = w.reporter.ofType('plan');
     expect(plan!.steps.map((s) => [s.id, s.action])).toEqual(plan!.steps.map((s) => [s.id, 'create']));
-    expect(plan!.steps.map((s) => s.id)).toEqual(expect.arrayContaining(['network', 'cluster', 'task-definition:web', 'load-balancer', 'service:web']));
+    expect(plan!.steps.map((s) => s.id)).toEqual(
+      expect.arrayContaining(['network', 'cluster', 'task-definition:web', 'load-balancer', 'service:web']),
+    );
     expect(calls().length).toBeGreaterThan(0);
     expect(calls().filter(isMutatingOperation)).toEqual([]);
     expect(existsSync(w.manifestFile)).toBe(false);

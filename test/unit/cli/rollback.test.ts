@@ -59,12 +59,29 @@ describe('deploy history', () => {
 });
 
 describe('rollback', () => {
-  const service = (td: string) => ({ services: [{ serviceName: 'web', status: 'ACTIVE', desiredCount: 1, runningCount: 1, pendingCount: 0, taskDefinition: td, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: td, rolloutState: 'COMPLETED' as const }] }] });
+  const service = (td: string) => ({
+    services: [
+      {
+        serviceName: 'web',
+        status: 'ACTIVE',
+        desiredCount: 1,
+        runningCount: 1,
+        pendingCount: 0,
+        taskDefinition: td,
+        deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: td, rolloutState: 'COMPLETED' as const }],
+      },
+    ],
+  });
 
   it('updates the service to the previous revision, records it, and waits for that rollout', async () => {
     w = await workdir(undefined, deployedManifest([h(1), h(2)], TD(2)));
-    ecs.on(DescribeServicesCommand).resolvesOnce(service(TD(2))).resolves(service(TD(1)));
-    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(1) }).resolves({ taskDefinition: { taskDefinitionArn: TD(1), status: 'ACTIVE' } });
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(service(TD(2)))
+      .resolves(service(TD(1)));
+    ecs
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: TD(1) })
+      .resolves({ taskDefinition: { taskDefinitionArn: TD(1), status: 'ACTIVE' } });
     let lockedDuringUpdate = false;
     ecs.on(UpdateServiceCommand).callsFake(async () => {
       lockedDuringUpdate = existsSync(w.manifestFile.replace(/\.json$/, '.lock'));
@@ -75,7 +92,9 @@ describe('rollback', () => {
     expect(code).toBe(0);
     expect(lockedDuringUpdate, 'rollback holds the lock like deploy').toBe(true);
     expect(existsSync(w.manifestFile.replace(/\.json$/, '.lock')), 'and releases it').toBe(false);
-    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([{ cluster: 'shop-default', service: 'web', taskDefinition: TD(1) }]);
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'shop-default', service: 'web', taskDefinition: TD(1) },
+    ]);
     // The wait looked at the service after the update.
     expect(commandNames(ecs).filter((n) => n === 'DescribeServices').length).toBeGreaterThanOrEqual(2);
     const saved = JSON.parse(await readFile(w.manifestFile, 'utf8')) as Manifest;
@@ -88,7 +107,10 @@ describe('rollback', () => {
   it('with no earlier revision, explains and changes nothing (exit 1)', async () => {
     w = await workdir(undefined, deployedManifest([h(2)], TD(2)));
     ecs.on(DescribeServicesCommand).resolves(service(TD(2)));
-    await expect(runRollback({ ...w.opts, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({ code: 'rollback.no-history', exitCode: 1 });
+    await expect(runRollback({ ...w.opts, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({
+      code: 'rollback.no-history',
+      exitCode: 1,
+    });
     expect(commandNames(ecs)).toEqual(['DescribeServices']);
   });
 
@@ -96,7 +118,9 @@ describe('rollback', () => {
     w = await workdir(undefined, deployedManifest([h(1), h(2)], TD(2)));
     ecs.on(DescribeServicesCommand).resolves(service(TD(2)));
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(1), status: 'INACTIVE' } });
-    await expect(runRollback({ ...w.opts, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({ code: 'rollback.revision-gone' });
+    await expect(runRollback({ ...w.opts, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({
+      code: 'rollback.revision-gone',
+    });
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });
 
@@ -104,13 +128,19 @@ describe('rollback', () => {
     w = await workdir(undefined, deployedManifest([h(1), h(2)], TD(2)));
     ecs.on(DescribeServicesCommand).resolves(service(TD(2)));
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(1), status: 'ACTIVE' } });
-    await expect(runRollback({ ...w.opts, yes: false, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({ exitCode: 2, code: 'confirm.required' });
+    await expect(runRollback({ ...w.opts, yes: false, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'confirm.required',
+    });
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });
 
   it('needs a service name when there are several (exit 2, no AWS call)', async () => {
     w = await workdir('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n  worker: { image: busybox }\n');
-    await expect(runRollback({ ...w.opts, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({ exitCode: 2, code: 'usage.service' });
+    await expect(runRollback({ ...w.opts, wait: true, timeoutMs: 1000 }, w.io, w.reporter)).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'usage.service',
+    });
     expect(sts.calls()).toHaveLength(0);
   });
 });

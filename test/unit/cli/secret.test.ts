@@ -38,7 +38,13 @@ async function run(args: string[], stdin: string | undefined, files: Record<stri
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(cwd, name), text);
   const stdout = new Capture();
   const stderr = new Capture();
-  const io: Io = { stdout, stderr, stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]), env: { CI: 'true', AWS_REGION: 'us-east-1' }, cwd };
+  const io: Io = {
+    stdout,
+    stderr,
+    stdin: Readable.from(stdin === undefined ? [] : [Buffer.from(stdin)]),
+    env: { CI: 'true', AWS_REGION: 'us-east-1' },
+    cwd,
+  };
   const code = await main(['node', 'ecs-kit', ...args, '--region', 'us-east-1'], io);
   return { code, stdout: stdout.text, stderr: stderr.text, cwd };
 }
@@ -91,7 +97,12 @@ describe('ecs-kit secret set', () => {
     const exists = Object.assign(new Error('exists'), { name: 'ParameterAlreadyExists' });
     ssm.on(PutParameterCommand, { Overwrite: undefined }).rejects(exists);
     ssm.on(PutParameterCommand, { Overwrite: true }).resolves({ Version: 2 });
-    ssm.on(ListTagsForResourceCommand).resolves({ TagList: [{ Key: 'ecs-kit:app', Value: 'shop' }, { Key: 'ecs-kit:env', Value: 'default' }] });
+    ssm.on(ListTagsForResourceCommand).resolves({
+      TagList: [
+        { Key: 'ecs-kit:app', Value: 'shop' },
+        { Key: 'ecs-kit:env', Value: 'default' },
+      ],
+    });
     const ok = await run(['secret', 'set', 'web', 'DB_PASSWORD'], CANARY);
     expect(ok.code).toBe(0);
     expect(commandNames(ssm)).toEqual(['PutParameter', 'ListTagsForResource', 'PutParameter']);
@@ -128,13 +139,19 @@ describe('ecs-kit secret set', () => {
     const cfg = `${CONFIG}    secrets:\n      DB: "ssm:/ecs-kit/shop/default/DB"\n      OLD: "ssm:/shop/default/OLD"\n      MINE: "ssm:/shop/mine"\n      API: "secretsmanager:shop/api"\n`;
     const r = await run(['secret', 'list', '--json'], undefined, { 'ecs-kit.yml': cfg });
     expect(r.code).toBe(0);
-    const outputs = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.type === 'output');
-    expect(outputs).toEqual([
-      { type: 'output', name: 'web.API', value: 'secretsmanager:shop/api (Secrets Manager)' },
-      { type: 'output', name: 'web.DB', value: 'ssm:/ecs-kit/shop/default/DB (SSM Parameter Store, created by ecs-kit secret set)' },
-      { type: 'output', name: 'web.MINE', value: 'ssm:/shop/mine (SSM Parameter Store)' },
-      { type: 'output', name: 'web.OLD', value: 'ssm:/shop/default/OLD (SSM Parameter Store, created by ecs-kit secret set)' },
-    ].map((o) => expect.objectContaining(o)));
+    const outputs = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'output');
+    expect(outputs).toEqual(
+      [
+        { type: 'output', name: 'web.API', value: 'secretsmanager:shop/api (Secrets Manager)' },
+        { type: 'output', name: 'web.DB', value: 'ssm:/ecs-kit/shop/default/DB (SSM Parameter Store, created by ecs-kit secret set)' },
+        { type: 'output', name: 'web.MINE', value: 'ssm:/shop/mine (SSM Parameter Store)' },
+        { type: 'output', name: 'web.OLD', value: 'ssm:/shop/default/OLD (SSM Parameter Store, created by ecs-kit secret set)' },
+      ].map((o) => expect.objectContaining(o)),
+    );
     expect(sts.calls().length + ssm.calls().length).toBe(0);
   });
 });

@@ -36,8 +36,25 @@ describe('status', () => {
           taskDefinition: TD(3),
           loadBalancers: [{ targetGroupArn: TG_ARN, containerName: 'web', containerPort: 80 }],
           deployments: [
-            { id: 'ecs-svc/2', status: 'PRIMARY', taskDefinition: TD(3), desiredCount: 2, runningCount: 1, pendingCount: 1, failedTasks: 1, rolloutState: 'IN_PROGRESS' },
-            { id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: TD(2), desiredCount: 0, runningCount: 1, pendingCount: 0, rolloutState: 'COMPLETED' },
+            {
+              id: 'ecs-svc/2',
+              status: 'PRIMARY',
+              taskDefinition: TD(3),
+              desiredCount: 2,
+              runningCount: 1,
+              pendingCount: 1,
+              failedTasks: 1,
+              rolloutState: 'IN_PROGRESS',
+            },
+            {
+              id: 'ecs-svc/1',
+              status: 'ACTIVE',
+              taskDefinition: TD(2),
+              desiredCount: 0,
+              runningCount: 1,
+              pendingCount: 0,
+              rolloutState: 'COMPLETED',
+            },
           ],
           events: [
             { id: 'e3', createdAt: t('2026-01-01T00:03:00Z'), message: 'newest' },
@@ -51,7 +68,14 @@ describe('status', () => {
     elb.on(DescribeTargetHealthCommand, { TargetGroupArn: TG_ARN }).resolves({
       TargetHealthDescriptions: [
         { Target: { Id: '10.0.0.5', Port: 80 }, TargetHealth: { State: 'healthy' } },
-        { Target: { Id: '10.0.1.7', Port: 80 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [502]' } },
+        {
+          Target: { Id: '10.0.1.7', Port: 80 },
+          TargetHealth: {
+            State: 'unhealthy',
+            Reason: 'Target.ResponseCodeMismatch',
+            Description: 'Health checks failed with these codes: [502]',
+          },
+        },
       ],
     });
 
@@ -77,7 +101,14 @@ describe('status', () => {
     ]);
     expect(web.targets).toEqual([
       { targetGroup: 'shop-default-web', id: '10.0.0.5', port: 80, state: 'healthy' },
-      { targetGroup: 'shop-default-web', id: '10.0.1.7', port: 80, state: 'unhealthy', reason: 'Target.ResponseCodeMismatch', description: 'Health checks failed with these codes: [502]' },
+      {
+        targetGroup: 'shop-default-web',
+        id: '10.0.1.7',
+        port: 80,
+        state: 'unhealthy',
+        reason: 'Target.ResponseCodeMismatch',
+        description: 'Health checks failed with these codes: [502]',
+      },
     ]);
     // Human rendering names the unhealthy target and why.
     const text = formatStatus(event!).join('\n');
@@ -87,15 +118,32 @@ describe('status', () => {
   });
 
   it('takes the previous revision from the deploy history once the rollout is over', async () => {
-    w = await workdir(undefined, deployedManifest([
-      { at: '2026-01-01T00:00:00Z', service: 'web', taskDefinitionArn: TD(1) },
-      { at: '2026-01-02T00:00:00Z', service: 'web', taskDefinitionArn: TD(2) },
-    ]));
+    w = await workdir(
+      undefined,
+      deployedManifest([
+        { at: '2026-01-01T00:00:00Z', service: 'web', taskDefinitionArn: TD(1) },
+        { at: '2026-01-02T00:00:00Z', service: 'web', taskDefinitionArn: TD(2) },
+      ]),
+    );
     ecs.on(DescribeServicesCommand).resolves({
-      services: [{ serviceName: 'web', status: 'ACTIVE', desiredCount: 1, runningCount: 1, pendingCount: 0, taskDefinition: TD(2), deployments: [{ id: 'd', status: 'PRIMARY', taskDefinition: TD(2), rolloutState: 'COMPLETED' }] }],
+      services: [
+        {
+          serviceName: 'web',
+          status: 'ACTIVE',
+          desiredCount: 1,
+          runningCount: 1,
+          pendingCount: 0,
+          taskDefinition: TD(2),
+          deployments: [{ id: 'd', status: 'PRIMARY', taskDefinition: TD(2), rolloutState: 'COMPLETED' }],
+        },
+      ],
     });
     await runStatus(w.opts, w.io, w.reporter);
-    expect(w.reporter.ofType('status')[0]!.services[0]).toMatchObject({ taskDefinition: 'shop-default-web:2', previousTaskDefinition: 'shop-default-web:1', targets: [] });
+    expect(w.reporter.ofType('status')[0]!.services[0]).toMatchObject({
+      taskDefinition: 'shop-default-web:2',
+      previousTaskDefinition: 'shop-default-web:1',
+      targets: [],
+    });
     expect(commandNames(elb)).toEqual([]);
   });
 
@@ -103,7 +151,9 @@ describe('status', () => {
     w = await workdir();
     ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ arn: 'web', reason: 'MISSING' }] });
     expect(await runStatus(w.opts, w.io, w.reporter)).toBe(0);
-    expect(w.reporter.ofType('status')[0]!.services).toEqual([{ service: 'web', cluster: 'shop-default', exists: false, deployments: [], targets: [], events: [] }]);
+    expect(w.reporter.ofType('status')[0]!.services).toEqual([
+      { service: 'web', cluster: 'shop-default', exists: false, deployments: [], targets: [], events: [] },
+    ]);
   });
 
   it('an unknown service name exits 2 before any AWS call', async () => {

@@ -14,7 +14,8 @@ import { pathPatterns } from '../../../src/steps/target-group/index.js';
 
 type Rule = { source: string; check: (name: string) => string | undefined };
 
-const len = (min: number, max: number) => (n: string) => (n.length < min || n.length > max ? `length ${n.length} not in ${min}–${max}` : undefined);
+const len = (min: number, max: number) => (n: string) =>
+  n.length < min || n.length > max ? `length ${n.length} not in ${min}–${max}` : undefined;
 const chars = (re: RegExp, what: string) => (n: string) => (re.test(n) ? undefined : `not ${what}`);
 const notStart = (re: RegExp) => (n: string) => (re.test(n) ? `starts with ${re.source}` : undefined);
 const all =
@@ -23,16 +24,20 @@ const all =
     checks.map((c) => c(n)).find(Boolean);
 
 const ECS_NAME: Rule = {
-  source: 'ECS API CreateCluster clusterName / RegisterTaskDefinition family / CreateService serviceName: up to 255 letters, numbers, hyphens, underscores',
+  source:
+    'ECS API CreateCluster clusterName / RegisterTaskDefinition family / CreateService serviceName: up to 255 letters, numbers, hyphens, underscores',
   check: all(len(1, 255), chars(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _')),
 };
 const IAM_ROLE: Rule = {
   source: 'IAM CreateRole RoleName: 1–64, [\\w+=,.@-]+ (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html)',
   check: all(len(1, 64), chars(/^[\w+=,.@-]+$/, 'IAM name characters')),
 };
-const ELB_NAME = all(len(1, 32), chars(/^[A-Za-z0-9-]+$/, 'alphanumeric or hyphens'), notStart(/^-/), (n) => (n.endsWith('-') ? 'ends with -' : undefined));
+const ELB_NAME = all(len(1, 32), chars(/^[A-Za-z0-9-]+$/, 'alphanumeric or hyphens'), notStart(/^-/), (n) =>
+  n.endsWith('-') ? 'ends with -' : undefined,
+);
 const SG_NAME: Rule = {
-  source: "EC2 CreateSecurityGroup GroupName: up to 255 characters, can't start with sg-, a-z A-Z 0-9 spaces ._-:/()#,@[]+=&;{}!$* (EC2 API reference)",
+  source:
+    "EC2 CreateSecurityGroup GroupName: up to 255 characters, can't start with sg-, a-z A-Z 0-9 spaces ._-:/()#,@[]+=&;{}!$* (EC2 API reference)",
   check: all(len(1, 255), chars(/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/, 'security group name characters'), notStart(/^sg-/i)),
 };
 
@@ -85,7 +90,8 @@ const RULES: Record<string, Rule> = {
     check: all(len(1, 255), chars(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'), notStart(/^(aws|ecs|fargate)/i)),
   },
   ssmParameter: {
-    source: 'SSM PutParameter Name: a-zA-Z0-9_.- and /, not prefixed with aws or ssm (case-insensitive), ≤ 15 levels; ecs-kit must accept its own reference',
+    source:
+      'SSM PutParameter Name: a-zA-Z0-9_.- and /, not prefixed with aws or ssm (case-insensitive), ≤ 15 levels; ecs-kit must accept its own reference',
     check: all(
       len(1, 1011),
       chars(/^[A-Za-z0-9_.\-/]+$/, 'SSM name characters'),
@@ -101,10 +107,17 @@ const RULES: Record<string, Rule> = {
 };
 
 /** A stem as is, with a suffix, padded to the maximum length, and hyphenated up to it. */
-const edge = (stem: string, max: number) => [stem, `${stem}-x`, `${stem}${'a'.repeat(max)}`.slice(0, max), `${stem}-${'b'.repeat(max)}`.slice(0, max)];
+const edge = (stem: string, max: number) => [
+  stem,
+  `${stem}-x`,
+  `${stem}${'a'.repeat(max)}`.slice(0, max),
+  `${stem}-${'b'.repeat(max)}`.slice(0, max),
+];
 const STEMS = ['internal', 'sg', 'aws', 'ssm', 'ecs', 'fargate', 'lb', 'instances', 'a', 'ab', '1a', '-a', 'a-', 'a--b', 'a1-2b'];
 const APPS = [...new Set(STEMS.flatMap((s) => edge(s, 24)).concat('shop', 'x'.repeat(24), 'a-b-c-d-e-f-g-h-i-j-k-lm', 'a'.repeat(25)))];
-const ENVS = [...new Set(['default', 'p', 'prod', 'x'.repeat(16), 'a-b-c-d-e-f-g-hi', 'internal', 'sg-1', 'aws', '9lives', 'x'.repeat(17)])];
+const ENVS = [
+  ...new Set(['default', 'p', 'prod', 'x'.repeat(16), 'a-b-c-d-e-f-g-hi', 'internal', 'sg-1', 'aws', '9lives', 'x'.repeat(17)]),
+];
 const SERVICES = [...new Set(STEMS.flatMap((s) => edge(s, 24)).concat('web', 'w'.repeat(24), 'w'.repeat(25)))];
 
 /** Config shapes: a public EC2-capacity service (LB, instance and service SGs all exist) and a Fargate worker. */
@@ -128,7 +141,16 @@ function derivedNames(config: Config, env: string): { resource: string; name: st
   const n = namesFor(config.app, env);
   const out: { resource: string; name: string }[] = [];
   const add = (resource: string, name: string) => out.push({ resource, name });
-  const shared = ['cluster', 'executionRole', 'rolePath', 'instanceRole', 'instanceProfile', 'instanceSecurityGroup', 'launchTemplate', 'autoScalingGroup'] as const;
+  const shared = [
+    'cluster',
+    'executionRole',
+    'rolePath',
+    'instanceRole',
+    'instanceProfile',
+    'instanceSecurityGroup',
+    'launchTemplate',
+    'autoScalingGroup',
+  ] as const;
   for (const key of shared) add(key, n[key]);
   add('capacityProvider', capacityProviderName(n));
   add('ssmParameter', managedParameterName(config.app, env, 'DB_PASSWORD'));
@@ -179,7 +201,8 @@ describe('every AWS name ecs-kit derives follows AWS rules, for every config the
           const groups = names
             .filter((x) => x.resource.endsWith('SecurityGroup') && (x.resource !== 'instanceSecurityGroup' || ec2))
             .map((x) => x.name.toLowerCase());
-          if (new Set(groups).size !== groups.length) problems.push(`security groups collide (app ${app}, env ${env}, service ${svc}): ${groups.join(', ')}`);
+          if (new Set(groups).size !== groups.length)
+            problems.push(`security groups collide (app ${app}, env ${env}, service ${svc}): ${groups.join(', ')}`);
           checked++;
         }
       }
@@ -218,7 +241,11 @@ describe('every AWS name ecs-kit derives follows AWS rules, for every config the
     };
     refuse('app: shop\nservices:\n  lb: { image: x, port: 80 }\n', 'services.lb', /load balancer.*rename the service/);
     refuse('app: shop\nservices:\n  web: { image: x, port: 80 }\n  lb: { image: x }\n', 'services.lb', /rename the service/);
-    refuse('app: shop\nservices:\n  instances: { image: x, capacity: ec2 }\n', 'services.instances', /EC2 container instances.*rename the service/);
+    refuse(
+      'app: shop\nservices:\n  instances: { image: x, capacity: ec2 }\n',
+      'services.instances',
+      /EC2 container instances.*rename the service/,
+    );
     const web = (extra: string) => `app: shop\nservices:\n  web: { image: x, port: 80, ${extra} }\n`;
     refuse(web(`path: "/${'a'.repeat(126)}"`), 'services.web.path', /at most 126 characters.*shorten the path/);
     refuse(web(`healthCheckPath: "/${'a'.repeat(1024)}"`), 'services.web.healthCheckPath', /at most 1024/);
@@ -244,6 +271,8 @@ describe('every AWS name ecs-kit derives follows AWS rules, for every config the
     // A service named lb or instances is fine where ecs-kit has no group of that name.
     expect(parseConfigText('app: shop\nservices:\n  lb: { image: x }\n').services.lb).toBeDefined();
     expect(parseConfigText('app: shop\nservices:\n  instances: { image: x, port: 80 }\n').services.instances).toBeDefined();
-    expect(parseConfigText(`app: shop\nservices:\n  web: { image: x, port: 80, path: "/${'a'.repeat(125)}/" }\n`).services.web!.path).toHaveLength(127);
+    expect(
+      parseConfigText(`app: shop\nservices:\n  web: { image: x, port: 80, path: "/${'a'.repeat(125)}/" }\n`).services.web!.path,
+    ).toHaveLength(127);
   });
 });

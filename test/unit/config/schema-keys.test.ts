@@ -2,16 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/load.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { knownKeysAt } from '../../../src/config/schema-keys.js';
-import { ConfigError } from '../../../src/errors.js';
+import type { ConfigError } from '../../../src/errors.js';
 
 describe('known config keys come from the zod schema', () => {
   it.each([
     [[], ['app', 'services', 'network', 'loadBalancer']],
     [['network'], ['profile', 'cidr', 'azs', 'zoneIds', 'vpcId']],
     [['ec2'], ['instanceType', 'ami', 'spot']],
-    [['services', 'web'], ['image', 'port', 'cpuArchitecture', 'secrets', 'taskRole']],
-    [['services', 'web', 'build'], ['context', 'dockerfile', 'platform']],
-    [['services', 'web', 'taskRole', 'statements', 0], ['Effect', 'Action', 'Condition']],
+    [
+      ['services', 'web'],
+      ['image', 'port', 'cpuArchitecture', 'secrets', 'taskRole'],
+    ],
+    [
+      ['services', 'web', 'build'],
+      ['context', 'dockerfile', 'platform'],
+    ],
+    [
+      ['services', 'web', 'taskRole', 'statements', 0],
+      ['Effect', 'Action', 'Condition'],
+    ],
     [['loadBalancer'], ['certificateArn', 'allowedCidrs']],
   ])('at %j', (path, expected) => {
     expect(knownKeysAt(configSchema, path)).toEqual(expect.arrayContaining(expected));

@@ -20,7 +20,15 @@ describe('config schema', () => {
   it('accepts the minimal config and fills defaults', () => {
     const c = parseConfigText(svc(''));
     expect(c.network).toEqual({ profile: 'learning', cidr: '10.0.0.0/16', azs: 2, nat: 'single' });
-    expect(c.services.web).toMatchObject({ cpu: 256, memory: 512, desiredCount: 1, healthCheckPath: '/', path: '/', logRetentionDays: 30, environment: {} });
+    expect(c.services.web).toMatchObject({
+      cpu: 256,
+      memory: 512,
+      desiredCount: 1,
+      healthCheckPath: '/',
+      path: '/',
+      logRetentionDays: 30,
+      environment: {},
+    });
   });
 
   it('accepts JSON files', () => {
@@ -35,8 +43,16 @@ describe('config schema', () => {
   });
 
   it.each([
-    ['cpu not a Fargate size', svc('    cpu: 300\n'), 'services.web.cpu: 300 is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192 or 16384'],
-    ['memory invalid for cpu', svc('    cpu: 256\n    memory: 4096\n'), 'services.web.memory: 4096 MiB is not valid with cpu 256; use 512, 1024 or 2048'],
+    [
+      'cpu not a Fargate size',
+      svc('    cpu: 300\n'),
+      'services.web.cpu: 300 is not a Fargate size; use 256, 512, 1024, 2048, 4096, 8192 or 16384',
+    ],
+    [
+      'memory invalid for cpu',
+      svc('    cpu: 256\n    memory: 4096\n'),
+      'services.web.memory: 4096 MiB is not valid with cpu 256; use 512, 1024 or 2048',
+    ],
     ['memory range message', svc('    cpu: 1024\n    memory: 1024\n'), 'use 2048 to 8192 in steps of 1024'],
     ['port too large', svc('').replace('port: 80', 'port: 70000'), 'services.web.port: 70000 must be between 1 and 65535'],
     ['port not a number', svc('').replace('port: 80', 'port: http'), 'services.web.port: "http" is a string; expected a number'],
@@ -54,11 +70,19 @@ describe('config schema', () => {
     ['non-string env value', svc('    environment: { DEBUG: true }\n'), 'services.web.environment.DEBUG'],
     ['log retention', svc('    logRetentionDays: 31\n'), 'services.web.logRetentionDays: 31 is not a CloudWatch Logs retention'],
     ['autoscaling min > max', svc('    autoscaling: { min: 5, max: 2 }\n'), 'services.web.autoscaling.min: 5 is greater than max (2)'],
-    ['desired outside autoscaling', svc('    desiredCount: 9\n    autoscaling: { min: 1, max: 4 }\n'), 'services.web.desiredCount: 9 is outside autoscaling min/max (1–4)'],
+    [
+      'desired outside autoscaling',
+      svc('    desiredCount: 9\n    autoscaling: { min: 1, max: 4 }\n'),
+      'services.web.desiredCount: 9 is outside autoscaling min/max (1–4)',
+    ],
     ['bad cidr', `${svc('')}network: { cidr: 10.0.0.0/8 }\n`, 'network.cidr: "10.0.0.0/8" must be an IPv4 CIDR block from /16 to /24'],
     ['unknown profile', `${svc('')}network: { profile: huge }\n`, 'network.profile'],
     ['bad region', `${svc('')}region: mars-1\n`, 'region: "mars-1" must be an AWS region code'],
-    ['duplicate routed path', 'app: shop\nservices:\n  a: { image: nginx, port: 80 }\n  b: { image: nginx, port: 81 }\n', 'services.b.path: "/" is already routed to service a'],
+    [
+      'duplicate routed path',
+      'app: shop\nservices:\n  a: { image: nginx, port: 80 }\n  b: { image: nginx, port: 81 }\n',
+      'services.b.path: "/" is already routed to service a',
+    ],
     ['health check path', svc('    healthCheckPath: health\n'), 'services.web.healthCheckPath: "health" must start with /'],
     ['list at top', '- a\n- b\n', 'the top level must be a mapping'],
   ])('rejects %s', (_name, text, expected) => {
@@ -88,7 +112,9 @@ describe('names', () => {
     const n = namesFor('a-very-long-application', 'production1');
     expect(n.loadBalancer.length).toBeLessThanOrEqual(32);
     expect(n.targetGroup('some-long-service-name').length).toBeLessThanOrEqual(32);
-    expect(n.targetGroup('some-long-service-name')).toBe(namesFor('a-very-long-application', 'production1').targetGroup('some-long-service-name'));
+    expect(n.targetGroup('some-long-service-name')).toBe(
+      namesFor('a-very-long-application', 'production1').targetGroup('some-long-service-name'),
+    );
     expect(shorten('short', 32)).toBe('short');
   });
 

@@ -70,7 +70,7 @@ describe('contextDigest: what docker build is given, without docker', () => {
   });
 });
 
-describe('contextDigest leaves out ecs-kit\'s own files', () => {
+describe("contextDigest leaves out ecs-kit's own files", () => {
   it('the config file and the manifest folder change on every deploy but never change the digest', async () => {
     write('ecs-kit.yml', 'app: shop\n');
     write('.ecs-kit/default.json', '{"updatedAt":"1"}');

@@ -25,7 +25,9 @@ describe('credentials', () => {
   });
 
   it('fails with the reason and the fix when AWS rejects the credentials, and sets no identity', async () => {
-    mocks.sts.on(GetCallerIdentityCommand).rejects(awsError('InvalidClientTokenId', 'The security token included in the request is invalid.'));
+    mocks.sts
+      .on(GetCallerIdentityCommand)
+      .rejects(awsError('InvalidClientTokenId', 'The security token included in the request is invalid.'));
     const ctx = doctorContext(undefined, { identity: false });
     const r = await credentialsCheck.run(ctx);
     expect(r.status).toBe('fail');
@@ -39,7 +41,10 @@ describe('region', () => {
   it('is ok for an enabled region, with one DescribeRegions(AllRegions) call', async () => {
     mocks.ec2.on(DescribeRegionsCommand, { AllRegions: true }).resolves(REGIONS);
     expect(await regionCheck.run(doctorContext())).toEqual({ status: 'ok', message: 'us-east-1' });
-    expect(await regionCheck.run(doctorContext(undefined, { region: 'ap-east-1' }))).toEqual({ status: 'ok', message: 'ap-east-1 (opt-in region, enabled)' });
+    expect(await regionCheck.run(doctorContext(undefined, { region: 'ap-east-1' }))).toEqual({
+      status: 'ok',
+      message: 'ap-east-1 (opt-in region, enabled)',
+    });
     expect(calls()).toEqual(['DescribeRegions', 'DescribeRegions']);
   });
 
@@ -75,7 +80,11 @@ describe('service-linked-roles', () => {
   it('needs ECS always, ELB with a port, Application Auto Scaling with autoscaling, EC2 Auto Scaling with capacity ec2', () => {
     const keys = (yaml: string) => neededServiceLinkedRoles(doctorContext(yaml).config).map((r) => r.key);
     expect(keys('app: shop\nservices:\n  worker: { image: nginx }\n')).toEqual(['ecs']);
-    expect(keys('app: shop\nservices:\n  web: { image: nginx, port: 80, autoscaling: { min: 1, max: 2 } }\n')).toEqual(['ecs', 'elb', 'ecsAutoScaling']);
+    expect(keys('app: shop\nservices:\n  web: { image: nginx, port: 80, autoscaling: { min: 1, max: 2 } }\n')).toEqual([
+      'ecs',
+      'elb',
+      'ecsAutoScaling',
+    ]);
     expect(keys('app: shop\nservices:\n  jobs: { image: nginx, capacity: ec2 }\n')).toEqual(['ecs', 'ec2AutoScaling']);
   });
 
@@ -87,7 +96,9 @@ describe('service-linked-roles', () => {
   });
 
   it('warns about a missing role: the first deploy creates it, which needs iam:CreateServiceLinkedRole', async () => {
-    mocks.iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForECS' }).resolves({ Role: { RoleName: 'x', Path: '/', Arn: 'arn', RoleId: 'id', CreateDate: new Date() } });
+    mocks.iam
+      .on(GetRoleCommand, { RoleName: 'AWSServiceRoleForECS' })
+      .resolves({ Role: { RoleName: 'x', Path: '/', Arn: 'arn', RoleId: 'id', CreateDate: new Date() } });
     mocks.iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForElasticLoadBalancing' }).rejects(awsError('NoSuchEntityException'));
     const r = await serviceLinkedRolesCheck.run(doctorContext());
     expect(r.status).toBe('warn');

@@ -54,15 +54,23 @@ describe('certificate check', () => {
   });
 
   it('is ok for an ISSUED certificate (ACM DescribeCertificate)', async () => {
-    mocks.acm.on(DescribeCertificateCommand, { CertificateArn: ARN('us-east-1') }).resolves(issued({ NotAfter: new Date('2030-01-31T00:00:00Z') }));
-    expect(await certificateCheck.run(doctorContext(withCert(ARN('us-east-1'))))).toEqual({ status: 'ok', message: 'shop.example.com is ISSUED until 2030-01-31' });
+    mocks.acm
+      .on(DescribeCertificateCommand, { CertificateArn: ARN('us-east-1') })
+      .resolves(issued({ NotAfter: new Date('2030-01-31T00:00:00Z') }));
+    expect(await certificateCheck.run(doctorContext(withCert(ARN('us-east-1'))))).toEqual({
+      status: 'ok',
+      message: 'shop.example.com is ISSUED until 2030-01-31',
+    });
     expect(calls()).toEqual(['DescribeCertificate']);
   });
 
   it('warns while it is PENDING_VALIDATION, fails when EXPIRED, REVOKED, … or missing', async () => {
     const ctx = doctorContext(withCert(ARN('us-east-1')));
     mocks.acm.on(DescribeCertificateCommand).resolves(issued({ Status: 'PENDING_VALIDATION' }));
-    expect(await certificateCheck.run(ctx)).toMatchObject({ status: 'warn', message: 'shop.example.com is not issued yet (PENDING_VALIDATION)' });
+    expect(await certificateCheck.run(ctx)).toMatchObject({
+      status: 'warn',
+      message: 'shop.example.com is not issued yet (PENDING_VALIDATION)',
+    });
     for (const status of ['EXPIRED', 'REVOKED', 'FAILED', 'VALIDATION_TIMED_OUT', 'INACTIVE']) {
       mocks.acm.on(DescribeCertificateCommand).resolves(issued({ Status: status }));
       expect(await certificateCheck.run(ctx)).toMatchObject({ status: 'fail', message: `shop.example.com is ${status}, not ISSUED` });

@@ -17,15 +17,20 @@ const WEST = { region: 'us-west-1' };
 
 describe('fargate-zones', () => {
   it('needs no AWS call in a region where Fargate runs in every zone', async () => {
-    expect(await fargateZonesCheck.run(doctorContext())).toEqual({ status: 'ok', message: 'Fargate runs in every availability zone of us-east-1' });
+    expect(await fargateZonesCheck.run(doctorContext())).toEqual({
+      status: 'ok',
+      message: 'Fargate runs in every availability zone of us-east-1',
+    });
     expect(calls()).toEqual([]);
   });
 
   it('skips an app with only EC2 capacity', async () => {
-    expect((await fargateZonesCheck.run(doctorContext('app: shop\nservices:\n  jobs: { image: nginx, capacity: ec2 }\n', WEST))).status).toBe('skip');
+    expect(
+      (await fargateZonesCheck.run(doctorContext('app: shop\nservices:\n  jobs: { image: nginx, capacity: ec2 }\n', WEST))).status,
+    ).toBe('skip');
   });
 
-  it('is ok when enough of the region\'s zones run Fargate for network.azs', async () => {
+  it("is ok when enough of the region's zones run Fargate for network.azs", async () => {
     mocks.ec2.on(DescribeAvailabilityZonesCommand).resolves(ZONES);
     const r = await fargateZonesCheck.run(doctorContext(undefined, WEST));
     expect(r.status).toBe('ok');
@@ -35,7 +40,9 @@ describe('fargate-zones', () => {
 
   it('fails when network.azs asks for more zones than run Fargate', async () => {
     mocks.ec2.on(DescribeAvailabilityZonesCommand).resolves(ZONES);
-    const r = await fargateZonesCheck.run(doctorContext('app: shop\nnetwork: { profile: production, azs: 3 }\nservices:\n  web: { image: nginx, port: 80 }\n', WEST));
+    const r = await fargateZonesCheck.run(
+      doctorContext('app: shop\nnetwork: { profile: production, azs: 3 }\nservices:\n  web: { image: nginx, port: 80 }\n', WEST),
+    );
     expect(r).toMatchObject({ status: 'fail', fix: 'Set network.azs: 2.' });
   });
 
@@ -47,7 +54,7 @@ describe('fargate-zones', () => {
     expect(r.message).toMatch(/us-west-1b \(usw1-az2\), where Fargate does not run/);
   });
 
-  it('with your own VPC checks the task subnets\' zone IDs', async () => {
+  it("with your own VPC checks the task subnets' zone IDs", async () => {
     const network = '{ vpcId: vpc-0abc, publicSubnetIds: [subnet-a, subnet-b], privateSubnetIds: [subnet-c, subnet-d] }';
     const yaml = `app: shop\nnetwork: ${network}\nservices:\n  web: { image: nginx, port: 80 }\n`;
     mocks.ec2.on(DescribeSubnetsCommand, { SubnetIds: ['subnet-c', 'subnet-d'] }).resolves({

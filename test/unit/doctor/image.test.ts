@@ -19,8 +19,14 @@ const index = (...platforms: [string, string][]) =>
       platform: { os, architecture },
     })),
   });
-const single = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { digest: 'sha256:c' }, layers: [] });
-const image = (manifest: string) => mocks.ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: manifest, imageId: { imageTag: 'v1' } }], failures: [] });
+const single = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+  config: { digest: 'sha256:c' },
+  layers: [],
+});
+const image = (manifest: string) =>
+  mocks.ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: manifest, imageId: { imageTag: 'v1' } }], failures: [] });
 
 describe('ECR image URIs', () => {
   it('reads account, region, repository, tag and digest; other registries are not ECR', () => {
@@ -33,14 +39,19 @@ describe('ECR image URIs', () => {
 });
 
 describe('image-architecture', () => {
-  it('skips images outside this account\'s ECR, with the reason, and calls nothing', async () => {
+  it("skips images outside this account's ECR, with the reason, and calls nothing", async () => {
     const r = await imageArchitectureCheck.run(doctorContext(service('nginx:1.27')));
-    expect(r).toMatchObject({ status: 'skip', details: ['web: nginx:1.27 is not in a private ECR registry; its architecture is not checked'] });
-    expect((await imageArchitectureCheck.run(doctorContext(service(`999999999999.dkr.ecr.us-east-1.amazonaws.com/x:v1`))))).toMatchObject({ status: 'skip' });
+    expect(r).toMatchObject({
+      status: 'skip',
+      details: ['web: nginx:1.27 is not in a private ECR registry; its architecture is not checked'],
+    });
+    expect(await imageArchitectureCheck.run(doctorContext(service(`999999999999.dkr.ecr.us-east-1.amazonaws.com/x:v1`)))).toMatchObject({
+      status: 'skip',
+    });
     expect(calls()).toEqual([]);
   });
 
-  it('is ok when the index has the task\'s architecture, asking ECR for index types too', async () => {
+  it("is ok when the index has the task's architecture, asking ECR for index types too", async () => {
     image(index(['linux', 'amd64'], ['linux', 'arm64'], ['unknown', 'unknown']));
     const r = await imageArchitectureCheck.run(doctorContext(service(`${REPO}:v1`, ARM)));
     expect(r).toMatchObject({ status: 'ok', details: ['web: linux/amd64, linux/arm64 includes linux/arm64'] });
@@ -67,14 +78,23 @@ describe('image-architecture', () => {
   });
 
   it('fails for an image or repository that does not exist', async () => {
-    mocks.ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] });
-    expect(await imageArchitectureCheck.run(doctorContext(service(`${REPO}:v9`)))).toMatchObject({ status: 'fail', fix: 'Push the image, or fix services.web.image.' });
+    mocks.ecr
+      .on(BatchGetImageCommand)
+      .resolves({ images: [], failures: [{ failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] });
+    expect(await imageArchitectureCheck.run(doctorContext(service(`${REPO}:v9`)))).toMatchObject({
+      status: 'fail',
+      fix: 'Push the image, or fix services.web.image.',
+    });
     mocks.ecr.on(BatchGetImageCommand).rejects(awsError('RepositoryNotFoundException'));
-    expect((await imageArchitectureCheck.run(doctorContext(service(`${REPO}:v9`)))).details).toEqual(['web: repository shop/web does not exist']);
+    expect((await imageArchitectureCheck.run(doctorContext(service(`${REPO}:v9`)))).details).toEqual([
+      'web: repository shop/web does not exist',
+    ]);
   });
 
-  it('a service ecs-kit builds is built for its task\'s architecture', async () => {
-    const r = await imageArchitectureCheck.run(doctorContext(`app: shop\nservices:\n  web:\n    build: { context: . }\n    port: 80\n${ARM}`));
+  it("a service ecs-kit builds is built for its task's architecture", async () => {
+    const r = await imageArchitectureCheck.run(
+      doctorContext(`app: shop\nservices:\n  web:\n    build: { context: . }\n    port: 80\n${ARM}`),
+    );
     expect(r).toMatchObject({ status: 'ok', details: ['web: built by ecs-kit for linux/arm64 (the task runs ARM64)'] });
   });
 });

@@ -7,13 +7,17 @@ import { awsError, calls, doctorContext, manifestWith, mocks, mutatingCalls, use
 
 useStrictMocks();
 
-const PRODUCTION_PER_AZ = 'app: shop\nnetwork: { profile: production, nat: per-az, azs: 3 }\nservices:\n  web: { image: nginx, port: 80 }\n';
+const PRODUCTION_PER_AZ =
+  'app: shop\nnetwork: { profile: production, nat: per-az, azs: 3 }\nservices:\n  web: { image: nginx, port: 80 }\n';
 const WORKER = 'app: shop\nservices:\n  worker: { image: nginx }\n';
 
 const vpcs = (n: number) => Array.from({ length: n }, (_, i) => ({ VpcId: `vpc-${i}` }));
-const quota = (code: string, value: number) => mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: code }).resolves({ Quota: { QuotaCode: code, Value: value } });
+const quota = (code: string, value: number) =>
+  mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: code }).resolves({ Quota: { QuotaCode: code, Value: value } });
 const albs = (n: number) =>
-  mocks.elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: Array.from({ length: n }, (_, i) => ({ LoadBalancerName: `lb${i}`, Type: 'application' as const })) });
+  mocks.elb
+    .on(DescribeLoadBalancersCommand)
+    .resolves({ LoadBalancers: Array.from({ length: n }, (_, i) => ({ LoadBalancerName: `lb${i}`, Type: 'application' as const })) });
 
 describe('what a deploy creates', () => {
   it('a first learning deploy: 1 VPC, no Elastic IP, 1 load balancer', () => {
@@ -24,7 +28,10 @@ describe('what a deploy creates', () => {
   it('production per-az: one Elastic IP per zone, minus the ones the manifest already records', () => {
     const cfg = doctorContext(PRODUCTION_PER_AZ).config;
     expect(newResources(cfg, undefined).eips.count).toBe(3);
-    const m = manifestWith({ network: { vpcId: 'vpc-1', elasticIpAllocationIds: ['eipalloc-1'] }, 'load-balancer': { loadBalancerArn: 'arn:lb' } });
+    const m = manifestWith({
+      network: { vpcId: 'vpc-1', elasticIpAllocationIds: ['eipalloc-1'] },
+      'load-balancer': { loadBalancerArn: 'arn:lb' },
+    });
     const r = newResources(cfg, m);
     expect([r.vpcs.count, r.eips.count, r.albs.count]).toEqual([0, 2, 0]);
   });
@@ -55,7 +62,10 @@ describe('quotas', () => {
   });
 
   it('follows DescribeVpcs pages', async () => {
-    mocks.ec2.on(DescribeVpcsCommand).resolvesOnce({ Vpcs: vpcs(3), NextToken: 't' }).resolvesOnce({ Vpcs: vpcs(2) });
+    mocks.ec2
+      .on(DescribeVpcsCommand)
+      .resolvesOnce({ Vpcs: vpcs(3), NextToken: 't' })
+      .resolvesOnce({ Vpcs: vpcs(2) });
     quota('L-F678F1CE', 5);
     expect((await quotasCheck.run(doctorContext(WORKER))).details?.[0]).toMatch(/^VPCs per Region: 5 of 5 used/);
   });
@@ -85,17 +95,26 @@ describe('quotas', () => {
     expect(calls()).toEqual([]);
   });
 
-  it('without an applied value uses the AWS default; without Service Quotas access the service\'s own limit API', async () => {
+  it("without an applied value uses the AWS default; without Service Quotas access the service's own limit API", async () => {
     mocks.ec2.on(DescribeVpcsCommand).resolves({ Vpcs: vpcs(1) });
     mocks.ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
     mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: 'L-F678F1CE' }).rejects(awsError('NoSuchResourceException'));
     mocks.quotas.on(GetAWSDefaultServiceQuotaCommand, { QuotaCode: 'L-F678F1CE' }).resolves({ Quota: { Value: 5 } });
     mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: 'L-0263D0A3' }).rejects(awsError('AccessDeniedException'));
-    mocks.ec2.on(DescribeAccountAttributesCommand).resolves({ AccountAttributes: [{ AttributeName: 'vpc-max-elastic-ips', AttributeValues: [{ AttributeValue: '10' }] }] });
+    mocks.ec2
+      .on(DescribeAccountAttributesCommand)
+      .resolves({ AccountAttributes: [{ AttributeName: 'vpc-max-elastic-ips', AttributeValues: [{ AttributeValue: '10' }] }] });
     mocks.quotas.on(GetServiceQuotaCommand, { QuotaCode: 'L-53DA6B97' }).rejects(awsError('AccessDeniedException'));
-    mocks.elb.on(DescribeAccountLimitsCommand).resolves({ Limits: [{ Name: 'target-groups', Max: '3000' }, { Name: 'application-load-balancers', Max: '20' }] });
+    mocks.elb.on(DescribeAccountLimitsCommand).resolves({
+      Limits: [
+        { Name: 'target-groups', Max: '3000' },
+        { Name: 'application-load-balancers', Max: '20' },
+      ],
+    });
     albs(2);
-    const r = await quotasCheck.run(doctorContext('app: shop\nnetwork: { profile: production }\nservices:\n  web: { image: nginx, port: 80 }\n'));
+    const r = await quotasCheck.run(
+      doctorContext('app: shop\nnetwork: { profile: production }\nservices:\n  web: { image: nginx, port: 80 }\n'),
+    );
     expect(r.details).toEqual([
       'VPCs per Region: 1 of 5 used (Service Quotas default); a deploy adds 1',
       'EC2-VPC Elastic IPs: 0 of 10 used (DescribeAccountAttributes); a deploy adds 1',
@@ -114,7 +133,9 @@ describe('quotas', () => {
     mocks.ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
     quota('L-F678F1CE', 5);
     quota('L-53DA6B97', 2);
-    mocks.elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [{ Type: 'application' }, { Type: 'network' }, { Type: 'network' }] });
+    mocks.elb
+      .on(DescribeLoadBalancersCommand)
+      .resolves({ LoadBalancers: [{ Type: 'application' }, { Type: 'network' }, { Type: 'network' }] });
     const r = await quotasCheck.run(doctorContext());
     expect(r.details?.[2]).toBe('Application Load Balancers per Region: 1 of 2 used (Service Quotas); a deploy adds 1, leaving 0');
     expect(r.status).toBe('warn');

@@ -11,7 +11,16 @@ const check = (name: string, run: DoctorCheck['run'], needsIdentity = true): Doc
 
 describe('runChecks', () => {
   it('runs the eight checks in a fixed order', () => {
-    expect(CHECKS.map((c) => c.name)).toEqual(['credentials', 'region', 'service-linked-roles', 'quotas', 'fargate-zones', 'certificate', 'secrets', 'image-architecture']);
+    expect(CHECKS.map((c) => c.name)).toEqual([
+      'credentials',
+      'region',
+      'service-linked-roles',
+      'quotas',
+      'fargate-zones',
+      'certificate',
+      'secrets',
+      'image-architecture',
+    ]);
   });
 
   it('reports each check as it ends, counts statuses, and calls onIdentity once the account is known', async () => {
@@ -26,7 +35,11 @@ describe('runChecks', () => {
         check('b', async () => ({ status: 'skip', message: 'n/a' })),
       ],
     });
-    expect(seen.map((r) => [r.name, r.status])).toEqual([['login', 'ok'], ['a', 'warn'], ['b', 'skip']]);
+    expect(seen.map((r) => [r.name, r.status])).toEqual([
+      ['login', 'ok'],
+      ['a', 'warn'],
+      ['b', 'skip'],
+    ]);
     expect(summary).toEqual({ ok: 1, warn: 1, fail: 0, skip: 1 });
     expect(onIdentity).toHaveBeenCalledTimes(1);
     expect(onIdentity).toHaveBeenCalledWith(ACCOUNT);
@@ -35,7 +48,9 @@ describe('runChecks', () => {
   it('skips the checks that need the account when credentials failed', async () => {
     const run = vi.fn(async () => ({ status: 'ok' as const, message: '' }));
     const seen: CheckResult[] = [];
-    await runChecks(doctorContext(undefined, { identity: false }), (r) => seen.push(r), { checks: [check('needs', run), check('free', run, false)] });
+    await runChecks(doctorContext(undefined, { identity: false }), (r) => seen.push(r), {
+      checks: [check('needs', run), check('free', run, false)],
+    });
     expect(seen[0]).toEqual({ name: 'needs', status: 'skip', message: 'needs working AWS credentials (see credentials)' });
     expect(seen[1]!.status).toBe('ok');
     expect(run).toHaveBeenCalledTimes(1);
@@ -45,12 +60,17 @@ describe('runChecks', () => {
     const seen: CheckResult[] = [];
     const summary = await runChecks(doctorContext(), (r) => seen.push(r), {
       checks: [
-        check('denied', async () => Promise.reject(awsError('AccessDeniedException', `User: ${ARN} is not authorized to perform: servicequotas:GetServiceQuota`))),
+        check('denied', async () =>
+          Promise.reject(awsError('AccessDeniedException', `User: ${ARN} is not authorized to perform: servicequotas:GetServiceQuota`)),
+        ),
         check('broken', async () => Promise.reject(awsError('ServiceUnavailable', 'try later'))),
         check('fine', async () => ({ status: 'ok', message: 'yes' })),
       ],
     });
-    expect(seen[0]).toMatchObject({ status: 'warn', message: expect.stringMatching(/^could not check: AccessDeniedException: .*servicequotas:GetServiceQuota/) });
+    expect(seen[0]).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/^could not check: AccessDeniedException: .*servicequotas:GetServiceQuota/),
+    });
     expect(seen[1]).toMatchObject({ status: 'fail', message: 'could not check: ServiceUnavailable: try later' });
     expect(summary).toEqual({ ok: 1, warn: 1, fail: 1, skip: 0 });
   });
@@ -59,7 +79,12 @@ describe('runChecks', () => {
 describe('how checks print', () => {
   const NOW = () => new Date('2026-01-01T00:00:00.000Z');
   const events = [
-    { type: 'check' as const, name: 'credentials', status: 'ok' as const, message: 'account 123456789012 as arn:aws:iam::123456789012:user/ci' },
+    {
+      type: 'check' as const,
+      name: 'credentials',
+      status: 'ok' as const,
+      message: 'account 123456789012 as arn:aws:iam::123456789012:user/ci',
+    },
     {
       type: 'check' as const,
       name: 'quotas',

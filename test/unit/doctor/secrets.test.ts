@@ -24,7 +24,9 @@ describe('secrets', () => {
 
   it('checks every reference with metadata calls only (the deploy preflight), and warns about ones it cannot look into', async () => {
     mocks.ssm.on(DescribeParametersCommand).resolves({ Parameters: [{ Name: '/shop/db-password' }] });
-    mocks.sm.on(DescribeSecretCommand, { SecretId: 'shop/api-key' }).resolves({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/api-key-AbCdEf' });
+    mocks.sm
+      .on(DescribeSecretCommand, { SecretId: 'shop/api-key' })
+      .resolves({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:shop/api-key-AbCdEf' });
     const r = await secretsCheck.run(doctorContext(YAML));
     expect(r.status).toBe('warn');
     expect(r.message).toBe('3 referenced secret(s) found');
@@ -38,7 +40,7 @@ describe('secrets', () => {
     expect(mutatingCalls()).toEqual([]);
   });
 
-  it('fails for a missing parameter or secret, with the preflight\'s fix', async () => {
+  it("fails for a missing parameter or secret, with the preflight's fix", async () => {
     mocks.ssm.on(DescribeParametersCommand).resolves({ Parameters: [] });
     mocks.sm.on(DescribeSecretCommand).rejects(awsError('ResourceNotFoundException'));
     const r = await secretsCheck.run(doctorContext(YAML));

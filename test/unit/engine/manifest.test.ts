@@ -45,8 +45,17 @@ describe('ManifestStore', () => {
 
   it('migrates a schema 1 manifest (no deploy history) to the current schema on read', async () => {
     const s = await store();
-    const v1 = { schemaVersion: 1, app: 'shop', env: 'default', account: '1', region: 'r', createdAt: 'c', updatedAt: 'u', steps: { cluster: { kind: 'cluster', dependsOn: [], state: { clusterName: 'x' }, updatedAt: 'u' } } };
-    await s.write(v1 as never);
+    const v1 = {
+      schemaVersion: 1,
+      app: 'shop',
+      env: 'default',
+      account: '1',
+      region: 'r',
+      createdAt: 'c',
+      updatedAt: 'u',
+      steps: { cluster: { kind: 'cluster', dependsOn: [], state: { clusterName: 'x' }, updatedAt: 'u' } },
+    };
+    await s.write(v1);
     const m = (await s.read())!;
     expect(m.schemaVersion).toBe(2);
     expect(m.history).toEqual([]);

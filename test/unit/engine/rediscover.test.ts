@@ -23,7 +23,8 @@ function modules(world: Set<string>, calls: string[]): StepModule<S>[] {
   const make = (kind: string, dependsOn: (scope?: string) => string[], perService = false): StepModule<S> => ({
     kind,
     title: (scope) => (scope ? `${kind} ${scope}` : kind),
-    instances: (cfg: Config) => (perService ? Object.keys(cfg.services).map((s) => ({ scope: s, dependsOn: dependsOn(s) })) : [{ dependsOn: dependsOn() }]),
+    instances: (cfg: Config) =>
+      perService ? Object.keys(cfg.services).map((s) => ({ scope: s, dependsOn: dependsOn(s) })) : [{ dependsOn: dependsOn() }],
     async plan(ctx) {
       const deps = dependsOn(ctx.scope).map((d) => ctx.dep(ref<S>(d), d.split(':')[1]).id);
       calls.push(`plan ${ctx.id}`);
@@ -40,10 +41,19 @@ function modules(world: Set<string>, calls: string[]): StepModule<S>[] {
       world.delete(ctx.id);
     },
   });
-  return [make('net', () => []), make('cluster', () => []), make('td', () => [], true), make('svc', (s) => ['net', 'cluster', `td:${s}`], true)];
+  return [
+    make('net', () => []),
+    make('cluster', () => []),
+    make('td', () => [], true),
+    make('svc', (s) => ['net', 'cluster', `td:${s}`], true),
+  ];
 }
 
-async function engineFor(cfg: Config, mods: StepModule[], manifest: Manifest = emptyManifest('shop', 'default', '123456789012', 'us-east-1')) {
+async function engineFor(
+  cfg: Config,
+  mods: StepModule[],
+  manifest: Manifest = emptyManifest('shop', 'default', '123456789012', 'us-east-1'),
+) {
   const dir = await mkdtemp(path.join(tmpdir(), 'ecs-kit-rediscover-'));
   const store = new ManifestStore(dir, 'default');
   const reporter = new RecordingReporter();
@@ -114,7 +124,10 @@ describe('Engine.rediscover (lost manifest)', () => {
     const calls: string[] = [];
     const { engine, store, reporter } = await engineFor(cfg(), modules(new Set(), calls));
     expect(await engine.rediscover()).toEqual([]);
-    expect(reporter.ofType('info').at(-1)).toMatchObject({ code: 'manifest.rediscovered', message: 'Found nothing tagged for shop/default.' });
+    expect(reporter.ofType('info').at(-1)).toMatchObject({
+      code: 'manifest.rediscovered',
+      message: 'Found nothing tagged for shop/default.',
+    });
     await expect(readFile(store.file, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 });

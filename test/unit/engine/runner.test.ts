@@ -14,11 +14,25 @@ import { config, fakeDocker } from '../../helpers/context.js';
 const ref = <T extends object>(id: string): StepRef<T> => ({ kind: id.split(':')[0]! });
 
 /** A fake world: each step owns one "resource" in `world`, and logs what it did. */
-function fakeModules(world: Map<string, { value: string }>, log: string[], opts: { failOn?: string; slow?: Record<string, number>; concurrency?: { active: number; peak: number }; newOutputsOnUpdate?: boolean } = {}) {
-  const make = (kind: string, dependsOn: (scope?: string) => string[], perService = false): StepModule<{ id: string; value: string; deps: string[] }> => ({
+function fakeModules(
+  world: Map<string, { value: string }>,
+  log: string[],
+  opts: {
+    failOn?: string;
+    slow?: Record<string, number>;
+    concurrency?: { active: number; peak: number };
+    newOutputsOnUpdate?: boolean;
+  } = {},
+) {
+  const make = (
+    kind: string,
+    dependsOn: (scope?: string) => string[],
+    perService = false,
+  ): StepModule<{ id: string; value: string; deps: string[] }> => ({
     kind,
     title: (scope) => (scope ? `${kind} ${scope}` : kind),
-    instances: (cfg: Config) => (perService ? Object.keys(cfg.services).map((s) => ({ scope: s, dependsOn: dependsOn(s) })) : [{ dependsOn: dependsOn() }]),
+    instances: (cfg: Config) =>
+      perService ? Object.keys(cfg.services).map((s) => ({ scope: s, dependsOn: dependsOn(s) })) : [{ dependsOn: dependsOn() }],
     async plan(ctx): Promise<StepPlan<{ id: string; value: string; deps: string[] }>> {
       const deps = dependsOn(ctx.scope).map((d) => ctx.dep(ref<{ id: string }>(d), d.split(':')[1]).id);
       log.push(`plan ${ctx.id}`);
@@ -27,7 +41,12 @@ function fakeModules(world: Map<string, { value: string }>, log: string[], opts:
       if (!have) return { action: 'create', changes: [{ field: ctx.id, after: want }] };
       const current = { id: ctx.id, value: have.value, deps };
       if (have.value === want) return { action: 'noop', changes: [], current };
-      return { action: 'update', changes: [{ field: 'value', before: have.value, after: want }], current, outputsChange: opts.newOutputsOnUpdate };
+      return {
+        action: 'update',
+        changes: [{ field: 'value', before: have.value, after: want }],
+        current,
+        outputsChange: opts.newOutputsOnUpdate,
+      };
     },
     async apply(ctx) {
       const c = opts.concurrency;
@@ -130,7 +149,9 @@ describe('Engine', () => {
     const first = await setup(twoServices(), fakeModules(world, log));
     await first.engine.applyDeploy(await first.engine.planDeploy());
     log.length = 0;
-    const changed = config('app: shop\nservices:\n  web: { image: nginx, port: 80, cpu: 512, memory: 1024 }\n  worker: { image: busybox }\n');
+    const changed = config(
+      'app: shop\nservices:\n  web: { image: nginx, port: 80, cpu: 512, memory: 1024 }\n  worker: { image: busybox }\n',
+    );
     const second = await setup(changed, fakeModules(world, log), first.manifest);
     const plan = await second.engine.planDeploy();
     expect(plan.steps.filter((s) => s.action === 'update').map((s) => s.instance.id)).toEqual(['td:web']);
@@ -144,7 +165,9 @@ describe('Engine', () => {
     const log: string[] = [];
     const first = await setup(twoServices(), fakeModules(world, log));
     await first.engine.applyDeploy(await first.engine.planDeploy());
-    const changed = config('app: shop\nservices:\n  web: { image: nginx, port: 80, cpu: 512, memory: 1024 }\n  worker: { image: busybox }\n');
+    const changed = config(
+      'app: shop\nservices:\n  web: { image: nginx, port: 80, cpu: 512, memory: 1024 }\n  worker: { image: busybox }\n',
+    );
     const second = await setup(changed, fakeModules(world, log, { newOutputsOnUpdate: true }), first.manifest);
     const plan = await second.engine.planDeploy();
     const byId = Object.fromEntries(plan.steps.map((s) => [s.instance.id, s]));
@@ -182,14 +205,21 @@ describe('Engine', () => {
       async plan(ctx) {
         for (const d of dependsOn) ctx.dep(ref(d));
         const current = { id: kind };
-        return changes ? { action: 'update', changes: [{ field: 'x', before: 1, after: 2 }], current, outputsChange } : { action: 'noop', changes: [], current };
+        return changes
+          ? { action: 'update', changes: [{ field: 'x', before: 1, after: 2 }], current, outputsChange }
+          : { action: 'noop', changes: [], current };
       },
       apply: async () => ({ id: kind }),
       destroy: async () => {},
     });
     const modules = [chain('td', [], true, true), chain('svc', ['td'], false), chain('scale', ['svc'], false)];
     const m = emptyManifest('shop', 'default', '123456789012', 'us-east-1');
-    for (const [id, deps] of [['td', []], ['svc', ['td']], ['scale', ['svc']]] as const) m.steps[id] = { kind: id, dependsOn: [...deps], state: { id }, updatedAt: '' };
+    for (const [id, deps] of [
+      ['td', []],
+      ['svc', ['td']],
+      ['scale', ['svc']],
+    ] as const)
+      m.steps[id] = { kind: id, dependsOn: [...deps], state: { id }, updatedAt: '' };
     const { engine } = await setup(twoServices(), modules, m);
     const plan = await engine.planDeploy();
     const byId = Object.fromEntries(plan.steps.map((st) => [st.instance.id, st]));
@@ -199,10 +229,12 @@ describe('Engine', () => {
     expect(plan.summary).toMatchObject({ update: 2, noop: 1 });
   });
 
-  it('shows a step\'s warning once per run, even when the step plans again during apply', async () => {
+  it("shows a step's warning once per run, even when the step plans again during apply", async () => {
     const log: string[] = [];
     const modules = fakeModules(new Map(), log).map((m) =>
-      m.kind === 'svc' ? { ...m, plan: async (ctx: Parameters<typeof m.plan>[0]) => (ctx.warn('load-balancer.http-only', 'HTTP only'), m.plan(ctx)) } : m,
+      m.kind === 'svc'
+        ? { ...m, plan: async (ctx: Parameters<typeof m.plan>[0]) => (ctx.warn('load-balancer.http-only', 'HTTP only'), m.plan(ctx)) }
+        : m,
     );
     const { engine, reporter } = await setup(twoServices(), modules);
     // Planned during preview (dependencies pending) and again during apply.
@@ -218,7 +250,11 @@ describe('Engine', () => {
     const first = await setup(twoServices(), fakeModules(world, log));
     await first.engine.applyDeploy(await first.engine.planDeploy());
     log.length = 0;
-    const second = await setup(config('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n'), fakeModules(world, log), first.manifest);
+    const second = await setup(
+      config('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n'),
+      fakeModules(world, log),
+      first.manifest,
+    );
     const plan = await second.engine.planDeploy();
     expect(plan.prune.map((p) => p.id).sort()).toEqual(['svc:worker', 'td:worker']);
     await second.engine.applyDeploy(plan);
@@ -241,7 +277,10 @@ describe('Engine', () => {
     const world = new Map();
     const log: string[] = [];
     const concurrency = { active: 0, peak: 0 };
-    const { engine } = await setup(twoServices(), fakeModules(world, log, { concurrency, slow: { net: 30, cluster: 30, 'td:web': 30, 'td:worker': 30 } }));
+    const { engine } = await setup(
+      twoServices(),
+      fakeModules(world, log, { concurrency, slow: { net: 30, cluster: 30, 'td:web': 30, 'td:worker': 30 } }),
+    );
     await engine.applyDeploy(await engine.planDeploy());
     // net, cluster and both task definitions have no dependencies: the default limit (4) runs them together.
     expect(concurrency.peak).toBe(4);

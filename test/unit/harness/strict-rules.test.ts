@@ -26,7 +26,8 @@ function ctx(state: AccountState, now: number): RuleContext {
   return { state, now, windows: DEFAULT_WINDOWS, upstream: () => Promise.reject(new Error('no upstream in unit tests')) };
 }
 
-const code = (v: Verdict | undefined | Promise<Verdict | undefined>) => (v && !(v instanceof Promise) && 'error' in v ? v.error.code : undefined);
+const code = (v: Verdict | undefined | Promise<Verdict | undefined>) =>
+  v && !(v instanceof Promise) && 'error' in v ? v.error.code : undefined;
 
 describe('strict layer rules (pure)', () => {
   it('rewriteStates changes only the first state after each id', () => {
@@ -67,10 +68,15 @@ describe('strict layer rules (pure)', () => {
     const natXml = '<natGatewayId>nat-1</natGatewayId><state>pending</state>';
     track(req('ec2', 'CreateNatGateway', { SubnetId: 'subnet-1', AllocationId: 'eipalloc-1' }), natXml, c(0));
     const subnet = (now: number) => code(rule('ec2.deletes-drain').check!(req('ec2', 'DeleteSubnet', { SubnetId: 'subnet-1' }), c(now)));
-    const release = (now: number) => code(rule('ec2.release-address-after-nat').check!(req('ec2', 'ReleaseAddress', { AllocationId: 'eipalloc-1' }), c(now)));
+    const release = (now: number) =>
+      code(rule('ec2.release-address-after-nat').check!(req('ec2', 'ReleaseAddress', { AllocationId: 'eipalloc-1' }), c(now)));
     const detachIgw = req('ec2', 'DetachInternetGateway', { VpcId: 'vpc-1', InternetGatewayId: 'igw-1' });
     const detach = (now: number) => code(rule('ec2.deletes-drain').check!(detachIgw, c(now)));
-    expect([subnet(10_000), release(10_000), detach(10_000)]).toEqual(['DependencyViolation', 'InvalidIPAddress.InUse', 'DependencyViolation']);
+    expect([subnet(10_000), release(10_000), detach(10_000)]).toEqual([
+      'DependencyViolation',
+      'InvalidIPAddress.InUse',
+      'DependencyViolation',
+    ]);
     track(req('ec2', 'DeleteNatGateway', { NatGatewayId: 'nat-1' }), '', c(10_000));
     const { natDeleting, drain, releaseAfterNat } = DEFAULT_WINDOWS;
     expect(subnet(10_000 + natDeleting + drain - 1)).toBe('DependencyViolation');
@@ -83,10 +89,12 @@ describe('strict layer rules (pure)', () => {
 
   it('launch type compatibility resolves a family to its latest revision, and ignores task definitions it never saw', () => {
     const state = new AccountState();
-    const registered = (rev: number) => JSON.stringify({ taskDefinition: { taskDefinitionArn: `arn:aws:ecs:us-east-1:1:task-definition/web:${rev}` } });
+    const registered = (rev: number) =>
+      JSON.stringify({ taskDefinition: { taskDefinitionArn: `arn:aws:ecs:us-east-1:1:task-definition/web:${rev}` } });
     track(req('ecs', 'RegisterTaskDefinition', { requiresCompatibilities: ['FARGATE'] }), registered(1), ctx(state, 0));
     track(req('ecs', 'RegisterTaskDefinition', { requiresCompatibilities: ['EC2'] }), registered(2), ctx(state, 0));
-    const run = (params: Record<string, unknown>) => code(rule('ecs.launch-type-compatibility').check!(req('ecs', 'RunTask', params), ctx(state, 0)));
+    const run = (params: Record<string, unknown>) =>
+      code(rule('ecs.launch-type-compatibility').check!(req('ecs', 'RunTask', params), ctx(state, 0)));
     expect(run({ taskDefinition: 'web', launchType: 'FARGATE' })).toBe('InvalidParameterException');
     expect(run({ taskDefinition: 'web:1', launchType: 'FARGATE' })).toBeUndefined();
     expect(run({ taskDefinition: 'web', capacityProviderStrategy: [{ capacityProvider: 'shop-ec2' }] })).toBeUndefined();
@@ -94,7 +102,9 @@ describe('strict layer rules (pure)', () => {
   });
 
   it('GetRole of an ordinary role is not the layer’s business', () => {
-    expect(rule('iam.service-linked-roles').check!(req('iam', 'GetRole', { RoleName: 'shop-default-execution' }), ctx(new AccountState(), 0))).toBeUndefined();
+    expect(
+      rule('iam.service-linked-roles').check!(req('iam', 'GetRole', { RoleName: 'shop-default-execution' }), ctx(new AccountState(), 0)),
+    ).toBeUndefined();
   });
 
   it('the hit table lists every rule with its total and where it fired', () => {
@@ -112,7 +122,10 @@ describe('strict layer rules (pure)', () => {
 
 describe('strict layer trackers read what the SDK really sends', () => {
   /** The form the SDK puts on the wire for one command (captured before sending). */
-  async function wireForm(client: { send(c: unknown): Promise<unknown>; middlewareStack: { add(mw: unknown, o: unknown): void } }, command: unknown) {
+  async function wireForm(
+    client: { send(c: unknown): Promise<unknown>; middlewareStack: { add(mw: unknown, o: unknown): void } },
+    command: unknown,
+  ) {
     let body = '';
     client.middlewareStack.add(
       () => async (args: { request: { body: string } }) => {
@@ -162,6 +175,10 @@ describe('strict layer trackers read what the SDK really sends', () => {
     const refused = rule('iam.instance-profile-propagation').check!(req('autoscaling', 'CreateAutoScalingGroup', asg), ctx(state, 10));
     expect(code(refused)).toBe('ValidationError');
     track(req('autoscaling', 'CreateAutoScalingGroup', asg), '', ctx(state, 10));
-    expect(state.holder('Auto Scaling group', 'shop-default-ecs')).toMatchObject({ subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-9'], publicIp: true });
+    expect(state.holder('Auto Scaling group', 'shop-default-ecs')).toMatchObject({
+      subnets: ['subnet-1', 'subnet-2'],
+      securityGroups: ['sg-9'],
+      publicIp: true,
+    });
   });
 });

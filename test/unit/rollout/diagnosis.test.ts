@@ -5,7 +5,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import type { EcsKitEvent, ErrorInfo, RolloutDiagnosis } from '../../../src/engine/events.js';
-import { consoleUrl, diagnose, explainExitCode, explainStopReason, explainTargetHealth, type DiagnoseInput } from '../../../src/rollout/diagnosis.js';
+import {
+  consoleUrl,
+  diagnose,
+  explainExitCode,
+  explainStopReason,
+  explainTargetHealth,
+  type DiagnoseInput,
+} from '../../../src/rollout/diagnosis.js';
 import { diagnosisLines } from '../../../src/ui/diagnosis.js';
 import { JsonReporter } from '../../../src/ui/json.js';
 import { PlainReporter } from '../../../src/ui/plain.js';
@@ -54,11 +61,17 @@ describe('explanations', () => {
   });
 
   it('tells the image pull failures apart: missing tag, access, no route', () => {
-    expect(explainStopReason('CannotPullContainerError: ref docker.io/library/ngnix:1.27: not found')).toMatch(/does not exist in the registry/);
-    expect(explainStopReason('CannotPullContainerError: pull access denied for private/app')).toMatch(/access was denied.*ecr:GetAuthorizationToken/);
-    expect(explainStopReason('CannotPullContainerError: failed to do request: Head "https://123.dkr.ecr...": dial tcp 52.1.2.3:443: i/o timeout')).toMatch(
-      /no route to it.*public IP.*NAT gateway/,
+    expect(explainStopReason('CannotPullContainerError: ref docker.io/library/ngnix:1.27: not found')).toMatch(
+      /does not exist in the registry/,
     );
+    expect(explainStopReason('CannotPullContainerError: pull access denied for private/app')).toMatch(
+      /access was denied.*ecr:GetAuthorizationToken/,
+    );
+    expect(
+      explainStopReason(
+        'CannotPullContainerError: failed to do request: Head "https://123.dkr.ecr...": dial tcp 52.1.2.3:443: i/o timeout',
+      ),
+    ).toMatch(/no route to it.*public IP.*NAT gateway/);
   });
 
   it('explains the Docker Hub pull rate limit and points at ECR Public or a pull-through cache', () => {
@@ -76,8 +89,12 @@ describe('explanations', () => {
         'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException',
       ),
     ).toMatch(/could not fetch a secret.*secretsmanager:GetSecretValue/);
-    expect(explainStopReason('ResourceInitializationError: failed to validate logger args: The specified log group does not exist.')).toMatch(/could not set up logging/);
-    expect(explainStopReason('CannotStartContainerError: exec /usr/local/bin/app: exec format error')).toMatch(/another CPU architecture.*set `cpuArchitecture`/);
+    expect(
+      explainStopReason('ResourceInitializationError: failed to validate logger args: The specified log group does not exist.'),
+    ).toMatch(/could not set up logging/);
+    expect(explainStopReason('CannotStartContainerError: exec /usr/local/bin/app: exec format error')).toMatch(
+      /another CPU architecture.*set `cpuArchitecture`/,
+    );
     expect(explainStopReason('Task failed ELB health checks in (target-group arn:…)')).toMatch(/health check kept failing/);
     expect(explainStopReason('Essential container in task exited', 'EssentialContainerExited')).toMatch(/essential container stopped/);
     expect(explainStopReason(undefined, 'SpotInterruption')).toMatch(/Spot/);
@@ -85,7 +102,9 @@ describe('explanations', () => {
   });
 
   it('links the service in the ECS console of its region', () => {
-    expect(consoleUrl('eu-west-1', 'shop-prod', 'api')).toBe('https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/shop-prod/services/api/deployments?region=eu-west-1');
+    expect(consoleUrl('eu-west-1', 'shop-prod', 'api')).toBe(
+      'https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/shop-prod/services/api/deployments?region=eu-west-1',
+    );
   });
 });
 
@@ -104,13 +123,22 @@ describe('diagnose', () => {
             { name: 'sidecar', exitCode: 0 },
           ],
         },
-        { taskArn: arn('t1'), taskDefinitionArn: TD, lastStatus: 'STOPPED', stoppedReason: 'Essential container in task exited', containers: [{ name: 'api', exitCode: 1 }, { name: 'sidecar' }] },
+        {
+          taskArn: arn('t1'),
+          taskDefinitionArn: TD,
+          lastStatus: 'STOPPED',
+          stoppedReason: 'Essential container in task exited',
+          containers: [{ name: 'api', exitCode: 1 }, { name: 'sidecar' }],
+        },
       ],
     });
     ecs.on(DescribeTaskDefinitionCommand).resolves({
       taskDefinition: {
         containerDefinitions: [
-          { name: 'api', logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/shop-prod/api', 'awslogs-stream-prefix': 'ecs' } } },
+          {
+            name: 'api',
+            logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/shop-prod/api', 'awslogs-stream-prefix': 'ecs' } },
+          },
           { name: 'sidecar', logConfiguration: { logDriver: 'awsfirelens', options: {} } },
         ],
       },
@@ -134,15 +162,22 @@ describe('diagnose', () => {
   });
 
   it('never lets a failed read hide the rest: each becomes a note', async () => {
-    ecs.on(DescribeTasksCommand).rejects(Object.assign(new Error('User is not authorized to perform: ecs:DescribeTasks'), { name: 'AccessDeniedException' }));
+    ecs
+      .on(DescribeTasksCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform: ecs:DescribeTasks'), { name: 'AccessDeniedException' }));
     elb.on(DescribeTargetHealthCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
-    const d = await diagnose(aws(), input({ stoppedTaskArns: [arn('t1')], targetGroupArns: [TG], events: ['(service api) has started 1 tasks'] }));
+    const d = await diagnose(
+      aws(),
+      input({ stoppedTaskArns: [arn('t1')], targetGroupArns: [TG], events: ['(service api) has started 1 tasks'] }),
+    );
     expect(d.notes).toEqual([
       'could not read the stopped tasks (AccessDeniedException: User is not authorized to perform: ecs:DescribeTasks)',
       'could not read the health of target group shop-prod-api (AccessDenied: denied)',
     ]);
     const text = diagnosisLines(d);
-    expect(text).toContain('(could not read the stopped tasks (AccessDeniedException: User is not authorized to perform: ecs:DescribeTasks))');
+    expect(text).toContain(
+      '(could not read the stopped tasks (AccessDeniedException: User is not authorized to perform: ecs:DescribeTasks))',
+    );
     expect(text).toContain('  - (service api) has started 1 tasks');
     expect(text.at(-1)).toBe(`Console: ${consoleUrl('eu-west-1', 'shop-prod', 'api')}`);
   });
@@ -172,7 +207,8 @@ const SAMPLE: RolloutDiagnosis = {
           name: 'web',
           exitCode: 137,
           reason: 'OutOfMemoryError: Container killed due to memory usage',
-          explanation: 'the container ran out of memory and was killed; raise `memory` for this service in ecs-kit.yml (or make the app use less).',
+          explanation:
+            'the container ran out of memory and was killed; raise `memory` for this service in ecs-kit.yml (or make the app use less).',
           logStream: '/ecs/shop-default/web ecs/web/5f2c0c3f9a8e4d0b9c6f1e2d3a4b5c6d',
           logs: ['Loading catalog into memory…', 'loaded 1200000 products'],
         },
@@ -251,6 +287,10 @@ describe('rendering', () => {
     r.emit(event);
     const parsed = JSON.parse(stdout.lines[0]!);
     expect(parsed).toMatchObject({ type: 'diagnosis', verdict: 'rolled-back', rolledBackTo: 'shop-default-web:1', stoppedTotal: 3 });
-    expect(parsed.stoppedTasks[0].containers[0]).toMatchObject({ name: 'web', exitCode: 137, logs: ['Loading catalog into memory…', 'loaded 1200000 products'] });
+    expect(parsed.stoppedTasks[0].containers[0]).toMatchObject({
+      name: 'web',
+      exitCode: 137,
+      logs: ['Loading catalog into memory…', 'loaded 1200000 products'],
+    });
   });
 });

@@ -15,7 +15,10 @@ type Stmt = { Sid: string; Action: string[]; Resource: string | string[] };
 
 /** IAM Resource matching: * is any run of characters (including /), ? exactly one. */
 function matches(pattern: string, arn: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`).test(arn);
 }
 
@@ -61,7 +64,10 @@ describe('deployer policy ARNs cover the names the steps use', () => {
       ['iam:PassRole', role(n.executionRole)],
       ['iam:CreateRole', role(n.instanceRole)],
       ['iam:CreateInstanceProfile', `arn:aws:iam::${A}:instance-profile${n.rolePath}${n.instanceProfile}`],
-      ['autoscaling:CreateAutoScalingGroup', `arn:aws:autoscaling:${R}:${A}:autoScalingGroup:0f1e2d3c-aaaa:autoScalingGroupName/${n.autoScalingGroup}`],
+      [
+        'autoscaling:CreateAutoScalingGroup',
+        `arn:aws:autoscaling:${R}:${A}:autoScalingGroup:0f1e2d3c-aaaa:autoScalingGroupName/${n.autoScalingGroup}`,
+      ],
       ['ssm:PutParameter', arn('ssm', `parameter${managedParameterName(app, env, 'DB')}`)],
       ['ssm:DeleteParameter', arn('ssm', `parameter${managedParameterName(app, env, 'DB')}`)],
       ['ssm:DeleteParameter', arn('ssm', `parameter${legacyManagedParameterName(app, env, 'DB')}`)],
@@ -84,7 +90,9 @@ describe('deployer policy ARNs cover the names the steps use', () => {
   });
 
   it('the matcher itself is literal outside * and ?', () => {
-    expect(matches('arn:aws:ecs:r:a:capacity-provider/ecs-demo-prod-ec2', 'arn:aws:ecs:r:a:capacity-provider/cp-ecs-demo-prod-ec2')).toBe(false);
+    expect(matches('arn:aws:ecs:r:a:capacity-provider/ecs-demo-prod-ec2', 'arn:aws:ecs:r:a:capacity-provider/cp-ecs-demo-prod-ec2')).toBe(
+      false,
+    );
     expect(matches('arn:aws:secretsmanager:r:a:secret:x-??????', 'arn:aws:secretsmanager:r:a:secret:x-AbCdEf')).toBe(true);
     expect(matches('arn:aws:ssm:r:a:parameter/ecs-kit/a/b/*', 'arn:aws:ssm:r:a:parameter/a/b/X')).toBe(false);
   });

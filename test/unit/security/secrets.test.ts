@@ -1,10 +1,23 @@
-import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand, PutRolePolicyCommand, DeleteRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  PutRolePolicyCommand,
+  DeleteRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DeleteParameterCommand, DescribeParametersCommand, ListTagsForResourceCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, EcsKitError } from '../../../src/errors.js';
-import { executionSecretsPolicy, parseSecretRef, secretsManagerValueFrom, ssmParameterArn, taskRolePolicy } from '../../../src/security/refs.js';
+import {
+  executionSecretsPolicy,
+  parseSecretRef,
+  secretsManagerValueFrom,
+  ssmParameterArn,
+  taskRolePolicy,
+} from '../../../src/security/refs.js';
 import { executionRoleStep, INLINE_POLICY_NAME, taskRoleStep } from '../../../src/steps/roles/index.js';
 import { executionPolicyFor, parametersStep, secretsStep, type SecretsState } from '../../../src/steps/secrets/index.js';
 import { renderTaskDefinition, normalizeTaskDefinition, diffTaskDefinitions } from '../../../src/steps/task-definition/index.js';
@@ -39,13 +52,22 @@ describe('secret references', () => {
   it('parses every supported form', () => {
     expect(parseSecretRef('ssm:/shop/db')).toEqual({ kind: 'ssm', name: '/shop/db' });
     expect(parseSecretRef('ssm:plain')).toEqual({ kind: 'ssm', name: 'plain' });
-    expect(parseSecretRef('secretsmanager:shop/api-key:password')).toEqual({ kind: 'secretsmanager', id: 'shop/api-key', jsonKey: 'password' });
+    expect(parseSecretRef('secretsmanager:shop/api-key:password')).toEqual({
+      kind: 'secretsmanager',
+      id: 'shop/api-key',
+      jsonKey: 'password',
+    });
     expect(parseSecretRef('arn:aws:ssm:eu-west-1:111122223333:parameter/shop/db')).toEqual({
       kind: 'ssm',
       name: '/shop/db',
       arn: { partition: 'aws', region: 'eu-west-1', account: '111122223333' },
     });
-    expect(parseSecretRef(`${SM_ARN}:user:AWSCURRENT:`)).toMatchObject({ kind: 'secretsmanager', id: SM_ARN, jsonKey: 'user', versionStage: 'AWSCURRENT' });
+    expect(parseSecretRef(`${SM_ARN}:user:AWSCURRENT:`)).toMatchObject({
+      kind: 'secretsmanager',
+      id: SM_ARN,
+      jsonKey: 'user',
+      versionStage: 'AWSCURRENT',
+    });
   });
 
   it('builds exact valueFrom ARNs', () => {
@@ -70,7 +92,12 @@ describe('policy rendering', () => {
     expect(policy).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Sid: 'ReadSsmParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/shop/db'] },
+        {
+          Sid: 'ReadSsmParameters',
+          Effect: 'Allow',
+          Action: 'ssm:GetParameters',
+          Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/shop/db'],
+        },
         { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [SM_ARN] },
         { Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: ['arn:aws:kms:us-east-1:123456789012:key/1111-2222'] },
       ],
@@ -125,7 +152,10 @@ describe('secrets step (preflight)', () => {
 
   it('follows NextToken: DescribeParameters may return an empty page with a token before the match', async () => {
     const filter = { ParameterFilters: [{ Key: 'Name', Option: 'Equals' as const, Values: ['/shop/db'] }] };
-    ssm.on(DescribeParametersCommand).resolvesOnce({ Parameters: [], NextToken: 'page-2' }).resolvesOnce({ Parameters: [{ Name: '/shop/db' }] });
+    ssm
+      .on(DescribeParametersCommand)
+      .resolvesOnce({ Parameters: [], NextToken: 'page-2' })
+      .resolvesOnce({ Parameters: [{ Name: '/shop/db' }] });
     const plan = await secretsStep.plan(stepContext(secretsStep, { config: config(SECRETS_CFG), scope: 'web' }));
     expect(plan.current?.secrets).toEqual({ DB: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' });
     const calls = ssm.commandCalls(DescribeParametersCommand).map((c) => c.args[0].input);
@@ -135,8 +165,14 @@ describe('secrets step (preflight)', () => {
   });
 
   it('reports a parameter missing only after the last page', async () => {
-    ssm.on(DescribeParametersCommand).resolvesOnce({ Parameters: [], NextToken: 'a' }).resolvesOnce({ Parameters: [{ Name: '/shop/dbx' }], NextToken: 'b' }).resolvesOnce({});
-    const err = (await secretsStep.plan(stepContext(secretsStep, { config: config(SECRETS_CFG), scope: 'web' })).catch((e: unknown) => e)) as EcsKitError;
+    ssm
+      .on(DescribeParametersCommand)
+      .resolvesOnce({ Parameters: [], NextToken: 'a' })
+      .resolvesOnce({ Parameters: [{ Name: '/shop/dbx' }], NextToken: 'b' })
+      .resolvesOnce({});
+    const err = (await secretsStep
+      .plan(stepContext(secretsStep, { config: config(SECRETS_CFG), scope: 'web' }))
+      .catch((e: unknown) => e)) as EcsKitError;
     expect(err.exitCode).toBe(ExitCode.Usage);
     expect(err.message).toContain('services.web.secrets.DB');
     expect(ssm.commandCalls(DescribeParametersCommand)).toHaveLength(3);
@@ -145,7 +181,9 @@ describe('secrets step (preflight)', () => {
   it('a foreign Secrets Manager partial ARN: valueFrom keeps it as written, the execution role gets "-??????"', async () => {
     const partial = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:team/db';
     const full = 'arn:aws:secretsmanager:eu-west-1:444455556666:secret:team/api-AbCdEf';
-    const cfg = config(`app: shop\nservices:\n  web:\n    image: x\n    secrets:\n      A: "${partial}"\n      B: "${partial}:password::"\n      C: "${full}"\n`);
+    const cfg = config(
+      `app: shop\nservices:\n  web:\n    image: x\n    secrets:\n      A: "${partial}"\n      B: "${partial}:password::"\n      C: "${full}"\n`,
+    );
     const ctx = stepContext(secretsStep, { config: cfg, scope: 'web' });
     const plan = await secretsStep.plan(ctx); // strict mocks: no AWS call for another account
     expect(plan.current!.secrets).toEqual({ A: partial, B: `${partial}:password::`, C: full });
@@ -161,8 +199,12 @@ describe('secrets step (preflight)', () => {
 
   it('treats a missing Secrets Manager secret the same way', async () => {
     ssm.on(DescribeParametersCommand).resolves({ Parameters: [{ Name: '/shop/db-password' }] });
-    sm.on(DescribeSecretCommand).rejects(Object.assign(new Error('Secrets Manager can’t find the specified secret.'), { name: 'ResourceNotFoundException' }));
-    const err = (await secretsStep.plan(stepContext(secretsStep, { config: config(CFG), scope: 'web' })).catch((e: unknown) => e)) as EcsKitError;
+    sm.on(DescribeSecretCommand).rejects(
+      Object.assign(new Error('Secrets Manager can’t find the specified secret.'), { name: 'ResourceNotFoundException' }),
+    );
+    const err = (await secretsStep
+      .plan(stepContext(secretsStep, { config: config(CFG), scope: 'web' }))
+      .catch((e: unknown) => e)) as EcsKitError;
     expect(err.exitCode).toBe(ExitCode.Usage);
     expect(err.message).toMatch(/services\.web\.secrets\.(API_KEY|K): the Secrets Manager secret shop\/api-key/);
   });
@@ -172,16 +214,35 @@ const SECRETS_STATE: SecretsState = {
   secrets: { DB: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' },
   resources: [{ store: 'ssm', arn: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' }],
 };
-const ROLE = { RoleName: 'shop-default-execution', Arn: 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution', Path: '/ecs-kit/shop/default/', CreateDate: new Date(), RoleId: 'x', Tags: OWNER_TAGS };
+const ROLE = {
+  RoleName: 'shop-default-execution',
+  Arn: 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution',
+  Path: '/ecs-kit/shop/default/',
+  CreateDate: new Date(),
+  RoleId: 'x',
+  Tags: OWNER_TAGS,
+};
 const TRUST = encodeURIComponent(
-  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } }] }),
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'ecs-tasks.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      },
+    ],
+  }),
 );
 const SECRETS_CFG = 'app: shop\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n    secrets: { DB: "ssm:/shop/db" }\n';
 
 describe('execution role inline policy', () => {
   beforeEach(() => {
     iam.on(GetRoleCommand).resolves({ Role: { ...ROLE, AssumeRolePolicyDocument: TRUST } });
-    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy' }] });
+    iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy' }] });
   });
 
   it('puts the secrets policy when it is missing', async () => {
@@ -196,23 +257,49 @@ describe('execution role inline policy', () => {
     expect(put.PolicyName).toBe('ecs-kit');
     expect(JSON.parse(put.PolicyDocument!)).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Sid: 'ReadSsmParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/shop/db'] }],
+      Statement: [
+        {
+          Sid: 'ReadSsmParameters',
+          Effect: 'Allow',
+          Action: 'ssm:GetParameters',
+          Resource: ['arn:aws:ssm:us-east-1:123456789012:parameter/shop/db'],
+        },
+      ],
     });
     expect(state.inlinePolicy).toBe('ecs-kit');
   });
 
   it('makes no change when the policy matches (IAM returns it URL-encoded)', async () => {
-    const doc = { Version: '2012-10-17', Statement: [{ Sid: 'ReadSsmParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' }] };
-    iam.on(GetRolePolicyCommand).resolves({ RoleName: ROLE.RoleName, PolicyName: 'ecs-kit', PolicyDocument: encodeURIComponent(JSON.stringify(doc)) });
-    const plan = await executionRoleStep.plan(stepContext(executionRoleStep, { config: config(SECRETS_CFG), deps: { 'secrets:web': SECRETS_STATE } }));
+    const doc = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ReadSsmParameters',
+          Effect: 'Allow',
+          Action: 'ssm:GetParameters',
+          Resource: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db',
+        },
+      ],
+    };
+    iam
+      .on(GetRolePolicyCommand)
+      .resolves({ RoleName: ROLE.RoleName, PolicyName: 'ecs-kit', PolicyDocument: encodeURIComponent(JSON.stringify(doc)) });
+    const plan = await executionRoleStep.plan(
+      stepContext(executionRoleStep, { config: config(SECRETS_CFG), deps: { 'secrets:web': SECRETS_STATE } }),
+    );
     expect(plan.action).toBe('noop');
     expect(plan.current?.inlinePolicy).toBe('ecs-kit');
   });
 
   it('removes the policy when the last secret is removed from the config', async () => {
-    iam.on(GetRolePolicyCommand).resolves({ RoleName: ROLE.RoleName, PolicyName: 'ecs-kit', PolicyDocument: '{"Version":"2012-10-17","Statement":[]}' });
+    iam
+      .on(GetRolePolicyCommand)
+      .resolves({ RoleName: ROLE.RoleName, PolicyName: 'ecs-kit', PolicyDocument: '{"Version":"2012-10-17","Statement":[]}' });
     iam.on(DeleteRolePolicyCommand).resolves({});
-    const ctx = stepContext(executionRoleStep, { config: config(), previous: { roleName: ROLE.RoleName, roleArn: ROLE.Arn, inlinePolicy: 'ecs-kit' } });
+    const ctx = stepContext(executionRoleStep, {
+      config: config(),
+      previous: { roleName: ROLE.RoleName, roleArn: ROLE.Arn, inlinePolicy: 'ecs-kit' },
+    });
     const plan = await executionRoleStep.plan(ctx);
     expect(plan.action).toBe('update');
     const state = await executionRoleStep.apply(ctx, plan);
@@ -251,7 +338,9 @@ describe('task definition secrets', () => {
 
   it('renders valueFrom ARNs and diffs them by name; removing a secret is a change', () => {
     const withSecret = renderTaskDefinition({ ...base, secrets: { DB: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' } });
-    expect(withSecret.containerDefinitions![0]!.secrets).toEqual([{ name: 'DB', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' }]);
+    expect(withSecret.containerDefinitions![0]!.secrets).toEqual([
+      { name: 'DB', valueFrom: 'arn:aws:ssm:us-east-1:123456789012:parameter/shop/db' },
+    ]);
     const without = renderTaskDefinition({ ...base });
     expect(without.containerDefinitions![0]!.secrets).toBeUndefined();
     const changes = diffTaskDefinitions(normalizeTaskDefinition(withSecret), normalizeTaskDefinition(without));
@@ -262,7 +351,9 @@ describe('task definition secrets', () => {
 
 describe('parameters step (teardown)', () => {
   it('keeps the record, and adds /ecs-kit/<app>/<env>/ references so a lost manifest still finds them (no AWS call)', async () => {
-    const cfg = config(`${SECRETS_CFG.replace('secrets: { DB: "ssm:/shop/db" }', 'secrets: { DB: "ssm:/shop/db", T: "ssm:/ecs-kit/shop/default/T", X: "ssm:/ecs-kit/shop/other/X" }')}`);
+    const cfg = config(
+      `${SECRETS_CFG.replace('secrets: { DB: "ssm:/shop/db" }', 'secrets: { DB: "ssm:/shop/db", T: "ssm:/ecs-kit/shop/default/T", X: "ssm:/ecs-kit/shop/other/X" }')}`,
+    );
     const fresh = await parametersStep.plan(stepContext(parametersStep, { config: cfg }));
     expect(fresh).toMatchObject({ action: 'noop', current: { parameters: ['/ecs-kit/shop/default/T'] } });
     const kept = await parametersStep.plan(stepContext(parametersStep, { config: cfg, previous: { parameters: ['/shop/default/OLD'] } }));
@@ -272,7 +363,9 @@ describe('parameters step (teardown)', () => {
   it('deletes only parameters whose tags say ecs-kit created them for this app/env', async () => {
     ssm.on(ListTagsForResourceCommand, { ResourceId: '/shop/default/A' }).resolves({ TagList: OWNER_TAGS });
     ssm.on(ListTagsForResourceCommand, { ResourceId: '/shop/default/B' }).resolves({ TagList: [{ Key: 'team', Value: 'x' }] });
-    ssm.on(ListTagsForResourceCommand, { ResourceId: '/shop/default/C' }).rejects(Object.assign(new Error('gone'), { name: 'InvalidResourceId' }));
+    ssm
+      .on(ListTagsForResourceCommand, { ResourceId: '/shop/default/C' })
+      .rejects(Object.assign(new Error('gone'), { name: 'InvalidResourceId' }));
     ssm.on(DeleteParameterCommand).resolves({});
     const ctx = stepContext(parametersStep, { config: config(SECRETS_CFG) });
     await parametersStep.destroy(ctx, { parameters: ['/shop/default/A', '/shop/default/B', '/shop/default/C'] });

@@ -20,17 +20,28 @@ beforeEach(() => {
   strict(ecs);
   iam.reset();
   strict(iam);
-  iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'AWSServiceRoleForECS', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
+  iam
+    .on(GetRoleCommand)
+    .resolves({ Role: { RoleName: 'AWSServiceRoleForECS', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
 });
 afterEach(() => {
   vi.useRealTimers();
 });
 
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
-const SLR_NOT_READY = 'CreateCluster Invalid Request: Unable to assume the service linked role. Please verify that the ECS service linked role exists.';
+const SLR_NOT_READY =
+  'CreateCluster Invalid Request: Unable to assume the service linked role. Please verify that the ECS service linked role exists.';
 
 const existing = (insights = 'disabled', tags = OWNER_TAGS_ECS) => ({
-  clusters: [{ clusterName: 'shop-default', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default', status: 'ACTIVE', tags, settings: [{ name: 'containerInsights' as const, value: insights }] }],
+  clusters: [
+    {
+      clusterName: 'shop-default',
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default',
+      status: 'ACTIVE',
+      tags,
+      settings: [{ name: 'containerInsights' as const, value: insights }],
+    },
+  ],
 });
 
 describe('cluster step', () => {
@@ -53,7 +64,10 @@ describe('cluster step', () => {
     vi.useFakeTimers();
     iam.on(GetRoleCommand).rejects(awsError('NoSuchEntityException'));
     iam.on(CreateServiceLinkedRoleCommand).resolves({});
-    ecs.on(CreateClusterCommand).rejectsOnce(awsError('InvalidParameterException', SLR_NOT_READY)).resolves({ cluster: { clusterName: 'shop-default', clusterArn: 'arn:c' } });
+    ecs
+      .on(CreateClusterCommand)
+      .rejectsOnce(awsError('InvalidParameterException', SLR_NOT_READY))
+      .resolves({ cluster: { clusterName: 'shop-default', clusterArn: 'arn:c' } });
     const ctx = stepContext(clusterStep);
     ctx.options.propagationRetryMs = 60_000;
     const p = clusterStep.apply(ctx, { action: 'create', changes: [] });
@@ -81,18 +95,30 @@ describe('cluster step', () => {
   });
 
   it('attaches the Fargate providers to an older cluster without them: every Fargate service uses the FARGATE provider', async () => {
-    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ ...existing().clusters[0]!, capacityProviders: [], defaultCapacityProviderStrategy: [] }] });
+    ecs
+      .on(DescribeClustersCommand)
+      .resolves({ clusters: [{ ...existing().clusters[0]!, capacityProviders: [], defaultCapacityProviderStrategy: [] }] });
     ecs.on(PutClusterCapacityProvidersCommand).resolves({});
     const ctx = stepContext(clusterStep);
     const plan = await clusterStep.plan(ctx);
-    expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'capacityProviders', before: [], after: ['FARGATE', 'FARGATE_SPOT'] }] });
+    expect(plan).toMatchObject({
+      action: 'update',
+      changes: [{ field: 'capacityProviders', before: [], after: ['FARGATE', 'FARGATE_SPOT'] }],
+    });
     await clusterStep.apply(ctx, plan);
-    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [] });
+    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({
+      cluster: 'shop-default',
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      defaultCapacityProviderStrategy: [],
+    });
     expect(commandNames(iam)).toEqual([]);
   });
 
   it('leaves the providers alone for EC2-only configs, and when the answer does not list them', async () => {
-    ecs.on(DescribeClustersCommand).resolvesOnce({ clusters: [{ ...existing().clusters[0]!, capacityProviders: ['shop-default-ec2'] }] }).resolves(existing());
+    ecs
+      .on(DescribeClustersCommand)
+      .resolvesOnce({ clusters: [{ ...existing().clusters[0]!, capacityProviders: ['shop-default-ec2'] }] })
+      .resolves(existing());
     const ec2Only = config('app: shop\nec2: { instanceType: t3.small }\nservices: { web: { image: nginx, port: 80, capacity: ec2 } }');
     expect((await clusterStep.plan(stepContext(clusterStep, { config: ec2Only }))).action).toBe('noop');
     expect((await clusterStep.plan(stepContext(clusterStep))).action).toBe('noop');
@@ -114,11 +140,15 @@ describe('cluster step', () => {
   it('updates Container Insights when the config changes it', async () => {
     ecs.on(DescribeClustersCommand).resolves(existing('disabled'));
     ecs.on(UpdateClusterSettingsCommand).resolves({});
-    const ctx = stepContext(clusterStep, { config: config('app: shop\ncluster: { containerInsights: true }\nservices: { web: { image: nginx, port: 80 } }') });
+    const ctx = stepContext(clusterStep, {
+      config: config('app: shop\ncluster: { containerInsights: true }\nservices: { web: { image: nginx, port: 80 } }'),
+    });
     const plan = await clusterStep.plan(ctx);
     expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'containerInsights', before: 'disabled', after: 'enabled' }] });
     await clusterStep.apply(ctx, plan);
-    expect(ecs.commandCalls(UpdateClusterSettingsCommand)[0]!.args[0].input.settings).toEqual([{ name: 'containerInsights', value: 'enabled' }]);
+    expect(ecs.commandCalls(UpdateClusterSettingsCommand)[0]!.args[0].input.settings).toEqual([
+      { name: 'containerInsights', value: 'enabled' },
+    ]);
   });
 
   it('refuses to adopt a cluster with the same name that ecs-kit did not create', async () => {
@@ -145,7 +175,8 @@ describe('cluster step', () => {
 
   it('retries while services still drain, then deletes', async () => {
     ecs.on(DescribeClustersCommand).resolves(existing());
-    ecs.on(DeleteClusterCommand)
+    ecs
+      .on(DeleteClusterCommand)
       .rejectsOnce(Object.assign(new Error('services'), { name: 'ClusterContainsServicesException' }))
       .resolves({});
     const ctx = stepContext(clusterStep);

@@ -54,7 +54,12 @@ import { isMutatingOperation } from '../../../src/aws/operations.js';
 import type { NetworkState } from '../../../src/steps/network/index.js';
 import { ec2CapacityStep, type CapacityState } from '../../../src/steps/ec2-capacity/index.js';
 import { ECS_AMI_PARAMETERS } from '../../../src/steps/ec2-capacity/host.js';
-import { launchTemplateChanges, launchTemplateVersionToken, renderLaunchTemplate, userData } from '../../../src/steps/ec2-capacity/launch-template.js';
+import {
+  launchTemplateChanges,
+  launchTemplateVersionToken,
+  renderLaunchTemplate,
+  userData,
+} from '../../../src/steps/ec2-capacity/launch-template.js';
 import { awsvpcWithoutNatWarning } from '../../../src/steps/ec2-capacity/settings.js';
 import { renderTaskDefinition } from '../../../src/steps/task-definition/index.js';
 import { targetTypeFor } from '../../../src/steps/target-group/index.js';
@@ -94,7 +99,10 @@ const NETWORK: NetworkState = {
   publicRouteTableId: 'rtb-1',
   profile: 'production',
 };
-const DEPS = { network: NETWORK, cluster: { clusterName: 'shop-default', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default' } };
+const DEPS = {
+  network: NETWORK,
+  cluster: { clusterName: 'shop-default', clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop-default' },
+};
 const AMI = 'ami-0aae19d30bab785d3';
 const ARM_AMI = 'ami-0a4b0c5d6e7f80911';
 const POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
@@ -127,7 +135,9 @@ function logged(mock: any, command: any, result: unknown = {}): void {
 }
 
 /** As sent (request) and as described (response): the two shapes agree on every field ecs-kit sets. */
-function wantedLaunchTemplate(over: Partial<Parameters<typeof renderLaunchTemplate>[0]> = {}): ResponseLaunchTemplateData & RequestLaunchTemplateData {
+function wantedLaunchTemplate(
+  over: Partial<Parameters<typeof renderLaunchTemplate>[0]> = {},
+): ResponseLaunchTemplateData & RequestLaunchTemplateData {
   return renderLaunchTemplate({
     cluster: 'shop-default',
     imageId: AMI,
@@ -138,7 +148,7 @@ function wantedLaunchTemplate(over: Partial<Parameters<typeof renderLaunchTempla
     owner: { app: 'shop', env: 'default' },
     name: 'shop-default-ecs',
     ...over,
-  }) as unknown as ResponseLaunchTemplateData & RequestLaunchTemplateData;
+  });
 }
 
 const existingAsg = (over: Partial<AutoScalingGroup> = {}): AutoScalingGroup => ({
@@ -162,25 +172,48 @@ const existingAsg = (over: Partial<AutoScalingGroup> = {}): AutoScalingGroup => 
 function hostWorld(): void {
   ec2.on(DescribeInstanceTypesCommand).callsFake(async (input: { InstanceTypes?: string[] }) => {
     const type = input.InstanceTypes![0]!;
-    if (type.startsWith('t9.')) throw Object.assign(new Error(`The following supplied instance types do not exist: [${type}]`), { name: 'InvalidInstanceType' });
+    if (type.startsWith('t9.'))
+      throw Object.assign(new Error(`The following supplied instance types do not exist: [${type}]`), { name: 'InvalidInstanceType' });
     const arch = /^[a-z]+\d+g[a-z]*\./.test(type) ? 'arm64' : type.startsWith('mac') ? 'x86_64_mac' : 'x86_64';
-    return { InstanceTypes: [{ InstanceType: type, ProcessorInfo: { SupportedArchitectures: arch === 'x86_64' ? ['i386', 'x86_64'] : [arch] } }] };
+    return {
+      InstanceTypes: [{ InstanceType: type, ProcessorInfo: { SupportedArchitectures: arch === 'x86_64' ? ['i386', 'x86_64'] : [arch] } }],
+    };
   });
   ssm.on(GetParameterCommand, { Name: ECS_AMI_PARAMETERS.X86_64 }).resolves({ Parameter: { Name: ECS_AMI_PARAMETERS.X86_64, Value: AMI } });
-  ssm.on(GetParameterCommand, { Name: ECS_AMI_PARAMETERS.ARM64 }).resolves({ Parameter: { Name: ECS_AMI_PARAMETERS.ARM64, Value: ARM_AMI } });
+  ssm
+    .on(GetParameterCommand, { Name: ECS_AMI_PARAMETERS.ARM64 })
+    .resolves({ Parameter: { Name: ECS_AMI_PARAMETERS.ARM64, Value: ARM_AMI } });
 }
 
 /** Everything exists and matches the config, unless told otherwise. */
 function existingWorld(o: { lt?: ResponseLaunchTemplateData; asg?: AutoScalingGroup; attached?: boolean } = {}): void {
   hostWorld();
-  iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: OWNER_TAGS } });
-  iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }] });
+  iam
+    .on(GetRoleCommand)
+    .resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: OWNER_TAGS } });
+  iam
+    .on(ListAttachedRolePoliciesCommand)
+    .resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }] });
   iam.on(GetInstanceProfileCommand).resolves({
-    InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [{ RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() }], Tags: OWNER_TAGS },
+    InstanceProfile: {
+      InstanceProfileName: ROLE,
+      Arn: PROFILE_ARN,
+      Path: '/',
+      InstanceProfileId: 'ip',
+      CreateDate: new Date(),
+      Roles: [{ RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() }],
+      Tags: OWNER_TAGS,
+    },
   });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-inst', GroupName: 'shop-default-instances', VpcId: 'vpc-1', Tags: OWNER_TAGS, IpPermissions: [] }] });
-  ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS, LatestVersionNumber: 1 }] });
-  ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 1, LaunchTemplateData: o.lt ?? wantedLaunchTemplate() }] });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [{ GroupId: 'sg-inst', GroupName: 'shop-default-instances', VpcId: 'vpc-1', Tags: OWNER_TAGS, IpPermissions: [] }],
+  });
+  ec2.on(DescribeLaunchTemplatesCommand).resolves({
+    LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS, LatestVersionNumber: 1 }],
+  });
+  ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({
+    LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 1, LaunchTemplateData: o.lt ?? wantedLaunchTemplate() }],
+  });
   asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [o.asg ?? existingAsg()] });
   ecs.on(DescribeCapacityProvidersCommand).resolves({
     capacityProviders: [
@@ -188,7 +221,11 @@ function existingWorld(o: { lt?: ResponseLaunchTemplateData; asg?: AutoScalingGr
         name: 'shop-default-ec2',
         capacityProviderArn: 'arn:aws:ecs:us-east-1:123456789012:capacity-provider/shop-default-ec2',
         status: 'ACTIVE',
-        autoScalingGroupProvider: { autoScalingGroupArn: ASG_ARN, managedScaling: { status: 'ENABLED', targetCapacity: 100 }, managedTerminationProtection: 'ENABLED' },
+        autoScalingGroupProvider: {
+          autoScalingGroupArn: ASG_ARN,
+          managedScaling: { status: 'ENABLED', targetCapacity: 100 },
+          managedTerminationProtection: 'ENABLED',
+        },
         tags: OWNER_TAGS_ECS,
       },
     ],
@@ -211,12 +248,22 @@ const allCalls = () => mocks.flatMap((m) => commandNames(m));
 describe('user data and launch template (pure)', () => {
   it('user data is base64 of a script that joins the cluster and blocks IMDS for awsvpc tasks', () => {
     const script = Buffer.from(userData('shop-default'), 'base64').toString('utf8');
-    expect(script.split('\n')).toEqual(['#!/bin/bash', 'echo ECS_CLUSTER=shop-default >> /etc/ecs/ecs.config', 'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config', '']);
+    expect(script.split('\n')).toEqual([
+      '#!/bin/bash',
+      'echo ECS_CLUSTER=shop-default >> /etc/ecs/ecs.config',
+      'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config',
+      '',
+    ]);
   });
 
   it('renders IMDSv2-only, tagged instances; a public IP only in public subnets', () => {
     const lt = wantedLaunchTemplate();
-    expect(lt).toMatchObject({ ImageId: AMI, InstanceType: 't3.small', IamInstanceProfile: { Arn: PROFILE_ARN }, SecurityGroupIds: ['sg-inst'] });
+    expect(lt).toMatchObject({
+      ImageId: AMI,
+      InstanceType: 't3.small',
+      IamInstanceProfile: { Arn: PROFILE_ARN },
+      SecurityGroupIds: ['sg-inst'],
+    });
     expect(lt.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     expect(lt.NetworkInterfaces).toBeUndefined();
     expect(lt.TagSpecifications?.map((t) => t.ResourceType)).toEqual(['instance', 'volume']);
@@ -224,7 +271,9 @@ describe('user data and launch template (pure)', () => {
 
     const pub = wantedLaunchTemplate({ publicIp: true });
     expect(pub.SecurityGroupIds).toBeUndefined();
-    expect(pub.NetworkInterfaces).toEqual([{ DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: ['sg-inst'], DeleteOnTermination: true }]);
+    expect(pub.NetworkInterfaces).toEqual([
+      { DeviceIndex: 0, AssociatePublicIpAddress: true, Groups: ['sg-inst'], DeleteOnTermination: true },
+    ]);
   });
 
   it('compares only what the API returned, and names what changed', () => {
@@ -232,8 +281,12 @@ describe('user data and launch template (pure)', () => {
     expect(launchTemplateChanges({ ImageId: AMI }, wantedLaunchTemplate())).toEqual([]);
     const changes = launchTemplateChanges(wantedLaunchTemplate({ instanceType: 't3.micro', imageId: 'ami-old' }), wantedLaunchTemplate());
     expect(changes.map((c) => c.field)).toEqual(['launchTemplate.imageId', 'launchTemplate.instanceType']);
-    expect(launchTemplateChanges(wantedLaunchTemplate({ cluster: 'other' }), wantedLaunchTemplate()).map((c) => c.field)).toEqual(['launchTemplate.userData']);
-    expect(launchTemplateChanges(wantedLaunchTemplate({ publicIp: true }), wantedLaunchTemplate()).map((c) => c.field)).toEqual(['launchTemplate.publicIp']);
+    expect(launchTemplateChanges(wantedLaunchTemplate({ cluster: 'other' }), wantedLaunchTemplate()).map((c) => c.field)).toEqual([
+      'launchTemplate.userData',
+    ]);
+    expect(launchTemplateChanges(wantedLaunchTemplate({ publicIp: true }), wantedLaunchTemplate()).map((c) => c.field)).toEqual([
+      'launchTemplate.publicIp',
+    ]);
   });
 });
 
@@ -270,7 +323,11 @@ describe('task definitions and target groups for EC2', () => {
 
   it('Fargate is unchanged', () => {
     const td = render('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n');
-    expect(td).toMatchObject({ requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', runtimePlatform: { cpuArchitecture: 'X86_64' } });
+    expect(td).toMatchObject({
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      runtimePlatform: { cpuArchitecture: 'X86_64' },
+    });
   });
 
   it('bridge services get instance targets, everything else ip targets', () => {
@@ -284,22 +341,45 @@ describe('capacity step', () => {
   it('exists only when a service runs on EC2, after the network and cluster (and the LB for bridge services)', () => {
     expect(ec2CapacityStep.instances(config('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n'))).toEqual([]);
     expect(ec2CapacityStep.instances(config(YAML))).toEqual([{ dependsOn: ['network', 'cluster'] }]);
-    expect(ec2CapacityStep.instances(config('app: shop\nservices:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: bridge }\n'))).toEqual([
-      { dependsOn: ['network', 'cluster', 'load-balancer'] },
-    ]);
+    expect(
+      ec2CapacityStep.instances(config('app: shop\nservices:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: bridge }\n')),
+    ).toEqual([{ dependsOn: ['network', 'cluster', 'load-balancer'] }]);
   });
 
   it('adopts the Auto Scaling group and capacity provider an attempt created when their responses were lost', async () => {
     hostWorld();
-    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
-    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    iam
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuch())
+      .resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam
+      .on(GetInstanceProfileCommand)
+      .rejectsOnce(noSuch())
+      .resolves({
+        InstanceProfile: {
+          InstanceProfileName: ROLE,
+          Arn: PROFILE_ARN,
+          Path: '/',
+          InstanceProfileId: 'ip',
+          CreateDate: new Date(),
+          Roles: [],
+        },
+      });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
-    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
-    ecs.on(DescribeCapacityProvidersCommand)
+    asg
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [] })
+      .resolves({ AutoScalingGroups: [existingAsg()] });
+    ecs
+      .on(DescribeCapacityProvidersCommand)
       .resolvesOnce({ capacityProviders: [], failures: [{ arn: 'shop-default-ec2', reason: 'MISSING' }] })
-      .resolves({ capacityProviders: [{ name: 'shop-default-ec2', status: 'ACTIVE', tags: OWNER_TAGS.map((t) => ({ key: t.Key, value: t.Value })) }] });
-    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
+      .resolves({
+        capacityProviders: [{ name: 'shop-default-ec2', status: 'ACTIVE', tags: OWNER_TAGS.map((t) => ({ key: t.Key, value: t.Value })) }],
+      });
+    ecs
+      .on(DescribeClustersCommand)
+      .resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
     logged(iam, CreateRoleCommand, { Role: { RoleName: ROLE, Arn: STATE.roleArn } });
     logged(iam, AttachRolePolicyCommand);
     logged(iam, CreateInstanceProfileCommand, { InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN } });
@@ -329,13 +409,35 @@ describe('capacity step', () => {
 
   it('creates role, profile, security group, launch template, Auto Scaling group and capacity provider, and attaches it', async () => {
     hostWorld();
-    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
-    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    iam
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuch())
+      .resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam
+      .on(GetInstanceProfileCommand)
+      .rejectsOnce(noSuch())
+      .resolves({
+        InstanceProfile: {
+          InstanceProfileName: ROLE,
+          Arn: PROFILE_ARN,
+          Path: '/',
+          InstanceProfileId: 'ip',
+          CreateDate: new Date(),
+          Roles: [],
+        },
+      });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
-    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
-    ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [], failures: [{ arn: 'shop-default-ec2', reason: 'MISSING' }] });
-    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
+    asg
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [] })
+      .resolves({ AutoScalingGroups: [existingAsg()] });
+    ecs
+      .on(DescribeCapacityProvidersCommand)
+      .resolves({ capacityProviders: [], failures: [{ arn: 'shop-default-ec2', reason: 'MISSING' }] });
+    ecs
+      .on(DescribeClustersCommand)
+      .resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
     logged(iam, CreateRoleCommand, { Role: { RoleName: ROLE, Arn: STATE.roleArn } });
     logged(iam, AttachRolePolicyCommand);
     logged(iam, CreateInstanceProfileCommand, { InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN } });
@@ -376,16 +478,31 @@ describe('capacity step', () => {
     expect(lt.LaunchTemplateData).toEqual(wantedLaunchTemplate());
 
     const group = asg.commandCalls(CreateAutoScalingGroupCommand)[0]!.args[0].input;
-    expect(group).toMatchObject({ MinSize: 1, MaxSize: 3, DesiredCapacity: 1, NewInstancesProtectedFromScaleIn: true, LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '$Latest' } });
+    expect(group).toMatchObject({
+      MinSize: 1,
+      MaxSize: 3,
+      DesiredCapacity: 1,
+      NewInstancesProtectedFromScaleIn: true,
+      LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '$Latest' },
+    });
     // Production: instances in the private subnets.
     expect(group.VPCZoneIdentifier).toBe('subnet-priv1,subnet-priv2');
     expect(group.MixedInstancesPolicy).toBeUndefined();
-    expect(group.Tags).toEqual(expect.arrayContaining([expect.objectContaining({ Key: 'AmazonECSManaged', Value: 'true', PropagateAtLaunch: true }), expect.objectContaining({ Key: 'ecs-kit:app', Value: 'shop' })]));
+    expect(group.Tags).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Key: 'AmazonECSManaged', Value: 'true', PropagateAtLaunch: true }),
+        expect.objectContaining({ Key: 'ecs-kit:app', Value: 'shop' }),
+      ]),
+    );
 
     const cp = ecs.commandCalls(CreateCapacityProviderCommand)[0]!.args[0].input;
     expect(cp).toMatchObject({
       name: 'shop-default-ec2',
-      autoScalingGroupProvider: { autoScalingGroupArn: ASG_ARN, managedScaling: { status: 'ENABLED', targetCapacity: 100 }, managedTerminationProtection: 'ENABLED' },
+      autoScalingGroupProvider: {
+        autoScalingGroupArn: ASG_ARN,
+        managedScaling: { status: 'ENABLED', targetCapacity: 100 },
+        managedTerminationProtection: 'ENABLED',
+      },
       tags: OWNER_TAGS_ECS,
     });
     expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({
@@ -397,11 +514,29 @@ describe('capacity step', () => {
 
   it('Spot uses a mixed instances policy; learning puts instances in public subnets with a public IP', async () => {
     hostWorld();
-    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
-    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    iam
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuch())
+      .resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam
+      .on(GetInstanceProfileCommand)
+      .rejectsOnce(noSuch())
+      .resolves({
+        InstanceProfile: {
+          InstanceProfileName: ROLE,
+          Arn: PROFILE_ARN,
+          Path: '/',
+          InstanceProfileId: 'ip',
+          CreateDate: new Date(),
+          Roles: [],
+        },
+      });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
-    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
+    asg
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [] })
+      .resolves({ AutoScalingGroups: [existingAsg()] });
     ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
     ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: [] }] });
     for (const [m, c, r] of [
@@ -414,19 +549,29 @@ describe('capacity step', () => {
       [asg, CreateAutoScalingGroupCommand, {}],
       [ecs, CreateCapacityProviderCommand, {}],
       [ecs, PutClusterCapacityProvidersCommand, {}],
-    ] as const) logged(m, c, r);
+    ] as const)
+      logged(m, c, r);
     const learning: NetworkState = { ...NETWORK, privateSubnetIds: [], profile: 'learning' };
-    const ctx = ctxFor('app: shop\nec2: { spot: true }\nservices:\n  web: { image: nginx, port: 80, capacity: ec2 }\n', { ...DEPS, network: learning });
+    const ctx = ctxFor('app: shop\nec2: { spot: true }\nservices:\n  web: { image: nginx, port: 80, capacity: ec2 }\n', {
+      ...DEPS,
+      network: learning,
+    });
     await ec2CapacityStep.apply(ctx, await ec2CapacityStep.plan(ctx));
     const group = asg.commandCalls(CreateAutoScalingGroupCommand)[0]!.args[0].input;
     expect(group.VPCZoneIdentifier).toBe('subnet-pub1,subnet-pub2');
     expect(group.LaunchTemplate).toBeUndefined();
     expect(group.MixedInstancesPolicy).toEqual({
       LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: 'lt-1', Version: '$Latest' } },
-      InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+      InstancesDistribution: {
+        OnDemandBaseCapacity: 0,
+        OnDemandPercentageAboveBaseCapacity: 0,
+        SpotAllocationStrategy: 'price-capacity-optimized',
+      },
     });
     expect([group.MinSize, group.MaxSize, group.DesiredCapacity]).toEqual([1, 2, 1]);
-    expect(ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input.LaunchTemplateData?.NetworkInterfaces?.[0]?.AssociatePublicIpAddress).toBe(true);
+    expect(
+      ec2.commandCalls(CreateLaunchTemplateCommand)[0]!.args[0].input.LaunchTemplateData?.NetworkInterfaces?.[0]?.AssociatePublicIpAddress,
+    ).toBe(true);
   });
 
   it('plans no change with read calls only when everything matches', async () => {
@@ -437,7 +582,17 @@ describe('capacity step', () => {
     expect(plan.current).toEqual(STATE);
     const calls = allCalls();
     expect(calls.filter(isMutatingOperation)).toEqual([]);
-    expect(calls).toEqual(expect.arrayContaining(['GetParameter', 'GetRole', 'GetInstanceProfile', 'DescribeLaunchTemplateVersions', 'DescribeAutoScalingGroups', 'DescribeCapacityProviders', 'DescribeClusters']));
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        'GetParameter',
+        'GetRole',
+        'GetInstanceProfile',
+        'DescribeLaunchTemplateVersions',
+        'DescribeAutoScalingGroups',
+        'DescribeCapacityProviders',
+        'DescribeClusters',
+      ]),
+    );
   });
 
   it('leaves a desired count that ECS managed scaling moved within min/max alone', async () => {
@@ -452,12 +607,25 @@ describe('capacity step', () => {
     const ctx = ctxFor(YAML.replace('t3.small', 't3.medium'));
     const plan = await ec2CapacityStep.plan(ctx);
     expect(plan.action).toBe('update');
-    expect(plan.changes.map((c) => c.field)).toEqual(['launchTemplate.instanceType', 'autoScalingGroup.min', 'autoScalingGroup.max', 'autoScalingGroup.desired']);
+    expect(plan.changes.map((c) => c.field)).toEqual([
+      'launchTemplate.instanceType',
+      'autoScalingGroup.min',
+      'autoScalingGroup.max',
+      'autoScalingGroup.desired',
+    ]);
     const state = await ec2CapacityStep.apply(ctx, plan);
     expect(state).toEqual(STATE);
     expect(log).toEqual(['CreateLaunchTemplateVersion', 'UpdateAutoScalingGroup']);
-    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input).toMatchObject({ LaunchTemplateId: 'lt-1', LaunchTemplateData: { InstanceType: 't3.medium', ImageId: AMI } });
-    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-default-ecs', MinSize: 1, MaxSize: 3, DesiredCapacity: 3 });
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input).toMatchObject({
+      LaunchTemplateId: 'lt-1',
+      LaunchTemplateData: { InstanceType: 't3.medium', ImageId: AMI },
+    });
+    expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toEqual({
+      AutoScalingGroupName: 'shop-default-ecs',
+      MinSize: 1,
+      MaxSize: 3,
+      DesiredCapacity: 3,
+    });
   });
 
   it('re-attaches the provider when someone detached it from the cluster, keeping the Fargate providers', async () => {
@@ -468,22 +636,40 @@ describe('capacity step', () => {
     expect(plan.changes.map((c) => c.field)).toEqual(['cluster.capacityProviders']);
     await ec2CapacityStep.apply(ctx, plan);
     expect(log).toEqual(['PutClusterCapacityProviders']);
-    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input.capacityProviders).toEqual(['FARGATE', 'FARGATE_SPOT', 'shop-default-ec2']);
+    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input.capacityProviders).toEqual([
+      'FARGATE',
+      'FARGATE_SPOT',
+      'shop-default-ec2',
+    ]);
   });
 
   it('bridge services behind the load balancer: the instances admit the dynamic port range from the LB only', async () => {
     existingWorld();
     logged(ec2, AuthorizeSecurityGroupIngressCommand);
-    const ctx = ctxFor('app: shop\nnetwork: { profile: production }\nec2: { min: 1, max: 3 }\nservices:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: bridge }\n', {
-      ...DEPS,
-      'load-balancer': { securityGroupId: 'sg-lb', loadBalancerArn: 'arn:lb', loadBalancerName: 'lb', dnsName: 'x', listenerArn: 'arn:l' },
-    });
+    const ctx = ctxFor(
+      'app: shop\nnetwork: { profile: production }\nec2: { min: 1, max: 3 }\nservices:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: bridge }\n',
+      {
+        ...DEPS,
+        'load-balancer': {
+          securityGroupId: 'sg-lb',
+          loadBalancerArn: 'arn:lb',
+          loadBalancerName: 'lb',
+          dnsName: 'x',
+          listenerArn: 'arn:l',
+        },
+      },
+    );
     const plan = await ec2CapacityStep.plan(ctx);
     expect(plan.changes.map((c) => c.field)).toEqual(['ingress']);
     await ec2CapacityStep.apply(ctx, plan);
     expect(log).toEqual(['AuthorizeSecurityGroupIngress']);
     expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.IpPermissions).toEqual([
-      { IpProtocol: 'tcp', FromPort: 32768, ToPort: 65535, UserIdGroupPairs: [{ GroupId: 'sg-lb', Description: 'bridge-mode tasks, from the ecs-kit load balancer' }] },
+      {
+        IpProtocol: 'tcp',
+        FromPort: 32768,
+        ToPort: 65535,
+        UserIdGroupPairs: [{ GroupId: 'sg-lb', Description: 'bridge-mode tasks, from the ecs-kit load balancer' }],
+      },
     ]);
   });
 
@@ -492,7 +678,10 @@ describe('capacity step', () => {
     ssm.reset();
     strict(ssm);
     ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Parameter not found'), { name: 'ParameterNotFound' }));
-    await expect(ec2CapacityStep.plan(ctxFor())).rejects.toMatchObject({ code: 'capacity.no-ami', fix: expect.stringContaining('ec2.ami') });
+    await expect(ec2CapacityStep.plan(ctxFor())).rejects.toMatchObject({
+      code: 'capacity.no-ami',
+      fix: expect.stringContaining('ec2.ami'),
+    });
 
     ssm.reset();
     strict(ssm);
@@ -513,10 +702,18 @@ describe('capacity step', () => {
   it('destroy: detach → delete provider → scale to 0 and force-delete the group → template → profile → role → security group', async () => {
     existingWorld();
     // After each delete the resource is gone.
-    ecs.on(DescribeCapacityProvidersCommand).resolvesOnce({
-      capacityProviders: [{ name: 'shop-default-ec2', status: 'ACTIVE', tags: OWNER_TAGS_ECS, autoScalingGroupProvider: { autoScalingGroupArn: ASG_ARN } }],
-    }).resolves({ capacityProviders: [{ name: 'shop-default-ec2', status: 'INACTIVE', updateStatus: 'DELETE_COMPLETE' }] });
-    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [existingAsg()] }).resolves({ AutoScalingGroups: [] });
+    ecs
+      .on(DescribeCapacityProvidersCommand)
+      .resolvesOnce({
+        capacityProviders: [
+          { name: 'shop-default-ec2', status: 'ACTIVE', tags: OWNER_TAGS_ECS, autoScalingGroupProvider: { autoScalingGroupArn: ASG_ARN } },
+        ],
+      })
+      .resolves({ capacityProviders: [{ name: 'shop-default-ec2', status: 'INACTIVE', updateStatus: 'DELETE_COMPLETE' }] });
+    asg
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [existingAsg()] })
+      .resolves({ AutoScalingGroups: [] });
     iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-inst', Tags: OWNER_TAGS }] });
     logged(ecs, PutClusterCapacityProvidersCommand);
@@ -544,9 +741,16 @@ describe('capacity step', () => {
       'DeleteRole',
       'DeleteSecurityGroup',
     ]);
-    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', capacityProviders: ['FARGATE', 'FARGATE_SPOT'], defaultCapacityProviderStrategy: [] });
+    expect(ecs.commandCalls(PutClusterCapacityProvidersCommand)[0]!.args[0].input).toEqual({
+      cluster: 'shop-default',
+      capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+      defaultCapacityProviderStrategy: [],
+    });
     expect(asg.commandCalls(UpdateAutoScalingGroupCommand)[0]!.args[0].input).toMatchObject({ MinSize: 0, MaxSize: 0, DesiredCapacity: 0 });
-    expect(asg.commandCalls(DeleteAutoScalingGroupCommand)[0]!.args[0].input).toEqual({ AutoScalingGroupName: 'shop-default-ecs', ForceDelete: true });
+    expect(asg.commandCalls(DeleteAutoScalingGroupCommand)[0]!.args[0].input).toEqual({
+      AutoScalingGroupName: 'shop-default-ecs',
+      ForceDelete: true,
+    });
     expect(ec2.commandCalls(DeleteLaunchTemplateCommand)[0]!.args[0].input).toEqual({ LaunchTemplateId: 'lt-1' });
   });
 
@@ -558,8 +762,11 @@ describe('capacity step', () => {
     iam.on(GetInstanceProfileCommand).rejects(noSuch());
     iam.on(GetRoleCommand).rejects(noSuch());
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-    ecs.on(PutClusterCapacityProvidersCommand)
-      .rejectsOnce(Object.assign(new Error('The specified capacity provider is in use and cannot be removed.'), { name: 'ResourceInUseException' }))
+    ecs
+      .on(PutClusterCapacityProvidersCommand)
+      .rejectsOnce(
+        Object.assign(new Error('The specified capacity provider is in use and cannot be removed.'), { name: 'ResourceInUseException' }),
+      )
       .resolves({});
     const ctx = ctxFor();
     ctx.options.destroyRetryMs = 10_000;
@@ -584,9 +791,23 @@ describe('capacity step', () => {
     ecs.on(DescribeClustersCommand).resolves({ clusters: [] });
     ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [{ name: 'shop-default-ec2', status: 'ACTIVE', tags: [] }] });
     asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [existingAsg({ Tags: [] })] });
-    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: [] }] });
-    iam.on(GetInstanceProfileCommand).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [], Tags: [] } });
-    iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: [] } });
+    ec2
+      .on(DescribeLaunchTemplatesCommand)
+      .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: [] }] });
+    iam.on(GetInstanceProfileCommand).resolves({
+      InstanceProfile: {
+        InstanceProfileName: ROLE,
+        Arn: PROFILE_ARN,
+        Path: '/',
+        InstanceProfileId: 'ip',
+        CreateDate: new Date(),
+        Roles: [],
+        Tags: [],
+      },
+    });
+    iam
+      .on(GetRoleCommand)
+      .resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date(), Tags: [] } });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-inst', Tags: [] }] });
     const ctx = ctxFor();
     await ec2CapacityStep.destroy(ctx, STATE);
@@ -613,18 +834,28 @@ describe('instance architecture (Graviton) and AMI', () => {
     ]);
     await ec2CapacityStep.apply(ctx, plan);
     expect(log).toEqual(['CreateLaunchTemplateVersion']);
-    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input.LaunchTemplateData).toMatchObject({ ImageId: ARM_AMI, InstanceType: 't4g.small' });
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input.LaunchTemplateData).toMatchObject({
+      ImageId: ARM_AMI,
+      InstanceType: 't4g.small',
+    });
   });
 
   it('refuses services on the other architecture at preview, before the dependencies exist, naming both fields (exit 2)', async () => {
     hostWorld();
     const graviton = YAML.replace('t3.small', 't4g.small');
     const err = await ec2CapacityStep.plan(previewCtx(graviton)).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'capacity.architecture-mismatch', exitCode: 2, fix: expect.stringContaining('cpuArchitecture: arm64') });
+    expect(err).toMatchObject({
+      code: 'capacity.architecture-mismatch',
+      exitCode: 2,
+      fix: expect.stringContaining('cpuArchitecture: arm64'),
+    });
     expect((err as Error).message).toBe('services.web.cpuArchitecture: web runs on x86_64, but ec2.instanceType t4g.small is arm64.');
     expect(allCalls()).toEqual(['DescribeInstanceTypes']);
 
-    const armBuild = YAML.replace('web: { image: nginx:1.27, port: 80, capacity: ec2 }', 'web: { build: { platform: linux/arm64 }, port: 80, capacity: ec2 }');
+    const armBuild = YAML.replace(
+      'web: { image: nginx:1.27, port: 80, capacity: ec2 }',
+      'web: { build: { platform: linux/arm64 }, port: 80, capacity: ec2 }',
+    );
     await expect(ec2CapacityStep.plan(previewCtx(armBuild))).rejects.toMatchObject({
       code: 'capacity.architecture-mismatch',
       message: expect.stringContaining('ec2.instanceType t3.small is x86_64'),
@@ -642,28 +873,43 @@ describe('instance architecture (Graviton) and AMI', () => {
       exitCode: 2,
       message: expect.stringMatching(/^ec2\.instanceType: EC2 does not offer instance type t9\.small in us-east-1/),
     });
-    await expect(ec2CapacityStep.plan(previewCtx(YAML.replace('t3.small', 'mac1.metal')))).rejects.toMatchObject({ code: 'capacity.unsupported-instance-type', exitCode: 2 });
+    await expect(ec2CapacityStep.plan(previewCtx(YAML.replace('t3.small', 'mac1.metal')))).rejects.toMatchObject({
+      code: 'capacity.unsupported-instance-type',
+      exitCode: 2,
+    });
     expect(allCalls().filter(isMutatingOperation)).toEqual([]);
   });
 
   it('ec2.ami must exist and match the instance type architecture', async () => {
     hostWorld();
     const withAmi = YAML.replace('desired: 1', 'desired: 1, ami: ami-0123abcd');
-    ec2.on(DescribeImagesCommand).resolvesOnce({ Images: [{ ImageId: 'ami-0123abcd', Architecture: 'arm64' }] }).rejects(Object.assign(new Error('not found'), { name: 'InvalidAMIID.NotFound' }));
-    await expect(ec2CapacityStep.plan(previewCtx(withAmi))).rejects.toMatchObject({ code: 'capacity.ami-architecture', exitCode: 2, message: expect.stringMatching(/^ec2\.ami: ami-0123abcd is an arm64 AMI, but ec2\.instanceType t3\.small is x86_64/) });
+    ec2
+      .on(DescribeImagesCommand)
+      .resolvesOnce({ Images: [{ ImageId: 'ami-0123abcd', Architecture: 'arm64' }] })
+      .rejects(Object.assign(new Error('not found'), { name: 'InvalidAMIID.NotFound' }));
+    await expect(ec2CapacityStep.plan(previewCtx(withAmi))).rejects.toMatchObject({
+      code: 'capacity.ami-architecture',
+      exitCode: 2,
+      message: expect.stringMatching(/^ec2\.ami: ami-0123abcd is an arm64 AMI, but ec2\.instanceType t3\.small is x86_64/),
+    });
     await expect(ec2CapacityStep.plan(previewCtx(withAmi))).rejects.toMatchObject({ code: 'capacity.ami-not-found', exitCode: 2 });
     expect(commandNames(ssm)).toEqual([]);
   });
 });
 
 describe('awsvpc on EC2 without NAT (learning profile)', () => {
-  const svc = (mode: string) => `services:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: ${mode} }\n  jobs: { image: busybox }\n`;
+  const svc = (mode: string) =>
+    `services:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: ${mode} }\n  jobs: { image: busybox }\n`;
 
   it('warns, naming the field and the ways out, when awsvpc EC2 tasks would have no outbound internet', () => {
     const warning = awsvpcWithoutNatWarning(config(`app: shop\n${svc('awsvpc')}`));
-    expect(warning).toMatch(/^services\.web\.networkMode: awsvpc tasks on EC2 get no public IP, and the learning network has no NAT gateway/);
+    expect(warning).toMatch(
+      /^services\.web\.networkMode: awsvpc tasks on EC2 get no public IP, and the learning network has no NAT gateway/,
+    );
     expect(warning).toMatch(/network\.profile: production.*privateSubnetIds.*networkMode: bridge/);
-    expect(awsvpcWithoutNatWarning(config(`app: shop\nnetwork: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b] }\n${svc('awsvpc')}`))).toMatch(/network\.privateSubnetIds is empty/);
+    expect(
+      awsvpcWithoutNatWarning(config(`app: shop\nnetwork: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b] }\n${svc('awsvpc')}`)),
+    ).toMatch(/network\.privateSubnetIds is empty/);
     expect(awsvpcWithoutNatWarning(config(`app: shop\nnetwork: { profile: production }\n${svc('awsvpc')}`))).toBeUndefined();
     expect(awsvpcWithoutNatWarning(config(`app: shop\n${svc('bridge')}`))).toBeUndefined();
     const own = `app: shop\nnetwork: { vpcId: vpc-1, publicSubnetIds: [subnet-1a, subnet-2b], privateSubnetIds: [subnet-3c] }\n${svc('awsvpc')}`;
@@ -684,7 +930,9 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
 
   const profileNotYet = () =>
     Object.assign(
-      new Error(`You must use a valid fully-formed launch template. Value (${PROFILE_ARN}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`),
+      new Error(
+        `You must use a valid fully-formed launch template. Value (${PROFILE_ARN}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
+      ),
       { name: 'ValidationError' },
     );
   const lost = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
@@ -692,13 +940,33 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
   /** Nothing exists yet; every create succeeds (and is logged) unless a test says otherwise. */
   function emptyWorld(): void {
     hostWorld();
-    iam.on(GetRoleCommand).rejectsOnce(noSuch()).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
-    iam.on(GetInstanceProfileCommand).rejectsOnce(noSuch()).resolves({ InstanceProfile: { InstanceProfileName: ROLE, Arn: PROFILE_ARN, Path: '/', InstanceProfileId: 'ip', CreateDate: new Date(), Roles: [] } });
+    iam
+      .on(GetRoleCommand)
+      .rejectsOnce(noSuch())
+      .resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
+    iam
+      .on(GetInstanceProfileCommand)
+      .rejectsOnce(noSuch())
+      .resolves({
+        InstanceProfile: {
+          InstanceProfileName: ROLE,
+          Arn: PROFILE_ARN,
+          Path: '/',
+          InstanceProfileId: 'ip',
+          CreateDate: new Date(),
+          Roles: [],
+        },
+      });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
-    asg.on(DescribeAutoScalingGroupsCommand).resolvesOnce({ AutoScalingGroups: [] }).resolves({ AutoScalingGroups: [existingAsg()] });
+    asg
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({ AutoScalingGroups: [] })
+      .resolves({ AutoScalingGroups: [existingAsg()] });
     ecs.on(DescribeCapacityProvidersCommand).resolves({ capacityProviders: [] });
-    ecs.on(DescribeClustersCommand).resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
+    ecs
+      .on(DescribeClustersCommand)
+      .resolves({ clusters: [{ clusterName: 'shop-default', status: 'ACTIVE', capacityProviders: ['FARGATE', 'FARGATE_SPOT'] }] });
     for (const [m, c, r] of [
       [iam, CreateRoleCommand, { Role: { Arn: STATE.roleArn } }],
       [iam, AttachRolePolicyCommand, {}],
@@ -710,7 +978,8 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
       [asg, CreateAutoScalingGroupCommand, {}],
       [ecs, CreateCapacityProviderCommand, {}],
       [ecs, PutClusterCapacityProvidersCommand, {}],
-    ] as const) logged(m, c, r);
+    ] as const)
+      logged(m, c, r);
   }
 
   /** Plan and apply with a real propagation window, on fake timers (the retry backs off from 1 s). */
@@ -721,7 +990,10 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
     const plan = await ec2CapacityStep.plan(ctx);
     vi.useFakeTimers();
     const applied = ec2CapacityStep.apply(ctx, plan);
-    const settled = applied.then(() => undefined, () => undefined);
+    const settled = applied.then(
+      () => undefined,
+      () => undefined,
+    );
     for (let i = 0; i < 30; i++) await vi.advanceTimersByTimeAsync(5_000);
     await settled;
     return applied;
@@ -765,15 +1037,32 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
   it('creates the Auto Scaling and ECS service-linked roles before the first group / provider, and retries the provider while its role propagates', async () => {
     emptyWorld();
     iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForAutoScaling' }).rejects(noSuch());
-    iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForECS' }).resolves({ Role: { RoleName: 'AWSServiceRoleForECS', Arn: 'arn:slr', Path: '/aws-service-role/ecs.amazonaws.com/', RoleId: 's', CreateDate: new Date() } });
+    iam.on(GetRoleCommand, { RoleName: 'AWSServiceRoleForECS' }).resolves({
+      Role: {
+        RoleName: 'AWSServiceRoleForECS',
+        Arn: 'arn:slr',
+        Path: '/aws-service-role/ecs.amazonaws.com/',
+        RoleId: 's',
+        CreateDate: new Date(),
+      },
+    });
     ecs.on(CreateCapacityProviderCommand).callsFake(async () => {
       log.push('CreateCapacityProvider');
-      if (log.filter((l) => l === 'CreateCapacityProvider').length === 1) throw Object.assign(new Error('ECS Service Linked Role does not exist.'), { name: 'ClientException' });
+      if (log.filter((l) => l === 'CreateCapacityProvider').length === 1)
+        throw Object.assign(new Error('ECS Service Linked Role does not exist.'), { name: 'ClientException' });
       return {};
     });
     expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
-    expect(log.slice(-5)).toEqual(['CreateServiceLinkedRole', 'CreateAutoScalingGroup', 'CreateCapacityProvider', 'CreateCapacityProvider', 'PutClusterCapacityProviders']);
-    expect(iam.commandCalls(CreateServiceLinkedRoleCommand).map((c) => c.args[0].input)).toEqual([{ AWSServiceName: 'autoscaling.amazonaws.com' }]);
+    expect(log.slice(-5)).toEqual([
+      'CreateServiceLinkedRole',
+      'CreateAutoScalingGroup',
+      'CreateCapacityProvider',
+      'CreateCapacityProvider',
+      'PutClusterCapacityProviders',
+    ]);
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand).map((c) => c.args[0].input)).toEqual([
+      { AWSServiceName: 'autoscaling.amazonaws.com' },
+    ]);
   });
 
   it('a deploy that creates no group or provider never looks at service-linked roles', async () => {
@@ -793,7 +1082,10 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
       log.push('CreateLaunchTemplate');
       const again = input.ClientToken && made.get(input.ClientToken);
       if (again) return { LaunchTemplate: { LaunchTemplateId: again } };
-      if (made.size) throw Object.assign(new Error('Launch template name already in use.'), { name: 'InvalidLaunchTemplateName.AlreadyExistsException' });
+      if (made.size)
+        throw Object.assign(new Error('Launch template name already in use.'), {
+          name: 'InvalidLaunchTemplateName.AlreadyExistsException',
+        });
       made.set(input.ClientToken ?? '', 'lt-1');
       throw lost();
     });
@@ -808,10 +1100,15 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
 
   it('CreateLaunchTemplate: "already exists" (an earlier, crashed run) adopts our tagged template', async () => {
     emptyWorld();
-    ec2.on(DescribeLaunchTemplatesCommand)
+    ec2
+      .on(DescribeLaunchTemplatesCommand)
       .resolvesOnce({ LaunchTemplates: [] })
       .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS }] });
-    ec2.on(CreateLaunchTemplateCommand).rejects(Object.assign(new Error('Launch template name already in use.'), { name: 'InvalidLaunchTemplateName.AlreadyExistsException' }));
+    ec2
+      .on(CreateLaunchTemplateCommand)
+      .rejects(
+        Object.assign(new Error('Launch template name already in use.'), { name: 'InvalidLaunchTemplateName.AlreadyExistsException' }),
+      );
     expect(await deployWithFakeTimers(ctxFor())).toEqual(STATE);
     expect(ec2.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(1);
   });
@@ -837,8 +1134,13 @@ describe('real AWS: IAM propagation, service-linked roles, lost responses', () =
 
   it('CreateLaunchTemplateVersion: a lost response whose version is already $Latest is adopted without a second call', async () => {
     existingWorld({ lt: wantedLaunchTemplate({ instanceType: 't3.micro' }) });
-    ec2.on(DescribeLaunchTemplateVersionsCommand)
-      .resolvesOnce({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 1, LaunchTemplateData: wantedLaunchTemplate({ instanceType: 't3.micro' }) }] })
+    ec2
+      .on(DescribeLaunchTemplateVersionsCommand)
+      .resolvesOnce({
+        LaunchTemplateVersions: [
+          { LaunchTemplateId: 'lt-1', VersionNumber: 1, LaunchTemplateData: wantedLaunchTemplate({ instanceType: 't3.micro' }) },
+        ],
+      })
       .resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-1', VersionNumber: 2, LaunchTemplateData: wantedLaunchTemplate() }] });
     ec2.on(CreateLaunchTemplateVersionCommand).rejects(lost());
     await deployWithFakeTimers(ctxFor());
@@ -861,13 +1163,24 @@ describe('lists that page', () => {
     existingWorld();
     // GetRole without tags: ownership comes from ListRoleTags, whose tags are on page 2.
     iam.on(GetRoleCommand).resolves({ Role: { RoleName: ROLE, Arn: STATE.roleArn, Path: '/', RoleId: 'r', CreateDate: new Date() } });
-    iam.on(ListRoleTagsCommand).resolvesOnce({ Tags: [{ Key: 'team', Value: 'x' }], IsTruncated: true, Marker: 'm1' }).resolves({ Tags: OWNER_TAGS, IsTruncated: false });
-    iam.on(ListAttachedRolePoliciesCommand)
-      .resolvesOnce({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/Other', PolicyName: 'Other' }], IsTruncated: true, Marker: 'm1' })
+    iam
+      .on(ListRoleTagsCommand)
+      .resolvesOnce({ Tags: [{ Key: 'team', Value: 'x' }], IsTruncated: true, Marker: 'm1' })
+      .resolves({ Tags: OWNER_TAGS, IsTruncated: false });
+    iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolvesOnce({
+        AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/Other', PolicyName: 'Other' }],
+        IsTruncated: true,
+        Marker: 'm1',
+      })
       .resolves({ AttachedPolicies: [{ PolicyArn: POLICY, PolicyName: 'AmazonEC2ContainerServiceforEC2Role' }], IsTruncated: false });
-    ec2.on(DescribeLaunchTemplatesCommand)
+    ec2
+      .on(DescribeLaunchTemplatesCommand)
       .resolvesOnce({ LaunchTemplates: [], NextToken: 't1' })
-      .resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS, LatestVersionNumber: 1 }] });
+      .resolves({
+        LaunchTemplates: [{ LaunchTemplateId: 'lt-1', LaunchTemplateName: 'shop-default-ecs', Tags: OWNER_TAGS, LatestVersionNumber: 1 }],
+      });
     const plan = await ec2CapacityStep.plan(ctxFor());
     expect(plan.changes).toEqual([]);
     expect(plan.action).toBe('noop');
@@ -886,17 +1199,39 @@ describe('lists that page', () => {
     ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
     iam.on(GetInstanceProfileCommand).rejects(noSuch());
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-    iam.on(ListAttachedRolePoliciesCommand)
+    iam
+      .on(ListAttachedRolePoliciesCommand)
       .resolvesOnce({ AttachedPolicies: [{ PolicyArn: POLICY }], IsTruncated: true, Marker: 'm1' })
       .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/Extra' }], IsTruncated: false });
-    iam.on(ListInstanceProfilesForRoleCommand)
-      .resolvesOnce({ InstanceProfiles: [{ InstanceProfileName: 'by-hand-1', Arn: 'a', Path: '/', InstanceProfileId: '1', CreateDate: new Date(), Roles: [] }], IsTruncated: true, Marker: 'm1' })
-      .resolves({ InstanceProfiles: [{ InstanceProfileName: 'by-hand-2', Arn: 'b', Path: '/', InstanceProfileId: '2', CreateDate: new Date(), Roles: [] }], IsTruncated: false });
+    iam
+      .on(ListInstanceProfilesForRoleCommand)
+      .resolvesOnce({
+        InstanceProfiles: [
+          { InstanceProfileName: 'by-hand-1', Arn: 'a', Path: '/', InstanceProfileId: '1', CreateDate: new Date(), Roles: [] },
+        ],
+        IsTruncated: true,
+        Marker: 'm1',
+      })
+      .resolves({
+        InstanceProfiles: [
+          { InstanceProfileName: 'by-hand-2', Arn: 'b', Path: '/', InstanceProfileId: '2', CreateDate: new Date(), Roles: [] },
+        ],
+        IsTruncated: false,
+      });
     logged(iam, DetachRolePolicyCommand);
     logged(iam, RemoveRoleFromInstanceProfileCommand);
     logged(iam, DeleteRoleCommand);
     await ec2CapacityStep.destroy(ctxFor(), STATE);
-    expect(log).toEqual(['DetachRolePolicy', 'DetachRolePolicy', 'RemoveRoleFromInstanceProfile', 'RemoveRoleFromInstanceProfile', 'DeleteRole']);
-    expect(iam.commandCalls(RemoveRoleFromInstanceProfileCommand).map((c) => c.args[0].input.InstanceProfileName)).toEqual(['by-hand-1', 'by-hand-2']);
+    expect(log).toEqual([
+      'DetachRolePolicy',
+      'DetachRolePolicy',
+      'RemoveRoleFromInstanceProfile',
+      'RemoveRoleFromInstanceProfile',
+      'DeleteRole',
+    ]);
+    expect(iam.commandCalls(RemoveRoleFromInstanceProfileCommand).map((c) => c.args[0].input.InstanceProfileName)).toEqual([
+      'by-hand-1',
+      'by-hand-2',
+    ]);
   });
 });

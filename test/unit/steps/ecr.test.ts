@@ -35,7 +35,20 @@ const notFound = (name: string) => Object.assign(new Error(name), { name });
 const ctxFor = (yaml = BUILD_CONFIG) => stepContext(ecrStep, { config: config(yaml), scope: 'web' });
 // As AWS echoes it: other key order, no whitespace changes needed to matter.
 const storedPolicy = (keep: number) =>
-  JSON.stringify({ rules: [{ action: { type: 'expire' }, selection: { countNumber: keep, countType: 'imageCountMoreThan', tagStatus: 'any' }, description: `Keep only the last ${keep} images`, rulePriority: 1 }] }, null, 2);
+  JSON.stringify(
+    {
+      rules: [
+        {
+          action: { type: 'expire' },
+          selection: { countNumber: keep, countType: 'imageCountMoreThan', tagStatus: 'any' },
+          description: `Keep only the last ${keep} images`,
+          rulePriority: 1,
+        },
+      ],
+    },
+    null,
+    2,
+  );
 
 describe('ecr step', () => {
   it('has one instance per service that builds an image', () => {
@@ -59,7 +72,14 @@ describe('ecr step', () => {
     const put = ecr.commandCalls(PutLifecyclePolicyCommand)[0]!.args[0].input;
     expect(put.repositoryName).toBe(NAME);
     expect(JSON.parse(put.lifecyclePolicyText!)).toEqual({
-      rules: [{ rulePriority: 1, description: 'Keep only the last 5 images', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 5 }, action: { type: 'expire' } }],
+      rules: [
+        {
+          rulePriority: 1,
+          description: 'Keep only the last 5 images',
+          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 5 },
+          action: { type: 'expire' },
+        },
+      ],
     });
   });
 
@@ -84,7 +104,10 @@ describe('ecr step', () => {
     expect(plan.action).toBe('update');
     expect(plan.changes.map((c) => c.field)).toEqual(['scanOnPush', 'lifecyclePolicy']);
     expect(await ecrStep.apply(ctx, plan)).toEqual(STATE);
-    expect(ecr.commandCalls(PutImageScanningConfigurationCommand)[0]!.args[0].input).toEqual({ repositoryName: NAME, imageScanningConfiguration: { scanOnPush: true } });
+    expect(ecr.commandCalls(PutImageScanningConfigurationCommand)[0]!.args[0].input).toEqual({
+      repositoryName: NAME,
+      imageScanningConfiguration: { scanOnPush: true },
+    });
     expect(ecr.commandCalls(PutLifecyclePolicyCommand)).toHaveLength(1);
     expect(ecr.commandCalls(CreateRepositoryCommand)).toHaveLength(0);
   });
@@ -128,7 +151,10 @@ describe('ecr step', () => {
       ecr.resetHistory();
       await ecrStep.apply(ctx, plan);
       expect(commandNames(ecr)).toEqual(['PutImageTagMutability']);
-      expect(ecr.commandCalls(PutImageTagMutabilityCommand)[0]!.args[0].input).toEqual({ repositoryName: NAME, imageTagMutability: 'IMMUTABLE' });
+      expect(ecr.commandCalls(PutImageTagMutabilityCommand)[0]!.args[0].input).toEqual({
+        repositoryName: NAME,
+        imageTagMutability: 'IMMUTABLE',
+      });
 
       ecr.on(DescribeRepositoriesCommand).resolves(repo(true, 'IMMUTABLE'));
       ecr.resetHistory();
@@ -162,7 +188,12 @@ describe('ecr step', () => {
 
   it('leaves a repository alone at teardown when its tags say someone else owns it', async () => {
     ecr.on(DescribeRepositoriesCommand).resolves(repo());
-    ecr.on(ListTagsForResourceCommand).resolves({ tags: [{ Key: 'ecs-kit:app', Value: 'shop' }, { Key: 'ecs-kit:env', Value: 'prod' }] });
+    ecr.on(ListTagsForResourceCommand).resolves({
+      tags: [
+        { Key: 'ecs-kit:app', Value: 'shop' },
+        { Key: 'ecs-kit:env', Value: 'prod' },
+      ],
+    });
     const ctx = ctxFor();
     await ecrStep.destroy(ctx, STATE);
     expect(ctx.warningCodes).toEqual(['teardown.not-owned']);

@@ -49,7 +49,9 @@ beforeEach(() => {
   iam.reset();
   strict(iam);
   // The account already has the ELB service-linked role (made by its first load balancer).
-  iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'AWSServiceRoleForElasticLoadBalancing', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
+  iam.on(GetRoleCommand).resolves({
+    Role: { RoleName: 'AWSServiceRoleForElasticLoadBalancing', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() },
+  });
 });
 
 const awsError = (name: string) => Object.assign(new Error(name), { name });
@@ -69,21 +71,42 @@ const LB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer
 const HTTP_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop-default/abc/http';
 const HTTPS_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop-default/abc/https';
 const DNS = 'shop-default-1.us-east-1.elb.amazonaws.com';
-const BASE: LoadBalancerState = { securityGroupId: 'sg-lb', loadBalancerArn: LB_ARN, loadBalancerName: 'shop-default', dnsName: DNS, listenerArn: HTTP_ARN };
+const BASE: LoadBalancerState = {
+  securityGroupId: 'sg-lb',
+  loadBalancerArn: LB_ARN,
+  loadBalancerName: 'shop-default',
+  dnsName: DNS,
+  listenerArn: HTTP_ARN,
+};
 
-const withCert = (cert = CERT, extra = '') => config(`app: shop\nloadBalancer: { certificateArn: "${cert}"${extra} }\nservices:\n  web: { image: nginx:1.27, port: 80 }\n`);
+const withCert = (cert = CERT, extra = '') =>
+  config(`app: shop\nloadBalancer: { certificateArn: "${cert}"${extra} }\nservices:\n  web: { image: nginx:1.27, port: 80 }\n`);
 const httpOnly = config();
 
 const sgTags = [...OWNER_TAGS, { Key: 'ecs-kit:resource', Value: 'lb-security-group' }, { Key: 'Name', Value: 'shop-default-lb' }];
-const perm = (port: number, cidr = '0.0.0.0/0'): IpPermission => ({ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] });
+const perm = (port: number, cidr = '0.0.0.0/0'): IpPermission => ({
+  IpProtocol: 'tcp',
+  FromPort: port,
+  ToPort: port,
+  IpRanges: [{ CidrIp: cidr }],
+});
 
-const NOT_FOUND_404 = { Type: 'fixed-response' as const, FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'No ecs-kit service is routed here' } };
+const NOT_FOUND_404 = {
+  Type: 'fixed-response' as const,
+  FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'No ecs-kit service is routed here' },
+};
 // As AWS returns it: Host/Path/Query filled in with their #{…} defaults.
 const REDIRECT_AS_DESCRIBED = {
   Type: 'redirect' as const,
   RedirectConfig: { Protocol: 'HTTPS', Port: '443', Host: '#{host}', Path: '/#{path}', Query: '#{query}', StatusCode: 'HTTP_301' as const },
 };
-const httpListener = (redirect: boolean): Listener => ({ ListenerArn: HTTP_ARN, LoadBalancerArn: LB_ARN, Port: 80, Protocol: 'HTTP', DefaultActions: [redirect ? REDIRECT_AS_DESCRIBED : NOT_FOUND_404] });
+const httpListener = (redirect: boolean): Listener => ({
+  ListenerArn: HTTP_ARN,
+  LoadBalancerArn: LB_ARN,
+  Port: 80,
+  Protocol: 'HTTP',
+  DefaultActions: [redirect ? REDIRECT_AS_DESCRIBED : NOT_FOUND_404],
+});
 const httpsListener = (extra: Partial<Listener> = {}): Listener => ({
   ListenerArn: HTTPS_ARN,
   LoadBalancerArn: LB_ARN,
@@ -96,11 +119,23 @@ const httpsListener = (extra: Partial<Listener> = {}): Listener => ({
 });
 
 function existingLb(o: { perms: IpPermission[]; listeners: Listener[] }) {
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-lb', GroupName: 'shop-default-lb', VpcId: 'vpc-1', Tags: sgTags, IpPermissions: o.perms }] });
-  elb.on(DescribeLoadBalancersCommand).resolves({
-    LoadBalancers: [{ LoadBalancerArn: LB_ARN, LoadBalancerName: 'shop-default', DNSName: DNS, AvailabilityZones: [{ SubnetId: 'subnet-1' }, { SubnetId: 'subnet-2' }], SecurityGroups: ['sg-lb'] }],
+  ec2.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [{ GroupId: 'sg-lb', GroupName: 'shop-default-lb', VpcId: 'vpc-1', Tags: sgTags, IpPermissions: o.perms }],
   });
-  elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({ TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: OWNER_TAGS })) }));
+  elb.on(DescribeLoadBalancersCommand).resolves({
+    LoadBalancers: [
+      {
+        LoadBalancerArn: LB_ARN,
+        LoadBalancerName: 'shop-default',
+        DNSName: DNS,
+        AvailabilityZones: [{ SubnetId: 'subnet-1' }, { SubnetId: 'subnet-2' }],
+        SecurityGroups: ['sg-lb'],
+      },
+    ],
+  });
+  elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({
+    TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: OWNER_TAGS })),
+  }));
   elb.on(DescribeListenersCommand).resolves({ Listeners: o.listeners });
 }
 
@@ -114,7 +149,9 @@ describe('load balancer with loadBalancer.certificateArn', () => {
     ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-lb' });
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
     elb.on(CreateLoadBalancerCommand).resolves({ LoadBalancers: [{ LoadBalancerArn: LB_ARN, DNSName: DNS }] });
-    elb.on(CreateListenerCommand).callsFake((input: { Port: number }) => ({ Listeners: [{ ListenerArn: input.Port === 443 ? HTTPS_ARN : HTTP_ARN }] }));
+    elb
+      .on(CreateListenerCommand)
+      .callsFake((input: { Port: number }) => ({ Listeners: [{ ListenerArn: input.Port === 443 ? HTTPS_ARN : HTTP_ARN }] }));
 
     const ctx = lbCtx();
     const plan = await loadBalancerStep.plan(ctx);
@@ -183,7 +220,11 @@ describe('load balancer with loadBalancer.certificateArn', () => {
     ]);
     // The listener the redirect points at exists before the redirect does.
     expect(commandNames(elb)).toEqual(['CreateListener', 'ModifyListener']);
-    expect(elb.commandCalls(CreateListenerCommand)[0]!.args[0].input).toMatchObject({ Protocol: 'HTTPS', Port: 443, Certificates: [{ CertificateArn: CERT }] });
+    expect(elb.commandCalls(CreateListenerCommand)[0]!.args[0].input).toMatchObject({
+      Protocol: 'HTTPS',
+      Port: 443,
+      Certificates: [{ CertificateArn: CERT }],
+    });
     expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input).toEqual({
       ListenerArn: HTTP_ARN,
       Protocol: 'HTTP',
@@ -216,7 +257,10 @@ describe('load balancer with loadBalancer.certificateArn', () => {
   });
 
   it('a new certificate ARN (or a drifted TLS policy) is a ModifyListener on the same 443 listener', async () => {
-    existingLb({ perms: [perm(80), perm(443)], listeners: [httpListener(true), httpsListener({ SslPolicy: 'ELBSecurityPolicy-2016-08' })] });
+    existingLb({
+      perms: [perm(80), perm(443)],
+      listeners: [httpListener(true), httpsListener({ SslPolicy: 'ELBSecurityPolicy-2016-08' })],
+    });
     elb.on(ModifyListenerCommand).resolves({});
     const ctx = lbCtx(withCert(CERT2));
     const plan = await loadBalancerStep.plan(ctx);
@@ -283,15 +327,35 @@ describe('service rules with HTTPS', () => {
     Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
     Actions: [{ Type: 'forward', TargetGroupArn: TG_ARN }],
   });
-  const DEFAULT_RULE: Rule = { RuleArn: 'arn:default', Priority: 'default', IsDefault: true, Conditions: [], Actions: [{ Type: 'fixed-response' }] };
+  const DEFAULT_RULE: Rule = {
+    RuleArn: 'arn:default',
+    Priority: 'default',
+    IsDefault: true,
+    Conditions: [],
+    Actions: [{ Type: 'fixed-response' }],
+  };
 
   function existingTg(rulesByListener: Record<string, Rule[]>) {
     elb.on(DescribeTargetGroupsCommand).resolves({
-      TargetGroups: [{ TargetGroupArn: TG_ARN, TargetGroupName: 'shop-default-web', Protocol: 'HTTP', Port: 80, VpcId: 'vpc-1', TargetType: 'ip', HealthCheckPath: '/' }],
+      TargetGroups: [
+        {
+          TargetGroupArn: TG_ARN,
+          TargetGroupName: 'shop-default-web',
+          Protocol: 'HTTP',
+          Port: 80,
+          VpcId: 'vpc-1',
+          TargetType: 'ip',
+          HealthCheckPath: '/',
+        },
+      ],
     });
-    elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({ TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: OWNER_TAGS })) }));
+    elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({
+      TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: OWNER_TAGS })),
+    }));
     elb.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }] });
-    elb.on(DescribeRulesCommand).callsFake((input: { ListenerArn: string }) => ({ Rules: [...(rulesByListener[input.ListenerArn] ?? []), DEFAULT_RULE] }));
+    elb
+      .on(DescribeRulesCommand)
+      .callsFake((input: { ListenerArn: string }) => ({ Rules: [...(rulesByListener[input.ListenerArn] ?? []), DEFAULT_RULE] }));
   }
   const tgCtx = (lb: LoadBalancerState, previous?: TargetGroupState) =>
     stepContext(targetGroupStep, { scope: 'web', config: withCert(), deps: { network: NETWORK, 'load-balancer': lb }, previous });
@@ -321,13 +385,18 @@ describe('service rules with HTTPS', () => {
     const state = await targetGroupStep.apply(ctx, plan);
     expect(state).toEqual({ targetGroupArn: TG_ARN, targetGroupName: 'shop-default-web', ruleArn: NEW_RULE });
     expect(commandNames(elb)).toEqual(['DescribeRules', 'CreateRule', 'DeleteRule']);
-    expect(elb.commandCalls(CreateRuleCommand)[0]!.args[0].input).toMatchObject({ ListenerArn: HTTPS_ARN, Actions: [{ Type: 'forward', TargetGroupArn: TG_ARN }] });
+    expect(elb.commandCalls(CreateRuleCommand)[0]!.args[0].input).toMatchObject({
+      ListenerArn: HTTPS_ARN,
+      Actions: [{ Type: 'forward', TargetGroupArn: TG_ARN }],
+    });
     expect(elb.commandCalls(DeleteRuleCommand)[0]!.args[0].input).toEqual({ RuleArn: OLD_RULE });
   });
 
   it('is a no-op when the rule is already on the 443 listener and none is left on port 80', async () => {
     existingTg({ [HTTPS_ARN]: [rule(NEW_RULE)] });
-    const plan = await targetGroupStep.plan(tgCtx(LB_HTTPS, { targetGroupArn: TG_ARN, targetGroupName: 'shop-default-web', ruleArn: NEW_RULE }));
+    const plan = await targetGroupStep.plan(
+      tgCtx(LB_HTTPS, { targetGroupArn: TG_ARN, targetGroupName: 'shop-default-web', ruleArn: NEW_RULE }),
+    );
     expect(plan.changes).toEqual([]);
     expect(plan.action).toBe('noop');
     expect(readsOnly(commandNames(elb))).toBe(true);

@@ -33,7 +33,8 @@ const REPO = {
   repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/shop/default/web',
 };
 const PASSWORD = 'eyJwYXlsb2FkIjoic2VjcmV0LXBhc3N3b3JkIn0=';
-const cfg = (build = '{ context: app }') => config(`app: shop\nservices: { web: { build: ${build}, port: 80 }, worker: { image: busybox } }`);
+const cfg = (build = '{ context: app }') =>
+  config(`app: shop\nservices: { web: { build: ${build}, port: 80 }, worker: { image: busybox } }`);
 
 function spyDocker() {
   const docker = fakeDocker();
@@ -66,18 +67,32 @@ describe('image step', () => {
     const TAG = await sourceTag();
     ecr.on(DescribeImagesCommand).rejects(Object.assign(new Error('nope'), { name: 'ImageNotFoundException' }));
     ecr.on(GetAuthorizationTokenCommand).resolves({
-      authorizationData: [{ authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString('base64'), proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com' }],
+      authorizationData: [
+        {
+          authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString('base64'),
+          proxyEndpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com',
+        },
+      ],
     });
     const docker = spyDocker();
     const ctx = stepContext(imageStep, { config: cfg(), scope: 'web', deps: { 'ecr:web': REPO }, docker });
     const plan = await imageStep.plan(ctx);
     expect(plan).toMatchObject({ action: 'create', changes: [{ field: 'build and push', after: TAG }], outputsChange: true });
     expect(docker.calls, 'plan is read-only: it never runs docker').toEqual([]);
-    expect(ecr.commandCalls(DescribeImagesCommand)[0]!.args[0].input).toEqual({ repositoryName: REPO.repositoryName, imageIds: [{ imageTag: TAG }] });
+    expect(ecr.commandCalls(DescribeImagesCommand)[0]!.args[0].input).toEqual({
+      repositoryName: REPO.repositoryName,
+      imageIds: [{ imageTag: TAG }],
+    });
 
     await imageStep.prepare!(ctx);
     expect(docker.builds).toEqual([
-      { context: path.join(dir, 'app'), dockerfile: path.join(dir, 'app', 'Dockerfile'), tag: `ecs-kit/shop-default-web:${TAG}`, platform: 'linux/amd64', args: {} },
+      {
+        context: path.join(dir, 'app'),
+        dockerfile: path.join(dir, 'app', 'Dockerfile'),
+        tag: `ecs-kit/shop-default-web:${TAG}`,
+        platform: 'linux/amd64',
+        args: {},
+      },
     ]);
     expect(ecr.calls(), 'the build phase makes no AWS call').toHaveLength(1);
 
@@ -108,7 +123,11 @@ describe('image step', () => {
   it('builds for the architecture the service runs on', async () => {
     const TAG = await sourceTag('linux/arm64');
     const docker = spyDocker();
-    const ctx = stepContext(imageStep, { config: config('app: shop\nservices: { web: { build: { context: app }, cpuArchitecture: arm64 } }'), scope: 'web', docker });
+    const ctx = stepContext(imageStep, {
+      config: config('app: shop\nservices: { web: { build: { context: app }, cpuArchitecture: arm64 } }'),
+      scope: 'web',
+      docker,
+    });
     await imageStep.prepare!(ctx);
     expect(docker.builds).toEqual([expect.objectContaining({ platform: 'linux/arm64', tag: `ecs-kit/shop-default-web:${TAG}` })]);
   });
@@ -122,7 +141,12 @@ describe('image step', () => {
   it('refuses a Dockerfile outside the build context (exit 2)', async () => {
     writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
     const docker = spyDocker();
-    const ctx = stepContext(imageStep, { config: cfg('{ context: app, dockerfile: ../Dockerfile }'), scope: 'web', deps: { 'ecr:web': REPO }, docker });
+    const ctx = stepContext(imageStep, {
+      config: cfg('{ context: app, dockerfile: ../Dockerfile }'),
+      scope: 'web',
+      deps: { 'ecr:web': REPO },
+      docker,
+    });
     const err = await imageStep.plan(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(ExitCode.Usage);
@@ -139,12 +163,17 @@ describe('image step', () => {
   it('refuses a missing Dockerfile or context (exit 2)', () => {
     expect(() => resolveBuildPaths({ context: 'app', dockerfile: 'Nope' }, dir, 'web')).toThrow(UsageError);
     expect(() => resolveBuildPaths({ context: 'missing', dockerfile: 'Dockerfile' }, dir, 'web')).toThrow(/is not a directory/);
-    expect(resolveBuildPaths({ context: '.', dockerfile: 'app/Dockerfile' }, dir, 'web')).toEqual({ context: dir, dockerfile: path.join(dir, 'app', 'Dockerfile') });
+    expect(resolveBuildPaths({ context: '.', dockerfile: 'app/Dockerfile' }, dir, 'web')).toEqual({
+      context: dir,
+      dockerfile: path.join(dir, 'app', 'Dockerfile'),
+    });
   });
 
   it('does not put the token into the error when ECR returns a malformed one', async () => {
     ecr.on(DescribeImagesCommand).resolves({ imageDetails: [] });
-    ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from(PASSWORD).toString('base64'), proxyEndpoint: 'https://r' }] });
+    ecr
+      .on(GetAuthorizationTokenCommand)
+      .resolves({ authorizationData: [{ authorizationToken: Buffer.from(PASSWORD).toString('base64'), proxyEndpoint: 'https://r' }] });
     const ctx = stepContext(imageStep, { config: cfg(), scope: 'web', deps: { 'ecr:web': REPO }, docker: spyDocker() });
     const plan = await imageStep.plan(ctx);
     expect(plan.action).toBe('create');

@@ -43,7 +43,9 @@ beforeEach(() => {
   iam.reset();
   strict(iam);
   // The account already has the ELB service-linked role (made by its first load balancer).
-  iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'AWSServiceRoleForElasticLoadBalancing', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
+  iam.on(GetRoleCommand).resolves({
+    Role: { RoleName: 'AWSServiceRoleForElasticLoadBalancing', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() },
+  });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -93,16 +95,25 @@ const listener = (extra: Partial<Listener> = {}): Listener => ({
   LoadBalancerArn: LB_ARN,
   Port: 80,
   Protocol: 'HTTP',
-  DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'No ecs-kit service is routed here' } }],
+  DefaultActions: [
+    {
+      Type: 'fixed-response',
+      FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'No ecs-kit service is routed here' },
+    },
+  ],
   ...extra,
 });
 
 function ownedTags(tags = OWNER_TAGS) {
-  elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({ TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: tags })) }));
+  elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({
+    TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: tags })),
+  }));
 }
 
 function existing(o: { perms?: IpPermission[]; lb?: LoadBalancer | null; listeners?: Listener[] } = {}) {
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-lb', GroupName: 'shop-default-lb', VpcId: 'vpc-1', Tags: sgTags, IpPermissions: o.perms ?? [HTTP_IN] }] });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [{ GroupId: 'sg-lb', GroupName: 'shop-default-lb', VpcId: 'vpc-1', Tags: sgTags, IpPermissions: o.perms ?? [HTTP_IN] }],
+  });
   if (o.lb === null) elb.on(DescribeLoadBalancersCommand).rejects(awsError('LoadBalancerNotFoundException'));
   else elb.on(DescribeLoadBalancersCommand).resolves({ LoadBalancers: [o.lb ?? loadBalancer()] });
   ownedTags();
@@ -119,7 +130,9 @@ describe('load-balancer step', () => {
 
   it('waits for the network while it does not exist or is missing subnets', async () => {
     await expect(loadBalancerStep.plan(stepContext(loadBalancerStep))).rejects.toBeInstanceOf(PendingDependency);
-    await expect(loadBalancerStep.plan(ctxWithNetwork({ ...NETWORK, publicSubnetIds: ['subnet-1', ''] }))).rejects.toBeInstanceOf(PendingDependency);
+    await expect(loadBalancerStep.plan(ctxWithNetwork({ ...NETWORK, publicSubnetIds: ['subnet-1', ''] }))).rejects.toBeInstanceOf(
+      PendingDependency,
+    );
     expect(commandNames(ec2)).toEqual([]);
   });
 
@@ -147,7 +160,9 @@ describe('load-balancer step', () => {
     });
     expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
       GroupId: 'sg-lb',
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'HTTP from the internet' }] }],
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'HTTP from the internet' }] },
+      ],
     });
     expect(elb.commandCalls(CreateLoadBalancerCommand)[0]!.args[0].input).toEqual({
       Name: 'shop-default',
@@ -162,7 +177,12 @@ describe('load-balancer step', () => {
       LoadBalancerArn: LB_ARN,
       Protocol: 'HTTP',
       Port: 80,
-      DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'No ecs-kit service is routed here' } }],
+      DefaultActions: [
+        {
+          Type: 'fixed-response',
+          FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'No ecs-kit service is routed here' },
+        },
+      ],
       Tags: [...OWNER_TAGS, { Key: 'ecs-kit:resource', Value: 'listener' }],
     });
   });
@@ -172,24 +192,33 @@ describe('load-balancer step', () => {
     iam.on(GetRoleCommand).rejects(awsError('NoSuchEntityException'));
     iam.on(CreateServiceLinkedRoleCommand).resolves({});
     existing({ lb: null, listeners: [] });
-    const notYet = Object.assign(new Error('Unable to assume the service linked role AWSServiceRoleForElasticLoadBalancing'), { name: 'ValidationError' });
-    elb.on(CreateLoadBalancerCommand).rejectsOnce(notYet).resolves({ LoadBalancers: [loadBalancer({ State: { Code: 'provisioning' } })] });
+    const notYet = Object.assign(new Error('Unable to assume the service linked role AWSServiceRoleForElasticLoadBalancing'), {
+      name: 'ValidationError',
+    });
+    elb
+      .on(CreateLoadBalancerCommand)
+      .rejectsOnce(notYet)
+      .resolves({ LoadBalancers: [loadBalancer({ State: { Code: 'provisioning' } })] });
     elb.on(CreateListenerCommand).resolves({ Listeners: [listener()] });
     const ctx = ctxWithNetwork();
     ctx.options.propagationRetryMs = 60_000;
     const p = loadBalancerStep.apply(ctx, await loadBalancerStep.plan(ctx));
     await vi.advanceTimersByTimeAsync(1_500);
     expect(await p).toEqual(STATE);
-    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toEqual({ AWSServiceName: 'elasticloadbalancing.amazonaws.com' });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toEqual({
+      AWSServiceName: 'elasticloadbalancing.amazonaws.com',
+    });
     expect(elb.commandCalls(CreateLoadBalancerCommand)).toHaveLength(2);
   });
 
   it('reads every page of listeners', async () => {
     existing();
     const other = listener({ ListenerArn: 'arn:other', Port: 8080 });
-    elb.on(DescribeListenersCommand).callsFake((input: { Marker?: string }) =>
-      input.Marker === 'm1' ? { Listeners: [listener()] } : { Listeners: [other], NextMarker: 'm1' },
-    );
+    elb
+      .on(DescribeListenersCommand)
+      .callsFake((input: { Marker?: string }) =>
+        input.Marker === 'm1' ? { Listeners: [listener()] } : { Listeners: [other], NextMarker: 'm1' },
+      );
     const plan = await loadBalancerStep.plan(ctxWithNetwork());
     expect(plan.action).toBe('noop');
     expect(plan.current?.listenerArn).toBe(LISTENER_ARN);
@@ -210,7 +239,12 @@ describe('load-balancer step', () => {
   it('revokes extra ingress, restores the HTTP rule and moves the ALB back to the network subnets', async () => {
     existing({
       perms: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'ssh' }] }],
-      lb: loadBalancer({ AvailabilityZones: [{ ZoneName: 'us-east-1a', SubnetId: 'subnet-1' }, { ZoneName: 'us-east-1c', SubnetId: 'subnet-9' }] }),
+      lb: loadBalancer({
+        AvailabilityZones: [
+          { ZoneName: 'us-east-1a', SubnetId: 'subnet-1' },
+          { ZoneName: 'us-east-1c', SubnetId: 'subnet-9' },
+        ],
+      }),
     });
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
@@ -293,7 +327,10 @@ describe('load-balancer step', () => {
 
 describe('load-balancer destroy', () => {
   function owned() {
-    elb.on(DescribeLoadBalancersCommand).resolvesOnce({ LoadBalancers: [loadBalancer()] }).rejects(awsError('LoadBalancerNotFoundException'));
+    elb
+      .on(DescribeLoadBalancersCommand)
+      .resolvesOnce({ LoadBalancers: [loadBalancer()] })
+      .rejects(awsError('LoadBalancerNotFoundException'));
     ownedTags();
     elb.on(DescribeListenersCommand).resolves({ Listeners: [listener()] });
     elb.on(DeleteListenerCommand).resolves({});
@@ -306,7 +343,14 @@ describe('load-balancer destroy', () => {
     owned();
     const ctx = stepContext(loadBalancerStep);
     await loadBalancerStep.destroy(ctx, STATE);
-    expect(commandNames(elb)).toEqual(['DescribeLoadBalancers', 'DescribeTags', 'DescribeListeners', 'DeleteListener', 'DeleteLoadBalancer', 'DescribeLoadBalancers']);
+    expect(commandNames(elb)).toEqual([
+      'DescribeLoadBalancers',
+      'DescribeTags',
+      'DescribeListeners',
+      'DeleteListener',
+      'DeleteLoadBalancer',
+      'DescribeLoadBalancers',
+    ]);
     expect(commandNames(ec2)).toEqual(['DescribeSecurityGroups', 'DeleteSecurityGroup']);
     expect(ec2.commandCalls(DeleteSecurityGroupCommand)[0]!.args[0].input).toEqual({ GroupId: 'sg-lb' });
   });
@@ -333,7 +377,10 @@ describe('load-balancer destroy', () => {
 
   it('leaves a load balancer whose tags say someone else owns it, and its security group', async () => {
     owned();
-    ownedTags([{ Key: 'ecs-kit:app', Value: 'other' }, { Key: 'ecs-kit:env', Value: 'default' }]);
+    ownedTags([
+      { Key: 'ecs-kit:app', Value: 'other' },
+      { Key: 'ecs-kit:env', Value: 'default' },
+    ]);
     const ctx = stepContext(loadBalancerStep);
     await loadBalancerStep.destroy(ctx, STATE);
     expect(ctx.warningCodes).toEqual(['teardown.not-owned']);

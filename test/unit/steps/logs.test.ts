@@ -20,7 +20,11 @@ beforeEach(() => {
 
 const NAME = '/ecs/shop/default/web';
 const ARN = `arn:aws:logs:us-east-1:123456789012:log-group:${NAME}`;
-const group = (name = NAME, retention: { retentionInDays?: number } = { retentionInDays: 30 }) => ({ logGroupName: name, arn: `arn:aws:logs:us-east-1:123456789012:log-group:${name}:*`, ...retention });
+const group = (name = NAME, retention: { retentionInDays?: number } = { retentionInDays: 30 }) => ({
+  logGroupName: name,
+  arn: `arn:aws:logs:us-east-1:123456789012:log-group:${name}:*`,
+  ...retention,
+});
 const OURS = { tags: { 'ecs-kit:app': 'shop', 'ecs-kit:env': 'default' } };
 const ctxFor = (yaml?: string) => stepContext(logsStep, { scope: 'web', ...(yaml ? { config: config(yaml) } : {}) });
 
@@ -40,7 +44,10 @@ describe('logs step', () => {
     const plan = await logsStep.plan(ctx);
     expect(plan.action).toBe('create');
     expect(await logsStep.apply(ctx, plan)).toEqual({ logGroupName: NAME });
-    expect(logs.commandCalls(CreateLogGroupCommand)[0]!.args[0].input).toEqual({ logGroupName: NAME, tags: { 'ecs-kit:app': 'shop', 'ecs-kit:env': 'default' } });
+    expect(logs.commandCalls(CreateLogGroupCommand)[0]!.args[0].input).toEqual({
+      logGroupName: NAME,
+      tags: { 'ecs-kit:app': 'shop', 'ecs-kit:env': 'default' },
+    });
     expect(logs.commandCalls(PutRetentionPolicyCommand)[0]!.args[0].input).toEqual({ logGroupName: NAME, retentionInDays: 14 });
   });
 
@@ -78,7 +85,10 @@ describe('logs step', () => {
   });
 
   it('takes over its own group when a retried create finds it already there', async () => {
-    logs.on(DescribeLogGroupsCommand).resolvesOnce({ logGroups: [] }).resolves({ logGroups: [group()] });
+    logs
+      .on(DescribeLogGroupsCommand)
+      .resolvesOnce({ logGroups: [] })
+      .resolves({ logGroups: [group()] });
     logs.on(CreateLogGroupCommand).rejects(Object.assign(new Error('exists'), { name: 'ResourceAlreadyExistsException' }));
     logs.on(ListTagsForResourceCommand).resolves(OURS);
     logs.on(PutRetentionPolicyCommand).resolves({});
@@ -87,7 +97,10 @@ describe('logs step', () => {
   });
 
   it('deletes the group it owns, and treats an already-gone group as deleted', async () => {
-    logs.on(DescribeLogGroupsCommand).resolvesOnce({ logGroups: [group()] }).resolves({ logGroups: [] });
+    logs
+      .on(DescribeLogGroupsCommand)
+      .resolvesOnce({ logGroups: [group()] })
+      .resolves({ logGroups: [] });
     logs.on(ListTagsForResourceCommand).resolves(OURS);
     logs.on(DeleteLogGroupCommand).resolves({});
     const ctx = ctxFor();

@@ -38,8 +38,18 @@ afterEach(() => {
 const ATTACHED = 'available' as unknown as AttachmentStatus;
 const awsError = (name: string) => Object.assign(new Error(name), { name });
 const tags = (role: string) => [...OWNER_TAGS, { Key: 'ecs-kit:resource', Value: role }, { Key: 'Name', Value: `shop-default-${role}` }];
-const zone = (ZoneName: string, ZoneId: string, State: AvailabilityZone['State'] = 'available'): AvailabilityZone => ({ ZoneName, ZoneId, State, ZoneType: 'availability-zone' });
-const US_EAST_1 = [zone('us-east-1a', 'use1-az6'), zone('us-east-1b', 'use1-az1'), zone('us-east-1c', 'use1-az2'), zone('us-east-1d', 'use1-az4')];
+const zone = (ZoneName: string, ZoneId: string, State: AvailabilityZone['State'] = 'available'): AvailabilityZone => ({
+  ZoneName,
+  ZoneId,
+  State,
+  ZoneType: 'availability-zone',
+});
+const US_EAST_1 = [
+  zone('us-east-1a', 'use1-az6'),
+  zone('us-east-1b', 'use1-az1'),
+  zone('us-east-1c', 'use1-az2'),
+  zone('us-east-1d', 'use1-az4'),
+];
 
 function freshAccount() {
   ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
@@ -47,7 +57,9 @@ function freshAccount() {
   ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: US_EAST_1 });
   ec2.on(CreateVpcCommand).resolves({ Vpc: { VpcId: 'vpc-1', State: 'available' } });
   let n = 0;
-  ec2.on(CreateSubnetCommand).callsFake(async (input: { AvailabilityZone: string }) => ({ Subnet: { SubnetId: `subnet-${++n}`, AvailabilityZone: input.AvailabilityZone } }));
+  ec2.on(CreateSubnetCommand).callsFake(async (input: { AvailabilityZone: string }) => ({
+    Subnet: { SubnetId: `subnet-${++n}`, AvailabilityZone: input.AvailabilityZone },
+  }));
   ec2.on(CreateInternetGatewayCommand).resolves({ InternetGateway: { InternetGatewayId: 'igw-1' } });
   ec2.on(CreateRouteTableCommand).resolves({ RouteTable: { RouteTableId: 'rtb-1' } });
 }
@@ -67,9 +79,12 @@ describe('network apply: EC2 eventual consistency after creates (#16)', () => {
     notVisibleAtFirst();
     // Even CreateSubnet may not see the new VPC yet.
     let n = 0;
-    ec2.on(CreateSubnetCommand)
+    ec2
+      .on(CreateSubnetCommand)
       .rejectsOnce(awsError('InvalidVpcID.NotFound'))
-      .callsFake(async (input: { AvailabilityZone: string }) => ({ Subnet: { SubnetId: `subnet-${++n}`, AvailabilityZone: input.AvailabilityZone } }));
+      .callsFake(async (input: { AvailabilityZone: string }) => ({
+        Subnet: { SubnetId: `subnet-${++n}`, AvailabilityZone: input.AvailabilityZone },
+      }));
     vi.useFakeTimers();
     const ctx = stepContext(networkStep);
     ctx.options.propagationRetryMs = 60_000;
@@ -105,9 +120,19 @@ describe('network apply: EC2 eventual consistency after creates (#16)', () => {
   it('does not retry "not found" on an id read from AWS: that subnet is really gone', async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', Tags: tags('vpc') }] });
     ec2.on(DescribeVpcAttributeCommand).resolves({ EnableDnsSupport: { Value: true }, EnableDnsHostnames: { Value: true } });
-    const subnet = (i: number): Subnet => ({ SubnetId: `subnet-${i}`, CidrBlock: `10.0.${(i - 1) * 16}.0/20`, AvailabilityZone: 'us-east-1a', MapPublicIpOnLaunch: false, Tags: tags(`public-subnet-${i}`) });
+    const subnet = (i: number): Subnet => ({
+      SubnetId: `subnet-${i}`,
+      CidrBlock: `10.0.${(i - 1) * 16}.0/20`,
+      AvailabilityZone: 'us-east-1a',
+      MapPublicIpOnLaunch: false,
+      Tags: tags(`public-subnet-${i}`),
+    });
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [subnet(1), subnet(2)] });
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }] });
+    ec2.on(DescribeInternetGatewaysCommand).resolves({
+      InternetGateways: [
+        { InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] },
+      ],
+    });
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
     ec2.on(ModifySubnetAttributeCommand).rejects(awsError('InvalidSubnetID.NotFound'));
     const ctx = stepContext(networkStep);
@@ -121,7 +146,11 @@ describe('network apply: EC2 eventual consistency after creates (#16)', () => {
 describe('subnet size (#18)', () => {
   it('a new /24 network gets /27 subnets', async () => {
     freshAccount();
-    const plan = await networkStep.plan(stepContext(networkStep, { config: config('app: shop\nnetwork: { cidr: 10.9.8.0/24 }\nservices: { web: { image: nginx, port: 80 } }') }));
+    const plan = await networkStep.plan(
+      stepContext(networkStep, {
+        config: config('app: shop\nnetwork: { cidr: 10.9.8.0/24 }\nservices: { web: { image: nginx, port: 80 } }'),
+      }),
+    );
     expect(plan.changes[1]).toEqual({ field: 'publicSubnets', after: ['10.9.8.0/27 in us-east-1a', '10.9.8.32/27 in us-east-1b'] });
   });
 
@@ -130,14 +159,28 @@ describe('subnet size (#18)', () => {
     ec2.on(DescribeVpcAttributeCommand).resolves({ EnableDnsSupport: { Value: true }, EnableDnsHostnames: { Value: true } });
     ec2.on(DescribeSubnetsCommand).resolves({
       Subnets: [
-        { SubnetId: 'subnet-1', CidrBlock: '10.9.8.0/28', AvailabilityZone: 'us-east-1a', MapPublicIpOnLaunch: true, Tags: tags('public-subnet-1') },
-        { SubnetId: 'subnet-2', CidrBlock: '10.9.8.16/28', AvailabilityZone: 'us-east-1b', MapPublicIpOnLaunch: true, Tags: tags('public-subnet-2') },
+        {
+          SubnetId: 'subnet-1',
+          CidrBlock: '10.9.8.0/28',
+          AvailabilityZone: 'us-east-1a',
+          MapPublicIpOnLaunch: true,
+          Tags: tags('public-subnet-1'),
+        },
+        {
+          SubnetId: 'subnet-2',
+          CidrBlock: '10.9.8.16/28',
+          AvailabilityZone: 'us-east-1b',
+          MapPublicIpOnLaunch: true,
+          Tags: tags('public-subnet-2'),
+        },
       ],
     });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
     ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: US_EAST_1 });
-    const ctx = stepContext(networkStep, { config: config('app: shop\nnetwork: { cidr: 10.9.8.0/24, azs: 3 }\nservices: { web: { image: nginx, port: 80 } }') });
+    const ctx = stepContext(networkStep, {
+      config: config('app: shop\nnetwork: { cidr: 10.9.8.0/24, azs: 3 }\nservices: { web: { image: nginx, port: 80 } }'),
+    });
     const plan = await networkStep.plan(ctx);
     expect(plan.changes).toContainEqual({ field: 'public-subnet-3', after: '10.9.8.32/28 in us-east-1c' });
     expect(ctx.warningCodes).toContain('network.small-subnets');
@@ -151,20 +194,35 @@ describe('availability zones (#19)', () => {
   it('skips zone IDs Fargate does not run in, only when a service uses Fargate', () => {
     expect(pickAvailabilityZones(TOKYO, { region: 'ap-northeast-1', fargate: true })).toEqual(['ap-northeast-1c', 'ap-northeast-1d']);
     expect(pickAvailabilityZones(TOKYO, { region: 'ap-northeast-1', fargate: false })).toEqual(['ap-northeast-1a', 'ap-northeast-1c']);
-    expect(() => pickAvailabilityZones(TOKYO, { region: 'ap-northeast-1', fargate: true, count: 3 })).toThrow(/Only 2 availability zone\(s\) are available in ap-northeast-1 for Fargate/);
+    expect(() => pickAvailabilityZones(TOKYO, { region: 'ap-northeast-1', fargate: true, count: 3 })).toThrow(
+      /Only 2 availability zone\(s\) are available in ap-northeast-1 for Fargate/,
+    );
   });
 
   it('uses pinned zone IDs in their order, and names an unknown one', () => {
-    expect(pickAvailabilityZones(US_EAST_1, { region: 'us-east-1', zoneIds: ['use1-az4', 'use1-az1'] })).toEqual(['us-east-1d', 'us-east-1b']);
+    expect(pickAvailabilityZones(US_EAST_1, { region: 'us-east-1', zoneIds: ['use1-az4', 'use1-az1'] })).toEqual([
+      'us-east-1d',
+      'us-east-1b',
+    ]);
     expect(() => pickAvailabilityZones(US_EAST_1, { region: 'us-east-1', zoneIds: ['use1-az1', 'use1-az3'] })).toThrow(
-      expect.objectContaining({ code: 'network.zoneIds', exitCode: 2, message: expect.stringMatching(/network\.zoneIds\[1\]: use1-az3 is not an availability zone of us-east-1/) }),
+      expect.objectContaining({
+        code: 'network.zoneIds',
+        exitCode: 2,
+        message: expect.stringMatching(/network\.zoneIds\[1\]: use1-az3 is not an availability zone of us-east-1/),
+      }),
     );
   });
 
   it('keeps the zones a deployed network uses over a new pick', () => {
-    expect(pickAvailabilityZones(US_EAST_1, { region: 'us-east-1', keep: ['us-east-1d', undefined] })).toEqual(['us-east-1d', 'us-east-1a']);
+    expect(pickAvailabilityZones(US_EAST_1, { region: 'us-east-1', keep: ['us-east-1d', undefined] })).toEqual([
+      'us-east-1d',
+      'us-east-1a',
+    ]);
     // A kept zone that no longer exists as a regular zone is not kept.
-    expect(pickAvailabilityZones(US_EAST_1, { region: 'us-east-1', keep: ['us-east-1z', 'us-east-1a'] })).toEqual(['us-east-1b', 'us-east-1a']);
+    expect(pickAvailabilityZones(US_EAST_1, { region: 'us-east-1', keep: ['us-east-1z', 'us-east-1a'] })).toEqual([
+      'us-east-1b',
+      'us-east-1a',
+    ]);
   });
 
   it('recreates a missing subnet in the zone the manifest recorded for its slot, not in a new pick', async () => {
@@ -179,7 +237,17 @@ describe('availability zones (#19)', () => {
     };
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', Tags: tags('vpc') }] });
     ec2.on(DescribeVpcAttributeCommand).resolves({ EnableDnsSupport: { Value: true }, EnableDnsHostnames: { Value: true } });
-    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-2', CidrBlock: '10.0.16.0/20', AvailabilityZone: 'us-east-1a', MapPublicIpOnLaunch: true, Tags: tags('public-subnet-2') }] });
+    ec2.on(DescribeSubnetsCommand).resolves({
+      Subnets: [
+        {
+          SubnetId: 'subnet-2',
+          CidrBlock: '10.0.16.0/20',
+          AvailabilityZone: 'us-east-1a',
+          MapPublicIpOnLaunch: true,
+          Tags: tags('public-subnet-2'),
+        },
+      ],
+    });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
     ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: US_EAST_1 });
@@ -188,9 +256,16 @@ describe('availability zones (#19)', () => {
   });
 
   it('refuses a pinned zone Fargate does not run in before any AWS call (exit 2)', async () => {
-    const ctx = stepContext(networkStep, { config: config('app: shop\nnetwork: { zoneIds: [usw1-az1, usw1-az2] }\nservices: { web: { image: nginx, port: 80 } }') });
+    const ctx = stepContext(networkStep, {
+      config: config('app: shop\nnetwork: { zoneIds: [usw1-az1, usw1-az2] }\nservices: { web: { image: nginx, port: 80 } }'),
+    });
     ctx.region = 'us-west-1';
-    await expect(networkStep.plan(ctx)).rejects.toMatchObject({ code: 'network.zoneIds', exitCode: 2, message: expect.stringMatching(/Fargate does not run in usw1-az2/), fix: expect.stringMatching(/usw1-az1, usw1-az3/) });
+    await expect(networkStep.plan(ctx)).rejects.toMatchObject({
+      code: 'network.zoneIds',
+      exitCode: 2,
+      message: expect.stringMatching(/Fargate does not run in usw1-az2/),
+      fix: expect.stringMatching(/usw1-az1, usw1-az3/),
+    });
     expect(commandNames(ec2)).toEqual([]);
   });
 
@@ -199,33 +274,52 @@ describe('availability zones (#19)', () => {
     const pinned = config('app: shop\nnetwork: { zoneIds: [use1-az4, use1-az1, use1-az2] }\nservices: { web: { image: nginx, port: 80 } }');
     expect(pinned.network.azs).toBe(3);
     const plan = await networkStep.plan(stepContext(networkStep, { config: pinned }));
-    expect(plan.changes[1]).toEqual({ field: 'publicSubnets', after: ['10.0.0.0/20 in us-east-1d', '10.0.16.0/20 in us-east-1b', '10.0.32.0/20 in us-east-1c'] });
+    expect(plan.changes[1]).toEqual({
+      field: 'publicSubnets',
+      after: ['10.0.0.0/20 in us-east-1d', '10.0.16.0/20 in us-east-1b', '10.0.32.0/20 in us-east-1c'],
+    });
 
     ec2.reset();
     strict(ec2);
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', Tags: tags('vpc') }] });
     ec2.on(DescribeVpcAttributeCommand).resolves({ EnableDnsSupport: { Value: true }, EnableDnsHostnames: { Value: true } });
     ec2.on(DescribeSubnetsCommand).resolves({
-      Subnets: ['use1-az6', 'use1-az1', 'use1-az2'].map((id, i) => ({ SubnetId: `subnet-${i + 1}`, AvailabilityZoneId: id, CidrBlock: `10.0.${i * 16}.0/20`, MapPublicIpOnLaunch: true, Tags: tags(`public-subnet-${i + 1}`) })),
+      Subnets: ['use1-az6', 'use1-az1', 'use1-az2'].map((id, i) => ({
+        SubnetId: `subnet-${i + 1}`,
+        AvailabilityZoneId: id,
+        CidrBlock: `10.0.${i * 16}.0/20`,
+        MapPublicIpOnLaunch: true,
+        Tags: tags(`public-subnet-${i + 1}`),
+      })),
     });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
     const ctx = stepContext(networkStep, { config: pinned });
     await networkStep.plan(ctx);
     expect(ctx.warningCodes).toEqual(['network.zone-mismatch']);
-    expect(ctx.warnings).toEqual([expect.stringMatching(/network\.zoneIds\[0\] is use1-az4, but public-subnet-1 already exists in use1-az6; ecs-kit does not move/)]);
+    expect(ctx.warnings).toEqual([
+      expect.stringMatching(/network\.zoneIds\[0\] is use1-az4, but public-subnet-1 already exists in use1-az6; ecs-kit does not move/),
+    ]);
     expect(commandNames(ec2)).not.toContain('DescribeAvailabilityZones');
   });
 });
 
 describe('pagination: filtered lists follow NextToken', () => {
-  it('reads every page of your VPC\'s subnets', async () => {
+  it("reads every page of your VPC's subnets", async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-0abc', CidrBlock: '10.1.0.0/16' }] });
     const sn = (id: string, az: string): Subnet => ({ SubnetId: id, VpcId: 'vpc-0abc', AvailabilityZone: az });
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [sn('subnet-0a', 'us-east-1a')], NextToken: 'page-2' });
     ec2.on(DescribeSubnetsCommand, { NextToken: 'page-2' }).resolves({ Subnets: [sn('subnet-0b', 'us-east-1b')] });
-    ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [{ RouteTableId: 'rtb-main', Associations: [{ Main: true }], Routes: [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-9' }] }] });
-    const ctx = stepContext(networkStep, { config: config('app: shop\nnetwork: { vpcId: vpc-0abc, publicSubnetIds: [subnet-0a, subnet-0b] }\nservices: { web: { image: nginx, port: 80 } }') });
+    ec2.on(DescribeRouteTablesCommand).resolves({
+      RouteTables: [
+        { RouteTableId: 'rtb-main', Associations: [{ Main: true }], Routes: [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-9' }] },
+      ],
+    });
+    const ctx = stepContext(networkStep, {
+      config: config(
+        'app: shop\nnetwork: { vpcId: vpc-0abc, publicSubnetIds: [subnet-0a, subnet-0b] }\nservices: { web: { image: nginx, port: 80 } }',
+      ),
+    });
     const plan = await networkStep.plan(ctx);
     expect(plan.current).toMatchObject({ publicSubnetIds: ['subnet-0a', 'subnet-0b'], availabilityZones: ['us-east-1a', 'us-east-1b'] });
     expect(ec2.commandCalls(DescribeSubnetsCommand)).toHaveLength(2);

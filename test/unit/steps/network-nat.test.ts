@@ -65,14 +65,23 @@ describe('NAT gateway creation (#23: a reused address must not replay a dead NAT
   });
 
   it('a replayed request that answers with a deleted NAT gateway leads to a fresh create, not a failing wait', async () => {
-    ec2.on(CreateNatGatewayCommand)
+    ec2
+      .on(CreateNatGatewayCommand)
       .resolvesOnce({ NatGateway: { NatGatewayId: 'nat-old', State: 'deleted' } })
       .resolves({ NatGateway: { NatGatewayId: 'nat-new', State: 'available' } });
     const ctx = ctxFor();
     const recorded: unknown[] = [];
-    const out = await ensureNatGateways(ctx, [{ subnetId: 'subnet-1', freeAllocationId: 'eipalloc-1', spent: 0 }], new Set(), async (n) => void recorded.push(n));
+    const out = await ensureNatGateways(
+      ctx,
+      [{ subnetId: 'subnet-1', freeAllocationId: 'eipalloc-1', spent: 0 }],
+      new Set(),
+      async (n) => void recorded.push(n),
+    );
     expect(out).toEqual([{ id: 'nat-new', allocationId: 'eipalloc-1' }]);
-    expect(tokens()).toEqual([natClientToken(OWNER, 'nat-gateway-1', 'subnet-1', 'eipalloc-1', 1), natClientToken(OWNER, 'nat-gateway-1', 'subnet-1', 'eipalloc-1', 2)]);
+    expect(tokens()).toEqual([
+      natClientToken(OWNER, 'nat-gateway-1', 'subnet-1', 'eipalloc-1', 1),
+      natClientToken(OWNER, 'nat-gateway-1', 'subnet-1', 'eipalloc-1', 2),
+    ]);
     expect(recorded).toEqual([[{ id: 'nat-new', allocationId: 'eipalloc-1' }]]);
     expect(ctx.messages.join('\n')).toMatch(/nat-old from an earlier attempt is deleted; creating a new one/);
   });
@@ -84,14 +93,25 @@ describe('NAT gateway creation (#23: a reused address must not replay a dead NAT
       const id = `nat-${++n}`;
       nats[id] = { NatGatewayId: id, State: 'pending' };
       // The first one fails a little later, the second becomes available.
-      if (n === 1) nats[id] = { NatGatewayId: id, State: 'failed', FailureCode: 'InvalidAllocationID.NotFound', FailureMessage: 'Elastic IP address could not be associated' };
+      if (n === 1)
+        nats[id] = {
+          NatGatewayId: id,
+          State: 'failed',
+          FailureCode: 'InvalidAllocationID.NotFound',
+          FailureMessage: 'Elastic IP address could not be associated',
+        };
       else nats[id] = { NatGatewayId: id, State: 'available' };
       return { NatGateway: { NatGatewayId: id, State: 'pending' } };
     });
     vi.useFakeTimers();
     const ctx = ctxFor();
     const records: unknown[] = [];
-    const p = ensureNatGateways(ctx, [{ subnetId: 'subnet-1', freeAllocationId: 'eipalloc-1', spent: 0 }], new Set(), async (x) => void records.push(x));
+    const p = ensureNatGateways(
+      ctx,
+      [{ subnetId: 'subnet-1', freeAllocationId: 'eipalloc-1', spent: 0 }],
+      new Set(),
+      async (x) => void records.push(x),
+    );
     await vi.advanceTimersByTimeAsync(60_000);
     expect(await p).toEqual([{ id: 'nat-2', allocationId: 'eipalloc-1' }]);
     expect(new Set(tokens()).size).toBe(2);
@@ -101,11 +121,22 @@ describe('NAT gateway creation (#23: a reused address must not replay a dead NAT
   });
 
   it('a failure a new create cannot fix is explained, not retried', async () => {
-    natWorld({ 'nat-1': { NatGatewayId: 'nat-1', State: 'failed', FailureCode: 'InsufficientFreeAddressesInSubnet', FailureMessage: 'Subnet has insufficient free addresses to create this NAT gateway' } });
+    natWorld({
+      'nat-1': {
+        NatGatewayId: 'nat-1',
+        State: 'failed',
+        FailureCode: 'InsufficientFreeAddressesInSubnet',
+        FailureMessage: 'Subnet has insufficient free addresses to create this NAT gateway',
+      },
+    });
     ec2.on(CreateNatGatewayCommand).resolves({ NatGateway: { NatGatewayId: 'nat-1', State: 'pending' } });
     vi.useFakeTimers();
     const p = ensureNatGateways(ctxFor(), [{ subnetId: 'subnet-1', freeAllocationId: 'eipalloc-1', spent: 0 }], new Set(), async () => {});
-    const assertion = expect(p).rejects.toMatchObject({ code: 'network.nat-failed', message: expect.stringMatching(/InsufficientFreeAddressesInSubnet/), fix: expect.stringMatching(/free addresses/i) });
+    const assertion = expect(p).rejects.toMatchObject({
+      code: 'network.nat-failed',
+      message: expect.stringMatching(/InsufficientFreeAddressesInSubnet/),
+      fix: expect.stringMatching(/free addresses/i),
+    });
     await vi.advanceTimersByTimeAsync(30_000);
     await assertion;
     expect(ec2.commandCalls(CreateNatGatewayCommand)).toHaveLength(1);
@@ -113,7 +144,10 @@ describe('NAT gateway creation (#23: a reused address must not replay a dead NAT
 
   it('retries a new address or subnet that is not visible yet (#16), with the same token, and waits through NatGatewayNotFound', async () => {
     ec2.on(AllocateAddressCommand).resolves({ AllocationId: 'eipalloc-9' });
-    ec2.on(CreateNatGatewayCommand).rejectsOnce(awsError('InvalidAllocationID.NotFound')).resolves({ NatGateway: { NatGatewayId: 'nat-9', State: 'pending' } });
+    ec2
+      .on(CreateNatGatewayCommand)
+      .rejectsOnce(awsError('InvalidAllocationID.NotFound'))
+      .resolves({ NatGateway: { NatGatewayId: 'nat-9', State: 'pending' } });
     let polls = 0;
     ec2.on(DescribeNatGatewaysCommand).callsFake(async () => {
       if (++polls === 1) throw awsError('NatGatewayNotFound');
@@ -138,15 +172,28 @@ describe('network apply, production: an address left unassociated by a failed NA
     RouteTableId: `rtb-p${i}`,
     Tags: tags(`private-route-table-${i}`),
     Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-old', State: 'blackhole' }],
-    Associations: [{ RouteTableAssociationId: `a-p${i}`, SubnetId: `subnet-p${i}`, Main: false, AssociationState: { State: 'associated' } }],
+    Associations: [
+      { RouteTableAssociationId: `a-p${i}`, SubnetId: `subnet-p${i}`, Main: false, AssociationState: { State: 'associated' } },
+    ],
   });
 
   it('is reused with a new client token (one per dead NAT gateway of the slot), and the private routes move to the new gateway', async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', Tags: tags('vpc') }] });
     ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsSupport' }).resolves({ EnableDnsSupport: { Value: true } });
     ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsHostnames' }).resolves({ EnableDnsHostnames: { Value: true } });
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }] });
-    const subnet = (id: string, role: string, cidr: string, az: string) => ({ SubnetId: id, VpcId: 'vpc-1', CidrBlock: cidr, AvailabilityZone: az, MapPublicIpOnLaunch: role.startsWith('public'), Tags: tags(role) });
+    ec2.on(DescribeInternetGatewaysCommand).resolves({
+      InternetGateways: [
+        { InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] },
+      ],
+    });
+    const subnet = (id: string, role: string, cidr: string, az: string) => ({
+      SubnetId: id,
+      VpcId: 'vpc-1',
+      CidrBlock: cidr,
+      AvailabilityZone: az,
+      MapPublicIpOnLaunch: role.startsWith('public'),
+      Tags: tags(role),
+    });
     ec2.on(DescribeSubnetsCommand).resolves({
       Subnets: [
         subnet('subnet-1', 'public-subnet-1', '10.0.0.0/20', 'us-east-1a'),
@@ -159,18 +206,31 @@ describe('network apply, production: an address left unassociated by a failed NA
       RouteTableId: 'rtb-1',
       Tags: tags('public-route-table'),
       Routes: [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1', State: 'active' }],
-      Associations: ['subnet-1', 'subnet-2'].map((s) => ({ RouteTableAssociationId: `a-${s}`, SubnetId: s, Main: false, AssociationState: { State: 'associated' as const } })),
+      Associations: ['subnet-1', 'subnet-2'].map((s) => ({
+        RouteTableAssociationId: `a-${s}`,
+        SubnetId: s,
+        Main: false,
+        AssociationState: { State: 'associated' as const },
+      })),
     };
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [publicTable, privateTable(1), privateTable(2)] });
     // The earlier NAT gateway failed; its address is ours and free again.
-    ec2.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [{ NatGatewayId: 'nat-old', State: 'failed', Tags: tags('nat-gateway-1'), NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }] }] });
+    ec2.on(DescribeNatGatewaysCommand).resolves({
+      NatGateways: [
+        { NatGatewayId: 'nat-old', State: 'failed', Tags: tags('nat-gateway-1'), NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }] },
+      ],
+    });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', Tags: tags('nat-eip-1') }] });
     ec2.on(CreateNatGatewayCommand).resolves({ NatGateway: { NatGatewayId: 'nat-new', State: 'available' } });
     ec2.on(ReplaceRouteCommand).resolves({});
 
     const ctx = ctxFor();
     const plan = await networkStep.plan(ctx);
-    expect(plan.changes.map((c) => c.field)).toEqual(['nat-gateway-1', 'private-route-table-1.defaultRoute', 'private-route-table-2.defaultRoute']);
+    expect(plan.changes.map((c) => c.field)).toEqual([
+      'nat-gateway-1',
+      'private-route-table-1.defaultRoute',
+      'private-route-table-2.defaultRoute',
+    ]);
     ec2.resetHistory();
     const state = await networkStep.apply(ctx, plan);
     expect(state).toMatchObject({ natGatewayIds: ['nat-new'], elasticIpAllocationIds: ['eipalloc-1'] });
@@ -182,7 +242,14 @@ describe('network apply, production: an address left unassociated by a failed NA
 
 describe('releasing a NAT gateway address (#14: AuthFailure right after the NAT gateway is deleted)', () => {
   function deletedNatWithAddress() {
-    const nats = natWorld({ 'nat-1': { NatGatewayId: 'nat-1', State: 'available', Tags: tags('nat-gateway-1'), NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }] } });
+    const nats = natWorld({
+      'nat-1': {
+        NatGatewayId: 'nat-1',
+        State: 'available',
+        Tags: tags('nat-gateway-1'),
+        NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }],
+      },
+    });
     ec2.on(DeleteNatGatewayCommand).callsFake(async () => {
       nats['nat-1'] = { ...nats['nat-1'], State: 'deleted' };
       return {};
@@ -200,11 +267,20 @@ describe('releasing a NAT gateway address (#14: AuthFailure right after the NAT 
     await vi.advanceTimersByTimeAsync(30_000);
     await p;
     expect(ec2.commandCalls(ReleaseAddressCommand)).toHaveLength(3);
-    expect(ctx.messages.filter((m) => m.includes('waiting for AWS to release Elastic IP eipalloc-1 before deleting it (AuthFailure'))).toHaveLength(2);
+    expect(
+      ctx.messages.filter((m) => m.includes('waiting for AWS to release Elastic IP eipalloc-1 before deleting it (AuthFailure')),
+    ).toHaveLength(2);
   });
 
   it('also when the NAT gateway was already deleted by an earlier, interrupted teardown', async () => {
-    natWorld({ 'nat-1': { NatGatewayId: 'nat-1', State: 'deleted', Tags: tags('nat-gateway-1'), NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }] } });
+    natWorld({
+      'nat-1': {
+        NatGatewayId: 'nat-1',
+        State: 'deleted',
+        Tags: tags('nat-gateway-1'),
+        NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }],
+      },
+    });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', Tags: tags('nat-eip-1') }] });
     ec2.on(ReleaseAddressCommand).rejectsOnce(authFailure()).resolves({});
     vi.useFakeTimers();
@@ -223,7 +299,11 @@ describe('releasing a NAT gateway address (#14: AuthFailure right after the NAT 
     const p = deleteNats(ctx, ['nat-1'], ['eipalloc-1']);
     const assertion = expect(p).rejects.toSatisfy((err: unknown) => {
       const e = explainAwsError(err, 'deleting the network');
-      return e.code === 'network.eip-not-released' && /not released Elastic IP eipalloc-1 from the deleted NAT gateway yet/.test(e.message) && /teardown` again in a minute/.test(e.fix ?? '');
+      return (
+        e.code === 'network.eip-not-released' &&
+        /not released Elastic IP eipalloc-1 from the deleted NAT gateway yet/.test(e.message) &&
+        /teardown` again in a minute/.test(e.fix ?? '')
+      );
     });
     await vi.advanceTimersByTimeAsync(60_000);
     await assertion;
@@ -241,13 +321,28 @@ describe('releasing a NAT gateway address (#14: AuthFailure right after the NAT 
 describe('pagination', () => {
   it('teardown finds a NAT gateway of ours on the second page of DescribeNatGateways', async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', Tags: tags('vpc') }] });
-    const nat = (id: string, state: NatGateway['State']): NatGateway => ({ NatGatewayId: id, State: state, Tags: tags('nat-gateway-1'), NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }] });
+    const nat = (id: string, state: NatGateway['State']): NatGateway => ({
+      NatGatewayId: id,
+      State: state,
+      Tags: tags('nat-gateway-1'),
+      NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }],
+    });
     ec2.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
-    ec2.on(DescribeNatGatewaysCommand, { Filter: [{ Name: 'vpc-id', Values: ['vpc-1'] }, { Name: 'tag:ecs-kit:app', Values: ['shop'] }, { Name: 'tag:ecs-kit:env', Values: ['default'] }] })
+    ec2
+      .on(DescribeNatGatewaysCommand, {
+        Filter: [
+          { Name: 'vpc-id', Values: ['vpc-1'] },
+          { Name: 'tag:ecs-kit:app', Values: ['shop'] },
+          { Name: 'tag:ecs-kit:env', Values: ['default'] },
+        ],
+      })
       .resolvesOnce({ NatGateways: [], NextToken: 't2' })
       .resolves({ NatGateways: [] });
     ec2.on(DescribeNatGatewaysCommand, { NextToken: 't2' }).resolves({ NatGateways: [nat('nat-7', 'available')] });
-    ec2.on(DescribeNatGatewaysCommand, { NatGatewayIds: ['nat-7'] }).resolvesOnce({ NatGateways: [nat('nat-7', 'available')] }).resolves({ NatGateways: [nat('nat-7', 'deleted')] });
+    ec2
+      .on(DescribeNatGatewaysCommand, { NatGatewayIds: ['nat-7'] })
+      .resolvesOnce({ NatGateways: [nat('nat-7', 'available')] })
+      .resolves({ NatGateways: [nat('nat-7', 'deleted')] });
     ec2.on(DeleteNatGatewayCommand).resolves({});
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
@@ -255,7 +350,15 @@ describe('pagination', () => {
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
     ec2.on(DeleteVpcCommand).resolves({});
     vi.useFakeTimers();
-    const p = networkStep.destroy(ctxFor(), { vpcId: 'vpc-1', cidr: '10.0.0.0/16', availabilityZones: [], publicSubnetIds: [], internetGatewayId: '', publicRouteTableId: '', profile: 'production' });
+    const p = networkStep.destroy(ctxFor(), {
+      vpcId: 'vpc-1',
+      cidr: '10.0.0.0/16',
+      availabilityZones: [],
+      publicSubnetIds: [],
+      internetGatewayId: '',
+      publicRouteTableId: '',
+      profile: 'production',
+    });
     await vi.advanceTimersByTimeAsync(30_000);
     await p;
     expect(ec2.commandCalls(DeleteNatGatewayCommand).map((c) => c.args[0].input.NatGatewayId)).toEqual(['nat-7']);

@@ -33,7 +33,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { checkSubnets, routeTableFor } from '../../../src/steps/network/existing.js';
 import { cidrsOverlap } from '../../../src/config/cidr.js';
-import { natCount, natIndexFor, networkStep, pickAvailabilityZones, subnetLayout, taskPlacement } from '../../../src/steps/network/index.js';
+import {
+  natCount,
+  natIndexFor,
+  networkStep,
+  pickAvailabilityZones,
+  subnetLayout,
+  taskPlacement,
+} from '../../../src/steps/network/index.js';
 import type { NetworkState } from '../../../src/steps/network/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
@@ -46,7 +53,11 @@ beforeEach(() => {
 
 const tags = (role: string) => [...OWNER_TAGS, { Key: 'ecs-kit:resource', Value: role }, { Key: 'Name', Value: `shop-default-${role}` }];
 const prod = (extra = '') => config(`app: shop\nnetwork: { profile: production${extra} }\nservices: { web: { image: nginx, port: 80 } }`);
-const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'].map((ZoneName) => ({ ZoneName, State: 'available' as const, ZoneType: 'availability-zone' }));
+const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'].map((ZoneName) => ({
+  ZoneName,
+  State: 'available' as const,
+  ZoneType: 'availability-zone',
+}));
 
 describe('production subnet layout', () => {
   it('carves non-overlapping public and private subnets for 3 AZs from the VPC CIDR', () => {
@@ -80,7 +91,14 @@ describe('production subnet layout', () => {
   });
 
   it('places tasks in private subnets without a public IP when there are private subnets', () => {
-    const base: NetworkState = { vpcId: 'v', cidr: '', availabilityZones: [], publicSubnetIds: ['p1', 'p2'], internetGatewayId: '', publicRouteTableId: '' };
+    const base: NetworkState = {
+      vpcId: 'v',
+      cidr: '',
+      availabilityZones: [],
+      publicSubnetIds: ['p1', 'p2'],
+      internetGatewayId: '',
+      publicRouteTableId: '',
+    };
     expect(taskPlacement(base)).toEqual({ subnets: ['p1', 'p2'], assignPublicIp: 'ENABLED' });
     expect(taskPlacement({ ...base, privateSubnetIds: ['q1', 'q2'] })).toEqual({ subnets: ['q1', 'q2'], assignPublicIp: 'DISABLED' });
   });
@@ -93,7 +111,9 @@ function freshAccount() {
   ec2.on(CreateVpcCommand).resolves({ Vpc: { VpcId: 'vpc-1', State: 'available' } });
   ec2.on(ModifyVpcAttributeCommand).resolves({});
   let n = 0;
-  ec2.on(CreateSubnetCommand).callsFake((input: { AvailabilityZone: string }) => ({ Subnet: { SubnetId: `subnet-${++n}`, AvailabilityZone: input.AvailabilityZone } }));
+  ec2.on(CreateSubnetCommand).callsFake((input: { AvailabilityZone: string }) => ({
+    Subnet: { SubnetId: `subnet-${++n}`, AvailabilityZone: input.AvailabilityZone },
+  }));
   ec2.on(ModifySubnetAttributeCommand).resolves({});
   ec2.on(CreateInternetGatewayCommand).resolves({ InternetGateway: { InternetGatewayId: 'igw-1' } });
   ec2.on(AttachInternetGatewayCommand).resolves({});
@@ -113,7 +133,15 @@ describe('network step, production profile', () => {
     const ctx = stepContext(networkStep, { config: prod() });
     const plan = await networkStep.plan(ctx);
     expect(plan.action).toBe('create');
-    expect(plan.changes.map((c) => c.field)).toEqual(['vpc', 'publicSubnets', 'internetGateway', 'publicRouteTable', 'privateSubnets', 'natGateways', 'privateRouteTables']);
+    expect(plan.changes.map((c) => c.field)).toEqual([
+      'vpc',
+      'publicSubnets',
+      'internetGateway',
+      'publicRouteTable',
+      'privateSubnets',
+      'natGateways',
+      'privateRouteTables',
+    ]);
     const state = await networkStep.apply(ctx, plan);
 
     expect(state).toMatchObject({
@@ -126,11 +154,23 @@ describe('network step, production profile', () => {
     });
     // Private subnets never map public IPs; public ones do.
     expect(ec2.commandCalls(ModifySubnetAttributeCommand).map((c) => c.args[0].input.SubnetId)).toEqual(['subnet-1', 'subnet-2']);
-    expect(ec2.commandCalls(CreateSubnetCommand).map((c) => c.args[0].input.CidrBlock)).toEqual(['10.0.0.0/20', '10.0.16.0/20', '10.0.64.0/20', '10.0.80.0/20']);
+    expect(ec2.commandCalls(CreateSubnetCommand).map((c) => c.args[0].input.CidrBlock)).toEqual([
+      '10.0.0.0/20',
+      '10.0.16.0/20',
+      '10.0.64.0/20',
+      '10.0.80.0/20',
+    ]);
     const natInput = ec2.commandCalls(CreateNatGatewayCommand)[0]!.args[0].input;
-    expect(natInput).toMatchObject({ SubnetId: 'subnet-1', AllocationId: 'eipalloc-1', TagSpecifications: [{ ResourceType: 'natgateway', Tags: tags('nat-gateway-1') }] });
+    expect(natInput).toMatchObject({
+      SubnetId: 'subnet-1',
+      AllocationId: 'eipalloc-1',
+      TagSpecifications: [{ ResourceType: 'natgateway', Tags: tags('nat-gateway-1') }],
+    });
     expect(natInput.ClientToken).toMatch(/^[0-9a-f]{64}$/);
-    expect(ec2.commandCalls(AllocateAddressCommand)[0]!.args[0].input).toMatchObject({ Domain: 'vpc', TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: tags('nat-eip-1') }] });
+    expect(ec2.commandCalls(AllocateAddressCommand)[0]!.args[0].input).toMatchObject({
+      Domain: 'vpc',
+      TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: tags('nat-eip-1') }],
+    });
     const routes = ec2.commandCalls(CreateRouteCommand).map((c) => c.args[0].input);
     expect(routes).toEqual([
       { RouteTableId: 'rtb-1', DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1' },
@@ -153,18 +193,31 @@ describe('network step, production profile', () => {
     const state = await networkStep.apply(ctx, await networkStep.plan(ctx));
     expect(state.natGatewayIds).toEqual(['nat-1', 'nat-2', 'nat-3']);
     expect(ec2.commandCalls(CreateNatGatewayCommand).map((c) => c.args[0].input.SubnetId)).toEqual(['subnet-1', 'subnet-2', 'subnet-3']);
-    const privateRoutes = ec2.commandCalls(CreateRouteCommand).map((c) => c.args[0].input.NatGatewayId).filter(Boolean);
+    const privateRoutes = ec2
+      .commandCalls(CreateRouteCommand)
+      .map((c) => c.args[0].input.NatGatewayId)
+      .filter(Boolean);
     expect(privateRoutes).toEqual(['nat-1', 'nat-2', 'nat-3']);
     // Three distinct tokens: a retry is idempotent, two NATs never collapse into one.
     expect(new Set(ec2.commandCalls(CreateNatGatewayCommand).map((c) => c.args[0].input.ClientToken)).size).toBe(3);
   });
 
   it('refuses to switch a deployed learning network to production, explaining the teardown', async () => {
-    const previous: NetworkState = { vpcId: 'vpc-1', cidr: '10.0.0.0/16', availabilityZones: [], publicSubnetIds: ['s1', 's2'], internetGatewayId: 'igw-1', publicRouteTableId: 'rtb-1' };
+    const previous: NetworkState = {
+      vpcId: 'vpc-1',
+      cidr: '10.0.0.0/16',
+      availabilityZones: [],
+      publicSubnetIds: ['s1', 's2'],
+      internetGatewayId: 'igw-1',
+      publicRouteTableId: 'rtb-1',
+    };
     const ctx = stepContext(networkStep, { config: prod(), previous });
     const plan = await networkStep.plan(ctx);
     expect(plan).toMatchObject({ action: 'replace', changes: [{ field: 'profile', before: 'learning', after: 'production' }] });
-    await expect(networkStep.apply(ctx, plan)).rejects.toMatchObject({ code: 'network.profile-change', fix: expect.stringMatching(/ecs-kit teardown/) });
+    await expect(networkStep.apply(ctx, plan)).rejects.toMatchObject({
+      code: 'network.profile-change',
+      fix: expect.stringMatching(/ecs-kit teardown/),
+    });
     expect(ec2.calls()).toHaveLength(0);
   });
 });
@@ -194,7 +247,9 @@ describe('network destroy, production profile', () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', Tags: tags('vpc') }] });
     let natState = 'available';
     ec2.on(DescribeNatGatewaysCommand).callsFake(async () => ({
-      NatGateways: [{ NatGatewayId: 'nat-1', State: natState, Tags: tags('nat-gateway-1'), NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }] }],
+      NatGateways: [
+        { NatGatewayId: 'nat-1', State: natState, Tags: tags('nat-gateway-1'), NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }] },
+      ],
     }));
     ec2.on(DeleteNatGatewayCommand).callsFake(async () => {
       natState = 'deleted';
@@ -202,16 +257,36 @@ describe('network destroy, production profile', () => {
     });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', Tags: tags('nat-eip-1') }] });
     ec2.on(ReleaseAddressCommand).resolves({});
-    const tables = [table('rtb-1', 'public-route-table', 'subnet-1'), table('rtb-2', 'private-route-table-1', 'subnet-3'), table('rtb-3', 'private-route-table-2', 'subnet-4')];
+    const tables = [
+      table('rtb-1', 'public-route-table', 'subnet-1'),
+      table('rtb-2', 'private-route-table-1', 'subnet-3'),
+      table('rtb-3', 'private-route-table-2', 'subnet-4'),
+    ];
     ec2.on(DescribeRouteTablesCommand).callsFake(async (input: { RouteTableIds?: string[] }) => ({
       RouteTables: input.RouteTableIds ? tables.filter((t) => input.RouteTableIds!.includes(t.RouteTableId!)) : tables,
     }));
-    const subnets = [subnet('subnet-1', 'public-subnet-1'), subnet('subnet-2', 'public-subnet-2'), subnet('subnet-3', 'private-subnet-1'), subnet('subnet-4', 'private-subnet-2')];
+    const subnets = [
+      subnet('subnet-1', 'public-subnet-1'),
+      subnet('subnet-2', 'public-subnet-2'),
+      subnet('subnet-3', 'private-subnet-1'),
+      subnet('subnet-4', 'private-subnet-2'),
+    ];
     ec2.on(DescribeSubnetsCommand).callsFake(async (input: { SubnetIds?: string[] }) => ({
       Subnets: input.SubnetIds ? subnets.filter((s) => input.SubnetIds!.includes(s.SubnetId!)) : subnets,
     }));
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: 'attached' }] }] });
-    for (const C of [DisassociateRouteTableCommand, DeleteRouteTableCommand, DetachInternetGatewayCommand, DeleteInternetGatewayCommand, DeleteSubnetCommand, DeleteVpcCommand]) {
+    ec2.on(DescribeInternetGatewaysCommand).resolves({
+      InternetGateways: [
+        { InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: 'attached' }] },
+      ],
+    });
+    for (const C of [
+      DisassociateRouteTableCommand,
+      DeleteRouteTableCommand,
+      DetachInternetGatewayCommand,
+      DeleteInternetGatewayCommand,
+      DeleteSubnetCommand,
+      DeleteVpcCommand,
+    ]) {
       ec2.on(C as typeof DeleteVpcCommand).resolves({});
     }
 
@@ -241,7 +316,9 @@ describe('network destroy, production profile', () => {
 
   it('never releases an address or deletes a NAT gateway it does not own', async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
-    ec2.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [{ NatGatewayId: 'nat-1', State: 'available', Tags: [{ Key: 'Name', Value: 'theirs' }] }] });
+    ec2
+      .on(DescribeNatGatewaysCommand)
+      .resolves({ NatGateways: [{ NatGatewayId: 'nat-1', State: 'available', Tags: [{ Key: 'Name', Value: 'theirs' }] }] });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', Tags: [] }] });
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
@@ -256,8 +333,16 @@ describe('network destroy, production profile', () => {
 
 describe('bring-your-own VPC validation', () => {
   const sn = (id: string, vpc: string, az: string): Subnet => ({ SubnetId: id, VpcId: vpc, AvailabilityZone: az });
-  const main: RouteTable = { RouteTableId: 'rtb-main', Associations: [{ Main: true }], Routes: [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-9' }] };
-  const natTable: RouteTable = { RouteTableId: 'rtb-nat', Associations: [{ SubnetId: 'q1' }, { SubnetId: 'q2' }], Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-9' }] };
+  const main: RouteTable = {
+    RouteTableId: 'rtb-main',
+    Associations: [{ Main: true }],
+    Routes: [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-9' }],
+  };
+  const natTable: RouteTable = {
+    RouteTableId: 'rtb-nat',
+    Associations: [{ SubnetId: 'q1' }, { SubnetId: 'q2' }],
+    Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-9' }],
+  };
   const base = {
     vpcId: 'vpc-u',
     publicSubnetIds: ['p1', 'p2'],
@@ -274,7 +359,12 @@ describe('bring-your-own VPC validation', () => {
   });
 
   it('rejects a subnet of another VPC, an unknown subnet, and public subnets in one AZ', () => {
-    const r = checkSubnets({ ...base, publicSubnetIds: ['p1', 'x9'], subnets: [...base.subnets, sn('x9', 'vpc-other', 'a')], privateSubnetIds: ['q1', 'nope'] });
+    const r = checkSubnets({
+      ...base,
+      publicSubnetIds: ['p1', 'x9'],
+      subnets: [...base.subnets, sn('x9', 'vpc-other', 'a')],
+      privateSubnetIds: ['q1', 'nope'],
+    });
     expect(r.errors).toEqual([
       'network.publicSubnetIds: x9 belongs to vpc-other, not vpc-u',
       'network.privateSubnetIds: nope does not exist in this account and region',

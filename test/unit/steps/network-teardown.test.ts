@@ -48,10 +48,21 @@ const STATE: NetworkState = {
 
 function owned() {
   ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', Tags: tags('vpc') }] });
-  ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [{ RouteTableId: 'rtb-1', Tags: tags('public-route-table'), Associations: [] }] });
+  ec2
+    .on(DescribeRouteTablesCommand)
+    .resolves({ RouteTables: [{ RouteTableId: 'rtb-1', Tags: tags('public-route-table'), Associations: [] }] });
   ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-1', Tags: tags('public-subnet-1') }] });
-  ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }] });
-  for (const C of [DisassociateRouteTableCommand, DeleteRouteTableCommand, DetachInternetGatewayCommand, DeleteInternetGatewayCommand, DeleteSubnetCommand, DeleteVpcCommand]) {
+  ec2.on(DescribeInternetGatewaysCommand).resolves({
+    InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }],
+  });
+  for (const C of [
+    DisassociateRouteTableCommand,
+    DeleteRouteTableCommand,
+    DetachInternetGatewayCommand,
+    DeleteInternetGatewayCommand,
+    DeleteSubnetCommand,
+    DeleteVpcCommand,
+  ]) {
     ec2.on(C as typeof DeleteVpcCommand).resolves({});
   }
 }
@@ -65,7 +76,10 @@ const ctxWith = (destroyRetryMs: number) => {
 describe('network teardown while network interfaces drain', () => {
   it('retries detaching the internet gateway while public addresses are still mapped, saying so', async () => {
     owned();
-    const mapped = awsError('DependencyViolation', 'Network vpc-1 has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.');
+    const mapped = awsError(
+      'DependencyViolation',
+      'Network vpc-1 has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.',
+    );
     ec2.on(DetachInternetGatewayCommand).rejectsOnce(mapped).rejectsOnce(mapped).resolves({});
     vi.useFakeTimers();
     const ctx = ctxWith(60_000);
@@ -74,7 +88,9 @@ describe('network teardown while network interfaces drain', () => {
     await p;
     expect(ec2.commandCalls(DetachInternetGatewayCommand)).toHaveLength(3);
     expect(ec2.commandCalls(DeleteVpcCommand)).toHaveLength(1);
-    expect(ctx.messages.filter((m) => m.startsWith('waiting for AWS to release internet gateway igw-1 before deleting it (DependencyViolation'))).toHaveLength(2);
+    expect(
+      ctx.messages.filter((m) => m.startsWith('waiting for AWS to release internet gateway igw-1 before deleting it (DependencyViolation')),
+    ).toHaveLength(2);
   });
 
   it('stops retrying the detach after destroyRetryMs and reports the dependency', async () => {
@@ -101,7 +117,11 @@ describe('network teardown while network interfaces drain', () => {
   });
 
   it('leaves your own VPC alone: no AWS call at all, and says so', async () => {
-    const ctx = stepContext(networkStep, { config: config('app: shop\nnetwork: { vpcId: vpc-0abc, publicSubnetIds: [subnet-0a, subnet-0b] }\nservices: { web: { image: nginx, port: 80 } }') });
+    const ctx = stepContext(networkStep, {
+      config: config(
+        'app: shop\nnetwork: { vpcId: vpc-0abc, publicSubnetIds: [subnet-0a, subnet-0b] }\nservices: { web: { image: nginx, port: 80 } }',
+      ),
+    });
     await networkStep.destroy(ctx, { ...STATE, vpcId: 'vpc-0abc', profile: 'existing' });
     expect(ec2.calls()).toHaveLength(0);
     expect(ctx.messages).toEqual(['left your VPC vpc-0abc and its subnets in place (ecs-kit did not create them)']);

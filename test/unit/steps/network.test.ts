@@ -94,22 +94,50 @@ const routeTable = (extra: Partial<RouteTable> = {}): RouteTable => ({
     { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1', State: 'active' },
   ],
   Associations: [
-    { RouteTableAssociationId: 'rtbassoc-1', RouteTableId: 'rtb-1', SubnetId: 'subnet-1', Main: false, AssociationState: { State: 'associated' } },
-    { RouteTableAssociationId: 'rtbassoc-2', RouteTableId: 'rtb-1', SubnetId: 'subnet-2', Main: false, AssociationState: { State: 'associated' } },
+    {
+      RouteTableAssociationId: 'rtbassoc-1',
+      RouteTableId: 'rtb-1',
+      SubnetId: 'subnet-1',
+      Main: false,
+      AssociationState: { State: 'associated' },
+    },
+    {
+      RouteTableAssociationId: 'rtbassoc-2',
+      RouteTableId: 'rtb-1',
+      SubnetId: 'subnet-2',
+      Main: false,
+      AssociationState: { State: 'associated' },
+    },
   ],
   ...extra,
 });
 
 /** An existing network found by tags; every piece can be tweaked. */
 function existing(w: World = {}) {
-  ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: w.cidr ?? '10.0.0.0/16', State: 'available', Tags: tags('vpc') }] });
-  ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsSupport' }).resolves({ VpcId: 'vpc-1', EnableDnsSupport: { Value: w.dnsSupport ?? true } });
-  ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsHostnames' }).resolves({ VpcId: 'vpc-1', EnableDnsHostnames: { Value: w.dnsHostnames ?? true } });
+  ec2
+    .on(DescribeVpcsCommand)
+    .resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: w.cidr ?? '10.0.0.0/16', State: 'available', Tags: tags('vpc') }] });
+  ec2
+    .on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsSupport' })
+    .resolves({ VpcId: 'vpc-1', EnableDnsSupport: { Value: w.dnsSupport ?? true } });
+  ec2
+    .on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsHostnames' })
+    .resolves({ VpcId: 'vpc-1', EnableDnsHostnames: { Value: w.dnsHostnames ?? true } });
   ec2.on(DescribeSubnetsCommand).resolves({ Subnets: w.subnets ?? [subnet(1), subnet(2)] });
   ec2.on(DescribeInternetGatewaysCommand).resolves({
-    InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: w.igwAttached === false ? [] : [{ VpcId: 'vpc-1', State: ATTACHED }] }],
+    InternetGateways: [
+      {
+        InternetGatewayId: 'igw-1',
+        Tags: tags('internet-gateway'),
+        Attachments: w.igwAttached === false ? [] : [{ VpcId: 'vpc-1', State: ATTACHED }],
+      },
+    ],
   });
-  const main: RouteTable = { RouteTableId: 'rtb-main', VpcId: 'vpc-1', Associations: [{ Main: true, RouteTableAssociationId: 'rtbassoc-main' }] };
+  const main: RouteTable = {
+    RouteTableId: 'rtb-main',
+    VpcId: 'vpc-1',
+    Associations: [{ Main: true, RouteTableAssociationId: 'rtbassoc-main' }],
+  };
   ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: w.routeTable === null ? [main] : [main, w.routeTable ?? routeTable()] });
 }
 
@@ -159,9 +187,9 @@ describe('pickAvailabilityZones', () => {
   });
 
   it('explains when the region has fewer than two', () => {
-    expect(() => pickAvailabilityZones([{ ZoneName: 'x-1a', State: 'available', ZoneType: 'availability-zone' }], { region: 'x-1' })).toThrow(
-      /Only 1 availability zone\(s\) are available in x-1; the config asks for 2/,
-    );
+    expect(() =>
+      pickAvailabilityZones([{ ZoneName: 'x-1a', State: 'available', ZoneType: 'availability-zone' }], { region: 'x-1' }),
+    ).toThrow(/Only 1 availability zone\(s\) are available in x-1; the config asks for 2/);
   });
 });
 
@@ -172,8 +200,12 @@ describe('network step', () => {
     ec2.on(DescribeAvailabilityZonesCommand).resolves(ZONES);
     ec2.on(CreateVpcCommand).resolves({ Vpc: { VpcId: 'vpc-1', State: 'available' } });
     ec2.on(ModifyVpcAttributeCommand).resolves({});
-    ec2.on(CreateSubnetCommand, { CidrBlock: '10.0.0.0/20' }).resolves({ Subnet: { SubnetId: 'subnet-1', AvailabilityZone: 'us-east-1b' } });
-    ec2.on(CreateSubnetCommand, { CidrBlock: '10.0.16.0/20' }).resolves({ Subnet: { SubnetId: 'subnet-2', AvailabilityZone: 'us-east-1c' } });
+    ec2
+      .on(CreateSubnetCommand, { CidrBlock: '10.0.0.0/20' })
+      .resolves({ Subnet: { SubnetId: 'subnet-1', AvailabilityZone: 'us-east-1b' } });
+    ec2
+      .on(CreateSubnetCommand, { CidrBlock: '10.0.16.0/20' })
+      .resolves({ Subnet: { SubnetId: 'subnet-2', AvailabilityZone: 'us-east-1c' } });
     ec2.on(ModifySubnetAttributeCommand).resolves({});
     ec2.on(CreateInternetGatewayCommand).resolves({ InternetGateway: { InternetGatewayId: 'igw-1' } });
     ec2.on(AttachInternetGatewayCommand).resolves({});
@@ -195,17 +227,36 @@ describe('network step', () => {
       { VpcId: 'vpc-1', EnableDnsHostnames: { Value: true } },
     ]);
     expect(ec2.commandCalls(CreateSubnetCommand).map((c) => c.args[0].input)).toEqual([
-      { VpcId: 'vpc-1', CidrBlock: '10.0.0.0/20', AvailabilityZone: 'us-east-1b', TagSpecifications: [{ ResourceType: 'subnet', Tags: tags('public-subnet-1') }] },
-      { VpcId: 'vpc-1', CidrBlock: '10.0.16.0/20', AvailabilityZone: 'us-east-1c', TagSpecifications: [{ ResourceType: 'subnet', Tags: tags('public-subnet-2') }] },
+      {
+        VpcId: 'vpc-1',
+        CidrBlock: '10.0.0.0/20',
+        AvailabilityZone: 'us-east-1b',
+        TagSpecifications: [{ ResourceType: 'subnet', Tags: tags('public-subnet-1') }],
+      },
+      {
+        VpcId: 'vpc-1',
+        CidrBlock: '10.0.16.0/20',
+        AvailabilityZone: 'us-east-1c',
+        TagSpecifications: [{ ResourceType: 'subnet', Tags: tags('public-subnet-2') }],
+      },
     ]);
     expect(ec2.commandCalls(ModifySubnetAttributeCommand).map((c) => c.args[0].input)).toEqual([
       { SubnetId: 'subnet-1', MapPublicIpOnLaunch: { Value: true } },
       { SubnetId: 'subnet-2', MapPublicIpOnLaunch: { Value: true } },
     ]);
-    expect(ec2.commandCalls(CreateInternetGatewayCommand)[0]!.args[0].input.TagSpecifications).toEqual([{ ResourceType: 'internet-gateway', Tags: tags('internet-gateway') }]);
+    expect(ec2.commandCalls(CreateInternetGatewayCommand)[0]!.args[0].input.TagSpecifications).toEqual([
+      { ResourceType: 'internet-gateway', Tags: tags('internet-gateway') },
+    ]);
     expect(ec2.commandCalls(AttachInternetGatewayCommand)[0]!.args[0].input).toEqual({ InternetGatewayId: 'igw-1', VpcId: 'vpc-1' });
-    expect(ec2.commandCalls(CreateRouteTableCommand)[0]!.args[0].input).toMatchObject({ VpcId: 'vpc-1', TagSpecifications: [{ ResourceType: 'route-table', Tags: tags('public-route-table') }] });
-    expect(ec2.commandCalls(CreateRouteCommand)[0]!.args[0].input).toEqual({ RouteTableId: 'rtb-1', DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-1' });
+    expect(ec2.commandCalls(CreateRouteTableCommand)[0]!.args[0].input).toMatchObject({
+      VpcId: 'vpc-1',
+      TagSpecifications: [{ ResourceType: 'route-table', Tags: tags('public-route-table') }],
+    });
+    expect(ec2.commandCalls(CreateRouteCommand)[0]!.args[0].input).toEqual({
+      RouteTableId: 'rtb-1',
+      DestinationCidrBlock: '0.0.0.0/0',
+      GatewayId: 'igw-1',
+    });
     expect(ec2.commandCalls(AssociateRouteTableCommand).map((c) => c.args[0].input.SubnetId)).toEqual(['subnet-1', 'subnet-2']);
   });
 
@@ -221,9 +272,13 @@ describe('network step', () => {
 
   it('looks up the VPC the manifest recorded before searching by tags', async () => {
     existing();
-    ec2.on(DescribeVpcsCommand, { VpcIds: ['vpc-1'] }).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', Tags: tags('vpc') }] });
+    ec2
+      .on(DescribeVpcsCommand, { VpcIds: ['vpc-1'] })
+      .resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', Tags: tags('vpc') }] });
     ec2.on(DescribeInternetGatewaysCommand, { InternetGatewayIds: ['igw-1'] }).resolves({
-      InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }],
+      InternetGateways: [
+        { InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] },
+      ],
     });
     const plan = await networkStep.plan(stepContext(networkStep, { previous: STATE }));
     expect(plan.action).toBe('noop');
@@ -238,7 +293,9 @@ describe('network step', () => {
       subnets: [subnet(1, { MapPublicIpOnLaunch: false }), subnet(2)],
       routeTable: routeTable({
         Routes: [{ DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local' }],
-        Associations: [{ RouteTableAssociationId: 'rtbassoc-1', SubnetId: 'subnet-1', Main: false, AssociationState: { State: 'associated' } }],
+        Associations: [
+          { RouteTableAssociationId: 'rtbassoc-1', SubnetId: 'subnet-1', Main: false, AssociationState: { State: 'associated' } },
+        ],
       }),
     });
     ec2.on(ModifyVpcAttributeCommand).resolves({});
@@ -270,8 +327,12 @@ describe('network step', () => {
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
     ec2.on(DescribeAvailabilityZonesCommand).resolves(ZONES);
     ec2.on(ModifyVpcAttributeCommand).resolves({});
-    ec2.on(CreateSubnetCommand, { CidrBlock: '10.0.0.0/20' }).resolves({ Subnet: { SubnetId: 'subnet-1', AvailabilityZone: 'us-east-1b' } });
-    ec2.on(CreateSubnetCommand, { CidrBlock: '10.0.16.0/20' }).resolves({ Subnet: { SubnetId: 'subnet-2', AvailabilityZone: 'us-east-1c' } });
+    ec2
+      .on(CreateSubnetCommand, { CidrBlock: '10.0.0.0/20' })
+      .resolves({ Subnet: { SubnetId: 'subnet-1', AvailabilityZone: 'us-east-1b' } });
+    ec2
+      .on(CreateSubnetCommand, { CidrBlock: '10.0.16.0/20' })
+      .resolves({ Subnet: { SubnetId: 'subnet-2', AvailabilityZone: 'us-east-1c' } });
     ec2.on(ModifySubnetAttributeCommand).resolves({});
     ec2.on(CreateInternetGatewayCommand).resolves({ InternetGateway: { InternetGatewayId: 'igw-1' } });
     ec2.on(AttachInternetGatewayCommand).resolves({});
@@ -306,14 +367,19 @@ describe('network step', () => {
     const ctx = stepContext(networkStep);
     const plan = await networkStep.plan(ctx);
     expect(plan).toMatchObject({ action: 'replace', changes: [{ field: 'cidr', before: '10.1.0.0/16', after: '10.0.0.0/16' }] });
-    await expect(networkStep.apply(ctx, plan)).rejects.toMatchObject({ code: 'network.cidr-change', fix: expect.stringMatching(/ecs-kit teardown/) });
+    await expect(networkStep.apply(ctx, plan)).rejects.toMatchObject({
+      code: 'network.cidr-change',
+      fix: expect.stringMatching(/ecs-kit teardown/),
+    });
     expect(commandNames(ec2).every((n) => n.startsWith('Describe'))).toBe(true);
   });
 
   it('fails clearly when the region has fewer than two availability zones', async () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
-    ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: [{ ZoneName: 'us-east-1a', State: 'available', ZoneType: 'availability-zone' }] });
+    ec2
+      .on(DescribeAvailabilityZonesCommand)
+      .resolves({ AvailabilityZones: [{ ZoneName: 'us-east-1a', State: 'available', ZoneType: 'availability-zone' }] });
     await expect(networkStep.plan(stepContext(networkStep))).rejects.toThrow(/the config asks for 2/);
   });
 
@@ -321,7 +387,9 @@ describe('network step', () => {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
     ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
     ec2.on(DescribeAvailabilityZonesCommand).resolves(ZONES);
-    const ctx = stepContext(networkStep, { config: config('app: shop\nnetwork: { cidr: 10.20.0.0/20 }\nservices: { web: { image: nginx, port: 80 } }') });
+    const ctx = stepContext(networkStep, {
+      config: config('app: shop\nnetwork: { cidr: 10.20.0.0/20 }\nservices: { web: { image: nginx, port: 80 } }'),
+    });
     const plan = await networkStep.plan(ctx);
     expect(plan.changes[0]).toEqual({ field: 'vpc', after: '10.20.0.0/20' });
     expect(plan.changes[1]).toEqual({ field: 'publicSubnets', after: ['10.20.0.0/24 in us-east-1b', '10.20.1.0/24 in us-east-1c'] });
@@ -333,12 +401,21 @@ describe('network destroy', () => {
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [routeTable()] });
     ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [subnet(1), subnet(2)] });
     ec2.on(DescribeInternetGatewaysCommand).resolves({
-      InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }],
+      InternetGateways: [
+        { InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] },
+      ],
     });
     ec2.on(DescribeSubnetsCommand, { SubnetIds: ['subnet-1'] }).resolves({ Subnets: [subnet(1)] });
     ec2.on(DescribeSubnetsCommand, { SubnetIds: ['subnet-2'] }).resolves({ Subnets: [subnet(2)] });
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', Tags: tags('vpc') }] });
-    for (const C of [DisassociateRouteTableCommand, DeleteRouteTableCommand, DetachInternetGatewayCommand, DeleteInternetGatewayCommand, DeleteSubnetCommand, DeleteVpcCommand]) {
+    for (const C of [
+      DisassociateRouteTableCommand,
+      DeleteRouteTableCommand,
+      DetachInternetGatewayCommand,
+      DeleteInternetGatewayCommand,
+      DeleteSubnetCommand,
+      DeleteVpcCommand,
+    ]) {
       ec2.on(C as typeof DeleteVpcCommand).resolves({});
     }
   }
@@ -380,7 +457,9 @@ describe('network destroy', () => {
     owned();
     const other = [{ Key: 'ecs-kit:app', Value: 'other' }];
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', Tags: other }] });
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: other, Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }] });
+    ec2
+      .on(DescribeInternetGatewaysCommand)
+      .resolves({ InternetGateways: [{ InternetGatewayId: 'igw-1', Tags: other, Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] }] });
     const ctx = stepContext(networkStep);
     await networkStep.destroy(ctx, STATE);
     expect(ctx.warningCodes).toEqual(['teardown.not-owned', 'teardown.not-owned']);

@@ -53,7 +53,11 @@ describe('execution role step', () => {
     expect(plan.action).toBe('create');
     const state = await executionRoleStep.apply(ctx, plan);
     // changedAt: tasks may fail to use the new role for a few seconds (the rollout watcher allows for it)
-    expect(state).toEqual({ roleName: 'shop-default-execution', roleArn: 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution', changedAt: expect.any(String) });
+    expect(state).toEqual({
+      roleName: 'shop-default-execution',
+      roleArn: 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution',
+      changedAt: expect.any(String),
+    });
     expect(Date.now() - Date.parse(state.changedAt!)).toBeLessThan(60_000);
 
     const input = iam.commandCalls(CreateRoleCommand)[0]!.args[0].input;
@@ -72,14 +76,18 @@ describe('execution role step', () => {
         },
       ],
     });
-    expect(iam.commandCalls(AttachRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'shop-default-execution', PolicyArn: EXEC_POLICY }]);
+    expect(iam.commandCalls(AttachRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'shop-default-execution', PolicyArn: EXEC_POLICY },
+    ]);
     // plan's GetRole, CreateRole, the waiter's GetRole, then the attachment
     expect(commandNames(iam)).toEqual(['GetRole', 'CreateRole', 'GetRole', 'AttachRolePolicy']);
   });
 
   it('plans no change and makes only read calls when the role matches', async () => {
     iam.on(GetRoleCommand).resolves(role('shop-default-execution'));
-    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyName: 'AmazonECSTaskExecutionRolePolicy', PolicyArn: EXEC_POLICY }] });
+    iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyName: 'AmazonECSTaskExecutionRolePolicy', PolicyArn: EXEC_POLICY }] });
     const plan = await executionRoleStep.plan(stepContext(executionRoleStep));
     expect(plan.action).toBe('noop');
     expect(plan.current?.roleName).toBe('shop-default-execution');
@@ -128,7 +136,10 @@ describe('execution role step', () => {
   });
 
   it('restores a drifted trust policy and a detached execution policy', async () => {
-    const loose = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const loose = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    };
     iam.on(GetRoleCommand).resolves(role('shop-default-execution', { trust: loose }));
     iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     iam.on(UpdateAssumeRolePolicyCommand).resolves({});
@@ -139,7 +150,9 @@ describe('execution role step', () => {
     expect(plan.changes.map((c) => c.field)).toEqual(['assumeRolePolicy', 'managedPolicies']);
     const state = await executionRoleStep.apply(ctx, plan);
     expect(state.roleName).toBe('shop-default-execution');
-    expect(JSON.parse(iam.commandCalls(UpdateAssumeRolePolicyCommand)[0]!.args[0].input.PolicyDocument!)).toEqual(trustPolicy('123456789012'));
+    expect(JSON.parse(iam.commandCalls(UpdateAssumeRolePolicyCommand)[0]!.args[0].input.PolicyDocument!)).toEqual(
+      trustPolicy('123456789012'),
+    );
     expect(iam.commandCalls(AttachRolePolicyCommand)[0]!.args[0].input.PolicyArn).toBe(EXEC_POLICY);
     expect(iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
   });
@@ -195,9 +208,15 @@ describe('task role step', () => {
     iam.on(DetachRolePolicyCommand).resolves({});
     const ctx = stepContext(taskRoleStep, { config: cfg, scope: 'web' });
     const plan = await taskRoleStep.plan(ctx);
-    expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'managedPolicies', before: ['arn:aws:iam::aws:policy/AdministratorAccess'], after: [] }] });
+    expect(plan).toMatchObject({
+      action: 'update',
+      changes: [{ field: 'managedPolicies', before: ['arn:aws:iam::aws:policy/AdministratorAccess'], after: [] }],
+    });
     await taskRoleStep.apply(ctx, plan);
-    expect(iam.commandCalls(DetachRolePolicyCommand)[0]!.args[0].input).toEqual({ RoleName: 'shop-default-web-task', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' });
+    expect(iam.commandCalls(DetachRolePolicyCommand)[0]!.args[0].input).toEqual({
+      RoleName: 'shop-default-web-task',
+      PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+    });
   });
 
   it('empties the role (managed, inline, instance profiles) before deleting it', async () => {
@@ -206,7 +225,9 @@ describe('task role step', () => {
     iam.on(DetachRolePolicyCommand).resolves({});
     iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['inline1'] });
     iam.on(DeleteRolePolicyCommand).resolves({});
-    iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [{ InstanceProfileName: 'prof', Path: '/', InstanceProfileId: 'x', Arn: 'a', CreateDate: new Date(), Roles: [] }] });
+    iam.on(ListInstanceProfilesForRoleCommand).resolves({
+      InstanceProfiles: [{ InstanceProfileName: 'prof', Path: '/', InstanceProfileId: 'x', Arn: 'a', CreateDate: new Date(), Roles: [] }],
+    });
     iam.on(RemoveRoleFromInstanceProfileCommand).resolves({});
     iam.on(DeleteRoleCommand).resolves({});
     const ctx = stepContext(taskRoleStep, { config: cfg, scope: 'web' });
@@ -251,7 +272,10 @@ describe('task role step', () => {
     iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
     iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
-    iam.on(DeleteRoleCommand).rejectsOnce(Object.assign(new Error('attached'), { name: 'DeleteConflictException' })).resolves({});
+    iam
+      .on(DeleteRoleCommand)
+      .rejectsOnce(Object.assign(new Error('attached'), { name: 'DeleteConflictException' }))
+      .resolves({});
     const ctx = stepContext(taskRoleStep, { config: cfg, scope: 'web' });
     ctx.options.destroyRetryMs = 60_000;
     vi.useFakeTimers();
@@ -264,8 +288,20 @@ describe('task role step', () => {
 
 describe('canonicalPolicy', () => {
   it('ignores key order, one-element lists and statement order', () => {
-    const a = { Version: '1', Statement: [{ Sid: 'b', Action: ['x'] }, { Sid: 'a', Action: 'y' }] };
-    const b = { Statement: [{ Action: 'y', Sid: 'a' }, { Action: 'x', Sid: 'b' }], Version: '1' };
+    const a = {
+      Version: '1',
+      Statement: [
+        { Sid: 'b', Action: ['x'] },
+        { Sid: 'a', Action: 'y' },
+      ],
+    };
+    const b = {
+      Statement: [
+        { Action: 'y', Sid: 'a' },
+        { Action: 'x', Sid: 'b' },
+      ],
+      Version: '1',
+    };
     expect(JSON.stringify(canonicalPolicy(a))).toBe(JSON.stringify(canonicalPolicy(b)));
     expect(JSON.stringify(canonicalPolicy({ A: ['x', 'y'] }))).not.toBe(JSON.stringify(canonicalPolicy({ A: 'x' })));
   });

@@ -23,7 +23,15 @@ beforeEach(() => {
   strict(aas);
   iam.reset();
   strict(iam);
-  iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'AWSServiceRoleForApplicationAutoScaling_ECSService', Arn: 'arn:slr', Path: '/', RoleId: 'x', CreateDate: new Date() } });
+  iam.on(GetRoleCommand).resolves({
+    Role: {
+      RoleName: 'AWSServiceRoleForApplicationAutoScaling_ECSService',
+      Arn: 'arn:slr',
+      Path: '/',
+      RoleId: 'x',
+      CreateDate: new Date(),
+    },
+  });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -31,7 +39,8 @@ afterEach(() => {
 
 const YAML = 'app: shop\nservices: { web: { image: nginx, port: 80, desiredCount: 2, autoscaling: { min: 1, max: 4, targetCpu: 50 } } }';
 const RESOURCE = 'service/shop-default/web';
-const POLICY_ARN = 'arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:abc:resource/ecs/service/shop-default/web:policyName/shop-default-web-cpu';
+const POLICY_ARN =
+  'arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:abc:resource/ecs/service/shop-default/web:policyName/shop-default-web-cpu';
 const IDS = { ServiceNamespace: 'ecs', ResourceId: RESOURCE, ScalableDimension: 'ecs:service:DesiredCount' };
 
 const ctxFor = (yaml = YAML) =>
@@ -41,7 +50,8 @@ const ctxFor = (yaml = YAML) =>
     deps: { 'service:web': { clusterName: 'shop-default', serviceName: 'web', serviceArn: 'arn:svc', taskDefinitionArn: 'arn:td' } },
   });
 
-const target = (min = 1, max = 4) => ({ ScalableTargets: [{ ...IDS, MinCapacity: min, MaxCapacity: max, RoleARN: 'arn:role', CreationTime: new Date() }] }) as never;
+const target = (min = 1, max = 4) =>
+  ({ ScalableTargets: [{ ...IDS, MinCapacity: min, MaxCapacity: max, RoleARN: 'arn:role', CreationTime: new Date() }] }) as never;
 const policy = (over: Partial<NonNullable<ScalingPolicy['TargetTrackingScalingPolicyConfiguration']>> = {}) =>
   ({
     ScalingPolicies: [
@@ -65,7 +75,9 @@ const notFound = () => Object.assign(new Error('gone'), { name: 'ObjectNotFoundE
 
 describe('scaling step', () => {
   it('has one instance per service with autoscaling, after that service', () => {
-    const cfg = config('app: shop\nservices: { web: { image: nginx, port: 80, autoscaling: { min: 1, max: 2 } }, worker: { image: busybox } }');
+    const cfg = config(
+      'app: shop\nservices: { web: { image: nginx, port: 80, autoscaling: { min: 1, max: 2 } }, worker: { image: busybox } }',
+    );
     expect(scalingStep.instances(cfg)).toEqual([{ scope: 'web', dependsOn: ['service:web'] }]);
   });
 
@@ -111,7 +123,9 @@ describe('scaling step', () => {
     aas.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
     // The text AWS returns while the new role propagates (aws-samples/amazon-bedrock-samples#253).
     const notYet = Object.assign(
-      new Error('Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService'),
+      new Error(
+        'Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService',
+      ),
       { name: 'ValidationException' },
     );
     aas.on(RegisterScalableTargetCommand).rejectsOnce(notYet).resolves({});
@@ -121,7 +135,9 @@ describe('scaling step', () => {
     const p = scalingStep.apply(ctx, await scalingStep.plan(ctx));
     await vi.advanceTimersByTimeAsync(1_500);
     expect((await p).policyArn).toBe(POLICY_ARN);
-    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toEqual({ AWSServiceName: 'ecs.application-autoscaling.amazonaws.com' });
+    expect(iam.commandCalls(CreateServiceLinkedRoleCommand)[0]!.args[0].input).toEqual({
+      AWSServiceName: 'ecs.application-autoscaling.amazonaws.com',
+    });
     expect(commandNames(aas)).toEqual(['DescribeScalableTargets', 'RegisterScalableTarget', 'RegisterScalableTarget', 'PutScalingPolicy']);
   });
 
@@ -132,7 +148,11 @@ describe('scaling step', () => {
     expect(plan.action).toBe('noop');
     expect(plan.current).toEqual({ resourceId: RESOURCE, policyName: 'shop-default-web-cpu', policyArn: POLICY_ARN });
     expect(commandNames(aas)).toEqual(['DescribeScalableTargets', 'DescribeScalingPolicies']);
-    expect(aas.commandCalls(DescribeScalableTargetsCommand)[0]!.args[0].input).toEqual({ ServiceNamespace: 'ecs', ResourceIds: [RESOURCE], ScalableDimension: 'ecs:service:DesiredCount' });
+    expect(aas.commandCalls(DescribeScalableTargetsCommand)[0]!.args[0].input).toEqual({
+      ServiceNamespace: 'ecs',
+      ResourceIds: [RESOURCE],
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
   });
 
   it('does not treat cooldowns the API leaves out as drift', async () => {

@@ -35,7 +35,11 @@ services:
 `);
 const NETWORK = { vpcId: 'vpc-1', publicSubnetIds: ['subnet-1', 'subnet-2'] } as NetworkState;
 const LB = { securityGroupId: 'sg-lb', loadBalancerArn: 'arn:lb', listenerArn: 'arn:l' } as LoadBalancerState;
-const webTags = [...OWNER_TAGS, { Key: 'ecs-kit:resource', Value: 'service-security-group:web' }, { Key: 'Name', Value: 'shop-default-web' }];
+const webTags = [
+  ...OWNER_TAGS,
+  { Key: 'ecs-kit:resource', Value: 'service-security-group:web' },
+  { Key: 'Name', Value: 'shop-default-web' },
+];
 
 const ctxFor = (scope: string, cfg = CONFIG, deps: Record<string, object> = { network: NETWORK, 'load-balancer': LB }) =>
   stepContext(securityGroupStep, { scope, config: cfg, deps });
@@ -49,7 +53,9 @@ const fromLb = (port: number, extra = {}): IpPermission => ({
 });
 
 function existing(perms: IpPermission[], tags = webTags) {
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-web', GroupName: 'shop-default-web', VpcId: 'vpc-1', Tags: tags, IpPermissions: perms }] });
+  ec2
+    .on(DescribeSecurityGroupsCommand)
+    .resolves({ SecurityGroups: [{ GroupId: 'sg-web', GroupName: 'shop-default-web', VpcId: 'vpc-1', Tags: tags, IpPermissions: perms }] });
 }
 
 describe('security-group step', () => {
@@ -66,7 +72,13 @@ describe('security-group step', () => {
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
     const ctx = ctxFor('web');
     const plan = await securityGroupStep.plan(ctx);
-    expect(plan).toMatchObject({ action: 'create', changes: [{ field: 'securityGroup', after: 'shop-default-web' }, { field: 'ingress', after: ['tcp 8080 from sg-lb'] }] });
+    expect(plan).toMatchObject({
+      action: 'create',
+      changes: [
+        { field: 'securityGroup', after: 'shop-default-web' },
+        { field: 'ingress', after: ['tcp 8080 from sg-lb'] },
+      ],
+    });
     expect(await securityGroupStep.apply(ctx, plan)).toEqual({ groupId: 'sg-web' });
 
     expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]!.args[0].input.Filters).toEqual([
@@ -79,7 +91,14 @@ describe('security-group step', () => {
       TagSpecifications: [{ ResourceType: 'security-group', Tags: webTags }],
     });
     const perms = ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.IpPermissions!;
-    expect(perms).toEqual([{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: 'sg-lb', Description: 'from the ecs-kit load balancer' }] }]);
+    expect(perms).toEqual([
+      {
+        IpProtocol: 'tcp',
+        FromPort: 8080,
+        ToPort: 8080,
+        UserIdGroupPairs: [{ GroupId: 'sg-lb', Description: 'from the ecs-kit load balancer' }],
+      },
+    ]);
     expect(JSON.stringify(perms)).not.toContain('0.0.0.0/0');
   });
 
@@ -95,10 +114,12 @@ describe('security-group step', () => {
 
   it('waits for the network and for the load balancer group', async () => {
     await expect(securityGroupStep.plan(ctxFor('web', CONFIG, {}))).rejects.toBeInstanceOf(PendingDependency);
-    await expect(securityGroupStep.plan(ctxFor('web', CONFIG, { network: NETWORK }))).rejects.toMatchObject({ dependency: 'load-balancer' });
-    await expect(securityGroupStep.plan(ctxFor('web', CONFIG, { network: NETWORK, 'load-balancer': { ...LB, securityGroupId: '' } }))).rejects.toBeInstanceOf(
-      PendingDependency,
-    );
+    await expect(securityGroupStep.plan(ctxFor('web', CONFIG, { network: NETWORK }))).rejects.toMatchObject({
+      dependency: 'load-balancer',
+    });
+    await expect(
+      securityGroupStep.plan(ctxFor('web', CONFIG, { network: NETWORK, 'load-balancer': { ...LB, securityGroupId: '' } })),
+    ).rejects.toBeInstanceOf(PendingDependency);
     expect(commandNames(ec2)).toEqual([]);
   });
 
@@ -120,15 +141,28 @@ describe('security-group step', () => {
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
     const ctx = ctxFor('web');
     const plan = await securityGroupStep.plan(ctx);
-    expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'ingress', before: ['tcp 80 from sg-lb'], after: ['tcp 8080 from sg-lb'] }] });
+    expect(plan).toMatchObject({
+      action: 'update',
+      changes: [{ field: 'ingress', before: ['tcp 80 from sg-lb'], after: ['tcp 8080 from sg-lb'] }],
+    });
     ec2.resetHistory();
     expect(await securityGroupStep.apply(ctx, plan)).toEqual({ groupId: 'sg-web' });
     expect(commandNames(ec2)).toEqual(['RevokeSecurityGroupIngress', 'AuthorizeSecurityGroupIngress']);
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
       GroupId: 'sg-web',
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, UserIdGroupPairs: [{ GroupId: 'sg-lb', Description: 'from the ecs-kit load balancer' }] }],
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: 80,
+          ToPort: 80,
+          UserIdGroupPairs: [{ GroupId: 'sg-lb', Description: 'from the ecs-kit load balancer' }],
+        },
+      ],
     });
-    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.IpPermissions![0]).toMatchObject({ FromPort: 8080, ToPort: 8080 });
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.IpPermissions![0]).toMatchObject({
+      FromPort: 8080,
+      ToPort: 8080,
+    });
   });
 
   it('revokes a rule that opens the service to the internet, and all ingress of a worker', async () => {
@@ -160,7 +194,11 @@ describe('security-group apply: EC2 eventual consistency (#16)', () => {
   it('retries InvalidGroup.NotFound on the group it just created, with a progress line', async () => {
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     ec2.on(CreateSecurityGroupCommand).resolves({ GroupId: 'sg-web' });
-    ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(awsError('InvalidGroup.NotFound')).rejectsOnce(awsError('InvalidGroupId.NotFound')).resolves({ Return: true });
+    ec2
+      .on(AuthorizeSecurityGroupIngressCommand)
+      .rejectsOnce(awsError('InvalidGroup.NotFound'))
+      .rejectsOnce(awsError('InvalidGroupId.NotFound'))
+      .resolves({ Return: true });
     vi.useFakeTimers();
     const ctx = ctxFor('web');
     ctx.options.propagationRetryMs = 60_000;
@@ -199,7 +237,13 @@ describe('security-group destroy', () => {
   });
 
   it('leaves a group whose tags say someone else owns it', async () => {
-    existing([], [{ Key: 'ecs-kit:app', Value: 'other' }, { Key: 'ecs-kit:env', Value: 'default' }]);
+    existing(
+      [],
+      [
+        { Key: 'ecs-kit:app', Value: 'other' },
+        { Key: 'ecs-kit:env', Value: 'default' },
+      ],
+    );
     const ctx = ctxFor('web');
     await securityGroupStep.destroy(ctx, { groupId: 'sg-web' });
     expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
@@ -217,7 +261,11 @@ describe('security-group destroy', () => {
     await vi.advanceTimersByTimeAsync(2_500);
     await p;
     expect(ec2.commandCalls(DeleteSecurityGroupCommand)).toHaveLength(2);
-    expect(ctx.messages).toEqual([expect.stringMatching(/^waiting for AWS to release security group of service web \(sg-web\) before deleting it \(DependencyViolation, 0 s so far\)$/)]);
+    expect(ctx.messages).toEqual([
+      expect.stringMatching(
+        /^waiting for AWS to release security group of service web \(sg-web\) before deleting it \(DependencyViolation, 0 s so far\)$/,
+      ),
+    ]);
   });
 
   it('gives up after destroyRetryMs with the dependency error, having said what it waits for', async () => {

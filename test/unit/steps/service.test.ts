@@ -52,10 +52,23 @@ const SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/shop-default/web
 
 const deps = (taskDefinitionArn = TD1) => ({
   cluster: { clusterName: 'shop-default', clusterArn: 'arn:c' },
-  network: { vpcId: 'vpc-1', cidr: '10.0.0.0/16', availabilityZones: ['us-east-1a', 'us-east-1b'], publicSubnetIds: ['subnet-a', 'subnet-b'], internetGatewayId: 'igw-1', publicRouteTableId: 'rtb-1' },
+  network: {
+    vpcId: 'vpc-1',
+    cidr: '10.0.0.0/16',
+    availabilityZones: ['us-east-1a', 'us-east-1b'],
+    publicSubnetIds: ['subnet-a', 'subnet-b'],
+    internetGatewayId: 'igw-1',
+    publicRouteTableId: 'rtb-1',
+  },
   'task-definition:web': { family: 'shop-default-web', taskDefinitionArn, revision: Number(taskDefinitionArn.slice(-1)) },
   'security-group:web': { groupId: 'sg-web' },
-  'load-balancer': { securityGroupId: 'sg-lb', loadBalancerArn: 'arn:lb', loadBalancerName: 'shop-default', dnsName: 'shop-default-1.us-east-1.elb.amazonaws.com', listenerArn: 'arn:l' },
+  'load-balancer': {
+    securityGroupId: 'sg-lb',
+    loadBalancerArn: 'arn:lb',
+    loadBalancerName: 'shop-default',
+    dnsName: 'shop-default-1.us-east-1.elb.amazonaws.com',
+    listenerArn: 'arn:l',
+  },
   'target-group:web': { targetGroupArn: TG, targetGroupName: 'shop-default-web', ruleArn: 'arn:r' },
 });
 
@@ -86,9 +99,16 @@ const existing = (over: Partial<Service> = {}): Service => ({
   launchType: 'FARGATE',
   platformVersion: 'LATEST',
   loadBalancers: [{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }],
-  networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-b', 'subnet-a'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' } },
+  networkConfiguration: {
+    awsvpcConfiguration: { subnets: ['subnet-b', 'subnet-a'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' },
+  },
   healthCheckGracePeriodSeconds: 60,
-  deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100, strategy: 'ROLLING' },
+  deploymentConfiguration: {
+    deploymentCircuitBreaker: { enable: true, rollback: true },
+    maximumPercent: 200,
+    minimumHealthyPercent: 100,
+    strategy: 'ROLLING',
+  },
   deployments: [{ id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }],
   events: [],
   tags: OWNER_TAGS_ECS,
@@ -103,8 +123,23 @@ describe('service step', () => {
   it('declares one instance per service and waits for the load balancer only for public ones', () => {
     const cfg = config('app: shop\nservices: { web: { image: nginx, port: 80 }, worker: { image: busybox } }');
     expect(serviceStep.instances(cfg)).toEqual([
-      { scope: 'web', dependsOn: ['cluster', 'network', 'task-definition:web', 'execution-role', 'task-role:web', 'security-group:web', 'load-balancer', 'target-group:web'] },
-      { scope: 'worker', dependsOn: ['cluster', 'network', 'task-definition:worker', 'execution-role', 'task-role:worker', 'security-group:worker'] },
+      {
+        scope: 'web',
+        dependsOn: [
+          'cluster',
+          'network',
+          'task-definition:web',
+          'execution-role',
+          'task-role:web',
+          'security-group:web',
+          'load-balancer',
+          'target-group:web',
+        ],
+      },
+      {
+        scope: 'worker',
+        dependsOn: ['cluster', 'network', 'task-definition:worker', 'execution-role', 'task-role:worker', 'security-group:worker'],
+      },
     ]);
   });
 
@@ -140,10 +175,16 @@ describe('service step', () => {
       // the FARGATE provider, not launchType FARGATE: later moves to Fargate Spot are provider ↔ provider
       capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
       platformVersion: 'LATEST',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' } },
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' },
+      },
       loadBalancers: [{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }],
       healthCheckGracePeriodSeconds: 60,
-      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true }, maximumPercent: 200, minimumHealthyPercent: 100 },
+      deploymentConfiguration: {
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        maximumPercent: 200,
+        minimumHealthyPercent: 100,
+      },
       propagateTags: 'SERVICE',
       enableECSManagedTags: true,
       tags: OWNER_TAGS_ECS,
@@ -183,7 +224,10 @@ describe('service step', () => {
   });
 
   it('treats a missing cluster or an INACTIVE service as nothing there yet', async () => {
-    ecs.on(DescribeServicesCommand).rejectsOnce(awsError('ClusterNotFoundException')).resolves(found({ status: 'INACTIVE' }));
+    ecs
+      .on(DescribeServicesCommand)
+      .rejectsOnce(awsError('ClusterNotFoundException'))
+      .resolves(found({ status: 'INACTIVE' }));
     expect((await serviceStep.plan(ctxFor())).action).toBe('create');
     expect((await serviceStep.plan(ctxFor())).action).toBe('create');
   });
@@ -198,7 +242,13 @@ describe('service step', () => {
     const plan = await serviceStep.plan(ctxFor());
     expect(plan.changes).toEqual([]);
     expect(plan.action).toBe('noop');
-    expect(plan.current).toEqual({ clusterName: 'shop-default', serviceName: 'web', serviceArn: SERVICE_ARN, taskDefinitionArn: TD1, url: 'http://shop-default-1.us-east-1.elb.amazonaws.com/' });
+    expect(plan.current).toEqual({
+      clusterName: 'shop-default',
+      serviceName: 'web',
+      serviceArn: SERVICE_ARN,
+      taskDefinitionArn: TD1,
+      url: 'http://shop-default-1.us-east-1.elb.amazonaws.com/',
+    });
     expect(commandNames(ecs)).toEqual(['DescribeServices']);
   });
 
@@ -219,14 +269,21 @@ describe('service step', () => {
     ]);
     const state = await serviceStep.apply(ctx, plan);
     expect(state.taskDefinitionArn).toBe(TD2);
-    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({ cluster: 'shop-default', service: 'web', taskDefinition: TD2, desiredCount: 1 });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toEqual({
+      cluster: 'shop-default',
+      service: 'web',
+      taskDefinition: TD2,
+      desiredCount: 1,
+    });
   });
 
   it('waits for the update to roll out when asked to', async () => {
     ecs
       .on(DescribeServicesCommand)
       .resolvesOnce(found())
-      .resolves(found({ taskDefinition: TD2, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] }));
+      .resolves(
+        found({ taskDefinition: TD2, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] }),
+      );
     ecs.on(UpdateServiceCommand).resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
     const ctx = ctxFor({ td: TD2, wait: true });
     await serviceStep.apply(ctx, await serviceStep.plan(ctx));
@@ -256,14 +313,22 @@ describe('service step', () => {
   });
 
   it('sends the whole network configuration when a security group drifted', async () => {
-    ecs.on(DescribeServicesCommand).resolves(found({ networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-other'], assignPublicIp: 'ENABLED' } } }));
+    ecs.on(DescribeServicesCommand).resolves(
+      found({
+        networkConfiguration: {
+          awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-other'], assignPublicIp: 'ENABLED' },
+        },
+      }),
+    );
     ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
     const ctx = ctxFor();
     const plan = await serviceStep.plan(ctx);
     expect(plan.changes).toEqual([{ field: 'securityGroups', before: ['sg-other'], after: ['sg-web'] }]);
     await serviceStep.apply(ctx, plan);
     const input = ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input;
-    expect(input.networkConfiguration).toEqual({ awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' } });
+    expect(input.networkConfiguration).toEqual({
+      awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-web'], assignPublicIp: 'ENABLED' },
+    });
     expect(input.loadBalancers).toBeUndefined();
     expect(input.desiredCount).toBeUndefined();
     expect(input.taskDefinition).toBe(TD1);
@@ -271,7 +336,14 @@ describe('service step', () => {
 
   it('attaches a load balancer to a service that had none, and restores the deployment settings', async () => {
     ecs.on(DescribeServicesCommand).resolves(
-      found({ loadBalancers: [], deploymentConfiguration: { deploymentCircuitBreaker: { enable: false, rollback: false }, maximumPercent: 200, minimumHealthyPercent: 50 } }),
+      found({
+        loadBalancers: [],
+        deploymentConfiguration: {
+          deploymentCircuitBreaker: { enable: false, rollback: false },
+          maximumPercent: 200,
+          minimumHealthyPercent: 50,
+        },
+      }),
     );
     ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
     const ctx = ctxFor();
@@ -295,7 +367,10 @@ describe('service step', () => {
   const state: ServiceState = { clusterName: 'shop-default', serviceName: 'web', serviceArn: SERVICE_ARN, taskDefinitionArn: TD1 };
 
   it('scales to zero, force-deletes, and waits until the service is INACTIVE', async () => {
-    ecs.on(DescribeServicesCommand).resolvesOnce(found({ desiredCount: 2 })).resolves(found({ status: 'INACTIVE' }));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(found({ desiredCount: 2 }))
+      .resolves(found({ status: 'INACTIVE' }));
     ecs.on(UpdateServiceCommand).resolves({});
     ecs.on(DeleteServiceCommand).resolves({});
     await serviceStep.destroy(ctxFor(), state);
@@ -305,7 +380,11 @@ describe('service step', () => {
   });
 
   it('treats a service or cluster that is already gone as deleted', async () => {
-    ecs.on(DescribeServicesCommand).resolvesOnce(missing).resolvesOnce(found({ status: 'INACTIVE' })).rejects(awsError('ClusterNotFoundException'));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(missing)
+      .resolvesOnce(found({ status: 'INACTIVE' }))
+      .rejects(awsError('ClusterNotFoundException'));
     for (let i = 0; i < 3; i++) await serviceStep.destroy(ctxFor(), state);
     expect(commandNames(ecs)).toEqual(['DescribeServices', 'DescribeServices', 'DescribeServices']);
   });
@@ -328,7 +407,10 @@ describe('service step', () => {
 
   it('gives up with an explanation when the service is still draining at the deadline', async () => {
     vi.useFakeTimers();
-    ecs.on(DescribeServicesCommand).resolvesOnce(found({ desiredCount: 0 })).resolves(found({ status: 'DRAINING', desiredCount: 0, runningCount: 1 }));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(found({ desiredCount: 0 }))
+      .resolves(found({ status: 'DRAINING', desiredCount: 0, runningCount: 1 }));
     ecs.on(DeleteServiceCommand).resolves({});
     const p = serviceStep.destroy(ctxFor(), state).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(5_000);
@@ -349,12 +431,19 @@ describe('service step on real AWS', () => {
     const plan = await serviceStep.plan(ctx);
     expect(plan.changes).toEqual([{ field: 'capacityProviderStrategy', before: 'launchType FARGATE', after: 'FARGATE_SPOT:0:1' }]);
     await serviceStep.apply(ctx, plan);
-    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }], forceNewDeployment: true });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+      forceNewDeployment: true,
+    });
   });
 
   it('explains, instead of recreating the service, when ECS refuses the launch type → provider switch', async () => {
     ecs.on(DescribeServicesCommand).resolves(found());
-    ecs.on(UpdateServiceCommand).rejects(awsErrorWith('InvalidParameterException', 'Cannot update the capacity provider strategy of a service that uses a launch type.'));
+    ecs
+      .on(UpdateServiceCommand)
+      .rejects(
+        awsErrorWith('InvalidParameterException', 'Cannot update the capacity provider strategy of a service that uses a launch type.'),
+      );
     const ctx = ctxFor({ yaml: SPOT });
     const err = (await serviceStep.apply(ctx, await serviceStep.plan(ctx)).catch((e: unknown) => e)) as EcsKitError;
     expect(err.code).toBe('service.launch-type');
@@ -363,17 +452,24 @@ describe('service step on real AWS', () => {
   });
 
   it('moves a service between providers (Spot back to plain Fargate) with the FARGATE provider, not a launch type', async () => {
-    ecs.on(DescribeServicesCommand).resolves(found({ launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1, base: 0 }] }));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves(found({ launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1, base: 0 }] }));
     ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN } });
     const ctx = ctxFor();
     const plan = await serviceStep.plan(ctx);
     expect(plan.changes).toEqual([{ field: 'capacityProviderStrategy', before: 'FARGATE_SPOT:0:1', after: 'FARGATE:0:1' }]);
     await serviceStep.apply(ctx, plan);
-    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }], forceNewDeployment: true });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input).toMatchObject({
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }],
+      forceNewDeployment: true,
+    });
   });
 
   it('sees no change for a service created with the FARGATE provider, however the API reports it', async () => {
-    ecs.on(DescribeServicesCommand).resolvesOnce(found({ launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }] }));
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(found({ launchType: undefined, capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }] }));
     expect((await serviceStep.plan(ctxFor())).action).toBe('noop');
     // an API that drops the strategy and says EC2 (ecs-kit never creates launchType EC2 services)
     ecs.on(DescribeServicesCommand).resolves(found({ launchType: 'EC2' }));
@@ -383,8 +479,14 @@ describe('service step on real AWS', () => {
   it('retries CreateService, with the same client token, while the ECS service-linked role is new', async () => {
     vi.useFakeTimers();
     ecs.on(DescribeServicesCommand).resolves(missing);
-    ecs.on(CreateServiceCommand)
-      .rejectsOnce(awsErrorWith('InvalidParameterException', 'Unable to assume the service linked role. Please verify that the ECS service linked role exists.'))
+    ecs
+      .on(CreateServiceCommand)
+      .rejectsOnce(
+        awsErrorWith(
+          'InvalidParameterException',
+          'Unable to assume the service linked role. Please verify that the ECS service linked role exists.',
+        ),
+      )
       .resolves({ service: { serviceName: 'web', serviceArn: SERVICE_ARN } });
     const ctx = ctxFor();
     ctx.options.propagationRetryMs = 60_000;
@@ -444,7 +546,12 @@ describe('service step on real AWS', () => {
   const TG_NEW = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-default-web-1a2b3c/new';
   function movedContext(wait: boolean) {
     const d = deps(TD2) as Record<string, object>;
-    d['target-group:web'] = { targetGroupArn: TG_NEW, targetGroupName: 'shop-default-web-1a2b3c', ruleArn: 'arn:r', retired: [{ targetGroupArn: TG, targetGroupName: 'shop-default-web' }] };
+    d['target-group:web'] = {
+      targetGroupArn: TG_NEW,
+      targetGroupName: 'shop-default-web-1a2b3c',
+      ruleArn: 'arn:r',
+      retired: [{ targetGroupArn: TG, targetGroupName: 'shop-default-web' }],
+    };
     const ctx = stepContext(serviceStep, { scope: 'web', deps: d });
     ctx.options = { ...ctx.options, wait };
     return ctx;
@@ -454,7 +561,13 @@ describe('service step on real AWS', () => {
     ecs
       .on(DescribeServicesCommand)
       .resolvesOnce(found())
-      .resolves(found({ taskDefinition: TD2, loadBalancers: [{ targetGroupArn: TG_NEW, containerName: 'web', containerPort: 80 }], deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] }));
+      .resolves(
+        found({
+          taskDefinition: TD2,
+          loadBalancers: [{ targetGroupArn: TG_NEW, containerName: 'web', containerPort: 80 }],
+          deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }],
+        }),
+      );
     const order: string[] = [];
     ecs.on(UpdateServiceCommand).callsFake(async () => (order.push('UpdateService'), { service: { serviceArn: SERVICE_ARN } }));
     elbv2.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
@@ -464,7 +577,9 @@ describe('service step on real AWS', () => {
     const plan = await serviceStep.plan(ctx);
     expect(plan.changes.map((c) => c.field)).toEqual(['taskDefinition', 'loadBalancers']);
     await serviceStep.apply(ctx, plan);
-    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input.loadBalancers).toEqual([{ targetGroupArn: TG_NEW, containerName: 'web', containerPort: 80 }]);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input.loadBalancers).toEqual([
+      { targetGroupArn: TG_NEW, containerName: 'web', containerPort: 80 },
+    ]);
     expect(elbv2.commandCalls(DeleteTargetGroupCommand).map((c) => c.args[0].input)).toEqual([{ TargetGroupArn: TG }]);
     // UpdateService (then the rollout), and only then the delete
     expect(order).toEqual(['UpdateService', 'DeleteTargetGroup']);
@@ -477,7 +592,14 @@ describe('service step on real AWS', () => {
     expect(commandNames(elbv2)).not.toContain('DeleteTargetGroup');
 
     // rolled back by the circuit breaker: the old group must stay
-    ecs.on(DescribeServicesCommand).resolves(found({ deployments: [{ id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }, { id: 'd2', status: 'ACTIVE', taskDefinition: TD2, rolloutState: 'FAILED' }] }));
+    ecs.on(DescribeServicesCommand).resolves(
+      found({
+        deployments: [
+          { id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' },
+          { id: 'd2', status: 'ACTIVE', taskDefinition: TD2, rolloutState: 'FAILED' },
+        ],
+      }),
+    );
     ecs.on(ListTasksCommand).resolves({ taskArns: [] });
     elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
     const ctx = movedContext(true);
@@ -487,7 +609,8 @@ describe('service step on real AWS', () => {
 
   it('tells the rollout watcher not to count IAM-propagation stops right after a role changed in this run', async () => {
     vi.useFakeTimers();
-    const assume = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution' that was provided for this task.";
+    const assume =
+      "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/ecs-kit/shop/default/shop-default-execution' that was provided for this task.";
     const stopped = ['t1', 't2', 't3'].map((id) => ({
       taskArn: `arn:aws:ecs:us-east-1:123456789012:task/shop-default/${id}`,
       taskDefinitionArn: TD2,
@@ -498,13 +621,25 @@ describe('service step on real AWS', () => {
       stoppedAt: new Date(),
       containers: [],
     }));
-    const inProgress = found({ taskDefinition: TD2, runningCount: 1, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'IN_PROGRESS' }, { id: 'd1', status: 'ACTIVE', taskDefinition: TD1, rolloutState: 'COMPLETED' }] });
-    const done = found({ taskDefinition: TD2, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }] });
+    const inProgress = found({
+      taskDefinition: TD2,
+      runningCount: 1,
+      deployments: [
+        { id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'IN_PROGRESS' },
+        { id: 'd1', status: 'ACTIVE', taskDefinition: TD1, rolloutState: 'COMPLETED' },
+      ],
+    });
+    const done = found({
+      taskDefinition: TD2,
+      deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2, rolloutState: 'COMPLETED' }],
+    });
     const run = async (changedAt: string | undefined) => {
       ecs.reset();
       strict(ecs);
       ecs.on(DescribeServicesCommand).resolvesOnce(found()).resolvesOnce(inProgress).resolvesOnce(inProgress).resolves(done);
-      ecs.on(UpdateServiceCommand).resolves({ service: { serviceArn: SERVICE_ARN, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2 }] } });
+      ecs
+        .on(UpdateServiceCommand)
+        .resolves({ service: { serviceArn: SERVICE_ARN, deployments: [{ id: 'd2', status: 'PRIMARY', taskDefinition: TD2 }] } });
       ecs.on(ListTasksCommand).resolves({ taskArns: stopped.map((t) => t.taskArn) });
       ecs.on(DescribeTasksCommand).resolves({ tasks: stopped });
       ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [] } });
@@ -514,7 +649,10 @@ describe('service step on real AWS', () => {
       d['execution-role'] = { roleName: 'shop-default-execution', roleArn: 'arn:role', ...(changedAt ? { changedAt } : {}) };
       const ctx = stepContext(serviceStep, { scope: 'web', deps: d });
       ctx.options = { ...ctx.options, wait: true, pollIntervalMs: 10_000, timeoutMs: 15 * 60_000 };
-      const p = serviceStep.apply(ctx, await serviceStep.plan(ctx)).then(() => undefined, (e: unknown) => e);
+      const p = serviceStep.apply(ctx, await serviceStep.plan(ctx)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await vi.advanceTimersByTimeAsync(60_000);
       return p;
     };

@@ -52,7 +52,13 @@ const TG_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/
 const RULE_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop-default/a/b/r1';
 const LISTENER_ARN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shop-default/a/b';
 const NETWORK = { vpcId: 'vpc-1', publicSubnetIds: ['subnet-1', 'subnet-2'] } as NetworkState;
-const LB: LoadBalancerState = { securityGroupId: 'sg-lb', loadBalancerArn: 'arn:lb', loadBalancerName: 'shop-default', dnsName: 'd', listenerArn: LISTENER_ARN };
+const LB: LoadBalancerState = {
+  securityGroupId: 'sg-lb',
+  loadBalancerArn: 'arn:lb',
+  loadBalancerName: 'shop-default',
+  dnsName: 'd',
+  listenerArn: LISTENER_ARN,
+};
 const STATE: TargetGroupState = { targetGroupArn: TG_ARN, targetGroupName: 'shop-default-api', ruleArn: RULE_ARN };
 
 const CONFIG = config(`
@@ -81,7 +87,13 @@ const targetGroup = (extra: Partial<TargetGroup> = {}): TargetGroup => ({
   ...extra,
 });
 
-const DEFAULT_RULE: Rule = { RuleArn: 'arn:default', Priority: 'default', IsDefault: true, Conditions: [], Actions: [{ Type: 'fixed-response' }] };
+const DEFAULT_RULE: Rule = {
+  RuleArn: 'arn:default',
+  Priority: 'default',
+  IsDefault: true,
+  Conditions: [],
+  Actions: [{ Type: 'fixed-response' }],
+};
 const rule = (extra: Partial<Rule> = {}): Rule => ({
   RuleArn: RULE_ARN,
   Priority: String(apiPriority),
@@ -92,7 +104,9 @@ const rule = (extra: Partial<Rule> = {}): Rule => ({
 });
 
 function ownedTags(tags = OWNER_TAGS) {
-  elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({ TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: tags })) }));
+  elb.on(DescribeTagsCommand).callsFake((input: { ResourceArns: string[] }) => ({
+    TagDescriptions: input.ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: tags })),
+  }));
 }
 
 function existing(o: { tg?: TargetGroup; rules?: Rule[]; delay?: string } = {}) {
@@ -152,7 +166,9 @@ describe('target-group step', () => {
 
   it('waits for the load balancer and its listener', async () => {
     await expect(targetGroupStep.plan(ctxFor(CONFIG, { network: NETWORK }))).rejects.toBeInstanceOf(PendingDependency);
-    await expect(targetGroupStep.plan(ctxFor(CONFIG, { network: NETWORK, 'load-balancer': { ...LB, listenerArn: '' } }))).rejects.toBeInstanceOf(PendingDependency);
+    await expect(
+      targetGroupStep.plan(ctxFor(CONFIG, { network: NETWORK, 'load-balancer': { ...LB, listenerArn: '' } })),
+    ).rejects.toBeInstanceOf(PendingDependency);
     expect(commandNames(elb)).toEqual([]);
   });
 
@@ -212,13 +228,17 @@ describe('target-group step', () => {
 
   it('picks another priority in the band when a concurrent create took it', async () => {
     elb.on(DescribeTargetGroupsCommand).rejects(awsError('TargetGroupNotFoundException'));
-    elb.on(DescribeRulesCommand)
+    elb
+      .on(DescribeRulesCommand)
       .resolvesOnce({ Rules: [DEFAULT_RULE] })
       .resolvesOnce({ Rules: [DEFAULT_RULE] })
       .resolves({ Rules: [DEFAULT_RULE, { RuleArn: 'arn:other', Priority: String(apiPriority) }] });
     elb.on(CreateTargetGroupCommand).resolves({ TargetGroups: [targetGroup()] });
     elb.on(ModifyTargetGroupAttributesCommand).resolves({});
-    elb.on(CreateRuleCommand).rejectsOnce(awsError('PriorityInUseException')).resolves({ Rules: [rule()] });
+    elb
+      .on(CreateRuleCommand)
+      .rejectsOnce(awsError('PriorityInUseException'))
+      .resolves({ Rules: [rule()] });
     const ctx = ctxFor();
     await targetGroupStep.apply(ctx, await targetGroupStep.plan(ctx));
     const priorities = elb.commandCalls(CreateRuleCommand).map((c) => c.args[0].input.Priority);
@@ -242,7 +262,13 @@ describe('target-group step', () => {
     existing({
       tg: targetGroup({ HealthCheckPath: '/', Matcher: { HttpCode: '200' } }),
       delay: '300',
-      rules: [rule({ Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/old/v1', '/old/v1/*'] } }], Priority: String(rulePriority('/old/v1')) }), DEFAULT_RULE],
+      rules: [
+        rule({
+          Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/old/v1', '/old/v1/*'] } }],
+          Priority: String(rulePriority('/old/v1')),
+        }),
+        DEFAULT_RULE,
+      ],
     });
     elb.on(ModifyTargetGroupCommand).resolves({});
     elb.on(ModifyTargetGroupAttributesCommand).resolves({});
@@ -262,13 +288,19 @@ describe('target-group step', () => {
     elb.resetHistory();
     expect(await targetGroupStep.apply(ctx, plan)).toEqual(STATE);
     expect(commandNames(elb)).toEqual(['ModifyTargetGroup', 'ModifyTargetGroupAttributes', 'ModifyRule', 'SetRulePriorities']);
-    expect(elb.commandCalls(ModifyTargetGroupCommand)[0]!.args[0].input).toMatchObject({ TargetGroupArn: TG_ARN, HealthCheckPath: '/health', Matcher: { HttpCode: '200-399' } });
+    expect(elb.commandCalls(ModifyTargetGroupCommand)[0]!.args[0].input).toMatchObject({
+      TargetGroupArn: TG_ARN,
+      HealthCheckPath: '/health',
+      Matcher: { HttpCode: '200-399' },
+    });
     expect(elb.commandCalls(ModifyRuleCommand)[0]!.args[0].input).toEqual({
       RuleArn: RULE_ARN,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/api', '/api/*'] } }],
       Actions: [{ Type: 'forward', TargetGroupArn: TG_ARN }],
     });
-    expect(elb.commandCalls(SetRulePrioritiesCommand)[0]!.args[0].input).toEqual({ RulePriorities: [{ RuleArn: RULE_ARN, Priority: apiPriority }] });
+    expect(elb.commandCalls(SetRulePrioritiesCommand)[0]!.args[0].input).toEqual({
+      RulePriorities: [{ RuleArn: RULE_ARN, Priority: apiPriority }],
+    });
   });
 
   it('adds a missing rule to an existing target group', async () => {
@@ -299,7 +331,11 @@ describe('target-group step', () => {
     const state = await targetGroupStep.apply(ctx, plan);
     expect(state).toEqual({ targetGroupArn: NEW_ARN, targetGroupName: NEW_NAME, ruleArn: RULE_ARN, retired: [RETIRED] });
     // never a delete here: the service still runs on the old group until the service step moves it
-    expect(commandNames(elb).filter((n) => !n.startsWith('Describe'))).toEqual(['CreateTargetGroup', 'ModifyTargetGroupAttributes', 'ModifyRule']);
+    expect(commandNames(elb).filter((n) => !n.startsWith('Describe'))).toEqual([
+      'CreateTargetGroup',
+      'ModifyTargetGroupAttributes',
+      'ModifyRule',
+    ]);
     expect(elb.commandCalls(CreateTargetGroupCommand)[0]!.args[0].input).toMatchObject({ Name: NEW_NAME, Port: 8080 });
     expect(elb.commandCalls(ModifyRuleCommand)[0]!.args[0].input.Actions).toEqual([{ Type: 'forward', TargetGroupArn: NEW_ARN }]);
     expect(ctx.messages).toContain(`replacing target group shop-default-api with ${NEW_NAME}: port 80 → 8080`);
@@ -315,7 +351,10 @@ describe('target-group step', () => {
   });
 
   it('finds a replacement group by the name the manifest recorded, with the same calls as before', async () => {
-    existing({ tg: targetGroup({ TargetGroupArn: NEW_ARN, TargetGroupName: NEW_NAME }), rules: [rule({ Actions: [{ Type: 'forward', TargetGroupArn: NEW_ARN }] }), DEFAULT_RULE] });
+    existing({
+      tg: targetGroup({ TargetGroupArn: NEW_ARN, TargetGroupName: NEW_NAME }),
+      rules: [rule({ Actions: [{ Type: 'forward', TargetGroupArn: NEW_ARN }] }), DEFAULT_RULE],
+    });
     const previous: TargetGroupState = { targetGroupArn: NEW_ARN, targetGroupName: NEW_NAME, ruleArn: RULE_ARN };
     const plan = await targetGroupStep.plan(ctxFor(CONFIG, undefined, previous));
     expect(plan).toMatchObject({ action: 'noop', current: previous });
@@ -324,10 +363,18 @@ describe('target-group step', () => {
   });
 
   it('forgets a replaced group that is gone, and deletes one that has no targets left', async () => {
-    const previous: TargetGroupStepState = { ...STATE, retired: [{ targetGroupArn: 'arn:gone', targetGroupName: 'gone' }, { targetGroupArn: 'arn:empty', targetGroupName: 'empty' }] };
+    const previous: TargetGroupStepState = {
+      ...STATE,
+      retired: [
+        { targetGroupArn: 'arn:gone', targetGroupName: 'gone' },
+        { targetGroupArn: 'arn:empty', targetGroupName: 'empty' },
+      ],
+    };
     existing();
     elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:gone'] }).rejects(awsError('TargetGroupNotFoundException'));
-    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:empty'] }).resolves({ TargetGroups: [targetGroup({ TargetGroupArn: 'arn:empty' })] });
+    elb
+      .on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:empty'] })
+      .resolves({ TargetGroups: [targetGroup({ TargetGroupArn: 'arn:empty' })] });
     elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
     elb.on(DeleteTargetGroupCommand).resolves({});
     const ctx = ctxFor(CONFIG, undefined, previous);
@@ -340,8 +387,12 @@ describe('target-group step', () => {
   it('keeps a replaced group that still has targets (the service has not moved yet), without changing anything', async () => {
     const previous: TargetGroupStepState = { ...STATE, retired: [{ targetGroupArn: 'arn:busy', targetGroupName: 'busy' }] };
     existing();
-    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:busy'] }).resolves({ TargetGroups: [targetGroup({ TargetGroupArn: 'arn:busy' })] });
-    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.0.5', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
+    elb
+      .on(DescribeTargetGroupsCommand, { TargetGroupArns: ['arn:busy'] })
+      .resolves({ TargetGroups: [targetGroup({ TargetGroupArn: 'arn:busy' })] });
+    elb
+      .on(DescribeTargetHealthCommand)
+      .resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.0.5', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
     const plan = await targetGroupStep.plan(ctxFor(CONFIG, undefined, previous));
     expect(plan).toMatchObject({ action: 'noop', current: previous });
     expect(readsOnly(commandNames(elb))).toBe(true);
@@ -372,7 +423,10 @@ describe('target-group destroy', () => {
 
   it('also deletes groups that were replaced and not deleted yet', async () => {
     owned();
-    await targetGroupStep.destroy(ctxFor(), { ...STATE, retired: [{ targetGroupArn: 'arn:old', targetGroupName: 'old' }] } as TargetGroupStepState);
+    await targetGroupStep.destroy(ctxFor(), {
+      ...STATE,
+      retired: [{ targetGroupArn: 'arn:old', targetGroupName: 'old' }],
+    });
     expect(elb.commandCalls(DeleteTargetGroupCommand).map((c) => c.args[0].input.TargetGroupArn)).toEqual([TG_ARN, 'arn:old']);
   });
 

@@ -81,7 +81,10 @@ function described(overrides: { image?: string; env?: { name: string; value: str
         mountPoints: [],
         volumesFrom: [],
         systemControls: [],
-        logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-stream-prefix': 'ecs', 'awslogs-region': 'us-east-1', 'awslogs-group': '/ecs/shop/default/web' } },
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: { 'awslogs-stream-prefix': 'ecs', 'awslogs-region': 'us-east-1', 'awslogs-group': '/ecs/shop/default/web' },
+        },
       },
     ],
   };
@@ -121,7 +124,10 @@ describe('renderTaskDefinition', () => {
             { name: 'ZED', value: '1' },
           ],
           command: ['nginx', '-g', 'daemon off;'],
-          logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/shop/default/web', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'ecs' } },
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: { 'awslogs-group': '/ecs/shop/default/web', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'ecs' },
+          },
         },
       ],
       tags: OWNER_TAGS_ECS,
@@ -130,7 +136,17 @@ describe('renderTaskDefinition', () => {
 
   it('leaves out ports and command for a worker', () => {
     const cfg = config(YAML);
-    const input = renderTaskDefinition({ family: 'f', container: 'worker', service: cfg.services.worker!, image: IMAGE, executionRoleArn: EXEC, taskRoleArn: 'r', logGroup: 'g', region: 'us-east-1', owner: { app: 'shop', env: 'default' } });
+    const input = renderTaskDefinition({
+      family: 'f',
+      container: 'worker',
+      service: cfg.services.worker!,
+      image: IMAGE,
+      executionRoleArn: EXEC,
+      taskRoleArn: 'r',
+      logGroup: 'g',
+      region: 'us-east-1',
+      owner: { app: 'shop', env: 'default' },
+    });
     const c = input.containerDefinitions![0]!;
     expect(c.portMappings).toBeUndefined();
     expect(c.command).toBeUndefined();
@@ -166,11 +182,16 @@ describe('task definition step', () => {
 
   it('registers the first revision when the family does not exist', async () => {
     ecs.on(DescribeTaskDefinitionCommand).rejects(missing());
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { family: 'shop-default-worker', taskDefinitionArn: arn('shop-default-worker', 1), revision: 1 } });
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { family: 'shop-default-worker', taskDefinitionArn: arn('shop-default-worker', 1), revision: 1 } });
     const ctx = ctxFor('worker');
     const plan = await taskDefinitionStep.plan(ctx);
     expect(plan.action).toBe('create');
-    expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input).toEqual({ taskDefinition: 'shop-default-worker', include: ['TAGS'] });
+    expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input).toEqual({
+      taskDefinition: 'shop-default-worker',
+      include: ['TAGS'],
+    });
     const state = await taskDefinitionStep.apply(ctx, plan);
     expect(state).toEqual({ family: 'shop-default-worker', taskDefinitionArn: arn('shop-default-worker', 1), revision: 1 });
     const input = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input;
@@ -187,16 +208,29 @@ describe('task definition step', () => {
   it('plans no change and makes only a describe call when the latest revision matches', async () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described(), tags: OWNER_TAGS_ECS });
     const plan = await taskDefinitionStep.plan(ctxFor());
-    expect(plan).toMatchObject({ action: 'noop', changes: [], current: { family: 'shop-default-web', taskDefinitionArn: arn('shop-default-web', 3), revision: 3 } });
+    expect(plan).toMatchObject({
+      action: 'noop',
+      changes: [],
+      current: { family: 'shop-default-web', taskDefinitionArn: arn('shop-default-web', 3), revision: 3 },
+    });
     expect(commandNames(ecs)).toEqual(['DescribeTaskDefinition']);
   });
 
   it('registers a new revision when the image, size or environment change, naming variables but not values', async () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves({
-      taskDefinition: described({ image: 'nginx:1.26', cpu: '512', env: [{ name: 'ALPHA', value: 'old-secret' }, { name: 'GONE', value: 'x' }] }),
+      taskDefinition: described({
+        image: 'nginx:1.26',
+        cpu: '512',
+        env: [
+          { name: 'ALPHA', value: 'old-secret' },
+          { name: 'GONE', value: 'x' },
+        ],
+      }),
       tags: OWNER_TAGS_ECS,
     });
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { ...described(), revision: 4, taskDefinitionArn: arn('shop-default-web', 4) } });
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { ...described(), revision: 4, taskDefinitionArn: arn('shop-default-web', 4) } });
     const ctx = ctxFor();
     const plan = await taskDefinitionStep.plan(ctx);
     expect(plan.action).toBe('update');
@@ -216,17 +250,36 @@ describe('task definition step', () => {
   it('runs Fargate tasks on the architecture the service is built for, and plans an architecture change as one', async () => {
     const arm = YAML.replace('    port: 8080\n', '    port: 8080\n    cpuArchitecture: arm64\n');
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: described(), tags: OWNER_TAGS_ECS });
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { ...described(), revision: 4, taskDefinitionArn: arn('shop-default-web', 4) } });
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { ...described(), revision: 4, taskDefinitionArn: arn('shop-default-web', 4) } });
     const ctx = ctxFor('web', arm);
     const plan = await taskDefinitionStep.plan(ctx);
-    expect(plan).toMatchObject({ action: 'update', changes: [{ field: 'runtimePlatform.cpuArchitecture', before: 'X86_64', after: 'ARM64' }], outputsChange: true });
+    expect(plan).toMatchObject({
+      action: 'update',
+      changes: [{ field: 'runtimePlatform.cpuArchitecture', before: 'X86_64', after: 'ARM64' }],
+      outputsChange: true,
+    });
     await taskDefinitionStep.apply(ctx, plan);
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0]!.args[0].input.runtimePlatform).toEqual({
+      operatingSystemFamily: 'LINUX',
+      cpuArchitecture: 'ARM64',
+    });
   });
 
   it('takes the architecture from build.platform when cpuArchitecture is not set; EC2 tasks get no runtimePlatform', () => {
     const render = (yaml: string, svc: string) =>
-      renderTaskDefinition({ family: 'f', container: svc, service: config(yaml).services[svc]!, image: IMAGE, executionRoleArn: EXEC, taskRoleArn: 'r', logGroup: 'g', region: 'us-east-1', owner: { app: 'shop', env: 'default' } });
+      renderTaskDefinition({
+        family: 'f',
+        container: svc,
+        service: config(yaml).services[svc]!,
+        image: IMAGE,
+        executionRoleArn: EXEC,
+        taskRoleArn: 'r',
+        logGroup: 'g',
+        region: 'us-east-1',
+        owner: { app: 'shop', env: 'default' },
+      });
     const built = render('app: shop\nservices: { worker: { build: { context: ., platform: linux/arm64 } } }', 'worker');
     expect(built.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
     const ec2 = render('app: shop\nec2: { instanceType: t3.small }\nservices: { web: { image: nginx, port: 80, capacity: ec2 } }', 'web');
@@ -254,8 +307,16 @@ describe('task definition step', () => {
       await taskDefinitionStep.destroy(ctx, state);
       expect(ecs.commandCalls(ListTaskDefinitionsCommand)[0]!.args[0].input).toMatchObject({ familyPrefix: family });
       // tags are checked on the newest revision
-      expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input).toEqual({ taskDefinition: arn(family, 12), include: ['TAGS'] });
-      expect(ecs.commandCalls(DeregisterTaskDefinitionCommand).map((c) => c.args[0].input.taskDefinition).sort()).toEqual([...active].sort());
+      expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0]!.args[0].input).toEqual({
+        taskDefinition: arn(family, 12),
+        include: ['TAGS'],
+      });
+      expect(
+        ecs
+          .commandCalls(DeregisterTaskDefinitionCommand)
+          .map((c) => c.args[0].input.taskDefinition)
+          .sort(),
+      ).toEqual([...active].sort());
       const batches = ecs.commandCalls(DeleteTaskDefinitionsCommand).map((c) => c.args[0].input.taskDefinitions!);
       expect(batches.map((b) => b.length)).toEqual([10, 2]);
       expect(batches.flat().sort()).toEqual([...active, ...inactive].sort());

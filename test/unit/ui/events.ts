@@ -7,9 +7,22 @@ export const PLAN: Extract<EcsKitEvent, { type: 'plan' }> = {
   steps: [
     { id: 'network', title: 'Network', action: 'noop', changes: [] },
     { id: 'cluster', title: 'ECS cluster', action: 'create', changes: [] },
-    { id: 'service:web', title: 'Service web', action: 'update', changes: [{ field: 'desiredCount', before: 1, after: 2 }, { field: 'environment.API_KEY', before: '(set)', after: '(changed)' }] },
+    {
+      id: 'service:web',
+      title: 'Service web',
+      action: 'update',
+      changes: [
+        { field: 'desiredCount', before: 1, after: 2 },
+        { field: 'environment.API_KEY', before: '(set)', after: '(changed)' },
+      ],
+    },
     { id: 'lb', title: 'Load balancer', action: 'create', changes: [], pendingOn: 'network' },
-    { id: 'taskdef:web', title: 'Task definition web', action: 'replace', changes: [{ field: 'image', before: 'nginx:1.26', after: 'nginx:1.27' }] },
+    {
+      id: 'taskdef:web',
+      title: 'Task definition web',
+      action: 'replace',
+      changes: [{ field: 'image', before: 'nginx:1.26', after: 'nginx:1.27' }],
+    },
     { id: 'old', title: 'Old thing', action: 'delete', changes: [] },
   ],
   summary: { create: 2, update: 1, replace: 1, delete: 1, noop: 1 },
@@ -29,7 +42,23 @@ export const DEPLOY: EcsKitEvent[] = [
 
 export const FAILURE: EcsKitEvent[] = [
   { type: 'step.start', step: 'lb', title: 'Load balancer', action: 'create' },
-  { type: 'step.failed', step: 'lb', title: 'Load balancer', error: { code: 'aws.access-denied', message: 'creating Load balancer failed: access denied', why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.', fix: 'Attach the policy in README "Permissions".' } },
+  {
+    type: 'step.failed',
+    step: 'lb',
+    title: 'Load balancer',
+    error: {
+      code: 'aws.access-denied',
+      message: 'creating Load balancer failed: access denied',
+      why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.',
+      fix: 'Attach the policy in README "Permissions".',
+    },
+  },
   { type: 'run.done', command: 'deploy', outcome: 'failed', durationMs: 4000, mutatingCalls: 3, calls: 9 },
-  { type: 'error', code: 'aws.access-denied', message: 'creating Load balancer failed: access denied', why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.', fix: 'Attach the policy in README "Permissions".' },
+  {
+    type: 'error',
+    code: 'aws.access-denied',
+    message: 'creating Load balancer failed: access denied',
+    why: 'Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.',
+    fix: 'Attach the policy in README "Permissions".',
+  },
 ];

@@ -7,7 +7,8 @@ describe('formatDuration', () => {
   it.each([
     [0, '0ms'],
     [850, '850ms'],
-    [1000, '1.0s'],
+    [1000, '1s'],
+    [1050, '1.0s'],
     [12_345, '12.3s'],
     [59_999, '59.9s'],
     [60_000, '1m'],
@@ -58,32 +59,43 @@ describe('formatPlan', () => {
 
 describe('formatError', () => {
   it('prints the message, then Why and Fix', () => {
-    expect(formatError({ message: 'it broke', why: 'because', fix: 'do this' }, { prefix: 'Error: ' })).toEqual(['Error: it broke', '  Why: because', '  Fix: do this']);
+    expect(formatError({ message: 'it broke', why: 'because', fix: 'do this' }, { prefix: 'Error: ' })).toEqual([
+      'Error: it broke',
+      '  Why: because',
+      '  Fix: do this',
+    ]);
   });
 
   it('keeps multi-line messages (config problem lists) and skips missing parts', () => {
-    expect(formatError({ message: 'ecs-kit.yml is not valid:\n  - app: is required' })).toEqual(['ecs-kit.yml is not valid:', '    - app: is required']);
+    expect(formatError({ message: 'ecs-kit.yml is not valid:\n  - app: is required' })).toEqual([
+      'ecs-kit.yml is not valid:',
+      '    - app: is required',
+    ]);
   });
 });
 
 describe('run.done and aws.call lines', () => {
   it('says exactly that nothing changed', () => {
-    expect(formatRunDone({ type: 'run.done', command: 'deploy', outcome: 'no-changes', durationMs: 900, mutatingCalls: 0, calls: 20 })).toBe(
-      'No changes. AWS already matches ecs-kit.yml.',
-    );
+    expect(
+      formatRunDone({ type: 'run.done', command: 'deploy', outcome: 'no-changes', durationMs: 900, mutatingCalls: 0, calls: 20 }),
+    ).toBe('No changes. AWS already matches ecs-kit.yml.');
   });
 
   it('summarizes an applied deploy and an empty teardown', () => {
     expect(formatRunDone({ type: 'run.done', command: 'deploy', outcome: 'applied', durationMs: 65_000, mutatingCalls: 1, calls: 2 })).toBe(
       'Deployed in 1m 05s: 2 AWS calls, 1 of them changing something.',
     );
-    expect(formatRunDone({ type: 'run.done', command: 'teardown', outcome: 'empty', durationMs: 10, mutatingCalls: 0, calls: 1 })).toMatch(/^Nothing to tear down/);
+    expect(formatRunDone({ type: 'run.done', command: 'teardown', outcome: 'empty', durationMs: 10, mutatingCalls: 0, calls: 1 })).toMatch(
+      /^Nothing to tear down/,
+    );
   });
 
   it('marks writes and failures in AWS call traces', () => {
-    expect(formatAwsCall({ service: 'ECS', operation: 'CreateCluster', mutating: true, durationMs: 120, ok: true })).toBe('aws ECS.CreateCluster (write) 120ms');
-    expect(formatAwsCall({ service: 'EC2', operation: 'DescribeVpcs', mutating: false, durationMs: 1500, ok: false, errorName: 'Throttling' })).toBe(
-      'aws EC2.DescribeVpcs 1.5s failed: Throttling',
+    expect(formatAwsCall({ service: 'ECS', operation: 'CreateCluster', mutating: true, durationMs: 120, ok: true })).toBe(
+      'aws ECS.CreateCluster (write) 120ms',
     );
+    expect(
+      formatAwsCall({ service: 'EC2', operation: 'DescribeVpcs', mutating: false, durationMs: 1500, ok: false, errorName: 'Throttling' }),
+    ).toBe('aws EC2.DescribeVpcs 1.5s failed: Throttling');
   });
 });

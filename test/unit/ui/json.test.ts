@@ -33,7 +33,9 @@ describe('json reporter', () => {
   });
 
   it('keeps error why/fix as fields', () => {
-    const errors = run(false).stdout.lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'error');
+    const errors = run(false)
+      .stdout.lines.map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'error');
     expect(errors).toEqual([expect.objectContaining({ code: 'aws.access-denied', why: expect.any(String), fix: expect.any(String) })]);
   });
 

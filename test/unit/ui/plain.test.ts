@@ -77,17 +77,29 @@ describe('plain reporter', () => {
       'FAILED Load balancer: creating Load balancer failed: access denied',
       '  Why: Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.',
       '  Fix: Attach the policy in README "Permissions".',
-      'Failed after 4.0s.',
+      'Failed after 4s.',
     ]);
   });
 
   it('prints an error that no step reported', () => {
-    const { stderr } = run([{ type: 'error', code: 'config.invalid', message: 'ecs-kit.yml is not valid:\n  - app: is required', fix: 'Edit it.' }]);
-    expect(stderr.lines.map((l) => l.replace(ISO, ''))).toEqual(['ERROR ecs-kit.yml is not valid:', '    - app: is required', '  Fix: Edit it.']);
+    const { stderr } = run([
+      { type: 'error', code: 'config.invalid', message: 'ecs-kit.yml is not valid:\n  - app: is required', fix: 'Edit it.' },
+    ]);
+    expect(stderr.lines.map((l) => l.replace(ISO, ''))).toEqual([
+      'ERROR ecs-kit.yml is not valid:',
+      '    - app: is required',
+      '  Fix: Edit it.',
+    ]);
   });
 
   it('says when there is nothing to change', () => {
-    const { stdout } = run([{ ...PLAN, steps: [PLAN.steps[0]!], summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 1 } }, { type: 'run.done', command: 'deploy', outcome: 'no-changes', durationMs: 800, mutatingCalls: 0, calls: 12 }]);
-    expect(stdout.lines.map((l) => l.replace(ISO, ''))).toEqual(['Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.', 'No changes. AWS already matches ecs-kit.yml.']);
+    const { stdout } = run([
+      { ...PLAN, steps: [PLAN.steps[0]!], summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 1 } },
+      { type: 'run.done', command: 'deploy', outcome: 'no-changes', durationMs: 800, mutatingCalls: 0, calls: 12 },
+    ]);
+    expect(stdout.lines.map((l) => l.replace(ISO, ''))).toEqual([
+      'Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.',
+      'No changes. AWS already matches ecs-kit.yml.',
+    ]);
   });
 });

@@ -159,13 +159,19 @@ describe('tty reporter', () => {
       '✖ Load balancer failed: creating Load balancer failed: access denied',
       '  Why: Your IAM user may not call elasticloadbalancing:CreateLoadBalancer.',
       '  Fix: Attach the policy in README "Permissions".',
-      'Failed after 4.0s.',
+      'Failed after 4s.',
     ]);
   });
 
   it('prints a standalone error with Why and Fix', () => {
     const { r, stderr } = setup();
-    r.emit({ type: 'error', code: 'aws.credentials', message: 'No AWS credentials.', why: 'Nothing configured.', fix: 'Run aws configure.' });
+    r.emit({
+      type: 'error',
+      code: 'aws.credentials',
+      message: 'No AWS credentials.',
+      why: 'Nothing configured.',
+      fix: 'Run aws configure.',
+    });
     expect(stderr.lines).toEqual(['✖ No AWS credentials.', '  Why: Nothing configured.', '  Fix: Run aws configure.']);
   });
 
@@ -185,7 +191,10 @@ describe('tty reporter', () => {
     const { r, stdout } = setup();
     r.emit({ ...PLAN, steps: [], summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 6 } });
     r.emit({ type: 'run.done', command: 'deploy', outcome: 'no-changes', durationMs: 700, mutatingCalls: 0, calls: 14 });
-    expect(stdout.lines).toEqual(['Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.', 'No changes. AWS already matches ecs-kit.yml.']);
+    expect(stdout.lines).toEqual([
+      'Plan: 0 to create, 0 to update, 0 to replace, 0 to delete.',
+      'No changes. AWS already matches ecs-kit.yml.',
+    ]);
   });
 });
 

@@ -62,7 +62,11 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     if (noManifest) {
       const adopted = plan.steps.filter((s) => s.plan?.current).map((s) => s.instance.id);
       if (adopted.length) {
-        reporter.emit({ type: 'info', code: 'deploy.adopting', message: `Adopting ${adopted.length} existing step(s) found by tags: ${adopted.join(', ')}.` });
+        reporter.emit({
+          type: 'info',
+          code: 'deploy.adopting',
+          message: `Adopting ${adopted.length} existing step(s) found by tags: ${adopted.join(', ')}.`,
+        });
       }
     }
     if (plan.hasChanges) {

@@ -25,8 +25,19 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
   try {
     const region = await resolveRegion(aws);
     const { runChecks } = await import('../../../doctor/index.js');
-    const ctx: DoctorContext = { aws, config, env: opts.env, region, partition: partitionOf(region), names: namesFor(config.app, opts.env) };
-    reporter.emit({ type: 'info', code: 'doctor.start', message: `Checking ${config.app} (env ${opts.env}) in ${region}; read-only, nothing is changed.` });
+    const ctx: DoctorContext = {
+      aws,
+      config,
+      env: opts.env,
+      region,
+      partition: partitionOf(region),
+      names: namesFor(config.app, opts.env),
+    };
+    reporter.emit({
+      type: 'info',
+      code: 'doctor.start',
+      message: `Checking ${config.app} (env ${opts.env}) in ${region}; read-only, nothing is changed.`,
+    });
     const store = new ReadOnlyManifestStore(path.join(path.dirname(configFile), '.ecs-kit'), opts.env);
     const summary = await runChecks(ctx, (result) => reporter.emit({ type: 'check', ...result }), {
       // What ecs-kit already owns does not count as new (quotas); same account/region check as deploy.
@@ -34,7 +45,13 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
         ctx.manifest = await readManifest(store, config, account, region, io);
       },
     });
-    reporter.emit({ type: 'check.summary', ...summary, durationMs: Date.now() - started, calls: counter.calls, mutatingCalls: counter.mutating });
+    reporter.emit({
+      type: 'check.summary',
+      ...summary,
+      durationMs: Date.now() - started,
+      calls: counter.calls,
+      mutatingCalls: counter.mutating,
+    });
     return summary.fail > 0 ? ExitCode.Failure : ExitCode.Ok;
   } finally {
     aws.destroy();

@@ -20,7 +20,10 @@ export interface IamPolicyOptions extends GlobalOptions {
 export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Reporter): Promise<number> {
   checkEnvName(opts.env);
   if (opts.account !== undefined && !/^\d{12}$/.test(opts.account)) {
-    throw new UsageError(`--account: "${opts.account}" is not a 12-digit AWS account id.`, 'Pass --account 123456789012, or leave it out to use the account of your credentials.');
+    throw new UsageError(
+      `--account: "${opts.account}" is not a 12-digit AWS account id.`,
+      'Pass --account 123456789012, or leave it out to use the account of your credentials.',
+    );
   }
   const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config));
 
@@ -43,7 +46,7 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
     }
   }
 
-  const policy = deployerPolicy({ config, env: opts.env, region: region!, account: account! });
+  const policy = deployerPolicy({ config, env: opts.env, region: region, account: account });
   const result = opts.split ? splitPolicy(policy) : policy;
   const size = policySize(policy);
   if (!opts.split && size > MANAGED_POLICY_MAX_CHARS) {

@@ -23,10 +23,17 @@ export function configDocument(a: Answers): YamlDocument {
       ),
       field('region', a.region, 'AWS region to deploy into. The --region flag overrides it.'),
       field('network', network(a.network)),
-      field('cluster', mapping(field('containerInsights', false, 'CloudWatch Container Insights metrics for the cluster (billed by CloudWatch).'))),
+      field(
+        'cluster',
+        mapping(field('containerInsights', false, 'CloudWatch Container Insights metrics for the cluster (billed by CloudWatch).')),
+      ),
       field('ecr', mapping(field('keepImages', 10, 'Only matters for services that use build: how many pushed images to keep.'))),
       ...(a.ec2 ? [ec2(a.ec2.instanceType)] : []),
-      field('services', mapping(field(SERVICE_NAME, service(a))), `One entry per container. The key (${SERVICE_NAME}) is the service name used in AWS names.`),
+      field(
+        'services',
+        mapping(field(SERVICE_NAME, service(a))),
+        `One entry per container. The key (${SERVICE_NAME}) is the service name used in AWS names.`,
+      ),
     ],
   };
 }
@@ -142,7 +149,8 @@ function service(a: Answers): Mapping {
 }
 
 function source(s: Answers['source']): Field {
-  if ('image' in s) return field('image', s.image, 'The image to run, from any registry the tasks can pull from (Docker Hub, ECR, GHCR, …).');
+  if ('image' in s)
+    return field('image', s.image, 'The image to run, from any registry the tasks can pull from (Docker Hub, ECR, GHCR, …).');
   return field(
     'build',
     mapping(field('context', s.build.context), field('dockerfile', s.build.dockerfile)),

@@ -33,7 +33,10 @@ export async function askExistingVpc(opts: InitOptions, p: Prompter | undefined,
     const vpcId = vpcFlag ?? (await pickVpc(aws, p, env));
     if (vpcId === undefined) return await typeIds(p, undefined, flags.publicIds, flags.privateIds);
     const subnets = await listSubnets(aws, vpcId).catch((err: unknown) => {
-      env.say('init.cannot-list', `Could not list the subnets of ${vpcId} (${awsReason(err)}), so type their ids instead. Deploy checks them.`);
+      env.say(
+        'init.cannot-list',
+        `Could not list the subnets of ${vpcId} (${awsReason(err)}), so type their ids instead. Deploy checks them.`,
+      );
       return undefined;
     });
     if (!subnets) return await typeIds(p, vpcId, flags.publicIds, flags.privateIds);
@@ -60,7 +63,10 @@ interface SubnetFlags {
 /** One of the account's VPCs; undefined when there are none or they cannot be listed (then the ids are typed). */
 async function pickVpc(aws: AwsClients, p: Prompter, env: ShapeEnv): Promise<string | undefined> {
   const vpcs = await listVpcs(aws).catch((err: unknown) => {
-    env.say('init.cannot-list', `Could not list the VPCs in ${env.region} (${awsReason(err)}), so type the ids instead. Deploy checks them.`);
+    env.say(
+      'init.cannot-list',
+      `Could not list the VPCs in ${env.region} (${awsReason(err)}), so type the ids instead. Deploy checks them.`,
+    );
     return undefined;
   });
   if (vpcs?.length === 0) env.say('init.no-vpcs', `There are no VPCs in ${env.region} to choose from; type the ids of the VPC to use.`);
@@ -78,12 +84,18 @@ async function pickVpc(aws: AwsClients, p: Prompter, env: ShapeEnv): Promise<str
 /** Public subnets (pre-ticked: those that give public IPs; 2+ zones), then private ones among the rest. */
 async function pickSubnets(p: Prompter, subnets: Subnet[], flags: SubnetFlags): Promise<Omit<ExistingVpc, 'vpcId'>> {
   const label = (s: Subnet) => [s.SubnetId, s.AvailabilityZone, s.CidrBlock, nameTag(s.Tags)].filter(Boolean).join('  ');
-  const describeIp = (s: Subnet) => (s.MapPublicIpOnLaunch ? 'gives instances public IPs (usually a public subnet)' : 'no public IPs on launch (usually a private subnet)');
+  const describeIp = (s: Subnet) =>
+    s.MapPublicIpOnLaunch ? 'gives instances public IPs (usually a public subnet)' : 'no public IPs on launch (usually a private subnet)';
   const publicSubnetIds =
     flags.publicIds ??
     (await p.checkbox<string>({
       message: 'Public subnets for the load balancer (2+ availability zones)',
-      choices: subnets.map((s) => ({ name: label(s), value: s.SubnetId!, description: describeIp(s), checked: Boolean(s.MapPublicIpOnLaunch) })),
+      choices: subnets.map((s) => ({
+        name: label(s),
+        value: s.SubnetId!,
+        description: describeIp(s),
+        checked: Boolean(s.MapPublicIpOnLaunch),
+      })),
       validate: (ids) => {
         const zones = new Set(ids.map((id) => subnets.find((s) => s.SubnetId === id)?.AvailabilityZone));
         return zones.size >= 2 ? true : 'pick subnets in at least 2 availability zones';
@@ -101,11 +113,25 @@ async function pickSubnets(p: Prompter, subnets: Subnet[], flags: SubnetFlags): 
   return { publicSubnetIds, privateSubnetIds };
 }
 
-async function typeIds(p: Prompter, vpcFlag: string | undefined, publicFlag: string[] | undefined, privateFlag: string[] | undefined): Promise<ExistingVpc> {
-  const vpcId = vpcFlag ?? (await p.input({ message: 'VPC id', validate: (v) => (VPC_ID_RE.test(v.trim()) ? true : 'enter a VPC id such as vpc-0abc1234') })).trim();
+async function typeIds(
+  p: Prompter,
+  vpcFlag: string | undefined,
+  publicFlag: string[] | undefined,
+  privateFlag: string[] | undefined,
+): Promise<ExistingVpc> {
+  const vpcId =
+    vpcFlag ??
+    (
+      await p.input({ message: 'VPC id', validate: (v) => (VPC_ID_RE.test(v.trim()) ? true : 'enter a VPC id such as vpc-0abc1234') })
+    ).trim();
   const publicSubnetIds =
     publicFlag ??
-    idList(await p.input({ message: 'Public subnet ids for the load balancer (2+ zones, comma-separated)', validate: (v) => idListProblem(v, SUBNET_ID_RE, 'subnet-0abc1234', 2) })) ??
+    idList(
+      await p.input({
+        message: 'Public subnet ids for the load balancer (2+ zones, comma-separated)',
+        validate: (v) => idListProblem(v, SUBNET_ID_RE, 'subnet-0abc1234', 2),
+      }),
+    ) ??
     [];
   const privateSubnetIds =
     privateFlag ??
@@ -137,7 +163,13 @@ async function listSubnets(aws: AwsClients, vpcId: string): Promise<Subnet[]> {
   const out: Subnet[] = [];
   let token: string | undefined;
   do {
-    const page = await aws.ec2().send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
+    const page = await aws.ec2().send(
+      new DescribeSubnetsCommand({
+        Filters: [{ Name: 'vpc-id', Values: [vpcId] }],
+        MaxResults: 1000,
+        ...(token ? { NextToken: token } : {}),
+      }),
+    );
     out.push(...(page.Subnets ?? []).filter((s) => s.SubnetId));
     token = page.NextToken;
   } while (token);

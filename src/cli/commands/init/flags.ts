@@ -58,7 +58,9 @@ export function num(v: number | string | undefined, flag: string): number | unde
 }
 
 function exampleFor(flag: string): string {
-  return { '--port': '8080', '--cpu': '256', '--memory': '512', '--count': '2', '--min': '1', '--max': '4', '--target-cpu': '60' }[flag] ?? '1';
+  return (
+    { '--port': '8080', '--cpu': '256', '--memory': '512', '--count': '2', '--min': '1', '--max': '4', '--target-cpu': '60' }[flag] ?? '1'
+  );
 }
 
 /** A flag that must be one of a few words. */
@@ -82,7 +84,8 @@ export function envVarProblem(kv: string): string | undefined {
 export function parseEnvVar(kv: string): [string, string] {
   const problem = envVarProblem(kv);
   // The value is never echoed back: it may be a secret.
-  if (problem) throw new UsageError(`--env-var "${kv.split('=')[0]}": ${problem}.`, 'Pass --env-var KEY=VALUE, e.g. --env-var LOG_LEVEL=info.');
+  if (problem)
+    throw new UsageError(`--env-var "${kv.split('=')[0]}": ${problem}.`, 'Pass --env-var KEY=VALUE, e.g. --env-var LOG_LEVEL=info.');
   const eq = kv.indexOf('=');
   return [kv.slice(0, eq), kv.slice(eq + 1)];
 }
@@ -145,9 +148,13 @@ export function validateForDeploy(text: string, file: string): void {
       const flag = FLAG_FOR_FIELD.find(([re]) => re.test(field))?.[1];
       return flag ? `${field} (${flag})${problem.slice(at)}` : problem;
     });
-    throw new EcsKitError('init.invalid', `Some values are not valid, so nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
-      fix: 'Change the values named above (the flag in parentheses sets each one) and run init again.',
-      exitCode: ExitCode.Usage,
-    });
+    throw new EcsKitError(
+      'init.invalid',
+      `Some values are not valid, so nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      {
+        fix: 'Change the values named above (the flag in parentheses sets each one) and run init again.',
+        exitCode: ExitCode.Usage,
+      },
+    );
   }
 }

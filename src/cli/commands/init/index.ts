@@ -29,7 +29,13 @@ export async function runInit(opts: InitOptions, io: InitIo): Promise<number> {
   } catch (err) {
     if (!(err instanceof EcsKitError)) throw err;
     if (io.reporter) {
-      io.reporter.emit({ type: 'error', code: err.code, message: err.message, ...(err.why ? { why: err.why } : {}), ...(err.fix ? { fix: err.fix } : {}) });
+      io.reporter.emit({
+        type: 'error',
+        code: err.code,
+        message: err.message,
+        ...(err.why ? { why: err.why } : {}),
+        ...(err.fix ? { fix: err.fix } : {}),
+      });
     } else {
       io.stderr.write(`${formatError(err, { prefix: 'Error: ' }).join('\n')}\n`);
     }
@@ -61,7 +67,12 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(shown);
     throw err;
   }
-  report(io, { answers, warnings, shown, next: `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}` });
+  report(io, {
+    answers,
+    warnings,
+    shown,
+    next: `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}`,
+  });
   return ExitCode.Ok;
 }
 
@@ -82,12 +93,17 @@ function report(io: InitIo, r: { answers: Answers; warnings: AskContext['warning
 async function refuseOverwrite(file: string, shown: string, force: boolean): Promise<void> {
   const st = await stat(file).catch(() => undefined);
   if (!st) return;
-  if (st.isDirectory()) throw new UsageError(`${shown} is a directory.`, 'Pass --config with a file path such as ecs-kit.yml.', 'init.exists');
+  if (st.isDirectory())
+    throw new UsageError(`${shown} is a directory.`, 'Pass --config with a file path such as ecs-kit.yml.', 'init.exists');
   if (!force) throw existsError(shown);
 }
 
 function existsError(shown: string): UsageError {
-  return new UsageError(`${shown} already exists; init did not change it.`, 'Pass --force to overwrite it, or --config PATH to write a new file elsewhere.', 'init.exists');
+  return new UsageError(
+    `${shown} already exists; init did not change it.`,
+    'Pass --force to overwrite it, or --config PATH to write a new file elsewhere.',
+    'init.exists',
+  );
 }
 
 /** The service in one line: what runs, its size and count, scaling, variables, capacity, VPC. */
@@ -98,7 +114,11 @@ function describe(a: Answers): string {
   const env = Object.keys(a.environment).length;
   const envText = env > 0 ? `, ${env} environment variable${env === 1 ? '' : 's'}` : '';
   const where =
-    a.capacity === 'ec2' ? `, on EC2 ${a.ec2?.instanceType ?? EC2_DEFAULTS.instanceType} instances` : a.capacity === 'fargate-spot' ? ', on Fargate Spot' : '';
+    a.capacity === 'ec2'
+      ? `, on EC2 ${a.ec2?.instanceType ?? EC2_DEFAULTS.instanceType} instances`
+      : a.capacity === 'fargate-spot'
+        ? ', on Fargate Spot'
+        : '';
   const vpc = a.network.existing ? `, in ${a.network.existing.vpcId}` : '';
   return `${what} on port ${a.port}, ${sizeLabel(a.cpu, a.memory)}, ${tasks}${scaling}${envText}${where}${vpc}`;
 }

@@ -27,15 +27,20 @@ export async function gather(opts: InitOptions, c: AskContext): Promise<Answers>
   const { p } = c;
   const flags = numberFlags(opts);
   const appDefault = defaultAppName(c.cwd);
-  const app = opts.name ?? (p ? await p.input({ message: 'App name', default: appDefault, validate: (v) => zodCheck(appName, v.trim()) }) : appDefault).trim();
+  const app =
+    opts.name ??
+    (p ? await p.input({ message: 'App name', default: appDefault, validate: (v) => zodCheck(appName, v.trim()) }) : appDefault).trim();
   const region = opts.region ?? (await askRegion(opts, p));
   const source = await askSource(opts, c);
   const port =
     flags.port ??
-    (p ? await p.number({ message: 'Container port (the port your app listens on)', default: defaults.port, min: 1, max: 65535 }) : defaults.port);
+    (p
+      ? await p.number({ message: 'Container port (the port your app listens on)', default: defaults.port, min: 1, max: 65535 })
+      : defaults.port);
   const { cpu, memory } = await askSize(flags, p);
   const desiredCount =
-    flags.count ?? (p ? await p.number({ message: 'How many tasks to run', default: defaults.desiredCount, min: 0, max: 1000 }) : defaults.desiredCount);
+    flags.count ??
+    (p ? await p.number({ message: 'How many tasks to run', default: defaults.desiredCount, min: 0, max: 1000 }) : defaults.desiredCount);
   const healthCheckPath =
     opts.healthCheckPath ??
     (p
@@ -50,7 +55,19 @@ export async function gather(opts: InitOptions, c: AskContext): Promise<Answers>
   const autoscaling = await askAutoscaling(opts, flags, desiredCount, p);
   const environment = flags.env.length > 0 || !p ? Object.fromEntries(flags.env) : await askEnvironment(p);
   const shape = await askShape(opts, p, { region, say: c.say });
-  return { app, region, source, port, cpu, memory, desiredCount, healthCheckPath, environment, ...(autoscaling ? { autoscaling } : {}), ...shape };
+  return {
+    app,
+    region,
+    source,
+    port,
+    cpu,
+    memory,
+    desiredCount,
+    healthCheckPath,
+    environment,
+    ...(autoscaling ? { autoscaling } : {}),
+    ...shape,
+  };
 }
 
 interface NumberFlags {
@@ -77,14 +94,19 @@ function numberFlags(opts: InitOptions): NumberFlags {
     env: (opts.envVars ?? []).map((kv) => parseEnvVar(kv)),
   };
   if (opts.image && opts.dockerfile) {
-    throw new UsageError('--image and --dockerfile were both given.', 'Pass --image to run an existing image, or --dockerfile to build one, not both.');
+    throw new UsageError(
+      '--image and --dockerfile were both given.',
+      'Pass --image to run an existing image, or --dockerfile to build one, not both.',
+    );
   }
   return flags;
 }
 
 async function askRegion(opts: InitOptions, p: Prompter | undefined): Promise<string> {
   const fallback = await defaultRegion(opts.profile);
-  return p ? (await p.input({ message: 'AWS region', default: fallback, validate: (v) => zodCheck(configSchema.shape.region, v.trim()) })).trim() : fallback;
+  return p
+    ? (await p.input({ message: 'AWS region', default: fallback, validate: (v) => zodCheck(configSchema.shape.region, v.trim()) })).trim()
+    : fallback;
 }
 
 /** --cpu alone takes its smallest memory, --memory alone the smallest CPU it fits; otherwise one pick among the valid pairs. */
@@ -94,22 +116,38 @@ async function askSize(flags: NumberFlags, p: Prompter | undefined): Promise<{ c
     return { cpu, memory: flags.memory ?? fargateMemoriesFor(cpu)[0] ?? defaults.memory };
   }
   if (!p) return { cpu: defaults.cpu, memory: defaults.memory };
-  const pick = await p.select({ message: 'Task size (CPU / memory)', choices: sizeChoices(), default: `${defaults.cpu}/${defaults.memory}` });
+  const pick = await p.select({
+    message: 'Task size (CPU / memory)',
+    choices: sizeChoices(),
+    default: `${defaults.cpu}/${defaults.memory}`,
+  });
   const [cpu, memory] = pick.split('/').map(Number) as [number, number];
   return { cpu, memory };
 }
 
-async function askAutoscaling(opts: InitOptions, flags: NumberFlags, desiredCount: number, p: Prompter | undefined): Promise<Answers['autoscaling']> {
+async function askAutoscaling(
+  opts: InitOptions,
+  flags: NumberFlags,
+  desiredCount: number,
+  p: Prompter | undefined,
+): Promise<Answers['autoscaling']> {
   const scalingFlags = flags.min !== undefined || flags.max !== undefined || flags.targetCpu !== undefined;
   const wanted =
-    opts.autoscaling !== false && (scalingFlags || !p || (await p.confirm({ message: 'Scale the number of tasks automatically with CPU load?', default: true })));
+    opts.autoscaling !== false &&
+    (scalingFlags || !p || (await p.confirm({ message: 'Scale the number of tasks automatically with CPU load?', default: true })));
   if (!wanted) return undefined;
   // Defaults stretch to include the desired count, so `--count 6 --yes` is still valid.
   const minDefault = Math.min(defaults.autoscaling.min, desiredCount);
   const min =
     flags.min ??
     (p
-      ? await p.number({ message: 'Minimum tasks', default: minDefault, min: 0, max: 1000, validate: (v) => (v <= desiredCount ? true : `must be at most the desired count (${desiredCount})`) })
+      ? await p.number({
+          message: 'Minimum tasks',
+          default: minDefault,
+          min: 0,
+          max: 1000,
+          validate: (v) => (v <= desiredCount ? true : `must be at most the desired count (${desiredCount})`),
+        })
       : minDefault);
   const maxDefault = Math.max(defaults.autoscaling.max, desiredCount, min);
   const max =
@@ -120,12 +158,15 @@ async function askAutoscaling(opts: InitOptions, flags: NumberFlags, desiredCoun
           default: maxDefault,
           min: 1,
           max: 1000,
-          validate: (v) => (v >= Math.max(min, desiredCount) ? true : `must be at least ${Math.max(min, desiredCount)} (the minimum and the desired count)`),
+          validate: (v) =>
+            v >= Math.max(min, desiredCount) ? true : `must be at least ${Math.max(min, desiredCount)} (the minimum and the desired count)`,
         })
       : maxDefault);
   const targetCpu =
     flags.targetCpu ??
-    (p ? await p.number({ message: 'Target average CPU %', default: defaults.autoscaling.targetCpu, min: 10, max: 90 }) : defaults.autoscaling.targetCpu);
+    (p
+      ? await p.number({ message: 'Target average CPU %', default: defaults.autoscaling.targetCpu, min: 10, max: 90 })
+      : defaults.autoscaling.targetCpu);
   return { min, max, targetCpu };
 }
 
@@ -137,7 +178,7 @@ async function askEnvironment(p: Prompter): Promise<Record<string, string>> {
       await p.input({
         message: 'Environment variable (KEY=VALUE, empty to finish)',
         default: '',
-        validate: (v) => (v.trim() === '' ? true : envVarProblem(v.trim()) ?? true),
+        validate: (v) => (v.trim() === '' ? true : (envVarProblem(v.trim()) ?? true)),
       })
     ).trim();
     if (line === '') return environment;
@@ -177,7 +218,10 @@ async function askSource(opts: InitOptions, c: AskContext): Promise<Source> {
     default: hasDockerfile ? 'build' : 'image',
   });
   if (kind === 'image') {
-    const image = await p.input({ message: 'Image URI', validate: (v) => (/^\S+$/.test(v.trim()) ? true : 'enter an image such as nginx:1.27') });
+    const image = await p.input({
+      message: 'Image URI',
+      validate: (v) => (/^\S+$/.test(v.trim()) ? true : 'enter an image such as nginx:1.27'),
+    });
     return { image: image.trim() };
   }
   const dockerfile = await p.input({

@@ -25,7 +25,10 @@ export const init: CommandSpec<InitFlags, []> = {
     new Option('--target-cpu <percent>', 'autoscaling target average CPU %').argParser(numberArg),
     new Option('--no-autoscaling', 'do not configure autoscaling'),
     new Option('-e, --env-var <KEY=VALUE>', 'environment variable for the container (repeatable)').argParser(collect).default([]),
-    new Option('--network <profile>', 'learning (public subnets, no NAT) or production (private subnets + NAT gateway, billed per hour and GB)'),
+    new Option(
+      '--network <profile>',
+      'learning (public subnets, no NAT) or production (private subnets + NAT gateway, billed per hour and GB)',
+    ),
     new Option('--nat <mode>', 'production: single (one NAT gateway) or per-az (one per zone)'),
     new Option('--azs <n>', 'production: 2 or 3 availability zones').argParser(intArg('--azs')),
     new Option('--capacity <kind>', 'fargate, fargate-spot or ec2'),
@@ -38,6 +41,9 @@ export const init: CommandSpec<InitFlags, []> = {
   async run({ opts, io, reporter }) {
     const { runInit } = await import('./index.js');
     const { envVar, ...rest } = opts;
-    return runInit({ ...rest, envVars: envVar }, { interactive: isInteractive(opts, io), cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, reporter });
+    return runInit(
+      { ...rest, envVars: envVar },
+      { interactive: isInteractive(opts, io), cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, reporter },
+    );
   },
 };

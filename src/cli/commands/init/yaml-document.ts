@@ -34,6 +34,11 @@ export interface Note {
 
 export type Entry = Field | Note;
 
+/** Array.isArray narrows a readonly array to any[]; this keeps the element type. */
+function isList(v: Value): v is readonly string[] {
+  return Array.isArray(v);
+}
+
 export function field(key: string, value: Value, ...comment: string[]): Field {
   return { key, value, comment };
 }
@@ -56,7 +61,7 @@ export function toYaml(doc: YamlDocument): string {
 /** The same document as a plain object (comments and notes dropped), for JSON. */
 export function toObject(m: Mapping): Record<string, unknown> {
   const fields = m.entries.filter((e): e is Field => 'key' in e);
-  return Object.fromEntries(fields.map((f) => [f.key, isMapping(f.value) ? toObject(f.value) : Array.isArray(f.value) ? [...f.value] : f.value]));
+  return Object.fromEntries(fields.map((f) => [f.key, isMapping(f.value) ? toObject(f.value) : isList(f.value) ? [...f.value] : f.value]));
 }
 
 function entryLines(e: Entry, indent: string): string[] {
@@ -88,7 +93,7 @@ function inline(v: Exclude<Value, Mapping>): string {
 function scalar(v: string): string {
   if (v !== '' && !/[#\n]|^\s|\s$/.test(v)) {
     try {
-      if (parseYaml(`k: ${v}`)?.k === v) return v;
+      if ((parseYaml(`k: ${v}`) as { k?: unknown } | null)?.k === v) return v;
     } catch {
       // not plain-safe; quote below
     }

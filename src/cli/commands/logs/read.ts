@@ -24,7 +24,13 @@ export function taskIdOf(logStreamName: string | undefined): string {
 
 /** A log line as the reporters take it: the line's own time, its task, no trailing newline. */
 export function toLogEvent(l: LogLine) {
-  return { type: 'log' as const, service: l.service, taskId: l.taskId, timestamp: new Date(l.timestamp).toISOString(), message: l.message.replace(/\r?\n$/, '') };
+  return {
+    type: 'log' as const,
+    service: l.service,
+    taskId: l.taskId,
+    timestamp: new Date(l.timestamp).toISOString(),
+    message: l.message.replace(/\r?\n$/, ''),
+  };
 }
 
 /** One read of a service's log group from `startTime`, every page, oldest first. */
@@ -71,14 +77,27 @@ export async function readLogStream(
   for (let page = 0; page < MAX_PAGES; page++) {
     let out;
     try {
-      out = await aws.logs().send(new GetLogEventsCommand({ logGroupName: o.logGroup, logStreamName: o.logStream, startFromHead: true, ...(token ? { nextToken: token } : {}) }));
+      out = await aws.logs().send(
+        new GetLogEventsCommand({
+          logGroupName: o.logGroup,
+          logStreamName: o.logStream,
+          startFromHead: true,
+          ...(token ? { nextToken: token } : {}),
+        }),
+      );
     } catch (err) {
       // The stream appears only once the container has written its first line.
       if (isAwsError(err, 'ResourceNotFoundException')) return { lines, ...(token ? { nextToken: token } : {}) };
       throw err;
     }
     for (const e of out.events ?? []) {
-      lines.push({ service: o.service, taskId: taskIdOf(o.logStream), timestamp: e.timestamp ?? 0, message: e.message ?? '', eventId: `${e.timestamp}/${lines.length}` });
+      lines.push({
+        service: o.service,
+        taskId: taskIdOf(o.logStream),
+        timestamp: e.timestamp ?? 0,
+        message: e.message ?? '',
+        eventId: `${e.timestamp}/${lines.length}`,
+      });
     }
     // GetLogEvents signals the end by returning the token it was given.
     const done = !out.nextForwardToken || out.nextForwardToken === token;

@@ -7,7 +7,15 @@ import { EcsKitError, ExitCode } from '../../../errors.js';
 import { revisionName } from '../../../rollout/diagnosis.js';
 import { watchRollout } from '../../../rollout/watch.js';
 import { confirmOrStop } from '../../confirm.js';
-import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, watchOptions, type Day2Run } from '../../day2-context.js';
+import {
+  deployedService,
+  openDay2,
+  pickServices,
+  rolloutContext,
+  serviceLocation,
+  watchOptions,
+  type Day2Run,
+} from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
 import { emitRunDone, saveStepEntry } from '../../run-context.js';
@@ -66,10 +74,14 @@ async function findTarget(run: Day2Run, name: string): Promise<{ current: string
   const current = service.taskDefinition;
   const target = rollbackTarget(run.manifest, name, current);
   if (!target) {
-    throw new EcsKitError('rollback.no-history', `There is no earlier revision of ${name} to roll back to: it runs ${revisionName(current)} and the deploy history in ${run.store.file} has nothing before it.`, {
-      why: 'ecs-kit records each revision a deploy puts in place; rollback needs at least two deploys that changed the task definition.',
-      fix: 'To go back further, set the old image in ecs-kit.yml and run ecs-kit deploy.',
-    });
+    throw new EcsKitError(
+      'rollback.no-history',
+      `There is no earlier revision of ${name} to roll back to: it runs ${revisionName(current)} and the deploy history in ${run.store.file} has nothing before it.`,
+      {
+        why: 'ecs-kit records each revision a deploy puts in place; rollback needs at least two deploys that changed the task definition.',
+        fix: 'To go back further, set the old image in ecs-kit.yml and run ecs-kit deploy.',
+      },
+    );
   }
   // An old revision may have been deregistered (by hand, or a teardown of another env sharing the family).
   const td = await run.aws
@@ -80,10 +92,14 @@ async function findTarget(run: Day2Run, name: string): Promise<{ current: string
       throw explainAwsError(err, `reading task definition ${revisionName(target.taskDefinitionArn)}`);
     });
   if (!td?.taskDefinition || td.taskDefinition.status !== 'ACTIVE') {
-    throw new EcsKitError('rollback.revision-gone', `Cannot roll ${name} back to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at}): that revision is ${td?.taskDefinition?.status ?? 'gone'}.`, {
-      why: 'ECS does not start new tasks from a deregistered task definition.',
-      fix: 'Set the old image in ecs-kit.yml and run ecs-kit deploy.',
-    });
+    throw new EcsKitError(
+      'rollback.revision-gone',
+      `Cannot roll ${name} back to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at}): that revision is ${td?.taskDefinition?.status ?? 'gone'}.`,
+      {
+        why: 'ECS does not start new tasks from a deregistered task definition.',
+        fix: 'Set the old image in ecs-kit.yml and run ecs-kit deploy.',
+      },
+    );
   }
   return { current, target };
 }
@@ -112,7 +128,12 @@ async function rollBack(
   if (o.opts.wait) {
     // rollback: false — a failed rollback must not "roll back" to the revision we are leaving.
     const options = { ...watchOptions(o.opts), rollback: false };
-    await watchRollout(rolloutContext(run, reporter, o.name, options, o.signal), { cluster, service: serviceName, taskDefinitionArn: o.target, since });
+    await watchRollout(rolloutContext(run, reporter, o.name, options, o.signal), {
+      cluster,
+      service: serviceName,
+      taskDefinitionArn: o.target,
+      since,
+    });
   }
   reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - o.started });
 }

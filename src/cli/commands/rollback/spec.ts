@@ -6,7 +6,12 @@ export const rollback: CommandSpec<WaitFlags & { wait: boolean; forceUnlock?: bo
   name: 'rollback',
   description: 'put a service back on the task definition revision it ran before the last deploy',
   arguments: [['[service]', 'the service (needed when there are several)']],
-  options: [timeoutFlag('the rollout', '15m'), new Option('--no-wait', 'do not wait for the rollout to finish'), pollIntervalFlag('10s'), forceUnlockFlag()],
+  options: [
+    timeoutFlag('the rollout', '15m'),
+    new Option('--no-wait', 'do not wait for the rollout to finish'),
+    pollIntervalFlag('10s'),
+    forceUnlockFlag(),
+  ],
   async run({ args: [service], opts, io, reporter }) {
     const times = waitTimes(opts);
     const { runRollback } = await import('./index.js');

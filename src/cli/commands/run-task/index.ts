@@ -50,9 +50,16 @@ export function runTaskPlacement(
 ): Pick<RunTaskCommandInput, 'capacityProviderStrategy' | 'launchType' | 'platformVersion'> {
   let strategy: CapacityProviderStrategyItem[];
   if (svc.capacityProviderStrategy?.length) {
-    strategy = svc.capacityProviderStrategy.map((s) => ({ capacityProvider: s.capacityProvider, weight: s.weight, ...(s.base ? { base: s.base } : {}) }));
+    strategy = svc.capacityProviderStrategy.map((s) => ({
+      capacityProvider: s.capacityProvider,
+      weight: s.weight,
+      ...(s.base ? { base: s.base } : {}),
+    }));
   } else if (svc.launchType === 'FARGATE' || (svc.launchType === 'EC2' && !configured)) {
-    return { launchType: svc.launchType, ...(svc.launchType === 'FARGATE' && svc.platformVersion ? { platformVersion: svc.platformVersion } : {}) };
+    return {
+      launchType: svc.launchType,
+      ...(svc.launchType === 'FARGATE' && svc.platformVersion ? { platformVersion: svc.platformVersion } : {}),
+    };
   } else {
     strategy = (configured && capacityStrategyFor(configured, ec2Provider)) ?? [{ capacityProvider: 'FARGATE', weight: 1 }];
   }
@@ -79,11 +86,23 @@ export async function runRunTask(opts: RunTaskOptions, io: Io, reporter: Reporte
     const id = taskId(task.taskArn);
     reporter.emit({ type: 'output', name: 'task', value: task.taskArn });
     const running = opts.command.length ? ` running: ${opts.command.join(' ')}` : '';
-    reporter.emit({ type: 'info', code: 'run-task.started', message: `Started task ${id} from ${revisionName(launch.service.taskDefinition)}${running}` });
+    reporter.emit({
+      type: 'info',
+      code: 'run-task.started',
+      message: `Started task ${id} from ${revisionName(launch.service.taskDefinition)}${running}`,
+    });
 
     const logs = logTail(run, reporter, name, launch, id);
     const deadline = started + opts.timeoutMs;
-    const stopped = await waitForStop(run, reporter, { cluster, task, id, deadline, opts, signal: signal ?? controller.signal, onPoll: logs });
+    const stopped = await waitForStop(run, reporter, {
+      cluster,
+      task,
+      id,
+      deadline,
+      opts,
+      signal: signal ?? controller.signal,
+      onPoll: logs,
+    });
     // Lines can reach CloudWatch a moment after the task stops.
     await logs();
     return reportExit(reporter, stopped, launch.container, id, { started, counter: run.counter });
@@ -122,12 +141,16 @@ async function launchSettings(run: Day2Run, name: string): Promise<LaunchSetting
   }
   const containers = td.taskDefinition?.containerDefinitions ?? [];
   const container = containers.find((c) => c.name === name) ?? containers.find((c) => c.essential !== false) ?? containers[0];
-  if (!container?.name) throw new EcsKitError('run-task.no-container', `Task definition ${revisionName(service.taskDefinition)} has no container.`);
+  if (!container?.name)
+    throw new EcsKitError('run-task.no-container', `Task definition ${revisionName(service.taskDefinition)} has no container.`);
   const log = container.logConfiguration?.logDriver === 'awslogs' ? container.logConfiguration.options : undefined;
   return { service, ...(vpc ? { vpc } : {}), container: container.name, ...(log ? { log } : {}) };
 }
 
-async function startTask(run: Day2Run, o: { cluster: string; name: string; launch: LaunchSettings; command: string[] }): Promise<Task & { taskArn: string }> {
+async function startTask(
+  run: Day2Run,
+  o: { cluster: string; name: string; launch: LaunchSettings; command: string[] },
+): Promise<Task & { taskArn: string }> {
   const { launch } = o;
   const vpc = launch.vpc;
   const out = await run.aws
@@ -146,7 +169,11 @@ async function startTask(run: Day2Run, o: { cluster: string; name: string; launc
         ...(vpc
           ? {
               networkConfiguration: {
-                awsvpcConfiguration: { subnets: vpc.subnets ?? [], securityGroups: vpc.securityGroups ?? [], assignPublicIp: vpc.assignPublicIp ?? 'DISABLED' },
+                awsvpcConfiguration: {
+                  subnets: vpc.subnets ?? [],
+                  securityGroups: vpc.securityGroups ?? [],
+                  assignPublicIp: vpc.assignPublicIp ?? 'DISABLED',
+                },
               },
             }
           : {}),
@@ -159,9 +186,13 @@ async function startTask(run: Day2Run, o: { cluster: string; name: string; launc
   const task = out.tasks?.[0];
   if (!task?.taskArn) {
     const f = out.failures?.[0];
-    throw new EcsKitError('run-task.failed-to-start', `ECS did not start the task: ${f?.reason ?? 'no reason given'}${f?.detail ? ` (${f.detail})` : ''}.`, {
-      fix: 'Fix the cause above (capacity, subnets, image) and run the command again.',
-    });
+    throw new EcsKitError(
+      'run-task.failed-to-start',
+      `ECS did not start the task: ${f?.reason ?? 'no reason given'}${f?.detail ? ` (${f.detail})` : ''}.`,
+      {
+        fix: 'Fix the cause above (capacity, subnets, image) and run the command again.',
+      },
+    );
   }
   return { ...task, taskArn: task.taskArn };
 }
@@ -206,10 +237,14 @@ async function waitForStop(run: Day2Run, reporter: Reporter, w: WaitForStop): Pr
   let last = current.lastStatus ?? '';
   while (current.lastStatus !== 'STOPPED') {
     if (Date.now() >= w.deadline) {
-      throw new EcsKitError('run-task.timeout', `Task ${w.id} was still ${current.lastStatus ?? 'running'} after ${Math.round(w.opts.timeoutMs / 1000)}s.`, {
-        why: 'The task did not stop within --timeout; it keeps running in ECS.',
-        fix: `Wait for it or stop it: ${stopHint}; or re-run with a larger --timeout.`,
-      });
+      throw new EcsKitError(
+        'run-task.timeout',
+        `Task ${w.id} was still ${current.lastStatus ?? 'running'} after ${Math.round(w.opts.timeoutMs / 1000)}s.`,
+        {
+          why: 'The task did not stop within --timeout; it keeps running in ECS.',
+          fix: `Wait for it or stop it: ${stopHint}; or re-run with a larger --timeout.`,
+        },
+      );
     }
     try {
       await sleep(Math.min(w.opts.pollIntervalMs ?? 2_000, Math.max(1, w.deadline - Date.now())), w.signal);
@@ -249,13 +284,22 @@ function reportExit(reporter: Reporter, task: Task, container: string, id: strin
   const why = describeExit(c, task);
   const done = (outcome: 'applied' | 'failed') => emitRunDone(reporter, 'run-task', outcome, o.started, o.counter);
   if (c?.exitCode === undefined || c.exitCode === null) {
-    reporter.emit({ type: 'warn', code: 'run-task.no-exit-code', message: `Task ${id} stopped without an exit code${why ? `: ${why}` : ''}.` });
+    reporter.emit({
+      type: 'warn',
+      code: 'run-task.no-exit-code',
+      message: `Task ${id} stopped without an exit code${why ? `: ${why}` : ''}.`,
+    });
     done('failed');
     return ExitCode.Failure;
   }
   const code = Math.min(255, Math.max(0, c.exitCode));
   reporter.emit({ type: 'output', name: 'exitCode', value: String(c.exitCode) });
-  if (code !== 0) reporter.emit({ type: 'warn', code: 'run-task.exit-code', message: `Task ${id} exited with code ${c.exitCode}${why ? `: ${why}` : ''}.` });
+  if (code !== 0)
+    reporter.emit({
+      type: 'warn',
+      code: 'run-task.exit-code',
+      message: `Task ${id} exited with code ${c.exitCode}${why ? `: ${why}` : ''}.`,
+    });
   done(code === 0 ? 'applied' : 'failed');
   return code;
 }

@@ -1,11 +1,23 @@
-import { DescribeScalableTargetsCommand, RegisterScalableTargetCommand, type ScalableTarget } from '@aws-sdk/client-application-auto-scaling';
+import {
+  DescribeScalableTargetsCommand,
+  RegisterScalableTargetCommand,
+  type ScalableTarget,
+} from '@aws-sdk/client-application-auto-scaling';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { explainAwsError } from '../../../aws/errors.js';
 import type { Reporter } from '../../../engine/events.js';
 import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
 import { watchRollout } from '../../../rollout/watch.js';
 import { resourceIdFor } from '../../../steps/scaling/index.js';
-import { deployedService, openDay2, pickServices, rolloutContext, serviceLocation, watchOptions, type Day2Run } from '../../day2-context.js';
+import {
+  deployedService,
+  openDay2,
+  pickServices,
+  rolloutContext,
+  serviceLocation,
+  watchOptions,
+  type Day2Run,
+} from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { emitRunDone } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
@@ -26,13 +38,25 @@ const clamp = (n: number, min: number, max: number) => Math.min(Math.max(n, min)
 /** Flag checks that need only the config: wrong combinations exit 2 before any AWS call. */
 function checkFlags(opts: ScaleOptions, autoscaling: boolean): void {
   if (opts.count === undefined && opts.min === undefined && opts.max === undefined) {
-    throw new UsageError('scale needs --count, or --min/--max for a service with autoscaling.', `Run e.g. ecs-kit scale ${opts.service} --count 2.`, 'usage.scale');
+    throw new UsageError(
+      'scale needs --count, or --min/--max for a service with autoscaling.',
+      `Run e.g. ecs-kit scale ${opts.service} --count 2.`,
+      'usage.scale',
+    );
   }
   if ((opts.min !== undefined || opts.max !== undefined) && !autoscaling) {
-    throw new UsageError(`scale: --min/--max need autoscaling, and service ${opts.service} has none in ecs-kit.yml.`, `Use --count, or add autoscaling: { min, max } to services.${opts.service} and deploy.`, 'usage.scale');
+    throw new UsageError(
+      `scale: --min/--max need autoscaling, and service ${opts.service} has none in ecs-kit.yml.`,
+      `Use --count, or add autoscaling: { min, max } to services.${opts.service} and deploy.`,
+      'usage.scale',
+    );
   }
   if (opts.min !== undefined && opts.max !== undefined && opts.min > opts.max) {
-    throw new UsageError(`scale: --min ${opts.min} is greater than --max ${opts.max}.`, 'Pass a --min that is at most --max.', 'usage.scale');
+    throw new UsageError(
+      `scale: --min ${opts.min} is greater than --max ${opts.max}.`,
+      'Pass a --min that is at most --max.',
+      'usage.scale',
+    );
   }
 }
 
@@ -74,7 +98,13 @@ export async function runScale(opts: ScaleOptions, io: Io, reporter: Reporter): 
     }
 
     if (desired !== current) {
-      await applyCount(run, reporter, target, { from: current, to: desired, taskDefinitionArn: service.taskDefinition, opts, signal: controller.signal });
+      await applyCount(run, reporter, target, {
+        from: current,
+        to: desired,
+        taskDefinitionArn: service.taskDefinition,
+        opts,
+        signal: controller.signal,
+      });
     } else {
       reporter.emit({ type: 'info', code: 'scale.unchanged', message: `Service ${name} already wants ${desired} task(s).` });
     }
@@ -111,7 +141,11 @@ async function applyRange(
   const min = opts.min ?? target.MinCapacity ?? configured.min;
   const max = opts.max ?? target.MaxCapacity ?? configured.max;
   if (min > max) {
-    throw new UsageError(`scale: the range would be min ${min} > max ${max} (the other bound is the current one).`, 'Pass both --min and --max.', 'usage.scale');
+    throw new UsageError(
+      `scale: the range would be min ${min} > max ${max} (the other bound is the current one).`,
+      'Pass both --min and --max.',
+      'usage.scale',
+    );
   }
   if (opts.count !== undefined && (opts.count < min || opts.count > max)) {
     throw new UsageError(
@@ -124,17 +158,33 @@ async function applyRange(
     const step = `scaling:${t.name}`;
     const title = `Autoscaling (${t.name})`;
     reporter.emit({ type: 'step.start', step, title, action: 'update' });
-    reporter.emit({ type: 'step.progress', step, message: `range ${target.MinCapacity ?? '?'}–${target.MaxCapacity ?? '?'} → ${min}–${max} tasks` });
+    reporter.emit({
+      type: 'step.progress',
+      step,
+      message: `range ${target.MinCapacity ?? '?'}–${target.MaxCapacity ?? '?'} → ${min}–${max} tasks`,
+    });
     await run.aws
       .autoscaling()
-      .send(new RegisterScalableTargetCommand({ ServiceNamespace: 'ecs', ResourceId: resourceId, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: min, MaxCapacity: max }))
+      .send(
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: 'ecs',
+          ResourceId: resourceId,
+          ScalableDimension: 'ecs:service:DesiredCount',
+          MinCapacity: min,
+          MaxCapacity: max,
+        }),
+      )
       .catch((err) => {
         throw explainAwsError(err, `updating the autoscaling range of ${t.serviceName}`);
       });
     reporter.emit({ type: 'step.done', step, title, action: 'update', durationMs: Date.now() - t.started });
     if (min !== configured.min || max !== configured.max) {
       const says = `ecs-kit.yml still says autoscaling min ${configured.min}, max ${configured.max} for ${t.name}`;
-      reporter.emit({ type: 'warn', code: 'scale.config-differs', message: `${says}; the next deploy sets that back. Edit it to keep ${min}–${max}.` });
+      reporter.emit({
+        type: 'warn',
+        code: 'scale.config-differs',
+        message: `${says}; the next deploy sets that back. Edit it to keep ${min}–${max}.`,
+      });
     }
   }
   if (opts.count !== undefined) {
@@ -150,16 +200,26 @@ async function applyRange(
 async function scalableTarget(run: Day2Run, resourceId: string, t: ScaleTarget): Promise<ScalableTarget> {
   const target = await run.aws
     .autoscaling()
-    .send(new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [resourceId], ScalableDimension: 'ecs:service:DesiredCount' }))
+    .send(
+      new DescribeScalableTargetsCommand({
+        ServiceNamespace: 'ecs',
+        ResourceIds: [resourceId],
+        ScalableDimension: 'ecs:service:DesiredCount',
+      }),
+    )
     .then((o) => o.ScalableTargets?.find((x) => x.ResourceId === resourceId))
     .catch((err) => {
       throw explainAwsError(err, `reading the autoscaling target of ${t.serviceName}`);
     });
   if (!target) {
-    throw new EcsKitError('scale.no-target', `Service ${t.name} has autoscaling in ecs-kit.yml, but no scalable target exists for it yet.`, {
-      why: 'The autoscaling step of an earlier deploy did not finish.',
-      fix: 'Run ecs-kit deploy, then scale.',
-    });
+    throw new EcsKitError(
+      'scale.no-target',
+      `Service ${t.name} has autoscaling in ecs-kit.yml, but no scalable target exists for it yet.`,
+      {
+        why: 'The autoscaling step of an earlier deploy did not finish.',
+        fix: 'Run ecs-kit deploy, then scale.',
+      },
+    );
   }
   return target;
 }

@@ -28,10 +28,18 @@ export type ValueReader = () => Promise<string>;
 
 function checkVariable(name: string): void {
   if (!isEnvVarName(name)) {
-    throw new UsageError(`NAME: "${name}" is not a valid environment variable name.`, 'Use letters, digits and _, not starting with a digit, e.g. DB_PASSWORD.', 'secret.name');
+    throw new UsageError(
+      `NAME: "${name}" is not a valid environment variable name.`,
+      'Use letters, digits and _, not starting with a digit, e.g. DB_PASSWORD.',
+      'secret.name',
+    );
   }
   if (name.startsWith('AWS_') || name.startsWith('ECS_')) {
-    throw new UsageError(`NAME: ${name} starts with AWS_ or ECS_, which the ECS agent reserves.`, 'Choose another name, e.g. APP_' + name.slice(4) + '.', 'secret.name');
+    throw new UsageError(
+      `NAME: ${name} starts with AWS_ or ECS_, which the ECS agent reserves.`,
+      'Choose another name, e.g. APP_' + name.slice(4) + '.',
+      'secret.name',
+    );
   }
 }
 
@@ -42,21 +50,37 @@ function checkVariable(name: string): void {
 function parameterFor(config: Config, env: string, service: string, name: string): string {
   const svc = config.services[service];
   if (!svc) {
-    throw new UsageError(`SERVICE: "${service}" is not a service in the config.`, `Use one of: ${Object.keys(config.services).join(', ')}.`, 'secret.service');
+    throw new UsageError(
+      `SERVICE: "${service}" is not a service in the config.`,
+      `Use one of: ${Object.keys(config.services).join(', ')}.`,
+      'secret.service',
+    );
   }
   if (name in svc.environment) {
-    throw new UsageError(`services.${service}.environment.${name} is a plain environment variable.`, `Remove ${name} from environment first; a variable comes either from environment or from secrets.`, 'secret.conflict');
+    throw new UsageError(
+      `services.${service}.environment.${name} is a plain environment variable.`,
+      `Remove ${name} from environment first; a variable comes either from environment or from secrets.`,
+      'secret.conflict',
+    );
   }
   const existing = svc.secrets[name];
   const legacy = existing !== undefined && isManagedReference(existing, config.app, env, name);
   const parameter = legacy ? existing.slice('ssm:'.length) : managedParameterName(config.app, env, name);
   if (existing !== undefined && existing !== `ssm:${parameter}`) {
-    throw new UsageError(`services.${service}.secrets.${name} already points at ${existing}.`, `Change that secret where it lives, or remove the reference from the config and run secret set again.`, 'secret.conflict');
+    throw new UsageError(
+      `services.${service}.secrets.${name} already points at ${existing}.`,
+      `Change that secret where it lives, or remove the reference from the config and run secret set again.`,
+      'secret.conflict',
+    );
   }
   // The same name rules as a hand-written reference (SSM: at most 1011 characters, 15 levels).
   const check = parseSecretRef(`ssm:${parameter}`);
   if ('problem' in check) {
-    throw new UsageError(`NAME: ${name} gives the parameter name ${parameter}: ${check.problem}.`, 'Choose a shorter variable name.', 'secret.name');
+    throw new UsageError(
+      `NAME: ${name} gives the parameter name ${parameter}: ${check.problem}.`,
+      'Choose a shorter variable name.',
+      'secret.name',
+    );
   }
   return parameter;
 }
@@ -68,7 +92,7 @@ function trimValue(raw: string): string {
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -76,14 +100,19 @@ function defaultValueReader(opts: GlobalOptions, io: Io, name: string): ValueRea
   return async () => {
     if (!io.stdin.isTTY) return trimValue(await readAll(io.stdin));
     if (!isInteractive(opts, io)) {
-      throw new UsageError(`secret set needs the value of ${name}, and this session cannot prompt (--yes, --json or CI=true).`, `Pipe it on stdin, e.g. printf %s "$${name}" | ecs-kit secret set SERVICE ${name}`, 'secret.value');
+      throw new UsageError(
+        `secret set needs the value of ${name}, and this session cannot prompt (--yes, --json or CI=true).`,
+        `Pipe it on stdin, e.g. printf %s "$${name}" | ecs-kit secret set SERVICE ${name}`,
+        'secret.value',
+      );
     }
     const { password } = await import('@inquirer/prompts');
     try {
       return await password({ message: `Value for ${name} (hidden):`, mask: false }, { output: io.stderr });
     } catch (err) {
       const n = (err as Error)?.name;
-      if (n === 'ExitPromptError' || n === 'AbortPromptError') throw new EcsKitError('aborted', 'Cancelled; nothing was changed.', { exitCode: ExitCode.Aborted });
+      if (n === 'ExitPromptError' || n === 'AbortPromptError')
+        throw new EcsKitError('aborted', 'Cancelled; nothing was changed.', { exitCode: ExitCode.Aborted });
       throw err;
     }
   };
@@ -118,7 +147,11 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
   const value = await (readValue ?? defaultValueReader(opts, io, opts.name))();
   if (value.length === 0) throw new UsageError(`The value for ${opts.name} is empty.`, 'Pipe or type a non-empty value.', 'secret.value');
   if (Buffer.byteLength(value, 'utf8') > MAX_VALUE_BYTES) {
-    throw new UsageError(`The value for ${opts.name} is larger than 4 KB, the limit of a standard SSM parameter.`, 'Store large secrets in Secrets Manager and reference them with secretsmanager:NAME.', 'secret.value');
+    throw new UsageError(
+      `The value for ${opts.name} is larger than 4 KB, the limit of a standard SSM parameter.`,
+      'Store large secrets in Secrets Manager and reference them with secretsmanager:NAME.',
+      'secret.value',
+    );
   }
 
   // 'deploy' takes the same lock: secret set writes the manifest too.
@@ -133,7 +166,14 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
       message: `${created ? 'Stored' : 'Updated'} ${opts.name} for ${opts.service} as the SSM SecureString ${parameter} (value not shown).${changed ? ` Added ${opts.name}: ssm:${parameter} to the config.` : ''} Run ecs-kit deploy to roll it out.`,
     });
     reporter.emit({ type: 'output', name: opts.name, value: `ssm:${parameter}` });
-    reporter.emit({ type: 'run.done', command: 'secret set', outcome: 'applied', durationMs: 0, calls: run.counter.calls, mutatingCalls: run.counter.mutating });
+    reporter.emit({
+      type: 'run.done',
+      command: 'secret set',
+      outcome: 'applied',
+      durationMs: 0,
+      calls: run.counter.calls,
+      mutatingCalls: run.counter.mutating,
+    });
     return ExitCode.Ok;
   } finally {
     run.aws.destroy();
@@ -220,7 +260,11 @@ export async function runSecretList(opts: GlobalOptions, io: Io, reporter: Repor
     return ExitCode.Ok;
   }
   for (const r of rows) {
-    reporter.emit({ type: 'output', name: `${r.service}.${r.name}`, value: `${r.reference} (${r.store}${r.managed ? ', created by ecs-kit secret set' : ''})` });
+    reporter.emit({
+      type: 'output',
+      name: `${r.service}.${r.name}`,
+      value: `${r.reference} (${r.store}${r.managed ? ', created by ecs-kit secret set' : ''})`,
+    });
   }
   return ExitCode.Ok;
 }

@@ -2,7 +2,8 @@ import type { CommandGroupSpec, CommandSpec } from '../../command-spec.js';
 
 const set: CommandSpec<object, [service: string, name: string]> = {
   name: 'set',
-  description: 'read a value from a hidden prompt or stdin, store it as an SSM SecureString /ecs-kit/<app>/<env>/<name> and add the reference to the config',
+  description:
+    'read a value from a hidden prompt or stdin, store it as an SSM SecureString /ecs-kit/<app>/<env>/<name> and add the reference to the config',
   arguments: [['<service>'], ['<name>']],
   async run({ args: [service, name], opts, io, reporter }) {
     const { runSecretSet } = await import('./index.js');

@@ -33,7 +33,9 @@ async function collectStatus(run: Pick<Day2Run, 'aws' | 'manifest' | 'names'>, s
   const infos: ServiceStatusInfo[] = [];
   for (const l of located) {
     const s = found.get(`${l.cluster}/${l.serviceName}`);
-    infos.push(s ? await serviceStatus(run, l, s) : { service: l.name, cluster: l.cluster, exists: false, deployments: [], targets: [], events: [] });
+    infos.push(
+      s ? await serviceStatus(run, l, s) : { service: l.name, cluster: l.cluster, exists: false, deployments: [], targets: [], events: [] },
+    );
   }
   return infos;
 }
@@ -63,7 +65,9 @@ async function describeServices(run: Pick<Day2Run, 'aws'>, located: Located[]): 
 
 async function serviceStatus(run: Pick<Day2Run, 'aws' | 'manifest'>, l: Located, s: Service): Promise<ServiceStatusInfo> {
   // While a rollout runs, the old revision is the other deployment; afterwards, the deploy history knows it.
-  const older = (s.deployments ?? []).find((d) => d.status !== 'PRIMARY' && d.taskDefinition && d.taskDefinition !== s.taskDefinition)?.taskDefinition;
+  const older = (s.deployments ?? []).find(
+    (d) => d.status !== 'PRIMARY' && d.taskDefinition && d.taskDefinition !== s.taskDefinition,
+  )?.taskDefinition;
   const previous = older ?? rollbackTarget(run.manifest, l.name, s.taskDefinition)?.taskDefinitionArn;
   const events = [...(s.events ?? [])]
     .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))

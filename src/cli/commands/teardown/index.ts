@@ -36,13 +36,20 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
       { yes: opts.yes, interactive: run.interactive, prompter },
       {
         command: 'teardown',
-        question: { message: `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`, typed: app },
+        question: {
+          message: `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`,
+          typed: app,
+        },
         retry: 'Re-run with --yes to delete everything listed above.',
         cancelled: 'Teardown cancelled; nothing was deleted.',
       },
     );
     await engine.applyTeardown(plan);
-    reporter.emit({ type: 'info', code: 'teardown.empty', message: `Environment ${opts.env} of ${app} is empty: everything ecs-kit created was deleted.` });
+    reporter.emit({
+      type: 'info',
+      code: 'teardown.empty',
+      message: `Environment ${opts.env} of ${app} is empty: everything ecs-kit created was deleted.`,
+    });
     done('applied');
     return ExitCode.Ok;
   } finally {

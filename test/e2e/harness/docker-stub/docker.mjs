@@ -62,7 +62,11 @@ async function main() {
     const viaStdin = argv.includes('--password-stdin');
     const received = viaStdin ? readStdin().length > 0 : false;
     const registry = argv.filter((a, i) => !a.startsWith('-') && i > 0 && !['--username', '-u'].includes(argv[i - 1])).pop();
-    if (log) appendFileSync(`${log}.login`, JSON.stringify({ registry, username: flag('--username') ?? flag('-u'), passwordOnStdin: received }) + '\n');
+    if (log)
+      appendFileSync(
+        `${log}.login`,
+        JSON.stringify({ registry, username: flag('--username') ?? flag('-u'), passwordOnStdin: received }) + '\n',
+      );
     process.stdout.write('Login Succeeded\n');
     return;
   }

@@ -11,18 +11,26 @@ import { refuse, rewriteStates, type AwsRequest, type Rule, type RuleContext, ty
 function notFound(id: string, operation: string): Verdict | undefined {
   const [prefix] = id.split('-');
   switch (prefix) {
-    case 'vpc': return refuse('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
-    case 'subnet': return refuse('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
-    case 'sg': return refuse('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
-    case 'igw': return refuse('InvalidInternetGatewayID.NotFound', `The internetGateway ID '${id}' does not exist`);
-    case 'rtb': return refuse('InvalidRouteTableID.NotFound', `The routeTable ID '${id}' does not exist`);
-    case 'eipalloc': return refuse('InvalidAllocationID.NotFound', `The allocation ID '${id}' does not exist`);
+    case 'vpc':
+      return refuse('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
+    case 'subnet':
+      return refuse('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
+    case 'sg':
+      return refuse('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+    case 'igw':
+      return refuse('InvalidInternetGatewayID.NotFound', `The internetGateway ID '${id}' does not exist`);
+    case 'rtb':
+      return refuse('InvalidRouteTableID.NotFound', `The routeTable ID '${id}' does not exist`);
+    case 'eipalloc':
+      return refuse('InvalidAllocationID.NotFound', `The allocation ID '${id}' does not exist`);
     case 'nat':
       // The NAT APIs have their own code; other APIs (CreateRoute…) use the generic one.
       if (/NatGateway/.test(operation)) return refuse('NatGatewayNotFound', `The Nat Gateway ${id} was not found`);
       return refuse('InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`);
-    case 'lt': return refuse('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`);
-    default: return undefined;
+    case 'lt':
+      return refuse('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`);
+    default:
+      return undefined;
   }
 }
 
@@ -62,14 +70,19 @@ function attached(state: AccountState, now: number, drain: number, uses: (h: Hol
 
 const deletesDrain: Rule = {
   id: 'ec2.deletes-drain',
-  description: 'SGs/subnets in use by an ALB, service ENIs, NAT or instances (alive, or deleted < window ago): DependencyViolation; so is IGW detach',
+  description:
+    'SGs/subnets in use by an ALB, service ENIs, NAT or instances (alive, or deleted < window ago): DependencyViolation; so is IGW detach',
   // EC2 API DeleteSecurityGroup / DeleteSubnet / DetachInternetGateway (DependencyViolation); ENIs of deleted ALBs, tasks and NAT
   // gateways are released minutes later (real-aws.md, "Deletes drain"; kubernetes/kops#1604, genevieve/leftovers#33).
   source: 'https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html',
   check(req, { state, now, windows }) {
     if (req.service !== 'ec2') return undefined;
     const f = req.form;
-    if (req.operation === 'DeleteSecurityGroup' && f.GroupId && attached(state, now, windows.drain, (h) => h.securityGroups.includes(f.GroupId!))) {
+    if (
+      req.operation === 'DeleteSecurityGroup' &&
+      f.GroupId &&
+      attached(state, now, windows.drain, (h) => h.securityGroups.includes(f.GroupId!))
+    ) {
       return refuse('DependencyViolation', `resource ${f.GroupId} has a dependent object`);
     }
     if (req.operation === 'DeleteSubnet' && f.SubnetId && attached(state, now, windows.drain, (h) => h.subnets.includes(f.SubnetId!))) {
@@ -97,7 +110,8 @@ const releaseAfterNat: Rule = {
       if (nat.allocationId !== req.form.AllocationId) continue;
       if (nat.deletedAt === undefined) return refuse('InvalidIPAddress.InUse', `Address ${req.form.AllocationId} is in use.`);
       const gone = nat.shownDeletedAt ?? nat.deletedAt + windows.natDeleting;
-      if (now < gone + windows.releaseAfterNat) return refuse('AuthFailure', 'You do not have permission to access the specified resource.');
+      if (now < gone + windows.releaseAfterNat)
+        return refuse('AuthFailure', 'You do not have permission to access the specified resource.');
     }
     return undefined;
   },

@@ -25,7 +25,11 @@ const targetGroupNeedsLoadBalancer: Rule = {
       const out = await ctx.upstream({ service: 'elasticloadbalancing', form });
       if (out.status !== 200) continue; // an unknown target group is moto's (and AWS's) own error
       const associated = /<LoadBalancerArns>\s*<member>/.test(out.body);
-      if (!associated) return refuse('InvalidParameterException', `The target group with targetGroupArn ${arn} does not have an associated load balancer.`);
+      if (!associated)
+        return refuse(
+          'InvalidParameterException',
+          `The target group with targetGroupArn ${arn} does not have an associated load balancer.`,
+        );
     }
     return undefined;
   },

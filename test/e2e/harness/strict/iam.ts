@@ -15,7 +15,8 @@ const instanceProfilePropagation: Rule = {
   // hashicorp/terraform-provider-aws#5217 (fixed by a retry, #5633), eksctl-io/eksctl#8039; real-aws.md #13.
   source: 'https://github.com/hashicorp/terraform-provider-aws/issues/5217',
   check(req, { state, now, windows }) {
-    if (req.service !== 'autoscaling' || (req.operation !== 'CreateAutoScalingGroup' && req.operation !== 'UpdateAutoScalingGroup')) return undefined;
+    if (req.service !== 'autoscaling' || (req.operation !== 'CreateAutoScalingGroup' && req.operation !== 'UpdateAutoScalingGroup'))
+      return undefined;
     const profile = launchTemplateOf(state, req.form)?.profile;
     if (!profile) return undefined;
     const changed = state.profiles.get(profile.value.slice(profile.value.lastIndexOf('/') + 1));
@@ -48,7 +49,8 @@ function iamAnswer(operation: string, inner: string): Verdict {
 
 const serviceLinkedRoles: Rule = {
   id: 'iam.service-linked-roles',
-  description: 'Service-linked roles (ECS, ELB, AAS-ECS, Auto Scaling) start absent; GetRole and CreateServiceLinkedRole answered from that state',
+  description:
+    'Service-linked roles (ECS, ELB, AAS-ECS, Auto Scaling) start absent; GetRole and CreateServiceLinkedRole answered from that state',
   // IAM API, CreateServiceLinkedRole; a repeat → InvalidInput "…has been taken in this account" (moto says EntityAlreadyExists and
   // creates "AWSServiceRoleForecs", so the layer answers these itself). Role names: IAM User Guide, services that work with IAM.
   source: 'https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceLinkedRole.html',
@@ -88,7 +90,10 @@ function roleNotReady(state: AccountState, awsService: string, now: number, wind
 /** CreateCluster needs the role only when it sets capacity providers (CreateCluster without them just creates it). */
 function needsEcsRole(req: AwsRequest): boolean {
   if (req.operation === 'CreateCapacityProvider') return true;
-  return req.operation === 'CreateCluster' && (list(req.json.capacityProviders).length > 0 || list(req.json.defaultCapacityProviderStrategy).length > 0);
+  return (
+    req.operation === 'CreateCluster' &&
+    (list(req.json.capacityProviders).length > 0 || list(req.json.defaultCapacityProviderStrategy).length > 0)
+  );
 }
 
 const ecsRoleFirstUse: Rule = {
@@ -100,17 +105,22 @@ const ecsRoleFirstUse: Rule = {
   check(req, { state, now, windows }) {
     if (req.service !== 'ecs' || !needsEcsRole(req)) return undefined;
     if (!roleNotReady(state, 'ecs.amazonaws.com', now, windows.serviceLinkedRole)) return undefined;
-    return refuse('InvalidParameterException', 'Unable to assume the service linked role. Please verify that the ECS service linked role exists.');
+    return refuse(
+      'InvalidParameterException',
+      'Unable to assume the service linked role. Please verify that the ECS service linked role exists.',
+    );
   },
 };
 
 const aasRoleFirstUse: Rule = {
   id: 'application-autoscaling.service-linked-role-first-use',
-  description: 'RegisterScalableTarget (ecs) while AWSServiceRoleForApplicationAutoScaling_ECSService is absent or new: "Unable to assume IAM role"',
+  description:
+    'RegisterScalableTarget (ecs) while AWSServiceRoleForApplicationAutoScaling_ECSService is absent or new: "Unable to assume IAM role"',
   // real-aws.md #22 (aws/aws-cdk#4108); text from aws-samples/amazon-bedrock-samples#253.
   source: 'https://github.com/aws-samples/amazon-bedrock-samples/issues/253',
   check(req, { state, now, windows }) {
-    if (req.service !== 'application-autoscaling' || req.operation !== 'RegisterScalableTarget' || req.json.ServiceNamespace !== 'ecs') return undefined;
+    if (req.service !== 'application-autoscaling' || req.operation !== 'RegisterScalableTarget' || req.json.ServiceNamespace !== 'ecs')
+      return undefined;
     const awsService = 'ecs.application-autoscaling.amazonaws.com';
     if (!roleNotReady(state, awsService, now, windows.serviceLinkedRole)) return undefined;
     const { roleName, path } = SERVICE_LINKED_ROLES[awsService]!;

@@ -63,14 +63,18 @@ function constraint(field: string, value: string, rule: string): string {
 
 function iamNameProblem(field: string, value: string, max: number): Verdict | undefined {
   if (value.length > max) return refuse('ValidationError', constraint(field, value, `have length less than or equal to ${max}`));
-  if (!/^[\w+=,.@-]+$/.test(value)) return refuse('ValidationError', constraint(field, value, 'satisfy regular expression pattern: [\\w+=,.@-]+'));
+  if (!/^[\w+=,.@-]+$/.test(value))
+    return refuse('ValidationError', constraint(field, value, 'satisfy regular expression pattern: [\\w+=,.@-]+'));
   return undefined;
 }
 
 function iamPathProblem(path: string | undefined): Verdict | undefined {
   if (path === undefined) return undefined;
   if (path.length > 512 || !/^(\/|\/[\u0021-\u007E]+\/)$/.test(path)) {
-    return refuse('ValidationError', constraint('path', path, 'satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)'));
+    return refuse(
+      'ValidationError',
+      constraint('path', path, 'satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)'),
+    );
   }
   return undefined;
 }
@@ -156,7 +160,10 @@ const logRetention: Rule = {
     if (!is(req, 'logs', 'PutRetentionPolicy')) return undefined;
     const days = req.json.retentionInDays;
     if (typeof days === 'number' && RETENTION_DAYS.includes(days)) return undefined;
-    return refuse('InvalidParameterException', constraint('retentionInDays', String(days), `satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`));
+    return refuse(
+      'InvalidParameterException',
+      constraint('retentionInDays', String(days), `satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`),
+    );
   },
 };
 
@@ -169,7 +176,10 @@ const logGroupName: Rule = {
     if (!is(req, 'logs', 'CreateLogGroup')) return undefined;
     const name = str(req.json.logGroupName) ?? '';
     if (name.length >= 1 && name.length <= 512 && /^[.\-_/#A-Za-z0-9]+$/.test(name)) return undefined;
-    return refuse('InvalidParameterException', constraint('logGroupName', name, 'satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+'));
+    return refuse(
+      'InvalidParameterException',
+      constraint('logGroupName', name, 'satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+'),
+    );
   },
 };
 
@@ -180,9 +190,10 @@ const startedBy: Rule = {
   source: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html',
   check(req) {
     if (!is(req, 'ecs', 'RunTask', 'StartTask') || req.json.startedBy === undefined) return undefined;
-    const value = String(req.json.startedBy);
+    const value = typeof req.json.startedBy === 'string' ? req.json.startedBy : JSON.stringify(req.json.startedBy);
     if (value.length <= 128 && /^[A-Za-z0-9_/-]+$/.test(value)) return undefined;
-    const allowed = 'up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and underscores (_) are allowed.';
+    const allowed =
+      'up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and underscores (_) are allowed.';
     return refuse('InvalidParameterException', `startedBy '${value}' is invalid: ${allowed}`);
   },
 };
@@ -194,10 +205,13 @@ const clientToken: Rule = {
   source: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html',
   check(req) {
     if (!is(req, 'ecs', 'CreateService', 'RunTask') || req.json.clientToken === undefined) return undefined;
-    const token = String(req.json.clientToken);
+    const token = typeof req.json.clientToken === 'string' ? req.json.clientToken : JSON.stringify(req.json.clientToken);
     const max = req.operation === 'CreateService' ? 36 : 64;
     if (token.length >= 1 && token.length <= max && /^[\x21-\x7e]+$/.test(token)) return undefined;
-    return refuse('InvalidParameterException', `The client token '${token}' is invalid: up to ${max} ASCII characters in the range 33-126 are allowed.`);
+    return refuse(
+      'InvalidParameterException',
+      `The client token '${token}' is invalid: up to ${max} ASCII characters in the range 33-126 are allowed.`,
+    );
   },
 };
 
@@ -205,14 +219,22 @@ const clientToken: Rule = {
 export function fargateMemoryFor(cpu: number): number[] {
   const range = (from: number, to: number, step: number) => Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
   switch (cpu) {
-    case 256: return [512, 1024, 2048];
-    case 512: return range(1024, 4096, 1024);
-    case 1024: return range(2048, 8192, 1024);
-    case 2048: return range(4096, 16384, 1024);
-    case 4096: return range(8192, 30720, 1024);
-    case 8192: return range(16384, 61440, 4096);
-    case 16384: return range(32768, 122880, 8192);
-    default: return [];
+    case 256:
+      return [512, 1024, 2048];
+    case 512:
+      return range(1024, 4096, 1024);
+    case 1024:
+      return range(2048, 8192, 1024);
+    case 2048:
+      return range(4096, 16384, 1024);
+    case 4096:
+      return range(8192, 30720, 1024);
+    case 8192:
+      return range(16384, 61440, 4096);
+    case 16384:
+      return range(32768, 122880, 8192);
+    default:
+      return [];
   }
 }
 
@@ -234,14 +256,18 @@ const fargateTaskSize: Rule = {
   check(req) {
     if (!is(req, 'ecs', 'RegisterTaskDefinition') || !list<string>(req.json.requiresCompatibilities).includes('FARGATE')) return undefined;
     const mode = str(req.json.networkMode) ?? 'bridge';
-    if (mode !== 'awsvpc') return refuse('ClientException', `Tasks using the Fargate launch type must use the awsvpc network mode (networkMode was ${mode}).`);
+    if (mode !== 'awsvpc')
+      return refuse('ClientException', `Tasks using the Fargate launch type must use the awsvpc network mode (networkMode was ${mode}).`);
     const cpu = units(req.json.cpu, /vcpu/);
     const memory = units(req.json.memory, /gb/);
     if (cpu === undefined) return refuse('ClientException', "Fargate requires that 'cpu' be defined at the task level.");
     if (memory === undefined) return refuse('ClientException', "Fargate requires that 'memory' be defined at the task level.");
     if (fargateMemoryFor(cpu).includes(memory)) return undefined;
     const given = `${cpu} CPU, ${memory} memory`;
-    return refuse('ClientException', `No Fargate configuration exists for given values: ${given}. See the Amazon ECS documentation for the valid values.`);
+    return refuse(
+      'ClientException',
+      `No Fargate configuration exists for given values: ${given}. See the Amazon ECS documentation for the valid values.`,
+    );
   },
 };
 
@@ -253,7 +279,10 @@ const launchTypeAndStrategy: Rule = {
   check(req) {
     if (!is(req, 'ecs', 'CreateService', 'RunTask')) return undefined;
     if (req.json.launchType === undefined || !list(req.json.capacityProviderStrategy).length) return undefined;
-    return refuse('InvalidParameterException', 'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.');
+    return refuse(
+      'InvalidParameterException',
+      'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.',
+    );
   },
 };
 

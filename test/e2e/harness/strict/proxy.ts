@@ -48,7 +48,10 @@ export interface StrictProxy extends RecordingProxy {
 }
 
 function enabledRules(opts: StrictOptions): Set<string> {
-  const fromEnv = (process.env.ECS_KIT_STRICT_OFF ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const fromEnv = (process.env.ECS_KIT_STRICT_OFF ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const off = [...(opts.off ?? []), ...fromEnv.filter((id) => id !== 'all')];
   checkRuleIds(off, 'off / ECS_KIT_STRICT_OFF');
   if (opts.only) checkRuleIds(opts.only, 'only');

@@ -21,7 +21,10 @@ const EC2_CREATES: Record<string, string> = {
 
 export const SERVICE_LINKED_ROLES: Record<string, { roleName: string; path: string }> = {
   'ecs.amazonaws.com': { roleName: 'AWSServiceRoleForECS', path: '/aws-service-role/ecs.amazonaws.com/' },
-  'elasticloadbalancing.amazonaws.com': { roleName: 'AWSServiceRoleForElasticLoadBalancing', path: '/aws-service-role/elasticloadbalancing.amazonaws.com/' },
+  'elasticloadbalancing.amazonaws.com': {
+    roleName: 'AWSServiceRoleForElasticLoadBalancing',
+    path: '/aws-service-role/elasticloadbalancing.amazonaws.com/',
+  },
   'ecs.application-autoscaling.amazonaws.com': {
     roleName: 'AWSServiceRoleForApplicationAutoScaling_ECSService',
     path: '/aws-service-role/ecs.application-autoscaling.amazonaws.com/',
@@ -35,14 +38,21 @@ export function serviceCreatesRole(state: AccountState, awsService: string, now:
   if (!state.serviceLinkedRoles.has(role)) state.serviceLinkedRoles.set(role, now);
 }
 
-function launchTemplateFrom(form: Record<string, string>, id: string, name: string | undefined, previous?: LaunchTemplateInfo): LaunchTemplateInfo {
+function launchTemplateFrom(
+  form: Record<string, string>,
+  id: string,
+  name: string | undefined,
+  previous?: LaunchTemplateInfo,
+): LaunchTemplateInfo {
   const arn = form['LaunchTemplateData.IamInstanceProfile.Arn'];
   const profileName = form['LaunchTemplateData.IamInstanceProfile.Name'];
   const profile = arn ? { by: 'arn' as const, value: arn } : profileName ? { by: 'name' as const, value: profileName } : previous?.profile;
   const groups = Object.entries(form)
     .filter(([k, v]) => k.startsWith('LaunchTemplateData.') && /SecurityGroupId|Groups|SecurityGroup\./.test(k) && v.startsWith('sg-'))
     .map(([, v]) => v);
-  const publicIp = Object.entries(form).some(([k, v]) => k.startsWith('LaunchTemplateData.') && k.endsWith('AssociatePublicIpAddress') && v === 'true');
+  const publicIp = Object.entries(form).some(
+    ([k, v]) => k.startsWith('LaunchTemplateData.') && k.endsWith('AssociatePublicIpAddress') && v === 'true',
+  );
   return { id, name: name ?? previous?.name, ...(profile ? { profile } : {}), securityGroups: groups, publicIp };
 }
 
@@ -64,7 +74,13 @@ function trackEc2(req: AwsRequest, body: string, { state, now, windows }: RuleCo
     case 'CreateNatGateway':
       if (!id) break;
       state.nats.set(id, { createdAt: now, ...(f.AllocationId ? { allocationId: f.AllocationId } : {}) });
-      state.setHolder({ kind: 'NAT gateway', id, subnets: f.SubnetId ? [f.SubnetId] : [], securityGroups: [], publicIp: f.ConnectivityType !== 'private' });
+      state.setHolder({
+        kind: 'NAT gateway',
+        id,
+        subnets: f.SubnetId ? [f.SubnetId] : [],
+        securityGroups: [],
+        publicIp: f.ConnectivityType !== 'private',
+      });
       break;
     case 'DeleteNatGateway': {
       const nat = f.NatGatewayId ? state.nats.get(f.NatGatewayId) : undefined;
@@ -130,7 +146,13 @@ function trackAutoScaling(req: AwsRequest, _body: string, { state, now }: RuleCo
   const subnets = (f.VPCZoneIdentifier ?? '').split(',').filter(Boolean);
   if (req.operation === 'CreateAutoScalingGroup') {
     const lt = launchTemplateOf(state, f);
-    state.setHolder({ kind: 'Auto Scaling group', id: name, subnets, securityGroups: lt?.securityGroups ?? [], publicIp: lt?.publicIp ?? false });
+    state.setHolder({
+      kind: 'Auto Scaling group',
+      id: name,
+      subnets,
+      securityGroups: lt?.securityGroups ?? [],
+      publicIp: lt?.publicIp ?? false,
+    });
     serviceCreatesRole(state, 'autoscaling.amazonaws.com', now);
   }
   const asg = state.holder('Auto Scaling group', name);
@@ -149,7 +171,11 @@ export function serviceKey(json: Record<string, unknown>): string {
 
 /** A strategy as sent, canonical (order-free), to compare two of them. */
 export function strategyKey(json: Record<string, unknown>): string {
-  return JSON.stringify(list(json.capacityProviderStrategy).map((i) => [String(i.capacityProvider), Number(i.weight ?? 0), Number(i.base ?? 0)]).sort());
+  return JSON.stringify(
+    list(json.capacityProviderStrategy)
+      .map((i) => [String(i.capacityProvider), Number(i.weight ?? 0), Number(i.base ?? 0)])
+      .sort(),
+  );
 }
 
 /** Providers of a strategy, or undefined when none was sent. */

@@ -98,8 +98,13 @@ export function xmlValue(body: string, tag: string): string | undefined {
  * Rewrites, for each element that carries an id, the first state tag after it: `<natGatewayId>X</natGatewayId>…<state>S</state>`.
  * `stateOf` returns the new state, or undefined to keep it. moto writes the id before the state within an item.
  */
-export function rewriteStates(body: string, idTag: string, statePattern: RegExp, stateOf: (id: string, current: string) => string | undefined): string {
-  const starts = [...body.matchAll(new RegExp(`<${idTag}>([^<]+)</${idTag}>`, 'g'))].map((m) => ({ id: m[1]!, at: m.index! }));
+export function rewriteStates(
+  body: string,
+  idTag: string,
+  statePattern: RegExp,
+  stateOf: (id: string, current: string) => string | undefined,
+): string {
+  const starts = [...body.matchAll(new RegExp(`<${idTag}>([^<]+)</${idTag}>`, 'g'))].map((m) => ({ id: m[1]!, at: m.index }));
   if (!starts.length) return body;
   let out = body.slice(0, starts[0]!.at);
   starts.forEach((m, i) => {
