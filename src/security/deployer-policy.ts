@@ -1,6 +1,7 @@
 import { STEP_MODULES } from '../steps/index.js';
 import { commandPermissions } from './command-permissions.js';
 import { keptGrants } from './kept-grants.js';
+import { statePermissions } from './state-permissions.js';
 import { policyContext, type DeployerPolicyInput } from './policy-context.js';
 import { mergeStatements, type DeployerPolicyDocument } from './policy-document.js';
 
@@ -18,5 +19,8 @@ import { mergeStatements, type DeployerPolicyDocument } from './policy-document.
 export function deployerPolicy(o: DeployerPolicyInput): DeployerPolicyDocument {
   const ctx = policyContext(o);
   const steps = STEP_MODULES.filter((module) => module.instances(o.config).length > 0).flatMap((module) => module.permissions?.(ctx) ?? []);
-  return { Version: '2012-10-17', Statement: mergeStatements([...steps, ...commandPermissions(ctx), ...keptGrants(ctx)]) };
+  return {
+    Version: '2012-10-17',
+    Statement: mergeStatements([...steps, ...commandPermissions(ctx), ...statePermissions(ctx), ...keptGrants(ctx)]),
+  };
 }

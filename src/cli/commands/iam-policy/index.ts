@@ -6,6 +6,7 @@ import { deployerPolicy } from '../../../security/deployer-policy.js';
 import { MANAGED_POLICY_MAX_CHARS, policySize, splitPolicy } from '../../../security/policy-document.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { checkEnvName, resolveRegion } from '../../run-context.js';
+import { resolveStateLocation } from '../../state-store.js';
 
 export interface IamPolicyOptions extends GlobalOptions {
   account?: string;
@@ -26,6 +27,7 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
     );
   }
   const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config));
+  const state = resolveStateLocation(opts, config);
 
   let region = opts.region ?? config.region;
   let account = opts.account;
@@ -46,7 +48,7 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
     }
   }
 
-  const policy = deployerPolicy({ config, env: opts.env, region: region, account: account });
+  const policy = deployerPolicy({ config, env: opts.env, region: region, account: account, state });
   const result = opts.split ? splitPolicy(policy) : policy;
   const size = policySize(policy);
   if (!opts.split && size > MANAGED_POLICY_MAX_CHARS) {
