@@ -118,7 +118,7 @@ export async function connect(
 /** AWS clients from the global flags and the config whose every call is counted and reported as an aws.call event. */
 export async function tracedClients(
   opts: GlobalOptions,
-  config: Config,
+  config: Pick<Config, 'region'>,
   reporter: Reporter,
 ): Promise<{ aws: AwsClients; counter: CallCounter }> {
   const counter: CallCounter = { calls: 0, mutating: 0, stateWrites: 0 };

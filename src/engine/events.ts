@@ -174,7 +174,7 @@ export type EcsKitEvent =
       durationMs: number;
       mutatingCalls: number;
       calls: number;
-      /** With S3 state: writes to the state bucket (the lock taken and released, manifest writes), not in mutatingCalls. */
+      /** With S3 state: writes to the state bucket so far (the lock taken, manifest writes; its release follows), not in mutatingCalls. */
       stateWrites?: number;
     }
   /** A rollout that did not complete: verdict plus why (stopped tasks, target health, logs). */

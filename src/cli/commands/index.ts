@@ -9,6 +9,7 @@ import { rollback } from './rollback/spec.js';
 import { runTask } from './run-task/spec.js';
 import { scale } from './scale/spec.js';
 import { secret } from './secret/spec.js';
+import { state } from './state/spec.js';
 import { status } from './status/spec.js';
 import { teardown } from './teardown/spec.js';
 
@@ -28,5 +29,6 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   scale,
   rollback,
   secret,
+  state,
   iamPolicy,
 ];
