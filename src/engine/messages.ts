@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   'state.no-local': user('state migrate found no local manifest to move.'),
   'state.newer-remote': user('state push refused: the shared state is newer than the file (pass --force to overwrite it).'),
   'state.mismatch': user('The manifest file belongs to another app or environment than the command.'),
+  'ci-role.audience': user('The GitHub OIDC provider in the account does not accept the sts.amazonaws.com audience.'),
   'ci-role.not-owned': user("An IAM role or policy with the CI role's name exists that ecs-kit did not create for this app/env."),
 
   // Resources that exist under ecs-kit's names but were not created by it for this app/env

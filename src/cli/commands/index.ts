@@ -1,4 +1,5 @@
 import type { CommandGroupSpec, CommandSpec } from '../command-spec.js';
+import { ciRole } from './ci-role/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
@@ -31,4 +32,5 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   secret,
   state,
   iamPolicy,
+  ciRole,
 ];

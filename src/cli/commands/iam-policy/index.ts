@@ -2,7 +2,7 @@ import { explainAwsError } from '../../../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../../../config/load.js';
 import type { Reporter } from '../../../engine/events.js';
 import { ExitCode, UsageError } from '../../../errors.js';
-import { deployerPolicy } from '../../../security/deployer-policy.js';
+import { bootstrapPolicy, deployerPolicy } from '../../../security/deployer-policy.js';
 import { MANAGED_POLICY_MAX_CHARS, policySize, splitPolicy } from '../../../security/policy-document.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { checkEnvName, resolveRegion } from '../../run-context.js';
@@ -12,6 +12,8 @@ export interface IamPolicyOptions extends GlobalOptions {
   account?: string;
   /** Print the policy as a JSON list of documents that each fit one IAM managed policy. */
   split?: boolean;
+  /** Print what the one-time setup needs (state init, ci-role) instead of the deployer policy. */
+  bootstrap?: boolean;
 }
 
 /**
@@ -48,7 +50,8 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
     }
   }
 
-  const policy = deployerPolicy({ config, env: opts.env, region: region, account: account, state });
+  const input = { config, env: opts.env, region: region, account: account, state };
+  const policy = opts.bootstrap ? bootstrapPolicy(input) : deployerPolicy(input);
   const result = opts.split ? splitPolicy(policy) : policy;
   const size = policySize(policy);
   if (!opts.split && size > MANAGED_POLICY_MAX_CHARS) {

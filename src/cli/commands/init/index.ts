@@ -48,6 +48,7 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
   const shown = displayPath(io.cwd, file);
   // Checked before any question so nobody answers ten of them for nothing.
   await refuseOverwrite(file, shown, Boolean(opts.force));
+  const workflow = opts.ci === undefined ? undefined : await workflowFile(opts, io.cwd);
 
   const interactive = io.interactive && !opts.yes;
   const prompter = interactive ? (io.prompter ?? (await (await import('../../prompts.js')).createPrompter())) : undefined;
@@ -67,13 +68,42 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(shown);
     throw err;
   }
+  const ci = workflow ? await writeWorkflow(workflow, answers, opts, path.relative(io.cwd, file)) : '';
   report(io, {
     answers,
     warnings,
     shown,
-    next: `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}`,
+    next: `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}${ci}`,
   });
   return ExitCode.Ok;
+}
+
+/** --ci github: where the workflow goes (refused like the config if it exists, before any question). */
+async function workflowFile(opts: InitOptions, cwd: string): Promise<string> {
+  if (opts.ci !== 'github')
+    throw new UsageError(
+      `--ci: "${opts.ci}" is not a CI ecs-kit writes a pipeline for.`,
+      'Use --ci github (README "Deploy from CI" shows GitLab).',
+    );
+  const file = path.join(cwd, '.github', 'workflows', 'deploy.yml');
+  await refuseOverwrite(file, displayPath(cwd, file), Boolean(opts.force));
+  return file;
+}
+
+async function writeWorkflow(file: string, answers: Answers, opts: InitOptions, configPath: string): Promise<string> {
+  const { renderGithubWorkflow } = await import('./workflow.js');
+  const text = renderGithubWorkflow({
+    app: answers.app,
+    env: opts.env ?? 'default',
+    region: answers.region,
+    branch: 'main',
+    builds: 'build' in answers.source,
+    ...(configPath === 'ecs-kit.yml' ? {} : { configPath }),
+  });
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, text, { encoding: 'utf8', flag: opts.force ? 'w' : 'wx' });
+  const env = opts.env ?? 'default';
+  return `. Wrote .github/workflows/deploy.yml: CI needs shared state (npx ecs-kit state init --bucket <name>, then state: in ecs-kit.yml) and a role (npx ecs-kit ci-role --github <owner/repo> --env ${env}); set the repository variable AWS_ACCOUNT_ID`;
 }
 
 /** What was written and what to do next: through the reporter when there is one, else as plain text. */
