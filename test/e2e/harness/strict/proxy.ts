@@ -62,7 +62,10 @@ function enabledRules(opts: StrictOptions): Set<string> {
 function s3Request(method: string, headers: IncomingHttpHeaders, url: string, body: string): S3Request {
   const u = new URL(url, 'http://s3.local');
   const [, bucket = '', ...key] = u.pathname.split('/');
-  const h = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const h = (name: string) => {
+    const v = headers[name];
+    return typeof v === 'string' ? v : undefined;
+  };
   return {
     method,
     bucket: decodeURIComponent(bucket),
