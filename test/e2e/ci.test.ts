@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CreateOpenIDConnectProviderCommand,
@@ -87,6 +87,24 @@ describe('deploy from CI: init --ci github and ci-role', () => {
     const bad = await env.cli(['init', '--yes', '--force', '--name', 'shop', '--image', 'nginx', '--ci', 'jenkins']);
     expect(bad.code, describeRun(bad)).toBe(2);
     expect(bad.stderr).toContain('--ci');
+  });
+
+  it('init --ci github in a project with a config adds only the workflow, written from that config', async () => {
+    const configFile = path.join(env.dir, 'ecs-kit.yml');
+    const workflow = path.join(env.dir, '.github', 'workflows', 'deploy.yml');
+    const before = await readFile(configFile, 'utf8');
+    await rm(workflow);
+    const r = await env.cli(['init', '--ci', 'github', '--env', 'prod']);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(await readFile(configFile, 'utf8')).toBe(before);
+    const wf = parse(await readFile(workflow, 'utf8')) as {
+      env: Record<string, string>;
+      jobs: { deploy: { steps: { uses?: string; run?: string }[] } };
+    };
+    expect(wf.env.AWS_REGION).toBe('eu-west-1');
+    expect(wf.jobs.deploy.steps.some((s) => /ecs-kit@\S+ deploy --env prod --yes --json/.test(s.run ?? ''))).toBe(true);
+    expect(wf.jobs.deploy.steps.some((s) => s.uses?.startsWith('docker/setup-buildx-action'))).toBe(true);
+    expect(`${r.stdout}${r.stderr}`).toContain('ci-role --github <owner/repo> --env prod');
   });
 
   it('ci-role --print shows the trust policy and the policies and changes nothing', async () => {

@@ -127,7 +127,13 @@ describe('shared state in S3: two machines, one environment', () => {
 
   it('(c) two deploys from two directories started together: exactly one proceeds, the other exits 1 naming the holder', async () => {
     for (const dir of [env.dir, dirB.dir]) await writeFile(path.join(dir, 'ecs-kit.yml'), config({ state: true, level: 'two' }));
-    const [a, b] = await Promise.all([cli(['deploy', '--yes', '--json', ...FAST]), cli(['deploy', '--yes', '--json', ...FAST], dirB.dir)]);
+    // The run that gets the lock is held at its first change until the other has finished: on a busy machine a deploy of
+    // one task definition can be over before a second Node process has even started. (The other may also be refused
+    // before the holder gets that far: either way it met the lock held.)
+    const gate = env.proxy.hold((c) => c.operation === 'RegisterTaskDefinition');
+    const runs = [cli(['deploy', '--yes', '--json', ...FAST]), cli(['deploy', '--yes', '--json', ...FAST], dirB.dir)];
+    await Promise.race(runs).finally(() => gate.release());
+    const [a, b] = (await Promise.all(runs)) as [CliResult, CliResult];
     const codes = [a.code, b.code].sort();
     expect(codes, `${describeRun(a)}\n${describeRun(b)}`).toEqual([0, 1]);
     const [winner, loser, winnerDir] = a.code === 0 ? [a, b, env.dir] : [b, a, dirB.dir];
@@ -157,7 +163,32 @@ describe('shared state in S3: two machines, one environment', () => {
     expect(r.code, describeRun(r)).toBe(1);
     expect(errorOf(r)).toMatchObject({ code: 'state.conflict' });
     expect(await text(KEY)).toBe(newer);
+    // The error released the lock.
+    await expect(text(LOCK)).rejects.toMatchObject({ name: 'NoSuchKey' });
     // Run again: it reads the newer state and converges.
+    const again = await cli(['deploy', '--yes', ...FAST]);
+    expect(again.code, describeRun(again)).toBe(0);
+  });
+
+  it('(d2) Ctrl-C in the middle of a deploy: the running step finishes, the run exits 130 and the S3 lock is gone', async () => {
+    await writeFile(path.join(env.dir, 'ecs-kit.yml'), config({ state: true, level: 'four' }));
+    const gate = env.proxy.hold((c) => c.operation === 'RegisterTaskDefinition');
+    const child = spawn(process.execPath, [CLI_BIN, 'deploy', '--endpoint-url', env.proxy.endpoint, '--yes', ...FAST], {
+      cwd: env.dir,
+      env: cleanEnv(),
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    try {
+      await gate.reached;
+      expect(JSON.parse(await text(LOCK))).toMatchObject({ pid: child.pid, command: 'deploy' });
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      gate.release();
+    }
+    expect(await exited).toBe(130);
+    await expect(text(LOCK)).rejects.toMatchObject({ name: 'NoSuchKey' });
     const again = await cli(['deploy', '--yes', ...FAST]);
     expect(again.code, describeRun(again)).toBe(0);
   });

@@ -7,6 +7,7 @@ import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
 import { formatError } from '../../../ui/format.js';
 import type { Prompter } from '../../prompts.js';
 import { SERVICE_NAME, type Answers } from './answers.js';
+import { isWorkflowOnly, workflowNext, writeWorkflowForConfig } from './ci.js';
 import { configDocument } from './document.js';
 import { validateForDeploy, type InitOptions } from './flags.js';
 import { gather, sizeLabel, type AskContext } from './questions.js';
@@ -46,9 +47,16 @@ export async function runInit(opts: InitOptions, io: InitIo): Promise<number> {
 async function init(opts: InitOptions, io: InitIo): Promise<number> {
   const file = resolveConfigPath(io.cwd, opts.config);
   const shown = displayPath(io.cwd, file);
+  const workflow = opts.ci === undefined ? undefined : await workflowFile(opts, io.cwd);
+  // A project with a config: --ci adds only the pipeline, written from that config.
+  if (workflow && (await isWorkflowOnly(opts, file))) {
+    const next = await writeWorkflowForConfig(opts, io.cwd, file, workflow);
+    if (io.reporter) io.reporter.emit({ type: 'info', code: 'init.next', message: next });
+    else io.stdout.write(`${next}\n`);
+    return ExitCode.Ok;
+  }
   // Checked before any question so nobody answers ten of them for nothing.
   await refuseOverwrite(file, shown, Boolean(opts.force));
-  const workflow = opts.ci === undefined ? undefined : await workflowFile(opts, io.cwd);
 
   const interactive = io.interactive && !opts.yes;
   const prompter = interactive ? (io.prompter ?? (await (await import('../../prompts.js')).createPrompter())) : undefined;
@@ -102,8 +110,7 @@ async function writeWorkflow(file: string, answers: Answers, opts: InitOptions, 
   });
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, text, { encoding: 'utf8', flag: opts.force ? 'w' : 'wx' });
-  const env = opts.env ?? 'default';
-  return `. Wrote .github/workflows/deploy.yml: CI needs shared state (npx ecs-kit state init --bucket <name>, then state: in ecs-kit.yml) and a role (npx ecs-kit ci-role --github <owner/repo> --env ${env}); set the repository variable AWS_ACCOUNT_ID`;
+  return `. ${workflowNext(opts.env ?? 'default')}`;
 }
 
 /** What was written and what to do next: through the reporter when there is one, else as plain text. */

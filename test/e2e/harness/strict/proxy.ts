@@ -45,6 +45,11 @@ export interface StrictProxy extends RecordingProxy {
   /** The rule ids that are on. */
   enabled: ReadonlySet<string>;
   windows: Windows;
+  /**
+   * Holds the first call that matches (its answer waits) until `release()`: a test can keep one run inside its work,
+   * holding its lock, while another run starts. `reached` resolves when the call arrives.
+   */
+  hold(match: (call: SentCall) => boolean): { reached: Promise<void>; release(): void };
 }
 
 function enabledRules(opts: StrictOptions): Set<string> {
@@ -170,6 +175,16 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
     },
   });
 
+  const holds: { match: (call: SentCall) => boolean; arrived: () => void; released: Promise<void> }[] = [];
+  const hold = (match: (call: SentCall) => boolean) => {
+    let arrived = () => {};
+    let release = () => {};
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    holds.push({ match, arrived, released });
+    return { reached, release };
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const url = req.url ?? '/';
     if (url.startsWith('/moto-api')) {
@@ -182,6 +197,12 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
     const entry: SentCall = { ...call, params: paramsOf(aws) };
     calls.push(call);
     sent.push(entry);
+    const held = holds.findIndex((h) => h.match(entry));
+    if (held >= 0) {
+      const [h] = holds.splice(held, 1);
+      h!.arrived();
+      await h!.released;
+    }
     const ctx = contextFor(aws, () => send(upstream, method, url, req.headers, body));
 
     for (const rule of rules) {
@@ -243,6 +264,7 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
     enabled,
     windows,
     sentOf: (operation) => sent.filter((c) => c.operation === operation),
+    hold,
     clear: () => {
       calls.splice(0, calls.length);
       sent.splice(0, sent.length);
