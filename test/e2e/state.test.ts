@@ -193,6 +193,45 @@ describe('shared state in S3: two machines, one environment', () => {
     expect(again.code, describeRun(again)).toBe(0);
   });
 
+  it('(d3) state show, pull, push (refusing a newer remote unless --force) and unlock (naming the holder)', async () => {
+    const shown = await cli(['state', 'show', '--json']);
+    expect(shown.code, describeRun(shown)).toBe(0);
+    const out = shown.events.find((e) => e.type === 'output' && e.name === 'state') as { value: string };
+    const state = JSON.parse(out.value) as { location: string; lock: unknown; manifest: { app: string; history: unknown[] } };
+    expect(state).toMatchObject({ location: `s3://${BUCKET}/${KEY}`, lock: null, manifest: { app: APP } });
+    expect(state.manifest.history.length).toBeGreaterThanOrEqual(2);
+
+    const pulled = await cli(['state', 'pull', 'pulled.json']);
+    expect(pulled.code, describeRun(pulled)).toBe(0);
+    const file = await readFile(path.join(env.dir, 'pulled.json'), 'utf8');
+    expect(JSON.parse(file)).toEqual(JSON.parse(await text(KEY)));
+
+    // Someone writes a newer state: pushing the older file is refused and changes nothing.
+    const newer = `${JSON.stringify({ ...(JSON.parse(file) as object), updatedAt: '2099-01-01T00:00:00.000Z' }, null, 2)}\n`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: newer }));
+    const refused = await cli(['state', 'push', 'pulled.json', '--json']);
+    expect(refused.code, describeRun(refused)).not.toBe(0);
+    expect(errorOf(refused)).toMatchObject({ code: 'state.newer-remote' });
+    expect(await text(KEY)).toBe(newer);
+    const forced = await cli(['state', 'push', 'pulled.json', '--force', '--json']);
+    expect(forced.code, describeRun(forced)).toBe(0);
+    expect(JSON.parse(await text(KEY))).toMatchObject({ steps: (JSON.parse(file) as { steps: object }).steps });
+    await expect(text(LOCK)).rejects.toMatchObject({ name: 'NoSuchKey' });
+
+    // A lock left on another machine: show names it, unlock (asked, so --yes) breaks it and names it again.
+    const stale = { pid: 4242, host: 'build-agent-7', user: 'ana', startedAt: '2026-01-01T00:00:00.000Z', command: 'deploy' };
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: LOCK, Body: JSON.stringify(stale) }));
+    const locked = await cli(['state', 'show']);
+    expect(locked.stdout).toContain('locked by deploy by ana, pid 4242 on build-agent-7');
+    const noPrompt = await cli(['state', 'unlock', '--json']);
+    expect(noPrompt.code, describeRun(noPrompt)).toBe(2);
+    expect(JSON.parse(await text(LOCK))).toMatchObject(stale);
+    const unlocked = await cli(['state', 'unlock', '--yes', '--json']);
+    expect(unlocked.code, describeRun(unlocked)).toBe(0);
+    expect(unlocked.events.find((e) => e.code === 'state.unlocked')?.message).toContain('pid 4242 on build-agent-7');
+    await expect(text(LOCK)).rejects.toMatchObject({ name: 'NoSuchKey' });
+  });
+
   it('(e) a deploy SIGKILLed mid-run leaves a lock the other directory reports; --force-unlock converges with no duplicates', async () => {
     const crashEnv = ['--env', 'crash'];
     env.proxy.clear();

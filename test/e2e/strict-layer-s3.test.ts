@@ -80,7 +80,7 @@ describe('strict layer: S3', () => {
     expect(sse?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
   });
 
-  it('conditional writes: 412 from moto passes through; overlapping ones get 409 ConditionalRequestConflict, then succeed', async () => {
+  it('conditional writes: 412 from moto passes through; of two overlapping ones, one gets 409 ConditionalRequestConflict', async () => {
     await direct.send(new CreateBucketCommand({ Bucket: 'cond' }));
     await direct.send(new PutBucketVersioningCommand({ Bucket: 'cond', VersioningConfiguration: { Status: 'Enabled' } }));
     const { proxy, s3 } = await layer(['s3.conditional-write-conflict']);
