@@ -50,6 +50,7 @@ export function renderGithubWorkflow(w: WorkflowInput): string {
     '# Once, with administrator credentials:',
     `#   npx ecs-kit state init --bucket <bucket>     # shared state: CI runners start empty (add state: to ecs-kit.yml)`,
     `#   npx ecs-kit ci-role --github <owner/repo> --branch ${w.branch} --env ${w.env}`,
+    '#   (add --pull-requests so the plan job of pull requests may assume the role too; those runs get the same permissions)',
     '# then set the repository variable AWS_ACCOUNT_ID (Settings → Secrets and variables → Actions → Variables).',
     'name: deploy',
     '',
