@@ -170,7 +170,7 @@ describe('shared state in S3: two machines, one environment', () => {
     expect(again.code, describeRun(again)).toBe(0);
   });
 
-  it('(d2) Ctrl-C in the middle of a deploy: the running step finishes, the run exits 130 and the S3 lock is gone', async () => {
+  it('(d2) Ctrl-C in the middle of a deploy: the run stops with exit 130 and the S3 lock is gone', async () => {
     await writeFile(path.join(env.dir, 'ecs-kit.yml'), config({ state: true, level: 'four' }));
     const gate = env.proxy.hold((c) => c.operation === 'RegisterTaskDefinition');
     const child = spawn(process.execPath, [CLI_BIN, 'deploy', '--endpoint-url', env.proxy.endpoint, '--yes', ...FAST], {
