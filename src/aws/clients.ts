@@ -115,6 +115,21 @@ export class AwsClients {
   acm = async () => this.get('acm', (await import('@aws-sdk/client-acm')).ACMClient);
   /** Service Quotas: `doctor` reads the quotas a first deploy counts against. */
   serviceQuotas = async () => this.get('service-quotas', (await import('@aws-sdk/client-service-quotas')).ServiceQuotasClient);
+  /**
+   * S3, only for the shared state (loaded on first use), in the bucket's region when it differs from the deploy region.
+   * With a custom endpoint (--endpoint-url, AWS_ENDPOINT_URL[_S3]) requests are path-style: such endpoints have no
+   * per-bucket host names.
+   */
+  s3 = async (region?: string) => {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const custom = Boolean(this.options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+    const Ctor = class extends S3Client {
+      constructor(cfg: Record<string, unknown>) {
+        super({ ...cfg, ...(region ? { region } : {}), forcePathStyle: custom });
+      }
+    };
+    return this.get(region ? `s3@${region}` : 's3', Ctor);
+  };
 
   /**
    * Clients that never retry on their own, for creates without an idempotency token: an SDK

@@ -6,25 +6,16 @@ import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { namesFor, type Names } from '../config/names.js';
 import type { Config } from '../config/schema.js';
 import type { Reporter } from '../engine/events.js';
-import { ManifestStore, emptyManifest, type Manifest } from '../engine/manifest.js';
+import { LocalManifestStore, emptyManifest, type Manifest, type ManifestStore } from '../engine/manifest.js';
 import type { ErrorCode } from '../engine/messages.js';
 import { DEFAULT_RUN_OPTIONS, type RunOptions, type StepContext } from '../engine/types.js';
 import { EcsKitError, UsageError } from '../errors.js';
 import type { ServiceState } from '../steps/service/index.js';
 import { isInteractive, type GlobalOptions, type Io } from './options.js';
 import { checkEnvName, connect, readManifest, takeLock, type CallCounter } from './run-context.js';
+import { ReadOnlyManifestStore, localStateDir, openStore, resolveStateLocation } from './state-store.js';
 
-/**
- * A manifest store that refuses to write: `plan`, `status` and `logs` run without the
- * lock, so they must never write the manifest a concurrent deploy is keeping.
- */
-export class ReadOnlyManifestStore extends ManifestStore {
-  override async write(): Promise<void> {
-    throw new EcsKitError('manifest.read-only', 'Internal error: a read-only command tried to write the manifest.', {
-      fix: 'Please report this at the ecs-kit issue tracker.',
-    });
-  }
-}
+export { ReadOnlyManifestStore } from './state-store.js';
 
 export interface Day2Run {
   env: string;
@@ -36,7 +27,7 @@ export interface Day2Run {
   account: string;
   store: ManifestStore;
   manifest: Manifest;
-  /** True when the manifest file exists (something was deployed with this config and env). */
+  /** True when there is a manifest (something was deployed with this config and env). */
   deployed: boolean;
   names: Names;
   counter: CallCounter;
@@ -60,20 +51,23 @@ export async function openDay2(
   const configFile = resolveConfigPath(io.cwd, opts.config);
   const { config } = await loadConfig(configFile);
   const baseDir = path.dirname(configFile);
-  const dir = path.join(baseDir, '.ecs-kit');
+  const location = resolveStateLocation(opts, config);
   if (o.check) {
-    // Argument checks (service names, ranges) before any AWS call: a usage error costs nothing.
-    const local = await new ManifestStore(dir, opts.env).read();
+    // Argument checks (service names, ranges) before any AWS call: a usage error costs nothing. The shared state
+    // needs AWS to read, so with it the config alone is checked here (the command checks again once it has read it).
+    const local = location.backend === 'local' ? await new LocalManifestStore(localStateDir(baseDir), opts.env).read() : undefined;
     o.check({ config, manifest: local ?? emptyManifest(config.app, opts.env, '', '') });
   }
 
   const { aws, counter, region, account } = await connect(opts, config, reporter);
-  const store = o.lock ? new ManifestStore(dir, opts.env) : new ReadOnlyManifestStore(dir, opts.env);
+  let store: ManifestStore | undefined;
   const close = async () => {
+    await store?.releaseLock();
     aws.destroy();
-    await store.releaseLock();
   };
   try {
+    const opened = await openStore({ location, baseDir, app: config.app, env: opts.env, aws });
+    store = o.lock ? opened : new ReadOnlyManifestStore(opened);
     if (o.lock) await takeLock(store, o.lock, o.forceUnlock, reporter);
     const existing = await readManifest(store, config, account, region, io);
     return {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/schema.js';
 import { ShellDocker } from '../docker/cli.js';
@@ -41,7 +42,7 @@ export function engineFor(
       opts.verbose ? (line) => reporter.emit({ type: 'info', code: 'docker.output', message: `docker: ${line}` }) : undefined,
     ),
     baseDir: run.baseDir,
-    ownFiles: [run.configFile, run.store.dir],
+    ownFiles: [run.configFile, run.store.dir ?? path.join(run.baseDir, '.ecs-kit')],
     store: run.store,
     manifest: run.manifest,
     reporter,

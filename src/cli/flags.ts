@@ -64,6 +64,7 @@ export function withGlobals(cmd: Command): Command {
     .option('-y, --yes', 'do not ask for confirmation; never prompt')
     .option('--json', 'print one JSON event per line on stdout (implies no prompts)')
     .option('--verbose', 'show every AWS call and more detail')
+    .option('--state <url>', 'where the manifest lives: s3://bucket/prefix (shared) or local (default: state: in ecs-kit.yml)')
     .addOption(
       new Option('--max-attempts <n>', 'attempts per AWS call, retries included (adaptive retry)').argParser(intArg('--max-attempts')),
     );

@@ -11,6 +11,8 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   maxAttempts?: number;
+  /** --state: where the manifest lives (s3://bucket/prefix, or local), instead of the config's state: block. */
+  state?: string;
 }
 
 export interface Io {

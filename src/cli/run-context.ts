@@ -4,14 +4,25 @@ import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { envName, type Config } from '../config/schema.js';
 import type { EcsKitEvent, Reporter } from '../engine/events.js';
-import { ManifestStore, emptyManifest, type Manifest, type ManifestEntry } from '../engine/manifest.js';
+import {
+  checkIdentity,
+  emptyManifest,
+  isEmptyManifest,
+  type Manifest,
+  type ManifestEntry,
+  type ManifestStore,
+} from '../engine/manifest.js';
 import { EcsKitError, ExitCode, UsageError } from '../errors.js';
 import { createReporter } from '../ui/index.js';
 import { isInteractive, reporterMode, type GlobalOptions, type Io } from './options.js';
+import { openStore, resolveStateLocation } from './state-store.js';
 
 export interface CallCounter {
   calls: number;
+  /** Mutating calls to the environment's resources (the state store's own writes are counted apart). */
   mutating: number;
+  /** Writes to the shared state bucket: taking and releasing the lock, manifest writes. */
+  stateWrites: number;
 }
 
 export function makeReporter(opts: GlobalOptions, io: Io): Reporter {
@@ -48,17 +59,21 @@ export async function openRun(
   const configFile = resolveConfigPath(io.cwd, opts.config);
   const { config } = await loadConfig(configFile);
   const baseDir = path.dirname(configFile);
+  const location = resolveStateLocation(opts, config);
 
   const { aws, counter, region, account } = await connect(opts, config, reporter);
-  const store = new ManifestStore(path.join(baseDir, '.ecs-kit'), opts.env);
-  await takeLock(store, command, extra.forceUnlock, reporter);
-  let manifest: Manifest;
+  let store: ManifestStore | undefined;
+  let existing: Manifest | undefined;
   try {
-    manifest = (await readManifest(store, config, account, region, io)) ?? emptyManifest(config.app, opts.env, account, region);
+    store = await openStore({ location, baseDir, app: config.app, env: opts.env, aws });
+    await takeLock(store, command, extra.forceUnlock, reporter);
+    existing = await readManifest(store, config, account, region, io);
   } catch (err) {
-    await store.releaseLock();
+    await store?.releaseLock();
+    aws.destroy();
     throw err;
   }
+  const manifest = existing ?? emptyManifest(config.app, opts.env, account, region);
   return {
     config: config,
     configFile,
@@ -67,7 +82,10 @@ export async function openRun(
     region,
     account,
     store,
+    location,
     manifest,
+    /** False when there was no manifest at all (first deploy, or it was lost): deploy and teardown then look by tags. */
+    found: existing !== undefined,
     counter,
     interactive: isInteractive(opts, io),
   };
@@ -100,10 +118,10 @@ export async function connect(
 /** AWS clients from the global flags and the config whose every call is counted and reported as an aws.call event. */
 export async function tracedClients(
   opts: GlobalOptions,
-  config: Config,
+  config: Pick<Config, 'region'>,
   reporter: Reporter,
 ): Promise<{ aws: AwsClients; counter: CallCounter }> {
-  const counter: CallCounter = { calls: 0, mutating: 0 };
+  const counter: CallCounter = { calls: 0, mutating: 0, stateWrites: 0 };
   const { AwsClients } = await import('../aws/clients.js');
   const aws = new AwsClients({
     region: opts.region ?? config.region,
@@ -112,7 +130,9 @@ export async function tracedClients(
     maxAttempts: opts.maxAttempts,
     onCall: (info: AwsCallInfo) => {
       counter.calls++;
-      if (info.mutating) counter.mutating++;
+      // S3 holds only the shared state (src/engine/s3-store.ts): its writes are the lock and the manifest, not resources.
+      if (info.mutating && info.service.startsWith('s3')) counter.stateWrites++;
+      else if (info.mutating) counter.mutating++;
       reporter.emit({ type: 'aws.call', ...info });
     },
   });
@@ -137,6 +157,7 @@ export function emitRunDone(reporter: Reporter, command: string, outcome: RunOut
     durationMs: Date.now() - started,
     calls: counter.calls,
     mutatingCalls: counter.mutating,
+    ...(counter.stateWrites ? { stateWrites: counter.stateWrites } : {}),
   });
 }
 
@@ -154,7 +175,10 @@ export async function takeLock(store: ManifestStore, command: string, forceUnloc
   }
 }
 
-/** The manifest, if any, after checking it belongs to this account, region and app. */
+/**
+ * The manifest, if any, after checking it belongs to this account, region and app. An empty one (never deployed, or
+ * torn down) owns nothing and so pins nothing: it is taken over for this account, region and app.
+ */
 export async function readManifest(
   store: ManifestStore,
   config: Config,
@@ -163,19 +187,24 @@ export async function readManifest(
   io: Io,
 ): Promise<Manifest | undefined> {
   const existing = await store.read();
-  if (existing) {
-    ManifestStore.checkIdentity(existing, account, region, path.relative(io.cwd, store.file) || store.file);
-    if (existing.app !== config.app) {
-      throw new EcsKitError(
-        'manifest.app',
-        `The manifest ${store.file} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`,
-        {
-          why: 'Renaming the app would orphan everything created under the old name.',
-          fix: `Set app: ${existing.app} back and run teardown first, or deploy the new name with another --env.`,
-          exitCode: ExitCode.Usage,
-        },
-      );
-    }
+  if (!existing) return undefined;
+  const where = store.dir ? path.relative(io.cwd, store.location) || store.location : store.location;
+  if (isEmptyManifest(existing)) {
+    if (existing.account === account && existing.region === region && existing.app === config.app) return existing;
+    // Another account, region or app: the old deploy history means nothing here.
+    return { ...emptyManifest(config.app, existing.env, account, region), createdAt: existing.createdAt };
+  }
+  checkIdentity(existing, account, region, where);
+  if (existing.app !== config.app) {
+    throw new EcsKitError(
+      'manifest.app',
+      `The manifest ${store.location} belongs to app "${existing.app}", but ecs-kit.yml now says app: ${config.app}.`,
+      {
+        why: 'Renaming the app would orphan everything created under the old name.',
+        fix: `Set app: ${existing.app} back and run teardown first, or deploy the new name with another --env.`,
+        exitCode: ExitCode.Usage,
+      },
+    );
   }
   return existing;
 }

@@ -1,6 +1,9 @@
 import type { Reporter } from '../engine/events.js';
 import type { ManifestStore } from '../engine/manifest.js';
 
+/** How long a second Ctrl-C waits for the lock to be released before it exits anyway. */
+const RELEASE_GRACE_MS = 5000;
+
 /**
  * First Ctrl-C: stop starting new steps and let running ones finish, so the manifest
  * records what they created. Second Ctrl-C: leave now (the next run resumes).
@@ -18,9 +21,13 @@ export function onInterrupt(controller: AbortController, reporter: Reporter, sto
       controller.abort(new Error('interrupted'));
       return;
     }
-    store.releaseLockSync();
-    reporter.close();
-    process.exit(130);
+    // Leave now, but not holding the lock: the shared (S3) lock needs one request, given a few seconds at most.
+    const leave = () => {
+      reporter.close();
+      process.exit(130);
+    };
+    setTimeout(leave, RELEASE_GRACE_MS).unref();
+    store.releaseLock().then(leave, leave);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

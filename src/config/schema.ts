@@ -7,6 +7,7 @@ import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from
 import { RESERVED_SERVICE_NAMES } from './names.js';
 import { checkSecurityRules } from '../security/rules.js';
 import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
+import { stateField } from './state.js';
 
 /** CloudWatch Logs accepts only these retention values. */
 export const LOG_RETENTION_DAYS = [
@@ -177,6 +178,8 @@ export const configSchema = z.strictObject({
   /** HTTPS certificate and who may reach the shared load balancer. */
   loadBalancer: loadBalancerField,
   services: z.record(z.string(), serviceSchema),
+  /** Where the manifest lives: local (default) or a shared S3 bucket (src/config/state.ts). */
+  state: stateField,
 });
 
 export type Config = z.output<typeof configSchema>;

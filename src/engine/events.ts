@@ -174,6 +174,8 @@ export type EcsKitEvent =
       durationMs: number;
       mutatingCalls: number;
       calls: number;
+      /** With S3 state: writes to the state bucket so far (the lock taken, manifest writes; its release follows), not in mutatingCalls. */
+      stateWrites?: number;
     }
   /** A rollout that did not complete: verdict plus why (stopped tasks, target health, logs). */
   | ({ type: 'diagnosis'; step?: string } & RolloutDiagnosis)

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { constants, rmSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { EcsKitError, ExitCode } from '../errors.js';
+import { isAlive, lockHeldError, newLockInfo, type LockInfo } from './lock.js';
+
+export { describeHolder, type LockInfo } from './lock.js';
 
 /** 1: steps only. 2: adds the deploy history that `rollback` uses. */
 export const MANIFEST_SCHEMA_VERSION = 2;
@@ -36,11 +38,112 @@ export interface HistoryEntry {
   taskDefinitionArn: string;
 }
 
-export interface LockInfo {
-  pid: number;
-  host: string;
-  startedAt: string;
-  command: string;
+/**
+ * Where one environment's manifest and its lock live. Two backends: `LocalManifestStore` (`.ecs-kit/<env>.json` next to
+ * the config) and the S3 store (src/engine/s3-store.ts, shared by a team and its CI). Both write whole manifests, hold
+ * one lock per environment, and name the holder when a second run is refused.
+ */
+export interface ManifestStore {
+  /** Where the manifest lives, for messages: a path or an s3:// URL. */
+  readonly location: string;
+  /** The local folder of ecs-kit's own files (left out of docker build contexts), when the backend has one. */
+  readonly dir?: string;
+  /** The manifest, migrated to the current schema, or undefined when there is none. */
+  read(): Promise<Manifest | undefined>;
+  write(manifest: Manifest): Promise<void>;
+  /**
+   * Take the lock, or explain who holds it (`lock.held`, exit 1). A lock left by a dead process on this machine is taken
+   * over and returned; `forceUnlock` breaks any lock.
+   */
+  acquireLock(command: string, opts?: { forceUnlock?: boolean }): Promise<{ broke?: LockInfo }>;
+  /** Who holds the lock now, if anyone (`state show`, `state unlock`). */
+  lockHolder(): Promise<LockInfo | undefined>;
+  /** Break whatever lock there is (`state unlock`); returns the holder it broke. */
+  breakLock(): Promise<LockInfo | undefined>;
+  /** Release this run's lock; a no-op when it holds none. Safe to call twice, and from a signal handler. */
+  releaseLock(): Promise<void>;
+  /** Delete the environment's manifest (a completed teardown with the S3 backend); absent: the backend keeps it. */
+  remove?(): Promise<void>;
+}
+
+/** One step that brings a manifest from schema version `from` to `to`; `migrateManifest` applies them in turn. */
+export interface ManifestMigration {
+  from: number;
+  to: number;
+  migrate(manifest: Manifest): Manifest;
+}
+
+/** Stepwise schema migrations, oldest first. A new schema version adds its step here (and bumps MANIFEST_SCHEMA_VERSION). */
+export const MIGRATIONS: ManifestMigration[] = [{ from: 1, to: 2, migrate: (m) => ({ ...m, schemaVersion: 2, history: m.history ?? [] }) }];
+
+/**
+ * Bring an older manifest up to the current schema, one version at a time. The stored manifest is rewritten in the new
+ * shape by the next write (reading never writes).
+ */
+export function migrateManifest(data: Manifest): Manifest {
+  let m = { ...data };
+  for (let step = MIGRATIONS.find((s) => s.from === m.schemaVersion); step; step = MIGRATIONS.find((s) => s.from === m.schemaVersion)) {
+    m = step.migrate(m);
+  }
+  return m;
+}
+
+/** Parse a manifest's text (a file, an S3 object, `state push` input), refusing damaged or too-new ones. */
+export function parseManifest(text: string, where: string): Manifest {
+  let data: Manifest;
+  try {
+    data = JSON.parse(text) as Manifest;
+  } catch {
+    throw new EcsKitError('manifest.corrupt', `The manifest ${where} is not valid JSON.`, {
+      why: 'It was edited by hand or damaged outside ecs-kit (ecs-kit always writes it whole).',
+      fix: 'Restore it from version control or a backup (an S3 state bucket keeps every version); do not delete it while resources exist.',
+    });
+  }
+  if (
+    data === null ||
+    typeof data !== 'object' ||
+    typeof data.schemaVersion !== 'number' ||
+    data.schemaVersion < 1 ||
+    data.schemaVersion > MANIFEST_SCHEMA_VERSION
+  ) {
+    throw new EcsKitError(
+      'manifest.version',
+      `The manifest ${where} has schema version ${(data as Partial<Manifest> | null)?.schemaVersion}, newer than this ecs-kit understands (${MANIFEST_SCHEMA_VERSION}).`,
+      { fix: 'Upgrade ecs-kit (npm i -D ecs-kit@latest) and run the command again.' },
+    );
+  }
+  if (typeof data.steps !== 'object' || data.steps === null) {
+    throw new EcsKitError('manifest.corrupt', `The manifest ${where} is not an ecs-kit manifest (it has no steps).`, {
+      fix: 'Restore it from version control or a backup.',
+    });
+  }
+  return migrateManifest(data);
+}
+
+/** The bytes every backend stores. */
+export function serializeManifest(manifest: Manifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** An environment with no steps recorded (never deployed, or torn down) owns nothing, so it pins no account, region or app. */
+export function isEmptyManifest(manifest: Manifest): boolean {
+  return Object.keys(manifest.steps).length === 0;
+}
+
+/** Refuse to mix accounts or regions: the ids inside only mean something in one of each. An empty environment pins nothing. */
+export function checkIdentity(manifest: Manifest, account: string, region: string, where: string): void {
+  if (isEmptyManifest(manifest)) return;
+  if (manifest.account !== account || manifest.region !== region) {
+    throw new EcsKitError(
+      'manifest.identity',
+      `The manifest ${where} was made in account ${manifest.account}, region ${manifest.region}, but the current credentials are for account ${account}, region ${region}.`,
+      {
+        why: 'The ids it records only exist in the account and region they were created in.',
+        fix: `Use credentials for account ${manifest.account} and --region ${manifest.region}, or choose another --env.`,
+        exitCode: ExitCode.Usage,
+      },
+    );
+  }
 }
 
 /**
@@ -48,7 +151,7 @@ export interface LockInfo {
  * Writes are atomic (temp file, fsync, rename) and the file is 0600. A lock file next to
  * it keeps two runs from writing at once.
  */
-export class ManifestStore {
+export class LocalManifestStore implements ManifestStore {
   readonly file: string;
   readonly lockFile: string;
   private locked = false;
@@ -61,6 +164,15 @@ export class ManifestStore {
     this.lockFile = path.join(dir, `${env}.lock`);
   }
 
+  get location(): string {
+    return this.file;
+  }
+
+  /** Kept for callers of the old class-level check. */
+  static checkIdentity(manifest: Manifest, account: string, region: string, file: string): void {
+    checkIdentity(manifest, account, region, file);
+  }
+
   async read(): Promise<Manifest | undefined> {
     let text: string;
     try {
@@ -69,25 +181,7 @@ export class ManifestStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    let data: Manifest;
-    try {
-      data = JSON.parse(text) as Manifest;
-    } catch {
-      throw new EcsKitError('manifest.corrupt', `The manifest ${this.file} is not valid JSON.`, {
-        why: 'It was edited by hand or damaged outside ecs-kit (ecs-kit always writes it atomically).',
-        fix: 'Restore it from version control or a backup; do not delete it while resources exist.',
-      });
-    }
-    if (typeof data.schemaVersion !== 'number' || data.schemaVersion < 1 || data.schemaVersion > MANIFEST_SCHEMA_VERSION) {
-      throw new EcsKitError(
-        'manifest.version',
-        `The manifest ${this.file} has schema version ${data.schemaVersion}, newer than this ecs-kit understands (${MANIFEST_SCHEMA_VERSION}).`,
-        {
-          fix: 'Upgrade ecs-kit (npm i -D ecs-kit@latest) and run the command again.',
-        },
-      );
-    }
-    return migrateManifest(data);
+    return parseManifest(text, this.file);
   }
 
   /** Atomic replace: a crash leaves either the old file or the new one, never half of one. */
@@ -96,27 +190,12 @@ export class ManifestStore {
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const handle = await open(tmp, 'w', 0o600);
     try {
-      await handle.writeFile(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+      await handle.writeFile(serializeManifest(manifest), 'utf8');
       await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(tmp, this.file);
-  }
-
-  /** Refuse to mix accounts or regions: the ids inside only mean something in one of each. */
-  static checkIdentity(manifest: Manifest, account: string, region: string, file: string): void {
-    if (manifest.account !== account || manifest.region !== region) {
-      throw new EcsKitError(
-        'manifest.identity',
-        `The manifest ${file} was made in account ${manifest.account}, region ${manifest.region}, but the current credentials are for account ${account}, region ${region}.`,
-        {
-          why: 'The ids it records only exist in the account and region they were created in.',
-          fix: `Use credentials for account ${manifest.account} and --region ${manifest.region}, or choose another --env.`,
-          exitCode: ExitCode.Usage,
-        },
-      );
-    }
   }
 
   /**
@@ -126,7 +205,7 @@ export class ManifestStore {
    */
   async acquireLock(command: string, opts: { forceUnlock?: boolean } = {}): Promise<{ broke?: LockInfo }> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command };
+    const info = newLockInfo(command);
     let broke: LockInfo | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -138,26 +217,19 @@ export class ManifestStore {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const holder = await this.readLock();
-      const stale = holder !== undefined && holder.host === hostname() && !isAlive(holder.pid);
+      const holder = await this.lockHolder();
+      const stale = holder !== undefined && holder.host === info.host && !isAlive(holder.pid);
       if (opts.forceUnlock || stale || holder === undefined) {
         broke = holder;
         await rm(this.lockFile, { force: true });
         continue;
       }
-      throw new EcsKitError(
-        'lock.held',
-        `Another ecs-kit run holds the lock for environment "${this.env}": ${holder.command}, pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}.`,
-        {
-          why: 'Two runs at once could create resources twice or lose track of them.',
-          fix: `Wait for it to finish. If you are sure it is no longer running, re-run with --force-unlock (or delete ${this.lockFile}).`,
-        },
-      );
+      throw lockHeldError(this.env, holder, `delete ${this.lockFile}`);
     }
     throw new EcsKitError('lock.held', `Could not take the lock ${this.lockFile}.`, { fix: 'Re-run with --force-unlock.' });
   }
 
-  private async readLock(): Promise<LockInfo | undefined> {
+  async lockHolder(): Promise<LockInfo | undefined> {
     try {
       return JSON.parse(await readFile(this.lockFile, 'utf8')) as LockInfo;
     } catch {
@@ -165,46 +237,20 @@ export class ManifestStore {
     }
   }
 
+  async breakLock(): Promise<LockInfo | undefined> {
+    const holder = await this.lockHolder();
+    await rm(this.lockFile, { force: true });
+    return holder;
+  }
+
   async releaseLock(): Promise<void> {
     if (!this.locked) return;
     this.locked = false;
     await unlink(this.lockFile).catch(() => undefined);
   }
-
-  /** Synchronous release for signal handlers, where awaiting is not possible. */
-  releaseLockSync(): void {
-    if (!this.locked) return;
-    this.locked = false;
-    try {
-      rmSync(this.lockFile, { force: true });
-    } catch {
-      /* best effort: a stale lock is detected and reported next time */
-    }
-  }
-}
-
-/**
- * Bring an older manifest up to the current schema, one version at a time. The file itself
- * is rewritten in the new shape by the next write (reading never writes).
- */
-export function migrateManifest(data: Manifest): Manifest {
-  let m = { ...data };
-  if (m.schemaVersion === 1) {
-    m = { ...m, schemaVersion: 2, history: m.history ?? [] };
-  }
-  return m;
 }
 
 export function emptyManifest(app: string, env: string, account: string, region: string): Manifest {
   const now = new Date().toISOString();
   return { schemaVersion: MANIFEST_SCHEMA_VERSION, app, env, account, region, createdAt: now, updatedAt: now, steps: {}, history: [] };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -62,6 +62,18 @@ export const ERROR_CODES = {
   'manifest.read-only': bug('A read-only command tried to write the manifest (a bug).'),
   'lock.held': user('Another ecs-kit run holds the lock of this environment.'),
 
+  // Shared state (S3) and CI
+  'state.no-bucket': user('The S3 state bucket does not exist; create it with ecs-kit state init.'),
+  'state.versioning': user('The S3 state bucket does not have versioning on, which ecs-kit requires.'),
+  'state.conflict': user('Someone else wrote the shared state since this run read it; nothing was overwritten. Run again.'),
+  'state.bucket-not-owned': user('The state bucket exists but belongs to another account, or ecs-kit may not use it.'),
+  'state.exists': user('state migrate found state at the destination already; nothing was overwritten.'),
+  'state.no-local': user('state migrate found no local manifest to move.'),
+  'state.newer-remote': user('state push refused: the shared state is newer than the file (pass --force to overwrite it).'),
+  'state.mismatch': user('The manifest file belongs to another app or environment than the command.'),
+  'ci-role.audience': user('The GitHub OIDC provider in the account does not accept the sts.amazonaws.com audience.'),
+  'ci-role.not-owned': user("An IAM role or policy with the CI role's name exists that ecs-kit did not create for this app/env."),
+
   // Resources that exist under ecs-kit's names but were not created by it for this app/env
   'cluster.not-owned': user('An ECS cluster of that name exists that ecs-kit did not create for this app/env.'),
   'ecr.not-owned': user('An ECR repository of that name exists that ecs-kit did not create for this app/env.'),
@@ -175,6 +187,7 @@ export const WARNING_CODES = {
   'init.cannot-list': 'init could not list your VPCs or subnets, so it asks for their ids instead.',
   'init.no-vpcs': 'There are no VPCs in the region to choose from.',
   'init.few-zones': 'The chosen VPC has subnets in fewer than 2 availability zones; the load balancer needs 2.',
+  'state.bucket-kept': 'teardown --delete-bucket kept the state bucket: state init did not create it, or it holds other state.',
   'iam-policy.too-large':
     'The deployer policy is larger than one IAM managed policy holds (6,144 characters); use --split or an inline policy.',
 } as const satisfies Record<string, string>;
@@ -187,6 +200,14 @@ export const NOTICE_CODES = {
   'manifest.rediscovered': 'What the search by tags found, now recorded in a new manifest.',
   'teardown.empty': 'Teardown finished: everything ecs-kit created for the environment is deleted.',
   'doctor.start': 'Which app, environment and region doctor checks.',
+  'state.removed': "Teardown deleted the environment's state object (every version) from the S3 bucket.",
+  'state.bucket-deleted': 'teardown --delete-bucket deleted the empty state bucket that state init had created.',
+  'state.bucket-ready': 'state init created the state bucket, or found it ready (versioned, encrypted, private).',
+  'state.migrated': 'state migrate copied the local manifest to the shared state.',
+  'state.pushed': 'state push wrote the file to the shared state.',
+  'state.unlocked': 'The lock was broken; who held it is in the message.',
+  'ci-role.ready': 'ci-role created or updated the OIDC provider, the role and its policies.',
+  'ci-role.deleted': 'ci-role --delete removed what ci-role had created.',
   'run-task.started': 'The one-off task started.',
   'run-task.status': "The one-off task's status changed.",
   'scale.unchanged': 'The service already wants that many tasks.',

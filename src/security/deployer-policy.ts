@@ -1,6 +1,8 @@
 import { STEP_MODULES } from '../steps/index.js';
+import { bootstrapPermissions } from './bootstrap-permissions.js';
 import { commandPermissions } from './command-permissions.js';
 import { keptGrants } from './kept-grants.js';
+import { statePermissions } from './state-permissions.js';
 import { policyContext, type DeployerPolicyInput } from './policy-context.js';
 import { mergeStatements, type DeployerPolicyDocument } from './policy-document.js';
 
@@ -15,8 +17,16 @@ import { mergeStatements, type DeployerPolicyDocument } from './policy-document.
  * The document can exceed the 6,144 characters of one managed policy (a typical config's is about 7,000);
  * splitPolicy() cuts it into documents that fit, to attach side by side.
  */
+/** What the one-time setup (state init, ci-role, teardown --delete-bucket) needs; an administrator runs those. */
+export function bootstrapPolicy(o: DeployerPolicyInput): DeployerPolicyDocument {
+  return { Version: '2012-10-17', Statement: mergeStatements(bootstrapPermissions(policyContext(o))) };
+}
+
 export function deployerPolicy(o: DeployerPolicyInput): DeployerPolicyDocument {
   const ctx = policyContext(o);
   const steps = STEP_MODULES.filter((module) => module.instances(o.config).length > 0).flatMap((module) => module.permissions?.(ctx) ?? []);
-  return { Version: '2012-10-17', Statement: mergeStatements([...steps, ...commandPermissions(ctx), ...keptGrants(ctx)]) };
+  return {
+    Version: '2012-10-17',
+    Statement: mergeStatements([...steps, ...commandPermissions(ctx), ...statePermissions(ctx), ...keptGrants(ctx)]),
+  };
 }

@@ -1,12 +1,15 @@
 import { partitionOf } from '../aws/partition.js';
 import { namesFor, type Names } from '../config/names.js';
 import type { Config } from '../config/schema.js';
+import { stateLocation, type StateLocation } from '../config/state.js';
 
 export interface DeployerPolicyInput {
   config: Config;
   env: string;
   region: string;
   account: string;
+  /** Where the state lives when it is not what the config says (the --state flag). */
+  state?: StateLocation;
 }
 
 /**
@@ -29,8 +32,10 @@ export interface PolicyContext extends DeployerPolicyInput {
 export function policyContext(input: DeployerPolicyInput): PolicyContext {
   const { config, env, region, account } = input;
   const partition = partitionOf(region);
+  const fromConfig = stateLocation(config);
   return {
     ...input,
+    state: input.state ?? ('problem' in fromConfig ? undefined : fromConfig),
     partition,
     app: config.app,
     names: namesFor(config.app, env),

@@ -67,6 +67,7 @@ const WINDOWS: Windows = {
   natPending: W,
   natDeleting: W,
   lbProvisioning: W,
+  s3ConditionalWrite: W,
 };
 const after = () => sleep(W + 60);
 const TRUST = JSON.stringify({

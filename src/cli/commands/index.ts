@@ -1,4 +1,5 @@
 import type { CommandGroupSpec, CommandSpec } from '../command-spec.js';
+import { ciRole } from './ci-role/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
@@ -9,6 +10,7 @@ import { rollback } from './rollback/spec.js';
 import { runTask } from './run-task/spec.js';
 import { scale } from './scale/spec.js';
 import { secret } from './secret/spec.js';
+import { state } from './state/spec.js';
 import { status } from './status/spec.js';
 import { teardown } from './teardown/spec.js';
 
@@ -28,5 +30,7 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   scale,
   rollback,
   secret,
+  state,
   iamPolicy,
+  ciRole,
 ];

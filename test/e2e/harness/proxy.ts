@@ -22,12 +22,42 @@ export function isMutating(operation: string): boolean {
   return !READ_PREFIXES.some((p) => operation.startsWith(p));
 }
 
-/** Works out service and operation from what the SDK put on the wire (awsJson, awsQuery/EC2, rpcv2). */
-export function identify(headers: IncomingHttpHeaders, url: string, body: string): { service: string; operation: string } {
+/** Bucket-level S3 subresources (path-style `/<bucket>/?<sub>`) → the operation, by HTTP method. */
+const S3_BUCKET_OPS: Record<string, Record<string, string>> = {
+  versioning: { GET: 'GetBucketVersioning', PUT: 'PutBucketVersioning' },
+  tagging: { GET: 'GetBucketTagging', PUT: 'PutBucketTagging', DELETE: 'DeleteBucketTagging' },
+  publicAccessBlock: { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' },
+  encryption: { GET: 'GetBucketEncryption', PUT: 'PutBucketEncryption', DELETE: 'DeleteBucketEncryption' },
+  lifecycle: { GET: 'GetBucketLifecycleConfiguration', PUT: 'PutBucketLifecycleConfiguration' },
+  versions: { GET: 'ListObjectVersions' },
+  delete: { POST: 'DeleteObjects' },
+};
+
+/** S3 is REST: the SDK names object operations in `x-id`; bucket operations are a method plus a subresource. */
+export function s3Operation(method: string, url: string): string {
+  const u = new URL(url, 'http://s3.local');
+  const xid = u.searchParams.get('x-id');
+  if (xid) return xid;
+  const [, bucket = '', ...key] = u.pathname.split('/');
+  if (key.join('/')) return method === 'HEAD' ? 'HeadObject' : 'Unknown';
+  for (const [sub, ops] of Object.entries(S3_BUCKET_OPS)) if (u.searchParams.has(sub) && ops[method]) return ops[method];
+  if (u.searchParams.get('list-type') === '2') return 'ListObjectsV2';
+  const plain: Record<string, string> = {
+    HEAD: 'HeadBucket',
+    PUT: 'CreateBucket',
+    DELETE: 'DeleteBucket',
+    GET: bucket ? 'ListObjects' : 'ListBuckets',
+  };
+  return plain[method] ?? 'Unknown';
+}
+
+/** Works out service and operation from what the SDK put on the wire (awsJson, awsQuery/EC2, rpcv2, S3 REST). */
+export function identify(headers: IncomingHttpHeaders, url: string, body: string, method = 'POST'): { service: string; operation: string } {
   const target = header(headers, 'x-amz-target');
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(header(headers, 'authorization'));
   let operation = 'Unknown';
   let service = scope?.[1] ?? 'unknown';
+  if (service === 's3') return { service, operation: s3Operation(method, url) };
   if (target) {
     const dot = target.lastIndexOf('.');
     operation = target.slice(dot + 1);
@@ -61,7 +91,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       const body = Buffer.concat(chunks);
       const url = req.url ?? '/';
       if (!url.startsWith('/moto-api')) {
-        const { service, operation } = identify(req.headers, url, body.toString('utf8'));
+        const { service, operation } = identify(req.headers, url, body.toString('utf8'), req.method);
         calls.push({ service, operation, mutating: isMutating(operation) });
       }
       const out = request(

@@ -5,9 +5,10 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
  * (../shared/notes/moto-emulator.md, "Proxy feasibility"), so the SDK yields the intended error
  * name and message instead of a SyntaxError. Shared by the fault proxy and the strict layer.
  */
-export type Protocol = 'json' | 'cloudwatch-json' | 'ec2' | 'query';
+export type Protocol = 'json' | 'cloudwatch-json' | 'ec2' | 'query' | 's3';
 
 export function protocolOf(headers: IncomingHttpHeaders, service: string): Protocol {
+  if (service === 's3') return 's3';
   if (headers['x-amz-target']) return service === 'monitoring' ? 'cloudwatch-json' : 'json';
   return service === 'ec2' ? 'ec2' : 'query';
 }
@@ -36,6 +37,10 @@ export function writeAwsError(res: ServerResponse, protocol: Protocol, err: AwsE
     headers = { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': err.code, 'x-amzn-requestid': requestId };
     if (protocol === 'cloudwatch-json') headers['x-amzn-query-error'] = `${err.queryCode ?? err.code};${fault}`;
     body = JSON.stringify({ __type: err.code, message: err.message });
+  } else if (protocol === 's3') {
+    // S3 REST errors: <Error><Code/><Message/><RequestId/></Error> (S3 API reference, "Error responses").
+    headers = { 'content-type': 'application/xml' };
+    body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
   } else if (protocol === 'ec2') {
     headers = { 'content-type': 'text/xml' };
     const error = `<Error><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error>`;

@@ -9,7 +9,7 @@ import { main } from '../../../src/cli/main.js';
 import type { Io } from '../../../src/cli/options.js';
 import { parseConfigText } from '../../../src/config/load.js';
 import { MANAGED_POLICY_MAX_CHARS, policySize } from '../../../src/security/policy-document.js';
-import { deployerPolicy } from '../../../src/security/deployer-policy.js';
+import { bootstrapPolicy, deployerPolicy } from '../../../src/security/deployer-policy.js';
 import { strict } from '../../helpers/aws-mock.js';
 import { sdkOperations, sourceFiles, unattributedCommands } from '../security/sdk-operations.js';
 import { Capture } from '../ui/streams.js';
@@ -33,6 +33,8 @@ services:
   worker:
     image: busybox
 `;
+
+const STATE = 'state: { backend: s3, bucket: acme-ecs-kit-state, prefix: teams }\n';
 
 type Stmt = { Sid: string; Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
 
@@ -150,11 +152,79 @@ describe('deployer policy', () => {
       region: 'eu-west-1',
       account: '111122223333',
     }).Statement as unknown as Stmt[];
-    const granted = new Set([...policy(), ...ec2Policy].flatMap((s) => s.Action));
+    // The S3 state statements are granted only to configs that keep their state in S3; the one-time setup commands
+    // (state init, ci-role) need the bootstrap policy an administrator runs them with.
+    const stateInput = { config: parseConfigText(`${CFG}${STATE}`), env: 'prod', region: 'eu-west-1', account: '111122223333' };
+    const statePolicy = deployerPolicy(stateInput).Statement as unknown as Stmt[];
+    const bootstrap = bootstrapPolicy(stateInput).Statement as unknown as Stmt[];
+    const granted = new Set([...policy(), ...ec2Policy, ...statePolicy, ...bootstrap].flatMap((s) => s.Action));
     const missing = [...used].filter((a) => !granted.has(a)).sort();
     const where =
       'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';
     expect(missing, `add these to ${where}`).toEqual([]);
+  });
+});
+
+describe('deployer policy with S3 state', () => {
+  const input = { config: parseConfigText(`${CFG}${STATE}`), env: 'prod', region: 'eu-west-1', account: '111122223333' };
+  const stmts = () => deployerPolicy(input).Statement as unknown as Stmt[];
+
+  it("grants exactly the S3 actions on exactly this environment's state and lock objects, and reads of the bucket", () => {
+    const s3 = stmts().filter((s) => s.Action.some((a) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      {
+        Sid: 'StateObjects',
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject', 's3:PutObject'],
+        Resource: ['arn:aws:s3:::acme-ecs-kit-state/teams/shop/prod.json', 'arn:aws:s3:::acme-ecs-kit-state/teams/shop/prod.lock'],
+      },
+      {
+        Sid: 'StateBucket',
+        Effect: 'Allow',
+        Action: ['s3:GetBucketVersioning', 's3:ListBucket'],
+        Resource: 'arn:aws:s3:::acme-ecs-kit-state',
+      },
+      {
+        Sid: 'StateVersions',
+        Effect: 'Allow',
+        Action: ['s3:ListBucketVersions'],
+        Resource: 'arn:aws:s3:::acme-ecs-kit-state',
+        Condition: { StringEquals: { 's3:prefix': ['teams/shop/prod.json', 'teams/shop/prod.lock'] } },
+      },
+    ]);
+    // Without S3 state: no S3 grant at all.
+    expect(
+      policy()
+        .flatMap((s) => s.Action)
+        .filter((a) => a.startsWith('s3:')),
+    ).toEqual([]);
+  });
+
+  it('never grants the one-time setup (bucket creation, OIDC providers, CI roles) to the deployer', () => {
+    const deployer = new Set(stmts().flatMap((s) => s.Action));
+    const setupOnly = [
+      's3:CreateBucket',
+      's3:DeleteBucket',
+      's3:PutBucketVersioning',
+      's3:PutBucketPublicAccessBlock',
+      's3:PutEncryptionConfiguration',
+      'iam:CreateOpenIDConnectProvider',
+      'iam:DeleteOpenIDConnectProvider',
+      'iam:CreatePolicy',
+      'iam:CreatePolicyVersion',
+      'iam:DeletePolicy',
+    ];
+    const bootstrap = new Set((bootstrapPolicy(input).Statement as unknown as Stmt[]).flatMap((s) => s.Action));
+    expect(setupOnly.filter((a) => !bootstrap.has(a))).toEqual([]);
+    expect(setupOnly.filter((a) => deployer.has(a))).toEqual([]);
+    // The deployer changes IAM only on its own role path, never the CI role's (/ecs-kit-ci/): no self-escalation.
+    const iamWrites = stmts().filter((s) =>
+      s.Action.some((a) => a.startsWith('iam:') && !/^iam:(Get|List|PassRole|CreateServiceLinkedRole)/.test(a)),
+    );
+    for (const s of iamWrites) {
+      expect([s.Resource].flat().join(' ')).not.toMatch(/ecs-kit-ci/);
+      expect([s.Resource].flat()).not.toContain('*');
+    }
   });
 });
 

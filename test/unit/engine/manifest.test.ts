@@ -5,14 +5,14 @@ import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManifestStore, emptyManifest } from '../../../src/engine/manifest.js';
+import { LocalManifestStore, emptyManifest } from '../../../src/engine/manifest.js';
 
 async function store() {
   const dir = await mkdtemp(path.join(tmpdir(), 'ecs-kit-manifest-'));
-  return new ManifestStore(path.join(dir, '.ecs-kit'), 'default');
+  return new LocalManifestStore(path.join(dir, '.ecs-kit'), 'default');
 }
 
-describe('ManifestStore', () => {
+describe('LocalManifestStore', () => {
   it('writes atomically with mode 0600 and leaves no temp files', async () => {
     const s = await store();
     const m = emptyManifest('shop', 'default', '123456789012', 'us-east-1');
@@ -64,15 +64,20 @@ describe('ManifestStore', () => {
 
   it('refuses another account or region', () => {
     const m = emptyManifest('shop', 'default', '111111111111', 'eu-west-1');
-    expect(() => ManifestStore.checkIdentity(m, '222222222222', 'eu-west-1', 'f')).toThrow(/account 111111111111.*account 222222222222/);
-    expect(() => ManifestStore.checkIdentity(m, '111111111111', 'us-east-1', 'f')).toThrow(/region eu-west-1/);
-    expect(() => ManifestStore.checkIdentity(m, '111111111111', 'eu-west-1', 'f')).not.toThrow();
+    // An environment with nothing in it (never deployed, or torn down) pins nothing.
+    expect(() => LocalManifestStore.checkIdentity(m, '222222222222', 'us-east-1', 'f')).not.toThrow();
+    m.steps.cluster = { kind: 'cluster', dependsOn: [], state: { clusterName: 'x' }, updatedAt: 'u' };
+    expect(() => LocalManifestStore.checkIdentity(m, '222222222222', 'eu-west-1', 'f')).toThrow(
+      /account 111111111111.*account 222222222222/,
+    );
+    expect(() => LocalManifestStore.checkIdentity(m, '111111111111', 'us-east-1', 'f')).toThrow(/region eu-west-1/);
+    expect(() => LocalManifestStore.checkIdentity(m, '111111111111', 'eu-west-1', 'f')).not.toThrow();
   });
 
   it('locks against a second run and names the holder', async () => {
     const s = await store();
     await s.acquireLock('deploy');
-    const other = new ManifestStore(s.dir, 'default');
+    const other = new LocalManifestStore(s.dir, 'default');
     const err = await other.acquireLock('teardown').catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'lock.held' });
     expect(String((err as Error).message)).toContain(`pid ${process.pid} on ${hostname()}`);
@@ -87,7 +92,7 @@ describe('ManifestStore', () => {
     await s.acquireLock('deploy');
     const stale = { pid: Number(dead), host: hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'deploy' };
     await writeFile(s.lockFile, JSON.stringify(stale));
-    const other = new ManifestStore(s.dir, 'default');
+    const other = new LocalManifestStore(s.dir, 'default');
     expect(await other.acquireLock('deploy')).toEqual({ broke: stale });
     expect(JSON.parse(await readFile(s.lockFile, 'utf8')).pid).toBe(process.pid);
     await other.releaseLock();
@@ -97,7 +102,7 @@ describe('ManifestStore', () => {
     const s = await store();
     await s.acquireLock('deploy');
     await writeFile(s.lockFile, JSON.stringify({ pid: 1, host: 'build-agent-7', startedAt: '2026-01-01T00:00:00Z', command: 'deploy' }));
-    const other = new ManifestStore(s.dir, 'default');
+    const other = new LocalManifestStore(s.dir, 'default');
     await expect(other.acquireLock('deploy')).rejects.toThrow(/pid 1 on build-agent-7.*/);
     expect((await other.acquireLock('deploy', { forceUnlock: true })).broke?.host).toBe('build-agent-7');
     await other.releaseLock();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
-import { ManifestStore, emptyManifest } from '../../../src/engine/manifest.js';
+import { LocalManifestStore, emptyManifest } from '../../../src/engine/manifest.js';
 import { Engine } from '../../../src/engine/runner.js';
 import { DEFAULT_RUN_OPTIONS, after, type StepModule } from '../../../src/engine/types.js';
 import { config, fakeDocker } from '../../helpers/context.js';
@@ -51,7 +51,7 @@ async function engineWith(mods: StepModule[]) {
     aws: new AwsClients({ region: 'us-east-1' }),
     docker: fakeDocker(),
     baseDir: dir,
-    store: new ManifestStore(dir, 'default'),
+    store: new LocalManifestStore(dir, 'default'),
     manifest: emptyManifest('shop', 'default', '123456789012', 'us-east-1'),
     reporter: new RecordingReporter(),
     options: DEFAULT_RUN_OPTIONS,

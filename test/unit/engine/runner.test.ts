@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AwsClients } from '../../../src/aws/clients.js';
 import type { Config } from '../../../src/config/schema.js';
 import { RecordingReporter } from '../../helpers/reporter.js';
-import { ManifestStore, emptyManifest, type Manifest } from '../../../src/engine/manifest.js';
+import { LocalManifestStore, emptyManifest, type Manifest } from '../../../src/engine/manifest.js';
 import { Engine } from '../../../src/engine/runner.js';
 import { DEFAULT_RUN_OPTIONS, type StepModule, type StepRef, type StepPlan } from '../../../src/engine/types.js';
 import { config, fakeDocker } from '../../helpers/context.js';
@@ -75,7 +75,7 @@ function fakeModules(
 
 async function setup(cfg: Config, modules: StepModule[], manifest?: Manifest) {
   const dir = await mkdtemp(path.join(tmpdir(), 'ecs-kit-runner-'));
-  const store = new ManifestStore(dir, 'default');
+  const store = new LocalManifestStore(dir, 'default');
   const reporter = new RecordingReporter();
   const m = manifest ?? emptyManifest('shop', 'default', '123456789012', 'us-east-1');
   const engine = new Engine({

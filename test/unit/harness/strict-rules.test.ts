@@ -23,7 +23,8 @@ function req(service: string, operation: string, params: Record<string, unknown>
 }
 
 function ctx(state: AccountState, now: number): RuleContext {
-  return { state, now, windows: DEFAULT_WINDOWS, upstream: () => Promise.reject(new Error('no upstream in unit tests')) };
+  const none = () => Promise.reject(new Error('no upstream in unit tests'));
+  return { state, now, windows: DEFAULT_WINDOWS, upstream: none, forward: none, rest: none };
 }
 
 const code = (v: Verdict | undefined | Promise<Verdict | undefined>) =>

@@ -17,6 +17,20 @@ const IAM_PREFIX: Record<string, string> = {
   'service-quotas': 'servicequotas',
 };
 
+/** S3 operations whose IAM action has another name (S3 API reference, "Actions, resources, and condition keys for Amazon S3"). */
+const S3_ACTION: Record<string, string> = {
+  HeadBucket: 'ListBucket',
+  HeadObject: 'GetObject',
+  ListObjectsV2: 'ListBucket',
+  ListObjectVersions: 'ListBucketVersions',
+  PutPublicAccessBlock: 'PutBucketPublicAccessBlock',
+  GetPublicAccessBlock: 'GetBucketPublicAccessBlock',
+  PutBucketEncryption: 'PutEncryptionConfiguration',
+  GetBucketEncryption: 'GetEncryptionConfiguration',
+  PutBucketLifecycleConfiguration: 'PutLifecycleConfiguration',
+  GetBucketLifecycleConfiguration: 'GetLifecycleConfiguration',
+};
+
 /** A waiter polls one Describe/Get operation. */
 const WAITER_ACTION: Record<string, string> = {
   NatGatewayAvailable: 'DescribeNatGateways',
@@ -61,7 +75,7 @@ export function sdkOperations(file: string): Set<string> {
   const used = new Set<string>();
   const add = (service: string, name: string) => {
     const op = operationOf(name);
-    if (op && !NOT_CHECKED.has(service)) used.add(`${service}:${op}`);
+    if (op && !NOT_CHECKED.has(service)) used.add(`${service}:${(service === 's3' && S3_ACTION[op]) || op}`);
   };
   for (const m of text.matchAll(STATIC_OR_AWAITED_IMPORT)) {
     for (const name of importedNames(m[1] ?? m[2]!)) add(IAM_PREFIX[m[3]!] ?? m[3]!, name);

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { TAG_APP, TAG_ENV } from '../../../aws/tags.js';
 import { preflight } from '../../../doctor/preflight.js';
 import { deployedRevisions, recordDeployed } from '../../../engine/history.js';
@@ -50,7 +49,7 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
 
     // No manifest file (first deploy, or it was deleted): planning finds what exists by names
     // and ecs-kit tags and adopts it, so say so rather than silently creating a second copy.
-    const noManifest = !existsSync(run.store.file);
+    const noManifest = !run.found;
     if (noManifest) {
       reporter.emit({
         type: 'info',

@@ -5,7 +5,7 @@ import { namesFor } from '../../../config/names.js';
 import type { Reporter } from '../../../engine/events.js';
 import type { DoctorContext } from '../../../doctor/types.js';
 import { ExitCode } from '../../../errors.js';
-import { ReadOnlyManifestStore } from '../../day2-context.js';
+import { ReadOnlyManifestStore, openStore, resolveStateLocation } from '../../state-store.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { checkEnvName, readManifest, resolveRegion, tracedClients } from '../../run-context.js';
 
@@ -19,6 +19,7 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
   checkEnvName(opts.env);
   const configFile = resolveConfigPath(io.cwd, opts.config);
   const { config } = await loadConfig(configFile);
+  const location = resolveStateLocation(opts, config);
 
   // Not run-context's connect(): that stops at the first credentials error, which is a check result here.
   const { aws, counter } = await tracedClients(opts, config, reporter);
@@ -38,7 +39,8 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
       code: 'doctor.start',
       message: `Checking ${config.app} (env ${opts.env}) in ${region}; read-only, nothing is changed.`,
     });
-    const store = new ReadOnlyManifestStore(path.join(path.dirname(configFile), '.ecs-kit'), opts.env);
+    const baseDir = path.dirname(configFile);
+    const store = new ReadOnlyManifestStore(await openStore({ location, baseDir, app: config.app, env: opts.env, aws }));
     const summary = await runChecks(ctx, (result) => reporter.emit({ type: 'check', ...result }), {
       // What ecs-kit already owns does not count as new (quotas); same account/region check as deploy.
       onIdentity: async (account) => {

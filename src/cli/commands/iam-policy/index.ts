@@ -2,15 +2,18 @@ import { explainAwsError } from '../../../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../../../config/load.js';
 import type { Reporter } from '../../../engine/events.js';
 import { ExitCode, UsageError } from '../../../errors.js';
-import { deployerPolicy } from '../../../security/deployer-policy.js';
+import { bootstrapPolicy, deployerPolicy } from '../../../security/deployer-policy.js';
 import { MANAGED_POLICY_MAX_CHARS, policySize, splitPolicy } from '../../../security/policy-document.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { checkEnvName, resolveRegion } from '../../run-context.js';
+import { resolveStateLocation } from '../../state-store.js';
 
 export interface IamPolicyOptions extends GlobalOptions {
   account?: string;
   /** Print the policy as a JSON list of documents that each fit one IAM managed policy. */
   split?: boolean;
+  /** Print what the one-time setup needs (state init, ci-role) instead of the deployer policy. */
+  bootstrap?: boolean;
 }
 
 /**
@@ -26,6 +29,7 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
     );
   }
   const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config));
+  const state = resolveStateLocation(opts, config);
 
   let region = opts.region ?? config.region;
   let account = opts.account;
@@ -46,7 +50,8 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
     }
   }
 
-  const policy = deployerPolicy({ config, env: opts.env, region: region, account: account });
+  const input = { config, env: opts.env, region: region, account: account, state };
+  const policy = opts.bootstrap ? bootstrapPolicy(input) : deployerPolicy(input);
   const result = opts.split ? splitPolicy(policy) : policy;
   const size = policySize(policy);
   if (!opts.split && size > MANAGED_POLICY_MAX_CHARS) {

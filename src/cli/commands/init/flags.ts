@@ -44,6 +44,10 @@ export interface InitOptions {
   endpointUrl?: string;
   maxAttempts?: number;
   force?: boolean;
+  /** --ci github: also write .github/workflows/deploy.yml. */
+  ci?: string;
+  /** The environment the workflow deploys (global --env). */
+  env?: string;
   yes?: boolean;
   /** Where to write; a .json path writes JSON instead of YAML. */
   config?: string;

@@ -7,6 +7,7 @@ import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
 import { formatError } from '../../../ui/format.js';
 import type { Prompter } from '../../prompts.js';
 import { SERVICE_NAME, type Answers } from './answers.js';
+import { isWorkflowOnly, workflowNext, writeWorkflowForConfig } from './ci.js';
 import { configDocument } from './document.js';
 import { validateForDeploy, type InitOptions } from './flags.js';
 import { gather, sizeLabel, type AskContext } from './questions.js';
@@ -46,6 +47,14 @@ export async function runInit(opts: InitOptions, io: InitIo): Promise<number> {
 async function init(opts: InitOptions, io: InitIo): Promise<number> {
   const file = resolveConfigPath(io.cwd, opts.config);
   const shown = displayPath(io.cwd, file);
+  const workflow = opts.ci === undefined ? undefined : await workflowFile(opts, io.cwd);
+  // A project with a config: --ci adds only the pipeline, written from that config.
+  if (workflow && (await isWorkflowOnly(opts, file))) {
+    const next = await writeWorkflowForConfig(opts, io.cwd, file, workflow);
+    if (io.reporter) io.reporter.emit({ type: 'info', code: 'init.next', message: next });
+    else io.stdout.write(`${next}\n`);
+    return ExitCode.Ok;
+  }
   // Checked before any question so nobody answers ten of them for nothing.
   await refuseOverwrite(file, shown, Boolean(opts.force));
 
@@ -67,13 +76,41 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(shown);
     throw err;
   }
+  const ci = workflow ? await writeWorkflow(workflow, answers, opts, path.relative(io.cwd, file)) : '';
   report(io, {
     answers,
     warnings,
     shown,
-    next: `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}`,
+    next: `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}${ci}`,
   });
   return ExitCode.Ok;
+}
+
+/** --ci github: where the workflow goes (refused like the config if it exists, before any question). */
+async function workflowFile(opts: InitOptions, cwd: string): Promise<string> {
+  if (opts.ci !== 'github')
+    throw new UsageError(
+      `--ci: "${opts.ci}" is not a CI ecs-kit writes a pipeline for.`,
+      'Use --ci github (README "Deploy from CI" shows GitLab).',
+    );
+  const file = path.join(cwd, '.github', 'workflows', 'deploy.yml');
+  await refuseOverwrite(file, displayPath(cwd, file), Boolean(opts.force));
+  return file;
+}
+
+async function writeWorkflow(file: string, answers: Answers, opts: InitOptions, configPath: string): Promise<string> {
+  const { renderGithubWorkflow } = await import('./workflow.js');
+  const text = renderGithubWorkflow({
+    app: answers.app,
+    env: opts.env ?? 'default',
+    region: answers.region,
+    branch: 'main',
+    builds: 'build' in answers.source,
+    ...(configPath === 'ecs-kit.yml' ? {} : { configPath }),
+  });
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, text, { encoding: 'utf8', flag: opts.force ? 'w' : 'wx' });
+  return `. ${workflowNext(opts.env ?? 'default')}`;
 }
 
 /** What was written and what to do next: through the reporter when there is one, else as plain text. */

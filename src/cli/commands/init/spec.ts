@@ -37,6 +37,7 @@ export const init: CommandSpec<InitFlags, []> = {
     new Option('--public-subnets <ids>', 'with --vpc-id: comma-separated subnets for the load balancer (2+ zones)'),
     new Option('--private-subnets <ids>', 'with --vpc-id: comma-separated subnets for the tasks'),
     new Option('--force', 'overwrite an existing config file'),
+    new Option('--ci <provider>', 'also write a CI pipeline that deploys on every merge: github (.github/workflows/deploy.yml)'),
   ],
   async run({ opts, io, reporter }) {
     const { runInit } = await import('./index.js');

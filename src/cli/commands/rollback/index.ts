@@ -76,7 +76,7 @@ async function findTarget(run: Day2Run, name: string): Promise<{ current: string
   if (!target) {
     throw new EcsKitError(
       'rollback.no-history',
-      `There is no earlier revision of ${name} to roll back to: it runs ${revisionName(current)} and the deploy history in ${run.store.file} has nothing before it.`,
+      `There is no earlier revision of ${name} to roll back to: it runs ${revisionName(current)} and the deploy history in ${run.store.location} has nothing before it.`,
       {
         why: 'ecs-kit records each revision a deploy puts in place; rollback needs at least two deploys that changed the task definition.',
         fix: 'To go back further, set the old image in ecs-kit.yml and run ecs-kit deploy.',

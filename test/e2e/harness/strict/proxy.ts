@@ -6,7 +6,7 @@ import { writeHits } from './hits.js';
 import { checkRuleIds, RULES } from './registry.js';
 import { DEFAULT_ACCOUNT, StateStore } from './state.js';
 import { track } from './track.js';
-import { DEFAULT_WINDOWS, type AwsRequest, type RuleContext, type Windows } from './types.js';
+import { DEFAULT_WINDOWS, type AwsRequest, type RawAnswer, type RuleContext, type S3Request, type Windows } from './types.js';
 
 /**
  * The strict AWS layer: a loopback proxy in front of moto that enforces AWS's documented rules
@@ -45,6 +45,11 @@ export interface StrictProxy extends RecordingProxy {
   /** The rule ids that are on. */
   enabled: ReadonlySet<string>;
   windows: Windows;
+  /**
+   * Holds the first call that matches (its answer waits) until `release()`: a test can keep one run inside its work,
+   * holding its lock, while another run starts. `reached` resolves when the call arrives.
+   */
+  hold(match: (call: SentCall) => boolean): { reached: Promise<void>; release(): void };
 }
 
 function enabledRules(opts: StrictOptions): Set<string> {
@@ -59,9 +64,32 @@ function enabledRules(opts: StrictOptions): Set<string> {
   return new Set(RULES.map((r) => r.id).filter((id) => !off.includes(id) && (!opts.only || opts.only.includes(id))));
 }
 
-function parse(headers: IncomingHttpHeaders, url: string, body: string): AwsRequest {
-  const { service, operation } = identify(headers, url, body);
+function s3Request(method: string, headers: IncomingHttpHeaders, url: string, body: string): S3Request {
+  const u = new URL(url, 'http://s3.local');
+  const [, bucket = '', ...key] = u.pathname.split('/');
+  const h = (name: string) => {
+    const v = headers[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  return {
+    method,
+    bucket: decodeURIComponent(bucket),
+    key: decodeURIComponent(key.join('/')),
+    query: u.searchParams,
+    ifMatch: h('if-match'),
+    ifNoneMatch: h('if-none-match'),
+    body,
+  };
+}
+
+function parse(headers: IncomingHttpHeaders, url: string, body: string, method: string): AwsRequest {
+  const { service, operation } = identify(headers, url, body, method);
   const protocol = protocolOf(headers, service);
+  const account = String(headers['x-moto-account-id'] ?? DEFAULT_ACCOUNT);
+  if (protocol === 's3') {
+    const s3 = s3Request(method, headers, url, body);
+    return { service, operation, mutating: isMutating(operation), protocol, account, form: {}, json: {}, s3 };
+  }
   let json: Record<string, unknown> = {};
   let form: Record<string, string> = {};
   if (protocol === 'json' || protocol === 'cloudwatch-json') {
@@ -73,11 +101,26 @@ function parse(headers: IncomingHttpHeaders, url: string, body: string): AwsRequ
   } else {
     form = Object.fromEntries(new URLSearchParams(body));
   }
-  const account = String(headers['x-moto-account-id'] ?? DEFAULT_ACCOUNT);
   return { service, operation, mutating: isMutating(operation), protocol, account, form, json };
 }
 
-type Upstream = { status: number; headers: IncomingHttpHeaders; body: Buffer };
+type Upstream = RawAnswer & { headers: IncomingHttpHeaders; body: Buffer };
+
+/** What a test sees of a call: the awsJson body, the query/EC2 form fields, or S3's bucket, key and conditions. */
+function paramsOf(aws: AwsRequest): Record<string, unknown> {
+  if (aws.s3) {
+    const { bucket, key, ifMatch, ifNoneMatch, query } = aws.s3;
+    const versionId = query.get('versionId');
+    return {
+      Bucket: bucket,
+      ...(key ? { Key: key } : {}),
+      ...(ifMatch ? { IfMatch: ifMatch } : {}),
+      ...(ifNoneMatch ? { IfNoneMatch: ifNoneMatch } : {}),
+      ...(versionId ? { VersionId: versionId } : {}),
+    };
+  }
+  return aws.protocol === 'json' || aws.protocol === 'cloudwatch-json' ? aws.json : aws.form;
+}
 
 function send(target: URL, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer | string): Promise<Upstream> {
   return new Promise((resolve, reject) => {
@@ -109,7 +152,7 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
   const hits: Record<string, number> = Object.fromEntries(RULES.map((r) => [r.id, 0]));
   const sockets = new Set<Socket>();
 
-  const contextFor = (req: AwsRequest): RuleContext => ({
+  const contextFor = (req: AwsRequest, forward: () => Promise<RawAnswer>): RuleContext => ({
     state: states.get(req.account),
     windows,
     now: Date.now(),
@@ -122,7 +165,25 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
       const out = await send(upstream, 'POST', '/', headers, new URLSearchParams(call.form).toString());
       return { status: out.status, body: out.body.toString('utf8') };
     },
+    forward,
+    rest: async (method, path, body = '') => {
+      const headers: IncomingHttpHeaders = {
+        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0`,
+        ...(req.account !== DEFAULT_ACCOUNT ? { 'x-moto-account-id': req.account } : {}),
+      };
+      return send(upstream, method, path, headers, body);
+    },
   });
+
+  const holds: { match: (call: SentCall) => boolean; arrived: () => void; released: Promise<void> }[] = [];
+  const hold = (match: (call: SentCall) => boolean) => {
+    let arrived = () => {};
+    let release = () => {};
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    holds.push({ match, arrived, released });
+    return { reached, release };
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const url = req.url ?? '/';
@@ -130,26 +191,35 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
       const up = await send(upstream, req.method ?? 'GET', url, req.headers, body);
       return reply(res, up.status, up.headers, up.body);
     }
-    const aws = parse(req.headers, url, body.toString('utf8'));
+    const method = req.method ?? 'POST';
+    const aws = parse(req.headers, url, body.toString('utf8'), method);
     const call: RecordedCall = { service: aws.service, operation: aws.operation, mutating: aws.mutating };
-    const entry: SentCall = { ...call, params: aws.protocol === 'json' || aws.protocol === 'cloudwatch-json' ? aws.json : aws.form };
+    const entry: SentCall = { ...call, params: paramsOf(aws) };
     calls.push(call);
     sent.push(entry);
-    const ctx = contextFor(aws);
+    const held = holds.findIndex((h) => h.match(entry));
+    if (held >= 0) {
+      const [h] = holds.splice(held, 1);
+      h!.arrived();
+      await h!.released;
+    }
+    const ctx = contextFor(aws, () => send(upstream, method, url, req.headers, body));
 
     for (const rule of rules) {
       const verdict = await rule.check?.(aws, ctx);
       if (!verdict) continue;
+      if ('raw' in verdict && verdict.passedOn) return reply(res, verdict.raw.status, verdict.raw.headers, verdict.raw.body);
       hits[rule.id]! += 1;
       entry.answeredBy = rule.id;
       if ('error' in verdict) {
         entry.error = verdict.error.code;
         return writeAwsError(res, aws.protocol, verdict.error, `strict-${rule.id}`);
       }
+      if ('raw' in verdict) return reply(res, verdict.raw.status, verdict.raw.headers, verdict.raw.body);
       return reply(res, 200, { 'content-type': 'text/xml' }, verdict.answer);
     }
 
-    const up = await send(upstream, req.method ?? 'POST', url, req.headers, body);
+    const up = await send(upstream, method, url, req.headers, body);
     if (up.status < 200 || up.status >= 300) return reply(res, up.status, up.headers, up.body);
     let text = up.body.toString('utf8');
     const after = { ...ctx, now: Date.now() };
@@ -194,6 +264,7 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
     enabled,
     windows,
     sentOf: (operation) => sent.filter((c) => c.operation === operation),
+    hold,
     clear: () => {
       calls.splice(0, calls.length);
       sent.splice(0, sent.length);

@@ -63,6 +63,8 @@ export class AccountState {
   readonly latestRevision = new Map<string, number>();
   /** `cluster/service` → how it runs. */
   readonly services = new Map<string, ServiceInfo>();
+  /** S3 `bucket/key`s with a conditional write in progress. */
+  readonly s3ConditionalWrites = new Set<string>();
 
   holder(kind: Holder['kind'], id: string): Holder | undefined {
     return this.holders.get(`${kind}:${id}`);

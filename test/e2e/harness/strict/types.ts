@@ -14,6 +14,26 @@ export interface AwsRequest {
   form: Record<string, string>;
   /** awsJson: the parsed body. */
   json: Record<string, unknown>;
+  /** S3 (REST): the bucket and key of the path-style URL, the query and the conditional headers. */
+  s3?: S3Request;
+}
+
+export interface S3Request {
+  method: string;
+  bucket: string;
+  /** Empty for bucket operations. */
+  key: string;
+  query: URLSearchParams;
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  body: string;
+}
+
+/** An HTTP answer as moto (or the layer) gave it. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer | string;
 }
 
 /** How long real AWS takes, shrunk so the suite stays fast: the shape matters, not the minutes. */
@@ -34,6 +54,8 @@ export interface Windows {
   natDeleting: number;
   /** A new load balancer is `provisioning`. */
   lbProvisioning: number;
+  /** An S3 conditional write is in progress (uploading); another conditional write to the key meanwhile gets 409. */
+  s3ConditionalWrite: number;
 }
 
 export const DEFAULT_WINDOWS: Windows = {
@@ -45,6 +67,7 @@ export const DEFAULT_WINDOWS: Windows = {
   natPending: 2_000,
   natDeleting: 1_500,
   lbProvisioning: 2_000,
+  s3ConditionalWrite: 100,
 };
 
 export interface RuleContext {
@@ -54,10 +77,17 @@ export interface RuleContext {
   now: number;
   /** A read the layer itself makes to moto, in the caller's account (e.g. DescribeTargetGroups). */
   upstream(call: { service: string; form: Record<string, string> }): Promise<{ status: number; body: string }>;
+  /** Sends this very request on to moto (a rule that answers after moto did, e.g. once an upload window passed). */
+  forward(): Promise<RawAnswer>;
+  /** Any other REST request to moto (S3), in the caller's account. */
+  rest(method: string, path: string, body?: string): Promise<RawAnswer>;
 }
 
-/** What a rule does instead of passing the call on: an AWS error, or an answer of its own (a 200 body). */
-export type Verdict = { error: AwsErrorShape } | { answer: string };
+/**
+ * What a rule does instead of passing the call on: an AWS error, an answer of its own (a 200 body), or a whole HTTP answer
+ * (`passedOn`: moto's own answer, relayed after the rule looked at it; not a hit).
+ */
+export type Verdict = { error: AwsErrorShape } | { answer: string } | { raw: RawAnswer; passedOn?: boolean };
 
 export interface Rule {
   /** Stable id, `<service>.<rule>`: used to switch it off and in the hit table. */
