@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   'init.exists': user('init would overwrite an existing file (or the path is a directory); pass --force or another --config.'),
   'init.invalid': user('Values given to init are not valid, so no config was written.'),
   'init.source': user('init does not know which container to run: pass --image or --dockerfile.'),
+  'init.env-flag': user('init was given --env KEY=VALUE: --env names the environment; -e / --env-var sets a container variable.'),
   'image.context': user('A service build context is not a directory.'),
   'image.dockerfile': user('A service Dockerfile is missing or outside its build context.'),
   'secret.name': user('The secret name is not a valid environment variable name, or is reserved.'),
@@ -44,6 +45,9 @@ export const ERROR_CODES = {
 
   // AWS: credentials, permissions, limits, connectivity
   'aws.region': user('No AWS region is set.'),
+  'aws.region-unknown': user('The region (from --region, the config, AWS_REGION or the profile) is not an AWS region; nothing was called.'),
+  'aws.profile': user('The AWS profile named by --profile or AWS_PROFILE is not in the AWS config or credentials files.'),
+  'aws.endpoint': user('--endpoint-url (or AWS_ENDPOINT_URL) is not an http(s) URL, or says https where the endpoint speaks plain http.'),
   'aws.credentials': user('No AWS credentials were found, or they were rejected or expired.'),
   'aws.access-denied': user('Your AWS identity is not allowed to make a call ecs-kit needs.'),
   'aws.quota': user('An AWS service quota was reached.'),
@@ -106,6 +110,7 @@ export const ERROR_CODES = {
 
   // Images, services, target groups
   'docker.missing': user('The docker command could not be run (not installed or not on PATH).'),
+  'docker.daemon': user('The docker command works but cannot reach its daemon (Docker is not running); nothing was changed.'),
   'docker.failed': user('A docker build, tag, login or push failed; its last output lines say why.'),
   'image.auth': aws('ECR returned no usable registry login.'),
   'task-definition.register': aws('ECS registered a task definition but returned none.'),
