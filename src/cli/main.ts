@@ -31,8 +31,11 @@ function exitCodesHelp(width: number): string {
 
 type Runner = (fn: (reporter: Reporter) => Promise<number>, opts: GlobalOptions) => Promise<void>;
 
-/** The program with every command of the table; `run` gives each handler its reporter and records its exit code. */
-function buildProgram(io: Io, run: Runner): Command {
+/**
+ * The program with every command of the table; `run` gives each handler its reporter and records its exit code.
+ * `ecs-kit completion` reads the same program (without running it), so completion never drifts from --help.
+ */
+export function buildProgram(io: Io, run: Runner = async () => {}): Command {
   const program = new Command('ecs-kit')
     .description('Take a containerized app to Amazon ECS in one command, and take it away again.')
     .version(version, '-V, --version')
