@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   'init.exists': user('init would overwrite an existing file (or the path is a directory); pass --force or another --config.'),
   'init.invalid': user('Values given to init are not valid, so no config was written.'),
   'init.source': user('init does not know which container to run: pass --image or --dockerfile.'),
+  'import.copilot': user('import copilot found no Copilot workspace (copilot/.workspace) or a manifest that is not YAML.'),
+  'import.exists': user('import would overwrite an existing file; pass --force or another --config.'),
+  'import.invalid': user('The config imported from Copilot would not be valid; nothing was written.'),
   'init.env-flag': user('init was given --env KEY=VALUE: --env names the environment; -e / --env-var sets a container variable.'),
   'image.context': user('A service build context is not a directory.'),
   'image.dockerfile': user('A service Dockerfile is missing or outside its build context.'),
@@ -180,6 +183,7 @@ export const WARNING_CODES = {
   'init.cannot-list': 'init could not list your VPCs or subnets, so it asks for their ids instead.',
   'init.no-vpcs': 'There are no VPCs in the region to choose from.',
   'init.few-zones': 'The chosen VPC has subnets in fewer than 2 availability zones; the load balancer needs 2.',
+  'import.unmapped': 'A Copilot manifest field has no ecs-kit equivalent (yet); the message says what to do about it.',
   'iam-policy.too-large':
     'The deployer policy is larger than one IAM managed policy holds (6,144 characters); use --split or an inline policy.',
 } as const satisfies Record<string, string>;
@@ -201,6 +205,7 @@ export const NOTICE_CODES = {
   'logs.none': 'No log lines in the time range (and filter).',
   'init.written': 'What init wrote, and for which app and region.',
   'init.next': 'The command to run next.',
+  'import.written': 'What import copilot wrote: the services, the environment the network came from, how many fields were not mapped.',
   'docker.output': 'A line of docker output (--verbose).',
   'error.stack': "The stack trace of an error's cause (--verbose).",
 } as const satisfies Record<string, string>;

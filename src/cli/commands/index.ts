@@ -3,6 +3,7 @@ import { completion } from './completion/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
+import { importCommand } from './import/spec.js';
 import { init } from './init/spec.js';
 import { logs } from './logs/spec.js';
 import { plan } from './plan/spec.js';
@@ -30,5 +31,6 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   rollback,
   secret,
   iamPolicy,
+  importCommand,
   completion,
 ];
