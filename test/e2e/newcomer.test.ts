@@ -116,3 +116,36 @@ describe('newcomer errors against AWS', () => {
     expect(env.callList()).toBe('');
   });
 });
+
+describe('the plan of a change reads as words', () => {
+  let env: E2e;
+
+  beforeAll(async () => {
+    env = await startE2e('newcomer-plan');
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('names the environment variable that changed (never its value), no step ids, no guessed revision; outputs as words', async () => {
+    const write = (level: string) =>
+      writeFile(
+        path.join(env.dir, 'ecs-kit.yml'),
+        `app: shop\nregion: us-east-1\nservices:\n  web: { image: nginx:1.27, port: 80, environment: { LOG_LEVEL: ${level}, API_TOKEN_HINT: s3cr3t-value } }\n`,
+      );
+    await write('info');
+    const deployed = await env.cli(['deploy', '--yes']);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(deployed.stdout).toMatch(/URL \(web\): http:\/\//);
+    expect(deployed.stdout).not.toMatch(/url\.web:/);
+    await write('debug');
+    const r = await env.cli(['plan', '--verbose']);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toMatch(/environment variable LOG_LEVEL: changed \(value not shown\)/);
+    expect(r.stdout).not.toMatch(/API_TOKEN_HINT/); // unchanged: not listed
+    expect(r.stdout).not.toMatch(/debug|s3cr3t-value/);
+    expect(r.stdout).not.toMatch(/after [a-z-]+:[a-z]/); // no "after service:web"
+    expect(r.stdout).not.toMatch(/:2\b|revision 2/); // the next revision number is AWS's to give
+  });
+});
