@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, runCli } from './harness/cli.js';
+import { CLI_BIN, cleanEnv, describeRun, runCli } from './harness/cli.js';
 import { createDockerStub, type DockerStub } from './harness/docker.js';
 import { startE2e, type E2e } from './harness/fixture.js';
 import { copyFixture, tempDir } from './harness/workdir.js';
@@ -147,5 +148,25 @@ describe('the plan of a change reads as words', () => {
     expect(r.stdout).not.toMatch(/debug|s3cr3t-value/);
     expect(r.stdout).not.toMatch(/after [a-z-]+:[a-z]/); // no "after service:web"
     expect(r.stdout).not.toMatch(/:2\b|revision 2/); // the next revision number is AWS's to give
+  });
+
+  it('logs --follow stops on Ctrl-C with exit 0, as documented', async () => {
+    const child = spawn(process.execPath, [CLI_BIN, 'logs', '--endpoint-url', env.proxy.endpoint, '--follow', '--poll-interval', '1s'], {
+      cwd: env.dir,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Following: it has read the log group at least once (an AWS call through the layer) before the Ctrl-C.
+    for (let i = 0; i < 100 && !env.proxy.calls.some((c) => c.operation === 'FilterLogEvents'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    if (code === 'still running') child.kill('SIGKILL');
+    expect(code, out).toBe(0);
+    expect(out).not.toMatch(/Error|aborted/i);
   });
 });
