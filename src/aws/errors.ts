@@ -41,6 +41,31 @@ export const NETWORK_ERROR_CODES = [
   'UND_ERR_SOCKET',
 ];
 
+/** What a network error code means, in words. */
+const SYS_CODE_MEANING: Record<string, string> = {
+  ECONNREFUSED: 'nothing is listening there',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be looked up',
+  ETIMEDOUT: 'no answer in time',
+  ECONNRESET: 'the connection was dropped',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'no route to the network',
+};
+
+/** " at 127.0.0.1:5000" or " at sts.us-east-1.amazonaws.com": Node puts where it tried on the error. */
+function whereTo(e: { address?: unknown; port?: unknown; hostname?: unknown; cause?: unknown } | undefined): string {
+  const src = (e ?? {}) as {
+    address?: unknown;
+    port?: unknown;
+    hostname?: unknown;
+    cause?: { address?: unknown; port?: unknown; hostname?: unknown };
+  };
+  const at = [src, src.cause ?? {}].find((x) => typeof x.address === 'string' || typeof x.hostname === 'string');
+  if (!at) return '';
+  if (typeof at.address === 'string') return ` at ${at.address}${typeof at.port === 'number' ? `:${at.port}` : ''}`;
+  return ` at ${String(at.hostname)}`;
+}
+
 /**
  * Turn an AWS SDK error into words: what failed, why, what to do. `action` is a short
  * description of what we were doing ("creating the VPC").
@@ -106,13 +131,8 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
       cause: err,
     });
   }
-  if (sysCode && NETWORK_ERROR_CODES.includes(sysCode)) {
-    return new EcsKitError('aws.unreachable', what, {
-      why: `Could not reach the AWS endpoint (${sysCode}).`,
-      fix: 'Check your network, proxy settings, and --endpoint-url / AWS_ENDPOINT_URL if you set one.',
-      cause: err,
-    });
-  }
+  const connection = explainConnection(err, sysCode, message, what);
+  if (connection) return connection;
   if (name === 'SyntaxError' || (status !== undefined && status >= 500)) {
     return new EcsKitError('aws.server', what, {
       why: `The AWS endpoint returned an unexpected response${status ? ` (HTTP ${status})` : ''}${name && name !== 'SyntaxError' ? `: ${name}` : ''}.`,
@@ -123,6 +143,26 @@ export function explainAwsError(err: unknown, action: string): EcsKitError {
   return new EcsKitError('aws.error', what, {
     why: `${name || 'Error'}: ${message}`,
     fix: 'Fix the cause above and run the command again; ecs-kit resumes where it stopped.',
+    cause: err,
+  });
+}
+
+/** The endpoint could not be reached, or could not be spoken to (TLS against plain HTTP); undefined for other errors. */
+function explainConnection(err: unknown, sysCode: string | undefined, message: string, what: string): EcsKitError | undefined {
+  // An https:// URL for an endpoint that speaks plain HTTP (a local emulator): OpenSSL reads the HTTP answer as a TLS
+  // record and fails with "wrong version number" (EPROTO); the OpenSSL text means nothing to the person who typed the URL.
+  if (sysCode === 'EPROTO' || /wrong version number|WRONG_VERSION_NUMBER/i.test(message)) {
+    return new EcsKitError('aws.endpoint', what, {
+      why: 'The endpoint does not speak TLS: the URL says https://, but the server answered in plain HTTP.',
+      fix: 'Use http:// in --endpoint-url (or AWS_ENDPOINT_URL), e.g. http://127.0.0.1:5000 for a local emulator.',
+      cause: err,
+    });
+  }
+  if (!sysCode || !NETWORK_ERROR_CODES.includes(sysCode)) return undefined;
+  const meaning = SYS_CODE_MEANING[sysCode];
+  return new EcsKitError('aws.unreachable', what, {
+    why: `Could not reach the AWS endpoint${whereTo(err as object)} (${sysCode}${meaning ? `: ${meaning}` : ''}).`,
+    fix: 'Check your network, proxy settings, and --endpoint-url / AWS_ENDPOINT_URL if you set one.',
     cause: err,
   });
 }

@@ -27,17 +27,20 @@ export interface ConfirmSession {
 /**
  * The one gate before a command changes or deletes something. --yes passes it; a session that
  * cannot prompt is refused with exit 2 and told to re-run with --yes; otherwise the person is
- * asked, and "no" stops the command with exit 130 before anything changed.
+ * asked, and "no" stops the command with exit 130 before anything changed. Resolves to the time spent waiting for
+ * the answer (0 when nobody was asked), which the command leaves out of the duration it reports.
  */
-export async function confirmOrStop(session: ConfirmSession, c: Confirmation): Promise<void> {
-  if (session.yes) return;
+export async function confirmOrStop(session: ConfirmSession, c: Confirmation): Promise<number> {
+  if (session.yes) return 0;
   if (!session.interactive) {
     const what = c.questionInRefusal ? `: ${c.question.message}` : '.';
     const message = `${c.command} needs confirmation, and this session cannot prompt (no terminal, CI=true or --json)${what}`;
     throw new UsageError(message, c.retry, 'confirm.required');
   }
   const prompter = session.prompter ?? (await createPrompter());
+  const asked = Date.now();
   const ok =
     'typed' in c.question ? await confirmByTyping(prompter, c.question.typed, c.question.message) : await prompter.confirm(c.question);
   if (!ok) throw new AbortedError(c.cancelled);
+  return Date.now() - asked;
 }

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { AwsCallInfo, AwsClients } from '../aws/clients.js';
-import { explainAwsError } from '../aws/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { envName, type Config } from '../config/schema.js';
 import type { EcsKitEvent, Reporter } from '../engine/events.js';
@@ -14,6 +13,7 @@ import {
 } from '../engine/manifest.js';
 import { EcsKitError, ExitCode, UsageError } from '../errors.js';
 import { createReporter } from '../ui/index.js';
+import { checkAwsSettings, checkResolvedRegion, explainFirstCall } from './aws-target.js';
 import { isInteractive, reporterMode, type GlobalOptions, type Io } from './options.js';
 import { openStore, resolveStateLocation } from './state-store.js';
 
@@ -40,7 +40,9 @@ export function checkEnvName(env: string): void {
   if (!r.success)
     throw new UsageError(
       `--env: "${env}" is not a valid environment name: ${r.error.issues[0]?.message}.`,
-      'Use a short lowercase name such as staging or prod.',
+      env.includes('=')
+        ? `--env names the environment (e.g. --env prod); container variables go in services.<name>.environment in ecs-kit.yml.`
+        : 'Use a short lowercase name such as staging or prod.',
     );
 }
 
@@ -100,14 +102,17 @@ export async function connect(
   config: Config,
   reporter: Reporter,
 ): Promise<{ aws: AwsClients; counter: CallCounter; region: string; account: string }> {
+  // A malformed endpoint or a missing profile is the user's typo: said as such, before any client or call.
+  checkAwsSettings(opts);
   const { aws, counter } = await tracedClients(opts, config, reporter);
   try {
     const region = await resolveRegion(aws);
+    checkResolvedRegion(region, opts, config);
     try {
       const { account } = await aws.identity();
       return { aws, counter, region, account };
     } catch (err) {
-      throw explainAwsError(err, 'checking your AWS identity (sts:GetCallerIdentity)');
+      throw explainFirstCall(err, 'checking your AWS identity (sts:GetCallerIdentity)', opts, region);
     }
   } catch (err) {
     aws.destroy();

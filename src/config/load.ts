@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -15,7 +16,22 @@ export interface LoadedConfig {
   config: Config;
 }
 
+/**
+ * The config file a command uses: --config as given, else the nearest ecs-kit.yml in the working directory or a
+ * parent folder (as git finds its repository), so commands work from any subfolder of the app. When there is none,
+ * the path in the working directory (the "no config" error then names it and suggests init).
+ */
 export function resolveConfigPath(cwd: string, flag?: string): string {
+  if (flag !== undefined) return path.resolve(cwd, flag);
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, DEFAULT_CONFIG_FILE);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return path.resolve(cwd, DEFAULT_CONFIG_FILE);
+  }
+}
+
+/** Where init writes: --config as given, else ecs-kit.yml in the working directory (never a parent's). */
+export function configPathIn(cwd: string, flag?: string): string {
   return path.resolve(cwd, flag ?? DEFAULT_CONFIG_FILE);
 }
 
@@ -41,12 +57,6 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     throw err;
   }
   const config = parseConfigText(text, file);
-  const pathProblems = checkPathRules(config);
-  if (pathProblems.length > 0)
-    throw new ConfigError(
-      path.basename(file),
-      pathProblems.map((p) => `${formatPath(p.path)}: ${p.message}`),
-    );
   return { file, config };
 }
 
@@ -61,7 +71,8 @@ export function parseConfigText(text: string, file = DEFAULT_CONFIG_FILE): Confi
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(display, formatIssues(parsed.error.issues, raw));
-  const rules = checkRules(parsed.data);
+  // Every rule problem in one pass (cross-field rules and path rules), once the fields themselves are valid.
+  const rules = [...checkRules(parsed.data), ...checkPathRules(parsed.data)];
   if (rules.length > 0)
     throw new ConfigError(
       display,
@@ -78,18 +89,34 @@ function parseJson(text: string, display: string): unknown {
   }
 }
 
+/** A hint for the YAML slips people make most, by the yaml library's error code. */
+const YAML_HINTS: Record<string, string> = {
+  BAD_INDENT: 'indent this key exactly like the keys next to it, with spaces',
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs',
+  DUPLICATE_KEY: 'a key may appear only once in a mapping; remove or rename one of them',
+  MISSING_CHAR: 'a quote or bracket is not closed',
+  BLOCK_AS_IMPLICIT_KEY: 'put a space after the colon of each key, and check the indentation of the line above',
+  MULTILINE_IMPLICIT_KEY: 'put a space after the colon of each key, and check the indentation of the line above',
+};
+
+/**
+ * YAML errors are reported one at a time: one slip (a wrong indent) makes the parser report errors on every later
+ * line, and those go away with it. The first error comes with its line, and the schema is checked once it parses.
+ */
 function parseYaml(text: string, display: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      display,
-      doc.errors.map((e) => {
-        const line = e.linePos?.[0];
-        return `YAML syntax error${line ? ` at line ${line.line}, column ${line.col}` : ''}: ${e.message.split('\n')[0]}`;
-      }),
-    );
-  }
-  return doc.toJS();
+  const first = doc.errors[0];
+  if (!first) return doc.toJS();
+  const at = first.linePos?.[0];
+  const what = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const source = at ? text.split(/\r?\n/)[at.line - 1] : undefined;
+  const hint = YAML_HINTS[first.code];
+  const lines = [
+    `YAML syntax error${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${what}${hint ? `; ${hint}` : ''}`,
+    ...(source !== undefined ? [`    line ${at!.line}: ${source.includes('\t') ? JSON.stringify(source) : source}`] : []),
+    ...(doc.errors.length > 1 ? ['    Fix this one first: the errors the parser reports after it usually follow from it.'] : []),
+  ];
+  throw new ConfigError(display, [lines.join('\n')]);
 }
 
 export function formatPath(p: readonly PropertyKey[]): string {

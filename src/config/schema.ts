@@ -33,17 +33,27 @@ export const serviceName = nameField('service name', 24);
 export const MAX_ROUTED_PATH = 126;
 
 const buildSchema = z.strictObject({
-  context: z.string().min(1).default('.'),
-  dockerfile: z.string().min(1).default('Dockerfile'),
-  args: z.record(z.string(), z.string()).default({}),
+  context: z.string().min(1).default('.').describe('Docker build context, relative to this file.'),
+  dockerfile: z
+    .string()
+    .min(1)
+    .default('Dockerfile')
+    .describe('The Dockerfile, relative to the build context; it must be inside the context.'),
+  args: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe("docker build --build-arg values (part of the image's source digest; never put secrets here)."),
   /** docker build --platform; default: the one matching cpuArchitecture (linux/amd64 unless arm64). */
-  platform: z.string().optional(),
+  platform: z
+    .string()
+    .optional()
+    .describe('docker build --platform: linux/amd64 or linux/arm64; default: the one matching cpuArchitecture.'),
 });
 
 const autoscalingSchema = z.strictObject({
-  min: z.number().int().min(0).max(1000),
-  max: z.number().int().min(1).max(1000),
-  targetCpu: z.number().min(10).max(90).default(60),
+  min: z.number().int().min(0).max(1000).describe('Fewest tasks autoscaling keeps (0 to 1000).'),
+  max: z.number().int().min(1).max(1000).describe('Most tasks autoscaling adds (1 to 1000).'),
+  targetCpu: z.number().min(10).max(90).default(60).describe('Average CPU % the target-tracking policy keeps (10 to 90).'),
 });
 
 const portSchema = z
@@ -53,15 +63,25 @@ const portSchema = z
   .max(65535, 'must be between 1 and 65535');
 
 const capacityStrategyItem = z.strictObject({
-  provider: z.enum(['FARGATE', 'FARGATE_SPOT'], { error: 'must be FARGATE or FARGATE_SPOT' }),
-  base: z.number().int().min(0).max(100000).optional(),
-  weight: z.number().int().min(0).max(1000).default(1),
+  provider: z
+    .enum(['FARGATE', 'FARGATE_SPOT'], { error: 'must be FARGATE or FARGATE_SPOT' })
+    .describe('FARGATE (on demand) or FARGATE_SPOT (cheaper, may be stopped with a 2-minute warning).'),
+  base: z
+    .number()
+    .int()
+    .min(0)
+    .max(100000)
+    .optional()
+    .describe('Tasks that always run on this provider before the weights apply (one provider at most).'),
+  weight: z.number().int().min(0).max(1000).default(1).describe('Share of the tasks beyond the base that run on this provider.'),
 });
 
 export const serviceSchema = z.strictObject({
-  image: z.string().min(1).optional(),
-  build: buildSchema.optional(),
-  port: portSchema.optional(),
+  image: z.string().min(1).optional().describe('An existing image to run (Docker Hub, ECR, GHCR, …). Set image or build, not both.'),
+  build: buildSchema.optional().describe("Build this service's image from a Dockerfile on deploy and push it to a private ECR repository."),
+  port: portSchema
+    .optional()
+    .describe('Port the container listens on; the load balancer sends HTTP traffic here. Omit for a worker with no load balancer.'),
   path: z
     .string()
     .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL path such as / or /api')
@@ -71,55 +91,105 @@ export const serviceSchema = z.strictObject({
       (v) => v.replace(/\/+$/, '').length <= MAX_ROUTED_PATH,
       `must be at most ${MAX_ROUTED_PATH} characters (without a trailing /): the load balancer rule matches "<path>/*", which AWS limits to 128; shorten the path`,
     )
-    .default('/'),
-  cpu: z.number().int().default(256),
-  memory: z.number().int().default(512),
-  desiredCount: z.number().int().min(0).max(1000).default(1),
+    .default('/')
+    .describe('URL path prefix the load balancer routes to this service (/, /api); each public service needs its own.'),
+  cpu: z.number().int().default(256).describe('Task CPU units (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384.'),
+  memory: z
+    .number()
+    .int()
+    .default(512)
+    .describe('Task memory in MiB; must be a valid Fargate pair with cpu (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; ...).'),
+  desiredCount: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(1)
+    .describe('How many tasks to run (within autoscaling min and max when autoscaling is set).'),
   // CreateTargetGroup HealthCheckPath: 1-1024 characters (ELBv2 API reference).
   healthCheckPath: z
     .string()
     .regex(/^\/\S*$/, 'must start with /')
     .max(1024, 'must be at most 1024 characters')
-    .default('/'),
-  environment: z.record(z.string(), z.string({ error: 'environment values must be strings (quote numbers and booleans)' })).default({}),
-  command: z.array(z.string()).optional(),
-  autoscaling: autoscalingSchema.optional(),
-  logRetentionDays: z.number().int().default(30),
+    .default('/')
+    .describe('Path the load balancer requests; any 200-399 answer counts as healthy.'),
+  environment: z
+    .record(z.string(), z.string({ error: 'environment values must be strings (quote numbers and booleans)' }))
+    .default({})
+    .describe('Plain environment variables for the container (strings; quote numbers). Not for secrets: use secrets.'),
+  command: z.array(z.string()).optional().describe('Override of the image\'s command, e.g. ["npm", "start"].'),
+  autoscaling: autoscalingSchema.optional().describe('Add and remove tasks with CPU load, between min and max.'),
+  logRetentionDays: z
+    .number()
+    .int()
+    .default(30)
+    .describe("Days CloudWatch Logs keeps the container's logs: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ..."),
   /** Environment variables ECS fills from SSM Parameter Store / Secrets Manager (references, never values). */
-  secrets: secretsField,
+  secrets: secretsField.describe(
+    'Environment variables ECS fills from SSM Parameter Store or Secrets Manager: references (ssm:/path, secretsmanager:name), never values.',
+  ),
   /** Customer-managed KMS key the secrets are encrypted with; the execution role may decrypt with it. */
-  kmsKeyArn: kmsKeyArnField,
+  kmsKeyArn: kmsKeyArnField.describe(
+    'Customer-managed KMS key ARN the secrets are encrypted with (not an alias); the execution role may decrypt with it.',
+  ),
   /** What the app's tasks may do in AWS; default nothing. */
-  taskRole: taskRoleField,
+  taskRole: taskRoleField.describe("What the app's tasks may do in AWS: managed policies and inline statements. Default: nothing."),
   /** Where tasks run: Fargate, Fargate Spot (interruptible, cheaper) or the app's EC2 instances. */
-  capacity: z.enum(['fargate', 'fargate-spot', 'ec2'], { error: 'must be fargate, fargate-spot or ec2' }).default('fargate'),
+  capacity: z
+    .enum(['fargate', 'fargate-spot', 'ec2'], { error: 'must be fargate, fargate-spot or ec2' })
+    .default('fargate')
+    .describe('Where tasks run: fargate (on demand), fargate-spot (cheaper, interruptible) or ec2 (the instances of the ec2: block).'),
   /** Optional mix of Fargate and Fargate Spot, e.g. base 1 on FARGATE and the rest weighted to FARGATE_SPOT. */
-  capacityStrategy: z.array(capacityStrategyItem).min(1).max(2).optional(),
+  capacityStrategy: z
+    .array(capacityStrategyItem)
+    .min(1)
+    .max(2)
+    .optional()
+    .describe('A mix of FARGATE and FARGATE_SPOT instead of capacity, e.g. base 1 on FARGATE and the rest weighted to FARGATE_SPOT.'),
   /** x86_64 or arm64 (Graviton); default x86_64, or what build.platform builds for. */
-  cpuArchitecture: z.enum(['x86_64', 'arm64'], { error: 'must be x86_64 or arm64' }).optional(),
+  cpuArchitecture: z
+    .enum(['x86_64', 'arm64'], { error: 'must be x86_64 or arm64' })
+    .optional()
+    .describe('CPU architecture the tasks run on: x86_64 or arm64 (Graviton); default x86_64, or what build.platform builds for.'),
   /** EC2 capacity only: awsvpc (an ENI per task) or bridge (dynamic host ports, instance targets). */
-  networkMode: z.enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' }).default('awsvpc'),
+  networkMode: z
+    .enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' })
+    .default('awsvpc')
+    .describe('capacity ec2 only: awsvpc (a network interface per task) or bridge (dynamic host ports, instance targets).'),
 });
 
 /** The container instances a config gets when it leaves out (parts of) the ec2: block. */
 export const EC2_DEFAULTS = { instanceType: 't3.small', min: 1, max: 2, desired: 1, spot: false } as const;
 
 export const configSchema = z.strictObject({
-  app: appName,
+  app: appName.describe(
+    'Name of the app: prefixes every AWS resource name and tag. Lowercase letters, digits and hyphens, 2 to 24 characters.',
+  ),
   region: z
     .string()
     .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code such as us-east-1')
-    .optional(),
+    .optional()
+    .describe('AWS region to deploy into, e.g. us-east-1; --region overrides it, AWS_REGION or the profile apply without it.'),
   network: z
     .strictObject({
-      profile: z.enum(['learning', 'production'], { error: 'must be "learning" or "production"' }).default('learning'),
+      profile: z
+        .enum(['learning', 'production'], { error: 'must be "learning" or "production"' })
+        .default('learning')
+        .describe('learning: public subnets only, no NAT gateway (cheapest). production: tasks in private subnets behind NAT gateways.'),
       cidr: z
         .string()
         .regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, 'must be an IPv4 CIDR block from /16 to /24, such as 10.0.0.0/16')
-        .default('10.0.0.0/16'),
+        .default('10.0.0.0/16')
+        .describe("The VPC's IPv4 range, /16 to /24; subnets are carved from it (at least /27 each)."),
       /** Number of availability zones; default 2, or as many as zoneIds lists. */
-      azs: z.union([z.literal(2), z.literal(3)], { error: 'must be 2 or 3' }).optional(),
-      nat: z.enum(['single', 'per-az'], { error: 'must be "single" or "per-az"' }).default('single'),
+      azs: z
+        .union([z.literal(2), z.literal(3)], { error: 'must be 2 or 3' })
+        .optional()
+        .describe('Availability zones to spread over: 2 or 3 (default 2, or as many as zoneIds lists).'),
+      nat: z
+        .enum(['single', 'per-az'], { error: 'must be "single" or "per-az"' })
+        .default('single')
+        .describe('production only: single (one NAT gateway) or per-az (one per zone; survives a zone outage, costs one per zone).'),
       /** Pin the zones by ID (the same in every account, unlike zone names), e.g. [use1-az1, use1-az2]. */
       zoneIds: z
         .array(
@@ -129,14 +199,22 @@ export const configSchema = z.strictObject({
         )
         .min(2, 'must list 2 or 3 zone IDs (a load balancer needs 2 zones)')
         .max(3, 'must list 2 or 3 zone IDs')
-        .optional(),
+        .optional()
+        .describe('Pin the zones by zone ID (the same in every account), e.g. [use1-az1, use1-az2]; its length sets azs.'),
       /** Bring your own VPC: ecs-kit only reads it and never changes or deletes it. */
       vpcId: z
         .string()
         .regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id such as vpc-0abc1234')
-        .optional(),
-      publicSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
-      privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234')).optional(),
+        .optional()
+        .describe('Use this VPC of yours instead of creating one; ecs-kit only reads it and never changes or deletes it.'),
+      publicSubnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234'))
+        .optional()
+        .describe('With vpcId: subnets for the load balancer, at least 2, in different availability zones.'),
+      privateSubnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be subnet ids such as subnet-0abc1234'))
+        .optional()
+        .describe('With vpcId: subnets for the tasks (no public IPs); they need a NAT route or VPC endpoints.'),
     })
     .superRefine((n, ctx) => {
       if (Array.isArray(n.zoneIds) && n.azs !== undefined && n.azs !== n.zoneIds.length) {
@@ -149,37 +227,67 @@ export const configSchema = z.strictObject({
     })
     // zoneIds sets the zone count; otherwise 2.
     .transform((n) => ({ ...n, azs: (n.azs ?? n.zoneIds?.length ?? 2) as 2 | 3 }))
-    .default({ profile: 'learning', cidr: '10.0.0.0/16', azs: 2, nat: 'single' }),
-  cluster: z.strictObject({ containerInsights: z.boolean().default(false) }).default({ containerInsights: false }),
+    .default({ profile: 'learning', cidr: '10.0.0.0/16', azs: 2, nat: 'single' })
+    .describe('The network: a VPC ecs-kit creates (profile, cidr, azs, nat, zoneIds) or one you have (vpcId and subnets).'),
+  cluster: z
+    .strictObject({
+      containerInsights: z
+        .boolean()
+        .default(false)
+        .describe('CloudWatch Container Insights metrics for the cluster (billed by CloudWatch).'),
+    })
+    .default({ containerInsights: false })
+    .describe('The ECS cluster.'),
   ecr: z
     .strictObject({
-      keepImages: z.number().int().min(1).max(1000).default(10),
+      keepImages: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(10)
+        .describe("How many pushed images the repository's lifecycle policy keeps (services with build only)."),
       /** IMMUTABLE: a pushed tag can never be overwritten (ecs-kit's own sha-… tags never are anyway). */
-      imageTagMutability: z.enum(['MUTABLE', 'IMMUTABLE'], { error: 'must be MUTABLE or IMMUTABLE' }).default('MUTABLE'),
+      imageTagMutability: z
+        .enum(['MUTABLE', 'IMMUTABLE'], { error: 'must be MUTABLE or IMMUTABLE' })
+        .default('MUTABLE')
+        .describe('IMMUTABLE: a pushed tag can never be overwritten.'),
     })
-    .default({ keepImages: 10, imageTagMutability: 'MUTABLE' }),
+    .default({ keepImages: 10, imageTagMutability: 'MUTABLE' })
+    .describe('The ECR repositories of services that build their image.'),
   /** Container instances for services with capacity: ec2 (defaults: EC2_DEFAULTS). */
   ec2: z
     .strictObject({
       instanceType: z
         .string()
         .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an instance type such as t3.small')
-        .default(EC2_DEFAULTS.instanceType),
+        .default(EC2_DEFAULTS.instanceType)
+        .describe('EC2 instance type, e.g. t3.small; a Graviton type (t4g.small) needs cpuArchitecture: arm64 on its services.'),
       ami: z
         .string()
         .regex(/^ami-[0-9a-f]+$/, 'must be an AMI id such as ami-0abc1234')
-        .optional(),
-      min: z.number().int().min(0).max(1000).default(EC2_DEFAULTS.min),
-      max: z.number().int().min(1).max(1000).default(EC2_DEFAULTS.max),
-      desired: z.number().int().min(0).max(1000).default(EC2_DEFAULTS.desired),
-      spot: z.boolean().default(EC2_DEFAULTS.spot),
+        .optional()
+        .describe('Pin the AMI; default: the latest ECS-optimized Amazon Linux 2023 AMI.'),
+      min: z.number().int().min(0).max(1000).default(EC2_DEFAULTS.min).describe('Fewest instances in the Auto Scaling group.'),
+      max: z.number().int().min(1).max(1000).default(EC2_DEFAULTS.max).describe('Most instances in the Auto Scaling group.'),
+      desired: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .default(EC2_DEFAULTS.desired)
+        .describe('Instances to start with; ECS managed scaling moves it between min and max.'),
+      spot: z
+        .boolean()
+        .default(EC2_DEFAULTS.spot)
+        .describe('Run the instances as Spot: cheaper, but EC2 may reclaim them with a 2-minute warning.'),
     })
-    .optional(),
+    .optional()
+    .describe('EC2 container instances for services with capacity: ec2 (an Auto Scaling group, billed per hour).'),
   /** HTTPS certificate and who may reach the shared load balancer. */
-  loadBalancer: loadBalancerField,
-  services: z.record(z.string(), serviceSchema),
-  /** Where the manifest lives: local (default) or a shared S3 bucket (src/config/state.ts). */
-  state: stateField,
+  loadBalancer: loadBalancerField.describe('HTTPS certificate and who may reach the shared load balancer.'),
+  services: z.record(z.string(), serviceSchema).describe('One entry per container; the key is the service name used in AWS names.'),
+  state: stateField.describe('Where the manifest lives: local (default) or a shared S3 bucket.'),
 });
 
 export type Config = z.output<typeof configSchema>;

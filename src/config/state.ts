@@ -45,14 +45,26 @@ const fieldCheck = (problem: (v: string) => string | undefined) => (v: string, c
 /** The `state:` block of ecs-kit.yml. */
 export const stateField = z
   .strictObject({
-    backend: z.enum(['local', 's3'], { error: 'must be "local" or "s3"' }).default('local'),
-    bucket: z.string({ error: 'must be a bucket name' }).superRefine(fieldCheck(bucketNameProblem)).optional(),
-    prefix: z.string({ error: 'must be a string' }).superRefine(fieldCheck(prefixProblem)).default(DEFAULT_STATE_PREFIX),
+    backend: z
+      .enum(['local', 's3'], { error: 'must be "local" or "s3"' })
+      .default('local')
+      .describe('local: .ecs-kit/<env>.json next to the config (default); s3: one object per app/env in a shared bucket, with a lock.'),
+    bucket: z
+      .string({ error: 'must be a bucket name' })
+      .superRefine(fieldCheck(bucketNameProblem))
+      .optional()
+      .describe('The state bucket (backend: s3), e.g. the one `ecs-kit state init` made; versioning must be on.'),
+    prefix: z
+      .string({ error: 'must be a string' })
+      .superRefine(fieldCheck(prefixProblem))
+      .default(DEFAULT_STATE_PREFIX)
+      .describe('Key prefix: the state object is s3://<bucket>/<prefix>/<app>/<env>.json.'),
     /** The bucket's region, when it is not the deploy region. */
     region: z
       .string()
       .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region code such as us-east-1')
-      .optional(),
+      .optional()
+      .describe("The bucket's region, when it is not the deploy region."),
   })
   .superRefine((s, ctx) => {
     if (s.backend === 's3' && !s.bucket)

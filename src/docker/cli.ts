@@ -91,6 +91,71 @@ function dockerMissing(action: string, err: unknown): EcsKitError {
   });
 }
 
+/**
+ * Lines docker prints around the real error that say nothing about it: the legacy builder's deprecation notice (and
+ * its indented continuation lines) and the tar writer's follow-on errors once the daemon connection is gone.
+ */
+function isNoise(line: string, previousWasNoise: boolean): boolean {
+  if (/^DEPRECATED: The legacy builder is deprecated/.test(line)) return true;
+  if (previousWasNoise && /^\s+\S/.test(line)) return true;
+  return /level=error msg="Can't (add file|close tar writer)/.test(line);
+}
+
+/** The meaningful lines of docker's stderr, without the noise above and blank lines. */
+export function dockerErrorLines(text: string): string[] {
+  const out: string[] = [];
+  let noise = false;
+  for (const line of text.split('\n')) {
+    noise = isNoise(line, noise);
+    if (!noise && line.trim() !== '') out.push(line.trimEnd());
+  }
+  return out;
+}
+
 function lastLines(text: string, n = 5): string {
-  return text.trim().split('\n').slice(-n).join('\n');
+  return dockerErrorLines(text).slice(-n).join('\n');
+}
+
+/**
+ * Before a deploy that will build an image changes anything: the docker CLI runs and reaches its daemon. `docker
+ * version` asks the daemon for its version and exits non-zero when it cannot reach it ("Cannot connect to the Docker
+ * daemon…"), so a stopped Docker is reported up front and plainly. Bounded: a hung daemon socket must not hang deploy.
+ */
+export function checkDockerReady(bin = process.env.ECS_KIT_DOCKER ?? 'docker', timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(bin, ['version', '--format', '{{.Server.Version}}'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      reject(dockerMissing('checking that Docker is running', err));
+      return;
+    }
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(dockerMissing('checking that Docker is running', err));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve();
+      const lines = dockerErrorLines(stderr);
+      const denied = lines.some((l) => /permission denied/i.test(l));
+      reject(
+        new EcsKitError(
+          'docker.daemon',
+          'Docker is not ready: the docker command cannot reach the Docker daemon, so no image can be built.',
+          {
+            why: signal
+              ? `docker version did not answer within ${Math.round(timeoutMs / 1000)} s.`
+              : lines.slice(-3).join('\n') || `docker version exited with code ${code}.`,
+            fix: denied
+              ? 'Give your user access to the Docker socket (e.g. add it to the docker group and log in again), then run deploy again. Nothing was changed in AWS.'
+              : 'Start Docker (Docker Desktop, or `sudo systemctl start docker` on Linux) and run deploy again. Nothing was changed in AWS.',
+          },
+        ),
+      );
+    });
+  });
 }

@@ -24,6 +24,38 @@ export interface PlanSummary {
   noop: number;
 }
 
+/** One priced part of what the config runs (src/pricing), per month. */
+export interface CostItem {
+  /** What it is, for people: "NAT gateway", "Fargate tasks (web)". */
+  resource: string;
+  /** The plan step it belongs to (its id): its action in the plan decides the item's part of the delta. */
+  step: string;
+  /** Price component: fargate, alb, alb-lcu, nat, public-ipv4, ec2. */
+  component: string;
+  /** USD per month (730 hours); undefined when there is no price for it (e.g. an unknown instance type). */
+  monthly?: number;
+  /** How it was worked out: "1 × $0.045/hour × 730 h". */
+  basis: string;
+}
+
+/** An estimate of the monthly cost: per resource, in total, and what the plan changes of it. */
+export interface CostEstimate {
+  region: string;
+  currency: 'USD';
+  /** Date of the price table. */
+  pricesAsOf: string;
+  /** False when there is no price data for the region: no items, no totals. */
+  known: boolean;
+  items: CostItem[];
+  /** Sum of the items with a price, USD per month. */
+  monthly?: number;
+  /** What applying this plan adds (+) or removes (−) per month, and which resources make up that change. */
+  delta?: number;
+  changes?: { resource: string; monthly: number }[];
+  /** What is usage-based or not priced (per-GB charges, log ingestion, Spot discounts). */
+  notes: string[];
+}
+
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
@@ -153,7 +185,8 @@ export interface CheckSummary {
 
 export type EcsKitEvent =
   | { type: 'run.start'; command: string; app: string; env: string; region: string; account: string }
-  | { type: 'plan'; command: 'deploy' | 'teardown'; steps: PlannedStepInfo[]; summary: PlanSummary }
+  /** `cost` is added by the CLI (src/pricing): what the config costs per month and what the plan changes of it. */
+  | { type: 'plan'; command: 'deploy' | 'teardown'; steps: PlannedStepInfo[]; summary: PlanSummary; cost?: CostEstimate }
   | { type: 'step.start'; step: string; title: string; action: Action }
   | { type: 'step.progress'; step: string; message: string }
   | { type: 'step.done'; step: string; title: string; action: Action; durationMs: number }

@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   'init.exists': user('init would overwrite an existing file (or the path is a directory); pass --force or another --config.'),
   'init.invalid': user('Values given to init are not valid, so no config was written.'),
   'init.source': user('init does not know which container to run: pass --image or --dockerfile.'),
+  'import.copilot': user('import copilot found no Copilot workspace (copilot/.workspace) or a manifest that is not YAML.'),
+  'import.exists': user('import would overwrite an existing file; pass --force or another --config.'),
+  'import.invalid': user('The config imported from Copilot would not be valid; nothing was written.'),
+  'init.env-flag': user('init was given --env KEY=VALUE: --env names the environment; -e / --env-var sets a container variable.'),
   'image.context': user('A service build context is not a directory.'),
   'image.dockerfile': user('A service Dockerfile is missing or outside its build context.'),
   'secret.name': user('The secret name is not a valid environment variable name, or is reserved.'),
@@ -44,6 +48,9 @@ export const ERROR_CODES = {
 
   // AWS: credentials, permissions, limits, connectivity
   'aws.region': user('No AWS region is set.'),
+  'aws.region-unknown': user('The region (from --region, the config, AWS_REGION or the profile) is not an AWS region; nothing was called.'),
+  'aws.profile': user('The AWS profile named by --profile or AWS_PROFILE is not in the AWS config or credentials files.'),
+  'aws.endpoint': user('--endpoint-url (or AWS_ENDPOINT_URL) is not an http(s) URL, or says https where the endpoint speaks plain http.'),
   'aws.credentials': user('No AWS credentials were found, or they were rejected or expired.'),
   'aws.access-denied': user('Your AWS identity is not allowed to make a call ecs-kit needs.'),
   'aws.quota': user('An AWS service quota was reached.'),
@@ -118,6 +125,7 @@ export const ERROR_CODES = {
 
   // Images, services, target groups
   'docker.missing': user('The docker command could not be run (not installed or not on PATH).'),
+  'docker.daemon': user('The docker command works but cannot reach its daemon (Docker is not running); nothing was changed.'),
   'docker.failed': user('A docker build, tag, login or push failed; its last output lines say why.'),
   'image.auth': aws('ECR returned no usable registry login.'),
   'task-definition.register': aws('ECS registered a task definition but returned none.'),
@@ -188,6 +196,7 @@ export const WARNING_CODES = {
   'init.no-vpcs': 'There are no VPCs in the region to choose from.',
   'init.few-zones': 'The chosen VPC has subnets in fewer than 2 availability zones; the load balancer needs 2.',
   'state.bucket-kept': 'teardown --delete-bucket kept the state bucket: state init did not create it, or it holds other state.',
+  'import.unmapped': 'A Copilot manifest field has no ecs-kit equivalent (yet); the message says what to do about it.',
   'iam-policy.too-large':
     'The deployer policy is larger than one IAM managed policy holds (6,144 characters); use --split or an inline policy.',
 } as const satisfies Record<string, string>;
@@ -217,6 +226,7 @@ export const NOTICE_CODES = {
   'logs.none': 'No log lines in the time range (and filter).',
   'init.written': 'What init wrote, and for which app and region.',
   'init.next': 'The command to run next.',
+  'import.written': 'What import copilot wrote: the services, the environment the network came from, how many fields were not mapped.',
   'docker.output': 'A line of docker output (--verbose).',
   'error.stack': "The stack trace of an error's cause (--verbose).",
 } as const satisfies Record<string, string>;

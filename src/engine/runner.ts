@@ -4,6 +4,7 @@ import { TAG_APP, TAG_ENV } from '../aws/tags.js';
 import type { Config } from '../config/schema.js';
 import { namesFor } from '../config/names.js';
 import type { DockerCli } from '../docker/cli.js';
+import { allMissing } from '../security/secrets.js';
 import { AbortedError, EcsKitError, errorInfo } from '../errors.js';
 import type { PlannedStepInfo, PlanSummary, Reporter } from './events.js';
 import { buildInstances, runGraph, topoSort, type StepInstance } from './graph.js';
@@ -432,6 +433,9 @@ export class Engine {
 
   private throwIfFailed(errors: { error: unknown }[]): void {
     if (errors.length === 0) return;
+    // Missing secrets of several services are one problem with one fix: said together, not one per run.
+    const missing = errors.map((e) => e.error).filter((e): e is EcsKitError => e instanceof EcsKitError && e.code === 'secret.missing');
+    if (missing.length > 1) throw allMissing(missing);
     throw errors[0]!.error instanceof EcsKitError ? errors[0]!.error : this.explain(errors[0]!.error, 'running a step');
   }
 

@@ -48,13 +48,17 @@ export const iamStatementSchema = z.strictObject({
   Sid: z
     .string()
     .regex(/^[A-Za-z0-9]*$/, 'Sid may contain only letters and digits')
-    .optional(),
-  Effect: z.enum(['Allow', 'Deny'], { error: 'Effect must be "Allow" or "Deny"' }),
-  Action: stringOrList.optional(),
-  NotAction: stringOrList.optional(),
-  Resource: stringOrList.optional(),
-  NotResource: stringOrList.optional(),
-  Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean(), z.number()]))).optional(),
+    .optional()
+    .describe('Statement id: letters and digits.'),
+  Effect: z.enum(['Allow', 'Deny'], { error: 'Effect must be "Allow" or "Deny"' }).describe('Allow or Deny.'),
+  Action: stringOrList.optional().describe('IAM actions, e.g. sqs:SendMessage ("*" is refused).'),
+  NotAction: stringOrList.optional().describe('IAM actions the statement does not cover.'),
+  Resource: stringOrList.optional().describe('ARNs the actions apply to.'),
+  NotResource: stringOrList.optional().describe('ARNs the statement does not cover.'),
+  Condition: z
+    .record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean(), z.number()])))
+    .optional()
+    .describe('IAM condition block: operator → key → value(s).'),
 });
 
 export type IamStatement = z.output<typeof iamStatementSchema>;
@@ -63,8 +67,9 @@ export const taskRoleField = z
   .strictObject({
     managedPolicies: z
       .array(z.string().regex(POLICY_ARN_RE, 'must be an IAM policy ARN such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'))
-      .default([]),
-    statements: z.array(iamStatementSchema).default([]),
+      .default([])
+      .describe('IAM managed policy ARNs attached to the task role.'),
+    statements: z.array(iamStatementSchema).default([]).describe('Inline policy statements of the task role.'),
   })
   .optional();
 
@@ -76,8 +81,13 @@ export const loadBalancerField = z
         /^arn:aws[a-z-]*:(acm|iam):[a-z0-9-]*:\d{12}:(certificate|server-certificate)\/[\w./-]+$/,
         'must be an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/…',
       )
-      .optional(),
-    allowedCidrs: z.array(z.string()).min(1, 'must list at least one CIDR; remove the field to allow everyone').optional(),
+      .optional()
+      .describe('ACM certificate ARN in the deploy region: the load balancer serves HTTPS on 443 and redirects 80 to it.'),
+    allowedCidrs: z
+      .array(z.string())
+      .min(1, 'must list at least one CIDR; remove the field to allow everyone')
+      .optional()
+      .describe('Only these IPv4 CIDR blocks may reach the load balancer (default: anyone).'),
   })
   .optional();
 

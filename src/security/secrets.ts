@@ -13,6 +13,21 @@ import {
   type SecretRef,
 } from './refs.js';
 
+/** Several missing secrets (of one service or several) as one error: every one named, with the command that creates each. */
+export function allMissing(errors: readonly EcsKitError[]): EcsKitError {
+  if (errors.length === 1) return errors[0]!;
+  const fixes = [...new Set(errors.map((e) => e.fix).filter((f): f is string => Boolean(f)))];
+  return new EcsKitError(
+    'secret.missing',
+    `${errors.length} referenced secrets do not exist in this account and region:\n${errors.map((e) => `  - ${e.message}`).join('\n')}`,
+    {
+      why: errors[0]!.why,
+      fix: fixes.map((f) => `- ${f}`).join('\n'),
+      exitCode: ExitCode.Usage,
+    },
+  );
+}
+
 function missing(service: string, variable: string, what: string, fix: string): EcsKitError {
   return new EcsKitError('secret.missing', `services.${service}.secrets.${variable}: ${what} does not exist in this account and region.`, {
     why: 'ECS could not start tasks whose secrets are missing, so ecs-kit checks every reference before changing anything. Nothing was changed.',

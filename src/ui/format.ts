@@ -1,4 +1,5 @@
-import type { Action } from '../engine/types.js';
+import type { Action, Change } from '../engine/types.js';
+import { formatCost } from './cost.js';
 import type { CheckStatus, EcsKitEvent, ErrorInfo, PlannedStepInfo, PlanSummary, ServiceStatusInfo } from '../engine/events.js';
 import type { AwsCallInfo } from '../aws/clients.js';
 import { diagnosisLines } from './diagnosis.js';
@@ -88,30 +89,57 @@ function symbolStyle(action: Action, style: Style): (s: string) => string {
   }
 }
 
-function formatPlanStep(step: PlannedStepInfo, style: Style = PLAIN): string[] {
+/** An ECS task definition ARN as people say it ("shop-default-web:3"); other values as they are. */
+function shortValue(v: unknown): unknown {
+  return typeof v === 'string' ? v.replace(/^arn:aws[a-z-]*:ecs:[^:]+:\d+:task-definition\/(.+)$/, '$1') : v;
+}
+
+/**
+ * One changed field. An environment variable is named with what happened to it and never its value (values may be
+ * sensitive; the steps do not even put them in the plan).
+ */
+function formatChange(c: Change, style: Style): string {
+  const env = /^environment\.(.+)$/.exec(c.field)?.[1];
+  if (env !== undefined) {
+    const what = c.before === undefined ? 'added' : c.after === undefined ? 'removed' : 'changed';
+    return `      environment variable ${env}: ${what} ${style.dim('(value not shown)')}`;
+  }
+  return `      ${c.field}: ${formatValue(shortValue(c.before))} ${style.dim('→')} ${formatValue(shortValue(c.after))}`;
+}
+
+function formatPlanStep(step: PlannedStepInfo, titles: ReadonlyMap<string, string>, style: Style = PLAIN): string[] {
   const sym = symbolStyle(step.action, style)(ACTION_SYMBOL[step.action]);
-  const after = step.pendingOn ? ` ${style.dim(`(after ${step.pendingOn})`)}` : '';
+  // Said by title, not by step id; only for changes (every new step waits for another: nothing to say there), and with
+  // no prediction of ids or revision numbers that AWS has not assigned yet.
+  const waitsFor = step.pendingOn && step.action !== 'create' ? (titles.get(step.pendingOn) ?? undefined) : undefined;
+  const after = waitsFor ? ` ${style.dim(`(follows the change to ${waitsFor})`)}` : '';
   const noop = step.action === 'noop' ? ` ${style.dim('(no change)')}` : '';
   const lines = [`  ${sym} ${step.title}${after}${noop}`];
   // Creates and deletes list no fields: everything is new or everything goes.
   if (step.action === 'update' || step.action === 'replace') {
-    for (const c of step.changes) {
-      lines.push(`      ${c.field}: ${formatValue(c.before)} ${style.dim('→')} ${formatValue(c.after)}`);
-    }
+    for (const c of step.changes) lines.push(formatChange(c, style));
   }
   return lines;
 }
 
-/** The plan table followed by the summary line; no-op steps only when verbose. */
+/** The plan table, the summary line and, when the event carries one, the monthly cost; no-op steps only when verbose. */
 export function formatPlan(event: Extract<EcsKitEvent, { type: 'plan' }>, opts: { verbose: boolean; style?: Style }): string[] {
   const style = opts.style ?? PLAIN;
+  const titles = new Map(event.steps.map((s) => [s.id, s.title]));
   const lines: string[] = [];
   for (const step of event.steps) {
     if (step.action === 'noop' && !opts.verbose) continue;
-    lines.push(...formatPlanStep(step, style));
+    lines.push(...formatPlanStep(step, titles, style));
   }
   lines.push(style.bold(formatSummary(event.summary)));
+  if (event.cost) lines.push(...formatCost(event.cost, { style, command: event.command }));
   return lines;
+}
+
+/** An output's name for people: "URL (web)" for the url.web output; others as named. JSON keeps the name. */
+export function outputLabel(name: string): string {
+  const url = /^url\.(.+)$/.exec(name)?.[1];
+  return url !== undefined ? `URL (${url})` : name;
 }
 
 /** Message (may span lines), then "Why:" and "Fix:" lines. */

@@ -15,6 +15,7 @@ import {
   formatRunDone,
   formatRunStart,
   formatStatus,
+  outputLabel,
   runDoneIsResult,
 } from './format.js';
 
@@ -63,7 +64,7 @@ export class PlainReporter implements Reporter {
       case 'warn':
         return this.err(`WARNING ${event.step ? `${this.titles.get(event.step) ?? event.step}: ` : ''}${event.message}`);
       case 'output':
-        return this.out(`${event.name}: ${event.value}`);
+        return this.out(`${outputLabel(event.name)}: ${event.value}`);
       case 'status':
         return this.out(...formatStatus(event));
       case 'log':

@@ -17,6 +17,7 @@ import {
   formatRunDone,
   formatRunStart,
   formatStatus,
+  outputLabel,
   makeStyle,
   runDoneIsResult,
   type Style,
@@ -134,7 +135,7 @@ export class TtyReporter implements Reporter {
       case 'warn':
         return this.err(`${st.yellow('⚠')} ${event.step ? `${this.titleOf(event.step)}: ` : ''}${event.message}`);
       case 'output':
-        return this.out(`${st.bold(event.name)}: ${st.cyan(event.value)}`);
+        return this.out(`${st.bold(outputLabel(event.name))}: ${st.cyan(event.value)}`);
       case 'status':
         return this.out(...formatStatus(event, st));
       case 'log':

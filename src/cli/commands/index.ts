@@ -1,8 +1,10 @@
 import type { CommandGroupSpec, CommandSpec } from '../command-spec.js';
 import { ciRole } from './ci-role/spec.js';
+import { completion } from './completion/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
+import { importCommand } from './import/spec.js';
 import { init } from './init/spec.js';
 import { logs } from './logs/spec.js';
 import { plan } from './plan/spec.js';
@@ -33,4 +35,6 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   state,
   iamPolicy,
   ciRole,
+  importCommand,
+  completion,
 ];

@@ -13,7 +13,7 @@ import {
   type PolicyDocument,
   type ResolvedSecret,
 } from '../../security/refs.js';
-import { resolveSecret } from '../../security/secrets.js';
+import { allMissing, resolveSecret } from '../../security/secrets.js';
 import { partitionOf } from '../../aws/partition.js';
 import { parameterPermissions, secretMetadataReads } from './permissions.js';
 
@@ -73,16 +73,24 @@ export const secretsStep: StepModule<SecretsState, never> = {
     const svc = ctx.service;
     const state: SecretsState = { secrets: {}, resources: [] };
     const target = { partition: partitionOf(ctx.region), region: ctx.region, account: ctx.account };
+    // Every missing secret is reported at once (with the command that creates each), not one per run.
+    const missing: EcsKitError[] = [];
     for (const variable of Object.keys(svc?.secrets ?? {}).sort()) {
       const ref = parseSecretRef(svc!.secrets[variable]!);
       if ('problem' in ref) {
         throw new EcsKitError('secret.reference', `services.${service}.secrets.${variable}: ${ref.problem}.`, { exitCode: ExitCode.Usage });
       }
-      const resolved = await resolveSecret(ctx.aws, target, service, variable, ref, ctx.warn);
+      const resolved = await resolveSecret(ctx.aws, target, service, variable, ref, ctx.warn).catch((err: unknown) => {
+        if (!(err instanceof EcsKitError && err.code === 'secret.missing')) throw err;
+        missing.push(err);
+        return undefined;
+      });
+      if (!resolved) continue;
       state.secrets[variable] = resolved.valueFrom;
       if (!state.resources.some((r) => r.arn === resolved.resourceArn))
         state.resources.push({ store: resolved.store, arn: resolved.resourceArn });
     }
+    if (missing.length > 0) throw allMissing(missing);
     state.resources.sort((a, b) => a.arn.localeCompare(b.arn));
     if (svc?.kmsKeyArn) state.kmsKeyArn = svc.kmsKeyArn;
     return { action: 'noop', changes: [], current: state };

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 
 export interface Moto {
@@ -77,6 +78,8 @@ export async function startMoto(opts: { env?: Record<string, string>; serviceLin
     // Own process group: moto_server is often a pyenv/venv shim, and we must kill the python child too.
     detached: true,
   });
+  // Ctrl-C on `npm test` does not reach moto's own process group: a watchdog stops it when this process is gone.
+  if (child.pid !== undefined) watchMoto(child.pid);
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-8_000);
@@ -132,6 +135,15 @@ export async function startMoto(opts: { env?: Record<string, string>; serviceLin
     },
     stop: () => killGroup(child, exitedPromise),
   };
+}
+
+const WATCHDOG = fileURLToPath(new URL('./moto-watchdog.mjs', import.meta.url));
+
+/** Starts moto-watchdog.mjs for the moto process group `group`, owned by this process (detached, not waited for). */
+export function watchMoto(group: number, owner = process.pid): void {
+  const dog = spawn(process.execPath, [WATCHDOG, String(owner), String(group)], { detached: true, stdio: 'ignore' });
+  dog.on('error', () => {}); // best effort: afterAll still stops moto on a normal run
+  dog.unref();
 }
 
 async function waitUntilAnswering(endpoint: string, hasExited: () => boolean): Promise<boolean> {

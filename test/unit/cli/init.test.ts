@@ -429,12 +429,12 @@ describe('init, non-interactive', () => {
     expect(stdout.text).toContain('Next: npx ecs-kit deploy --config deploy/app.json');
   });
 
-  it('writes build paths relative to the config file', async () => {
+  it('writes the build context relative to the config file and the Dockerfile relative to the context (as deploy reads them)', async () => {
     await writeFile(path.join(cwd, 'Dockerfile.prod'), 'FROM nginx\n');
     expect(await init({ name: 'shop', dockerfile: './Dockerfile.prod', context: '.', config: 'ops/ecs-kit.yml' })).toBe(0);
     expect(parseConfigText(await written('ops/ecs-kit.yml')).services.web?.build).toMatchObject({
       context: '..',
-      dockerfile: '../Dockerfile.prod',
+      dockerfile: 'Dockerfile.prod',
     });
   });
 

@@ -141,8 +141,11 @@ describe('image step', () => {
   it('refuses a Dockerfile outside the build context (exit 2)', async () => {
     writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
     const docker = spyDocker();
+    // The config loader refuses this path already (checkPathRules); the step refuses it too, as a second line.
+    const config = cfg('{ context: app, dockerfile: Dockerfile }');
+    config.services.web!.build!.dockerfile = '../Dockerfile';
     const ctx = stepContext(imageStep, {
-      config: cfg('{ context: app, dockerfile: ../Dockerfile }'),
+      config,
       scope: 'web',
       deps: { 'ecr:web': REPO },
       docker,

@@ -1,4 +1,5 @@
 import { TAG_APP, TAG_ENV } from '../../../aws/tags.js';
+import { checkDockerReady } from '../../../docker/cli.js';
 import { preflight } from '../../../doctor/preflight.js';
 import { deployedRevisions, recordDeployed } from '../../../engine/history.js';
 import { DEFAULT_RUN_OPTIONS } from '../../../engine/types.js';
@@ -30,7 +31,8 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     const { runPlan } = await import('../plan/index.js');
     return runPlan(opts, io, reporter);
   }
-  const started = Date.now();
+  // The reported duration leaves out the time the person spent at the confirmation prompt.
+  let started = Date.now();
   const run = await openRun(opts, io, reporter, 'deploy', { forceUnlock: opts.forceUnlock });
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, reporter, run.store);
@@ -68,8 +70,10 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
         });
       }
     }
+    // A build needs a running Docker: found out now, before the question and before any AWS change.
+    if (plan.steps.some((s) => s.action !== 'noop' && s.instance.kind === 'image')) await checkDockerReady();
     if (plan.hasChanges) {
-      await confirmOrStop(
+      started += await confirmOrStop(
         { yes: opts.yes, interactive: run.interactive, prompter },
         {
           command: 'deploy',

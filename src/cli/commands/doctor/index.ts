@@ -5,6 +5,7 @@ import { namesFor } from '../../../config/names.js';
 import type { Reporter } from '../../../engine/events.js';
 import type { DoctorContext } from '../../../doctor/types.js';
 import { ExitCode } from '../../../errors.js';
+import { checkAwsSettings, checkResolvedRegion } from '../../aws-target.js';
 import { ReadOnlyManifestStore, openStore, resolveStateLocation } from '../../state-store.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import { checkEnvName, readManifest, resolveRegion, tracedClients } from '../../run-context.js';
@@ -22,9 +23,11 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
   const location = resolveStateLocation(opts, config);
 
   // Not run-context's connect(): that stops at the first credentials error, which is a check result here.
+  checkAwsSettings(opts);
   const { aws, counter } = await tracedClients(opts, config, reporter);
   try {
     const region = await resolveRegion(aws);
+    checkResolvedRegion(region, opts, config);
     const { runChecks } = await import('../../../doctor/index.js');
     const ctx: DoctorContext = {
       aws,

@@ -1,3 +1,4 @@
+import { schemaModeline } from '../../../config/json-schema.js';
 import { EC2_DEFAULTS } from '../../../config/schema.js';
 import { SERVICE_NAME, type Answers } from './answers.js';
 import { field, mapping, note, type Field, type Mapping, type YamlDocument } from './yaml-document.js';
@@ -10,6 +11,8 @@ import { field, mapping, note, type Field, type Mapping, type YamlDocument } fro
 export function configDocument(a: Answers): YamlDocument {
   return {
     header: [
+      // Editors with the YAML language server complete and check the file with ecs-kit's JSON Schema.
+      schemaModeline(),
       'ecs-kit.yml — what `npx ecs-kit deploy` builds in your AWS account.',
       'Change a value and deploy again: only what changed is updated.',
       '`npx ecs-kit teardown` deletes everything ecs-kit created for this app.',

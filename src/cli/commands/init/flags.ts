@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from '../../../config/env-vars.js';
 import { parseConfigText } from '../../../config/load.js';
+import type { Config } from '../../../config/schema.js';
 import { ConfigError, EcsKitError, ExitCode, UsageError } from '../../../errors.js';
 
 /** init's flags (spec.ts declares them for commander); each one answers a question, so it is not asked. */
@@ -141,9 +142,9 @@ const FLAG_FOR_FIELD: [RegExp, string][] = [
 ];
 
 /** Parse what we are about to write with the same loader deploy uses: init never writes a file deploy would reject. */
-export function validateForDeploy(text: string, file: string): void {
+export function validateForDeploy(text: string, file: string): Config {
   try {
-    parseConfigText(text, file);
+    return parseConfigText(text, file);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const problems = err.problems.map((problem) => {

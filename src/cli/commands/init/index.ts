@@ -1,9 +1,11 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveConfigPath } from '../../../config/load.js';
+import { configPathIn } from '../../../config/load.js';
 import { EC2_DEFAULTS } from '../../../config/schema.js';
 import type { Reporter } from '../../../engine/events.js';
 import { EcsKitError, ExitCode, UsageError } from '../../../errors.js';
+import { estimateCost } from '../../../pricing/estimate.js';
+import { costSummary } from '../../../ui/cost.js';
 import { formatError } from '../../../ui/format.js';
 import type { Prompter } from '../../prompts.js';
 import { SERVICE_NAME, type Answers } from './answers.js';
@@ -17,6 +19,8 @@ export interface InitIo {
   prompter?: Prompter;
   interactive: boolean;
   cwd: string;
+  /** Where answers are read (the terminal); inquirer's default, process.stdin, when absent. */
+  stdin?: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   /** When given, everything init says goes through it (so --json stays JSON); otherwise plain text. */
@@ -45,7 +49,7 @@ export async function runInit(opts: InitOptions, io: InitIo): Promise<number> {
 }
 
 async function init(opts: InitOptions, io: InitIo): Promise<number> {
-  const file = resolveConfigPath(io.cwd, opts.config);
+  const file = configPathIn(io.cwd, opts.config);
   const shown = displayPath(io.cwd, file);
   const workflow = opts.ci === undefined ? undefined : await workflowFile(opts, io.cwd);
   // A project with a config: --ci adds only the pipeline, written from that config.
@@ -59,7 +63,10 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
   await refuseOverwrite(file, shown, Boolean(opts.force));
 
   const interactive = io.interactive && !opts.yes;
-  const prompter = interactive ? (io.prompter ?? (await (await import('../../prompts.js')).createPrompter())) : undefined;
+  const prompter = interactive
+    ? (io.prompter ??
+      (await (await import('../../prompts.js')).createPrompter({ ...(io.stdin ? { input: io.stdin } : {}), output: io.stderr })))
+    : undefined;
   const warnings: AskContext['warnings'] = [];
   // Said at once (not collected like warnings): it explains the question that follows.
   const say: AskContext['say'] = (code, message) =>
@@ -68,7 +75,7 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
 
   const doc = configDocument(answers);
   const text = file.toLowerCase().endsWith('.json') ? `${JSON.stringify(toObject(doc), null, 2)}\n` : toYaml(doc);
-  validateForDeploy(text, file);
+  const config = validateForDeploy(text, file);
   await mkdir(path.dirname(file), { recursive: true });
   try {
     await writeFile(file, text, { encoding: 'utf8', flag: opts.force ? 'w' : 'wx' });
@@ -79,9 +86,10 @@ async function init(opts: InitOptions, io: InitIo): Promise<number> {
   const ci = workflow ? await writeWorkflow(workflow, answers, opts, path.relative(io.cwd, file)) : '';
   report(io, {
     answers,
+    cost: costSummary(estimateCost(config, answers.region)),
     warnings,
     shown,
-    next: `Next: npx ecs-kit deploy${file === resolveConfigPath(io.cwd) ? '' : ` --config ${shown}`}${ci}`,
+    next: `Next: npx ecs-kit deploy${file === configPathIn(io.cwd) ? '' : ` --config ${shown}`}${ci}`,
   });
   return ExitCode.Ok;
 }
@@ -114,8 +122,12 @@ async function writeWorkflow(file: string, answers: Answers, opts: InitOptions, 
 }
 
 /** What was written and what to do next: through the reporter when there is one, else as plain text. */
-function report(io: InitIo, r: { answers: Answers; warnings: AskContext['warnings']; shown: string; next: string }): void {
-  const summary = [`Wrote ${r.shown} for ${r.answers.app} in ${r.answers.region}:`, `  service ${SERVICE_NAME}: ${describe(r.answers)}`];
+function report(io: InitIo, r: { answers: Answers; cost: string; warnings: AskContext['warnings']; shown: string; next: string }): void {
+  const summary = [
+    `Wrote ${r.shown} for ${r.answers.app} in ${r.answers.region}:`,
+    `  service ${SERVICE_NAME}: ${describe(r.answers)}`,
+    `  ${r.cost}`,
+  ];
   if (io.reporter) {
     for (const w of r.warnings) io.reporter.emit({ type: 'warn', code: w.code, message: w.message });
     io.reporter.emit({ type: 'info', code: 'init.written', message: summary.join('\n') });

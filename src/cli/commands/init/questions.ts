@@ -4,6 +4,7 @@ import { FARGATE_CPUS, FARGATE_SIZES, fargateMemoriesFor } from '../../../config
 import { appName, configSchema, defaults } from '../../../config/schema.js';
 import type { WarningCode } from '../../../engine/messages.js';
 import { UsageError } from '../../../errors.js';
+import { regionProblem } from '../../../security/input.js';
 import type { Choice, Prompter } from '../../prompts.js';
 import type { Answers, Source } from './answers.js';
 import { envVarProblem, num, parseEnvVar, zodCheck, type InitOptions } from './flags.js';
@@ -104,9 +105,9 @@ function numberFlags(opts: InitOptions): NumberFlags {
 
 async function askRegion(opts: InitOptions, p: Prompter | undefined): Promise<string> {
   const fallback = await defaultRegion(opts.profile);
-  return p
-    ? (await p.input({ message: 'AWS region', default: fallback, validate: (v) => zodCheck(configSchema.shape.region, v.trim()) })).trim()
-    : fallback;
+  // Checked as it is typed (the flag is checked by its parser): an unknown region must not cost every later answer.
+  const validate = (v: string) => regionProblem(v.trim()) ?? zodCheck(configSchema.shape.region, v.trim());
+  return p ? (await p.input({ message: 'AWS region', default: fallback, validate })).trim() : fallback;
 }
 
 /** --cpu alone takes its smallest memory, --memory alone the smallest CPU it fits; otherwise one pick among the valid pairs. */
@@ -195,7 +196,9 @@ async function askSource(opts: InitOptions, c: AskContext): Promise<Source> {
     if (!existsSync(path.resolve(cwd, dockerfile))) {
       warnings.push({ code: 'init.no-dockerfile', message: `There is no ${dockerfile} yet; deploy needs it to build the image.` });
     }
-    return { build: { context: relativeTo(configDir, cwd, context), dockerfile: relativeTo(configDir, cwd, dockerfile) } };
+    // The context is relative to the config file, the Dockerfile to the context (as deploy reads them).
+    const contextDir = path.resolve(cwd, context);
+    return { build: { context: relativeTo(configDir, cwd, context), dockerfile: relativeTo(contextDir, cwd, dockerfile) } };
   };
   if (opts.image) return { image: opts.image.trim() };
   if (opts.dockerfile) return build(opts.dockerfile);

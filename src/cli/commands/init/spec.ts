@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { UsageError } from '../../../errors.js';
 import type { CommandSpec } from '../../command-spec.js';
 import { collect, intArg, numberArg } from '../../flags.js';
 import { isInteractive } from '../../options.js';
@@ -40,11 +41,19 @@ export const init: CommandSpec<InitFlags, []> = {
     new Option('--ci <provider>', 'also write a CI pipeline that deploys on every merge: github (.github/workflows/deploy.yml)'),
   ],
   async run({ opts, io, reporter }) {
+    // --env is the global environment name; a KEY=VALUE there was meant for the container and would be dropped.
+    if (opts.env.includes('=')) {
+      throw new UsageError(
+        `--env ${opts.env}: --env names the environment (e.g. --env prod), so this variable would be dropped.`,
+        `To set a container environment variable, use -e ${opts.env} (or --env-var ${opts.env}).`,
+        'init.env-flag',
+      );
+    }
     const { runInit } = await import('./index.js');
     const { envVar, ...rest } = opts;
     return runInit(
       { ...rest, envVars: envVar },
-      { interactive: isInteractive(opts, io), cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, reporter },
+      { interactive: isInteractive(opts, io), cwd: io.cwd, stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, reporter },
     );
   },
 };

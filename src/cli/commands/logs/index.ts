@@ -40,7 +40,7 @@ function byTime(a: LogLine, b: LogLine): number {
 export async function runLogs(opts: LogsOptions, io: Io, reporter: Reporter, signal?: AbortSignal): Promise<number> {
   const run = await openDay2(opts, io, reporter, { check: (local) => void pickServices(local, opts.service, 'logs') });
   const controller = new AbortController();
-  const stopListening = signal ? () => undefined : onInterrupt(controller, reporter, run.store);
+  const stopListening = signal ? () => undefined : onInterrupt(controller, reporter, run.store, { stopQuietly: true });
   const abort = signal ?? controller.signal;
   try {
     const services = pickServices(run, opts.service, 'logs');

@@ -17,7 +17,8 @@ export interface TeardownOptions extends GlobalOptions {
 }
 
 export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
-  const started = Date.now();
+  // The reported duration leaves out the time the person spent at the confirmation prompt.
+  let started = Date.now();
   if (opts.deleteBucket) await checkDeleteBucket(opts, io);
   const run = await openRun(opts, io, reporter, 'teardown', { forceUnlock: opts.forceUnlock });
   const controller = new AbortController();
@@ -37,12 +38,13 @@ export async function runTeardown(opts: TeardownOptions, io: Io, reporter: Repor
       return ExitCode.Ok;
     }
     const plan = engine.planTeardown();
-    await confirmOrStop(
+    started += await confirmOrStop(
       { yes: opts.yes, interactive: run.interactive, prompter },
       {
         command: 'teardown',
         question: {
-          message: `This deletes everything ecs-kit created for ${app}/${opts.env}. Type the app name (${app}) to confirm:`,
+          // No "(shop)" in the question: inquirer shows a default that way, and this one has none.
+          message: `This deletes everything ecs-kit created for ${app}/${opts.env}. To confirm, type the app name, ${app}, and press Enter:`,
           typed: app,
         },
         retry: 'Re-run with --yes to delete everything listed above.',

@@ -30,8 +30,27 @@ const readStdin = () => {
   }
 };
 
+// What docker 28 prints when its daemon is not running ($DOCKER_STUB_NO_DAEMON=1): every command that needs the
+// daemon fails with this line, and `build` first prints the legacy builder's deprecation notice.
+const NO_DAEMON = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
+const DEPRECATED = [
+  'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.',
+  '            Install the buildx component to build images with BuildKit:',
+  '            https://docs.docker.com/go/buildx/',
+  '',
+].join('\n');
+
 async function main() {
   const [cmd, sub] = argv;
+  if (process.env.DOCKER_STUB_NO_DAEMON) {
+    if (cmd === 'build') process.stderr.write(`${DEPRECATED}\n`);
+    process.stderr.write(`${NO_DAEMON}\n`);
+    process.exit(1);
+  }
+  if (cmd === 'version') {
+    process.stdout.write('28.2.2\n');
+    return;
+  }
   if (cmd === 'build') {
     const tag = flag('--tag') ?? flag('-t');
     const context = argv[argv.length - 1];
