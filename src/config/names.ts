@@ -58,6 +58,14 @@ export interface Names {
   instanceSecurityGroup: string;
   launchTemplate: string;
   autoScalingGroup: string;
+  /** Safe rollouts: the second target group blue/green, linear and canary shift traffic to. */
+  alternateTargetGroup(service: string): string;
+  /** The ECS infrastructure role for load balancers (blue/green, linear, canary). */
+  lbInfrastructureRole: string;
+  /** ecs-kit's CloudWatch alarms a deployment rolls back on (`metric`: 5xx, unhealthy; `alternate` for the second group). */
+  alarm(service: string, metric: string, alternate?: boolean): string;
+  /** Where ECS Exec sessions are logged (cluster executeCommandConfiguration). */
+  execLogGroup: string;
 }
 
 export function namesFor(app: string, env: string): Names {
@@ -82,5 +90,11 @@ export function namesFor(app: string, env: string): Names {
     instanceSecurityGroup: securityGroupName(`${prefix}-instances`),
     launchTemplate: `${prefix}-ecs`,
     autoScalingGroup: `${prefix}-ecs`,
+    // "--" never occurs in app, env or service names, so no service's own group can take this name.
+    alternateTargetGroup: (s) => shorten(`${prefix}-${s}--alt`, 32),
+    lbInfrastructureRole: shorten(`${prefix}-ecs-lb-infra`, 64),
+    // PutMetricAlarm AlarmName: 1–255 characters (CloudWatch API reference).
+    alarm: (s, metric, alternate) => `ecs-kit/${app}/${env}/${s}/${metric}${alternate ? '-alt' : ''}`,
+    execLogGroup: `/ecs/${app}/${env}/exec`,
   };
 }

@@ -7,6 +7,7 @@ import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from
 import { RESERVED_SERVICE_NAMES } from './names.js';
 import { checkSecurityRules } from '../security/rules.js';
 import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
+import { checkDeploymentRules, deploymentField, execField } from '../steps/service/deployment-config.js';
 
 /** CloudWatch Logs accepts only these retention values. */
 export const LOG_RETENTION_DAYS = [
@@ -98,6 +99,10 @@ export const serviceSchema = z.strictObject({
   cpuArchitecture: z.enum(['x86_64', 'arm64'], { error: 'must be x86_64 or arm64' }).optional(),
   /** EC2 capacity only: awsvpc (an ENI per task) or bridge (dynamic host ports, instance targets). */
   networkMode: z.enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' }).default('awsvpc'),
+  /** How ECS rolls out a new revision: rolling, blue-green, linear or canary, with alarms and pauses (steps/service/deployment-config.ts). */
+  deployment: deploymentField,
+  /** ECS Exec into the service's containers (`ecs-kit exec`). */
+  exec: execField,
 });
 
 /** The container instances a config gets when it leaves out (parts of) the ec2: block. */
@@ -253,6 +258,7 @@ export function checkRules(config: Config): RuleProblem[] {
   checkNetworkRules(config, add);
   checkEc2Rules(config, add);
   problems.push(...checkSecurityRules(config));
+  problems.push(...checkDeploymentRules(config.services));
   return problems;
 }
 

@@ -49,6 +49,7 @@ const RULES: Record<string, Rule> = {
   executionRole: IAM_ROLE,
   taskRole: IAM_ROLE,
   instanceRole: IAM_ROLE,
+  lbInfrastructureRole: IAM_ROLE,
   rolePath: {
     source: 'IAM CreateRole Path: 1–512, "/" or /[\\u0021-\\u007E]+/',
     check: all(len(1, 512), chars(/^(\/|\/[\x21-\x7E]+\/)$/, 'an IAM path')),
@@ -56,6 +57,10 @@ const RULES: Record<string, Rule> = {
   instanceProfile: {
     source: 'IAM CreateInstanceProfile InstanceProfileName: 1–128, [\\w+=,.@-]+',
     check: all(len(1, 128), chars(/^[\w+=,.@-]+$/, 'IAM name characters')),
+  },
+  execLogGroup: {
+    source: 'CloudWatch Logs CreateLogGroup logGroupName: 1–512, [.\\-_/#A-Za-z0-9]+',
+    check: all(len(1, 512), chars(/^[.\-_/#A-Za-z0-9]+$/, 'log group characters')),
   },
   logGroup: {
     source: 'CloudWatch Logs CreateLogGroup logGroupName: 1–512, [.\\-_/#A-Za-z0-9]+',
@@ -70,6 +75,10 @@ const RULES: Record<string, Rule> = {
     check: all(ELB_NAME, notStart(/^internal-/i)),
   },
   targetGroup: { source: 'ELBv2 CreateTargetGroup Name: ≤ 32, alphanumeric or hyphens, not beginning or ending with -', check: ELB_NAME },
+  alarm: {
+    source: 'CloudWatch PutMetricAlarm AlarmName: 1–255 characters; ECS deploymentConfiguration.alarms joins names with ","',
+    check: all(len(1, 255), (n) => (n.includes(',') ? 'contains ,' : undefined)),
+  },
   lbSecurityGroup: SG_NAME,
   serviceSecurityGroup: SG_NAME,
   instanceSecurityGroup: SG_NAME,
@@ -150,6 +159,8 @@ function derivedNames(config: Config, env: string): { resource: string; name: st
     'instanceSecurityGroup',
     'launchTemplate',
     'autoScalingGroup',
+    'lbInfrastructureRole',
+    'execLogGroup',
   ] as const;
   for (const key of shared) add(key, n[key]);
   add('capacityProvider', capacityProviderName(n));
@@ -170,6 +181,8 @@ function derivedNames(config: Config, env: string): { resource: string; name: st
     add('scalingPolicy', n.scalingPolicy(svc));
     if (cfg.port !== undefined) {
       add('targetGroup', n.targetGroup(svc));
+      add('targetGroup', n.alternateTargetGroup(svc));
+      for (const metric of ['5xx', 'unhealthy']) for (const alt of [false, true]) add('alarm', n.alarm(svc, metric, alt));
       for (const p of pathPatterns(cfg.path)) add('pathPattern', p);
     }
   }
