@@ -79,7 +79,9 @@ export const deploymentField = z
       .optional(),
     /** PAUSE lifecycle hooks: the deployment waits before these stages until `ecs-kit continue` (or `abort`). */
     pauseBefore: z
-      .array(z.enum(Object.keys(PAUSE_STAGES) as [PauseStage, ...PauseStage[]], { error: `must list ${Object.keys(PAUSE_STAGES).join(', ')}` }))
+      .array(
+        z.enum(Object.keys(PAUSE_STAGES) as [PauseStage, ...PauseStage[]], { error: `must list ${Object.keys(PAUSE_STAGES).join(', ')}` }),
+      )
       .optional(),
     /** A listener port on the load balancer that reaches the new revision before production does (the test listener rule). */
     testPort: z
@@ -89,9 +91,19 @@ export const deploymentField = z
       .max(65535, 'must be between 1 and 65535')
       .optional(),
     /** Rolling only: the share of desiredCount that stays running during a deployment (minimumHealthyPercent). */
-    minHealthyPercent: z.number().int('must be a whole number').min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100').optional(),
+    minHealthyPercent: z
+      .number()
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 100')
+      .max(100, 'must be between 0 and 100')
+      .optional(),
     /** The most tasks, as a share of desiredCount, a deployment may run (maximumPercent). */
-    maxPercent: z.number().int('must be a whole number').min(100, 'must be between 100 and 200').max(200, 'must be between 100 and 200').optional(),
+    maxPercent: z
+      .number()
+      .int('must be a whole number')
+      .min(100, 'must be between 100 and 200')
+      .max(200, 'must be between 100 and 200')
+      .optional(),
   })
   .default({ strategy: 'rolling' });
 
@@ -122,18 +134,29 @@ export function checkDeploymentRules(services: Record<string, ServiceLike>): Pro
     if (d.linear && d.strategy !== 'linear') add('linear', `is for strategy: linear, not ${d.strategy}; remove it or set strategy: linear`);
     if (!shifting) {
       if (d.bakeMinutes !== undefined) add('bakeMinutes', 'is for blue-green, linear and canary; a rolling deployment has no bake time');
-      if (d.pauseBefore?.length) add('pauseBefore', 'needs strategy blue-green, linear or canary (ECS runs lifecycle hooks only for those)');
-      if (d.testPort !== undefined) add('testPort', 'needs strategy blue-green, linear or canary (a rolling deployment has no test traffic)');
+      if (d.pauseBefore?.length)
+        add('pauseBefore', 'needs strategy blue-green, linear or canary (ECS runs lifecycle hooks only for those)');
+      if (d.testPort !== undefined)
+        add('testPort', 'needs strategy blue-green, linear or canary (a rolling deployment has no test traffic)');
     } else {
       if (svc.port === undefined)
-        add('strategy', `${d.strategy} shifts load balancer traffic, and this service has no port (a worker); use rolling, or give it a port`);
+        add(
+          'strategy',
+          `${d.strategy} shifts load balancer traffic, and this service has no port (a worker); use rolling, or give it a port`,
+        );
       if (d.minHealthyPercent !== undefined)
-        add('minHealthyPercent', `is for rolling deployments; ${d.strategy} keeps the whole old revision until the new one has all traffic`);
+        add(
+          'minHealthyPercent',
+          `is for rolling deployments; ${d.strategy} keeps the whole old revision until the new one has all traffic`,
+        );
       if (d.testPort !== undefined && (d.testPort === 80 || d.testPort === 443))
         add('testPort', 'must not be 80 or 443 (the production listeners); use another port such as 8080');
     }
     if (d.alarms === true && svc.port === undefined)
-      add('alarms', "a worker has no load balancer metrics for ecs-kit's alarms; list the names of your own CloudWatch alarms, or set false");
+      add(
+        'alarms',
+        "a worker has no load balancer metrics for ecs-kit's alarms; list the names of your own CloudWatch alarms, or set false",
+      );
     if (d.minHealthyPercent !== undefined && d.maxPercent !== undefined && d.maxPercent <= d.minHealthyPercent)
       add('maxPercent', `must be greater than minHealthyPercent (${d.minHealthyPercent}) or no task can be replaced`);
   }
