@@ -23,6 +23,7 @@ import { createService, updateService } from './apply.js';
 import { serviceChanges, type ServicePlanData } from './changes.js';
 import { desiredFor, serviceConfig, stateOf } from './desired.js';
 import { servicePermissions } from './permissions.js';
+import { safeRolloutDependencies } from './safe-rollout.js';
 
 export interface ServiceState {
   clusterName: string;
@@ -66,6 +67,7 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
         ...(isPublic(svc) ? [after(loadBalancerStep), after(targetGroupStep, name)] : []),
         // The EC2 capacity provider must be on the cluster before a service can use it.
         ...(svc.capacity === 'ec2' ? [after(ec2CapacityStep)] : []),
+        ...safeRolloutDependencies(name, svc),
       ],
     })),
 

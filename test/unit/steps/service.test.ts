@@ -49,6 +49,7 @@ const TD1 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-web
 const TD2 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-web:2';
 const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-default-web/abc';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/shop-default/web';
+const ALARMS = ['ecs-kit/shop/default/web/5xx', 'ecs-kit/shop/default/web/unhealthy'];
 
 const deps = (taskDefinitionArn = TD1) => ({
   cluster: { clusterName: 'shop-default', clusterArn: 'arn:c' },
@@ -70,6 +71,7 @@ const deps = (taskDefinitionArn = TD1) => ({
     listenerArn: 'arn:l',
   },
   'target-group:web': { targetGroupArn: TG, targetGroupName: 'shop-default-web', ruleArn: 'arn:r' },
+  'alarms:web': { alarmNames: ALARMS },
 });
 
 const WORKER = 'app: shop\nservices: { worker: { image: busybox, desiredCount: 2 } }';
@@ -108,6 +110,7 @@ const existing = (over: Partial<Service> = {}): Service => ({
     maximumPercent: 200,
     minimumHealthyPercent: 100,
     strategy: 'ROLLING',
+    alarms: { alarmNames: ALARMS, enable: true, rollback: true },
   },
   deployments: [{ id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }],
   events: [],
@@ -134,6 +137,7 @@ describe('service step', () => {
           'security-group:web',
           'load-balancer',
           'target-group:web',
+          'alarms:web',
         ],
       },
       {
@@ -349,12 +353,18 @@ describe('service step', () => {
     const ctx = ctxFor();
     const plan = await serviceStep.plan(ctx);
     expect(plan.action).toBe('update');
-    expect(plan.changes.map((c) => c.field)).toEqual(['loadBalancers', 'deploymentCircuitBreaker', 'minimumHealthyPercent']);
+    expect(plan.changes.map((c) => c.field)).toEqual([
+      'loadBalancers',
+      'deployment.circuitBreaker',
+      'deployment.minHealthyPercent',
+      'deployment.alarms',
+    ]);
     await serviceStep.apply(ctx, plan);
     const input = ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input;
     expect(input.loadBalancers).toEqual([{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }]);
     expect(input.healthCheckGracePeriodSeconds).toBe(60);
     expect(input.deploymentConfiguration?.minimumHealthyPercent).toBe(100);
+    expect(input.deploymentConfiguration?.alarms).toEqual({ alarmNames: ALARMS, enable: true, rollback: true });
   });
 
   it('refuses to adopt a service with the same name that ecs-kit did not create', async () => {
