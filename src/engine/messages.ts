@@ -119,6 +119,11 @@ export const ERROR_CODES = {
   'rollout.rolled-back': user('The new revision did not roll out and the service was put back on the previous one.'),
   'rollout.timeout': user('The rollout did not finish within --timeout; ECS keeps rolling out in the background.'),
   'rollout.service-missing': user('The service was deleted while ecs-kit waited for its rollout.'),
+  'rollout.stopped': user('The service deployment was stopped (by someone, or by ECS) before it completed.'),
+  'rollout.unhealthy': user('Nothing changed, but the service is not healthy: its last rollout has not completed or is failing.'),
+  'continue.nothing-paused': user('continue found no service deployment waiting at a pause hook.'),
+  'abort.nothing-in-flight': user('abort found no service deployment in progress to roll back.'),
+  'usage.wait-until': user('--wait-until names a stage, or a service, that has no such stage (rolling deployments have none).'),
 
   // Day-2 commands
   'run-task.no-service': user('run-task names a service that is not deployed.'),
@@ -133,6 +138,7 @@ export const ERROR_CODES = {
   'rollback.no-history': user('The deploy history has no earlier revision of the service to roll back to.'),
   'rollback.revision-gone': user('The revision to roll back to is no longer active in ECS.'),
   'logs.no-group': user('The log groups asked for do not exist: the app or environment is not deployed.'),
+  'continue.no-service': user('continue or abort names a service that is not deployed.'),
 
   // ecs-kit's own invariants: a bug if you see one
   internal: bug('An unexpected error; run with --verbose and please report it.'),
@@ -198,6 +204,10 @@ export const NOTICE_CODES = {
   'init.next': 'The command to run next.',
   'docker.output': 'A line of docker output (--verbose).',
   'error.stack': "The stack trace of an error's cause (--verbose).",
+  'rollout.paused':
+    'A blue/green, linear or canary deployment waits at a pause hook: `ecs-kit continue` goes on, `ecs-kit abort` rolls back.',
+  'rollout.stage-reached': 'deploy --wait-until: the deployment reached the stage asked for; ECS carries on without ecs-kit waiting.',
+  'rollout.live': 'A re-run found the last rollout of a service still going (or failing) and waits for it instead of saying "no changes".',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

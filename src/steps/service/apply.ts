@@ -53,9 +53,9 @@ export async function createService(ctx: Ctx, d: Desired, since: Date): Promise<
   const state = stateOf(out.service, d);
   // Recorded before the wait: a failed or interrupted rollout must not orphan the service.
   await ctx.record(state);
-  await waitForRollout(ctx, d, state, { since, started: out.service });
-  await afterRollout(ctx, d, true);
-  return state;
+  const settled = await waitForRollout(ctx, d, state, { since, started: out.service });
+  if (!settled.rollout) await afterRollout(ctx, d, true);
+  return settled;
 }
 
 export async function updateService(
@@ -77,9 +77,9 @@ export async function updateService(
   const state = stateOf(out.service, d, plan.current?.serviceArn);
   await ctx.record(state);
   // What ran before this update is what a failed rollout goes back to.
-  await waitForRollout(ctx, d, state, { since, started: out.service, previous: plan.current?.taskDefinitionArn });
-  await afterRollout(ctx, d, changed.has('loadBalancers'));
-  return state;
+  const settled = await waitForRollout(ctx, d, state, { since, started: out.service, previous: plan.current?.taskDefinitionArn });
+  if (!settled.rollout) await afterRollout(ctx, d, changed.has('loadBalancers'));
+  return settled;
 }
 
 /** The UpdateService request: the task definition, plus only the fields the plan found changed. */

@@ -31,6 +31,8 @@ export interface ServiceState {
   serviceArn: string;
   taskDefinitionArn: string;
   url?: string;
+  /** Set when the last deploy left a blue/green, linear or canary rollout going: paused at a hook, or at --wait-until. */
+  rollout?: { outcome: 'paused' | 'reached'; stage: string; deploymentArn: string };
 }
 
 type Ctx = StepContext<ServiceState>;
