@@ -104,31 +104,30 @@ export class DeploymentFollower {
   }
 
   private transitions(d: ServiceDeployment, now: number): void {
-    if (d.status && d.status !== this.lastStatus) {
-      if (this.lastStatus !== undefined || d.status !== 'IN_PROGRESS') this.say(`deployment ${d.status.toLowerCase().replace(/_/g, ' ')}`);
-      this.lastStatus = d.status;
-    }
     const stage = d.lifecycleStage;
     const weight = d.targetServiceRevision?.requestedProductionTrafficWeight;
     if (stage && stage !== this.lastStage) {
       this.lastStage = stage;
       this.stageSince = now;
       this.bakeSaid = -1;
-      this.say(
-        stage === 'PRODUCTION_TRAFFIC_SHIFT' && weight !== undefined
-          ? `${stage} ${pct(weight)} of production traffic on the new revision`
-          : stage,
-      );
-    } else if (
-      stage === 'PRODUCTION_TRAFFIC_SHIFT' &&
-      weight !== undefined &&
-      this.lastWeight !== undefined &&
-      weight !== this.lastWeight
-    ) {
-      this.say(`PRODUCTION_TRAFFIC_SHIFT ${pct(this.lastWeight)} → ${pct(weight)}`);
+      this.say(stage === 'PRODUCTION_TRAFFIC_SHIFT' && weight !== undefined ? this.shift(weight) : stage);
+    } else if (stage === 'PRODUCTION_TRAFFIC_SHIFT' && weight !== undefined && weight !== this.lastWeight) {
+      this.say(this.shift(weight));
     }
-    if (weight !== undefined) this.lastWeight = weight;
     if (stage === 'BAKE_TIME') this.bake(d, now);
+    if (d.status && d.status !== this.lastStatus) {
+      if (this.lastStatus !== undefined || d.status !== 'IN_PROGRESS') this.say(`deployment ${d.status.toLowerCase().replace(/_/g, ' ')}`);
+      this.lastStatus = d.status;
+    }
+  }
+
+  /** "PRODUCTION_TRAFFIC_SHIFT 10% → 100%", or the first step's share. */
+  private shift(weight: number): string {
+    const before = this.lastWeight;
+    this.lastWeight = weight;
+    return before !== undefined && before !== weight
+      ? `PRODUCTION_TRAFFIC_SHIFT ${pct(before)} → ${pct(weight)}`
+      : `PRODUCTION_TRAFFIC_SHIFT ${pct(weight)} of production traffic on the new revision`;
   }
 
   /** Bake time left, once a minute (ECS gives the bake length, not when the bake started: counted from when it was seen). */

@@ -32,8 +32,13 @@ const IAM_ROLE: Rule = {
   source: 'IAM CreateRole RoleName: 1–64, [\\w+=,.@-]+ (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html)',
   check: all(len(1, 64), chars(/^[\w+=,.@-]+$/, 'IAM name characters')),
 };
-const ELB_NAME = all(len(1, 32), chars(/^[A-Za-z0-9-]+$/, 'alphanumeric or hyphens'), notStart(/^-/), (n) =>
-  n.endsWith('-') ? 'ends with -' : undefined,
+const ELB_NAME = all(
+  len(1, 32),
+  chars(/^[A-Za-z0-9-]+$/, 'alphanumeric or hyphens'),
+  notStart(/^-/),
+  (n) => (n.endsWith('-') ? 'ends with -' : undefined),
+  // The API model's pattern (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$ (moto and AWS: ValidationError).
+  (n) => (n.includes('--') ? 'contains --' : undefined),
 );
 const SG_NAME: Rule = {
   source:

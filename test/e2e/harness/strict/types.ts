@@ -34,6 +34,10 @@ export interface Windows {
   natDeleting: number;
   /** A new load balancer is `provisioning`. */
   lbProvisioning: number;
+  /** Service deployments (./deployments.ts): how long a stage without a bake lasts. */
+  deploymentStage?: number;
+  /** Service deployments: one minute of bake time. */
+  bakeMinute?: number;
 }
 
 export const DEFAULT_WINDOWS: Windows = {
