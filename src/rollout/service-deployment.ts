@@ -81,6 +81,8 @@ export class DeploymentFollower {
     private readonly say: (message: string) => void,
     /** `deploy --wait-until`: return once the deployment reaches this ECS stage. */
     private readonly until?: string,
+    /** `abort`: a rollback counts as the end only once ECS finished it (ROLLBACK_SUCCESSFUL). */
+    private readonly rollbackToTheEnd = false,
   ) {}
 
   /** The outcome once the deployment ended, paused, or reached the stage asked for; undefined while it goes on. */
@@ -88,7 +90,9 @@ export class DeploymentFollower {
     this.transitions(d, now);
     const status = d.status;
     if (status === 'SUCCESSFUL') return { kind: 'completed' };
-    if (status && ROLLED_BACK.includes(status)) return { kind: 'rolled-back', ...whyRolledBack(d), status };
+    if (status && ROLLED_BACK.includes(status) && (!this.rollbackToTheEnd || status === 'ROLLBACK_SUCCESSFUL'))
+      return { kind: 'rolled-back', ...whyRolledBack(d), status };
+    if (status && ROLLED_BACK.includes(status)) return undefined;
     if (status === 'ROLLBACK_FAILED') return { kind: 'failed', reason: d.statusReason ?? 'ECS could not roll the deployment back.' };
     if (status === 'STOPPED' || status === 'STOP_REQUESTED')
       return { kind: 'stopped', reason: d.statusReason ?? 'The deployment was stopped.' };
@@ -173,10 +177,15 @@ export async function describeServiceDeployment(ctx: Pick<StepContext, 'aws'>, a
 }
 
 /** Follow the deployment until it ends, pauses or reaches `until`, or the timeout: the outcome says which. */
-export async function followServiceDeployment(ctx: FollowContext, arn: string, until?: WaitStage): Promise<DeploymentOutcome> {
+export async function followServiceDeployment(
+  ctx: FollowContext,
+  arn: string,
+  until?: WaitStage,
+  rollbackToTheEnd = false,
+): Promise<DeploymentOutcome> {
   const started = Date.now();
   const deadline = started + ctx.options.timeoutMs;
-  const follower = new DeploymentFollower((m) => ctx.progress(m), until ? ecsStage(until) : undefined);
+  const follower = new DeploymentFollower((m) => ctx.progress(m), until ? ecsStage(until) : undefined, rollbackToTheEnd);
   for (;;) {
     const d = await describeServiceDeployment(ctx, arn);
     const outcome = d ? follower.observe(d, Date.now()) : undefined;

@@ -155,6 +155,8 @@ export function formatRunStart(e: Extract<EcsKitEvent, { type: 'run.start' }>): 
     plan: 'Planning',
     scale: 'Scaling',
     rollback: 'Rolling back',
+    continue: 'Continuing the rollout of',
+    abort: 'Rolling back the rollout of',
   };
   const verb = verbs[e.command] ?? `Running ${e.command} for`;
   return `${verb} ${e.app} (env ${e.env}) in ${e.region}, account ${e.account}`;

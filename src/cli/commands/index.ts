@@ -1,4 +1,6 @@
 import type { CommandGroupSpec, CommandSpec } from '../command-spec.js';
+import { abort } from './abort/spec.js';
+import { continueCommand } from './continue/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
@@ -27,6 +29,8 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   runTask,
   scale,
   rollback,
+  continueCommand,
+  abort,
   secret,
   iamPolicy,
 ];
