@@ -88,6 +88,10 @@ async function answer(req: AwsRequest, ctx: RuleContext): Promise<Verdict | unde
       return continueDeployment(state, j, ctx);
     case 'StopServiceDeployment':
       return stopDeployment(state, j, ctx);
+    case 'DescribeServices':
+      // The service shows where its deployments got to (a finished rollback runs the old revision again).
+      await advanceAll(state, ctx);
+      return undefined;
   }
   return undefined;
 }
