@@ -150,7 +150,14 @@ describe('deployer policy', () => {
       region: 'eu-west-1',
       account: '111122223333',
     }).Statement as unknown as Stmt[];
-    const granted = new Set([...policy(), ...ec2Policy].flatMap((s) => s.Action));
+    // Service deployment controls (continue, abort, rollback during a bake) only to configs with a staged rollout.
+    const canaryPolicy = deployerPolicy({
+      config: parseConfigText(CFG.replace('    port: 80\n', '    port: 80\n    deployment: { strategy: canary }\n')),
+      env: 'prod',
+      region: 'eu-west-1',
+      account: '111122223333',
+    }).Statement as unknown as Stmt[];
+    const granted = new Set([...policy(), ...ec2Policy, ...canaryPolicy].flatMap((s) => s.Action));
     const missing = [...used].filter((a) => !granted.has(a)).sort();
     const where =
       'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';
