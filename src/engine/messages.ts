@@ -120,7 +120,7 @@ export const ERROR_CODES = {
   'rollout.timeout': user('The rollout did not finish within --timeout; ECS keeps rolling out in the background.'),
   'rollout.service-missing': user('The service was deleted while ecs-kit waited for its rollout.'),
   'rollout.stopped': user('The service deployment was stopped (by someone, or by ECS) before it completed.'),
-  'rollout.unhealthy': user('Nothing changed, but the service is not healthy: its last rollout has not completed or is failing.'),
+  'rollout.unhealthy': user('Nothing changed, but the last rollout of the service failed: a re-run does not call that success.'),
   'continue.nothing-paused': user('continue found no service deployment waiting at a pause hook.'),
   'abort.nothing-in-flight': user('abort found no service deployment in progress to roll back.'),
   'usage.wait-until': user('--wait-until names a stage, or a service, that has no such stage (rolling deployments have none).'),
@@ -207,7 +207,6 @@ export const NOTICE_CODES = {
   'rollout.paused':
     'A blue/green, linear or canary deployment waits at a pause hook: `ecs-kit continue` goes on, `ecs-kit abort` rolls back.',
   'rollout.stage-reached': 'deploy --wait-until: the deployment reached the stage asked for; ECS carries on without ecs-kit waiting.',
-  'rollout.live': 'A re-run found the last rollout of a service still going (or failing) and waits for it instead of saying "no changes".',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

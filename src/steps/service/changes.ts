@@ -3,6 +3,7 @@ import { strategyKey } from '../../capacity/strategy.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { Change } from '../../engine/types.js';
 import type { Desired } from './desired.js';
+import type { LiveRollout } from './live-rollout.js';
 import { deploymentConfigChanges, loadBalancersDiffer } from './safe-rollout.js';
 
 /** Which parts of the service differ; apply sends only these (plus the task definition). */
@@ -15,6 +16,8 @@ export interface ServicePlanData {
   fromLaunchType?: boolean;
   /** The load balancer entries ECS has now (it swaps the two groups of blue/green, linear and canary). */
   live?: LoadBalancer[];
+  /** Nothing to change, but the last rollout is still going or failed: apply only follows it (live-rollout.ts). */
+  liveRollout?: LiveRollout;
 }
 
 const sorted = (xs: string[] | undefined) => [...(xs ?? [])].sort();

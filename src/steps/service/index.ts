@@ -22,6 +22,7 @@ import { taskDefinitionStep } from '../task-definition/index.js';
 import { createService, updateService } from './apply.js';
 import { serviceChanges, type ServicePlanData } from './changes.js';
 import { desiredFor, serviceConfig, stateOf } from './desired.js';
+import { followLiveRollout, liveRollout, liveRolloutChange } from './live-rollout.js';
 import { servicePermissions } from './permissions.js';
 import { safeRolloutDependencies } from './safe-rollout.js';
 
@@ -102,11 +103,15 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
     }
     const { changes, data } = serviceChanges(service, d, svc);
     const current = stateOf(service, { ...d, taskDefinition: service.taskDefinition ?? d.taskDefinition });
+    // "No changes" only for a service that is also healthy: otherwise the run follows (or reports) its live rollout.
+    const live = changes.length ? undefined : liveRollout(service);
+    if (live) return { action: 'update', changes: [liveRolloutChange(live)], current, data: { ...data, liveRollout: live } };
     return { action: changes.length ? 'update' : 'noop', changes, current, data };
   },
 
   async apply(ctx, plan): Promise<ServiceState> {
     const d = plan.data?.desired ?? desiredFor(ctx);
+    if (plan.data?.liveRollout && plan.current) return followLiveRollout(ctx, d, plan.current, plan.data.liveRollout);
     const since = new Date(Date.now() - 10_000); // allow for clock skew against ECS event times
     return plan.action === 'create' ? createService(ctx, d, since) : updateService(ctx, plan, d, since);
   },

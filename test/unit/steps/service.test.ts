@@ -673,3 +673,71 @@ describe('service step on real AWS', () => {
     expect(await run(undefined)).toMatchObject({ code: 'rollout.rolled-back' });
   });
 });
+
+describe('truthful re-runs: nothing to change, but the last rollout has not completed', () => {
+  const going = (running: number) =>
+    found({
+      runningCount: running,
+      deployments: [
+        { id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: running ? 'COMPLETED' : 'IN_PROGRESS', createdAt: new Date() },
+      ],
+    });
+
+  it('plans the live rollout as the change, then follows it to completion without a single write', async () => {
+    ecs.on(DescribeServicesCommand).resolvesOnce(going(0)).resolvesOnce(going(0)).resolves(going(1));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    const ctx = ctxFor({ wait: true });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.action).toBe('update');
+    expect(plan.changes).toEqual([
+      {
+        field: 'rollout',
+        before: 'the last rollout of shop-default-web:1 is still rolling out: 0/1 tasks running',
+        after: 'wait until complete',
+      },
+    ]);
+    await serviceStep.apply(ctx, plan);
+    expect(commandNames(ecs).filter((c) => !/^(Describe|List)/.test(c))).toEqual([]);
+    expect(commandNames(ecs).filter((c) => c === 'DescribeServices').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('fails the run when the live rollout does not complete within --timeout (a CI retry does not go green)', async () => {
+    ecs.on(DescribeServicesCommand).resolves(going(0));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [] } });
+    elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    const ctx = ctxFor({ wait: true });
+    await expect(serviceStep.apply(ctx, await serviceStep.plan(ctx))).rejects.toMatchObject({ code: 'rollout.timeout' });
+    expect(commandNames(ecs)).not.toContain('UpdateService');
+  });
+
+  it('reports a rollout ECS marked FAILED as failing (exit 1), with nothing to wait for', async () => {
+    const failed = found({
+      runningCount: 0,
+      deployments: [
+        { id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start' },
+      ],
+    });
+    ecs.on(DescribeServicesCommand).resolves(failed);
+    const ctx = ctxFor({ wait: false });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.changes[0]).toMatchObject({ field: 'rollout', after: 'fails this run (fix it and deploy again)' });
+    const err = await serviceStep.apply(ctx, plan).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'rollout.unhealthy', exitCode: 1 });
+    expect(commandNames(ecs)).toEqual(['DescribeServices']);
+  });
+
+  it('says "no changes" of a service that is healthy: COMPLETED, even while a task is being replaced', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ runningCount: 0 }));
+    expect((await serviceStep.plan(ctxFor())).action).toBe('noop');
+  });
+
+  it('with --no-wait, says the rollout is still going and does not wait', async () => {
+    ecs.on(DescribeServicesCommand).resolves(going(0));
+    const ctx = ctxFor({ wait: false });
+    const progress = vi.spyOn(ctx, 'progress');
+    await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(progress.mock.calls.flat().join('\n')).toContain('not waiting for it (--no-wait)');
+    expect(commandNames(ecs)).toEqual(['DescribeServices']);
+  });
+});
