@@ -68,8 +68,6 @@ export interface Names {
   lbInfrastructureRole: string;
   /** ecs-kit's CloudWatch alarms a deployment rolls back on (`metric`: 5xx, unhealthy; `alternate` for the second group). */
   alarm(service: string, metric: string, alternate?: boolean): string;
-  /** Where ECS Exec sessions are logged (cluster executeCommandConfiguration). */
-  execLogGroup: string;
 }
 
 export function namesFor(app: string, env: string): Names {
@@ -100,6 +98,5 @@ export function namesFor(app: string, env: string): Names {
     lbInfrastructureRole: shorten(`${prefix}-ecs-lb-infra`, 64),
     // PutMetricAlarm AlarmName: 1–255 characters (CloudWatch API reference).
     alarm: (s, metric, alternate) => `ecs-kit/${app}/${env}/${s}/${metric}${alternate ? '-alt' : ''}`,
-    execLogGroup: `/ecs/${app}/${env}/exec`,
   };
 }

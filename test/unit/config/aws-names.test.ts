@@ -63,10 +63,6 @@ const RULES: Record<string, Rule> = {
     source: 'IAM CreateInstanceProfile InstanceProfileName: 1–128, [\\w+=,.@-]+',
     check: all(len(1, 128), chars(/^[\w+=,.@-]+$/, 'IAM name characters')),
   },
-  execLogGroup: {
-    source: 'CloudWatch Logs CreateLogGroup logGroupName: 1–512, [.\\-_/#A-Za-z0-9]+',
-    check: all(len(1, 512), chars(/^[.\-_/#A-Za-z0-9]+$/, 'log group characters')),
-  },
   logGroup: {
     source: 'CloudWatch Logs CreateLogGroup logGroupName: 1–512, [.\\-_/#A-Za-z0-9]+',
     check: all(len(1, 512), chars(/^[.\-_/#A-Za-z0-9]+$/, 'log group characters')),
@@ -165,7 +161,6 @@ function derivedNames(config: Config, env: string): { resource: string; name: st
     'launchTemplate',
     'autoScalingGroup',
     'lbInfrastructureRole',
-    'execLogGroup',
   ] as const;
   for (const key of shared) add(key, n[key]);
   add('capacityProvider', capacityProviderName(n));
