@@ -139,6 +139,10 @@ export const ERROR_CODES = {
   'rollback.revision-gone': user('The revision to roll back to is no longer active in ECS.'),
   'logs.no-group': user('The log groups asked for do not exist: the app or environment is not deployed.'),
   'continue.no-service': user('continue or abort names a service that is not deployed.'),
+  'exec.no-service': user('exec names a service that is not deployed.'),
+  'exec.not-enabled': user('ECS Exec is not on for the service (or the task predates it): set services.<name>.exec: true and deploy.'),
+  'exec.no-plugin': user('exec needs the AWS Session Manager plugin (session-manager-plugin) on PATH.'),
+  'exec.no-task': user('exec found no running task (or container) of the service to enter.'),
 
   // ecs-kit's own invariants: a bug if you see one
   internal: bug('An unexpected error; run with --verbose and please report it.'),
@@ -206,6 +210,7 @@ export const NOTICE_CODES = {
   'error.stack': "The stack trace of an error's cause (--verbose).",
   'rollout.paused':
     'A blue/green, linear or canary deployment waits at a pause hook: `ecs-kit continue` goes on, `ecs-kit abort` rolls back.',
+  'exec.session': 'An ECS Exec session opened in a task of the service; the Session Manager plugin carries it.',
   'rollout.stage-reached': 'deploy --wait-until: the deployment reached the stage asked for; ECS carries on without ecs-kit waiting.',
 } as const satisfies Record<string, string>;
 

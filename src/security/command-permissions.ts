@@ -31,6 +31,12 @@ function runTask(ctx: PolicyContext): Statement[] {
   ];
 }
 
+/** `exec`: a running task of a service with exec: true, entered through ECS ExecuteCommand (only configs that have one). */
+function exec(ctx: PolicyContext): Statement[] {
+  if (!Object.values(ctx.config.services).some((s) => s.exec)) return [];
+  return [ownEcs(ctx, ['ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:ExecuteCommand'])];
+}
+
 /** `logs`: a service's log group, filtered or followed. */
 function logs(ctx: PolicyContext): Statement[] {
   return [ownEcs(ctx, ['ecs:DescribeServices']), ownLogGroups(ctx, ['logs:FilterLogEvents', 'logs:GetLogEvents'])];
@@ -126,6 +132,7 @@ export function commandPermissions(ctx: PolicyContext): Statement[] {
   return [
     ...identity(),
     ...runTask(ctx),
+    ...exec(ctx),
     ...logs(ctx),
     ...status(ctx),
     ...scale(ctx),

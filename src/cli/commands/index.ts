@@ -3,6 +3,7 @@ import { abort } from './abort/spec.js';
 import { continueCommand } from './continue/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
+import { execCommand } from './exec/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
 import { init } from './init/spec.js';
 import { logs } from './logs/spec.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   status,
   logs,
   runTask,
+  execCommand,
   scale,
   rollback,
   continueCommand,

@@ -105,7 +105,11 @@ function updateInput(
   }
   if (changed.has('healthCheckGracePeriodSeconds')) input.healthCheckGracePeriodSeconds = d.healthCheckGracePeriodSeconds;
   if (changed.has('deploymentConfiguration')) input.deploymentConfiguration = forUpdate(d.deploymentConfiguration);
-  if (changed.has('enableExecuteCommand')) input.enableExecuteCommand = d.enableExecuteCommand;
+  if (changed.has('enableExecuteCommand')) {
+    input.enableExecuteCommand = d.enableExecuteCommand;
+    // ECS Exec only reaches tasks started after the change (UpdateService enableExecuteCommand): start new ones.
+    input.forceNewDeployment = true;
+  }
   return input;
 }
 

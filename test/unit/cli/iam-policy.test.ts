@@ -152,7 +152,7 @@ describe('deployer policy', () => {
     }).Statement as unknown as Stmt[];
     // Service deployment controls (continue, abort, rollback during a bake) only to configs with a staged rollout.
     const canaryPolicy = deployerPolicy({
-      config: parseConfigText(CFG.replace('    port: 80\n', '    port: 80\n    deployment: { strategy: canary }\n')),
+      config: parseConfigText(CFG.replace('    port: 80\n', '    port: 80\n    deployment: { strategy: canary }\n    exec: true\n')),
       env: 'prod',
       region: 'eu-west-1',
       account: '111122223333',
