@@ -83,13 +83,6 @@ export const deploymentField = z
         z.enum(Object.keys(PAUSE_STAGES) as [PauseStage, ...PauseStage[]], { error: `must list ${Object.keys(PAUSE_STAGES).join(', ')}` }),
       )
       .optional(),
-    /** A listener port on the load balancer that reaches the new revision before production does (the test listener rule). */
-    testPort: z
-      .number({ error: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be between 1 and 65535')
-      .max(65535, 'must be between 1 and 65535')
-      .optional(),
     /** Rolling only: the share of desiredCount that stays running during a deployment (minimumHealthyPercent). */
     minHealthyPercent: z
       .number()
@@ -136,8 +129,6 @@ export function checkDeploymentRules(services: Record<string, ServiceLike>): Pro
       if (d.bakeMinutes !== undefined) add('bakeMinutes', 'is for blue-green, linear and canary; a rolling deployment has no bake time');
       if (d.pauseBefore?.length)
         add('pauseBefore', 'needs strategy blue-green, linear or canary (ECS runs lifecycle hooks only for those)');
-      if (d.testPort !== undefined)
-        add('testPort', 'needs strategy blue-green, linear or canary (a rolling deployment has no test traffic)');
     } else {
       if (svc.port === undefined)
         add(
@@ -149,8 +140,6 @@ export function checkDeploymentRules(services: Record<string, ServiceLike>): Pro
           'minHealthyPercent',
           `is for rolling deployments; ${d.strategy} keeps the whole old revision until the new one has all traffic`,
         );
-      if (d.testPort !== undefined && (d.testPort === 80 || d.testPort === 443))
-        add('testPort', 'must not be 80 or 443 (the production listeners); use another port such as 8080');
     }
     if (d.alarms === true && svc.port === undefined)
       add(
