@@ -29,7 +29,7 @@ describe('strategies: rolling → blue/green → linear → rolling, in place', 
   let env: E2e;
   const write = (text: string) => writeFileSync(path.join(env.dir, 'ecs-kit.yml'), text);
   const deploy = () => env.cli(['deploy', ...FAST]);
-  const lastUpdate = () => env.proxy.sentOf('UpdateService').at(-1)?.params as Sent | undefined;
+  const lastUpdate = (): Sent | undefined => env.proxy.sentOf('UpdateService').at(-1)?.params;
   async function noOp(): Promise<void> {
     env.proxy.clear();
     const r = await deploy();
