@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,15 @@ services:
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- what the CLI sent, read loosely
 type Sent = Record<string, any>;
 
+/** ECS_KIT_CAPTURE_DIR=dir keeps what the CLI sent for each strategy (the issue's closing note lists it). */
+function captureSent(name: string, sent: Sent): void {
+  const dir = process.env.ECS_KIT_CAPTURE_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const { deploymentConfiguration, loadBalancers } = sent;
+  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ deploymentConfiguration, loadBalancers }, null, 2));
+}
+
 describe('strategies: rolling → blue/green → linear → rolling, in place', () => {
   let env: E2e;
   const write = (text: string) => writeFileSync(path.join(env.dir, 'ecs-kit.yml'), text);
@@ -50,6 +59,7 @@ describe('strategies: rolling → blue/green → linear → rolling, in place', 
     const r = await deploy();
     expect(r.code, describeRun(r)).toBe(0);
     const create = env.proxy.sentOf('CreateService')[0]!.params as Sent;
+    captureSent('sent-rolling-create', create);
     expect(create.deploymentConfiguration).toMatchObject({
       strategy: 'ROLLING',
       minimumHealthyPercent: 100,
@@ -66,6 +76,7 @@ describe('strategies: rolling → blue/green → linear → rolling, in place', 
     expect(r.code, describeRun(r)).toBe(0);
     expect(env.proxy.sentOf('CreateService')).toEqual([]);
     const update = lastUpdate()!;
+    captureSent('sent-blue-green-update', update);
     expect(update.deploymentConfiguration).toMatchObject({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 2 });
     expect(update.loadBalancers[0].advancedConfiguration.alternateTargetGroupArn).toMatch(/targetgroup\/shop-default-web-[0-9a-f]{6}\//);
     const rule = env.proxy.sentOf('ModifyRule').at(-1)!.params as Sent;
@@ -86,6 +97,7 @@ describe('strategies: rolling → blue/green → linear → rolling, in place', 
     write(config('{ strategy: linear, linear: { stepPercent: 25, stepBakeMinutes: 2 }, bakeMinutes: 1 }', 'nginx:1.29'));
     const r = await deploy();
     expect(r.code, describeRun(r)).toBe(0);
+    captureSent('sent-linear-update', lastUpdate()!);
     expect(lastUpdate()!.deploymentConfiguration).toMatchObject({
       strategy: 'LINEAR',
       linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 2 },
@@ -100,6 +112,7 @@ describe('strategies: rolling → blue/green → linear → rolling, in place', 
     const r = await deploy();
     expect(r.code, describeRun(r)).toBe(0);
     const update = lastUpdate()!;
+    captureSent('sent-back-to-rolling-update', update);
     expect(update.deploymentConfiguration.strategy).toBe('ROLLING');
     expect(update.loadBalancers[0].advancedConfiguration).toBeUndefined();
     const rules = await env.aws.elb.send(

@@ -50,6 +50,10 @@ describe('safe rollouts: canary, blue/green, linear, alarms, pauses', () => {
     const r = await deploy();
     expect(r.code, describeRun(r)).toBe(0);
     const create = env.proxy.sentOf('CreateService')[0]!.params as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    capture('sent-canary-create', {
+      stdout: JSON.stringify({ deploymentConfiguration: create.deploymentConfiguration, loadBalancers: create.loadBalancers }, null, 2),
+      stderr: '',
+    });
     expect(create.deploymentConfiguration).toMatchObject({
       strategy: 'CANARY',
       bakeTimeInMinutes: 3,
