@@ -157,6 +157,14 @@ describe('safe rollouts: canary, blue/green, linear, alarms, pauses', () => {
     const slow = await deploy(['--timeout', '3s', '--json']);
     expect(slow.code, describeRun(slow)).toBe(1);
     expect(slow.events.find((e) => e.type === 'error')?.code).toBe('rollout.timeout');
+    // Truthful re-run: nothing to change, but the rollout is still baking. Not "No changes": it is followed (no write), and
+    // since it cannot finish within --timeout the retry fails too.
+    env.proxy.clear();
+    const retry = await deploy(['--timeout', '2s', '--json']);
+    expect(retry.code, describeRun(retry)).toBe(1);
+    expect(retry.stdout).not.toMatch(/No changes/);
+    expect(retry.events.find((e) => e.type === 'error')?.code).toBe('rollout.timeout');
+    expect(env.mutating(), env.callList()).toEqual([]);
     const bad = await deploy(['--wait-until', 'nowhere']);
     expect(bad.code, describeRun(bad)).toBe(2);
   });

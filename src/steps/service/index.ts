@@ -22,7 +22,7 @@ import { taskDefinitionStep } from '../task-definition/index.js';
 import { createService, updateService } from './apply.js';
 import { serviceChanges, type ServicePlanData } from './changes.js';
 import { desiredFor, serviceConfig, stateOf } from './desired.js';
-import { followLiveRollout, liveRollout, liveRolloutChange } from './live-rollout.js';
+import { findLiveRollout, followLiveRollout, liveRolloutChange } from './live-rollout.js';
 import { servicePermissions } from './permissions.js';
 import { safeRolloutDependencies } from './safe-rollout.js';
 
@@ -104,7 +104,7 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
     const { changes, data } = serviceChanges(service, d, svc);
     const current = stateOf(service, { ...d, taskDefinition: service.taskDefinition ?? d.taskDefinition });
     // "No changes" only for a service that is also healthy: otherwise the run follows (or reports) its live rollout.
-    const live = changes.length ? undefined : liveRollout(service);
+    const live = changes.length ? undefined : await findLiveRollout(ctx, service, d);
     if (live) return { action: 'update', changes: [liveRolloutChange(live)], current, data: { ...data, liveRollout: live } };
     return { action: changes.length ? 'update' : 'noop', changes, current, data };
   },

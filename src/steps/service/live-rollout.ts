@@ -49,6 +49,23 @@ export function liveRollout(service: Service): LiveRollout | undefined {
   };
 }
 
+/**
+ * The live rollout at plan time: from DescribeServices, and for blue/green, linear and canary also from the service
+ * deployment ECS still runs (through a bake the service's deployments[] can look settled). Read-only.
+ */
+export async function findLiveRollout(ctx: Ctx, service: Service, d: Desired): Promise<LiveRollout | undefined> {
+  const live = liveRollout(service);
+  if (live || !ctx.service || !shiftsTraffic(ctx.service)) return live;
+  const arn = await findServiceDeployment(ctx, d.cluster, d.serviceName, undefined, IN_FLIGHT);
+  if (!arn) return undefined;
+  const taskDefinition = service.taskDefinition ?? d.taskDefinition;
+  return {
+    taskDefinition,
+    failed: false,
+    summary: `the last rollout of ${revisionName(taskDefinition)} is still in progress (service deployment ${arn.split('/').at(-1) ?? arn})`,
+  };
+}
+
 /** How the plan shows it: the rollout as it is, and what the run will do about it. */
 export function liveRolloutChange(live: LiveRollout): Change {
   return {
