@@ -1,4 +1,5 @@
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -103,6 +104,8 @@ export class AwsClients {
   ecr = () => this.get('ecr', ECRClient);
   iam = () => this.get('iam', IAMClient);
   logs = () => this.get('logs', CloudWatchLogsClient);
+  /** CloudWatch alarms (the ones safe rollouts roll back on). */
+  cloudwatch = () => this.get('cloudwatch', CloudWatchClient);
   elbv2 = () => this.get('elbv2', ElasticLoadBalancingV2Client);
   autoscaling = () => this.get('application-autoscaling', ApplicationAutoScalingClient);
   sts = () => this.get('sts', STSClient);

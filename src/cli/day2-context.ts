@@ -110,6 +110,8 @@ const NOT_DEPLOYED = {
   rollback: 'rollback.no-service',
   'run-task': 'run-task.no-service',
   scale: 'scale.no-service',
+  continue: 'continue.no-service',
+  exec: 'exec.no-service',
 } as const satisfies Record<string, ErrorCode>;
 
 /** The service as ECS has it now; a command on a service that is not deployed fails here, explained. */

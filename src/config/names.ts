@@ -12,6 +12,10 @@ export function shorten(name: string, max: number): string {
   return `${name.slice(0, max - 7).replace(/-+$/, '')}-${hash}`;
 }
 
+function hash6(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 6);
+}
+
 /**
  * Prefixed to a name only when AWS reserves how it would otherwise begin, so no app that
  * works today is renamed (only apps named internal…/sg… get it, and AWS refused those).
@@ -58,6 +62,12 @@ export interface Names {
   instanceSecurityGroup: string;
   launchTemplate: string;
   autoScalingGroup: string;
+  /** Safe rollouts: the second target group blue/green, linear and canary shift traffic to. */
+  alternateTargetGroup(service: string): string;
+  /** The ECS infrastructure role for load balancers (blue/green, linear, canary). */
+  lbInfrastructureRole: string;
+  /** ecs-kit's CloudWatch alarms a deployment rolls back on (`metric`: 5xx, unhealthy; `alternate` for the second group). */
+  alarm(service: string, metric: string, alternate?: boolean): string;
 }
 
 export function namesFor(app: string, env: string): Names {
@@ -82,5 +92,11 @@ export function namesFor(app: string, env: string): Names {
     instanceSecurityGroup: securityGroupName(`${prefix}-instances`),
     launchTemplate: `${prefix}-ecs`,
     autoScalingGroup: `${prefix}-ecs`,
+    // Target group names refuse "--" (ELBv2 API, Name pattern (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$), so the alternate
+    // gets a hash of its own: <prefix>-<service>-<6 hex>, which no service's own group name takes.
+    alternateTargetGroup: (s) => `${`${prefix}-${s}`.slice(0, 32 - 7).replace(/-+$/, '')}-${hash6(`alternate:${prefix}-${s}`)}`,
+    lbInfrastructureRole: shorten(`${prefix}-ecs-lb-infra`, 64),
+    // PutMetricAlarm AlarmName: 1–255 characters (CloudWatch API reference).
+    alarm: (s, metric, alternate) => `ecs-kit/${app}/${env}/${s}/${metric}${alternate ? '-alt' : ''}`,
   };
 }

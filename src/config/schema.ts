@@ -8,6 +8,7 @@ import { RESERVED_SERVICE_NAMES } from './names.js';
 import { checkSecurityRules } from '../security/rules.js';
 import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
 import { stateField } from './state.js';
+import { checkDeploymentRules, deploymentField, execField } from '../steps/service/deployment-config.js';
 
 /** CloudWatch Logs accepts only these retention values. */
 export const LOG_RETENTION_DAYS = [
@@ -156,6 +157,10 @@ export const serviceSchema = z.strictObject({
     .enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' })
     .default('awsvpc')
     .describe('capacity ec2 only: awsvpc (a network interface per task) or bridge (dynamic host ports, instance targets).'),
+  deployment: deploymentField.describe(
+    'How ECS rolls out a new revision: rolling (default), blue-green, linear or canary, with alarm rollback and pause hooks.',
+  ),
+  exec: execField.describe('ECS Exec into the running containers (`ecs-kit exec`); turning it on starts new tasks.'),
 });
 
 /** The container instances a config gets when it leaves out (parts of) the ec2: block. */
@@ -364,6 +369,7 @@ export function checkRules(config: Config): RuleProblem[] {
   checkNetworkRules(config, add);
   checkEc2Rules(config, add);
   problems.push(...checkSecurityRules(config));
+  problems.push(...checkDeploymentRules(config.services));
   return problems;
 }
 

@@ -203,7 +203,8 @@ export type EcsKitEvent =
   | {
       type: 'run.done';
       command: string;
-      outcome: 'no-changes' | 'applied' | 'failed' | 'aborted' | 'empty' | 'planned';
+      /** paused: a rollout waits at a pause hook; stage-reached: deploy --wait-until returned at its stage. Both exit 0. */
+      outcome: 'no-changes' | 'applied' | 'failed' | 'aborted' | 'empty' | 'planned' | 'paused' | 'stage-reached';
       durationMs: number;
       mutatingCalls: number;
       calls: number;

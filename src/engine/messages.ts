@@ -139,6 +139,11 @@ export const ERROR_CODES = {
   'rollout.rolled-back': user('The new revision did not roll out and the service was put back on the previous one.'),
   'rollout.timeout': user('The rollout did not finish within --timeout; ECS keeps rolling out in the background.'),
   'rollout.service-missing': user('The service was deleted while ecs-kit waited for its rollout.'),
+  'rollout.stopped': user('The service deployment was stopped (by someone, or by ECS) before it completed.'),
+  'rollout.unhealthy': user('Nothing changed, but the last rollout of the service failed: a re-run does not call that success.'),
+  'continue.nothing-paused': user('continue found no service deployment waiting at a pause hook.'),
+  'abort.nothing-in-flight': user('abort found no service deployment in progress to roll back.'),
+  'usage.wait-until': user('--wait-until names a stage, or a service, that has no such stage (rolling deployments have none).'),
 
   // Day-2 commands
   'run-task.no-service': user('run-task names a service that is not deployed.'),
@@ -153,6 +158,11 @@ export const ERROR_CODES = {
   'rollback.no-history': user('The deploy history has no earlier revision of the service to roll back to.'),
   'rollback.revision-gone': user('The revision to roll back to is no longer active in ECS.'),
   'logs.no-group': user('The log groups asked for do not exist: the app or environment is not deployed.'),
+  'continue.no-service': user('continue or abort names a service that is not deployed.'),
+  'exec.no-service': user('exec names a service that is not deployed.'),
+  'exec.not-enabled': user('ECS Exec is not on for the service (or the task predates it): set services.<name>.exec: true and deploy.'),
+  'exec.no-plugin': user('exec needs the AWS Session Manager plugin (session-manager-plugin) on PATH.'),
+  'exec.no-task': user('exec found no running task (or container) of the service to enter.'),
 
   // ecs-kit's own invariants: a bug if you see one
   internal: bug('An unexpected error; run with --verbose and please report it.'),
@@ -229,6 +239,10 @@ export const NOTICE_CODES = {
   'import.written': 'What import copilot wrote: the services, the environment the network came from, how many fields were not mapped.',
   'docker.output': 'A line of docker output (--verbose).',
   'error.stack': "The stack trace of an error's cause (--verbose).",
+  'rollout.paused':
+    'A blue/green, linear or canary deployment waits at a pause hook: `ecs-kit continue` goes on, `ecs-kit abort` rolls back.',
+  'exec.session': 'An ECS Exec session opened in a task of the service; the Session Manager plugin carries it.',
+  'rollout.stage-reached': 'deploy --wait-until: the deployment reached the stage asked for; ECS carries on without ecs-kit waiting.',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

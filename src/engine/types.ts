@@ -5,6 +5,7 @@ import type { Names } from '../config/names.js';
 import type { DockerCli } from '../docker/cli.js';
 import type { PolicyContext } from '../security/policy-context.js';
 import type { Statement } from '../security/statements.js';
+import type { WaitStage } from '../rollout/stages.js';
 import type { WarningCode } from './messages.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
@@ -48,6 +49,8 @@ export interface RunOptions {
   maxFailedTasks: number;
   /** After a failed rollout, put the service back on its previous task definition (--no-rollback turns it off). */
   rollback: boolean;
+  /** deploy --wait-until: a blue/green, linear or canary rollout is followed only until this lifecycle stage. */
+  waitUntil?: WaitStage;
 }
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = {

@@ -114,7 +114,7 @@ async function describe(ctx: RolloutContext, target: RolloutTarget): Promise<Ser
  * sleep() leaves its abort listener on the signal after the timer fires; a long rollout
  * polls often enough to pile them up on the run's signal, so give each wait its own.
  */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
   const local = new AbortController();
   const onAbort = () => local.abort(signal.reason);
   if (signal.aborted) onAbort();

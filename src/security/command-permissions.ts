@@ -1,7 +1,16 @@
 import { parseEcrImage } from '../doctor/image.js';
 import { ownParameters, secretMetadataReads } from '../steps/secrets/permissions.js';
 import type { PolicyContext } from './policy-context.js';
-import { ownEcs, ownLogGroups, readServiceLinkedRoles, unscoped, watchRollout, type Statement } from './statements.js';
+import { shiftsTraffic } from '../steps/service/deployment-config.js';
+import {
+  ownEcs,
+  ownLogGroups,
+  ownServiceDeployments,
+  readServiceLinkedRoles,
+  unscoped,
+  watchRollout,
+  type Statement,
+} from './statements.js';
 
 /*
  * The statements that are no step's: who the caller is, and the day-2 commands. Each command declares what its own
@@ -20,6 +29,12 @@ function runTask(ctx: PolicyContext): Statement[] {
     unscoped(['ecs:DescribeTaskDefinition']),
     ownLogGroups(ctx, ['logs:FilterLogEvents', 'logs:GetLogEvents']),
   ];
+}
+
+/** `exec`: a running task of a service with exec: true, entered through ECS ExecuteCommand (only configs that have one). */
+function exec(ctx: PolicyContext): Statement[] {
+  if (!Object.values(ctx.config.services).some((s) => s.exec)) return [];
+  return [ownEcs(ctx, ['ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:ExecuteCommand'])];
 }
 
 /** `logs`: a service's log group, filtered or followed. */
@@ -41,10 +56,30 @@ function scale(ctx: PolicyContext): Statement[] {
   return [...watchRollout(ctx), ...range];
 }
 
-/** `rollback`: back to the previous task definition revision, then the rollout. */
-function rollback(ctx: PolicyContext): Statement[] {
-  return watchRollout(ctx);
+/** Acting on a blue/green, linear or canary rollout in flight (src/rollout/control.ts) and following it. */
+function serviceDeploymentControl(ctx: PolicyContext): Statement[] {
+  return [
+    ...watchRollout(ctx),
+    ownServiceDeployments(ctx, [
+      'ecs:ListServiceDeployments',
+      'ecs:DescribeServiceDeployments',
+      'ecs:ContinueServiceDeployment',
+      'ecs:StopServiceDeployment',
+    ]),
+  ];
 }
+
+/** `rollback`: back to the previous task definition revision, then the rollout; during a bake, the in-flight deployment rolls back. */
+function rollback(ctx: PolicyContext): Statement[] {
+  return [...watchRollout(ctx), ...(stagedServices(ctx) ? serviceDeploymentControl(ctx) : [])];
+}
+
+/** `continue` and `abort`: only configs with a blue/green, linear or canary service have rollouts to act on. */
+function continueAndAbort(ctx: PolicyContext): Statement[] {
+  return stagedServices(ctx) ? serviceDeploymentControl(ctx) : [];
+}
+
+const stagedServices = (ctx: PolicyContext) => Object.values(ctx.config.services).some(shiftsTraffic);
 
 /** `secret set` writes a SecureString (with the service's KMS key, if it names one) and tags it; `secret list` reads the config. */
 function secret(ctx: PolicyContext): Statement[] {
@@ -94,5 +129,16 @@ function imageManifests(ctx: PolicyContext): Statement[] {
 
 /** Identity and the day-2 commands, each named by the command. */
 export function commandPermissions(ctx: PolicyContext): Statement[] {
-  return [...identity(), ...runTask(ctx), ...logs(ctx), ...status(ctx), ...scale(ctx), ...rollback(ctx), ...secret(ctx), ...doctor(ctx)];
+  return [
+    ...identity(),
+    ...runTask(ctx),
+    ...exec(ctx),
+    ...logs(ctx),
+    ...status(ctx),
+    ...scale(ctx),
+    ...rollback(ctx),
+    ...continueAndAbort(ctx),
+    ...secret(ctx),
+    ...doctor(ctx),
+  ];
 }

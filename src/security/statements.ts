@@ -64,6 +64,20 @@ export function ownEcs(ctx: PolicyContext, actions: string[]): Statement {
   return { Sid: 'EcsCluster', Effect: 'Allow', Action: actions, Resource: resources.map((r) => ctx.arn('ecs', r)) };
 }
 
+/**
+ * Following (and continuing, stopping) a service deployment of blue/green, linear and canary rollouts: the service
+ * deployments of this cluster's services (service-deployment/<cluster>/<service>/<id>) and the services they belong to.
+ */
+export function ownServiceDeployments(ctx: PolicyContext, actions: string[]): Statement {
+  const { cluster } = ctx.names;
+  return {
+    Sid: 'EcsServiceDeployments',
+    Effect: 'Allow',
+    Action: actions,
+    Resource: [ctx.arn('ecs', `service/${cluster}/*`), ctx.arn('ecs', `service-deployment/${cluster}/*`)],
+  };
+}
+
 /** Every role ecs-kit creates for this app/env sits under its role path. */
 export function ownRoleArns(ctx: PolicyContext): string {
   return ctx.iamArn(`role${ctx.names.rolePath}*`);

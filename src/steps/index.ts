@@ -1,5 +1,7 @@
 import type { AnyStepModule } from '../engine/types.js';
+import { alarmsStep } from './alarms/index.js';
 import { clusterStep } from './cluster/index.js';
+import { deploymentRoleStep } from './deployment-role/index.js';
 import { ecrStep } from './ecr/index.js';
 import { ec2CapacityStep } from './ec2-capacity/index.js';
 import { imageStep } from './image/index.js';
@@ -28,11 +30,13 @@ export const STEP_MODULES: readonly AnyStepModule[] = [
   secretsStep,
   executionRoleStep,
   taskRoleStep,
+  deploymentRoleStep,
   logsStep,
   taskDefinitionStep,
   loadBalancerStep,
   securityGroupStep,
   targetGroupStep,
+  alarmsStep,
   // EC2 instances join the cluster before a service can be placed on them.
   ec2CapacityStep,
   serviceStep,

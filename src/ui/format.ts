@@ -183,6 +183,8 @@ export function formatRunStart(e: Extract<EcsKitEvent, { type: 'run.start' }>): 
     plan: 'Planning',
     scale: 'Scaling',
     rollback: 'Rolling back',
+    continue: 'Continuing the rollout of',
+    abort: 'Rolling back the rollout of',
   };
   const verb = verbs[e.command] ?? `Running ${e.command} for`;
   return `${verb} ${e.app} (env ${e.env}) in ${e.region}, account ${e.account}`;
@@ -209,12 +211,16 @@ export function formatRunDone(e: Extract<EcsKitEvent, { type: 'run.done' }>): st
       return `Aborted after ${took}.`;
     case 'planned':
       return 'Plan only: nothing was changed. Run `ecs-kit deploy` to apply it.';
+    case 'paused':
+      return `Paused after ${took}: the rollout waits at a pause hook. \`ecs-kit continue\` goes on, \`ecs-kit abort\` rolls back.`;
+    case 'stage-reached':
+      return `Returned after ${took} at the stage --wait-until asked for; ECS goes on with the rollout (\`ecs-kit status\`).`;
   }
 }
 
 /** Where a run.done line belongs: results on stdout, failures on stderr. */
 export function runDoneIsResult(e: Extract<EcsKitEvent, { type: 'run.done' }>): boolean {
-  return e.outcome === 'no-changes' || e.outcome === 'applied' || e.outcome === 'empty' || e.outcome === 'planned';
+  return ['no-changes', 'applied', 'empty', 'planned', 'paused', 'stage-reached'].includes(e.outcome);
 }
 
 /** Cut a single line to fit a terminal width (spinner text must not wrap). */

@@ -49,6 +49,16 @@ describe('bounded rollout wait and resuming a killed deploy', () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, '.ecs-kit', 'default.json'), 'utf8'));
     expect(manifest.steps['service:web']?.state.serviceName).toBe('web');
 
+    // A CI retry with nothing changed (issue 10, truthful re-runs): the service is still 1/2 running, so not "No
+    // changes" and exit 0: the plan shows the live rollout, deploy follows it, and it fails the same way.
+    const retry = await runCli(['deploy', '--yes', '--timeout', '2s', '--poll-interval', '1s'], { cwd: dir, endpoint: moto.endpoint });
+    expect(retry.code, describeRun(retry)).toBe(1);
+    expect(retry.stdout + retry.stderr).not.toMatch(/No changes/);
+    expect(retry.stdout).toMatch(
+      /rollout: the last rollout of slow-default-web:1 is still rolling out: 1\/2 tasks running → wait until complete/,
+    );
+    expect(retry.stderr).toMatch(/did not finish rolling out within 2s \(desired 2, running 1, pending 1\)/);
+
     const down = await runCli(['teardown', '--yes'], { cwd: dir, endpoint: moto.endpoint });
     expect(down.code, describeRun(down)).toBe(0);
     const inv = await inventory(moto.endpoint, 'slow', 'default', aws);

@@ -1,8 +1,11 @@
 import type { CommandGroupSpec, CommandSpec } from '../command-spec.js';
 import { ciRole } from './ci-role/spec.js';
 import { completion } from './completion/spec.js';
+import { abort } from './abort/spec.js';
+import { continueCommand } from './continue/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
+import { execCommand } from './exec/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
 import { importCommand } from './import/spec.js';
 import { init } from './init/spec.js';
@@ -29,8 +32,11 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   status,
   logs,
   runTask,
+  execCommand,
   scale,
   rollback,
+  continueCommand,
+  abort,
   secret,
   state,
   iamPolicy,

@@ -1,11 +1,16 @@
 import { isPublic } from '../../config/services.js';
+import { shiftsTraffic } from '../service/deployment-config.js';
 import type { PolicyContext } from '../../security/policy-context.js';
 import { securityGroupGrants, serviceLinkedRoles, unscoped, type Statement } from '../../security/statements.js';
 
 /** The target groups of the services behind the load balancer (the target-group step creates them). */
 function targetGroupArns(ctx: PolicyContext): string[] {
   const publicServices = ctx.services.filter((s) => isPublic(ctx.config.services[s]!));
-  return publicServices.map((s) => ctx.arn('elasticloadbalancing', `targetgroup/${ctx.names.targetGroup(s)}/*`));
+  // Blue/green, linear and canary services have a second (alternate) group.
+  const names = publicServices.flatMap((s) =>
+    shiftsTraffic(ctx.config.services[s]!) ? [ctx.names.targetGroup(s), ctx.names.alternateTargetGroup(s)] : [ctx.names.targetGroup(s)],
+  );
+  return names.map((n) => ctx.arn('elasticloadbalancing', `targetgroup/${n}/*`));
 }
 
 /** Creating the load balancer and the target groups, by the names ecs-kit gives them. */

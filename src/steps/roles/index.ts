@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.js';
 import { after, type StepModule } from '../../engine/types.js';
 import { taskRolePolicy } from '../../security/refs.js';
 import { executionPolicyFor, secretsStep, servicesWithSecrets } from '../secrets/index.js';
+import { execStatements } from './exec.js';
 import { executionPolicyArn } from './policy.js';
 import { roleStep, type RolePlanData } from './role-step.js';
 import { executionRolePermissions, taskRolePermissions } from './permissions.js';
@@ -49,7 +50,11 @@ export const taskRoleStep: StepModule<RoleState, RolePlanData> = {
     description: (ctx) => `ecs-kit: the identity of ${ctx.scope} tasks in ${ctx.owner.app}/${ctx.owner.env}`,
     // Least privilege: no permissions until the config grants some.
     policies: (ctx) => [...(ctx.service?.taskRole?.managedPolicies ?? [])],
-    inlinePolicy: (ctx) => taskRolePolicy(ctx.service?.taskRole?.statements),
+    inlinePolicy: (ctx) =>
+      taskRolePolicy([
+        ...(ctx.service?.taskRole?.statements ?? []),
+        ...(ctx.service?.exec ? execStatements(ctx.names.logGroup(ctx.scope!), ctx) : []),
+      ]),
   }),
   resourceKinds: ['iam:role'],
   permissions: taskRolePermissions,

@@ -3,6 +3,7 @@ import {
   CreateServiceCommand,
   UpdateServiceCommand,
   type CreateServiceCommandInput,
+  type LoadBalancer,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
 import { isAwsError, messageIncludes } from '../../aws/errors.js';
@@ -14,6 +15,8 @@ import type { ServicePlanData } from './changes.js';
 import { stateOf, type Desired } from './desired.js';
 import type { ServiceState } from './index.js';
 import { afterRollout, waitForRollout } from './rollout.js';
+import { forUpdate } from './deployment-config.js';
+import { alignWithLive } from './safe-rollout.js';
 
 type Ctx = StepContext<ServiceState>;
 
@@ -33,6 +36,7 @@ export async function createService(ctx: Ctx, d: Desired, since: Date): Promise<
     ...(ctx.service?.capacity === 'ec2' ? {} : { platformVersion: 'LATEST' }),
     ...(d.networkConfiguration ? { networkConfiguration: d.networkConfiguration } : {}),
     deploymentConfiguration: d.deploymentConfiguration,
+    ...(d.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
     propagateTags: 'SERVICE',
     enableECSManagedTags: true,
     tags: ecsTags(ctx.owner),
@@ -49,9 +53,9 @@ export async function createService(ctx: Ctx, d: Desired, since: Date): Promise<
   const state = stateOf(out.service, d);
   // Recorded before the wait: a failed or interrupted rollout must not orphan the service.
   await ctx.record(state);
-  await waitForRollout(ctx, d, state, { since, started: out.service });
-  await afterRollout(ctx, d, true);
-  return state;
+  const settled = await waitForRollout(ctx, d, state, { since, started: out.service });
+  if (!settled.rollout) await afterRollout(ctx, d, true);
+  return settled;
 }
 
 export async function updateService(
@@ -62,7 +66,7 @@ export async function updateService(
 ): Promise<ServiceState> {
   const data = plan.data;
   const changed = new Set(data?.changed ?? []);
-  const input = updateInput(d, changed, data?.desiredCount);
+  const input = updateInput(d, changed, data?.desiredCount, plan.data?.live);
   ctx.progress(`updating service ${d.serviceName}: ${plan.changes.map((c) => c.field).join(', ')}`);
   const out = await ctx.aws
     .ecs()
@@ -73,13 +77,18 @@ export async function updateService(
   const state = stateOf(out.service, d, plan.current?.serviceArn);
   await ctx.record(state);
   // What ran before this update is what a failed rollout goes back to.
-  await waitForRollout(ctx, d, state, { since, started: out.service, previous: plan.current?.taskDefinitionArn });
-  await afterRollout(ctx, d, changed.has('loadBalancers'));
-  return state;
+  const settled = await waitForRollout(ctx, d, state, { since, started: out.service, previous: plan.current?.taskDefinitionArn });
+  if (!settled.rollout) await afterRollout(ctx, d, changed.has('loadBalancers'));
+  return settled;
 }
 
 /** The UpdateService request: the task definition, plus only the fields the plan found changed. */
-function updateInput(d: Desired, changed: Set<string>, desiredCount: number | undefined): UpdateServiceCommandInput {
+function updateInput(
+  d: Desired,
+  changed: Set<string>,
+  desiredCount: number | undefined,
+  live: LoadBalancer[] | undefined,
+): UpdateServiceCommandInput {
   const input: UpdateServiceCommandInput = { cluster: d.cluster, service: d.serviceName, taskDefinition: d.taskDefinition };
   if (desiredCount !== undefined) input.desiredCount = desiredCount;
   if (changed.has('subnets') || changed.has('securityGroups') || changed.has('assignPublicIp'))
@@ -90,12 +99,17 @@ function updateInput(d: Desired, changed: Set<string>, desiredCount: number | un
     input.forceNewDeployment = true;
   }
   if (changed.has('loadBalancers')) {
-    // An empty list detaches the service from its target groups.
-    input.loadBalancers = d.loadBalancers;
+    // An empty list detaches the service from its target groups. The live group stays the live one.
+    input.loadBalancers = alignWithLive(d.loadBalancers, live);
     if (d.healthCheckGracePeriodSeconds !== undefined) input.healthCheckGracePeriodSeconds = d.healthCheckGracePeriodSeconds;
   }
   if (changed.has('healthCheckGracePeriodSeconds')) input.healthCheckGracePeriodSeconds = d.healthCheckGracePeriodSeconds;
-  if (changed.has('deploymentConfiguration')) input.deploymentConfiguration = d.deploymentConfiguration;
+  if (changed.has('deploymentConfiguration')) input.deploymentConfiguration = forUpdate(d.deploymentConfiguration);
+  if (changed.has('enableExecuteCommand')) {
+    input.enableExecuteCommand = d.enableExecuteCommand;
+    // ECS Exec only reaches tasks started after the change (UpdateService enableExecuteCommand): start new ones.
+    input.forceNewDeployment = true;
+  }
   return input;
 }
 

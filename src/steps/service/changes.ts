@@ -1,8 +1,10 @@
-import type { DeploymentConfiguration, LoadBalancer, Service } from '@aws-sdk/client-ecs';
+import type { LoadBalancer, Service } from '@aws-sdk/client-ecs';
 import { strategyKey } from '../../capacity/strategy.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { Change } from '../../engine/types.js';
 import type { Desired } from './desired.js';
+import type { LiveRollout } from './live-rollout.js';
+import { deploymentConfigChanges, loadBalancersDiffer } from './safe-rollout.js';
 
 /** Which parts of the service differ; apply sends only these (plus the task definition). */
 export interface ServicePlanData {
@@ -12,12 +14,14 @@ export interface ServicePlanData {
   desiredCount?: number;
   /** The service runs on a launch type (an older ecs-kit) and moves to a capacity provider strategy. */
   fromLaunchType?: boolean;
+  /** The load balancer entries ECS has now (it swaps the two groups of blue/green, linear and canary). */
+  live?: LoadBalancer[];
+  /** Nothing to change, but the last rollout is still going or failed: apply only follows it (live-rollout.ts). */
+  liveRollout?: LiveRollout;
 }
 
 const sorted = (xs: string[] | undefined) => [...(xs ?? [])].sort();
 const sameSet = (a: string[] | undefined, b: string[] | undefined) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
-const lbKey = (lbs: LoadBalancer[] | undefined) =>
-  (lbs ?? []).map((l) => `${l.targetGroupArn ?? l.loadBalancerName ?? ''}|${l.containerName ?? ''}|${l.containerPort ?? ''}`).sort();
 
 function clamp(n: number, min: number, max: number): number {
   return Math.min(Math.max(n, min), max);
@@ -42,13 +46,15 @@ export function serviceChanges(service: Service, d: Desired, svc: ServiceConfig)
   if (desiredCount !== undefined) list.add('desiredCount', service.desiredCount ?? 0, desiredCount);
   networkChanges(service, d, list);
   const fromLaunchType = capacityChange(service, d, list);
-  if (JSON.stringify(lbKey(service.loadBalancers)) !== JSON.stringify(lbKey(d.loadBalancers))) {
+  if (loadBalancersDiffer(service.loadBalancers, d.loadBalancers)) {
     list.add('loadBalancers', service.loadBalancers ?? [], d.loadBalancers);
   }
   const grace = service.healthCheckGracePeriodSeconds;
   if (d.healthCheckGracePeriodSeconds !== undefined && grace !== undefined && grace !== d.healthCheckGracePeriodSeconds) {
     list.add('healthCheckGracePeriodSeconds', grace, d.healthCheckGracePeriodSeconds);
   }
+  if (Boolean(service.enableExecuteCommand) !== d.enableExecuteCommand)
+    list.add('enableExecuteCommand', Boolean(service.enableExecuteCommand), d.enableExecuteCommand);
   if (service.deploymentConfiguration) {
     const dc = deploymentConfigChanges(service.deploymentConfiguration, d.deploymentConfiguration);
     if (dc.length) {
@@ -61,6 +67,7 @@ export function serviceChanges(service: Service, d: Desired, svc: ServiceConfig)
     changed: list.changed,
     ...(desiredCount !== undefined ? { desiredCount } : {}),
     ...(fromLaunchType ? { fromLaunchType } : {}),
+    ...(service.loadBalancers?.length ? { live: service.loadBalancers } : {}),
   };
   return { changes: list.changes, data };
 }
@@ -95,24 +102,4 @@ function capacityChange(service: Service, d: Desired, list: ChangeList): boolean
   const fromLaunchType = !service.capacityProviderStrategy?.length;
   list.add('capacityProviderStrategy', fromLaunchType ? `launchType ${service.launchType}` : actualStrategy, wantedStrategy);
   return fromLaunchType;
-}
-
-/** Only fields the API actually returned are compared, so an API that omits one is not "drift". */
-function deploymentConfigChanges(actual: DeploymentConfiguration, wanted: DeploymentConfiguration): Change[] {
-  const changes: Change[] = [];
-  const cb = actual.deploymentCircuitBreaker;
-  if (cb && (cb.enable !== wanted.deploymentCircuitBreaker?.enable || cb.rollback !== wanted.deploymentCircuitBreaker?.rollback)) {
-    changes.push({
-      field: 'deploymentCircuitBreaker',
-      before: { enable: cb.enable, rollback: cb.rollback },
-      after: wanted.deploymentCircuitBreaker,
-    });
-  }
-  if (actual.maximumPercent !== undefined && actual.maximumPercent !== wanted.maximumPercent) {
-    changes.push({ field: 'maximumPercent', before: actual.maximumPercent, after: wanted.maximumPercent });
-  }
-  if (actual.minimumHealthyPercent !== undefined && actual.minimumHealthyPercent !== wanted.minimumHealthyPercent) {
-    changes.push({ field: 'minimumHealthyPercent', before: actual.minimumHealthyPercent, after: wanted.minimumHealthyPercent });
-  }
-  return changes;
 }

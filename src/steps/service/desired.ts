@@ -13,9 +13,9 @@ import { clusterStep } from '../cluster/index.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
 import { networkStep, taskPlacement } from '../network/index.js';
 import { securityGroupStep } from '../security-group/index.js';
-import { targetGroupStep } from '../target-group/index.js';
 import { taskDefinitionStep } from '../task-definition/index.js';
 import type { ServiceState } from './index.js';
+import { wantedDeploymentConfiguration, wantedLoadBalancer } from './safe-rollout.js';
 
 type Ctx = StepContext<ServiceState>;
 
@@ -34,6 +34,8 @@ export interface Desired {
   loadBalancers: LoadBalancer[];
   healthCheckGracePeriodSeconds?: number;
   deploymentConfiguration: DeploymentConfiguration;
+  /** ECS Exec (services.<name>.exec). */
+  enableExecuteCommand: boolean;
   url?: string;
 }
 
@@ -72,16 +74,12 @@ export function desiredFor(ctx: Ctx): Desired {
       : { networkConfiguration: { awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId], assignPublicIp } } }),
     capacityProviderStrategy: strategy,
     loadBalancers: [],
-    deploymentConfiguration: {
-      deploymentCircuitBreaker: { enable: true, rollback: true },
-      maximumPercent: 200,
-      minimumHealthyPercent: 100,
-    },
+    deploymentConfiguration: wantedDeploymentConfiguration(ctx, scope, svc),
+    enableExecuteCommand: svc.exec,
   };
   if (svc.port !== undefined) {
     const lb = ctx.dep(loadBalancerStep);
-    const tg = ctx.dep(targetGroupStep, scope);
-    desired.loadBalancers = [{ targetGroupArn: tg.targetGroupArn, containerName: scope, containerPort: svc.port }];
+    desired.loadBalancers = [wantedLoadBalancer(ctx, scope, { ...svc, port: svc.port })];
     desired.healthCheckGracePeriodSeconds = 60;
     desired.url = `${lb.httpsListenerArn ? 'https' : 'http'}://${lb.dnsName}${svc.path === '/' ? '/' : svc.path}`;
   }

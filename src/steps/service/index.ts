@@ -22,7 +22,9 @@ import { taskDefinitionStep } from '../task-definition/index.js';
 import { createService, updateService } from './apply.js';
 import { serviceChanges, type ServicePlanData } from './changes.js';
 import { desiredFor, serviceConfig, stateOf } from './desired.js';
+import { findLiveRollout, followLiveRollout, liveRolloutChange } from './live-rollout.js';
 import { servicePermissions } from './permissions.js';
+import { safeRolloutDependencies } from './safe-rollout.js';
 
 export interface ServiceState {
   clusterName: string;
@@ -30,6 +32,8 @@ export interface ServiceState {
   serviceArn: string;
   taskDefinitionArn: string;
   url?: string;
+  /** Set when the last deploy left a blue/green, linear or canary rollout going: paused at a hook, or at --wait-until. */
+  rollout?: { outcome: 'paused' | 'reached'; stage: string; deploymentArn: string };
 }
 
 type Ctx = StepContext<ServiceState>;
@@ -66,6 +70,7 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
         ...(isPublic(svc) ? [after(loadBalancerStep), after(targetGroupStep, name)] : []),
         // The EC2 capacity provider must be on the cluster before a service can use it.
         ...(svc.capacity === 'ec2' ? [after(ec2CapacityStep)] : []),
+        ...safeRolloutDependencies(name, svc),
       ],
     })),
 
@@ -98,11 +103,15 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
     }
     const { changes, data } = serviceChanges(service, d, svc);
     const current = stateOf(service, { ...d, taskDefinition: service.taskDefinition ?? d.taskDefinition });
+    // "No changes" only for a service that is also healthy: otherwise the run follows (or reports) its live rollout.
+    const live = changes.length ? undefined : await findLiveRollout(ctx, service, d);
+    if (live) return { action: 'update', changes: [liveRolloutChange(live)], current, data: { ...data, liveRollout: live } };
     return { action: changes.length ? 'update' : 'noop', changes, current, data };
   },
 
   async apply(ctx, plan): Promise<ServiceState> {
     const d = plan.data?.desired ?? desiredFor(ctx);
+    if (plan.data?.liveRollout && plan.current) return followLiveRollout(ctx, d, plan.current, plan.data.liveRollout);
     const since = new Date(Date.now() - 10_000); // allow for clock skew against ECS event times
     return plan.action === 'create' ? createService(ctx, d, since) : updateService(ctx, plan, d, since);
   },

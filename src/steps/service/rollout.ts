@@ -2,7 +2,9 @@ import type { Service } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { sleep } from '../../aws/retry.js';
 import { PendingDependency, type StepContext, type StepRef } from '../../engine/types.js';
+import { waitForServiceDeployment } from '../../rollout/strategy-wait.js';
 import { RolloutError, watchRollout } from '../../rollout/watch.js';
+import { shiftsTraffic } from './deployment-config.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
 import { executionRoleStep, taskRoleStep } from '../roles/index.js';
 import { deleteRetiredTargetGroup, targetGroupStep, type TargetGroupStepState } from '../target-group/index.js';
@@ -60,8 +62,14 @@ interface RolloutStart {
   previous?: string;
 }
 
-export async function waitForRollout(ctx: Ctx, d: Desired, state: ServiceState, start: RolloutStart): Promise<void> {
-  if (!ctx.options.wait) return;
+/**
+ * Wait for the rollout Create/UpdateService started. Blue/green, linear and canary are followed through their service
+ * deployment (stages, traffic, bake, pause hooks); rolling through DescribeServices. Returns the state to record: with
+ * a note when the deployment paused at a hook or reached the `--wait-until` stage (it goes on without ecs-kit).
+ */
+export async function waitForRollout(ctx: Ctx, d: Desired, state: ServiceState, start: RolloutStart): Promise<ServiceState> {
+  if (!ctx.options.wait) return state;
+  if (ctx.service && shiftsTraffic(ctx.service)) return waitForStrategy(ctx, d, state, start.since);
   const deploymentId = startedDeployment(start.started, d.taskDefinition);
   const graceUntil = iamGraceUntil(ctx);
   try {
@@ -79,6 +87,31 @@ export async function waitForRollout(ctx: Ctx, d: Desired, state: ServiceState, 
     if (err instanceof RolloutError && err.rolledBackTo) await ctx.record({ ...state, taskDefinitionArn: err.rolledBackTo });
     throw err;
   }
+  return state;
+}
+
+async function waitForStrategy(ctx: Ctx, d: Desired, state: ServiceState, since: Date): Promise<ServiceState> {
+  const target = {
+    cluster: d.cluster,
+    service: d.serviceName,
+    taskDefinitionArn: d.taskDefinition,
+    since,
+    targetGroupArns: d.loadBalancers
+      .flatMap((l) => [l.targetGroupArn, l.advancedConfiguration?.alternateTargetGroupArn])
+      .filter((a): a is string => Boolean(a)),
+  };
+  const settled = await waitForServiceDeployment(ctx, target, ctx.options.waitUntil ? { until: ctx.options.waitUntil } : {});
+  if (settled.kind === 'completed') return state;
+  if (settled.kind === 'paused') {
+    ctx.progress(
+      `paused at ${settled.stage}: \`ecs-kit continue ${ctx.scope}\` goes on, \`ecs-kit abort ${ctx.scope}\` rolls back (both follow the rollout)`,
+    );
+  } else {
+    ctx.progress(`reached ${settled.stage} (--wait-until); ECS carries on, \`ecs-kit status\` shows where it is`);
+  }
+  const noted: ServiceState = { ...state, rollout: { outcome: settled.kind, stage: settled.stage, deploymentArn: settled.deploymentArn } };
+  await ctx.record(noted);
+  return noted;
 }
 
 /** After the rollout: a new load balancer must be active before its URL is printed; replaced target groups can go. */

@@ -1,4 +1,4 @@
-import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Rule, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { requireIds } from '../../engine/require-ids.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
@@ -21,11 +21,24 @@ import { deregistrationDelayChange, healthChanges } from './health.js';
 import { normalizePath, pathPatterns } from './routing.js';
 import { deleteOwnRule, deleteRule, ensureRule, findRules, planRule, routingListener, type FoundRules, type PlannedRule } from './rules.js';
 import { targetGroupPermissions } from './permissions.js';
+import { shiftsTraffic } from '../service/deployment-config.js';
+import {
+  deleteAlternate,
+  ensureAlternate,
+  forwardsToPair,
+  liveGroup,
+  planAlternate,
+  weightedForward,
+  type AlternateGroup,
+  type PlannedAlternate,
+} from './alternate.js';
 
 export interface TargetGroupState {
   targetGroupArn: string;
   targetGroupName: string;
   ruleArn: string;
+  /** Blue/green, linear and canary: the second group ECS shifts traffic to (the rule forwards to both). */
+  alternate?: AlternateGroup;
 }
 
 /** What the step records: the group in use, plus replaced groups not deleted yet. */
@@ -41,6 +54,7 @@ export interface TargetGroupPlanData {
   staleRuleArn?: string;
   /** Replaced groups still there: `keep` ones still have targets, `remove` ones are deleted now. */
   retired?: { keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] };
+  alternate?: PlannedAlternate;
 }
 
 export { ROOT_PRIORITY, choosePriority, normalizePath, pathPatterns, rulePriority } from './routing.js';
@@ -82,6 +96,8 @@ interface Found extends FoundRules {
   retired: { keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] };
   /** Replaced groups deleted by this deploy. */
   retiredChanges: Change[];
+  alternate: PlannedAlternate;
+  alternateChanges: Change[];
 }
 
 /** Rules on a replaced group must move to the new one: they count as drifted. */
@@ -95,21 +111,42 @@ function planNewGroup(f: Found): Plan {
       { field: 'targetGroup', after: `${f.base} (HTTP:${f.svc.port}, health check ${f.svc.healthCheckPath})` },
       { field: 'rule', after: `${pathPatterns(f.path).join(', ')} → ${f.base}` },
       ...f.retiredChanges,
+      ...f.alternateChanges,
     ],
-    data: { rule: ruleToMove(f.rule), staleRuleArn: f.staleRuleArn, retired: f.retired },
+    data: { rule: ruleToMove(f.rule), staleRuleArn: f.staleRuleArn, retired: f.retired, alternate: f.alternate },
   };
 }
 
+/** Blue/green, linear, canary: the rule must forward to both groups (ECS sets the weights); otherwise to ours alone. */
+function ruleForwardsAsWanted(f: Found, tg: TargetGroup): ((rule: Rule) => boolean) | undefined {
+  if (!shiftsTraffic(f.svc)) return undefined;
+  const alternate = f.alternate.keep?.arn;
+  return (rule) => Boolean(alternate) && forwardsToPair(rule, tg.TargetGroupArn!, alternate!);
+}
+
+/**
+ * Back to rolling after blue/green, linear or canary, with production on the alternate group (ECS alternates them on every
+ * deployment): the alternate becomes the service's one group and ours is retired, so no request meets an empty group.
+ */
+function keepLiveGroup(f: Found, tg: TargetGroup): { tg: TargetGroup; found: Found } {
+  const retire = f.alternate.retire;
+  if (!retire || liveGroup(f.rule) !== retire.targetGroupArn) return { tg, found: f };
+  const replaced = { targetGroupArn: tg.TargetGroupArn!, targetGroupName: tg.TargetGroupName ?? f.base };
+  return { tg: retire.group, found: { ...f, alternate: {}, retired: { ...f.retired, keep: [...f.retired.keep, replaced] } } };
+}
+
 async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: string): Promise<Plan> {
-  const changes = [...healthChanges(tg, f.svc), ...f.retiredChanges];
+  const changes = [...healthChanges(tg, f.svc), ...f.retiredChanges, ...f.alternateChanges];
   const delay = await deregistrationDelayChange(ctx, tg.TargetGroupArn!);
   if (delay) changes.push(delay);
-  const rule = planRule({ ...f, tg, name }, changes);
+  const forwardsAsWanted = ruleForwardsAsWanted(f, tg);
+  const rule = planRule({ ...f, tg, name, ...(forwardsAsWanted ? { forwardsAsWanted } : {}) }, changes);
   const data: TargetGroupPlanData = {
     tg: { arn: tg.TargetGroupArn!, name, healthDrift: healthChanges(tg, f.svc).length > 0, attributeDrift: delay !== undefined },
     rule,
     staleRuleArn: f.staleRuleArn,
     retired: f.retired,
+    alternate: f.alternate,
   };
   // Replaced groups that still have targets stay recorded until a later deploy can delete them.
   const keep = [...f.retired.keep, ...f.retired.remove];
@@ -118,6 +155,7 @@ async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: stri
     targetGroupName: name,
     ruleArn: f.rule?.RuleArn ?? '',
     ...(keep.length ? { retired: keep } : {}),
+    ...(f.alternate.keep?.arn ? { alternate: { targetGroupArn: f.alternate.keep.arn, targetGroupName: f.alternate.keep.name } } : {}),
   };
   return { action: changes.length ? 'update' : 'noop', changes, current, data };
 }
@@ -179,7 +217,10 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
       base,
       retired: { keep: retired.keep, remove: retired.remove },
       retiredChanges: retired.remove.map((r) => ({ field: 'retiredTargetGroup', before: r.targetGroupName, after: null })),
+      alternate: {},
+      alternateChanges: [],
     };
+    found.alternate = await planAlternate(ctx, svc, ctx.previous?.alternate, found.alternateChanges);
     if (!tg) return planNewGroup(found);
     const fixed = fixedFieldChanges(tg, svc, network);
     if (fixed.length) {
@@ -191,7 +232,8 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
       };
       return { action: 'replace', changes: [...fixed, ...found.retiredChanges], data };
     }
-    return planExistingGroup(ctx, found, tg, tg.TargetGroupName ?? base);
+    const live = keepLiveGroup(found, tg);
+    return planExistingGroup(ctx, live.found, live.tg, live.tg.TargetGroupName ?? base);
   },
 
   async apply(ctx, plan): Promise<TargetGroupStepState> {
@@ -203,21 +245,39 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
     const retired = [...(data.retired?.keep ?? [])];
     const { tg, name } = groupToUse(ctx, plan, data, wantedFixed(svc, network), retired);
     const arn = await ensureTargetGroup(ctx, tg, name, svc, network.vpcId);
+    const keep = data.alternate?.keep;
+    const alternate = keep ? await ensureAlternate(ctx, keep, svc, network.vpcId) : undefined;
+    // An alternate no longer wanted goes once nothing uses it (after the service's rollout, or a later deploy).
+    if (data.alternate?.retire)
+      retired.push({ targetGroupArn: data.alternate.retire.targetGroupArn, targetGroupName: data.alternate.retire.targetGroupName });
     const path = normalizePath(svc.path);
-    const ruleArn = await ensureRule(ctx, data.rule, { listenerArn: routingListener(lb), path, targetGroupArn: arn, service });
+    const ruleArn = await ensureRule(ctx, data.rule, {
+      listenerArn: routingListener(lb),
+      path,
+      targetGroupArn: arn,
+      service,
+      ...(alternate ? { actions: weightedForward(arn, alternate.targetGroupArn) } : {}),
+    });
     // Only now: until the 443 rule exists, the old one keeps serving plain HTTP.
     if (data.staleRuleArn && data.staleRuleArn !== ruleArn) await deleteRule(ctx, data.staleRuleArn);
     // Replaced in an earlier run, and nothing is registered in them any more.
     for (const r of data.retired?.remove ?? []) {
       if (!(await deleteRetiredTargetGroup(ctx, r))) retired.push(r);
     }
-    return { targetGroupArn: arn, targetGroupName: name, ruleArn, ...(retired.length ? { retired } : {}) };
+    return {
+      targetGroupArn: arn,
+      targetGroupName: name,
+      ruleArn,
+      ...(retired.length ? { retired } : {}),
+      ...(alternate ? { alternate } : {}),
+    };
   },
 
   async destroy(ctx, state): Promise<void> {
     // A rule that is not ours keeps the target group in use, so the group stays too.
     if (state.ruleArn && !(await deleteOwnRule(ctx, state.ruleArn, state.targetGroupName))) return;
     await deleteTargetGroup(ctx, state.targetGroupArn, state.targetGroupName);
+    if (state.alternate) await deleteAlternate(ctx, state.alternate);
     // Groups replaced earlier and not deleted yet: the service is gone by now.
     for (const r of state.retired ?? []) await deleteTargetGroup(ctx, r.targetGroupArn, r.targetGroupName);
   },

@@ -4,6 +4,7 @@ import {
   DescribeRulesCommand,
   ModifyRuleCommand,
   SetRulePrioritiesCommand,
+  type Action,
   type Rule,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -16,6 +17,7 @@ import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext } from '../../engine/types.js';
 import type { LoadBalancerState } from '../load-balancer/index.js';
+import { forwardTargets } from './alternate.js';
 import { choosePriority, conditions, forward, forwardsTo, inBand, pathPatterns, rulePaths } from './routing.js';
 
 /** A service's listener rule: path patterns forwarding to its target group, on the listener that routes. */
@@ -42,10 +44,13 @@ async function listRules(ctx: StepContext, listenerArn: string): Promise<Rule[]>
   return rules;
 }
 
+/** The rule forwards to the group, alone or weighted beside another (blue/green, linear, canary). */
+const sendsTo = (rule: Rule, targetGroupArn: string) => forwardTargets(rule)?.some((t) => t.arn === targetGroupArn) ?? false;
+
 function ownRule(rules: Rule[], previousArn: string | undefined, tg: TargetGroup | undefined): Rule | undefined {
   return (
     rules.find((r) => previousArn && r.RuleArn === previousArn) ??
-    (tg ? rules.find((r) => !r.IsDefault && forwardsTo(r, tg.TargetGroupArn!)) : undefined)
+    (tg ? rules.find((r) => !r.IsDefault && sendsTo(r, tg.TargetGroupArn!)) : undefined)
   );
 }
 
@@ -70,7 +75,10 @@ export async function findRules(
 }
 
 /** What to do with our listener rule for an existing group; the changes found go into `changes`. */
-export function planRule(o: FoundRules & { path: string; tg: TargetGroup; name: string }, changes: Change[]): PlannedRule | undefined {
+export function planRule(
+  o: FoundRules & { path: string; tg: TargetGroup; name: string; forwardsAsWanted?: (rule: Rule) => boolean },
+  changes: Change[],
+): PlannedRule | undefined {
   const { rule, path, name } = o;
   if (!rule && o.staleRuleArn) {
     changes.push({ field: 'rule.listener', before: 'HTTP:80', after: 'HTTPS:443' });
@@ -85,7 +93,7 @@ export function planRule(o: FoundRules & { path: string; tg: TargetGroup; name: 
   const actualPaths = rulePaths(rule);
   const conditionsDrift = !actualPaths || actualPaths.join('\n') !== wantedPaths.join('\n');
   if (conditionsDrift) changes.push({ field: 'rule.pathPattern', before: actualPaths, after: wantedPaths });
-  const actionDrift = !forwardsTo(rule, o.tg.TargetGroupArn!);
+  const actionDrift = !(o.forwardsAsWanted ?? ((r: Rule) => forwardsTo(r, o.tg.TargetGroupArn!)))(rule);
   if (actionDrift) changes.push({ field: 'rule.action', before: rule.Actions?.[0]?.Type, after: `forward to ${name}` });
   const current = Number(rule.Priority);
   const priority = inBand(path, current) ? undefined : choosePriority(path, o.rules, rule.RuleArn);
@@ -93,11 +101,15 @@ export function planRule(o: FoundRules & { path: string; tg: TargetGroup; name: 
   return { arn: rule.RuleArn!, conditionsDrift, actionDrift, priority };
 }
 
-async function createRule(ctx: StepContext, listenerArn: string, path: string, targetGroupArn: string, service: string): Promise<string> {
+async function createRule(
+  ctx: StepContext,
+  o: { listenerArn: string; path: string; targetGroupArn: string; service: string; actions?: Action[] },
+): Promise<string> {
+  const { listenerArn, path, targetGroupArn, service } = o;
   // Another service's target-group step may take the same priority at the same moment; re-read and pick again.
   // CreateRule has no idempotency token: after a lost response, a rule forwarding to our
   // (per-service) target group is the one an earlier attempt made.
-  const ours = async () => (await listRules(ctx, listenerArn)).find((r) => !r.IsDefault && forwardsTo(r, targetGroupArn))?.RuleArn;
+  const ours = async () => (await listRules(ctx, listenerArn)).find((r) => !r.IsDefault && sendsTo(r, targetGroupArn))?.RuleArn;
   for (let attempt = 1; ; attempt++) {
     const rules = await listRules(ctx, listenerArn);
     const priority = choosePriority(path, rules);
@@ -110,7 +122,7 @@ async function createRule(ctx: StepContext, listenerArn: string, path: string, t
                 ListenerArn: listenerArn,
                 Priority: priority,
                 Conditions: conditions(path),
-                Actions: forward(targetGroupArn),
+                Actions: o.actions ?? forward(targetGroupArn),
                 Tags: ownerTags(ctx.owner, `listener-rule:${service}`),
               }),
             )
@@ -130,12 +142,13 @@ async function createRule(ctx: StepContext, listenerArn: string, path: string, t
 export async function ensureRule(
   ctx: StepContext,
   planned: PlannedRule | undefined,
-  o: { listenerArn: string; path: string; targetGroupArn: string; service: string },
+  o: { listenerArn: string; path: string; targetGroupArn: string; service: string; actions?: Action[] },
 ): Promise<string> {
-  if (!planned?.arn) return createRule(ctx, o.listenerArn, o.path, o.targetGroupArn, o.service);
+  if (!planned?.arn) return createRule(ctx, o);
   const elbv2 = ctx.aws.elbv2();
   if (planned.conditionsDrift || planned.actionDrift) {
-    await elbv2.send(new ModifyRuleCommand({ RuleArn: planned.arn, Conditions: conditions(o.path), Actions: forward(o.targetGroupArn) }));
+    const Actions = o.actions ?? forward(o.targetGroupArn);
+    await elbv2.send(new ModifyRuleCommand({ RuleArn: planned.arn, Conditions: conditions(o.path), Actions }));
   }
   if (planned.priority !== undefined) {
     await elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: planned.arn, Priority: planned.priority }] }));

@@ -68,6 +68,8 @@ export function renderTaskDefinition(o: RenderInput): RegisterTaskDefinitionComm
   if (svc.port !== undefined) container.portMappings = [{ containerPort: svc.port, ...(bridge ? { hostPort: 0 } : {}), protocol: 'tcp' }];
   if (bridge) container.memory = svc.memory;
   if (svc.command) container.command = [...svc.command];
+  // ECS Exec (services.<name>.exec): an init process reaps the sessions' child processes (ECS Developer Guide, ECS Exec).
+  if (svc.exec) container.linuxParameters = { initProcessEnabled: true };
   const secretNames = Object.keys(o.secrets ?? {}).sort();
   if (secretNames.length) container.secrets = secretNames.map((name) => ({ name, valueFrom: o.secrets![name]! }));
   return {
@@ -96,6 +98,8 @@ export interface NormalizedContainer {
   /** name → valueFrom (an ARN, not a value). */
   secrets: Record<string, string>;
   logConfiguration?: { logDriver?: string; options: Record<string, string> };
+  /** linuxParameters.initProcessEnabled, present only when true (ECS Exec). */
+  initProcessEnabled?: true;
 }
 
 export interface NormalizedTaskDefinition {
@@ -137,6 +141,7 @@ export function normalizeTaskDefinition(td: TaskDefinition | RegisterTaskDefinit
       command: c.command ?? [],
       secrets: sortedRecord((c.secrets ?? []).map((e) => [e.name ?? '', e.valueFrom ?? ''])),
       ...(log ? { logConfiguration: { logDriver: log.logDriver, options: sortedRecord(Object.entries(log.options ?? {})) } } : {}),
+      ...(c.linuxParameters?.initProcessEnabled ? { initProcessEnabled: true as const } : {}),
     };
   }
   const rp = td.runtimePlatform;
@@ -180,7 +185,7 @@ export function diffTaskDefinitions(actual: NormalizedTaskDefinition, wanted: No
       changes.push({ field: `containerDefinitions[${name}]`, before: a ? name : undefined, after: w ? name : undefined });
       continue;
     }
-    for (const field of ['image', 'essential', 'portMappings', 'command', 'logConfiguration'] as const) {
+    for (const field of ['image', 'essential', 'portMappings', 'command', 'logConfiguration', 'initProcessEnabled'] as const) {
       if (!same(a[field], w[field])) changes.push({ field: `containerDefinitions[${name}].${field}`, before: a[field], after: w[field] });
     }
     // valueFrom is where a secret lives (an ARN), never the value, so it may be shown.

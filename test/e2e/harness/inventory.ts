@@ -1,5 +1,6 @@
 import { ApplicationAutoScalingClient, paginateDescribeScalableTargets } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScalingClient, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, ListTagsForResourceCommand as ListAlarmTagsCommand, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient,
   ListTagsForResourceCommand as ListLogTagsCommand,
@@ -70,6 +71,7 @@ export function clientsFor(endpoint: string) {
     elb: new ElasticLoadBalancingV2Client(cfg),
     iam: new IAMClient(cfg),
     logs: new CloudWatchLogsClient(cfg),
+    cloudwatch: new CloudWatchClient(cfg),
     aas: new ApplicationAutoScalingClient(cfg),
     autoscaling: new AutoScalingClient(cfg),
     ssm: new SSMClient(cfg),
@@ -100,6 +102,7 @@ export interface Inventory {
   scalableTargets: string[];
   autoScalingGroups: string[];
   parameters: string[];
+  alarms: string[];
 }
 
 export function total(inv: Inventory): number {
@@ -322,6 +325,14 @@ const otherListers = {
     )
       .filter((g) => g.Status !== 'Delete in progress')
       .map((g) => g.AutoScalingGroupName!),
+  alarms: async ({ clients: { cloudwatch }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const a of await all(paginateDescribeAlarms({ client: cloudwatch }, {}), (p) => p.MetricAlarms)) {
+      const tags = (await unlessGone(() => cloudwatch.send(new ListAlarmTagsCommand({ ResourceARN: a.AlarmArn! }))))?.Tags;
+      if (owned(tags, app, env)) out.push(a.AlarmName!);
+    }
+    return out;
+  },
   parameters: async ({ clients: { ssm }, app, env }: Scope) => {
     const ParameterFilters = [
       { Key: `tag:${TAG_APP}`, Values: [app] },
@@ -357,6 +368,7 @@ const LISTERS: { [F in keyof Inventory]: { kind: string; list: Lister } } = {
   scalableTargets: { kind: 'application-autoscaling:scalable-target', list: otherListers.scalableTargets },
   autoScalingGroups: { kind: 'autoscaling:autoScalingGroup', list: otherListers.autoScalingGroups },
   parameters: { kind: 'ssm:parameter', list: otherListers.parameters },
+  alarms: { kind: 'cloudwatch:alarm', list: otherListers.alarms },
 };
 
 /** The resource kinds the inventory can list. */

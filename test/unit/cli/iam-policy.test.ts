@@ -157,7 +157,14 @@ describe('deployer policy', () => {
     const stateInput = { config: parseConfigText(`${CFG}${STATE}`), env: 'prod', region: 'eu-west-1', account: '111122223333' };
     const statePolicy = deployerPolicy(stateInput).Statement as unknown as Stmt[];
     const bootstrap = bootstrapPolicy(stateInput).Statement as unknown as Stmt[];
-    const granted = new Set([...policy(), ...ec2Policy, ...statePolicy, ...bootstrap].flatMap((s) => s.Action));
+    // Service deployment controls (continue, abort, rollback during a bake) only to configs with a staged rollout.
+    const canaryPolicy = deployerPolicy({
+      config: parseConfigText(CFG.replace('    port: 80\n', '    port: 80\n    deployment: { strategy: canary }\n    exec: true\n')),
+      env: 'prod',
+      region: 'eu-west-1',
+      account: '111122223333',
+    }).Statement as unknown as Stmt[];
+    const granted = new Set([...policy(), ...ec2Policy, ...canaryPolicy, ...statePolicy, ...bootstrap].flatMap((s) => s.Action));
     const missing = [...used].filter((a) => !granted.has(a)).sort();
     const where =
       'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';

@@ -32,8 +32,13 @@ const IAM_ROLE: Rule = {
   source: 'IAM CreateRole RoleName: 1–64, [\\w+=,.@-]+ (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html)',
   check: all(len(1, 64), chars(/^[\w+=,.@-]+$/, 'IAM name characters')),
 };
-const ELB_NAME = all(len(1, 32), chars(/^[A-Za-z0-9-]+$/, 'alphanumeric or hyphens'), notStart(/^-/), (n) =>
-  n.endsWith('-') ? 'ends with -' : undefined,
+const ELB_NAME = all(
+  len(1, 32),
+  chars(/^[A-Za-z0-9-]+$/, 'alphanumeric or hyphens'),
+  notStart(/^-/),
+  (n) => (n.endsWith('-') ? 'ends with -' : undefined),
+  // The API model's pattern (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$ (moto and AWS: ValidationError).
+  (n) => (n.includes('--') ? 'contains --' : undefined),
 );
 const SG_NAME: Rule = {
   source:
@@ -49,6 +54,7 @@ const RULES: Record<string, Rule> = {
   executionRole: IAM_ROLE,
   taskRole: IAM_ROLE,
   instanceRole: IAM_ROLE,
+  lbInfrastructureRole: IAM_ROLE,
   rolePath: {
     source: 'IAM CreateRole Path: 1–512, "/" or /[\\u0021-\\u007E]+/',
     check: all(len(1, 512), chars(/^(\/|\/[\x21-\x7E]+\/)$/, 'an IAM path')),
@@ -70,6 +76,10 @@ const RULES: Record<string, Rule> = {
     check: all(ELB_NAME, notStart(/^internal-/i)),
   },
   targetGroup: { source: 'ELBv2 CreateTargetGroup Name: ≤ 32, alphanumeric or hyphens, not beginning or ending with -', check: ELB_NAME },
+  alarm: {
+    source: 'CloudWatch PutMetricAlarm AlarmName: 1–255 characters; ECS deploymentConfiguration.alarms joins names with ","',
+    check: all(len(1, 255), (n) => (n.includes(',') ? 'contains ,' : undefined)),
+  },
   lbSecurityGroup: SG_NAME,
   serviceSecurityGroup: SG_NAME,
   instanceSecurityGroup: SG_NAME,
@@ -150,6 +160,7 @@ function derivedNames(config: Config, env: string): { resource: string; name: st
     'instanceSecurityGroup',
     'launchTemplate',
     'autoScalingGroup',
+    'lbInfrastructureRole',
   ] as const;
   for (const key of shared) add(key, n[key]);
   add('capacityProvider', capacityProviderName(n));
@@ -170,6 +181,8 @@ function derivedNames(config: Config, env: string): { resource: string; name: st
     add('scalingPolicy', n.scalingPolicy(svc));
     if (cfg.port !== undefined) {
       add('targetGroup', n.targetGroup(svc));
+      add('targetGroup', n.alternateTargetGroup(svc));
+      for (const metric of ['5xx', 'unhealthy']) for (const alt of [false, true]) add('alarm', n.alarm(svc, metric, alt));
       for (const p of pathPatterns(cfg.path)) add('pathPattern', p);
     }
   }

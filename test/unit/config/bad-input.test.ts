@@ -398,6 +398,80 @@ const cases: Case[] = [
     fix: /did you mean us-east-1|such as us-east-1/,
   },
   { name: 'region typo', text: withService('', 'region: eu-wst-1\n'), field: 'region', fix: 'did you mean eu-west-1' },
+  // --- safe rollouts (services.<name>.deployment)
+  {
+    name: 'deployment strategy unknown',
+    text: withService('deployment: { strategy: red-black }'),
+    field: 'services.web.deployment.strategy',
+    fix: 'rolling, blue-green, linear, canary',
+  },
+  {
+    name: 'canary settings with strategy linear',
+    text: withService('deployment: { strategy: linear, canary: { percent: 10 } }'),
+    field: 'services.web.deployment.canary',
+    fix: 'set strategy: canary',
+  },
+  {
+    name: 'linear settings with strategy canary',
+    text: withService('deployment: { strategy: canary, linear: { stepPercent: 20 } }'),
+    field: 'services.web.deployment.linear',
+    fix: 'set strategy: linear',
+  },
+  {
+    name: 'canary percent above 100',
+    text: withService('deployment: { strategy: canary, canary: { percent: 150 } }'),
+    field: 'services.web.deployment.canary.percent',
+    fix: 'between 0.1 and 100',
+  },
+  {
+    name: 'canary percent with two decimals',
+    text: withService('deployment: { strategy: canary, canary: { percent: 2.55 } }'),
+    field: 'services.web.deployment.canary.percent',
+    fix: 'multiple of 0.1',
+  },
+  {
+    name: 'linear step below ECS minimum of 3%',
+    text: withService('deployment: { strategy: linear, linear: { stepPercent: 1 } }'),
+    field: 'services.web.deployment.linear.stepPercent',
+    fix: 'between 3 and 100',
+  },
+  {
+    name: 'bake time over 24 hours',
+    text: withService('deployment: { strategy: blue-green, bakeMinutes: 2000 }'),
+    field: 'services.web.deployment.bakeMinutes',
+    fix: 'between 0 and 1440',
+  },
+  {
+    name: 'bake time on a rolling deployment',
+    text: withService('deployment: { bakeMinutes: 5 }'),
+    field: 'services.web.deployment.bakeMinutes',
+    fix: 'rolling deployment has no bake time',
+  },
+  {
+    name: 'blue-green on a worker without a load balancer',
+    text: 'app: shop\nservices:\n  worker:\n    image: busybox\n    deployment: { strategy: blue-green }\n',
+    field: 'services.worker.deployment.strategy',
+    fix: 'use rolling, or give it a port',
+  },
+  {
+    name: 'pause hook on a rolling deployment',
+    text: withService('deployment: { pauseBefore: [production-traffic-shift] }'),
+    field: 'services.web.deployment.pauseBefore',
+    fix: 'blue-green, linear or canary',
+  },
+  {
+    name: 'minHealthyPercent with canary',
+    text: withService('deployment: { strategy: canary, minHealthyPercent: 50 }'),
+    field: 'services.web.deployment.minHealthyPercent',
+    fix: 'is for rolling deployments',
+  },
+  {
+    name: 'maxPercent below 100',
+    text: withService('deployment: { maxPercent: 50 }'),
+    field: 'services.web.deployment.maxPercent',
+    fix: 'between 100 and 200',
+  },
+  { name: 'exec not a boolean', text: withService('exec: yes please'), field: 'services.web.exec', fix: 'true or false' },
 ];
 
 describe('hostile and mistaken config input', () => {

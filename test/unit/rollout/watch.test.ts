@@ -753,6 +753,7 @@ describe('service step: the rollout it starts', () => {
       listenerArn: 'arn:l',
     },
     'target-group:web': { targetGroupArn: TG, targetGroupName: 'shop-default-web', ruleArn: 'arn:r' },
+    'alarms:web': { alarmNames: ['ecs-kit/shop/default/web/5xx', 'ecs-kit/shop/default/web/unhealthy'] },
   };
 
   it('takes the deployment id only from a PRIMARY deployment running our revision', () => {

@@ -118,6 +118,7 @@ services:
     port: 8081
     path: /admin
     capacity: fargate-spot
+    deployment: { strategy: canary, canary: { percent: 10, bakeMinutes: 5 } }
   worker:
     image: ${ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com/storefront/worker:2.3.1
     capacity: ec2

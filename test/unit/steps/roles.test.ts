@@ -5,10 +5,12 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
   ListRolePoliciesCommand,
+  PutRolePolicyCommand,
   ListRoleTagsCommand,
   RemoveRoleFromInstanceProfileCommand,
   UpdateAssumeRolePolicyCommand,
@@ -265,6 +267,35 @@ describe('task role step', () => {
     await taskRoleStep.destroy(ctx, { roleName: 'shop-default-web-task', roleArn: 'arn:r' });
     expect(ctx.warningCodes).toEqual(['teardown.not-owned']);
     expect(commandNames(iam)).toEqual(['GetRole']);
+  });
+
+  it('ECS Exec: exec: true puts the ssmmessages channels and the audit log writes on the task role', async () => {
+    const execCfg = config('app: shop\nservices: { web: { image: nginx, port: 80, exec: true } }');
+    iam.on(GetRoleCommand).resolves(role('shop-default-web-task'));
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    iam.on(GetRolePolicyCommand).rejects(notFound());
+    iam.on(PutRolePolicyCommand).resolves({});
+    const ctx = stepContext(taskRoleStep, { config: execCfg, scope: 'web' });
+    const plan = await taskRoleStep.plan(ctx);
+    expect(plan.action).toBe('update');
+    await taskRoleStep.apply(ctx, plan);
+    const doc = JSON.parse(iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument!) as {
+      Statement: { Action: string[]; Resource: string | string[] }[];
+    };
+    expect(doc.Statement.flatMap((s) => s.Action).sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:DescribeLogGroups',
+      'logs:DescribeLogStreams',
+      'logs:PutLogEvents',
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:CreateDataChannel',
+      'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel',
+    ]);
+    expect(doc.Statement.find((s) => s.Action.includes('logs:PutLogEvents'))!.Resource).toContain(
+      'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/shop/default/web',
+    );
   });
 
   it('retries DeleteRole while IAM reports a conflict', async () => {

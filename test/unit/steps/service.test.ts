@@ -49,6 +49,7 @@ const TD1 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-web
 const TD2 = 'arn:aws:ecs:us-east-1:123456789012:task-definition/shop-default-web:2';
 const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-default-web/abc';
 const SERVICE_ARN = 'arn:aws:ecs:us-east-1:123456789012:service/shop-default/web';
+const ALARMS = ['ecs-kit/shop/default/web/5xx', 'ecs-kit/shop/default/web/unhealthy'];
 
 const deps = (taskDefinitionArn = TD1) => ({
   cluster: { clusterName: 'shop-default', clusterArn: 'arn:c' },
@@ -70,6 +71,7 @@ const deps = (taskDefinitionArn = TD1) => ({
     listenerArn: 'arn:l',
   },
   'target-group:web': { targetGroupArn: TG, targetGroupName: 'shop-default-web', ruleArn: 'arn:r' },
+  'alarms:web': { alarmNames: ALARMS },
 });
 
 const WORKER = 'app: shop\nservices: { worker: { image: busybox, desiredCount: 2 } }';
@@ -108,6 +110,7 @@ const existing = (over: Partial<Service> = {}): Service => ({
     maximumPercent: 200,
     minimumHealthyPercent: 100,
     strategy: 'ROLLING',
+    alarms: { alarmNames: ALARMS, enable: true, rollback: true },
   },
   deployments: [{ id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'COMPLETED' }],
   events: [],
@@ -134,6 +137,7 @@ describe('service step', () => {
           'security-group:web',
           'load-balancer',
           'target-group:web',
+          'alarms:web',
         ],
       },
       {
@@ -349,12 +353,18 @@ describe('service step', () => {
     const ctx = ctxFor();
     const plan = await serviceStep.plan(ctx);
     expect(plan.action).toBe('update');
-    expect(plan.changes.map((c) => c.field)).toEqual(['loadBalancers', 'deploymentCircuitBreaker', 'minimumHealthyPercent']);
+    expect(plan.changes.map((c) => c.field)).toEqual([
+      'loadBalancers',
+      'deployment.circuitBreaker',
+      'deployment.minHealthyPercent',
+      'deployment.alarms',
+    ]);
     await serviceStep.apply(ctx, plan);
     const input = ecs.commandCalls(UpdateServiceCommand)[0]!.args[0].input;
     expect(input.loadBalancers).toEqual([{ targetGroupArn: TG, containerName: 'web', containerPort: 80 }]);
     expect(input.healthCheckGracePeriodSeconds).toBe(60);
     expect(input.deploymentConfiguration?.minimumHealthyPercent).toBe(100);
+    expect(input.deploymentConfiguration?.alarms).toEqual({ alarmNames: ALARMS, enable: true, rollback: true });
   });
 
   it('refuses to adopt a service with the same name that ecs-kit did not create', async () => {
@@ -661,5 +671,73 @@ describe('service step on real AWS', () => {
     // the role changed long ago (or never): these stops are failures of the revision
     expect(await run(new Date(Date.now() - 60 * 60_000).toISOString())).toMatchObject({ code: 'rollout.rolled-back' });
     expect(await run(undefined)).toMatchObject({ code: 'rollout.rolled-back' });
+  });
+});
+
+describe('truthful re-runs: nothing to change, but the last rollout has not completed', () => {
+  const going = (running: number) =>
+    found({
+      runningCount: running,
+      deployments: [
+        { id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: running ? 'COMPLETED' : 'IN_PROGRESS', createdAt: new Date() },
+      ],
+    });
+
+  it('plans the live rollout as the change, then follows it to completion without a single write', async () => {
+    ecs.on(DescribeServicesCommand).resolvesOnce(going(0)).resolvesOnce(going(0)).resolves(going(1));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    const ctx = ctxFor({ wait: true });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.action).toBe('update');
+    expect(plan.changes).toEqual([
+      {
+        field: 'rollout',
+        before: 'the last rollout of shop-default-web:1 is still rolling out: 0/1 tasks running',
+        after: 'wait until complete',
+      },
+    ]);
+    await serviceStep.apply(ctx, plan);
+    expect(commandNames(ecs).filter((c) => !/^(Describe|List)/.test(c))).toEqual([]);
+    expect(commandNames(ecs).filter((c) => c === 'DescribeServices').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('fails the run when the live rollout does not complete within --timeout (a CI retry does not go green)', async () => {
+    ecs.on(DescribeServicesCommand).resolves(going(0));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [] } });
+    elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    const ctx = ctxFor({ wait: true });
+    await expect(serviceStep.apply(ctx, await serviceStep.plan(ctx))).rejects.toMatchObject({ code: 'rollout.timeout' });
+    expect(commandNames(ecs)).not.toContain('UpdateService');
+  });
+
+  it('reports a rollout ECS marked FAILED as failing (exit 1), with nothing to wait for', async () => {
+    const failed = found({
+      runningCount: 0,
+      deployments: [
+        { id: 'd1', status: 'PRIMARY', taskDefinition: TD1, rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start' },
+      ],
+    });
+    ecs.on(DescribeServicesCommand).resolves(failed);
+    const ctx = ctxFor({ wait: false });
+    const plan = await serviceStep.plan(ctx);
+    expect(plan.changes[0]).toMatchObject({ field: 'rollout', after: 'fails this run (fix it and deploy again)' });
+    const err = await serviceStep.apply(ctx, plan).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'rollout.unhealthy', exitCode: 1 });
+    expect(commandNames(ecs)).toEqual(['DescribeServices']);
+  });
+
+  it('says "no changes" of a service that is healthy: COMPLETED, even while a task is being replaced', async () => {
+    ecs.on(DescribeServicesCommand).resolves(found({ runningCount: 0 }));
+    expect((await serviceStep.plan(ctxFor())).action).toBe('noop');
+  });
+
+  it('with --no-wait, says the rollout is still going and does not wait', async () => {
+    ecs.on(DescribeServicesCommand).resolves(going(0));
+    const ctx = ctxFor({ wait: false });
+    const progress = vi.spyOn(ctx, 'progress');
+    await serviceStep.apply(ctx, await serviceStep.plan(ctx));
+    expect(progress.mock.calls.flat().join('\n')).toContain('not waiting for it (--no-wait)');
+    expect(commandNames(ecs)).toEqual(['DescribeServices']);
   });
 });

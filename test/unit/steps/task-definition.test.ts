@@ -10,7 +10,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PendingDependency } from '../../../src/engine/types.js';
-import { normalizeTaskDefinition, renderTaskDefinition, taskDefinitionStep } from '../../../src/steps/task-definition/index.js';
+import {
+  diffTaskDefinitions,
+  normalizeTaskDefinition,
+  renderTaskDefinition,
+  taskDefinitionStep,
+} from '../../../src/steps/task-definition/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS_ECS, config, stepContext } from '../../helpers/context.js';
 
@@ -91,6 +96,30 @@ function described(overrides: { image?: string; env?: { name: string; value: str
 }
 
 describe('renderTaskDefinition', () => {
+  it('ECS Exec: exec: true turns on the init process (linuxParameters.initProcessEnabled), and the diff names it', () => {
+    const render = (exec: boolean) =>
+      renderTaskDefinition({
+        family: 'shop-default-web',
+        container: 'web',
+        service: { ...config(YAML).services.web!, exec },
+        image: 'nginx:1.27',
+        executionRoleArn: EXEC,
+        taskRoleArn: roleArn('web'),
+        logGroup: '/ecs/shop/default/web',
+        region: 'us-east-1',
+        owner: { app: 'shop', env: 'default' },
+      });
+    expect(render(true).containerDefinitions![0]!.linuxParameters).toEqual({ initProcessEnabled: true });
+    expect(render(false).containerDefinitions![0]!.linuxParameters).toBeUndefined();
+    expect(diffTaskDefinitions(normalizeTaskDefinition(render(false)), normalizeTaskDefinition(render(true)))).toEqual([
+      { field: 'containerDefinitions[web].initProcessEnabled', before: undefined, after: true },
+    ]);
+    // ECS answers linuxParameters with empty lists filled in: no drift.
+    const described = render(true);
+    described.containerDefinitions![0]!.linuxParameters = { initProcessEnabled: true, devices: [], tmpfs: [] };
+    expect(diffTaskDefinitions(normalizeTaskDefinition(described), normalizeTaskDefinition(render(true)))).toEqual([]);
+  });
+
   it('renders one Fargate task with one container named after the service', () => {
     const cfg = config(YAML);
     const input = renderTaskDefinition({

@@ -11,6 +11,8 @@ import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
 import { emitRunDone, openRun } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
+import type { WaitStage } from '../../../rollout/stages.js';
+import { checkWaitUntil, reportUnfinishedRollouts } from './rollouts.js';
 
 export interface DeployOptions extends GlobalOptions {
   wait: boolean;
@@ -24,6 +26,8 @@ export interface DeployOptions extends GlobalOptions {
   /** --dry-run: print the plan and stop (the same as `ecs-kit plan`: no lock, no change). */
   dryRun?: boolean;
   detailedExitcode?: boolean;
+  /** --wait-until: return once a blue/green, linear or canary rollout reaches this stage. */
+  waitUntil?: WaitStage;
 }
 
 export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
@@ -39,6 +43,7 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
   try {
     // Doctor's cheap checks (no AWS call): a wrong-region certificate exits 2 before anything changes.
     preflight(run.config, run.region);
+    checkWaitUntil(run.config, opts.waitUntil);
     reporter.emit({ type: 'run.start', command: 'deploy', app: run.config.app, env: opts.env, region: run.region, account: run.account });
     const engine = engineFor(run, opts, reporter, controller.signal, {
       ...DEFAULT_RUN_OPTIONS,
@@ -47,6 +52,7 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
       ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}),
       ...(opts.maxFailedTasks ? { maxFailedTasks: opts.maxFailedTasks } : {}),
       ...(opts.rollback === false ? { rollback: false } : {}),
+      ...(opts.waitUntil ? { waitUntil: opts.waitUntil } : {}),
     });
 
     // No manifest file (first deploy, or it was deleted): planning finds what exists by names
@@ -89,7 +95,8 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     await engine.applyDeploy(plan);
     // The revisions now in place, for `ecs-kit rollback`; unchanged services add nothing.
     if (recordDeployed(run.manifest, deployedRevisions(run.manifest))) await run.store.write(run.manifest);
-    emitRunDone(reporter, 'deploy', plan.hasChanges ? 'applied' : 'no-changes', started, run.counter);
+    const settled = reportUnfinishedRollouts(run.manifest, reporter);
+    emitRunDone(reporter, 'deploy', settled ?? (plan.hasChanges ? 'applied' : 'no-changes'), started, run.counter);
     return ExitCode.Ok;
   } finally {
     stopListening();

@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import type { CommandSpec } from '../../command-spec.js';
+import { WAIT_STAGES, type WaitStage } from '../../../rollout/stages.js';
 import { forceUnlockFlag, intArg, pollIntervalFlag, timeoutFlag, waitTimes, type WaitFlags } from '../../flags.js';
 
 interface DeployFlags extends WaitFlags {
@@ -9,6 +10,7 @@ interface DeployFlags extends WaitFlags {
   forceUnlock?: boolean;
   dryRun?: boolean;
   detailedExitcode?: boolean;
+  waitUntil?: WaitStage;
 }
 
 export const deploy: CommandSpec<DeployFlags, []> = {
@@ -21,6 +23,10 @@ export const deploy: CommandSpec<DeployFlags, []> = {
       .default(3)
       .argParser(intArg('--max-failed-tasks')),
     new Option('--no-rollback', 'after a failed rollout, leave the service on the new revision instead of going back to the previous one'),
+    new Option(
+      '--wait-until <stage>',
+      'blue-green/linear/canary: return (exit 0) once the rollout reaches this stage instead of waiting out the bake',
+    ).choices(WAIT_STAGES),
     pollIntervalFlag('10s'),
     forceUnlockFlag(),
     new Option('--dry-run', 'print the plan and stop: the same as `ecs-kit plan`'),

@@ -20,6 +20,8 @@ import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
 import { emitRunDone, saveStepEntry } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
+import { shiftsTraffic } from '../../../steps/service/deployment-config.js';
+import { rollBackInFlightRollout } from '../abort/index.js';
 
 export interface RollbackOptions extends GlobalOptions {
   service?: string;
@@ -46,6 +48,13 @@ export async function runRollback(opts: RollbackOptions, io: Io, reporter: Repor
   try {
     const [name] = pickServices(run, opts.service, 'rollback', true) as [string];
     reporter.emit({ type: 'run.start', command: 'rollback', app: run.config.app, env: opts.env, region: run.region, account: run.account });
+    // During a blue/green, linear or canary rollout (a bake, a pause): roll that deployment back, as ECS does.
+    const svc = run.config.services[name];
+    const during = { ...opts, signal: controller.signal, started, prompter, command: 'rollback' as const };
+    if (svc && shiftsTraffic(svc) && (await rollBackInFlightRollout(run, reporter, name, during))) {
+      emitRunDone(reporter, 'rollback', 'applied', started, run.counter);
+      return ExitCode.Ok;
+    }
     const { current, target } = await findTarget(run, name);
     const question = `Roll ${name} back from ${revisionName(current)} to ${revisionName(target.taskDefinitionArn)} (deployed ${target.at})?`;
     await confirmOrStop(

@@ -1,4 +1,5 @@
 import { EC2_RULES } from './ec2.js';
+import { DEPLOYMENT_RULES } from './ecs-deployments.js';
 import { ECS_RULES } from './ecs.js';
 import { ELB_RULES } from './elb.js';
 import { IAM_RULES } from './iam.js';
@@ -10,7 +11,15 @@ import type { Rule } from './types.js';
  * Every rule of the strict layer, in the order they are checked: names and shapes first (AWS
  * validates the request before it looks at state), then timing and state.
  */
-export const RULES: readonly Rule[] = [...NAME_RULES, ...IAM_RULES, ...EC2_RULES, ...ELB_RULES, ...ECS_RULES, ...S3_RULES];
+export const RULES: readonly Rule[] = [
+  ...NAME_RULES,
+  ...IAM_RULES,
+  ...EC2_RULES,
+  ...ELB_RULES,
+  ...ECS_RULES,
+  ...DEPLOYMENT_RULES,
+  ...S3_RULES,
+];
 
 const ids = RULES.map((r) => r.id);
 if (new Set(ids).size !== ids.length) throw new Error(`strict layer: duplicate rule ids in ${ids.join(', ')}`);

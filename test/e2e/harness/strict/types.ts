@@ -56,6 +56,10 @@ export interface Windows {
   lbProvisioning: number;
   /** An S3 conditional write is in progress (uploading); another conditional write to the key meanwhile gets 409. */
   s3ConditionalWrite: number;
+  /** Service deployments (./deployments.ts): how long a stage without a bake lasts. */
+  deploymentStage?: number;
+  /** Service deployments: one minute of bake time. */
+  bakeMinute?: number;
 }
 
 export const DEFAULT_WINDOWS: Windows = {
