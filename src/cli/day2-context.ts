@@ -58,7 +58,7 @@ export async function openDay2(
 ): Promise<Day2Run> {
   checkEnvName(opts.env);
   const configFile = resolveConfigPath(io.cwd, opts.config);
-  const { config } = await loadConfig(configFile);
+  const { config } = await loadConfig(configFile, { env: opts.env, vars: io.env });
   const baseDir = path.dirname(configFile);
   const dir = path.join(baseDir, '.ecs-kit');
   if (o.check) {

@@ -7,6 +7,18 @@ import { FARGATE_CPUS, describeMemoryRange, fargateMemoriesFor, humanList } from
 import { RESERVED_SERVICE_NAMES } from './names.js';
 import { checkSecurityRules } from '../security/rules.js';
 import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
+import { checkWorkloadRules } from './workload-rules.js';
+import {
+  autoscalingSchema,
+  ephemeralStorageField,
+  healthCheckSchema,
+  loadBalancerHealthCheckSchema,
+  queueSchema,
+  scheduleField,
+  sidecarsSchema,
+  stopTimeoutField,
+  timezoneField,
+} from './workloads.js';
 
 /** CloudWatch Logs accepts only these retention values. */
 export const LOG_RETENTION_DAYS = [
@@ -37,12 +49,6 @@ const buildSchema = z.strictObject({
   args: z.record(z.string(), z.string()).default({}),
   /** docker build --platform; default: the one matching cpuArchitecture (linux/amd64 unless arm64). */
   platform: z.string().optional(),
-});
-
-const autoscalingSchema = z.strictObject({
-  min: z.number().int().min(0).max(1000),
-  max: z.number().int().min(1).max(1000),
-  targetCpu: z.number().min(10).max(90).default(60),
 });
 
 const portSchema = z
@@ -98,6 +104,24 @@ export const serviceSchema = z.strictObject({
   cpuArchitecture: z.enum(['x86_64', 'arm64'], { error: 'must be x86_64 or arm64' }).optional(),
   /** EC2 capacity only: awsvpc (an ENI per task) or bridge (dynamic host ports, instance targets). */
   networkMode: z.enum(['awsvpc', 'bridge'], { error: 'must be awsvpc or bridge' }).default('awsvpc'),
+  /** Reachable only by the app's own services, at http://<service>:<port> (ECS Service Connect); no load balancer. */
+  internal: z.boolean().default(false),
+  /** A queue worker: an SQS queue and dead-letter queue, QUEUE_URL/DLQ_URL in the environment. */
+  queue: queueSchema.optional(),
+  /** A scheduled job (EventBridge Scheduler): cron(…), rate(…) or at(…); no ECS service. */
+  schedule: scheduleField.optional(),
+  /** The schedule's IANA time zone (default UTC). */
+  timezone: timezoneField.optional(),
+  /** More containers in each task, e.g. a telemetry collector. */
+  sidecars: sidecarsSchema,
+  /** The container's own health check (Docker HEALTHCHECK), run by ECS. */
+  healthCheck: healthCheckSchema.optional(),
+  /** The load balancer's health check timing and the deregistration delay (default 30 s). */
+  loadBalancerHealthCheck: loadBalancerHealthCheckSchema.optional(),
+  /** Seconds between SIGTERM and SIGKILL when a task stops. */
+  stopTimeout: stopTimeoutField.optional(),
+  /** Fargate task storage in GiB (21–200; 20 without it). */
+  ephemeralStorage: ephemeralStorageField.optional(),
 });
 
 /** The container instances a config gets when it leaves out (parts of) the ec2: block. */
@@ -177,6 +201,8 @@ export const configSchema = z.strictObject({
   /** HTTPS certificate and who may reach the shared load balancer. */
   loadBalancer: loadBalancerField,
   services: z.record(z.string(), serviceSchema),
+  /** Per-environment overrides, deep-merged over the rest for --env <name> (src/config/environments.ts); gone once resolved. */
+  environments: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -244,7 +270,7 @@ export function checkRules(config: Config): RuleProblem[] {
     if (svc.networkMode === 'bridge' && svc.capacity !== 'ec2')
       add([...at, 'networkMode'], 'bridge needs capacity: ec2 (Fargate supports only awsvpc)');
 
-    if (svc.port !== undefined) {
+    if (isPublic(svc)) {
       const other = paths.get(svc.path);
       if (other) add([...at, 'path'], `"${svc.path}" is already routed to service ${other}; give each public service its own path`);
       paths.set(svc.path, name);
@@ -252,6 +278,7 @@ export function checkRules(config: Config): RuleProblem[] {
   }
   checkNetworkRules(config, add);
   checkEc2Rules(config, add);
+  checkWorkloadRules(config, add);
   problems.push(...checkSecurityRules(config));
   return problems;
 }

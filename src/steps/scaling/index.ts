@@ -52,7 +52,8 @@ function wantedFor(ctx: Ctx): Wanted {
   if (!ctx.scope || !autoscaling)
     throw new EcsKitError('engine.step', `Step ${ctx.id} runs only for services with autoscaling configured.`);
   const service = ctx.dep(serviceStep, ctx.scope);
-  const { min, max, targetCpu } = autoscaling;
+  const { min, max } = autoscaling;
+  const targetCpu = autoscaling.targetCpu ?? 60;
   return { resourceId: resourceIdFor(service), policyName: ctx.names.scalingPolicy(ctx.scope), min, max, targetCpu };
 }
 
