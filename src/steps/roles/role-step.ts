@@ -35,7 +35,7 @@ type Ctx = StepContext<RoleState>;
 type RolePlan = StepPlan<RoleState, RolePlanData>;
 
 /** What sets one role step apart from the other (execution role, task role); plan, apply and destroy are shared. */
-interface RoleSpec {
+export interface RoleSpec {
   kind: string;
   title(scope?: string): string;
   instances(config: Config): { scope?: string; dependsOn: string[] }[];
@@ -44,7 +44,11 @@ interface RoleSpec {
   policies(ctx: Ctx): string[];
   /** The inline policy the role should have; undefined for none. */
   inlinePolicy?(ctx: Ctx): PolicyDocument | undefined;
+  /** Who may assume the role; default ECS tasks of this account (trustPolicy). */
+  trust?(ctx: Ctx): Record<string, unknown>;
 }
+
+const trustOf = (spec: RoleSpec, ctx: Ctx) => spec.trust?.(ctx) ?? trustPolicy(ctx.account);
 
 export function roleStep(spec: RoleSpec): StepModule<RoleState, RolePlanData> {
   return {
@@ -97,7 +101,7 @@ async function planRole(spec: RoleSpec, ctx: Ctx): Promise<RolePlan> {
     changes: [],
     data: { trust: false, attach: [], detach: [] },
   };
-  planTrust(ctx, role, plan);
+  planTrust(trustOf(spec, ctx), role, plan);
   await planManagedPolicies(iam, name, wanted, plan);
   // Read the inline policy only when one is wanted or we put one before: a role with
   // neither keeps its plan to the calls above.
@@ -105,9 +109,8 @@ async function planRole(spec: RoleSpec, ctx: Ctx): Promise<RolePlan> {
   return { action: plan.changes.length ? 'update' : 'noop', ...plan };
 }
 
-function planTrust(ctx: Ctx, role: Role, plan: ExistingRolePlan): void {
+function planTrust(wantedTrust: Record<string, unknown>, role: Role, plan: ExistingRolePlan): void {
   const actualTrust = parsePolicyDocument(role.AssumeRolePolicyDocument);
-  const wantedTrust = trustPolicy(ctx.account);
   if (samePolicy(actualTrust, wantedTrust)) return;
   plan.data.trust = true;
   plan.changes.push({ field: 'assumeRolePolicy', before: actualTrust, after: wantedTrust });
@@ -152,7 +155,7 @@ async function applyRole(spec: RoleSpec, ctx: Ctx, plan: RolePlan): Promise<Role
     state = plan.current!;
     if (data.trust) {
       ctx.progress(`updating the trust policy of ${name}`);
-      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: JSON.stringify(trustPolicy(ctx.account)) }));
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: JSON.stringify(trustOf(spec, ctx)) }));
     }
   }
   for (const arn of data.attach) {
@@ -170,7 +173,7 @@ async function applyRole(spec: RoleSpec, ctx: Ctx, plan: RolePlan): Promise<Role
 
 async function createRole(spec: RoleSpec, ctx: Ctx, name: string): Promise<RoleState> {
   const iam = ctx.aws.iam();
-  const document = JSON.stringify(trustPolicy(ctx.account));
+  const document = JSON.stringify(trustOf(spec, ctx));
   let state: RoleState;
   try {
     const out = await iam.send(

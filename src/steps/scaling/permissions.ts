@@ -25,5 +25,18 @@ export function scalingPermissions(ctx: PolicyContext): Statement[] {
       Resource: ctx.arn('cloudwatch', 'alarm:TargetTracking-service/*'),
     },
     ...serviceLinkedRoles(ctx, ['ecsAutoScaling']),
+    {
+      // A queue worker's backlog alarm (alarm.ts), named <app>-<env>-<service>-backlog and tagged.
+      Sid: 'BacklogAlarms',
+      Effect: 'Allow',
+      Action: [
+        'cloudwatch:PutMetricAlarm',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:DeleteAlarms',
+        'cloudwatch:ListTagsForResource',
+        'cloudwatch:TagResource',
+      ],
+      Resource: ctx.arn('cloudwatch', `alarm:${ctx.names.prefix}-*-backlog`),
+    },
   ];
 }

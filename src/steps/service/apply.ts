@@ -14,6 +14,7 @@ import type { ServicePlanData } from './changes.js';
 import { stateOf, type Desired } from './desired.js';
 import type { ServiceState } from './index.js';
 import { afterRollout, waitForRollout } from './rollout.js';
+import { serviceConnectRequest } from './service-connect.js';
 
 type Ctx = StepContext<ServiceState>;
 
@@ -33,6 +34,7 @@ export async function createService(ctx: Ctx, d: Desired, since: Date): Promise<
     ...(ctx.service?.capacity === 'ec2' ? {} : { platformVersion: 'LATEST' }),
     ...(d.networkConfiguration ? { networkConfiguration: d.networkConfiguration } : {}),
     deploymentConfiguration: d.deploymentConfiguration,
+    ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}),
     propagateTags: 'SERVICE',
     enableECSManagedTags: true,
     tags: ecsTags(ctx.owner),
@@ -96,6 +98,7 @@ function updateInput(d: Desired, changed: Set<string>, desiredCount: number | un
   }
   if (changed.has('healthCheckGracePeriodSeconds')) input.healthCheckGracePeriodSeconds = d.healthCheckGracePeriodSeconds;
   if (changed.has('deploymentConfiguration')) input.deploymentConfiguration = d.deploymentConfiguration;
+  if (changed.has('serviceConnectConfiguration')) input.serviceConnectConfiguration = serviceConnectRequest(d.serviceConnectConfiguration);
   return input;
 }
 

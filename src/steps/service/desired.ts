@@ -4,8 +4,11 @@ import type {
   LoadBalancer,
   NetworkConfiguration,
   Service,
+  ServiceConnectConfiguration,
 } from '@aws-sdk/client-ecs';
+import { memberGroups, serviceConnectFor, serviceConnectKey } from './service-connect.js';
 import { capacityProviderName, capacityStrategyFor } from '../../capacity/strategy.js';
+import { isPublic } from '../../config/services.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { StepContext } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
@@ -34,6 +37,8 @@ export interface Desired {
   loadBalancers: LoadBalancer[];
   healthCheckGracePeriodSeconds?: number;
   deploymentConfiguration: DeploymentConfiguration;
+  /** ECS Service Connect (service-connect.ts): absent when the config has no internal services. */
+  serviceConnectConfiguration?: ServiceConnectConfiguration;
   url?: string;
 }
 
@@ -69,7 +74,11 @@ export function desiredFor(ctx: Ctx): Desired {
     desiredCount: svc.desiredCount,
     ...(svc.networkMode === 'bridge'
       ? {}
-      : { networkConfiguration: { awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId], assignPublicIp } } }),
+      : {
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId, ...memberGroups(ctx)], assignPublicIp },
+          },
+        }),
     capacityProviderStrategy: strategy,
     loadBalancers: [],
     deploymentConfiguration: {
@@ -78,7 +87,9 @@ export function desiredFor(ctx: Ctx): Desired {
       minimumHealthyPercent: 100,
     },
   };
-  if (svc.port !== undefined) {
+  const serviceConnect = serviceConnectFor(ctx);
+  if (serviceConnect) desired.serviceConnectConfiguration = serviceConnect;
+  if (isPublic(svc)) {
     const lb = ctx.dep(loadBalancerStep);
     const tg = ctx.dep(targetGroupStep, scope);
     desired.loadBalancers = [{ targetGroupArn: tg.targetGroupArn, containerName: scope, containerPort: svc.port }];
@@ -95,5 +106,6 @@ export function stateOf(service: Service | undefined, d: Desired, fallbackArn = 
     serviceArn: service?.serviceArn ?? fallbackArn,
     taskDefinitionArn: d.taskDefinition,
     ...(d.url ? { url: d.url } : {}),
+    ...(d.serviceConnectConfiguration ? { serviceConnect: serviceConnectKey(d.serviceConnectConfiguration) } : {}),
   };
 }

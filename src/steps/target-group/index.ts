@@ -102,7 +102,7 @@ function planNewGroup(f: Found): Plan {
 
 async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: string): Promise<Plan> {
   const changes = [...healthChanges(tg, f.svc), ...f.retiredChanges];
-  const delay = await deregistrationDelayChange(ctx, tg.TargetGroupArn!);
+  const delay = await deregistrationDelayChange(ctx, tg.TargetGroupArn!, f.svc);
   if (delay) changes.push(delay);
   const rule = planRule({ ...f, tg, name }, changes);
   const data: TargetGroupPlanData = {
