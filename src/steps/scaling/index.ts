@@ -101,16 +101,14 @@ async function findTarget(ctx: Ctx, resourceId: string): Promise<ScalableTarget 
 }
 
 async function findPolicies(ctx: Ctx, resourceId: string, names: string[]): Promise<Map<string, ScalingPolicy>> {
-  const out = await ctx.aws
-    .autoscaling()
-    .send(
-      new DescribeScalingPoliciesCommand({
-        ServiceNamespace: NAMESPACE,
-        PolicyNames: names,
-        ResourceId: resourceId,
-        ScalableDimension: DIMENSION,
-      }),
-    );
+  const out = await ctx.aws.autoscaling().send(
+    new DescribeScalingPoliciesCommand({
+      ServiceNamespace: NAMESPACE,
+      PolicyNames: names,
+      ResourceId: resourceId,
+      ScalableDimension: DIMENSION,
+    }),
+  );
   return new Map((out.ScalingPolicies ?? []).filter((p) => p.PolicyName && names.includes(p.PolicyName)).map((p) => [p.PolicyName!, p]));
 }
 
@@ -181,7 +179,7 @@ async function planPolicies(ctx: Ctx, w: Wanted, data: PlanData, changes: Change
 export const scalingStep: StepModule<ScalingState, PlanData> = {
   kind: 'scaling',
   title: (scope) => `Autoscaling (${scope})`,
-  resourceKinds: ['application-autoscaling:scalable-target'],
+  resourceKinds: ['application-autoscaling:scalable-target', 'cloudwatch:alarm'],
   permissions: scalingPermissions,
   instances: (config) =>
     Object.entries(config.services)

@@ -25,8 +25,15 @@ export function scalingPermissions(ctx: PolicyContext): Statement[] {
       Resource: ctx.arn('cloudwatch', 'alarm:TargetTracking-service/*'),
     },
     ...serviceLinkedRoles(ctx, ['ecsAutoScaling']),
+    ...backlogAlarms(ctx),
+  ];
+}
+
+/** A queue worker's backlog alarm (alarm.ts), named <app>-<env>-<service>-backlog and tagged; only configs with one get it. */
+function backlogAlarms(ctx: PolicyContext): Statement[] {
+  if (!Object.values(ctx.config.services).some((svc) => svc.autoscaling?.backlogPerTask !== undefined)) return [];
+  return [
     {
-      // A queue worker's backlog alarm (alarm.ts), named <app>-<env>-<service>-backlog and tagged.
       Sid: 'BacklogAlarms',
       Effect: 'Allow',
       Action: [

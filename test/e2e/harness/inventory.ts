@@ -45,6 +45,19 @@ import {
 } from '@aws-sdk/client-iam';
 import { paginateDescribeParameters, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import { CloudWatchClient, ListTagsForResourceCommand as ListAlarmTagsCommand, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
+import {
+  ListTagsForResourceCommand as ListSchedulerTagsCommand,
+  SchedulerClient,
+  paginateListScheduleGroups,
+  paginateListSchedules,
+} from '@aws-sdk/client-scheduler';
+import {
+  ListTagsForResourceCommand as ListNamespaceTagsCommand,
+  ServiceDiscoveryClient,
+  paginateListNamespaces,
+} from '@aws-sdk/client-servicediscovery';
+import { ListQueueTagsCommand, SQSClient, paginateListQueues } from '@aws-sdk/client-sqs';
 
 /**
  * Independent look at what exists in the (fake) account, built on the raw SDK only so a
@@ -74,6 +87,10 @@ export function clientsFor(endpoint: string) {
     autoscaling: new AutoScalingClient(cfg),
     ssm: new SSMClient(cfg),
     sts: new STSClient(cfg),
+    sqs: new SQSClient(cfg),
+    scheduler: new SchedulerClient(cfg),
+    serviceDiscovery: new ServiceDiscoveryClient(cfg),
+    cloudwatch: new CloudWatchClient(cfg),
   };
 }
 export type Clients = ReturnType<typeof clientsFor>;
@@ -100,6 +117,11 @@ export interface Inventory {
   scalableTargets: string[];
   autoScalingGroups: string[];
   parameters: string[];
+  queues: string[];
+  scheduleGroups: string[];
+  schedules: string[];
+  namespaces: string[];
+  alarms: string[];
 }
 
 export function total(inv: Inventory): number {
@@ -331,6 +353,53 @@ const otherListers = {
   },
 };
 
+/** Queue workers, scheduled jobs, Service Connect and backlog alarms (issue 11). */
+const workloadListers = {
+  queues: async ({ clients: { sqs }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const url of await all(paginateListQueues({ client: sqs }, {}), (p) => p.QueueUrls)) {
+      const tags = (await unlessGone(() => sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))))?.Tags;
+      if (owned(tags, app, env)) out.push(url.slice(url.lastIndexOf('/') + 1));
+    }
+    return out;
+  },
+  scheduleGroups: async ({ clients: { scheduler }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const g of await all(paginateListScheduleGroups({ client: scheduler }, {}), (p) => p.ScheduleGroups)) {
+      if (g.State === 'DELETING') continue;
+      const tags = (await unlessGone(() => scheduler.send(new ListSchedulerTagsCommand({ ResourceArn: g.Arn! }))))?.Tags;
+      if (owned(tags, app, env)) out.push(g.Name!);
+    }
+    return out;
+  },
+  // Schedules carry no tags: the ones in an owned group are ecs-kit's.
+  schedules: async (s: Scope) => {
+    const groups = await workloadListers.scheduleGroups(s);
+    const out: string[] = [];
+    for (const group of groups) {
+      const list = await all(paginateListSchedules({ client: s.clients.scheduler }, { GroupName: group }), (p) => p.Schedules);
+      out.push(...list.map((x) => `${group}/${x.Name!}`));
+    }
+    return out;
+  },
+  namespaces: async ({ clients: { serviceDiscovery }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const n of await all(paginateListNamespaces({ client: serviceDiscovery }, {}), (p) => p.Namespaces)) {
+      const tags = (await unlessGone(() => serviceDiscovery.send(new ListNamespaceTagsCommand({ ResourceARN: n.Arn! }))))?.Tags;
+      if (owned(tags, app, env)) out.push(n.Name!);
+    }
+    return out;
+  },
+  alarms: async ({ clients: { cloudwatch }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const a of await all(paginateDescribeAlarms({ client: cloudwatch }, {}), (p) => p.MetricAlarms)) {
+      const tags = (await unlessGone(() => cloudwatch.send(new ListAlarmTagsCommand({ ResourceARN: a.AlarmArn! }))))?.Tags;
+      if (owned(tags, app, env)) out.push(a.AlarmName!);
+    }
+    return out;
+  },
+};
+
 /**
  * One lister per kind of AWS resource ecs-kit creates, named as IAM's service authorization reference names the
  * resource type, and the inventory field it fills.
@@ -357,6 +426,11 @@ const LISTERS: { [F in keyof Inventory]: { kind: string; list: Lister } } = {
   scalableTargets: { kind: 'application-autoscaling:scalable-target', list: otherListers.scalableTargets },
   autoScalingGroups: { kind: 'autoscaling:autoScalingGroup', list: otherListers.autoScalingGroups },
   parameters: { kind: 'ssm:parameter', list: otherListers.parameters },
+  queues: { kind: 'sqs:queue', list: workloadListers.queues },
+  scheduleGroups: { kind: 'scheduler:schedule-group', list: workloadListers.scheduleGroups },
+  schedules: { kind: 'scheduler:schedule', list: workloadListers.schedules },
+  namespaces: { kind: 'servicediscovery:namespace', list: workloadListers.namespaces },
+  alarms: { kind: 'cloudwatch:alarm', list: workloadListers.alarms },
 };
 
 /** The resource kinds the inventory can list. */
