@@ -1,4 +1,5 @@
 import type { CommandGroupSpec, CommandSpec } from '../command-spec.js';
+import { config } from './config/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
 import { iamPolicy } from './iam-policy/spec.js';
@@ -29,4 +30,5 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   rollback,
   secret,
   iamPolicy,
+  config,
 ];

@@ -28,7 +28,6 @@ interface GroupPlanData {
   deadLetterQueue?: ExistingQueue;
 }
 
-type Ctx = StepContext<ScheduleGroupState>;
 
 /** Failed invocations stay 14 days, as long as SQS keeps a message. */
 const DLQ_ATTRIBUTES = { ...ENCRYPTED, MessageRetentionPeriod: '1209600' };

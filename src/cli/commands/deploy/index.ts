@@ -24,6 +24,8 @@ export interface DeployOptions extends GlobalOptions {
   /** --dry-run: print the plan and stop (the same as `ecs-kit plan`: no lock, no change). */
   dryRun?: boolean;
   detailedExitcode?: boolean;
+  /** --image <service>=<uri> pins (src/config/environments.ts). */
+  images?: Record<string, string>;
 }
 
 export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
@@ -32,7 +34,10 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
     return runPlan(opts, io, reporter);
   }
   const started = Date.now();
-  const run = await openRun(opts, io, reporter, 'deploy', { forceUnlock: opts.forceUnlock });
+  const run = await openRun(opts, io, reporter, 'deploy', {
+    forceUnlock: opts.forceUnlock,
+    ...(opts.images ? { images: opts.images } : {}),
+  });
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, reporter, run.store);
   try {
