@@ -1,3 +1,4 @@
+import { isPublic } from '../../config/services.js';
 import type { TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { requireIds } from '../../engine/require-ids.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
@@ -159,7 +160,7 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
   permissions: targetGroupPermissions,
   instances: (config) =>
     Object.entries(config.services)
-      .filter(([, svc]) => svc.port !== undefined)
+      .filter(([, svc]) => isPublic(svc))
       .map(([name]) => ({ scope: name, dependsOn: [after(networkStep), after(loadBalancerStep)] })),
 
   async plan(ctx): Promise<Plan> {

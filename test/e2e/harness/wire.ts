@@ -8,6 +8,8 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 export type Protocol = 'json' | 'cloudwatch-json' | 'ec2' | 'query';
 
 export function protocolOf(headers: IncomingHttpHeaders, service: string): Protocol {
+  // EventBridge Scheduler is REST-JSON: JSON bodies, errors named by x-amzn-errortype like awsJson's.
+  if (service === 'scheduler') return 'json';
   if (headers['x-amz-target']) return service === 'monitoring' ? 'cloudwatch-json' : 'json';
   return service === 'ec2' ? 'ec2' : 'query';
 }

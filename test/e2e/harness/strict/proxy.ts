@@ -59,8 +59,8 @@ function enabledRules(opts: StrictOptions): Set<string> {
   return new Set(RULES.map((r) => r.id).filter((id) => !off.includes(id) && (!opts.only || opts.only.includes(id))));
 }
 
-function parse(headers: IncomingHttpHeaders, url: string, body: string): AwsRequest {
-  const { service, operation } = identify(headers, url, body);
+function parse(headers: IncomingHttpHeaders, url: string, body: string, method = 'POST'): AwsRequest {
+  const { service, operation } = identify(headers, url, body, method);
   const protocol = protocolOf(headers, service);
   let json: Record<string, unknown> = {};
   let form: Record<string, string> = {};
@@ -72,6 +72,14 @@ function parse(headers: IncomingHttpHeaders, url: string, body: string): AwsRequ
     }
   } else {
     form = Object.fromEntries(new URLSearchParams(body));
+  }
+  // REST-JSON (Scheduler) names the resource in the path: /schedules/<Name>?groupName=….
+  if (service === 'scheduler') {
+    const [path, query] = url.split('?');
+    const last = path?.split('/')[2];
+    if (last !== undefined && json.Name === undefined) json.Name = decodeURIComponent(last);
+    const group = new URLSearchParams(query ?? '').get('groupName');
+    if (group !== null && json.GroupName === undefined) json.GroupName = group;
   }
   const account = String(headers['x-moto-account-id'] ?? DEFAULT_ACCOUNT);
   return { service, operation, mutating: isMutating(operation), protocol, account, form, json };
@@ -130,7 +138,7 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
       const up = await send(upstream, req.method ?? 'GET', url, req.headers, body);
       return reply(res, up.status, up.headers, up.body);
     }
-    const aws = parse(req.headers, url, body.toString('utf8'));
+    const aws = parse(req.headers, url, body.toString('utf8'), req.method);
     const call: RecordedCall = { service: aws.service, operation: aws.operation, mutating: aws.mutating };
     const entry: SentCall = { ...call, params: aws.protocol === 'json' || aws.protocol === 'cloudwatch-json' ? aws.json : aws.form };
     calls.push(call);

@@ -4,12 +4,13 @@ import { ELB_RULES } from './elb.js';
 import { IAM_RULES } from './iam.js';
 import { NAME_RULES } from './names.js';
 import type { Rule } from './types.js';
+import { WORKLOAD_RULES } from './workloads.js';
 
 /**
  * Every rule of the strict layer, in the order they are checked: names and shapes first (AWS
  * validates the request before it looks at state), then timing and state.
  */
-export const RULES: readonly Rule[] = [...NAME_RULES, ...IAM_RULES, ...EC2_RULES, ...ELB_RULES, ...ECS_RULES];
+export const RULES: readonly Rule[] = [...NAME_RULES, ...WORKLOAD_RULES, ...IAM_RULES, ...EC2_RULES, ...ELB_RULES, ...ECS_RULES];
 
 const ids = RULES.map((r) => r.id);
 if (new Set(ids).size !== ids.length) throw new Error(`strict layer: duplicate rule ids in ${ids.join(', ')}`);
