@@ -50,12 +50,26 @@ export async function findQueue(ctx: Ctx, name: string): Promise<ExistingQueue |
   return { url, arn: attributes.QueueArn ?? '', attributes };
 }
 
+/**
+ * A JSON attribute (RedrivePolicy) in a form that does not depend on key order or on a number written as a string: SQS
+ * accepts maxReceiveCount either way and need not answer in the order or the form it was sent.
+ */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(String(value));
+}
+
 /** The attributes that differ (JSON ones compared parsed), as plan changes named <prefix>.<attribute>. */
 export function attributeChanges(prefix: string, actual: Record<string, string>, wanted: Record<string, string>): Change[] {
   const same = (a: string | undefined, b: string) => {
     if (a === b) return true;
     try {
-      return JSON.stringify(JSON.parse(a ?? 'null')) === JSON.stringify(JSON.parse(b));
+      return canonical(JSON.parse(a ?? 'null')) === canonical(JSON.parse(b));
     } catch {
       return false;
     }
