@@ -62,7 +62,8 @@ export interface Names {
   /** EventBridge Scheduler: the app/env's schedule group, a job's schedule in it, its role and its dead-letter queue. */
   scheduleGroup: string;
   schedule(service: string): string;
-  schedulerRole: string;
+  /** A job's scheduler execution role: it may run only that job's task definition and pass only its two roles. */
+  schedulerRole(job: string): string;
   schedulerDeadLetterQueue: string;
   /** Cloud Map namespace of the app/env's Service Connect. */
   namespace: string;
@@ -101,7 +102,7 @@ export function namesFor(app: string, env: string): Names {
     // Scheduler names: 1-64 of [0-9a-zA-Z-_.] (CreateSchedule, CreateScheduleGroup).
     scheduleGroup: prefix,
     schedule: (s) => s,
-    schedulerRole: shorten(`${prefix}-scheduler`, 64),
+    schedulerRole: (s) => shorten(`${prefix}-${s}-scheduler`, 64),
     schedulerDeadLetterQueue: `${prefix}-schedules-dlq`,
     namespace: prefix,
     // A dot no service name can contain, so no service's own group (<prefix>-<service>) can take this name.

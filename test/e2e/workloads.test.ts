@@ -168,17 +168,21 @@ describe('workloads: public, internal, queue worker, scheduled job, sidecars', (
     expect(s.Target!.EcsParameters!.TaskDefinitionArn).toMatch(/task-definition\/shop-default-nightly:1$/);
     expect(s.Target!.RetryPolicy).toEqual({ MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 });
     expect(s.Target!.DeadLetterConfig!.Arn).toMatch(/:shop-default-schedules-dlq$/);
-    const role = (await env.aws.iam.send(new GetRoleCommand({ RoleName: 'shop-default-scheduler' }))).Role!;
+    const role = (await env.aws.iam.send(new GetRoleCommand({ RoleName: 'shop-default-nightly-scheduler' }))).Role!;
     expect(s.Target!.RoleArn).toBe(role.Arn);
     expect(JSON.stringify(JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!)))).toContain('scheduler.amazonaws.com');
-    const inline = await env.aws.iam.send(new GetRolePolicyCommand({ RoleName: 'shop-default-scheduler', PolicyName: 'ecs-kit' }));
+    const inline = await env.aws.iam.send(new GetRolePolicyCommand({ RoleName: 'shop-default-nightly-scheduler', PolicyName: 'ecs-kit' }));
     const doc = JSON.parse(decodeURIComponent(inline.PolicyDocument!)) as {
       Statement: { Action: string[]; Resource: string | string[] }[];
     };
     const run = doc.Statement.find((x) => x.Action.includes('ecs:RunTask'))!;
     expect(run.Resource).toEqual([expect.stringMatching(/task-definition\/shop-default-nightly:\*$/)]);
     const pass = doc.Statement.find((x) => x.Action.includes('iam:PassRole'))!;
-    expect(pass.Resource).toHaveLength(2);
+    // Exactly the job's two roles: its execution role and its own task role, no other service's.
+    expect(pass.Resource).toEqual([
+      expect.stringMatching(/role\/.*shop-default-execution$/),
+      expect.stringMatching(/role\/.*shop-default-nightly-task$/),
+    ]);
     // No ECS service for a job.
     const svc = await env.aws.ecs.send(new DescribeServicesCommand({ cluster: 'shop-default', services: ['nightly'] }));
     expect((svc.services ?? []).filter((x) => x.status === 'ACTIVE')).toEqual([]);

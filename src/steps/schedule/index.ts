@@ -49,7 +49,7 @@ function wanted(ctx: Ctx): CreateScheduleCommandInput {
   const taskDefinitionArn = ctx.dep(taskDefinitionStep, job).taskDefinitionArn;
   const sg = ctx.dep(securityGroupStep, job);
   const group = ctx.dep(scheduleGroupStep);
-  const role = ctx.dep(schedulerRoleStep);
+  const role = ctx.dep(schedulerRoleStep, job);
   const ec2 = svc.capacity === 'ec2';
   const strategy = capacityStrategyFor(svc, capacityProviderName(ctx.names)) ?? [{ capacityProvider: 'FARGATE', weight: 1 }];
   const bridge = ec2 && svc.networkMode === 'bridge';
@@ -155,7 +155,7 @@ export const scheduleStep: StepModule<ScheduleState, never> = {
           after(taskDefinitionStep, name),
           after(securityGroupStep, name),
           after(scheduleGroupStep),
-          after(schedulerRoleStep),
+          after(schedulerRoleStep, name),
           ...(svc.capacity === 'ec2' ? [after(ec2CapacityStep)] : []),
         ],
       })),

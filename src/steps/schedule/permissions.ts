@@ -1,12 +1,16 @@
+import { isScheduled } from '../../config/services.js';
 import type { PolicyContext } from '../../security/policy-context.js';
 import type { Statement } from '../../security/statements.js';
 import { ownScheduleGroup } from '../schedule-group/permissions.js';
 
 /**
  * A schedule per scheduled job in the app/env's group (ARN schedule/<group>/<name>), whose ownership is read from the
- * group's tags, and passing the scheduler's own role to EventBridge Scheduler (CreateSchedule/UpdateSchedule need it).
+ * group's tags, and passing each job's scheduler role to EventBridge Scheduler (CreateSchedule/UpdateSchedule need it).
  */
 export function schedulePermissions(ctx: PolicyContext): Statement[] {
+  const jobs = Object.entries(ctx.config.services)
+    .filter(([, svc]) => isScheduled(svc))
+    .map(([name]) => name);
   return [
     {
       Sid: 'OwnSchedules',
@@ -19,7 +23,7 @@ export function schedulePermissions(ctx: PolicyContext): Statement[] {
       Sid: 'PassSchedulerRole',
       Effect: 'Allow',
       Action: ['iam:PassRole'],
-      Resource: ctx.iamArn(`role${ctx.names.rolePath}${ctx.names.schedulerRole}`),
+      Resource: jobs.map((job) => ctx.iamArn(`role${ctx.names.rolePath}${ctx.names.schedulerRole(job)}`)),
       Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
     },
   ];

@@ -1,5 +1,5 @@
 import { partitionOf } from '../../aws/partition.js';
-import { hasScheduledJobs, isScheduled } from '../../config/services.js';
+import { isScheduled } from '../../config/services.js';
 import type { Config } from '../../config/schema.js';
 import { after, type StepModule } from '../../engine/types.js';
 import type { PolicyDocument } from '../../security/refs.js';
@@ -8,8 +8,8 @@ import { roleStep, type RolePlanData, type RoleSpec } from '../roles/role-step.j
 import { scheduleGroupStep } from '../schedule-group/index.js';
 import { schedulerRolePermissions } from './permissions.js';
 
-const jobsOf = (config: Config | undefined) =>
-  Object.entries(config?.services ?? {})
+const jobsOf = (config: Config) =>
+  Object.entries(config.services)
     .filter(([, svc]) => isScheduled(svc))
     .map(([name]) => name);
 
@@ -34,28 +34,27 @@ export function schedulerTrustPolicy(account: string): Record<string, unknown> {
 }
 
 /**
- * What the scheduler may do with the role: run the jobs' task definitions (any revision of their families) on this
- * app's cluster only, pass exactly the roles those tasks use to ECS, and send undeliverable invocations to its
- * dead-letter queue (Scheduler User Guide, "Set up the execution role" for an ECS target).
+ * What the scheduler may do with a job's role: run that job's task definition (any revision of its family) on this
+ * app's cluster only, pass exactly the two roles its tasks use (execution and task role) to ECS, and send undeliverable
+ * invocations to the dead-letter queue (Scheduler User Guide, "Set up the execution role" for an ECS target).
  */
 function schedulerPolicy(ctx: Ctx): PolicyDocument | undefined {
-  const jobs = jobsOf(ctx.config);
-  if (!jobs.length) return undefined;
+  const job = ctx.scope;
+  if (!job) return undefined;
   const arn = (resource: string) => `arn:${partitionOf(ctx.region)}:ecs:${ctx.region}:${ctx.account}:${resource}`;
-  const roles = [ctx.dep(executionRoleStep).roleArn, ...jobs.map((job) => ctx.dep(taskRoleStep, job).roleArn)];
   return {
     Version: '2012-10-17',
     Statement: [
       {
         Effect: 'Allow',
         Action: ['ecs:RunTask'],
-        Resource: jobs.map((job) => arn(`task-definition/${ctx.names.taskFamily(job)}:*`)),
+        Resource: [arn(`task-definition/${ctx.names.taskFamily(job)}:*`)],
         Condition: { ArnEquals: { 'ecs:cluster': arn(`cluster/${ctx.names.cluster}`) } },
       },
       {
         Effect: 'Allow',
         Action: ['iam:PassRole'],
-        Resource: roles,
+        Resource: [ctx.dep(executionRoleStep).roleArn, ctx.dep(taskRoleStep, job).roleArn],
         Condition: { StringLike: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: ctx.dep(scheduleGroupStep).deadLetterQueueArn },
@@ -66,13 +65,14 @@ function schedulerPolicy(ctx: Ctx): PolicyDocument | undefined {
 export const schedulerRoleStep: StepModule<RoleState, RolePlanData> = {
   ...roleStep({
     kind: 'scheduler-role',
-    title: () => 'Scheduler role',
+    title: (scope) => `Scheduler role (${scope})`,
     instances: (config) =>
-      hasScheduledJobs(config)
-        ? [{ dependsOn: [after(executionRoleStep), after(scheduleGroupStep), ...jobsOf(config).map((job) => after(taskRoleStep, job))] }]
-        : [],
-    name: (ctx) => ctx.names.schedulerRole,
-    description: (ctx) => `ecs-kit: lets EventBridge Scheduler run the scheduled jobs of ${ctx.owner.app}/${ctx.owner.env}`,
+      jobsOf(config).map((job) => ({
+        scope: job,
+        dependsOn: [after(executionRoleStep), after(scheduleGroupStep), after(taskRoleStep, job)],
+      })),
+    name: (ctx) => ctx.names.schedulerRole(ctx.scope!),
+    description: (ctx) => `ecs-kit: lets EventBridge Scheduler run the scheduled job ${ctx.scope} of ${ctx.owner.app}/${ctx.owner.env}`,
     policies: () => [],
     inlinePolicy: schedulerPolicy,
     trust: (ctx) => schedulerTrustPolicy(ctx.account),
