@@ -81,7 +81,7 @@ describe('status of a scheduled job', () => {
   });
 
   it('a job whose schedule is not deployed does not exist', async () => {
-    scheduler.on(GetScheduleCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
+    scheduler.on(GetScheduleCommand).rejects(new ResourceNotFoundException({ message: 'not found', Message: 'not found', $metadata: {} }));
     expect(await jobStatus(run, 'nightly', 'shop-default')).toMatchObject({ service: 'nightly', exists: false });
   });
 });
