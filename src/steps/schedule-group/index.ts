@@ -28,7 +28,6 @@ interface GroupPlanData {
   deadLetterQueue?: ExistingQueue;
 }
 
-
 /** Failed invocations stay 14 days, as long as SQS keeps a message. */
 const DLQ_ATTRIBUTES = { ...ENCRYPTED, MessageRetentionPeriod: '1209600' };
 
@@ -76,10 +75,9 @@ export const scheduleGroupStep: StepModule<ScheduleGroupState, GroupPlanData> = 
     if (!groupArn) {
       ctx.progress(`creating schedule group ${name}`);
       try {
-        // ClientToken: a retried create after a lost response is the same request, not a second group.
-        const out = await ctx.aws
-          .scheduler()
-          .send(new CreateScheduleGroupCommand({ Name: name, Tags: ownerTags(ctx.owner), ClientToken: `ecs-kit-${name}` }));
+        // The name is unique: a create retried after a lost response gets ConflictException and adopts the group. No fixed
+        // ClientToken, which could answer a create after a teardown from Scheduler's idempotency cache without creating.
+        const out = await ctx.aws.scheduler().send(new CreateScheduleGroupCommand({ Name: name, Tags: ownerTags(ctx.owner) }));
         groupArn = out.ScheduleGroupArn ?? '';
       } catch (err) {
         if (!isAwsError(err, 'ConflictException')) throw err;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
@@ -134,11 +133,6 @@ async function getSchedule(ctx: Ctx, group: string, name: string): Promise<GetSc
   }
 }
 
-/** Same request, same token: a create retried after a lost response is not a second schedule (64 characters at most). */
-function clientToken(input: CreateScheduleCommandInput): string {
-  return createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 64);
-}
-
 export const scheduleStep: StepModule<ScheduleState, never> = {
   kind: 'schedule',
   title: (scope) => `Schedule (${scope})`,
@@ -180,8 +174,11 @@ export const scheduleStep: StepModule<ScheduleState, never> = {
     let arn: string | undefined;
     if (plan.action === 'create') {
       ctx.progress(`scheduling ${ctx.scope} at ${want.ScheduleExpression}`);
+      // No ClientToken of ours: a schedule's name is unique in its group, so a create retried after a lost response gets
+      // ConflictException and becomes an update; a token derived from the request would, within Scheduler's idempotency
+      // window, answer a create after a teardown (or an update back to an earlier definition) without doing it.
       try {
-        arn = (await scheduler.send(new CreateScheduleCommand({ ...want, ClientToken: clientToken(want) }))).ScheduleArn;
+        arn = (await scheduler.send(new CreateScheduleCommand(want))).ScheduleArn;
       } catch (err) {
         // Created by a run whose response was lost (or a moment ago): make it what the config says.
         if (!isAwsError(err, 'ConflictException')) throw err;
@@ -189,7 +186,7 @@ export const scheduleStep: StepModule<ScheduleState, never> = {
     }
     if (!arn) {
       ctx.progress(`updating the schedule of ${ctx.scope}: ${plan.changes.map((c) => c.field).join(', ')}`);
-      arn = (await scheduler.send(new UpdateScheduleCommand({ ...want, ClientToken: clientToken(want) }))).ScheduleArn;
+      arn = (await scheduler.send(new UpdateScheduleCommand(want))).ScheduleArn;
     }
     return {
       groupName: want.GroupName!,
