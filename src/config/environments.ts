@@ -6,7 +6,8 @@ import type { RuleProblem } from './schema.js';
  *   1. ${VAR} and ${VAR:-default} in any string value take the process environment's value ($${ is a literal ${);
  *   2. environments.<env> is deep-merged over the rest for --env <env> (mappings merge, anything else replaces,
  *      null removes); an environment that is never deployed is never looked at;
- *   3. deploy --image <service>=<uri> pins a service's image (and drops its build).
+ *   3. deploy --image <service>=<uri> pins a service's image (and drops its build);
+ *   4. a service with autoscaling and no desiredCount starts within its min–max.
  * Problems found later are reported at the path the user wrote: a value the override set is named
  * environments.<env>.<path>.
  */
@@ -108,10 +109,25 @@ export function resolveEnvironment(input: Obj, o: EnvironmentOptions, problems: 
   const over = o.env !== undefined && isObj(envs[o.env]) ? (envs[o.env] as Obj) : undefined;
   const raw = (over ? deepMerge(base, over) : base) as Obj;
   if (o.images) pinImages(raw, o.images);
+  defaultDesiredCounts(raw);
   return {
     raw,
     source: (path) => (over && setBy(over, path) ? ['environments', o.env!, ...path] : [...path]),
   };
+}
+
+/**
+ * A service with autoscaling and no desiredCount starts at 1 task within its min–max (e.g. min 2 → 2), after the
+ * environment's overrides, instead of failing the rule that desiredCount lies in min–max for a count nobody wrote.
+ */
+function defaultDesiredCounts(raw: Obj): void {
+  const services = isObj(raw.services) ? raw.services : {};
+  for (const svc of Object.values(services)) {
+    if (!isObj(svc) || svc.desiredCount !== undefined || !isObj(svc.autoscaling)) continue;
+    const { min, max } = svc.autoscaling;
+    if (typeof min !== 'number' || typeof max !== 'number' || min > max) continue;
+    svc.desiredCount = Math.min(Math.max(1, min), max);
+  }
 }
 
 /** Whether the override sets the value at path (or replaces a mapping or list above it). */

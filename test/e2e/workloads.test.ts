@@ -31,7 +31,6 @@ services:
     image: nginx:1.27
     port: 3000
     path: /web2
-    desiredCount: 2
     stopTimeout: 60
     ephemeralStorage: 30
     sidecars:

@@ -110,3 +110,22 @@ describe('--image pins', () => {
     expect(parseImagePins(['web=a:1', 'api=b@sha256:00'])).toEqual({ web: 'a:1', api: 'b@sha256:00' });
   });
 });
+
+describe('desiredCount with autoscaling', () => {
+  it('defaults into min–max when not written (after the overrides), and a written one outside it is still an error', () => {
+    const text = `app: shop
+services:
+  web: { image: x, port: 80, autoscaling: { min: 2, max: 20 } }
+  jobs: { image: y, queue: {}, autoscaling: { min: 0, max: 10, backlogPerTask: 100 } }
+environments:
+  prod:
+    services:
+      web: { autoscaling: { min: 3, max: 30 } }
+`;
+    const base = parseConfigText(text, 'x.yml');
+    expect([base.services.web!.desiredCount, base.services.jobs!.desiredCount]).toEqual([2, 1]);
+    expect(parseConfigText(text, 'x.yml', { env: 'prod' }).services.web!.desiredCount).toBe(3);
+    const written = 'app: shop\nservices:\n  web: { image: x, port: 80, desiredCount: 1, autoscaling: { min: 2, max: 20 } }\n';
+    expect(() => parseConfigText(written, 'x.yml')).toThrow(/services\.web\.desiredCount: 1 is outside autoscaling min\/max/);
+  });
+});
