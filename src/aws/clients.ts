@@ -9,6 +9,9 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { isMutatingOperation } from './operations.js';
 
@@ -111,6 +114,10 @@ export class AwsClients {
   sts = () => this.get('sts', STSClient);
   ssm = () => this.get('ssm', SSMClient);
   secretsManager = () => this.get('secretsmanager', SecretsManagerClient);
+  /** EventBridge Scheduler (scheduled jobs), SQS (queue workers), Cloud Map (Service Connect) and CloudWatch (backlog alarms). */
+  scheduler = () => this.get('scheduler', SchedulerClient);
+  sqs = () => this.get('sqs', SQSClient);
+  serviceDiscovery = () => this.get('servicediscovery', ServiceDiscoveryClient);
   /** EC2 Auto Scaling (instance groups), not Application Auto Scaling. */
   ec2AutoScaling = () => this.get('autoscaling', AutoScalingClient);
   // Only `doctor` uses these two, so their modules load on first use (about 50 ms the other commands never pay).

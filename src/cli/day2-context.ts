@@ -45,11 +45,16 @@ export async function openDay2(
   opts: GlobalOptions,
   io: Io,
   reporter: Reporter,
-  o: { lock?: string; forceUnlock?: boolean; check?: (local: Pick<Day2Run, 'config' | 'manifest'>) => void } = {},
+  o: {
+    lock?: string;
+    forceUnlock?: boolean;
+    check?: (local: Pick<Day2Run, 'config' | 'manifest'>) => void;
+    images?: Record<string, string>;
+  } = {},
 ): Promise<Day2Run> {
   checkEnvName(opts.env);
   const configFile = resolveConfigPath(io.cwd, opts.config);
-  const { config } = await loadConfig(configFile);
+  const { config } = await loadConfig(configFile, { env: opts.env, vars: io.env, ...(o.images ? { images: o.images } : {}) });
   const baseDir = path.dirname(configFile);
   const location = resolveStateLocation(opts, config);
   if (o.check) {

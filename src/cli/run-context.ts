@@ -55,11 +55,11 @@ export async function openRun(
   io: Io,
   reporter: Reporter,
   command: 'deploy' | 'teardown',
-  extra: { forceUnlock?: boolean },
+  extra: { forceUnlock?: boolean; images?: Record<string, string> },
 ) {
   checkEnvName(opts.env);
   const configFile = resolveConfigPath(io.cwd, opts.config);
-  const { config } = await loadConfig(configFile);
+  const { config } = await loadConfig(configFile, { env: opts.env, vars: io.env, ...(extra.images ? { images: extra.images } : {}) });
   const baseDir = path.dirname(configFile);
   const location = resolveStateLocation(opts, config);
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../errors.js';
-import { checkRules, configSchema, type Config } from './schema.js';
+import { resolveEnvironment, type EnvironmentOptions } from './environments.js';
+import { checkRules, configSchema, type Config, type RuleProblem } from './schema.js';
 import { knownKeysAt } from './schema-keys.js';
 import { configExtensionProblem } from '../security/input.js';
 import { checkPathRules } from '../security/rules.js';
@@ -35,8 +36,11 @@ export function configPathIn(cwd: string, flag?: string): string {
   return path.resolve(cwd, flag ?? DEFAULT_CONFIG_FILE);
 }
 
-/** Read, parse, validate. Every problem names its field path; throws ConfigError (exit 2). */
-export async function loadConfig(file: string): Promise<LoadedConfig> {
+/**
+ * Read, parse, resolve for one environment (${VAR} interpolation, environments.<env> overrides, --image pins),
+ * validate. Every problem names its field path as written; throws ConfigError (exit 2).
+ */
+export async function loadConfig(file: string, o: EnvironmentOptions = {}): Promise<LoadedConfig> {
   const badExtension = configExtensionProblem(file);
   if (badExtension)
     throw new UsageError(`--config: ${badExtension}.`, 'Pass the path of your ecs-kit.yml (or a .json config).', 'config.extension');
@@ -56,11 +60,11 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     }
     throw err;
   }
-  const config = parseConfigText(text, file);
+  const config = parseConfigText(text, file, o);
   return { file, config };
 }
 
-export function parseConfigText(text: string, file = DEFAULT_CONFIG_FILE): Config {
+export function parseConfigText(text: string, file = DEFAULT_CONFIG_FILE, o: EnvironmentOptions = {}): Config {
   const display = path.basename(file);
   const raw = file.endsWith('.json') ? parseJson(text, display) : parseYaml(text, display);
   if (raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) {
@@ -69,14 +73,21 @@ export function parseConfigText(text: string, file = DEFAULT_CONFIG_FILE): Confi
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(display, ['the top level must be a mapping with app: and services: keys']);
   }
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(display, formatIssues(parsed.error.issues, raw));
+  const early: RuleProblem[] = [];
+  const resolved = resolveEnvironment(raw as Record<string, unknown>, o, early);
+  if (early.length > 0)
+    throw new ConfigError(
+      display,
+      early.map((p) => `${formatPath(p.path)}: ${p.message}`),
+    );
+  const parsed = configSchema.safeParse(resolved.raw);
+  if (!parsed.success) throw new ConfigError(display, formatIssues(parsed.error.issues, resolved.raw, resolved.source));
   // Every rule problem in one pass (cross-field rules and path rules), once the fields themselves are valid.
   const rules = [...checkRules(parsed.data), ...checkPathRules(parsed.data)];
   if (rules.length > 0)
     throw new ConfigError(
       display,
-      rules.map((p) => `${formatPath(p.path)}: ${p.message}`),
+      rules.map((p) => `${formatPath(resolved.source(p.path))}: ${p.message}`),
     );
   return parsed.data;
 }
@@ -133,19 +144,23 @@ function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
+function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  raw: unknown,
+  source: (path: readonly PropertyKey[]) => PropertyKey[] = (p) => [...p],
+): string[] {
   const out: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const suggestion = closest(key, knownKeysAt(configSchema, issue.path));
         out.push(
-          `${formatPath([...issue.path, key])}: unknown field${suggestion ? `; did you mean "${suggestion}"?` : `; allowed here: ${knownKeysAt(configSchema, issue.path).join(', ')}`}`,
+          `${formatPath(source([...issue.path, key]))}: unknown field${suggestion ? `; did you mean "${suggestion}"?` : `; allowed here: ${knownKeysAt(configSchema, issue.path).join(', ')}`}`,
         );
       }
       continue;
     }
-    const where = formatPath(issue.path);
+    const where = formatPath(source(issue.path));
     const got = valueAt(raw, issue.path);
     if (issue.code === 'invalid_type' && got === undefined) {
       out.push(`${where}: is required (${issue.expected === 'record' ? 'a mapping' : issue.expected})`);

@@ -56,6 +56,23 @@ export interface Names {
   serviceSecurityGroup(service: string): string;
   targetGroup(service: string): string;
   scalingPolicy(service: string): string;
+  /** Application Auto Scaling policies beside CPU: memory, requests, backlog. */
+  scalingPolicyFor(service: string, metric: 'cpu' | 'memory' | 'requests' | 'backlog'): string;
+  /** The CloudWatch alarm that drives a queue worker's backlog scaling. */
+  backlogAlarm(service: string): string;
+  /** SQS: a queue worker's queue and its dead-letter queue (80 characters at most). */
+  queue(service: string): string;
+  deadLetterQueue(service: string): string;
+  /** EventBridge Scheduler: the app/env's schedule group, a job's schedule in it, its role and its dead-letter queue. */
+  scheduleGroup: string;
+  schedule(service: string): string;
+  /** A job's scheduler execution role: it may run only that job's task definition and pass only its two roles. */
+  schedulerRole(job: string): string;
+  schedulerDeadLetterQueue: string;
+  /** Cloud Map namespace of the app/env's Service Connect. */
+  namespace: string;
+  /** The security group every task of the app's services is in; internal services admit it. */
+  membersSecurityGroup: string;
   /** EC2 capacity: the container instances' role and instance profile (same name). */
   instanceRole: string;
   instanceProfile: string;
@@ -87,6 +104,19 @@ export function namesFor(app: string, env: string): Names {
     serviceSecurityGroup: (s) => securityGroupName(`${prefix}-${s}`),
     targetGroup: (s) => shorten(`${prefix}-${s}`, 32),
     scalingPolicy: (s) => `${prefix}-${s}-cpu`,
+    scalingPolicyFor: (s, metric) => `${prefix}-${s}-${metric}`,
+    backlogAlarm: (s) => `${prefix}-${s}-backlog`,
+    // SQS queue names: 1-80 letters, digits, hyphens and underscores (CreateQueue); at most 24+1+16+1+24+4 = 70 here.
+    queue: (s) => `${prefix}-${s}`,
+    deadLetterQueue: (s) => `${prefix}-${s}-dlq`,
+    // Scheduler names: 1-64 of [0-9a-zA-Z-_.] (CreateSchedule, CreateScheduleGroup).
+    scheduleGroup: prefix,
+    schedule: (s) => s,
+    schedulerRole: (s) => shorten(`${prefix}-${s}-scheduler`, 64),
+    schedulerDeadLetterQueue: `${prefix}-schedules-dlq`,
+    namespace: prefix,
+    // A dot no service name can contain, so no service's own group (<prefix>-<service>) can take this name.
+    membersSecurityGroup: securityGroupName(`${prefix}.services`),
     instanceRole: shorten(`${prefix}-ecs-instance`, 64),
     instanceProfile: shorten(`${prefix}-ecs-instance`, 128),
     instanceSecurityGroup: securityGroupName(`${prefix}-instances`),

@@ -9,6 +9,18 @@ import { checkSecurityRules } from '../security/rules.js';
 import { kmsKeyArnField, loadBalancerField, secretsField, taskRoleField } from '../security/schema.js';
 import { stateField } from './state.js';
 import { checkDeploymentRules, deploymentField, execField } from '../steps/service/deployment-config.js';
+import { checkWorkloadRules } from './workload-rules.js';
+import {
+  autoscalingSchema,
+  ephemeralStorageField,
+  healthCheckSchema,
+  loadBalancerHealthCheckSchema,
+  queueSchema,
+  scheduleField,
+  sidecarsSchema,
+  stopTimeoutField,
+  timezoneField,
+} from './workloads.js';
 
 /** CloudWatch Logs accepts only these retention values. */
 export const LOG_RETENTION_DAYS = [
@@ -49,12 +61,6 @@ const buildSchema = z.strictObject({
     .string()
     .optional()
     .describe('docker build --platform: linux/amd64 or linux/arm64; default: the one matching cpuArchitecture.'),
-});
-
-const autoscalingSchema = z.strictObject({
-  min: z.number().int().min(0).max(1000).describe('Fewest tasks autoscaling keeps (0 to 1000).'),
-  max: z.number().int().min(1).max(1000).describe('Most tasks autoscaling adds (1 to 1000).'),
-  targetCpu: z.number().min(10).max(90).default(60).describe('Average CPU % the target-tracking policy keeps (10 to 90).'),
 });
 
 const portSchema = z
@@ -119,7 +125,9 @@ export const serviceSchema = z.strictObject({
     .default({})
     .describe('Plain environment variables for the container (strings; quote numbers). Not for secrets: use secrets.'),
   command: z.array(z.string()).optional().describe('Override of the image\'s command, e.g. ["npm", "start"].'),
-  autoscaling: autoscalingSchema.optional().describe('Add and remove tasks with CPU load, between min and max.'),
+  autoscaling: autoscalingSchema
+    .optional()
+    .describe('Add and remove tasks between min and max, on CPU, memory, requests or queue backlog.'),
   logRetentionDays: z
     .number()
     .int()
@@ -161,6 +169,29 @@ export const serviceSchema = z.strictObject({
     'How ECS rolls out a new revision: rolling (default), blue-green, linear or canary, with alarm rollback and pause hooks.',
   ),
   exec: execField.describe('ECS Exec into the running containers (`ecs-kit exec`); turning it on starts new tasks.'),
+  /** Reachable only by the app's own services, at http://<service>:<port> (ECS Service Connect); no load balancer. */
+  internal: z
+    .boolean()
+    .default(false)
+    .describe("Reachable only by the app's own services at http://<service>:<port> (Service Connect); no load balancer."),
+  /** A queue worker: an SQS queue and dead-letter queue, QUEUE_URL/DLQ_URL in the environment. */
+  queue: queueSchema.optional().describe('A queue worker: an SQS queue and dead-letter queue; QUEUE_URL and DLQ_URL in its environment.'),
+  /** A scheduled job (EventBridge Scheduler): cron(…), rate(…) or at(…); no ECS service. */
+  schedule: scheduleField.optional().describe('A scheduled job (EventBridge Scheduler): cron(…), rate(…) or at(…); no ECS service.'),
+  /** The schedule's IANA time zone (default UTC). */
+  timezone: timezoneField.optional().describe("The schedule's IANA time zone, e.g. Europe/Berlin (default UTC)."),
+  /** More containers in each task, e.g. a telemetry collector. */
+  sidecars: sidecarsSchema.describe('More containers in each task, e.g. a telemetry collector; the key is the container name.'),
+  /** The container's own health check (Docker HEALTHCHECK), run by ECS. */
+  healthCheck: healthCheckSchema.optional().describe("The container's own health check (like Docker HEALTHCHECK), run by ECS."),
+  /** The load balancer's health check timing and the deregistration delay (default 30 s). */
+  loadBalancerHealthCheck: loadBalancerHealthCheckSchema
+    .optional()
+    .describe("The load balancer's health check timing and the deregistration delay (default 30 s)."),
+  /** Seconds between SIGTERM and SIGKILL when a task stops. */
+  stopTimeout: stopTimeoutField.optional().describe('Seconds between SIGTERM and SIGKILL when a task stops (2-120).'),
+  /** Fargate task storage in GiB (21–200; 20 without it). */
+  ephemeralStorage: ephemeralStorageField.optional().describe('Fargate task storage in GiB (21-200; 20 without it).'),
 });
 
 /** The container instances a config gets when it leaves out (parts of) the ec2: block. */
@@ -293,6 +324,11 @@ export const configSchema = z.strictObject({
   loadBalancer: loadBalancerField.describe('HTTPS certificate and who may reach the shared load balancer.'),
   services: z.record(z.string(), serviceSchema).describe('One entry per container; the key is the service name used in AWS names.'),
   state: stateField.describe('Where the manifest lives: local (default) or a shared S3 bucket.'),
+  /** Per-environment overrides, deep-merged over the rest for --env <name> (src/config/environments.ts); gone once resolved. */
+  environments: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .optional()
+    .describe('Per-environment overrides, deep-merged over the rest of this file for --env <name>.'),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -360,7 +396,7 @@ export function checkRules(config: Config): RuleProblem[] {
     if (svc.networkMode === 'bridge' && svc.capacity !== 'ec2')
       add([...at, 'networkMode'], 'bridge needs capacity: ec2 (Fargate supports only awsvpc)');
 
-    if (svc.port !== undefined) {
+    if (isPublic(svc)) {
       const other = paths.get(svc.path);
       if (other) add([...at, 'path'], `"${svc.path}" is already routed to service ${other}; give each public service its own path`);
       paths.set(svc.path, name);
@@ -368,6 +404,7 @@ export function checkRules(config: Config): RuleProblem[] {
   }
   checkNetworkRules(config, add);
   checkEc2Rules(config, add);
+  checkWorkloadRules(config, add);
   problems.push(...checkSecurityRules(config));
   problems.push(...checkDeploymentRules(config.services));
   return problems;

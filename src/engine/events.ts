@@ -108,6 +108,39 @@ export interface ServiceStatusInfo {
   /** The newest service events, oldest first. */
   events: string[];
   url?: string;
+  /** An internal service: where the app's other services reach it (ECS Service Connect). */
+  internalUrl?: string;
+  /** A queue worker's queue: messages waiting, in flight, and in the dead-letter queue. */
+  queue?: QueueStatusInfo;
+  /** A scheduled job (it has no ECS service): its schedule, next run and last runs. */
+  schedule?: ScheduleStatusInfo;
+}
+
+export interface QueueStatusInfo {
+  name: string;
+  visible: number;
+  inFlight: number;
+  deadLetters: number;
+}
+
+/** One run of a scheduled job that ECS still remembers (stopped tasks stay listed for about an hour). */
+export interface JobRunInfo {
+  taskId: string;
+  lastStatus: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  exitCode?: number;
+  reason?: string;
+}
+
+export interface ScheduleStatusInfo {
+  expression: string;
+  timezone: string;
+  state: string;
+  /** ISO time of the next run (computed from the expression, the time zone and, for rate(), the schedule's creation). */
+  nextRun?: string;
+  taskDefinition?: string;
+  lastRuns: JobRunInfo[];
 }
 
 /** A container of a stopped task: how it ended and the last lines it logged. */

@@ -99,6 +99,12 @@ export const ERROR_CODES = {
   'capacity.lt-not-owned': user('A launch template of that name exists that ecs-kit did not create for this app/env.'),
   'capacity.asg-not-owned': user('An Auto Scaling group of that name exists that ecs-kit did not create for this app/env.'),
   'capacity.cp-not-owned': user('An ECS capacity provider of that name exists that ecs-kit did not create for this app/env.'),
+  'queue.not-owned': user('An SQS queue of that name exists that ecs-kit did not create for this app/env.'),
+  'schedule.not-owned': user(
+    'An EventBridge Scheduler schedule or schedule group of that name exists that ecs-kit did not create for this app/env.',
+  ),
+  'namespace.not-owned': user('A Cloud Map namespace of that name exists that ecs-kit did not create for this app/env.'),
+  'alarm.not-owned': user('A CloudWatch alarm of that name exists that ecs-kit did not create for this app/env.'),
 
   // Network
   'network.cidr': user('network.cidr is not an IPv4 block ecs-kit can lay subnets out in (/16 to /24).'),
@@ -133,6 +139,7 @@ export const ERROR_CODES = {
   'service.launch-type': user('ECS will not move a FARGATE launch-type service to a capacity provider strategy in place.'),
   'service.delete-timeout': aws('The service was still stopping its tasks when the wait ended; run the teardown again.'),
   'target-group.in-use': aws('A target group is still in use and could not be deleted.'),
+  'namespace.operation': aws('Cloud Map did not finish creating or deleting the Service Connect namespace; run again, it resumes.'),
 
   // Rollouts
   'rollout.failed': user('The new revision did not roll out and was left in place (--no-rollback); the diagnosis says why.'),
@@ -147,6 +154,7 @@ export const ERROR_CODES = {
 
   // Day-2 commands
   'run-task.no-service': user('run-task names a service that is not deployed.'),
+  'run-task.no-job': user('run-task names a scheduled job whose schedule is not deployed.'),
   'run-task.no-network': user('The service has no awsvpc network configuration to run the task in.'),
   'run-task.no-container': user("The service's task definition has no container."),
   'run-task.failed-to-start': aws('ECS did not start the one-off task; the error gives its reason.'),

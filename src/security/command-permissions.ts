@@ -1,5 +1,7 @@
 import { parseEcrImage } from '../doctor/image.js';
 import { ownParameters, secretMetadataReads } from '../steps/secrets/permissions.js';
+import { hasScheduledJobs } from '../config/services.js';
+import { ownQueueArns } from '../steps/queue/permissions.js';
 import type { PolicyContext } from './policy-context.js';
 import { shiftsTraffic } from '../steps/service/deployment-config.js';
 import {
@@ -22,12 +24,29 @@ function identity(): Statement[] {
   return [unscoped(['sts:GetCallerIdentity'])];
 }
 
-/** `run-task`: a one-off task from the service's task definition on its capacity, followed to its end, with its logs. */
+/**
+ * `run-task`: a one-off task from the service's task definition on its capacity (a scheduled job's: from its schedule's
+ * target), followed to its end, with its logs.
+ */
 function runTask(ctx: PolicyContext): Statement[] {
   return [
     ownEcs(ctx, ['ecs:DescribeServices', 'ecs:RunTask', 'ecs:DescribeTasks']),
     unscoped(['ecs:DescribeTaskDefinition']),
     ownLogGroups(ctx, ['logs:FilterLogEvents', 'logs:GetLogEvents']),
+    ...readSchedules(ctx),
+  ];
+}
+
+/** The schedules of scheduled jobs (run-task runs what a schedule runs; status shows them). */
+function readSchedules(ctx: PolicyContext): Statement[] {
+  if (!hasScheduledJobs(ctx.config)) return [];
+  return [
+    {
+      Sid: 'ReadSchedules',
+      Effect: 'Allow',
+      Action: ['scheduler:GetSchedule'],
+      Resource: ctx.arn('scheduler', `schedule/${ctx.names.scheduleGroup}/*`),
+    },
   ];
 }
 
@@ -42,9 +61,14 @@ function logs(ctx: PolicyContext): Statement[] {
   return [ownEcs(ctx, ['ecs:DescribeServices']), ownLogGroups(ctx, ['logs:FilterLogEvents', 'logs:GetLogEvents'])];
 }
 
-/** `status`: each service's deployments and its targets' health. */
+/** `status`: each service's deployments and its targets' health; a job's schedule and last runs; a queue worker's queue depth. */
 function status(ctx: PolicyContext): Statement[] {
-  return [ownEcs(ctx, ['ecs:DescribeServices']), unscoped(['elasticloadbalancing:DescribeTargetHealth'])];
+  const services = Object.values(ctx.config.services);
+  const jobs = hasScheduledJobs(ctx.config) ? [...readSchedules(ctx), ownEcs(ctx, ['ecs:DescribeTasks']), unscoped(['ecs:ListTasks'])] : [];
+  const queues = services.some((svc) => svc.queue)
+    ? [{ Sid: 'OwnQueues', Effect: 'Allow' as const, Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], Resource: ownQueueArns(ctx) }]
+    : [];
+  return [ownEcs(ctx, ['ecs:DescribeServices']), unscoped(['elasticloadbalancing:DescribeTargetHealth']), ...jobs, ...queues];
 }
 
 /** `scale`: the desired count, and the autoscaling range of services that have one; then the rollout. */

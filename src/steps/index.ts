@@ -15,6 +15,12 @@ import { serviceStep } from './service/index.js';
 import { targetGroupStep } from './target-group/index.js';
 import { taskDefinitionStep } from './task-definition/index.js';
 import { parametersStep, secretsStep } from './secrets/index.js';
+import { membersSecurityGroupStep } from './members-security-group/index.js';
+import { namespaceStep } from './namespace/index.js';
+import { queueStep } from './queue/index.js';
+import { scheduleGroupStep } from './schedule-group/index.js';
+import { scheduleStep } from './schedule/index.js';
+import { schedulerRoleStep } from './scheduler-role/index.js';
 
 /**
  * Every step, in the recommended ECS setup order. The runner still decides the real
@@ -28,12 +34,15 @@ export const STEP_MODULES: readonly AnyStepModule[] = [
   imageStep,
   parametersStep,
   secretsStep,
+  queueStep,
   executionRoleStep,
   taskRoleStep,
   deploymentRoleStep,
   logsStep,
   taskDefinitionStep,
   loadBalancerStep,
+  namespaceStep,
+  membersSecurityGroupStep,
   securityGroupStep,
   targetGroupStep,
   alarmsStep,
@@ -41,4 +50,8 @@ export const STEP_MODULES: readonly AnyStepModule[] = [
   ec2CapacityStep,
   serviceStep,
   scalingStep,
+  // Scheduled jobs: their group (and dead-letter queue), the scheduler's role, then one schedule per job.
+  scheduleGroupStep,
+  schedulerRoleStep,
+  scheduleStep,
 ];

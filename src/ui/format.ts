@@ -244,6 +244,7 @@ export function formatStatus(event: Extract<EcsKitEvent, { type: 'status' }>, st
 }
 
 function formatServiceStatus(s: ServiceStatusInfo, style: Style): string[] {
+  if (s.schedule) return formatJobStatus(s, style);
   if (!s.exists) return [`${style.bold(s.service)}: not deployed (no ECS service ${s.service} in cluster ${s.cluster})`];
   const healthy = s.running === s.desired && (s.pending ?? 0) === 0;
   const counts = `${s.running ?? 0}/${s.desired ?? 0} running, ${s.pending ?? 0} pending`;
@@ -267,7 +268,31 @@ function formatServiceStatus(s: ServiceStatusInfo, style: Style): string[] {
     lines.push(`  target ${t.id}${t.port ? `:${t.port}` : ''} ${state}${why ? ` — ${why}` : ''}`);
   }
   if (s.url) lines.push(`  url: ${style.cyan(s.url)}`);
+  if (s.internalUrl) lines.push(`  internal url: ${style.cyan(s.internalUrl)} (the app's services only)`);
+  if (s.queue) {
+    const q = s.queue;
+    const dead = q.deadLetters ? style.yellow(`, ${q.deadLetters} in the dead-letter queue`) : '';
+    lines.push(`  queue ${q.name}: ${q.visible} waiting, ${q.inFlight} in flight${dead}`);
+  }
   for (const e of s.events) lines.push(style.dim(`  event: ${e}`));
+  return lines;
+}
+
+/** A scheduled job: its schedule and next run, the revision it runs and its last runs with exit codes. */
+function formatJobStatus(s: ServiceStatusInfo, style: Style): string[] {
+  const j = s.schedule!;
+  const state = j.state === 'ENABLED' ? style.green('scheduled') : style.yellow(j.state.toLowerCase());
+  const lines = [`${style.bold(s.service)}: ${state} ${j.expression} (${j.timezone})`];
+  lines.push(`  next run: ${j.nextRun ?? '(none)'}`);
+  if (j.taskDefinition) lines.push(`  task definition: ${j.taskDefinition}`);
+  if (j.lastRuns.length === 0) lines.push(style.dim('  last runs: none that ECS still lists (it keeps stopped tasks about an hour)'));
+  for (const r of j.lastRuns) {
+    const exit = r.exitCode === undefined ? '' : r.exitCode === 0 ? style.green(' exit 0') : style.red(` exit ${r.exitCode}`);
+    const when = r.startedAt ?? r.stoppedAt ?? '';
+    lines.push(
+      `  run ${r.taskId.slice(0, 12)} ${r.lastStatus.toLowerCase()}${exit}${when ? style.dim(` ${when}`) : ''}${r.reason ? ` — ${r.reason}` : ''}`,
+    );
+  }
   return lines;
 }
 

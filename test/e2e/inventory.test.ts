@@ -22,6 +22,10 @@ import {
 import { CreateLoadBalancerCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateScheduleCommand, CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
+import { CreateHttpNamespaceCommand } from '@aws-sdk/client-servicediscovery';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsFor, inventory, nonEmpty, total, type Clients } from './harness/inventory.js';
 import { startMoto, type Moto } from './harness/moto.js';
@@ -132,6 +136,43 @@ async function createApp(aws: Clients, network: { vpcId: string; subnets: string
   await aws.ssm.send(new PutParameterCommand({ Name: `/ecs-kit/${APP}/${ENV}/TOKEN`, Type: 'SecureString', Value: 'x', Tags: tags }));
 }
 
+/** Issue 11's kinds: a queue, a schedule group with one schedule, a Cloud Map namespace and an alarm. */
+async function createWorkloads(aws: Clients, network: { subnets: string[] }) {
+  const tagMap = Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
+  await aws.sqs.send(new CreateQueueCommand({ QueueName: `${PREFIX}-worker`, tags: tagMap }));
+  await aws.scheduler.send(new CreateScheduleGroupCommand({ Name: PREFIX, Tags: tags }));
+  await aws.scheduler.send(
+    new CreateScheduleCommand({
+      GroupName: PREFIX,
+      Name: 'nightly',
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: `arn:aws:ecs:us-east-1:123456789012:cluster/${PREFIX}`,
+        RoleArn: `arn:aws:iam::123456789012:role/${PREFIX}-scheduler`,
+        EcsParameters: {
+          TaskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${PREFIX}-worker:1`,
+          NetworkConfiguration: { awsvpcConfiguration: { Subnets: network.subnets } },
+        },
+      },
+    }),
+  );
+  await aws.serviceDiscovery.send(new CreateHttpNamespaceCommand({ Name: PREFIX, Tags: tags }));
+  await aws.cloudwatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: `${PREFIX}-worker-backlog`,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Tags: tags,
+    }),
+  );
+}
+
 describe('e2e inventory', () => {
   let moto: Moto;
   let aws: Clients;
@@ -149,6 +190,7 @@ describe('e2e inventory', () => {
     const network = await createNetwork(aws);
     await createCompute(aws, network.subnets);
     await createApp(aws, network);
+    await createWorkloads(aws, network);
 
     const inv = await inventory(moto.endpoint, APP, ENV, aws);
     const counts = Object.fromEntries(Object.entries(inv).map(([kind, ids]) => [kind, ids.length]));

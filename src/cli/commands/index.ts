@@ -3,6 +3,7 @@ import { ciRole } from './ci-role/spec.js';
 import { completion } from './completion/spec.js';
 import { abort } from './abort/spec.js';
 import { continueCommand } from './continue/spec.js';
+import { config } from './config/spec.js';
 import { deploy } from './deploy/spec.js';
 import { doctor } from './doctor/spec.js';
 import { execCommand } from './exec/spec.js';
@@ -43,4 +44,5 @@ export const COMMANDS: readonly (CommandSpec | CommandGroupSpec)[] = [
   ciRole,
   importCommand,
   completion,
+  config,
 ];

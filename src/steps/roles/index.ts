@@ -1,10 +1,11 @@
 import type { Config } from '../../config/schema.js';
 import { after, type StepModule } from '../../engine/types.js';
-import { taskRolePolicy } from '../../security/refs.js';
+import { taskRolePolicy, type PolicyDocument } from '../../security/refs.js';
+import { queueStep } from '../queue/index.js';
 import { executionPolicyFor, secretsStep, servicesWithSecrets } from '../secrets/index.js';
 import { execStatements } from './exec.js';
 import { executionPolicyArn } from './policy.js';
-import { roleStep, type RolePlanData } from './role-step.js';
+import { roleStep, type RolePlanData, type RoleSpec } from './role-step.js';
 import { executionRolePermissions, taskRolePermissions } from './permissions.js';
 
 export { INLINE_POLICY_NAME, canonicalPolicy, executionPolicyArn, trustPolicy } from './policy.js';
@@ -23,7 +24,30 @@ export interface RoleState {
   changedAt?: string;
 }
 
-const perService = (config: Config) => Object.keys(config.services).map((scope) => ({ scope, dependsOn: [] as string[] }));
+/** A queue worker's task role waits for its queue: it may consume exactly that queue. */
+const perService = (config: Config) =>
+  Object.entries(config.services).map(([scope, svc]) => ({ scope, dependsOn: svc.queue ? [after(queueStep, scope)] : [] }));
+
+/**
+ * The task role's inline policy: the config's statements, and for a queue worker receive/delete/change-visibility (and
+ * reading the attributes SDK consumers ask for) on its own queue only.
+ */
+function taskInlinePolicy(ctx: Parameters<RoleSpec['name']>[0]): PolicyDocument | undefined {
+  const own = ctx.service?.taskRole?.statements ?? [];
+  const queue = ctx.service?.queue ? ctx.dep(queueStep, ctx.scope).queueArn : undefined;
+  const consume = queue
+    ? [
+        {
+          Sid: 'ConsumeOwnQueue',
+          Effect: 'Allow',
+          Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+          Resource: queue,
+        },
+      ]
+    : [];
+  const exec = ctx.service?.exec ? execStatements(ctx.names.logGroup(ctx.scope!), ctx) : [];
+  return taskRolePolicy([...own, ...consume, ...exec]);
+}
 
 export const executionRoleStep: StepModule<RoleState, RolePlanData> = {
   ...roleStep({
@@ -50,11 +74,7 @@ export const taskRoleStep: StepModule<RoleState, RolePlanData> = {
     description: (ctx) => `ecs-kit: the identity of ${ctx.scope} tasks in ${ctx.owner.app}/${ctx.owner.env}`,
     // Least privilege: no permissions until the config grants some.
     policies: (ctx) => [...(ctx.service?.taskRole?.managedPolicies ?? [])],
-    inlinePolicy: (ctx) =>
-      taskRolePolicy([
-        ...(ctx.service?.taskRole?.statements ?? []),
-        ...(ctx.service?.exec ? execStatements(ctx.names.logGroup(ctx.scope!), ctx) : []),
-      ]),
+    inlinePolicy: taskInlinePolicy,
   }),
   resourceKinds: ['iam:role'],
   permissions: taskRolePermissions,

@@ -3,7 +3,7 @@ import { attachOnly, ownRoles, type Statement } from '../../security/statements.
 import { executionPolicyArn } from './policy.js';
 
 /** What the role steps do to their own roles (iam.ts, role-step.ts): create, keep in shape, delete. */
-const ROLE_ACTIONS = [
+export const ROLE_ACTIONS = [
   'iam:CreateRole',
   'iam:DeleteRole',
   'iam:GetRole',

@@ -35,7 +35,7 @@ type Ctx = StepContext<RoleState>;
 type RolePlan = StepPlan<RoleState, RolePlanData>;
 
 /** What sets one role step apart from the other (execution role, task role); plan, apply and destroy are shared. */
-interface RoleSpec {
+export interface RoleSpec {
   kind: string;
   title(scope?: string): string;
   instances(config: Config): { scope?: string; dependsOn: string[] }[];

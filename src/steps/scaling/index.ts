@@ -14,33 +14,50 @@ import { EcsKitError } from '../../errors.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { prepareServiceLinkedRole, retryWhileRoleIsNew } from '../../aws/service-linked-roles.js';
 import { serviceStep, type ServiceState } from '../service/index.js';
+import { runsAsService } from '../../config/services.js';
+import { loadBalancerStep } from '../load-balancer/index.js';
+import { queueStep } from '../queue/index.js';
+import { targetGroupStep } from '../target-group/index.js';
+import { alarmChanges, backlogAlarm, deleteAlarm, findAlarm, putAlarm } from './alarm.js';
+import { policyChanges, requestsLabel, wantedPolicies, type WantedPolicy } from './policies.js';
 import { scalingPermissions } from './permissions.js';
 
 export interface ScalingState {
   resourceId: string;
+  /** The first policy (CPU when there is one); more in extraPolicies. */
   policyName: string;
   policyArn: string;
+  extraPolicies?: string[];
+  /** The CloudWatch alarm of a queue worker's backlog policy. */
+  alarmName?: string;
 }
 
 type Ctx = StepContext<ScalingState>;
 
 const NAMESPACE = 'ecs' as const;
 const DIMENSION = 'ecs:service:DesiredCount' as const;
-const METRIC = 'ECSServiceAverageCPUUtilization' as const;
-const COOLDOWN_SECONDS = 60;
 
 interface Wanted {
   resourceId: string;
-  policyName: string;
   min: number;
   max: number;
-  targetCpu: number;
+  policies: WantedPolicy[];
+  /** The backlog alarm and the queue it watches. */
+  alarm?: { name: string; queueName: string };
 }
 
 interface PlanData {
   wanted: Wanted;
   registerTarget: boolean;
-  putPolicy: boolean;
+  /** Names of the wanted policies to put. */
+  put: string[];
+  /** Policies (and an alarm) ecs-kit made earlier that the config no longer wants. */
+  remove: string[];
+  removeAlarm?: string;
+  putAlarm: boolean;
+  /** Policy name → ARN of the ones that exist. */
+  arns: Record<string, string>;
+  alarmExists: boolean;
 }
 
 export function resourceIdFor(service: Pick<ServiceState, 'clusterName' | 'serviceName'>): string {
@@ -48,13 +65,34 @@ export function resourceIdFor(service: Pick<ServiceState, 'clusterName' | 'servi
 }
 
 function wantedFor(ctx: Ctx): Wanted {
-  const autoscaling = ctx.service?.autoscaling;
-  if (!ctx.scope || !autoscaling)
+  const svc = ctx.service;
+  const autoscaling = svc?.autoscaling;
+  if (!ctx.scope || !svc || !autoscaling)
     throw new EcsKitError('engine.step', `Step ${ctx.id} runs only for services with autoscaling configured.`);
-  const service = ctx.dep(serviceStep, ctx.scope);
-  const { min, max, targetCpu } = autoscaling;
-  return { resourceId: resourceIdFor(service), policyName: ctx.names.scalingPolicy(ctx.scope), min, max, targetCpu };
+  const scope = ctx.scope;
+  const service = ctx.dep(serviceStep, scope);
+  const label =
+    autoscaling.requestsPerTarget !== undefined
+      ? requestsLabel(ctx.dep(loadBalancerStep).loadBalancerArn, ctx.dep(targetGroupStep, scope).targetGroupArn)
+      : undefined;
+  const policies = wantedPolicies(
+    svc,
+    { policy: (m) => (m === 'cpu' ? ctx.names.scalingPolicy(scope) : ctx.names.scalingPolicyFor(scope, m)) },
+    {
+      ...(label ? { requestsLabel: label } : {}),
+    },
+  );
+  const queueName = autoscaling.backlogPerTask !== undefined ? queueNameOf(ctx.dep(queueStep, scope).queueUrl) : undefined;
+  return {
+    resourceId: resourceIdFor(service),
+    min: autoscaling.min,
+    max: autoscaling.max,
+    policies,
+    ...(queueName ? { alarm: { name: ctx.names.backlogAlarm(scope), queueName } } : {}),
+  };
 }
+
+const queueNameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 async function findTarget(ctx: Ctx, resourceId: string): Promise<ScalableTarget | undefined> {
   const input = { ServiceNamespace: NAMESPACE, ResourceIds: [resourceId], ScalableDimension: DIMENSION };
@@ -62,133 +100,142 @@ async function findTarget(ctx: Ctx, resourceId: string): Promise<ScalableTarget 
   return out.ScalableTargets?.find((t) => t.ResourceId === resourceId && t.ScalableDimension === DIMENSION);
 }
 
-async function findPolicy(ctx: Ctx, w: Wanted): Promise<ScalingPolicy | undefined> {
+async function findPolicies(ctx: Ctx, resourceId: string, names: string[]): Promise<Map<string, ScalingPolicy>> {
   const out = await ctx.aws.autoscaling().send(
     new DescribeScalingPoliciesCommand({
       ServiceNamespace: NAMESPACE,
-      PolicyNames: [w.policyName],
-      ResourceId: w.resourceId,
+      PolicyNames: names,
+      ResourceId: resourceId,
       ScalableDimension: DIMENSION,
     }),
   );
-  return out.ScalingPolicies?.find((p) => p.PolicyName === w.policyName);
+  return new Map((out.ScalingPolicies ?? []).filter((p) => p.PolicyName && names.includes(p.PolicyName)).map((p) => [p.PolicyName!, p]));
 }
 
-function policyChanges(policy: ScalingPolicy | undefined, w: Wanted): Change[] {
-  if (!policy) return [{ field: 'scalingPolicy', after: w.policyName }];
-  const cfg = policy.TargetTrackingScalingPolicyConfiguration;
-  const changes: Change[] = [];
-  if (policy.PolicyType !== 'TargetTrackingScaling')
-    changes.push({ field: 'policyType', before: policy.PolicyType, after: 'TargetTrackingScaling' });
-  if (cfg?.TargetValue !== w.targetCpu) changes.push({ field: 'targetCpu', before: cfg?.TargetValue, after: w.targetCpu });
-  const metric = cfg?.PredefinedMetricSpecification?.PredefinedMetricType;
-  if (metric !== METRIC) changes.push({ field: 'metric', before: metric, after: METRIC });
-  // AWS omits cooldowns it was never given; only a returned value can differ.
-  const cooldown = (field: string, actual: number | undefined) => {
-    if (actual !== undefined && actual !== COOLDOWN_SECONDS) changes.push({ field, before: actual, after: COOLDOWN_SECONDS });
+/** The policies (and alarm) an earlier deploy recorded. */
+function recordedPolicies(previous: ScalingState | undefined): string[] {
+  return previous ? [previous.policyName, ...(previous.extraPolicies ?? [])] : [];
+}
+
+function stateFor(w: Wanted, arns: Record<string, string>): ScalingState {
+  const [first, ...rest] = w.policies;
+  return {
+    resourceId: w.resourceId,
+    policyName: first?.name ?? '',
+    policyArn: (first && arns[first.name]) ?? '',
+    ...(rest.length ? { extraPolicies: rest.map((p) => p.name) } : {}),
+    ...(w.alarm ? { alarmName: w.alarm.name } : {}),
   };
-  cooldown('scaleInCooldown', cfg?.ScaleInCooldown);
-  cooldown('scaleOutCooldown', cfg?.ScaleOutCooldown);
-  return changes;
+}
+
+function planCreate(w: Wanted): StepPlan<ScalingState, PlanData> {
+  const changes: Change[] = [
+    { field: 'scalableTarget', after: `${w.min}–${w.max} tasks` },
+    ...w.policies.map((p) => ({ field: 'scalingPolicy', after: p.describe })),
+    ...(w.alarm ? [{ field: 'backlogAlarm', after: `${w.alarm.name} (visible messages in ${w.alarm.queueName})` }] : []),
+  ];
+  const data: PlanData = {
+    wanted: w,
+    registerTarget: true,
+    put: w.policies.map((p) => p.name),
+    remove: [],
+    putAlarm: Boolean(w.alarm),
+    arns: {},
+    alarmExists: false,
+  };
+  return { action: 'create', changes, data };
+}
+
+/** The scaling policies and the backlog alarm: what to put, what to remove. */
+async function planPolicies(ctx: Ctx, w: Wanted, data: PlanData, changes: Change[]): Promise<void> {
+  const wantedNames = w.policies.map((p) => p.name);
+  const stale = recordedPolicies(ctx.previous).filter((n) => !wantedNames.includes(n));
+  const existing = await findPolicies(ctx, w.resourceId, [...wantedNames, ...stale]);
+  for (const p of w.policies) {
+    const arn = existing.get(p.name)?.PolicyARN;
+    if (arn) data.arns[p.name] = arn;
+    const pc = policyChanges(existing.get(p.name), p);
+    if (pc.length) data.put.push(p.name);
+    changes.push(...pc);
+  }
+  for (const name of stale.filter((n) => existing.has(n))) {
+    data.remove.push(name);
+    changes.push({ field: 'scalingPolicy', before: name, after: undefined });
+  }
+  const recordedAlarm = ctx.previous?.alarmName;
+  if (recordedAlarm && recordedAlarm !== w.alarm?.name) {
+    data.removeAlarm = recordedAlarm;
+    changes.push({ field: 'backlogAlarm', before: recordedAlarm, after: undefined });
+  }
+  if (!w.alarm) return;
+  const alarm = await findAlarm(ctx, w.alarm.name);
+  data.alarmExists = alarm !== undefined;
+  const backlog = w.policies.find((p) => p.metric === 'backlog')!;
+  const ac = alarmChanges(alarm, backlogAlarm(w.alarm.name, w.alarm.queueName, data.arns[backlog.name] ?? ''));
+  data.putAlarm = ac.length > 0 || data.put.includes(backlog.name);
+  changes.push(...ac);
 }
 
 export const scalingStep: StepModule<ScalingState, PlanData> = {
   kind: 'scaling',
   title: (scope) => `Autoscaling (${scope})`,
-  resourceKinds: ['application-autoscaling:scalable-target'],
+  resourceKinds: ['application-autoscaling:scalable-target', 'cloudwatch:alarm'],
   permissions: scalingPermissions,
   instances: (config) =>
     Object.entries(config.services)
-      .filter(([, svc]) => svc.autoscaling !== undefined)
-      .map(([name]) => ({ scope: name, dependsOn: [after(serviceStep, name)] })),
+      .filter(([, svc]) => svc.autoscaling !== undefined && runsAsService(svc))
+      .map(([name, svc]) => ({
+        scope: name,
+        dependsOn: [
+          after(serviceStep, name),
+          ...(svc.autoscaling?.requestsPerTarget !== undefined ? [after(loadBalancerStep), after(targetGroupStep, name)] : []),
+          ...(svc.autoscaling?.backlogPerTask !== undefined ? [after(queueStep, name)] : []),
+        ],
+      })),
 
   async plan(ctx): Promise<StepPlan<ScalingState, PlanData>> {
     const w = wantedFor(ctx);
     const target = await findTarget(ctx, w.resourceId);
-    if (!target) {
-      return {
-        action: 'create',
-        changes: [
-          { field: 'scalableTarget', after: `${w.min}–${w.max} tasks` },
-          { field: 'scalingPolicy', after: `${w.policyName} (CPU ${w.targetCpu}%)` },
-        ],
-        data: { wanted: w, registerTarget: true, putPolicy: true },
-      };
-    }
+    if (!target) return planCreate(w);
     const changes: Change[] = [];
     if (target.MinCapacity !== w.min) changes.push({ field: 'minCapacity', before: target.MinCapacity, after: w.min });
     if (target.MaxCapacity !== w.max) changes.push({ field: 'maxCapacity', before: target.MaxCapacity, after: w.max });
-    const registerTarget = changes.length > 0;
-    const policy = await findPolicy(ctx, w);
-    const pc = policyChanges(policy, w);
-    changes.push(...pc);
-    const current: ScalingState = { resourceId: w.resourceId, policyName: w.policyName, policyArn: policy?.PolicyARN ?? '' };
-    const data: PlanData = { wanted: w, registerTarget, putPolicy: pc.length > 0 };
-    return { action: changes.length ? 'update' : 'noop', changes, current, data };
+    const data: PlanData = {
+      wanted: w,
+      registerTarget: changes.length > 0,
+      put: [],
+      remove: [],
+      putAlarm: false,
+      arns: {},
+      alarmExists: false,
+    };
+    await planPolicies(ctx, w, data, changes);
+    return { action: changes.length ? 'update' : 'noop', changes, current: stateFor(w, data.arns), data };
   },
 
   async apply(ctx, plan): Promise<ScalingState> {
-    const aas = ctx.aws.autoscaling();
-    const data = plan.data ?? { wanted: wantedFor(ctx), registerTarget: true, putPolicy: true };
+    const data = plan.data ?? planCreate(wantedFor(ctx)).data!;
     const w = data.wanted;
-    const ids = { ServiceNamespace: NAMESPACE, ResourceId: w.resourceId, ScalableDimension: DIMENSION };
-    if (data.registerTarget) {
-      ctx.progress(`scaling between ${w.min} and ${w.max} tasks`);
-      const first = plan.action === 'create';
-      // The first target of an account relies on AWSServiceRoleForApplicationAutoScaling_ECSService, which
-      // may not exist yet or not be assumable for seconds ("Unable to assume IAM role", aws-cdk#4108).
-      if (first) await prepareServiceLinkedRole(ctx, 'ecsAutoScaling');
-      // Tags can only be set when the target is first registered; later calls update capacity only.
-      const input = { ...ids, MinCapacity: w.min, MaxCapacity: w.max, ...(first ? { Tags: tagMap(ctx.owner) } : {}) };
-      const register = () => aas.send(new RegisterScalableTargetCommand(input));
-      // RegisterScalableTarget creates or updates, so repeating it is safe.
-      await (first ? retryWhileRoleIsNew(ctx, 'ecsAutoScaling', register) : register());
+    if (data.registerTarget) await registerTarget(ctx, w, plan.action === 'create');
+    const arns = { ...data.arns };
+    for (const p of w.policies.filter((x) => data.put.includes(x.name))) arns[p.name] = await putPolicy(ctx, w, p);
+    const backlog = w.policies.find((p) => p.metric === 'backlog');
+    if (w.alarm && backlog && data.putAlarm) {
+      ctx.progress(`alarm ${w.alarm.name} on the backlog of ${w.alarm.queueName}`);
+      await putAlarm(ctx, backlogAlarm(w.alarm.name, w.alarm.queueName, arns[backlog.name] ?? ''), !data.alarmExists);
     }
-    let policyArn = plan.current?.policyArn ?? '';
-    if (data.putPolicy) {
-      ctx.progress(`target tracking at ${w.targetCpu}% average CPU`);
-      const out = await aas.send(
-        new PutScalingPolicyCommand({
-          ...ids,
-          PolicyName: w.policyName,
-          PolicyType: 'TargetTrackingScaling',
-          TargetTrackingScalingPolicyConfiguration: {
-            TargetValue: w.targetCpu,
-            PredefinedMetricSpecification: { PredefinedMetricType: METRIC },
-            ScaleInCooldown: COOLDOWN_SECONDS,
-            ScaleOutCooldown: COOLDOWN_SECONDS,
-          },
-        }),
-      );
-      policyArn = out.PolicyARN ?? policyArn;
-    }
-    return { resourceId: w.resourceId, policyName: w.policyName, policyArn };
+    if (data.removeAlarm) await deleteAlarm(ctx, data.removeAlarm);
+    for (const name of data.remove) await deletePolicy(ctx, w.resourceId, name);
+    return stateFor(w, arns);
   },
 
   // The scalable target belongs to a service whose tags the service step verified; its
   // resource id is derived from that service, so the manifest entry is proof enough.
   async destroy(ctx, state): Promise<void> {
+    if (state.alarmName) await deleteAlarm(ctx, state.alarmName);
+    for (const name of recordedPolicies(state)) await deletePolicy(ctx, state.resourceId, name);
     const aas = ctx.aws.autoscaling();
     const ids = { ServiceNamespace: NAMESPACE, ResourceId: state.resourceId, ScalableDimension: DIMENSION };
-    const ignoreGone = (err: unknown) => {
-      if (isAwsError(err, 'ObjectNotFoundException')) return;
-      throw err;
-    };
-    // The retry of a delete whose response was lost may be refused with an error other than
-    // ObjectNotFound: if a describe shows it gone, the delete did its job.
-    const goneIf = (gone: () => Promise<boolean>) => async (err: unknown) => {
-      if (!(await gone().catch(() => false))) throw err;
-    };
-    await aas
-      .send(new DeleteScalingPolicyCommand({ ...ids, PolicyName: state.policyName }))
-      .catch(ignoreGone)
-      .catch(
-        goneIf(async () => {
-          const input = { ServiceNamespace: NAMESPACE, ResourceId: state.resourceId, PolicyNames: [state.policyName] };
-          const left = await aas.send(new DescribeScalingPoliciesCommand(input));
-          return !left.ScalingPolicies?.length;
-        }),
-      );
     await aas
       .send(new DeregisterScalableTargetCommand(ids))
       .catch(ignoreGone)
@@ -201,3 +248,48 @@ export const scalingStep: StepModule<ScalingState, PlanData> = {
       );
   },
 };
+
+const ignoreGone = (err: unknown) => {
+  if (isAwsError(err, 'ObjectNotFoundException')) return;
+  throw err;
+};
+
+/** The retry of a delete whose response was lost may be refused with an error other than ObjectNotFound: if a describe shows it gone, the delete did its job. */
+const goneIf = (gone: () => Promise<boolean>) => async (err: unknown) => {
+  if (!(await gone().catch(() => false))) throw err;
+};
+
+async function registerTarget(ctx: Ctx, w: Wanted, first: boolean): Promise<void> {
+  ctx.progress(`scaling between ${w.min} and ${w.max} tasks`);
+  const ids = { ServiceNamespace: NAMESPACE, ResourceId: w.resourceId, ScalableDimension: DIMENSION };
+  // The first target of an account relies on AWSServiceRoleForApplicationAutoScaling_ECSService, which
+  // may not exist yet or not be assumable for seconds ("Unable to assume IAM role", aws-cdk#4108).
+  if (first) await prepareServiceLinkedRole(ctx, 'ecsAutoScaling');
+  // Tags can only be set when the target is first registered; later calls update capacity only.
+  const input = { ...ids, MinCapacity: w.min, MaxCapacity: w.max, ...(first ? { Tags: tagMap(ctx.owner) } : {}) };
+  const register = () => ctx.aws.autoscaling().send(new RegisterScalableTargetCommand(input));
+  // RegisterScalableTarget creates or updates, so repeating it is safe.
+  await (first ? retryWhileRoleIsNew(ctx, 'ecsAutoScaling', register) : register());
+}
+
+async function putPolicy(ctx: Ctx, w: Wanted, p: WantedPolicy): Promise<string> {
+  ctx.progress(`scaling policy ${p.describe}`);
+  const ids = { ServiceNamespace: NAMESPACE, ResourceId: w.resourceId, ScalableDimension: DIMENSION };
+  const out = await ctx.aws.autoscaling().send(new PutScalingPolicyCommand({ ...ids, PolicyName: p.name, ...p.body }));
+  return out.PolicyARN ?? '';
+}
+
+async function deletePolicy(ctx: Ctx, resourceId: string, name: string): Promise<void> {
+  const aas = ctx.aws.autoscaling();
+  const ids = { ServiceNamespace: NAMESPACE, ResourceId: resourceId, ScalableDimension: DIMENSION };
+  await aas
+    .send(new DeleteScalingPolicyCommand({ ...ids, PolicyName: name }))
+    .catch(ignoreGone)
+    .catch(
+      goneIf(async () => {
+        const input = { ServiceNamespace: NAMESPACE, ResourceId: resourceId, PolicyNames: [name] };
+        const left = await aas.send(new DescribeScalingPoliciesCommand(input));
+        return !left.ScalingPolicies?.length;
+      }),
+    );
+}

@@ -25,5 +25,25 @@ export function scalingPermissions(ctx: PolicyContext): Statement[] {
       Resource: ctx.arn('cloudwatch', 'alarm:TargetTracking-service/*'),
     },
     ...serviceLinkedRoles(ctx, ['ecsAutoScaling']),
+    ...backlogAlarms(ctx),
+  ];
+}
+
+/** A queue worker's backlog alarm (alarm.ts), named <app>-<env>-<service>-backlog and tagged; only configs with one get it. */
+function backlogAlarms(ctx: PolicyContext): Statement[] {
+  if (!Object.values(ctx.config.services).some((svc) => svc.autoscaling?.backlogPerTask !== undefined)) return [];
+  return [
+    {
+      Sid: 'BacklogAlarms',
+      Effect: 'Allow',
+      Action: [
+        'cloudwatch:PutMetricAlarm',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:DeleteAlarms',
+        'cloudwatch:ListTagsForResource',
+        'cloudwatch:TagResource',
+      ],
+      Resource: ctx.arn('cloudwatch', `alarm:${ctx.names.prefix}-*-backlog`),
+    },
   ];
 }

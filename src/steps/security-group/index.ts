@@ -1,4 +1,5 @@
-import { isPublic } from '../../config/services.js';
+import { isInternal, isPublic, isScheduled } from '../../config/services.js';
+import { membersSecurityGroupStep } from '../members-security-group/index.js';
 import type { IngressRule } from '../../aws/security-group-rules.js';
 import { applySecurityGroup, destroySecurityGroup, planSecurityGroup, type SecurityGroupPlan } from '../../aws/security-groups.js';
 import { requireIds } from '../../engine/require-ids.js';
@@ -21,12 +22,19 @@ function serviceName(ctx: Ctx): string {
 
 /**
  * A public service admits its port only from the load balancer's security group, never
- * from the internet; a worker admits nothing. Egress stays AWS's default allow-all
+ * from the internet; an internal one only from the app's own services; a worker or a job admits nothing. Egress stays AWS's default allow-all
  * (tasks pull images and call APIs).
  */
 function wantedIngress(ctx: Ctx): IngressRule[] {
   const port = ctx.service?.port;
-  if (port === undefined) return [];
+  if (port === undefined || !ctx.service || isScheduled(ctx.service)) return [];
+  if (isInternal(ctx.service)) {
+    // An internal service admits its port only from the group every task of the app's services is in.
+    const members = ctx.dep(membersSecurityGroupStep);
+    requireIds(after(membersSecurityGroupStep), members.groupId);
+    const source = { kind: 'group' as const, value: members.groupId };
+    return [{ protocol: 'tcp', fromPort: port, toPort: port, source, description: "from the app's own services" }];
+  }
   const lb = ctx.dep(loadBalancerStep);
   requireIds(after(loadBalancerStep), lb.securityGroupId);
   const source = { kind: 'group' as const, value: lb.securityGroupId };
@@ -41,7 +49,11 @@ export const securityGroupStep: StepModule<SecurityGroupState, SecurityGroupPlan
   instances: (config) =>
     Object.entries(config.services).map(([name, svc]) => ({
       scope: name,
-      dependsOn: isPublic(svc) ? [after(networkStep), after(loadBalancerStep)] : [after(networkStep)],
+      dependsOn: isPublic(svc)
+        ? [after(networkStep), after(loadBalancerStep)]
+        : isInternal(svc) && !isScheduled(svc)
+          ? [after(networkStep), after(membersSecurityGroupStep)]
+          : [after(networkStep)],
     })),
 
   async plan(ctx): Promise<StepPlan<SecurityGroupState, SecurityGroupPlan>> {

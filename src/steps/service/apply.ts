@@ -17,6 +17,7 @@ import type { ServiceState } from './index.js';
 import { afterRollout, waitForRollout } from './rollout.js';
 import { forUpdate } from './deployment-config.js';
 import { alignWithLive } from './safe-rollout.js';
+import { serviceConnectRequest } from './service-connect.js';
 
 type Ctx = StepContext<ServiceState>;
 
@@ -37,6 +38,7 @@ export async function createService(ctx: Ctx, d: Desired, since: Date): Promise<
     ...(d.networkConfiguration ? { networkConfiguration: d.networkConfiguration } : {}),
     deploymentConfiguration: d.deploymentConfiguration,
     ...(d.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
+    ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}),
     propagateTags: 'SERVICE',
     enableECSManagedTags: true,
     tags: ecsTags(ctx.owner),
@@ -110,6 +112,7 @@ function updateInput(
     // ECS Exec only reaches tasks started after the change (UpdateService enableExecuteCommand): start new ones.
     input.forceNewDeployment = true;
   }
+  if (changed.has('serviceConnectConfiguration')) input.serviceConnectConfiguration = serviceConnectRequest(d.serviceConnectConfiguration);
   return input;
 }
 

@@ -5,6 +5,7 @@ import type { Change } from '../../engine/types.js';
 import type { Desired } from './desired.js';
 import type { LiveRollout } from './live-rollout.js';
 import { deploymentConfigChanges, loadBalancersDiffer } from './safe-rollout.js';
+import { serviceConnectChange } from './service-connect.js';
 
 /** Which parts of the service differ; apply sends only these (plus the task definition). */
 export interface ServicePlanData {
@@ -39,7 +40,12 @@ class ChangeList {
 }
 
 /** What differs between the service as it runs and as it is wanted, in the order the plan shows it. */
-export function serviceChanges(service: Service, d: Desired, svc: ServiceConfig): { changes: Change[]; data: ServicePlanData } {
+export function serviceChanges(
+  service: Service,
+  d: Desired,
+  svc: ServiceConfig,
+  recordedServiceConnect?: string,
+): { changes: Change[]; data: ServicePlanData } {
   const list = new ChangeList();
   if (service.taskDefinition !== d.taskDefinition) list.add('taskDefinition', service.taskDefinition, d.taskDefinition);
   const desiredCount = desiredCountToSend(service, d, svc);
@@ -49,6 +55,8 @@ export function serviceChanges(service: Service, d: Desired, svc: ServiceConfig)
   if (loadBalancersDiffer(service.loadBalancers, d.loadBalancers)) {
     list.add('loadBalancers', service.loadBalancers ?? [], d.loadBalancers);
   }
+  const connect = serviceConnectChange(service, d.serviceConnectConfiguration, recordedServiceConnect);
+  if (connect) list.add(connect.field, connect.before, connect.after);
   const grace = service.healthCheckGracePeriodSeconds;
   if (d.healthCheckGracePeriodSeconds !== undefined && grace !== undefined && grace !== d.healthCheckGracePeriodSeconds) {
     list.add('healthCheckGracePeriodSeconds', grace, d.healthCheckGracePeriodSeconds);

@@ -4,8 +4,11 @@ import type {
   LoadBalancer,
   NetworkConfiguration,
   Service,
+  ServiceConnectConfiguration,
 } from '@aws-sdk/client-ecs';
+import { memberGroups, serviceConnectFor, serviceConnectKey } from './service-connect.js';
 import { capacityProviderName, capacityStrategyFor } from '../../capacity/strategy.js';
+import { isPublic } from '../../config/services.js';
 import type { ServiceConfig } from '../../config/schema.js';
 import type { StepContext } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
@@ -36,6 +39,8 @@ export interface Desired {
   deploymentConfiguration: DeploymentConfiguration;
   /** ECS Exec (services.<name>.exec). */
   enableExecuteCommand: boolean;
+  /** ECS Service Connect (service-connect.ts): absent when the config has no internal services. */
+  serviceConnectConfiguration?: ServiceConnectConfiguration;
   url?: string;
 }
 
@@ -71,15 +76,22 @@ export function desiredFor(ctx: Ctx): Desired {
     desiredCount: svc.desiredCount,
     ...(svc.networkMode === 'bridge'
       ? {}
-      : { networkConfiguration: { awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId], assignPublicIp } } }),
+      : {
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets: placement.subnets, securityGroups: [sg.groupId, ...memberGroups(ctx)], assignPublicIp },
+          },
+        }),
     capacityProviderStrategy: strategy,
     loadBalancers: [],
     deploymentConfiguration: wantedDeploymentConfiguration(ctx, scope, svc),
     enableExecuteCommand: svc.exec,
   };
-  if (svc.port !== undefined) {
+  const serviceConnect = serviceConnectFor(ctx);
+  if (serviceConnect) desired.serviceConnectConfiguration = serviceConnect;
+  if (isPublic(svc)) {
     const lb = ctx.dep(loadBalancerStep);
-    desired.loadBalancers = [wantedLoadBalancer(ctx, scope, { ...svc, port: svc.port })];
+    // isPublic: the service has a port.
+    desired.loadBalancers = [wantedLoadBalancer(ctx, scope, { ...svc, port: svc.port! })];
     desired.healthCheckGracePeriodSeconds = 60;
     desired.url = `${lb.httpsListenerArn ? 'https' : 'http'}://${lb.dnsName}${svc.path === '/' ? '/' : svc.path}`;
   }
@@ -93,5 +105,6 @@ export function stateOf(service: Service | undefined, d: Desired, fallbackArn = 
     serviceArn: service?.serviceArn ?? fallbackArn,
     taskDefinitionArn: d.taskDefinition,
     ...(d.url ? { url: d.url } : {}),
+    ...(d.serviceConnectConfiguration ? { serviceConnect: serviceConnectKey(d.serviceConnectConfiguration) } : {}),
   };
 }

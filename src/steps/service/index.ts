@@ -1,4 +1,6 @@
-import { isPublic } from '../../config/services.js';
+import { hasInternalServices, isPublic, runsAsService } from '../../config/services.js';
+import { membersSecurityGroupStep } from '../members-security-group/index.js';
+import { namespaceStep } from '../namespace/index.js';
 import {
   DeleteServiceCommand,
   DescribeServicesCommand,
@@ -34,6 +36,8 @@ export interface ServiceState {
   url?: string;
   /** Set when the last deploy left a blue/green, linear or canary rollout going: paused at a hook, or at --wait-until. */
   rollout?: { outcome: 'paused' | 'reached'; stage: string; deploymentArn: string };
+  /** The Service Connect configuration ecs-kit last sent (service-connect.ts), for APIs that do not report it. */
+  serviceConnect?: string;
 }
 
 type Ctx = StepContext<ServiceState>;
@@ -57,22 +61,26 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
   resourceKinds: ['ecs:service'],
   permissions: servicePermissions,
   instances: (config) =>
-    Object.entries(config.services).map(([name, svc]) => ({
-      scope: name,
-      dependsOn: [
-        after(clusterStep),
-        after(networkStep),
-        after(taskDefinitionStep, name),
-        // Read for when they last changed: IAM-propagation stops do not count in the rollout just after.
-        after(executionRoleStep),
-        after(taskRoleStep, name),
-        after(securityGroupStep, name),
-        ...(isPublic(svc) ? [after(loadBalancerStep), after(targetGroupStep, name)] : []),
-        // The EC2 capacity provider must be on the cluster before a service can use it.
-        ...(svc.capacity === 'ec2' ? [after(ec2CapacityStep)] : []),
-        ...safeRolloutDependencies(name, svc),
-      ],
-    })),
+    Object.entries(config.services)
+      .filter(([, svc]) => runsAsService(svc))
+      .map(([name, svc]) => ({
+        scope: name,
+        dependsOn: [
+          after(clusterStep),
+          after(networkStep),
+          after(taskDefinitionStep, name),
+          // Read for when they last changed: IAM-propagation stops do not count in the rollout just after.
+          after(executionRoleStep),
+          after(taskRoleStep, name),
+          after(securityGroupStep, name),
+          ...(isPublic(svc) ? [after(loadBalancerStep), after(targetGroupStep, name)] : []),
+          // The EC2 capacity provider must be on the cluster before a service can use it.
+          ...(svc.capacity === 'ec2' ? [after(ec2CapacityStep)] : []),
+          // Service Connect: the namespace, and the group internal services admit (service-connect.ts).
+          ...(hasInternalServices(config) ? [after(namespaceStep), after(membersSecurityGroupStep)] : []),
+          ...safeRolloutDependencies(name, svc),
+        ],
+      })),
 
   async plan(ctx): Promise<StepPlan<ServiceState, ServicePlanData>> {
     const svc = serviceConfig(ctx);
@@ -101,7 +109,7 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
         },
       );
     }
-    const { changes, data } = serviceChanges(service, d, svc);
+    const { changes, data } = serviceChanges(service, d, svc, ctx.previous?.serviceConnect);
     const current = stateOf(service, { ...d, taskDefinition: service.taskDefinition ?? d.taskDefinition });
     // "No changes" only for a service that is also healthy: otherwise the run follows (or reports) its live rollout.
     const live = changes.length ? undefined : await findLiveRollout(ctx, service, d);

@@ -62,7 +62,7 @@ export async function planAlternate(
     return { keep: { arn: '', name, healthDrift: true, attributeDrift: true } };
   }
   const health = healthChanges(found, svc).map((c) => ({ ...c, field: `alternateTargetGroup.${c.field}` }));
-  const delay = await deregistrationDelayChange(ctx, found.TargetGroupArn);
+  const delay = await deregistrationDelayChange(ctx, found.TargetGroupArn, svc);
   changes.push(...health, ...(delay ? [{ ...delay, field: `alternateTargetGroup.${delay.field}` }] : []));
   return { keep: { arn: found.TargetGroupArn, name, healthDrift: health.length > 0, attributeDrift: delay !== undefined } };
 }

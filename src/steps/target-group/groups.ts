@@ -164,7 +164,7 @@ export async function ensureTargetGroup(
     arn = planned.arn;
     if (planned.healthDrift) await ctx.aws.elbv2().send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthSettings(svc) }));
   }
-  if (!planned || planned.attributeDrift) await setDeregistrationDelay(ctx, arn);
+  if (!planned || planned.attributeDrift) await setDeregistrationDelay(ctx, arn, svc);
   return arn;
 }
 

@@ -1,3 +1,4 @@
+import { isPublic } from '../../config/services.js';
 import type { Rule, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { requireIds } from '../../engine/require-ids.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
@@ -137,7 +138,7 @@ function keepLiveGroup(f: Found, tg: TargetGroup): { tg: TargetGroup; found: Fou
 
 async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: string): Promise<Plan> {
   const changes = [...healthChanges(tg, f.svc), ...f.retiredChanges, ...f.alternateChanges];
-  const delay = await deregistrationDelayChange(ctx, tg.TargetGroupArn!);
+  const delay = await deregistrationDelayChange(ctx, tg.TargetGroupArn!, f.svc);
   if (delay) changes.push(delay);
   const forwardsAsWanted = ruleForwardsAsWanted(f, tg);
   const rule = planRule({ ...f, tg, name, ...(forwardsAsWanted ? { forwardsAsWanted } : {}) }, changes);
@@ -197,7 +198,7 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
   permissions: targetGroupPermissions,
   instances: (config) =>
     Object.entries(config.services)
-      .filter(([, svc]) => svc.port !== undefined)
+      .filter(([, svc]) => isPublic(svc))
       .map(([name]) => ({ scope: name, dependsOn: [after(networkStep), after(loadBalancerStep)] })),
 
   async plan(ctx): Promise<Plan> {

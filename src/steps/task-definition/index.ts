@@ -22,6 +22,7 @@ import { logsStep } from '../logs/index.js';
 import { executionRoleStep, taskRoleStep } from '../roles/index.js';
 import { hasSecrets, secretsStep } from '../secrets/index.js';
 import { onceOptions } from '../../aws/create-once-options.js';
+import { queueStep, type QueueState } from '../queue/index.js';
 import { taskDefinitionPermissions } from './permissions.js';
 
 export interface TaskDefinitionState {
@@ -45,33 +46,49 @@ export interface RenderInput {
   secrets?: Record<string, string>;
   region: string;
   owner: Owner;
+  /** A queue worker's queue: its URLs go into QUEUE_URL and DLQ_URL. */
+  queue?: { url: string; deadLetterUrl: string };
 }
 
-/** The RegisterTaskDefinition request for one service: one task (Fargate, or EC2 in awsvpc/bridge mode), one container. */
+/** The RegisterTaskDefinition request for one service: one task (Fargate, or EC2 in awsvpc/bridge mode), its container and sidecars. */
 export function renderTaskDefinition(o: RenderInput): RegisterTaskDefinitionCommandInput {
   const svc = o.service;
-  const container: ContainerDefinition = {
-    name: o.container,
-    image: o.image,
-    essential: true,
-    environment: Object.keys(svc.environment)
-      .sort()
-      .map((name) => ({ name, value: svc.environment[name] })),
-    logConfiguration: {
-      logDriver: 'awslogs',
-      options: { 'awslogs-group': o.logGroup, 'awslogs-region': o.region, 'awslogs-stream-prefix': 'ecs' },
-    },
+  const environment: Record<string, string> = {
+    ...svc.environment,
+    ...(o.queue ? { QUEUE_URL: o.queue.url, DLQ_URL: o.queue.deadLetterUrl } : {}),
   };
+  const container = containerDefinition(o, { name: o.container, image: o.image, essential: true, environment, command: svc.command });
   const ec2 = svc.capacity === 'ec2';
   // Bridge mode (EC2 only): hostPort 0 lets ECS pick a free port per task, so several fit on one instance.
   const bridge = ec2 && svc.networkMode === 'bridge';
-  if (svc.port !== undefined) container.portMappings = [{ containerPort: svc.port, ...(bridge ? { hostPort: 0 } : {}), protocol: 'tcp' }];
+  if (svc.port !== undefined) {
+    // An internal service's port is named for Service Connect (its portName), with the HTTP protocol it proxies.
+    const named = svc.internal ? { name: o.container, appProtocol: 'http' as const } : {};
+    container.portMappings = [{ containerPort: svc.port, ...(bridge ? { hostPort: 0 } : {}), protocol: 'tcp', ...named }];
+  }
   if (bridge) container.memory = svc.memory;
-  if (svc.command) container.command = [...svc.command];
   // ECS Exec (services.<name>.exec): an init process reaps the sessions' child processes (ECS Developer Guide, ECS Exec).
   if (svc.exec) container.linuxParameters = { initProcessEnabled: true };
   const secretNames = Object.keys(o.secrets ?? {}).sort();
   if (secretNames.length) container.secrets = secretNames.map((name) => ({ name, valueFrom: o.secrets![name]! }));
+  if (svc.healthCheck) {
+    const h = svc.healthCheck;
+    container.healthCheck = {
+      command: [...h.command],
+      interval: h.interval,
+      timeout: h.timeout,
+      retries: h.retries,
+      startPeriod: h.startPeriod,
+    };
+  }
+  const sidecars = Object.keys(svc.sidecars)
+    .sort()
+    .map((name) => {
+      const s = svc.sidecars[name]!;
+      const c = containerDefinition(o, { name, image: s.image, essential: s.essential, environment: s.environment, command: s.command });
+      if (s.port !== undefined) c.portMappings = [{ containerPort: s.port, ...(bridge ? { hostPort: 0 } : {}), protocol: 'tcp' }];
+      return c;
+    });
   return {
     family: o.family,
     networkMode: bridge ? 'bridge' : 'awsvpc',
@@ -83,15 +100,40 @@ export function renderTaskDefinition(o: RenderInput): RegisterTaskDefinitionComm
     ...(ec2 ? {} : { runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: cpuArchitectureOf(svc) } }),
     executionRoleArn: o.executionRoleArn,
     taskRoleArn: o.taskRoleArn,
-    containerDefinitions: [container],
+    containerDefinitions: [container, ...sidecars],
+    // Fargate's task storage beyond the 20 GiB it always gives (ECS API reference, EphemeralStorage: 21-200 GiB).
+    ...(svc.ephemeralStorage !== undefined ? { ephemeralStorage: { sizeInGiB: svc.ephemeralStorage } } : {}),
     tags: ecsTags(o.owner),
+  };
+}
+
+/** One container: image, environment (sorted), command, awslogs to the service's group, and the service's stopTimeout. */
+function containerDefinition(
+  o: RenderInput,
+  c: { name: string; image: string; essential: boolean; environment: Record<string, string>; command?: string[] | undefined },
+): ContainerDefinition {
+  return {
+    name: c.name,
+    image: c.image,
+    essential: c.essential,
+    environment: Object.keys(c.environment)
+      .sort()
+      .map((name) => ({ name, value: c.environment[name] })),
+    logConfiguration: {
+      logDriver: 'awslogs',
+      options: { 'awslogs-group': o.logGroup, 'awslogs-region': o.region, 'awslogs-stream-prefix': 'ecs' },
+    },
+    ...(c.command ? { command: [...c.command] } : {}),
+    ...(o.service.stopTimeout !== undefined ? { stopTimeout: o.service.stopTimeout } : {}),
   };
 }
 
 export interface NormalizedContainer {
   image?: string;
   essential: boolean;
-  portMappings: { containerPort?: number; hostPort?: number; protocol: string }[];
+  portMappings: { containerPort?: number; hostPort?: number; protocol: string; name?: string; appProtocol?: string }[];
+  healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
+  stopTimeout?: number;
   /** name → value; a map, so order never matters. */
   environment: Record<string, string>;
   command: string[];
@@ -109,9 +151,21 @@ export interface NormalizedTaskDefinition {
   cpu?: string;
   memory?: string;
   runtimePlatform?: { operatingSystemFamily?: string; cpuArchitecture?: string };
+  ephemeralStorage?: number;
   executionRoleArn?: string;
   taskRoleArn?: string;
   containers: Record<string, NormalizedContainer>;
+}
+
+/** A container health check with ECS's defaults filled in (interval 30, timeout 5, retries 3, startPeriod 0). */
+function normalizeHealthCheck(h: NonNullable<ContainerDefinition['healthCheck']>): NonNullable<NormalizedContainer['healthCheck']> {
+  return {
+    command: h.command ?? [],
+    interval: h.interval ?? 30,
+    timeout: h.timeout ?? 5,
+    retries: h.retries ?? 3,
+    startPeriod: h.startPeriod ?? 0,
+  };
 }
 
 function sortedRecord(entries: [string, string][]): Record<string, string> {
@@ -135,11 +189,15 @@ export function normalizeTaskDefinition(td: TaskDefinition | RegisterTaskDefinit
           containerPort: p.containerPort,
           ...(p.hostPort !== undefined && p.hostPort !== p.containerPort ? { hostPort: p.hostPort } : {}),
           protocol: p.protocol ?? 'tcp',
+          ...(p.name ? { name: p.name } : {}),
+          ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}),
         }))
         .sort((a, b) => (a.containerPort ?? 0) - (b.containerPort ?? 0)),
       environment: sortedRecord((c.environment ?? []).map((e) => [e.name ?? '', e.value ?? ''])),
       command: c.command ?? [],
       secrets: sortedRecord((c.secrets ?? []).map((e) => [e.name ?? '', e.valueFrom ?? ''])),
+      ...(c.healthCheck ? { healthCheck: normalizeHealthCheck(c.healthCheck) } : {}),
+      ...(c.stopTimeout !== undefined ? { stopTimeout: c.stopTimeout } : {}),
       ...(log ? { logConfiguration: { logDriver: log.logDriver, options: sortedRecord(Object.entries(log.options ?? {})) } } : {}),
       ...(c.linuxParameters?.initProcessEnabled ? { initProcessEnabled: true as const } : {}),
     };
@@ -152,6 +210,10 @@ export function normalizeTaskDefinition(td: TaskDefinition | RegisterTaskDefinit
     cpu: td.cpu === undefined ? undefined : String(td.cpu),
     memory: td.memory === undefined ? undefined : String(td.memory),
     ...(rp ? { runtimePlatform: { operatingSystemFamily: rp.operatingSystemFamily, cpuArchitecture: rp.cpuArchitecture } } : {}),
+    // ECS leaves ephemeralStorage out, or reports the 20 GiB default, when none was asked for.
+    ...(td.ephemeralStorage?.sizeInGiB !== undefined && td.ephemeralStorage.sizeInGiB > 20
+      ? { ephemeralStorage: td.ephemeralStorage.sizeInGiB }
+      : {}),
     executionRoleArn: td.executionRoleArn,
     taskRoleArn: td.taskRoleArn,
     containers,
@@ -163,7 +225,16 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /** The fields that differ, named for people: 'cpu', 'containerDefinitions[web].image', 'environment.FOO'. */
 export function diffTaskDefinitions(actual: NormalizedTaskDefinition, wanted: NormalizedTaskDefinition): Change[] {
   const changes: Change[] = [];
-  const top = ['networkMode', 'requiresCompatibilities', 'cpu', 'memory', 'runtimePlatform', 'executionRoleArn', 'taskRoleArn'] as const;
+  const top = [
+    'networkMode',
+    'requiresCompatibilities',
+    'cpu',
+    'memory',
+    'runtimePlatform',
+    'ephemeralStorage',
+    'executionRoleArn',
+    'taskRoleArn',
+  ] as const;
   for (const field of top) {
     if (same(actual[field], wanted[field])) continue;
     // Name the part of the platform that changed, so an architecture switch reads as one.
@@ -185,7 +256,16 @@ export function diffTaskDefinitions(actual: NormalizedTaskDefinition, wanted: No
       changes.push({ field: `containerDefinitions[${name}]`, before: a ? name : undefined, after: w ? name : undefined });
       continue;
     }
-    for (const field of ['image', 'essential', 'portMappings', 'command', 'logConfiguration', 'initProcessEnabled'] as const) {
+    for (const field of [
+      'image',
+      'essential',
+      'portMappings',
+      'command',
+      'logConfiguration',
+      'healthCheck',
+      'stopTimeout',
+      'initProcessEnabled',
+    ] as const) {
       if (!same(a[field], w[field])) changes.push({ field: `containerDefinitions[${name}].${field}`, before: a[field], after: w[field] });
     }
     // valueFrom is where a secret lives (an ARN), never the value, so it may be shown.
@@ -235,9 +315,14 @@ function render(ctx: Ctx): RegisterTaskDefinitionCommandInput {
     taskRoleArn: taskRole.roleArn,
     logGroup: logs.logGroupName,
     ...(hasSecrets(service) ? { secrets: ctx.dep(secretsStep, svc).secrets } : {}),
+    ...(service.queue ? { queue: queueUrls(ctx.dep(queueStep, svc)) } : {}),
     region: ctx.region,
     owner: ctx.owner,
   });
+}
+
+function queueUrls(q: QueueState): { url: string; deadLetterUrl: string } {
+  return { url: q.queueUrl, deadLetterUrl: q.deadLetterQueueUrl };
 }
 
 function stateOf(td: TaskDefinition, family: string): TaskDefinitionState {
@@ -291,6 +376,7 @@ export const taskDefinitionStep: StepModule<TaskDefinitionState, never> = {
         after(logsStep, scope),
         ...(buildsImage(svc) ? [after(imageStep, scope)] : []),
         ...(hasSecrets(svc) ? [after(secretsStep, scope)] : []),
+        ...(svc.queue ? [after(queueStep, scope)] : []),
       ],
     })),
 

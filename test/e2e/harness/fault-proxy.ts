@@ -159,7 +159,7 @@ export async function startFaultProxy(target: string, opts: FaultProxyOptions = 
         );
       if (url.startsWith('/moto-api')) return passThrough();
 
-      const { service, operation } = identify(req.headers, url, body.toString('utf8'));
+      const { service, operation } = identify(req.headers, url, body.toString('utf8'), req.method);
       const call: RecordedCall = { service, operation, mutating: isMutating(operation) };
       calls.push(call);
       const index = calls.length;

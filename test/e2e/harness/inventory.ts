@@ -46,6 +46,18 @@ import {
 } from '@aws-sdk/client-iam';
 import { paginateDescribeParameters, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import {
+  ListTagsForResourceCommand as ListSchedulerTagsCommand,
+  SchedulerClient,
+  paginateListScheduleGroups,
+  paginateListSchedules,
+} from '@aws-sdk/client-scheduler';
+import {
+  ListTagsForResourceCommand as ListNamespaceTagsCommand,
+  ServiceDiscoveryClient,
+  paginateListNamespaces,
+} from '@aws-sdk/client-servicediscovery';
+import { ListQueueTagsCommand, SQSClient, paginateListQueues } from '@aws-sdk/client-sqs';
 
 /**
  * Independent look at what exists in the (fake) account, built on the raw SDK only so a
@@ -76,6 +88,9 @@ export function clientsFor(endpoint: string) {
     autoscaling: new AutoScalingClient(cfg),
     ssm: new SSMClient(cfg),
     sts: new STSClient(cfg),
+    sqs: new SQSClient(cfg),
+    scheduler: new SchedulerClient(cfg),
+    serviceDiscovery: new ServiceDiscoveryClient(cfg),
   };
 }
 export type Clients = ReturnType<typeof clientsFor>;
@@ -102,6 +117,10 @@ export interface Inventory {
   scalableTargets: string[];
   autoScalingGroups: string[];
   parameters: string[];
+  queues: string[];
+  scheduleGroups: string[];
+  schedules: string[];
+  namespaces: string[];
   alarms: string[];
 }
 
@@ -325,6 +344,52 @@ const otherListers = {
     )
       .filter((g) => g.Status !== 'Delete in progress')
       .map((g) => g.AutoScalingGroupName!),
+  parameters: async ({ clients: { ssm }, app, env }: Scope) => {
+    const ParameterFilters = [
+      { Key: `tag:${TAG_APP}`, Values: [app] },
+      { Key: `tag:${TAG_ENV}`, Values: [env] },
+    ];
+    return (await all(paginateDescribeParameters({ client: ssm }, { ParameterFilters }), (p) => p.Parameters)).map((p) => p.Name!);
+  },
+};
+
+/** Queue workers, scheduled jobs, Service Connect and backlog alarms (issue 11). */
+const workloadListers = {
+  queues: async ({ clients: { sqs }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const url of await all(paginateListQueues({ client: sqs }, {}), (p) => p.QueueUrls)) {
+      const tags = (await unlessGone(() => sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))))?.Tags;
+      if (owned(tags, app, env)) out.push(url.slice(url.lastIndexOf('/') + 1));
+    }
+    return out;
+  },
+  scheduleGroups: async ({ clients: { scheduler }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const g of await all(paginateListScheduleGroups({ client: scheduler }, {}), (p) => p.ScheduleGroups)) {
+      if (g.State === 'DELETING') continue;
+      const tags = (await unlessGone(() => scheduler.send(new ListSchedulerTagsCommand({ ResourceArn: g.Arn! }))))?.Tags;
+      if (owned(tags, app, env)) out.push(g.Name!);
+    }
+    return out;
+  },
+  // Schedules carry no tags: the ones in an owned group are ecs-kit's.
+  schedules: async (s: Scope) => {
+    const groups = await workloadListers.scheduleGroups(s);
+    const out: string[] = [];
+    for (const group of groups) {
+      const list = await all(paginateListSchedules({ client: s.clients.scheduler }, { GroupName: group }), (p) => p.Schedules);
+      out.push(...list.map((x) => `${group}/${x.Name!}`));
+    }
+    return out;
+  },
+  namespaces: async ({ clients: { serviceDiscovery }, app, env }: Scope) => {
+    const out: string[] = [];
+    for (const n of await all(paginateListNamespaces({ client: serviceDiscovery }, {}), (p) => p.Namespaces)) {
+      const tags = (await unlessGone(() => serviceDiscovery.send(new ListNamespaceTagsCommand({ ResourceARN: n.Arn! }))))?.Tags;
+      if (owned(tags, app, env)) out.push(n.Name!);
+    }
+    return out;
+  },
   alarms: async ({ clients: { cloudwatch }, app, env }: Scope) => {
     const out: string[] = [];
     for (const a of await all(paginateDescribeAlarms({ client: cloudwatch }, {}), (p) => p.MetricAlarms)) {
@@ -332,13 +397,6 @@ const otherListers = {
       if (owned(tags, app, env)) out.push(a.AlarmName!);
     }
     return out;
-  },
-  parameters: async ({ clients: { ssm }, app, env }: Scope) => {
-    const ParameterFilters = [
-      { Key: `tag:${TAG_APP}`, Values: [app] },
-      { Key: `tag:${TAG_ENV}`, Values: [env] },
-    ];
-    return (await all(paginateDescribeParameters({ client: ssm }, { ParameterFilters }), (p) => p.Parameters)).map((p) => p.Name!);
   },
 };
 
@@ -368,7 +426,11 @@ const LISTERS: { [F in keyof Inventory]: { kind: string; list: Lister } } = {
   scalableTargets: { kind: 'application-autoscaling:scalable-target', list: otherListers.scalableTargets },
   autoScalingGroups: { kind: 'autoscaling:autoScalingGroup', list: otherListers.autoScalingGroups },
   parameters: { kind: 'ssm:parameter', list: otherListers.parameters },
-  alarms: { kind: 'cloudwatch:alarm', list: otherListers.alarms },
+  queues: { kind: 'sqs:queue', list: workloadListers.queues },
+  scheduleGroups: { kind: 'scheduler:schedule-group', list: workloadListers.scheduleGroups },
+  schedules: { kind: 'scheduler:schedule', list: workloadListers.schedules },
+  namespaces: { kind: 'servicediscovery:namespace', list: workloadListers.namespaces },
+  alarms: { kind: 'cloudwatch:alarm', list: workloadListers.alarms },
 };
 
 /** The resource kinds the inventory can list. */

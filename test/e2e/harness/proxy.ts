@@ -51,7 +51,22 @@ export function s3Operation(method: string, url: string): string {
   return plain[method] ?? 'Unknown';
 }
 
-/** Works out service and operation from what the SDK put on the wire (awsJson, awsQuery/EC2, rpcv2, S3 REST). */
+/**
+ * EventBridge Scheduler speaks REST-JSON: the operation is the method and path (Scheduler API reference):
+ * /schedules/{Name} and /schedule-groups/{Name} (GET, POST create, PUT update, DELETE), /tags/{arn}.
+ */
+export function restOperation(method: string, url: string): string | undefined {
+  const path = url.split('?')[0] ?? '';
+  const kind = /^\/(schedules|schedule-groups|tags)(\/[^/]+)?$/.exec(path);
+  if (!kind) return undefined;
+  const one = kind[2] !== undefined;
+  if (kind[1] === 'tags') return { GET: 'ListTagsForResource', POST: 'TagResource', DELETE: 'UntagResource' }[method];
+  const noun = kind[1] === 'schedules' ? 'Schedule' : 'ScheduleGroup';
+  if (!one) return method === 'GET' ? `List${noun}s` : undefined;
+  return { GET: `Get${noun}`, POST: `Create${noun}`, PUT: `Update${noun}`, DELETE: `Delete${noun}` }[method];
+}
+
+/** Works out service and operation from what the SDK put on the wire (awsJson, awsQuery/EC2, rpcv2, S3 REST, Scheduler's REST-JSON). */
 export function identify(headers: IncomingHttpHeaders, url: string, body: string, method = 'POST'): { service: string; operation: string } {
   const target = header(headers, 'x-amz-target');
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(header(headers, 'authorization'));
@@ -67,6 +82,7 @@ export function identify(headers: IncomingHttpHeaders, url: string, body: string
     const rpc = /\/operation\/([A-Za-z0-9]+)/.exec(url);
     if (action) operation = decodeURIComponent(action[1]!);
     else if (rpc) operation = rpc[1]!;
+    else if (service === 'scheduler') operation = restOperation(method, url) ?? 'Unknown';
   }
   return { service, operation };
 }

@@ -9,6 +9,8 @@ export type Protocol = 'json' | 'cloudwatch-json' | 'ec2' | 'query' | 's3';
 
 export function protocolOf(headers: IncomingHttpHeaders, service: string): Protocol {
   if (service === 's3') return 's3';
+  // EventBridge Scheduler is REST-JSON: JSON bodies, errors named by x-amzn-errortype like awsJson's.
+  if (service === 'scheduler') return 'json';
   if (headers['x-amz-target']) return service === 'monitoring' ? 'cloudwatch-json' : 'json';
   return service === 'ec2' ? 'ec2' : 'query';
 }

@@ -12,6 +12,7 @@ import { MANAGED_POLICY_MAX_CHARS, policySize } from '../../../src/security/poli
 import { bootstrapPolicy, deployerPolicy } from '../../../src/security/deployer-policy.js';
 import { strict } from '../../helpers/aws-mock.js';
 import { sdkOperations, sourceFiles, unattributedCommands } from '../security/sdk-operations.js';
+import { WORKLOADS_CASE } from '../security/policy-configs.js';
 import { Capture } from '../ui/streams.js';
 
 const sts = mockClient(STSClient);
@@ -164,7 +165,16 @@ describe('deployer policy', () => {
       region: 'eu-west-1',
       account: '111122223333',
     }).Statement as unknown as Stmt[];
-    const granted = new Set([...policy(), ...ec2Policy, ...canaryPolicy, ...statePolicy, ...bootstrap].flatMap((s) => s.Action));
+    // So are the scheduler's, the queues', Cloud Map's and the backlog alarms': every kind of workload.
+    const workloadsPolicy = deployerPolicy({
+      config: parseConfigText(WORKLOADS_CASE.yaml),
+      env: WORKLOADS_CASE.env,
+      region: WORKLOADS_CASE.region,
+      account: WORKLOADS_CASE.account,
+    }).Statement as unknown as Stmt[];
+    const granted = new Set(
+      [...policy(), ...ec2Policy, ...workloadsPolicy, ...canaryPolicy, ...statePolicy, ...bootstrap].flatMap((s) => s.Action),
+    );
     const missing = [...used].filter((a) => !granted.has(a)).sort();
     const where =
       'the permissions of the step (src/steps/<kind>/permissions.ts) or command (src/security/command-permissions.ts) that calls them';

@@ -65,7 +65,8 @@ describe('the JSON Schema of ecs-kit.yml', () => {
   it('validates every YAML example in the README (fragments on top of a minimal config)', () => {
     expect(readmeYaml.length).toBeGreaterThan(0);
     for (const text of readmeYaml) {
-      const doc = parse(filled(text)) as Record<string, unknown>;
+      // An indented fragment is one or more entries under services:.
+      const doc = parse(filled(text.startsWith('  ') ? `services:\n${text}` : text)) as Record<string, unknown>;
       const services = (doc.services ?? { web: { image: 'nginx:1.27' } }) as Record<string, unknown>;
       const full = { app: 'shop', ...doc, services };
       expect({ example: text.split('\n')[0], errors: errorsOf(full) }).toEqual({ example: text.split('\n')[0], errors: [] });

@@ -131,3 +131,29 @@ services:
 `,
   },
 ];
+
+/**
+ * Every kind of workload (issue 11): a public service with sidecars and request scaling, an internal service, a queue
+ * worker scaled on its backlog, a scheduled job. Not frozen in fixtures/ (the hand-written policy predates them): the
+ * step-permission and coverage tests use it so every step has an instance.
+ */
+export const WORKLOADS_CASE: PolicyCase = {
+  name: 'workloads',
+  env: 'prod',
+  region: 'eu-west-1',
+  account: ACCOUNT,
+  yaml: `app: shop
+services:
+  web:
+    image: nginx:1.27
+    port: 80
+    sidecars: { otel: { image: otel/collector:1 } }
+    autoscaling: { min: 1, max: 4, targetCpu: 60, targetMemory: 70, requestsPerTarget: 500 }
+  api: { image: api:1, port: 8080, internal: true }
+  jobs:
+    image: jobs:1
+    queue: { visibilityTimeout: 60, maxReceives: 5 }
+    autoscaling: { min: 0, max: 10, backlogPerTask: 100 }
+  nightly: { image: nightly:1, schedule: "cron(0 3 * * ? *)", timezone: Europe/Berlin }
+`,
+};

@@ -28,6 +28,8 @@ export interface DeployOptions extends GlobalOptions {
   detailedExitcode?: boolean;
   /** --wait-until: return once a blue/green, linear or canary rollout reaches this stage. */
   waitUntil?: WaitStage;
+  /** --image <service>=<uri> pins (src/config/environments.ts). */
+  images?: Record<string, string>;
 }
 
 export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
@@ -37,7 +39,10 @@ export async function runDeploy(opts: DeployOptions, io: Io, reporter: Reporter,
   }
   // The reported duration leaves out the time the person spent at the confirmation prompt.
   let started = Date.now();
-  const run = await openRun(opts, io, reporter, 'deploy', { forceUnlock: opts.forceUnlock });
+  const run = await openRun(opts, io, reporter, 'deploy', {
+    forceUnlock: opts.forceUnlock,
+    ...(opts.images ? { images: opts.images } : {}),
+  });
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, reporter, run.store);
   try {

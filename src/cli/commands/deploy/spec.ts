@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec } from '../../command-spec.js';
 import { WAIT_STAGES, type WaitStage } from '../../../rollout/stages.js';
-import { forceUnlockFlag, intArg, pollIntervalFlag, timeoutFlag, waitTimes, type WaitFlags } from '../../flags.js';
+import { collect, forceUnlockFlag, intArg, pollIntervalFlag, timeoutFlag, waitTimes, type WaitFlags } from '../../flags.js';
 
 interface DeployFlags extends WaitFlags {
   wait: boolean;
@@ -11,6 +11,7 @@ interface DeployFlags extends WaitFlags {
   dryRun?: boolean;
   detailedExitcode?: boolean;
   waitUntil?: WaitStage;
+  image: string[];
 }
 
 export const deploy: CommandSpec<DeployFlags, []> = {
@@ -31,10 +32,15 @@ export const deploy: CommandSpec<DeployFlags, []> = {
     forceUnlockFlag(),
     new Option('--dry-run', 'print the plan and stop: the same as `ecs-kit plan`'),
     new Option('--detailed-exitcode', 'with --dry-run: exit 3 when there are changes, 0 when there are none'),
+    new Option('--image <service=uri>', "run this image for the service instead of the config's (repeatable; e.g. a CI build's push)")
+      .argParser(collect)
+      .default([]),
   ],
   async run({ opts, io, reporter }) {
     const times = waitTimes(opts);
+    const { parseImagePins } = await import('../../../config/environments.js');
+    const images = parseImagePins(opts.image);
     const { runDeploy } = await import('./index.js');
-    return runDeploy({ ...opts, ...times }, io, reporter);
+    return runDeploy({ ...opts, ...times, images }, io, reporter);
   },
 };

@@ -19,7 +19,7 @@ export async function runDoctor(opts: GlobalOptions, io: Io, reporter: Reporter)
   const started = Date.now();
   checkEnvName(opts.env);
   const configFile = resolveConfigPath(io.cwd, opts.config);
-  const { config } = await loadConfig(configFile);
+  const { config } = await loadConfig(configFile, { env: opts.env, vars: io.env });
   const location = resolveStateLocation(opts, config);
 
   // Not run-context's connect(): that stops at the first credentials error, which is a check result here.

@@ -28,7 +28,7 @@ export async function runIamPolicy(opts: IamPolicyOptions, io: Io, reporter: Rep
       'Pass --account 123456789012, or leave it out to use the account of your credentials.',
     );
   }
-  const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config));
+  const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config), { env: opts.env, vars: io.env });
   const state = resolveStateLocation(opts, config);
 
   let region = opts.region ?? config.region;

@@ -13,6 +13,8 @@ export const EXIT_CHANGES_PENDING = 3;
 
 export interface PlanOptions extends GlobalOptions {
   detailedExitcode?: boolean;
+  /** deploy --dry-run --image: plan with the pinned images. */
+  images?: Record<string, string>;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface PlanOptions extends GlobalOptions {
  */
 export async function runPlan(opts: PlanOptions, io: Io, reporter: Reporter): Promise<number> {
   const started = Date.now();
-  const run = await openDay2(opts, io, reporter);
+  const run = await openDay2(opts, io, reporter, opts.images ? { images: opts.images } : {});
   const controller = new AbortController();
   const stopListening = onInterrupt(controller, reporter, run.store);
   try {

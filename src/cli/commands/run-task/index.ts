@@ -22,6 +22,8 @@ import type { GlobalOptions, Io } from '../../options.js';
 import { emitRunDone, type CallCounter } from '../../run-context.js';
 import { onInterrupt } from '../../signals.js';
 import { readLogStream, toLogEvent } from '../logs/read.js';
+import { isScheduled } from '../../../config/services.js';
+import { scheduledJob } from './job.js';
 
 export interface RunTaskOptions extends GlobalOptions {
   service: string;
@@ -123,7 +125,8 @@ interface LaunchSettings {
 }
 
 async function launchSettings(run: Day2Run, name: string): Promise<LaunchSettings> {
-  const service = await deployedService(run, name, 'run-task');
+  const job = run.config.services[name];
+  const service = job && isScheduled(job) ? await scheduledJob(run, name) : await deployedService(run, name, 'run-task');
   const td = await run.aws
     .ecs()
     .send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))

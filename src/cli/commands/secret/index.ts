@@ -141,7 +141,7 @@ export async function runSecretSet(opts: SecretSetOptions, io: Io, reporter: Rep
   checkEnvName(opts.env);
   checkVariable(opts.name);
   const configFile = resolveConfigPath(io.cwd, opts.config);
-  const { config } = await loadConfig(configFile);
+  const { config } = await loadConfig(configFile, { env: opts.env, vars: io.env });
   const parameter = parameterFor(config, opts.env, opts.service, opts.name);
 
   const value = await (readValue ?? defaultValueReader(opts, io, opts.name))();
@@ -253,7 +253,7 @@ function listSecrets(config: Config, env: string): SecretListRow[] {
 
 export async function runSecretList(opts: GlobalOptions, io: Io, reporter: Reporter): Promise<number> {
   checkEnvName(opts.env);
-  const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config));
+  const { config } = await loadConfig(resolveConfigPath(io.cwd, opts.config), { env: opts.env, vars: io.env });
   const rows = listSecrets(config, opts.env);
   if (rows.length === 0) {
     reporter.emit({ type: 'info', code: 'secret.none', message: 'No service has secrets. Add one with: ecs-kit secret set SERVICE NAME' });

@@ -6,6 +6,7 @@ import { rollbackTarget } from '../../../engine/history.js';
 import { ExitCode } from '../../../errors.js';
 import { revisionName } from '../../../rollout/diagnosis.js';
 import { openDay2, pickServices, serviceLocation, type Day2Run } from '../../day2-context.js';
+import { internalUrl, jobStatus, queueStatus } from './workloads.js';
 import type { GlobalOptions, Io } from '../../options.js';
 
 export interface StatusOptions extends GlobalOptions {
@@ -27,15 +28,32 @@ export async function runStatus(opts: StatusOptions, io: Io, reporter: Reporter)
   }
 }
 
-async function collectStatus(run: Pick<Day2Run, 'aws' | 'manifest' | 'names'>, services: string[]): Promise<ServiceStatusInfo[]> {
+async function collectStatus(
+  run: Pick<Day2Run, 'aws' | 'manifest' | 'names' | 'config'>,
+  services: string[],
+): Promise<ServiceStatusInfo[]> {
   const located = services.map((name) => ({ name, ...serviceLocation(run, name) }));
-  const found = await describeServices(run, located);
+  const isJob = (name: string) => run.config.services[name]?.schedule !== undefined;
+  const found = await describeServices(
+    run,
+    located.filter((l) => !isJob(l.name)),
+  );
   const infos: ServiceStatusInfo[] = [];
   for (const l of located) {
+    if (isJob(l.name)) {
+      infos.push(await jobStatus(run, l.name, l.cluster));
+      continue;
+    }
     const s = found.get(`${l.cluster}/${l.serviceName}`);
-    infos.push(
-      s ? await serviceStatus(run, l, s) : { service: l.name, cluster: l.cluster, exists: false, deployments: [], targets: [], events: [] },
-    );
+    const info: ServiceStatusInfo = s
+      ? await serviceStatus(run, l, s)
+      : { service: l.name, cluster: l.cluster, exists: false, deployments: [], targets: [], events: [] };
+    const svc = run.config.services[l.name];
+    const internal = internalUrl(l.name, svc);
+    if (internal) info.internalUrl = internal;
+    const queue = svc?.queue ? await queueStatus(run, l.name) : undefined;
+    if (queue) info.queue = queue;
+    infos.push(info);
   }
   return infos;
 }

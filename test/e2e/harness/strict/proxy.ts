@@ -101,6 +101,14 @@ function parse(headers: IncomingHttpHeaders, url: string, body: string, method: 
   } else {
     form = Object.fromEntries(new URLSearchParams(body));
   }
+  // REST-JSON (Scheduler) names the resource in the path: /schedules/<Name>?groupName=….
+  if (service === 'scheduler') {
+    const [path, query] = url.split('?');
+    const last = path?.split('/')[2];
+    if (last !== undefined && json.Name === undefined) json.Name = decodeURIComponent(last);
+    const group = new URLSearchParams(query ?? '').get('groupName');
+    if (group !== null && json.GroupName === undefined) json.GroupName = group;
+  }
   return { service, operation, mutating: isMutating(operation), protocol, account, form, json };
 }
 

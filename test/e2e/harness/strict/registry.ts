@@ -6,6 +6,7 @@ import { IAM_RULES } from './iam.js';
 import { NAME_RULES } from './names.js';
 import { S3_RULES } from './s3.js';
 import type { Rule } from './types.js';
+import { WORKLOAD_RULES } from './workloads.js';
 
 /**
  * Every rule of the strict layer, in the order they are checked: names and shapes first (AWS
@@ -13,6 +14,7 @@ import type { Rule } from './types.js';
  */
 export const RULES: readonly Rule[] = [
   ...NAME_RULES,
+  ...WORKLOAD_RULES,
   ...IAM_RULES,
   ...EC2_RULES,
   ...ELB_RULES,
