@@ -24,6 +24,11 @@ export interface StrictOptions {
   windows?: Partial<Windows>;
   /** Names this proxy in the suite's hit table. */
   label?: string;
+  /**
+   * Added to every AWS call before it is handled, as a slow in-region round trip would (`npm run bench` uses it to count
+   * the calls on a run's critical path). 0 by default.
+   */
+  latencyMs?: number;
 }
 
 export interface SentCall extends RecordedCall {
@@ -130,6 +135,7 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
       const up = await send(upstream, req.method ?? 'GET', url, req.headers, body);
       return reply(res, up.status, up.headers, up.body);
     }
+    if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     const aws = parse(req.headers, url, body.toString('utf8'));
     const call: RecordedCall = { service: aws.service, operation: aws.operation, mutating: aws.mutating };
     const entry: SentCall = { ...call, params: aws.protocol === 'json' || aws.protocol === 'cloudwatch-json' ? aws.json : aws.form };
