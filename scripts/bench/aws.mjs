@@ -47,15 +47,38 @@ export async function lifecycle(h, moto, dir, app, { windows = {}, latencyMs = 0
     const cwd = path.join(dir, app);
     mkdirSync(cwd, { recursive: true });
     await runCli(['init', '--yes', '--name', app, '--image', 'nginx:1.27', '--port', '80', '--network', network], cwd, proxy.endpoint);
-    const deploy = () => runCli(['deploy', '--yes', '--json', '--verbose'], cwd, proxy.endpoint);
+    // Each run's figures, plus the longest chain of its AWS calls that ran one after another (see chain()).
+    const run = async (args) => {
+      proxy.clear();
+      const r = await runCli(args, cwd, proxy.endpoint);
+      return { ...r, chain: chain(proxy.sent) };
+    };
+    const deploy = () => run(['deploy', '--yes', '--json', '--verbose']);
     const full = await deploy();
     const config = path.join(cwd, 'ecs-kit.yml');
     writeFileSync(config, readFileSync(config, 'utf8').replace('nginx:1.27', 'nginx:1.28'));
     const update = await deploy();
     const noop = await deploy();
-    const teardown = await runCli(['teardown', '--yes', '--json', '--verbose'], cwd, proxy.endpoint);
+    const teardown = await run(['teardown', '--yes', '--json', '--verbose']);
     return { full, update, noop, teardown };
   } finally {
     await proxy.stop();
   }
+}
+
+/**
+ * The most calls of a run that happened strictly one after another (each started after the previous one's answer):
+ * the calls on its critical path as the trace shows them. Calls made concurrently overlap, so at most one of them
+ * counts. Greedy by end time gives the largest such chain.
+ */
+export function chain(sent) {
+  const calls = sent.filter((c) => c.endedAt !== undefined).sort((a, b) => a.endedAt - b.endedAt);
+  let count = 0;
+  let free = -Infinity;
+  for (const c of calls) {
+    if (c.startedAt < free) continue;
+    count++;
+    free = c.endedAt;
+  }
+  return count;
 }

@@ -22,6 +22,8 @@ export function measurePackage() {
     const install = npm(['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', tarball], tmp);
     const modules = path.join(prefix, 'lib', 'node_modules');
     const installed = du(modules);
+    // What `du` reports: disk blocks, so many small files weigh more than their bytes.
+    installed.diskBytes = Number(spawnSync('du', ['-sk', modules], { encoding: 'utf8' }).stdout.split('\t')[0]) * 1024;
     const packages = countPackages(path.join(modules, 'ecs-kit', 'node_modules'));
     return {
       tarballBytes: packed.size,
@@ -52,6 +54,8 @@ export function printPackage(p) {
   console.log(
     `  tarball              ${(p.tarballBytes / 1024).toFixed(0)} KB, ${p.files} files (${(p.unpackedBytes / 1024).toFixed(0)} KB unpacked)`,
   );
-  console.log(`  installed            ${megabytes(p.installed.bytes)} in ${p.installed.files} files, ${p.packages} dependency package(s)`);
+  console.log(
+    `  installed            ${megabytes(p.installed.bytes)} in ${p.installed.files} files (${megabytes(p.installed.diskBytes)} on disk), ${p.packages} dependency package(s)`,
+  );
   console.log(`  install time         ${(p.installMs / 1000).toFixed(1)} s (npm cache as this machine has it)`);
 }

@@ -38,6 +38,9 @@ export interface SentCall extends RecordedCall {
   answeredBy?: string;
   /** The AWS error code the layer answered with. */
   error?: string;
+  /** When the call arrived and when its answer was sent (ms since the epoch): `npm run bench` finds the critical path with them. */
+  startedAt: number;
+  endedAt?: number;
 }
 
 export interface StrictProxy extends RecordingProxy {
@@ -130,6 +133,7 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const startedAt = Date.now();
     const url = req.url ?? '/';
     if (url.startsWith('/moto-api')) {
       const up = await send(upstream, req.method ?? 'GET', url, req.headers, body);
@@ -138,7 +142,12 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
     if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     const aws = parse(req.headers, url, body.toString('utf8'));
     const call: RecordedCall = { service: aws.service, operation: aws.operation, mutating: aws.mutating };
-    const entry: SentCall = { ...call, params: aws.protocol === 'json' || aws.protocol === 'cloudwatch-json' ? aws.json : aws.form };
+    const entry: SentCall = {
+      ...call,
+      params: aws.protocol === 'json' || aws.protocol === 'cloudwatch-json' ? aws.json : aws.form,
+      startedAt,
+    };
+    res.once('finish', () => (entry.endedAt = Date.now()));
     calls.push(call);
     sent.push(entry);
     const ctx = contextFor(aws);
