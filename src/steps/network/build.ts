@@ -7,9 +7,11 @@ import {
   DescribeSubnetsCommand,
   ModifySubnetAttributeCommand,
   ModifyVpcAttributeCommand,
-  waitUntilVpcAvailable,
+  DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import { onceOptions } from '../../aws/create-once-options.js';
+import { ignoreErrors } from '../../aws/deletion.js';
+import { waitFor } from '../../aws/poll.js';
 import { tagSpec } from '../../aws/ec2-tags.js';
 import { untilVisible } from '../../aws/ec2-visibility.js';
 import { alreadyDone, createOnce } from '../../aws/idempotent.js';
@@ -71,11 +73,18 @@ async function ensureVpc(ctx: Ctx, o: Observed, w: Wanted, created: Set<string>)
       profile: w.profile,
     });
     if (vpc.State !== 'available') {
-      // The waiter polls through InvalidVpcID.NotFound too.
-      await waitUntilVpcAvailable(
-        { client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal },
-        { VpcIds: [vpcId] },
-      );
+      const id = vpcId;
+      await waitFor({
+        what: `VPC ${id} to become available`,
+        // A new id may not be visible yet: that is "not yet" too.
+        check: async () => {
+          const out = await ec2.send(new DescribeVpcsCommand({ VpcIds: [id] })).catch(ignoreErrors('InvalidVpcID.NotFound'));
+          return out?.Vpcs?.[0]?.State === 'available' ? true : undefined;
+        },
+        timeoutMs: Math.min(ctx.options.timeoutMs, 120_000),
+        signal: ctx.signal,
+        progress: (m) => ctx.progress(m),
+      });
     }
   }
   const id = vpcId;

@@ -1,12 +1,7 @@
 import { isPublic } from '../../config/services.js';
-import {
-  DeleteServiceCommand,
-  DescribeServicesCommand,
-  UpdateServiceCommand,
-  waitUntilServicesInactive,
-  type Service,
-} from '@aws-sdk/client-ecs';
+import { DeleteServiceCommand, DescribeServicesCommand, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
 import { isAwsError } from '../../aws/errors.js';
+import { WaitTimeoutError, elapsed, waitFor } from '../../aws/poll.js';
 import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
@@ -135,28 +130,29 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
 };
 
 async function waitUntilDrained(ctx: Ctx, cluster: string, serviceName: string): Promise<void> {
-  ctx.progress(`waiting for service ${serviceName} to finish draining`);
-  const maxWaitTime = Math.max(1, ctx.options.destroyRetryMs / 1000);
-  // The waiter requires maxWaitTime > minDelay; short bounds (tests) poll faster.
-  const minDelay = Math.min(5, maxWaitTime / 2);
+  let last: Service | undefined;
   try {
-    await waitUntilServicesInactive(
-      { client: ctx.aws.ecs(), maxWaitTime, minDelay, maxDelay: Math.max(minDelay, 30), abortSignal: ctx.signal },
-      { cluster, services: [serviceName] },
-    );
-  } catch (err) {
-    // The waiter gives up on "MISSING" (long gone) and retries through errors until its
-    // deadline, so ask once more before calling it a failure.
-    const after = await describe(ctx, cluster, serviceName).catch((e) => {
-      if (isAwsError(e, ...GONE)) return undefined;
-      throw e;
+    await waitFor({
+      what: `service ${serviceName} to finish draining`,
+      // INACTIVE, or gone: describe() answers undefined for both.
+      check: async () => {
+        last = await describe(ctx, cluster, serviceName).catch((e) => {
+          if (isAwsError(e, ...GONE)) return undefined;
+          throw e;
+        });
+        return last ? undefined : true;
+      },
+      timeoutMs: ctx.options.destroyRetryMs,
+      signal: ctx.signal,
+      progress: (m) => ctx.progress(m),
     });
-    if (!after) return;
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
     throw new EcsKitError(
       'service.delete-timeout',
-      `Service ${serviceName} in cluster ${cluster} was still ${after.status ?? 'draining'} after ${Math.round(maxWaitTime)}s.`,
+      `Service ${serviceName} in cluster ${cluster} was still ${last?.status ?? 'draining'} after ${elapsed(err.waitedMs)}.`,
       {
-        why: `ECS is still stopping its tasks (${after.runningCount ?? 0} running).`,
+        why: `ECS is still stopping its tasks (${last?.runningCount ?? 0} running).`,
         fix: 'Run the teardown again in a few minutes; it resumes where it stopped.',
         cause: err,
       },
