@@ -6,7 +6,7 @@ import { imageStep } from './image/index.js';
 import { executionRoleStep, taskRoleStep } from './roles/index.js';
 import { loadBalancerStep } from './load-balancer/index.js';
 import { logsStep } from './logs/index.js';
-import { networkStep } from './network/index.js';
+import { natStep, networkStep } from './network/index.js';
 import { scalingStep } from './scaling/index.js';
 import { securityGroupStep } from './security-group/index.js';
 import { serviceStep } from './service/index.js';
@@ -32,6 +32,8 @@ export const STEP_MODULES: readonly AnyStepModule[] = [
   taskDefinitionStep,
   loadBalancerStep,
   securityGroupStep,
+  // NAT gateways are pending for minutes: everything above that does not route through them goes ahead meanwhile.
+  natStep,
   targetGroupStep,
   // EC2 instances join the cluster before a service can be placed on them.
   ec2CapacityStep,

@@ -9,7 +9,7 @@ import { after, type StepContext, type StepModule, type StepPlan } from '../../e
 import { clusterStep } from '../cluster/index.js';
 import { ec2CapacityStep } from '../ec2-capacity/index.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
-import { networkStep } from '../network/index.js';
+import { afterNat, networkStep } from '../network/index.js';
 import { executionRoleStep, taskRoleStep } from '../roles/index.js';
 import { securityGroupStep } from '../security-group/index.js';
 import { targetGroupStep } from '../target-group/index.js';
@@ -62,6 +62,8 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
         // The EC2 capacity provider must be on the cluster before a service can use it.
         ...(svc.capacity === 'ec2' ? [after(ec2CapacityStep)] : []),
       ],
+      // Tasks in private subnets pull images and ship logs through the NAT gateways: started only once they route.
+      ...afterNat(config),
     })),
 
   async plan(ctx): Promise<StepPlan<ServiceState, ServicePlanData>> {
