@@ -19,8 +19,12 @@ export interface Pace {
   maxMs: number;
 }
 
-/** About 20 looks a minute at most: far below EC2's, ELB's and ECS's read rate limits, and never more than 3 s late. */
-export const DEFAULT_PACE: Pace = { firstMs: 1_000, factor: 1.5, maxMs: 3_000 };
+/**
+ * About 30 looks a minute per wait at most, never more than 2 s late: far below the read rate limits (EC2's
+ * non-mutating actions refill at 20 tokens a second per account and region, with buckets of 100:
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html; ELB and ECS are of the same order).
+ */
+export const DEFAULT_PACE: Pace = { firstMs: 1_000, factor: 1.5, maxMs: 2_000 };
 
 /** How often the progress line repeats while nothing changes. */
 const REPORT_EVERY_MS = 15_000;

@@ -11,10 +11,11 @@ function packageDir(): string {
   dirs.push(dir);
   mkdirSync(path.join(dir, 'bin'));
   copyFileSync(path.resolve('bin/ecs-kit.js'), path.join(dir, 'bin', 'ecs-kit.js'));
-  writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }');
+  writeFileSync(path.join(dir, 'package.json'), '{ "type": "module", "version": "9.8.7" }');
   return dir;
 }
-const run = (dir: string) => spawnSync(process.execPath, [path.join(dir, 'bin', 'ecs-kit.js'), '--version'], { encoding: 'utf8' });
+const run = (dir: string, args = ['--help']) =>
+  spawnSync(process.execPath, [path.join(dir, 'bin', 'ecs-kit.js'), ...args], { encoding: 'utf8' });
 
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -28,6 +29,17 @@ describe('bin/ecs-kit.js', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('answers --version (alone) from package.json without loading the bundle', () => {
+    const dir = packageDir();
+    for (const flag of ['--version', '-V']) {
+      const r = run(dir, [flag]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('9.8.7\n');
+    }
+    // Anything more goes to the CLI (here: not built).
+    expect(run(dir, ['--version', '--json']).stderr).toMatch(/not built yet/);
+  });
+
   it('runs the bundle when it is there, and keeps a real error of the bundle (with its stack)', () => {
     const dir = packageDir();
     mkdirSync(path.join(dir, 'dist', 'cli'), { recursive: true });
@@ -36,7 +48,7 @@ describe('bin/ecs-kit.js', () => {
       'export async function main(argv) { process.stdout.write(argv.at(-1)); return 3; }',
     );
     const ok = run(dir);
-    expect(ok.stdout).toBe('--version');
+    expect(ok.stdout).toBe('--help');
     expect(ok.status).toBe(3);
     writeFileSync(path.join(dir, 'dist', 'cli', 'main.js'), "import './missing-chunk.js';\nexport async function main() { return 0; }");
     const broken = run(dir);
