@@ -16,18 +16,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lifecycle, loadHarness } from './bench/aws.mjs';
 import { measurePackage, printPackage } from './bench/package.mjs';
-import { cli, runCli, seconds, table, timeNode } from './bench/util.mjs';
+import { cli, runCli, seconds, table, timeNodes } from './bench/util.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 20_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
 
-const nodeMs = timeNode(['-e', '0'], RUNS);
-const helpMs = timeNode([cli, '--help'], RUNS);
-const versionMs = timeNode([cli, '--version'], RUNS);
+const [nodeMs, helpMs, versionMs] = timeNodes(
+  [
+    ['-e', '0'],
+    [cli, '--help'],
+    [cli, '--version'],
+  ],
+  RUNS,
+);
 const ratio = (ms, floor) => `${(ms / floor).toFixed(2)}×`;
-console.log(`\nStart-up (median of ${RUNS})`);
+console.log(`\nStart-up (median of ${RUNS}, the three taking turns)`);
 console.log(`  node -e 0            ${nodeMs.toFixed(1)} ms`);
 console.log(`  ecs-kit --help       ${helpMs.toFixed(1)} ms   (${ratio(helpMs, nodeMs)} bare node)`);
 console.log(`  ecs-kit --version    ${versionMs.toFixed(1)} ms   (${ratio(versionMs, nodeMs)} bare node)`);

@@ -32,16 +32,21 @@ export function du(p) {
   return { bytes, files };
 }
 
-/** Median wall time of `node <args>` over `runs` runs (the first run is a warm-up and not counted). */
-export function timeNode(args, runs) {
-  const samples = [];
+/**
+ * Median wall time of `node <args>` for each of `commands`, over `runs` rounds (a first warm-up round is not counted).
+ * The commands take turns within each round, so a change of load on a shared machine weighs on all of them alike.
+ */
+export function timeNodes(commands, runs) {
+  const samples = commands.map(() => []);
   for (let i = 0; i <= runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
-    if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}`);
-    if (i > 0) samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    commands.forEach((args, k) => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}`);
+      if (i > 0) samples[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
   }
-  return median(samples);
+  return samples.map(median);
 }
 
 /**
