@@ -1,121 +1,111 @@
 #!/usr/bin/env node
-// Benchmark (not a test): start-up time, and AWS calls + wall time of a full deploy, a
-// no-op deploy and a teardown against a private moto_server on loopback.
-// Usage: npm run bench   (builds first). Prints figures; asserts nothing.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+// Benchmark (not a test): prints figures, asserts nothing. Usage: npm run bench (builds first).
+//   1. Start-up: `ecs-kit --help` / `--version` against bare `node -e 0`.
+//   2. Package: `npm pack` and a clean `npm install -g` of the tarball (BENCH_PACKAGE=0 skips it).
+//   3. moto on loopback: calls, wall time and peak RSS of a deploy, a no-op deploy and a teardown (learning profile).
+//   4. Real-AWS timing through the strict AWS layer (production profile): new NAT gateways `pending` and new load
+//      balancers `provisioning` for BENCH_WAIT_MS (default 20 s), deleted NAT gateways `deleting` as long. Wall time
+//      against the floor, the longest single wait AWS imposes (a deploy cannot finish before its slowest resource is
+//      ready, a teardown before its NAT gateways are gone).
+//   5. Calls on the critical path: the same runs with no provisioning windows and BENCH_LATENCY_MS (default 100 ms)
+//      added to every AWS call. Calls on the critical path = the longest chain of calls in the trace that ran one
+//      after another (concurrent calls overlap, so at most one of them counts). Cross-check: the extra wall time over
+//      a run without the latency ÷ the latency (noisier: it also carries moto's and node's jitter).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { lifecycle, loadHarness } from './bench/aws.mjs';
+import { measurePackage, printPackage } from './bench/package.mjs';
+import { cli, runCli, seconds, table, timeNodes } from './bench/util.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'bin', 'ecs-kit.js');
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 20_000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function timeCommand(args) {
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
-    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}`);
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return median(samples);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startMoto() {
-  const port = await freePort();
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', MOTO_ECS_SERVICE_RUNNING: '1' },
-    stdio: 'ignore',
-  });
-  child.on('error', (err) => {
-    console.error(err.code === 'ENOENT' ? "moto_server not found. Install it with: pip install 'moto[server]'" : err);
-    process.exit(1);
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      const res = await fetch(`${endpoint}/moto-api/`);
-      if (res.ok) return { endpoint, stop: () => child.kill('SIGTERM') };
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('moto_server did not start within 30 s');
-}
-
-function runCli(args, cwd, endpoint) {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    CI: 'true',
-  };
-  const fullArgs = [cli, ...args, '--endpoint-url', endpoint];
-  const command = timeBin ? timeBin : process.execPath;
-  const commandArgs = timeBin ? ['-f', 'ECSKIT_MAXRSS_KB=%M', process.execPath, ...fullArgs] : fullArgs;
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(command, commandArgs, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`ecs-kit ${args.join(' ')} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  const events = args.includes('--json')
-    ? r.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    : [];
-  const calls = events.filter((e) => e.type === 'aws.call');
-  const rss = /ECSKIT_MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1];
-  return { ms, calls: calls.length, mutating: calls.filter((c) => c.mutating).length, rssMb: rss ? Number(rss) / 1024 : undefined };
-}
-
-const nodeMs = timeCommand(['-e', '0']);
-const helpMs = timeCommand([cli, '--help']);
-console.log(`\nStart-up (median of ${RUNS})`);
+const [nodeMs, helpMs, versionMs] = timeNodes(
+  [
+    ['-e', '0'],
+    [cli, '--help'],
+    [cli, '--version'],
+  ],
+  RUNS,
+);
+const ratio = (ms, floor) => `${(ms / floor).toFixed(2)}×`;
+console.log(`\nStart-up (median of ${RUNS}, the three taking turns)`);
 console.log(`  node -e 0            ${nodeMs.toFixed(1)} ms`);
-console.log(`  ecs-kit --help       ${helpMs.toFixed(1)} ms   (+${(helpMs - nodeMs).toFixed(1)} ms over bare node)`);
+console.log(`  ecs-kit --help       ${helpMs.toFixed(1)} ms   (${ratio(helpMs, nodeMs)} bare node)`);
+console.log(`  ecs-kit --version    ${versionMs.toFixed(1)} ms   (${ratio(versionMs, nodeMs)} bare node)`);
 
-const moto = await startMoto();
+if (process.env.BENCH_PACKAGE !== '0') printPackage(measurePackage());
+
+const h = await loadHarness();
+const moto = await h.startMoto();
 const dir = mkdtempSync(path.join(tmpdir(), 'ecs-kit-bench-'));
 try {
-  runCli(['init', '--yes', '--name', 'bench', '--image', 'nginx:1.27', '--port', '80'], dir, moto.endpoint);
-  const rows = [
-    ['full deploy', runCli(['deploy', '--yes', '--json', '--verbose'], dir, moto.endpoint)],
-    ['no-op deploy', runCli(['deploy', '--yes', '--json', '--verbose'], dir, moto.endpoint)],
-    ['teardown', runCli(['teardown', '--yes', '--json', '--verbose'], dir, moto.endpoint)],
+  // 3. Plain moto, learning profile: the figures earlier benches printed.
+  const learning = path.join(dir, 'learning');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(learning);
+  await runCli(['init', '--yes', '--name', 'bench', '--image', 'nginx:1.27', '--port', '80'], learning, moto.endpoint);
+  const plain = [
+    ['full deploy', await runCli(['deploy', '--yes', '--json', '--verbose'], learning, moto.endpoint)],
+    ['no-op deploy', await runCli(['deploy', '--yes', '--json', '--verbose'], learning, moto.endpoint)],
+    ['teardown', await runCli(['teardown', '--yes', '--json', '--verbose'], learning, moto.endpoint)],
   ];
-  console.log('\nAgainst moto_server on loopback (one public Fargate web service)');
-  console.log('  run            AWS calls  mutating  wall time   peak RSS');
-  for (const [name, r] of rows) {
-    console.log(
-      `  ${name.padEnd(14)} ${String(r.calls).padStart(9)} ${String(r.mutating).padStart(9)} ${`${(r.ms / 1000).toFixed(2)} s`.padStart(10)} ${r.rssMb ? `${r.rssMb.toFixed(0)} MB`.padStart(9) : '        ?'}`,
-    );
-  }
+  console.log('\nAgainst moto_server on loopback (learning profile, one public Fargate web service)');
+  console.log(
+    table(
+      ['run', 'AWS calls', 'mutating', 'wall time', 'peak RSS'],
+      plain.map(([name, r]) => [name, r.calls, r.mutating, seconds(r.ms), r.rssMb ? `${r.rssMb.toFixed(0)} MB` : '?']),
+    ),
+  );
+
+  // 4. Real AWS's waits, shrunk to WAIT_MS.
+  const waits = { natPending: WAIT_MS, lbProvisioning: WAIT_MS, natDeleting: WAIT_MS };
+  const slow = await lifecycle(h, moto, dir, 'bench-wait', { windows: waits });
+  console.log(
+    `\nProduction profile through the strict AWS layer: NAT gateway pending ${WAIT_MS / 1000} s, load balancer provisioning ${WAIT_MS / 1000} s, NAT gateway deleting ${WAIT_MS / 1000} s`,
+  );
+  const floors = { full: WAIT_MS, update: 0, noop: 0, teardown: WAIT_MS };
+  const names = { full: 'full deploy', update: 'image update', noop: 'no-op deploy', teardown: 'teardown' };
+  console.log(
+    table(
+      ['run', 'wall time', 'floor', 'ratio', 'AWS calls', 'mutating'],
+      Object.entries(slow).map(([k, r]) => [
+        names[k],
+        seconds(r.ms),
+        floors[k] ? seconds(floors[k]) : '-',
+        floors[k] ? ratio(r.ms, floors[k]) : '-',
+        r.calls,
+        r.mutating,
+      ]),
+    ),
+  );
+
+  // 5. Calls on the critical path.
+  const fast = await lifecycle(h, moto, dir, 'bench-cp0');
+  const late = await lifecycle(h, moto, dir, 'bench-cp1', { latencyMs: LATENCY_MS });
+  console.log(
+    `\nCalls on the critical path (production profile, no provisioning windows, +${LATENCY_MS} ms per call): the longest chain of calls ` +
+      `that ran one after another in the trace; cross-check: (wall with +${LATENCY_MS} ms − wall without) ÷ ${LATENCY_MS} ms`,
+  );
+  console.log(
+    table(
+      ['run', 'AWS calls', 'mutating', 'critical path', 'share', 'wall', `wall +${LATENCY_MS} ms`, 'Δ ÷ latency'],
+      Object.keys(fast).map((k) => [
+        names[k],
+        late[k].calls,
+        late[k].mutating,
+        late[k].chain,
+        `${Math.round((100 * late[k].chain) / late[k].calls)} %`,
+        seconds(fast[k].ms),
+        seconds(late[k].ms),
+        Math.max(0, Math.round((late[k].ms - fast[k].ms) / LATENCY_MS)),
+      ]),
+    ),
+  );
 } finally {
-  moto.stop();
+  await moto.stop();
   rmSync(dir, { recursive: true, force: true });
 }

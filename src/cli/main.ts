@@ -1,5 +1,4 @@
 import { Command, CommanderError, type Argument } from 'commander';
-import { createRequire } from 'node:module';
 import type { Reporter, RolloutDiagnosis } from '../engine/events.js';
 import { EcsKitError, ExitCode, errorInfo } from '../errors.js';
 import type { CommandSpec } from './command-spec.js';
@@ -7,9 +6,9 @@ import { COMMANDS } from './commands/index.js';
 import { globals, withGlobals } from './flags.js';
 import { examplesHelp, wrap } from './help.js';
 import { processIo, type GlobalOptions, type Io } from './options.js';
+import { VERSION } from '../version.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+const version = VERSION;
 
 /** The exit codes (README "Exit codes"), for the end of `ecs-kit --help`. */
 const EXIT_CODES: readonly (readonly [code: number, meaning: string])[] = [

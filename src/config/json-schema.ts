@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { configSchema } from './schema.js';
+import { VERSION } from '../version.js';
 
 /**
  * The JSON Schema of ecs-kit.yml, generated from the zod schema (the one list of keys), so an editor with the YAML
@@ -9,8 +9,7 @@ import { configSchema } from './schema.js';
  * them well. `npm run build` writes it to schema/ecs-kit.schema.json (scripts/gen-schema.mjs), which the package ships.
  */
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+const version = VERSION;
 
 /**
  * Where the published package's schema is: the URL the configs init writes point their editor at. It names the

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Manifest } from '../engine/manifest.js';
 import { natCount } from '../steps/network/index.js';
 import type { LoadBalancerState } from '../steps/load-balancer/index.js';
-import type { NetworkState } from '../steps/network/index.js';
+import type { NatState, NetworkState } from '../steps/network/index.js';
 import { combine, type DoctorCheck, type DoctorContext, type ItemVerdict } from './types.js';
 
 /**
@@ -87,7 +87,8 @@ export function newResources(config: Config, manifest: Manifest | undefined): Re
   const lb = manifest?.steps['load-balancer']?.state as Partial<LoadBalancerState> | undefined;
   const n = config.network;
   const nats = natCount(n.profile, n.nat, n.azs);
-  const ownEips = network?.elasticIpAllocationIds?.length ?? 0;
+  const nat = manifest?.steps['nat']?.state as Partial<NatState> | undefined;
+  const ownEips = nat?.elasticIpAllocationIds?.filter(Boolean).length ?? 0;
   const publicServices = hasLoadBalancer(config);
   return {
     vpcs: n.vpcId

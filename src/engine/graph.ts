@@ -7,7 +7,10 @@ export interface StepInstance {
   kind: string;
   scope?: string;
   title: string;
+  /** What it waits for on deploy (deploy-only orderings included). */
   dependsOn: string[];
+  /** What it waits for on teardown (reversed), as the manifest records it; dependsOn when absent. */
+  teardownDependsOn?: string[];
   module: AnyStepModule;
 }
 
@@ -21,7 +24,8 @@ export function buildInstances(config: Config, modules: readonly AnyStepModule[]
         kind: module.kind,
         scope: spec.scope,
         title: module.title(spec.scope),
-        dependsOn: spec.dependsOn,
+        dependsOn: [...spec.dependsOn, ...(spec.deployOnly ?? [])],
+        teardownDependsOn: spec.dependsOn,
         module,
       });
     }

@@ -7,8 +7,11 @@ import { isAlive, lockHeldError, newLockInfo, type LockInfo } from './lock.js';
 
 export { describeHolder, type LockInfo } from './lock.js';
 
-/** 1: steps only. 2: adds the deploy history that `rollback` uses. */
-export const MANIFEST_SCHEMA_VERSION = 2;
+/**
+ * 1: steps only. 2: adds the deploy history that `rollback` uses. 3: the production network's NAT gateways, their
+ * addresses and the private route tables move from the `network` step to a `nat` step of their own.
+ */
+export const MANIFEST_SCHEMA_VERSION = 3;
 
 export interface ManifestEntry {
   kind: string;
@@ -74,7 +77,10 @@ export interface ManifestMigration {
 }
 
 /** Stepwise schema migrations, oldest first. A new schema version adds its step here (and bumps MANIFEST_SCHEMA_VERSION). */
-export const MIGRATIONS: ManifestMigration[] = [{ from: 1, to: 2, migrate: (m) => ({ ...m, schemaVersion: 2, history: m.history ?? [] }) }];
+export const MIGRATIONS: ManifestMigration[] = [
+  { from: 1, to: 2, migrate: (m) => ({ ...m, schemaVersion: 2, history: m.history ?? [] }) },
+  { from: 2, to: 3, migrate: (m) => ({ ...m, schemaVersion: 3, steps: splitNatFromNetwork(m.steps) }) },
+];
 
 /**
  * Bring an older manifest up to the current schema, one version at a time. The stored manifest is rewritten in the new
@@ -248,6 +254,33 @@ export class LocalManifestStore implements ManifestStore {
     this.locked = false;
     await unlink(this.lockFile).catch(() => undefined);
   }
+}
+
+const NAT_FIELDS = ['natGatewayIds', 'elasticIpAllocationIds', 'privateRouteTableIds'] as const;
+
+/**
+ * v2 → v3: a network entry that recorded NAT gateways, addresses or private route tables hands them to a `nat` entry
+ * that depends on it, exactly as the nat step records them, so a deployed environment re-deploys with no change and
+ * tears down in the new order (the NAT gateways beside the services and the load balancer, then the network).
+ */
+function splitNatFromNetwork(steps: Record<string, ManifestEntry>): Record<string, ManifestEntry> {
+  const network = steps['network'];
+  const state = network?.state;
+  if (!network || !state || !NAT_FIELDS.some((f) => f in state) || steps['nat']) return steps;
+  const list = (f: (typeof NAT_FIELDS)[number]) => (Array.isArray(state[f]) ? (state[f] as string[]) : []);
+  const rest = Object.fromEntries(Object.entries(state).filter(([k]) => !(NAT_FIELDS as readonly string[]).includes(k)));
+  const nat: ManifestEntry = {
+    kind: 'nat',
+    dependsOn: ['network'],
+    state: {
+      vpcId: state['vpcId'],
+      natGatewayIds: list('natGatewayIds'),
+      elasticIpAllocationIds: list('elasticIpAllocationIds'),
+      privateRouteTableIds: list('privateRouteTableIds'),
+    },
+    updatedAt: network.updatedAt,
+  };
+  return { ...steps, network: { ...network, state: rest }, nat };
 }
 
 export function emptyManifest(app: string, env: string, account: string, region: string): Manifest {

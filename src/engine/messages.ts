@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   'aws.throttled': aws('AWS kept throttling requests after retries; run again, it resumes.'),
   'aws.server': aws('The AWS endpoint returned an unexpected response; usually temporary.'),
   'aws.not-released': aws('EC2 still holds a resource for something just deleted; run again in a minute.'),
+  'aws.wait-timeout': aws('AWS had not finished creating or deleting something when the wait ended; run again, it resumes.'),
   'aws.error': aws('Any other AWS error, with its name and message.'),
 
   // Manifest and lock

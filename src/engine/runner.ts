@@ -393,7 +393,8 @@ export class Engine {
     const entry = {
       kind: inst.kind,
       ...(inst.scope ? { scope: inst.scope } : {}),
-      dependsOn: inst.dependsOn,
+      // Teardown reads the order from here: deploy-only orderings are left out.
+      dependsOn: inst.teardownDependsOn ?? inst.dependsOn,
       state: state as Record<string, unknown>,
     };
     if (before && JSON.stringify({ ...before, updatedAt: undefined }) === JSON.stringify({ ...entry, updatedAt: undefined })) {

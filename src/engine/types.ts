@@ -129,8 +129,13 @@ export interface StepContext<S extends object = object> {
 export interface StepModule<S extends object = object, D = unknown> extends StepRef<S> {
   kind: string;
   title(scope?: string): string;
-  /** The instances the config wants (one, or one per service) and what each waits for. */
-  instances(config: Config): { scope?: string; dependsOn: string[] }[];
+  /**
+   * The instances the config wants (one, or one per service) and what each waits for: `dependsOn` on deploy and,
+   * reversed, on teardown; `deployOnly` on deploy alone (an ordering, not a use: the NAT route a service's tasks pull
+   * images through must exist before the service starts, but deleting the NAT gateway need not wait for the service to
+   * drain, nor the other way round).
+   */
+  instances(config: Config): InstanceSpec[];
   /** Read-only: Describe/List/Get calls only. Must never mutate, build or write anything. */
   plan(ctx: StepContext<S>): Promise<StepPlan<S, D>>;
   /**
@@ -152,6 +157,13 @@ export interface StepModule<S extends object = object, D = unknown> extends Step
   permissions?(ctx: PolicyContext): Statement[];
   /** The kinds of AWS resources this step creates, as "<service>:<resource type>" (e.g. ec2:vpc); the e2e inventory lists each. */
   resourceKinds?: readonly ResourceKind[];
+}
+
+/** One instance of a step: its scope (per-service steps) and what it waits for (see StepModule.instances). */
+export interface InstanceSpec {
+  scope?: string;
+  dependsOn: string[];
+  deployOnly?: string[];
 }
 
 /** An AWS resource type as IAM's service authorization reference names it: "ec2:vpc", "ecs:cluster". */

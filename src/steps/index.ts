@@ -8,7 +8,7 @@ import { imageStep } from './image/index.js';
 import { executionRoleStep, taskRoleStep } from './roles/index.js';
 import { loadBalancerStep } from './load-balancer/index.js';
 import { logsStep } from './logs/index.js';
-import { networkStep } from './network/index.js';
+import { natStep, networkStep } from './network/index.js';
 import { scalingStep } from './scaling/index.js';
 import { securityGroupStep } from './security-group/index.js';
 import { serviceStep } from './service/index.js';
@@ -44,6 +44,8 @@ export const STEP_MODULES: readonly AnyStepModule[] = [
   namespaceStep,
   membersSecurityGroupStep,
   securityGroupStep,
+  // NAT gateways are pending for minutes: everything above that does not route through them goes ahead meanwhile.
+  natStep,
   targetGroupStep,
   alarmsStep,
   // EC2 instances join the cluster before a service can be placed on them.

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AllocateAddressCommand,
@@ -64,7 +64,12 @@ describe('deployment shapes', () => {
   /** Things of the user's that the inventory cannot tell apart from ours. */
   const foreign: string[] = [];
 
-  async function lifecycle(app: string, yaml: string, check: (inv: Inventory, svc: Service) => Promise<void>): Promise<void> {
+  async function lifecycle(
+    app: string,
+    yaml: string,
+    check: (inv: Inventory, svc: Service) => Promise<void>,
+    beforeNoop?: (dir: string) => Promise<void>,
+  ): Promise<void> {
     // The shapes share one moto and one layer, so each app gets its own working dir.
     // moto ignores tag filters on DescribeNatGateways, so the inventory lists the user's own NAT too.
     const owned = async () => {
@@ -96,6 +101,7 @@ describe('deployment shapes', () => {
     expect(inv.services).toHaveLength(1);
     const svc = (await aws.ecs.send(new DescribeServicesCommand({ cluster: inv.clusters[0], services: inv.services }))).services![0]!;
     await check(inv, svc);
+    await beforeNoop?.(dir);
 
     proxy.clear();
     const again = await timed(['deploy', '--yes']);
@@ -155,6 +161,17 @@ describe('deployment shapes', () => {
     for (const n of nats) expect(defaultRouteOf(n.SubnetId!)?.GatewayId).toMatch(/^igw-/);
   }
 
+  async function asSchemaV2(dir: string): Promise<void> {
+    const file = path.join(dir, '.ecs-kit', `${ENV}.json`);
+    const m = JSON.parse(await readFile(file, 'utf8')) as { schemaVersion: number; steps: Record<string, { state: object }> };
+    expect(m.schemaVersion).toBe(3);
+    const { nat, ...steps } = m.steps;
+    expect(nat?.state).toMatchObject({ natGatewayIds: [expect.stringMatching(/^nat-/)] });
+    const { vpcId: _vpcId, ...natFields } = nat!.state as { vpcId: string };
+    steps['network'] = { ...steps['network']!, state: { ...steps['network']!.state, ...natFields } };
+    await writeFile(file, JSON.stringify({ ...m, schemaVersion: 2, steps }, null, 2));
+  }
+
   it('production, single NAT gateway', async () => {
     const app = 'prod-single';
     await lifecycle(
@@ -167,6 +184,9 @@ describe('deployment shapes', () => {
         expect(inv.elasticIps).toHaveLength(1);
         await checkProductionPlacement(svc, inv.vpcs[0]!, 1);
       },
+      // The environment as a release before the nat step recorded it (schema 2: the NAT fields in the network's
+      // state): it migrates, re-deploys with no mutating call and tears down with nothing left.
+      asSchemaV2,
     );
   });
 

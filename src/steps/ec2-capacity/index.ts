@@ -6,7 +6,7 @@ import { after, type Change, type StepContext, type StepModule, type StepPlan } 
 import { EcsKitError } from '../../errors.js';
 import { clusterStep } from '../cluster/index.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
-import { networkStep, taskPlacement, type NetworkState } from '../network/index.js';
+import { afterNat, networkStep, taskPlacement, type NetworkState } from '../network/index.js';
 import { destroyAutoScalingGroup, ensureAutoScalingGroup, planAutoScalingGroup, type AutoScalingGroupPlan } from './auto-scaling-group.js';
 import {
   attachToCluster,
@@ -155,7 +155,13 @@ export const ec2CapacityStep: StepModule<CapacityState, CapacityPlanData> = {
   permissions: ec2CapacityPermissions,
   instances: (config) =>
     usesEc2(config)
-      ? [{ dependsOn: [after(networkStep), after(clusterStep), ...(needsLbIngress(config) ? [after(loadBalancerStep)] : [])] }]
+      ? [
+          {
+            dependsOn: [after(networkStep), after(clusterStep), ...(needsLbIngress(config) ? [after(loadBalancerStep)] : [])],
+            // Instances in private subnets reach ECS through the NAT gateways: launched only once they route.
+            ...afterNat(config),
+          },
+        ]
       : [],
 
   /** One resource at a time (reads only); each adds its changes and returns undefined when the resource is missing. */

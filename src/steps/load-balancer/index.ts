@@ -5,12 +5,12 @@ import {
   DescribeLoadBalancersCommand,
   SetSecurityGroupsCommand,
   SetSubnetsCommand,
-  waitUntilLoadBalancersDeleted,
   type Listener,
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { onceOptions } from '../../aws/create-once-options.js';
 import { ignoreErrors } from '../../aws/deletion.js';
+import { waitFor } from '../../aws/poll.js';
 import { isAwsError } from '../../aws/errors.js';
 import { createOnce } from '../../aws/idempotent.js';
 import { ELB_NOT_FOUND, elbTags, findOwnedElb } from '../../aws/elb-ownership.js';
@@ -170,21 +170,25 @@ async function ensureLoadBalancer(
 /** Delete our load balancer with its listeners, and wait until it is gone (its ENIs hold the security group). */
 async function deleteLoadBalancer(ctx: Ctx, s: LoadBalancerState): Promise<void> {
   const elbv2 = ctx.aws.elbv2();
-  for (const l of await listListeners(ctx, s.loadBalancerArn)) await deleteListener(ctx, l.ListenerArn);
+  await Promise.all((await listListeners(ctx, s.loadBalancerArn)).map((l) => deleteListener(ctx, l.ListenerArn)));
   ctx.progress(`deleting load balancer ${s.loadBalancerName}`);
   await elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: s.loadBalancerArn })).catch(ignoreErrors(...ELB_NOT_FOUND));
   // The security group cannot go until the ALB (and its ENIs) are gone.
-  ctx.progress('waiting for the load balancer to be deleted');
-  await waitUntilLoadBalancersDeleted(
-    {
-      client: elbv2,
-      maxWaitTime: Math.max(Math.ceil(ctx.options.destroyRetryMs / 1000), 10),
-      minDelay: 5,
-      maxDelay: 15,
-      abortSignal: ctx.signal,
+  await waitFor({
+    what: `load balancer ${s.loadBalancerName} to be deleted`,
+    check: async () => {
+      try {
+        const out = await elbv2.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [s.loadBalancerArn] }));
+        return out.LoadBalancers?.length ? undefined : true;
+      } catch (err) {
+        if (isAwsError(err, ...ELB_NOT_FOUND)) return true;
+        throw err;
+      }
     },
-    { LoadBalancerArns: [s.loadBalancerArn] },
-  );
+    timeoutMs: ctx.options.destroyRetryMs,
+    signal: ctx.signal,
+    progress: (m) => ctx.progress(m),
+  });
 }
 
 export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanData> = {

@@ -7,20 +7,21 @@ import {
   DescribeSubnetsCommand,
   ModifySubnetAttributeCommand,
   ModifyVpcAttributeCommand,
-  waitUntilVpcAvailable,
+  DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import { onceOptions } from '../../aws/create-once-options.js';
+import { ignoreErrors } from '../../aws/deletion.js';
+import { waitFor } from '../../aws/poll.js';
 import { tagSpec } from '../../aws/ec2-tags.js';
 import { untilVisible } from '../../aws/ec2-visibility.js';
 import { alreadyDone, createOnce } from '../../aws/idempotent.js';
 import { ownerFilters } from '../../aws/tags.js';
 import type { StepContext } from '../../engine/types.js';
 import type { BuiltNetworkData, NetworkState } from './index.js';
-import { natIndexFor, subnetLayout, type SubnetLayout, type SubnetSpec } from './layout.js';
-import { deleteNats, ensureNatGateways, type NatSlot } from './nat.js';
+import { subnetLayout, type SubnetLayout, type SubnetSpec } from './layout.js';
 import { findInternetGateway, findVpc, type Observed, type ObservedSubnet } from './observe.js';
 import { ROLE, nameOf, ours } from './roles.js';
-import { ensureRouteTable } from './route-tables.js';
+import { ensureRouteTable, type Building as RouteBuilding } from './route-tables.js';
 import { wanted, type Wanted } from './wanted.js';
 
 /**
@@ -31,12 +32,9 @@ import { wanted, type Wanted } from './wanted.js';
 type Ctx = StepContext<NetworkState>;
 
 /** What every piece of apply needs: what plan observed, the VPC, and the ids this run created. */
-export interface Building {
+export interface Building extends RouteBuilding {
   ctx: Ctx;
   o: Observed;
-  vpcId: string;
-  /** Ids this run creates: the next call naming one retries "not found" until AWS shows it. */
-  created: Set<string>;
 }
 
 type BuiltSubnet = { id: string; az: string };
@@ -71,11 +69,18 @@ async function ensureVpc(ctx: Ctx, o: Observed, w: Wanted, created: Set<string>)
       profile: w.profile,
     });
     if (vpc.State !== 'available') {
-      // The waiter polls through InvalidVpcID.NotFound too.
-      await waitUntilVpcAvailable(
-        { client: ec2, maxWaitTime: 120, minDelay: 2, maxDelay: 5, abortSignal: ctx.signal },
-        { VpcIds: [vpcId] },
-      );
+      const id = vpcId;
+      await waitFor({
+        what: `VPC ${id} to become available`,
+        // A new id may not be visible yet: that is "not yet" too.
+        check: async () => {
+          const out = await ec2.send(new DescribeVpcsCommand({ VpcIds: [id] })).catch(ignoreErrors('InvalidVpcID.NotFound'));
+          return out?.Vpcs?.[0]?.State === 'available' ? true : undefined;
+        },
+        timeoutMs: Math.min(ctx.options.timeoutMs, 120_000),
+        signal: ctx.signal,
+        progress: (m) => ctx.progress(m),
+      });
     }
   }
   const id = vpcId;
@@ -167,49 +172,9 @@ async function ensureInternetGateway(net: Building): Promise<string> {
 }
 
 /**
- * The production profile's private tier: NAT gateways, each with its own Elastic IP, in the
- * public subnets; then one private route table per AZ (so switching between single and per-az
- * NAT is a route change); then NAT gateways no longer wanted. `state` is filled in as it goes.
+ * Make AWS match the plan: the VPC, then its subnets and the internet gateway together, then the public route table.
+ * (The production profile's NAT gateways and private routes are the nat step's.)
  */
-async function buildPrivateTier(
-  net: Building,
-  w: Wanted,
-  state: NetworkState,
-  subnets: BuiltSubnet[],
-  privateSubnets: BuiltSubnet[],
-): Promise<void> {
-  const { ctx, o, created } = net;
-  const slots: NatSlot[] = Array.from({ length: w.nats }, (_, i) => {
-    const eip = o.eips[ROLE.eip(i)];
-    const freeAllocationId = eip && !eip.associated ? eip.allocationId : undefined;
-    return { existing: o.nats[i], subnetId: subnets[i]!.id, freeAllocationId, spent: o.spentNats[i] ?? 0 };
-  });
-  const nats = await ensureNatGateways(ctx, slots, created, async (n) => {
-    state.natGatewayIds = n.map((x) => x.id);
-    state.elasticIpAllocationIds = n.map((x) => x.allocationId);
-    state.privateSubnetIds = privateSubnets.map((s) => s.id);
-    await ctx.record({ ...state });
-  });
-
-  const privateTables: string[] = [];
-  for (let i = 0; i < w.azs; i++) {
-    const nat = nats[natIndexFor(i, w.nats)]!;
-    privateTables.push(
-      await ensureRouteTable(net, o.privateRouteTables[i], ROLE.privateRouteTable(i), { NatGatewayId: nat.id }, [privateSubnets[i]!.id]),
-    );
-  }
-  state.privateRouteTableIds = privateTables;
-
-  // Per-az → single: the routes already point elsewhere.
-  if (o.extraNats.length)
-    await deleteNats(
-      ctx,
-      o.extraNats.map((n) => n.id),
-      o.extraNats.map((n) => n.allocationId).filter((a): a is string => Boolean(a)),
-    );
-}
-
-/** Make AWS match the plan: VPC, subnets, internet gateway, public route table, and the private tier in production. */
 export async function buildNetwork(ctx: Ctx, data: BuiltNetworkData): Promise<NetworkState> {
   const o = data.observed;
   const w = wanted(ctx);
@@ -218,14 +183,15 @@ export async function buildNetwork(ctx: Ctx, data: BuiltNetworkData): Promise<Ne
   const net: Building = { ctx, o, vpcId, created };
 
   const layout: SubnetLayout | undefined = data.azs ? subnetLayout(w.cidr, data.azs, w.profile, w.azs, data.blockPrefix) : undefined;
-  const subnets: BuiltSubnet[] = [];
-  for (let i = 0; i < w.azs; i++) subnets.push(await ensureSubnet(net, o.subnets[i], () => layout!.public[i]!, true));
-  const privateSubnets: BuiltSubnet[] = [];
-  for (let i = 0; w.profile === 'production' && i < w.azs; i++) {
-    privateSubnets.push(await ensureSubnet(net, o.privateSubnets[i], () => layout!.private[i]!, false));
-  }
-
-  const igwId = await ensureInternetGateway(net);
+  const zones = Array.from({ length: w.azs }, (_, i) => i);
+  // Subnets and the gateway do not depend on each other: created together (each create is idempotent on its own).
+  const [subnets, privateSubnets, igwId] = await Promise.all([
+    Promise.all(zones.map((i) => ensureSubnet(net, o.subnets[i], () => layout!.public[i]!, true))),
+    w.profile === 'production'
+      ? Promise.all(zones.map((i) => ensureSubnet(net, o.privateSubnets[i], () => layout!.private[i]!, false)))
+      : Promise.resolve([]),
+    ensureInternetGateway(net),
+  ]);
   const rtId = await ensureRouteTable(
     net,
     o.routeTable,
@@ -233,7 +199,7 @@ export async function buildNetwork(ctx: Ctx, data: BuiltNetworkData): Promise<Ne
     { GatewayId: igwId },
     subnets.map((s) => s.id),
   );
-  const state: NetworkState = {
+  return {
     vpcId,
     cidr: w.cidr,
     availabilityZones: subnets.map((s) => s.az),
@@ -241,7 +207,6 @@ export async function buildNetwork(ctx: Ctx, data: BuiltNetworkData): Promise<Ne
     internetGatewayId: igwId,
     publicRouteTableId: rtId,
     profile: w.profile,
+    ...(w.profile === 'production' ? { privateSubnetIds: privateSubnets.map((s) => s.id) } : {}),
   };
-  if (w.profile === 'production') await buildPrivateTier(net, w, state, subnets, privateSubnets);
-  return state;
 }

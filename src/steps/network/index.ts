@@ -8,10 +8,11 @@ import { networkPermissions } from './permissions.js';
 
 /**
  * The network: a VPC with public subnets, an internet gateway and a public route table; in the
- * production profile also private subnets, NAT gateways and private route tables; or your own
- * VPC (network.vpcId), which ecs-kit only reads. The pieces: layout.ts (subnet and zone math),
- * observe.ts (what exists), plan.ts (drift), build.ts and route-tables.ts and nat.ts (apply),
- * teardown.ts, existing.ts (your own VPC).
+ * production profile also private subnets; or your own VPC (network.vpcId), which ecs-kit only
+ * reads. The pieces: layout.ts (subnet and zone math), observe.ts (what exists), plan.ts (drift),
+ * build.ts and route-tables.ts (apply), teardown.ts, existing.ts (your own VPC). The production
+ * profile's NAT gateways and private routes are a step of their own (private-tier.ts, nat.ts), so
+ * nothing but what routes through them waits while they are pending.
  */
 
 export interface NetworkState {
@@ -23,11 +24,8 @@ export interface NetworkState {
   publicRouteTableId: string;
   /** How the network was built; absent in manifests from before profiles (= learning). */
   profile?: 'learning' | 'production' | 'existing';
-  /** Production profile / your own VPC: tasks run here, without public IPs. */
+  /** Production profile / your own VPC: tasks run here, without public IPs (their NAT gateways and routes: the nat step). */
   privateSubnetIds?: string[];
-  natGatewayIds?: string[];
-  elasticIpAllocationIds?: string[];
-  privateRouteTableIds?: string[];
 }
 
 /** Plan data of the network ecs-kit builds: what exists, and (when a subnet is missing) where new ones go. */
@@ -47,11 +45,12 @@ export interface ExistingNetworkData {
 export type NetworkPlanData = BuiltNetworkData | ExistingNetworkData;
 
 export { natCount, natIndexFor, pickAvailabilityZones, subnetLayout, taskPlacement } from './layout.js';
+export { afterNat, hasNatTier, natStep, type NatState } from './private-tier.js';
 
 export const networkStep: StepModule<NetworkState, NetworkPlanData> = {
   kind: 'network',
   title: () => 'Network (VPC, subnets, gateways)',
-  resourceKinds: ['ec2:vpc', 'ec2:subnet', 'ec2:internet-gateway', 'ec2:route-table', 'ec2:natgateway', 'ec2:elastic-ip'],
+  resourceKinds: ['ec2:vpc', 'ec2:subnet', 'ec2:internet-gateway', 'ec2:route-table'],
   permissions: networkPermissions,
   instances: () => [{ dependsOn: [] }],
 

@@ -6,8 +6,6 @@ import {
   DescribeAddressesCommand,
   DescribeNatGatewaysCommand,
   ReleaseAddressCommand,
-  waitUntilNatGatewayAvailable,
-  waitUntilNatGatewayDeleted,
   type Address,
   type NatGateway,
 } from '@aws-sdk/client-ec2';
@@ -22,6 +20,7 @@ import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
 import { describeAll, describeOne } from '../../aws/ec2-describe.js';
 import { tagSpec, tagValue } from '../../aws/ec2-tags.js';
 import { untilVisible } from '../../aws/ec2-visibility.js';
+import { waitFor } from '../../aws/poll.js';
 
 /**
  * NAT gateways of the production profile and their Elastic IPs: create (with a client token
@@ -140,6 +139,38 @@ async function createNat(ctx: StepContext, t: Tracked, slot: NatSlot, created: S
   }
 }
 
+/** One slot's NAT gateway: the live one found, or a new one (with a new address, or the slot's free one). */
+async function ensureSlot(ctx: StepContext, slot: NatSlot, i: number, count: number, created: Set<string>): Promise<Tracked> {
+  if (slot.existing) {
+    const pending = slot.existing.state === 'pending';
+    return { id: slot.existing.id, allocationId: slot.existing.allocationId ?? '', slot: i, attempt: slot.spent + 1, creates: 0, pending };
+  }
+  let allocationId = slot.freeAllocationId;
+  if (!allocationId) {
+    const role = EIP_ROLE(i);
+    allocationId = await createOnce({
+      create: async () =>
+        (
+          await ctx.aws.once.ec2().send(
+            new AllocateAddressCommand({
+              Domain: 'vpc',
+              TagSpecifications: tagSpec('elastic-ip', ctx.owner, role, `${ctx.names.prefix}-${role}`),
+            }),
+          )
+        ).AllocationId!,
+      find: async () =>
+        (await ownAddresses(ctx)).find((a) => tagValue(a.Tags, TAG_ROLE) === role && !a.AssociationId && !a.NetworkInterfaceId)
+          ?.AllocationId,
+      ...onceOptions(ctx),
+    });
+    created.add(allocationId);
+  }
+  ctx.progress(`creating NAT gateway ${i + 1} of ${count}`);
+  const t: Tracked = { id: '', allocationId, slot: i, attempt: slot.spent + 1, creates: 0, pending: true };
+  await createNat(ctx, t, slot, created);
+  return t;
+}
+
 /**
  * Make each slot's NAT gateway exist and be available. `record` is told the ids as soon as they
  * exist, before the long wait, so a killed run leaves them in the manifest.
@@ -150,45 +181,8 @@ export async function ensureNatGateways(
   created: Set<string>,
   record: (nats: NatResult[]) => Promise<void>,
 ): Promise<NatResult[]> {
-  const tracked: Tracked[] = [];
-  for (const [i, slot] of slots.entries()) {
-    if (slot.existing) {
-      const pending = slot.existing.state === 'pending';
-      tracked.push({
-        id: slot.existing.id,
-        allocationId: slot.existing.allocationId ?? '',
-        slot: i,
-        attempt: slot.spent + 1,
-        creates: 0,
-        pending,
-      });
-      continue;
-    }
-    let allocationId = slot.freeAllocationId;
-    if (!allocationId) {
-      const role = EIP_ROLE(i);
-      allocationId = await createOnce({
-        create: async () =>
-          (
-            await ctx.aws.once.ec2().send(
-              new AllocateAddressCommand({
-                Domain: 'vpc',
-                TagSpecifications: tagSpec('elastic-ip', ctx.owner, role, `${ctx.names.prefix}-${role}`),
-              }),
-            )
-          ).AllocationId!,
-        find: async () =>
-          (await ownAddresses(ctx)).find((a) => tagValue(a.Tags, TAG_ROLE) === role && !a.AssociationId && !a.NetworkInterfaceId)
-            ?.AllocationId,
-        ...onceOptions(ctx),
-      });
-      created.add(allocationId);
-    }
-    ctx.progress(`creating NAT gateway ${i + 1} of ${slots.length}`);
-    const t: Tracked = { id: '', allocationId, slot: i, attempt: slot.spent + 1, creates: 0, pending: true };
-    await createNat(ctx, t, slot, created);
-    tracked.push(t);
-  }
+  // Each slot's address and NAT gateway are independent of the other slots': created together.
+  const tracked: Tracked[] = await Promise.all(slots.map((slot, i) => ensureSlot(ctx, slot, i, slots.length, created)));
   const result = () => tracked.map(({ id, allocationId }) => ({ id, allocationId }));
   await record(result());
   await waitForNats(ctx, tracked, slots, created, record, result);
@@ -203,80 +197,88 @@ async function waitForNats(
   record: (nats: NatResult[]) => Promise<void>,
   result: () => NatResult[],
 ): Promise<void> {
-  const ec2 = ctx.aws.ec2();
   for (;;) {
     const pending = tracked.filter((t) => t.pending).map((t) => t.id);
     if (!pending.length) return;
-    ctx.progress(`waiting for ${pending.length} NAT gateway(s) to become available (usually 1–3 minutes)`);
-    try {
-      // The waiter keeps polling through NatGatewayNotFound (a new id not visible yet) and stops on failed/deleted.
-      await waitUntilNatGatewayAvailable(
-        { client: ec2, maxWaitTime: 600, minDelay: 5, maxDelay: 15, abortSignal: ctx.signal },
-        { NatGatewayIds: pending },
-      );
-      return;
-    } catch (err) {
-      const seen = (await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: pending }))).NatGateways ?? [];
-      const dead = seen.filter((n) => deadNat(n.State));
-      if (!dead.length) throw err;
-      for (const nat of dead) {
-        const t = tracked.find((x) => x.id === nat.NatGatewayId)!;
-        if (!recreatable(nat) || !t.allocationId || t.creates >= MAX_CREATES) {
-          throw natFailedError(nat, 'AWS reported the NAT gateway as failed or deleted while ecs-kit waited for it to become available.');
-        }
-        ctx.progress(`NAT gateway ${nat.NatGatewayId} is ${nat.State}${nat.FailureCode ? ` (${nat.FailureCode})` : ''}; creating it again`);
-        t.attempt++;
-        await createNat(ctx, t, slots[t.slot]!, created);
+    const seen = await waitFor({
+      what: `${pending.length === 1 ? `NAT gateway ${pending[0]}` : `${pending.length} NAT gateways`} to become available (usually 1–3 minutes)`,
+      check: () => natsSettled(ctx, pending),
+      timeoutMs: ctx.options.timeoutMs,
+      signal: ctx.signal,
+      progress: (m) => ctx.progress(m),
+    });
+    const dead = seen.filter((n) => deadNat(n.State));
+    for (const nat of dead) {
+      const t = tracked.find((x) => x.id === nat.NatGatewayId)!;
+      if (!recreatable(nat) || !t.allocationId || t.creates >= MAX_CREATES) {
+        throw natFailedError(nat, 'AWS reported the NAT gateway as failed or deleted while ecs-kit waited for it to become available.');
       }
-      for (const t of tracked)
-        if (!dead.some((n) => n.NatGatewayId === t.id) && seen.some((n) => n.NatGatewayId === t.id && n.State === 'available'))
-          t.pending = false;
-      await record(result());
+      ctx.progress(`NAT gateway ${nat.NatGatewayId} is ${nat.State}${nat.FailureCode ? ` (${nat.FailureCode})` : ''}; creating it again`);
+      t.attempt++;
+      await createNat(ctx, t, slots[t.slot]!, created);
     }
+    for (const t of tracked) if (seen.some((n) => n.NatGatewayId === t.id && n.State === 'available')) t.pending = false;
+    if (dead.length) await record(result());
   }
+}
+
+/** One look at the pending NAT gateways: all available, or one failed or deleted (a new id not visible yet is pending). */
+async function natsSettled(ctx: StepContext, ids: string[]): Promise<NatGateway[] | undefined> {
+  let nats: NatGateway[];
+  try {
+    nats = (await ctx.aws.ec2().send(new DescribeNatGatewaysCommand({ NatGatewayIds: ids }))).NatGateways ?? [];
+  } catch (err) {
+    if (isAwsError(err, 'NatGatewayNotFound', 'InvalidNatGatewayID.NotFound')) return undefined;
+    throw err;
+  }
+  const available = (id: string) => nats.some((n) => n.NatGatewayId === id && n.State === 'available');
+  return nats.some((n) => deadNat(n.State)) || ids.every(available) ? nats : undefined;
 }
 
 /**
  * Delete NAT gateways, wait until they are gone (they hold the addresses), then release our
  * addresses. `natIds` may include gateways that are already deleted: their addresses are then
- * known to have been held by a NAT gateway.
+ * known to have been held by a NAT gateway. Independent calls go out together.
  */
 export async function deleteNats(ctx: StepContext, natIds: string[], allocationIds: string[]): Promise<void> {
   const ec2 = ctx.aws.ec2();
-  const deleting: string[] = [];
   // Addresses that one of our NAT gateways held: AWS may refuse to release them for a while.
   const heldByNat = new Set<string>();
-  for (const id of natIds) {
-    const nat = await describeOne(
-      () => ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] })).then((o) => o.NatGateways?.[0]),
-      'NatGatewayNotFound',
-    );
-    if (!nat) continue;
-    if (!isOwnedBy(nat.Tags, ctx.owner)) {
-      warnLeftInPlace(ctx, `NAT gateway ${id}`);
-      continue;
-    }
-    for (const a of nat.NatGatewayAddresses ?? []) if (a.AllocationId) heldByNat.add(a.AllocationId);
-    if (nat.State === 'deleted' || nat.State === 'failed') continue;
-    if (nat.State !== 'deleting')
-      await ec2
-        .send(new DeleteNatGatewayCommand({ NatGatewayId: id }))
-        .catch(ignoreErrors('NatGatewayNotFound', 'InvalidNatGatewayID.NotFound'));
-    deleting.push(id);
-  }
+  const deleting = await Promise.all(
+    natIds.map(async (id) => {
+      const nat = await describeOne(
+        () => ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [id] })).then((o) => o.NatGateways?.[0]),
+        'NatGatewayNotFound',
+      );
+      if (!nat) return undefined;
+      if (!isOwnedBy(nat.Tags, ctx.owner)) {
+        warnLeftInPlace(ctx, `NAT gateway ${id}`);
+        return undefined;
+      }
+      for (const a of nat.NatGatewayAddresses ?? []) if (a.AllocationId) heldByNat.add(a.AllocationId);
+      if (nat.State === 'deleted' || nat.State === 'failed') return undefined;
+      if (nat.State !== 'deleting')
+        await ec2
+          .send(new DeleteNatGatewayCommand({ NatGatewayId: id }))
+          .catch(ignoreErrors('NatGatewayNotFound', 'InvalidNatGatewayID.NotFound'));
+      return id;
+    }),
+  ).then((ids) => ids.filter((id): id is string => Boolean(id)));
   if (deleting.length) {
-    ctx.progress(`waiting for ${deleting.length} NAT gateway(s) to be deleted (usually about a minute)`);
-    const maxWaitTime = Math.max(2, ctx.options.destroyRetryMs / 1000);
-    await waitUntilNatGatewayDeleted(
-      { client: ec2, maxWaitTime, minDelay: Math.min(5, maxWaitTime / 2), maxDelay: 15, abortSignal: ctx.signal },
-      { NatGatewayIds: deleting },
-    ).catch(async (err) => {
-      // The waiter treats "not found" as an error on some paths: check once more.
-      const left = await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: deleting })).catch(() => ({ NatGateways: [] }));
-      if ((left.NatGateways ?? []).some((n) => n.State !== 'deleted')) throw err;
+    await waitFor({
+      what: `${deleting.length === 1 ? `NAT gateway ${deleting[0]}` : `${deleting.length} NAT gateways`} to be deleted (usually about a minute)`,
+      check: async () => {
+        const out = await ec2
+          .send(new DescribeNatGatewaysCommand({ NatGatewayIds: deleting }))
+          .catch(ignoreErrors('NatGatewayNotFound', 'InvalidNatGatewayID.NotFound'));
+        return (out?.NatGateways ?? []).every((n) => n.State === 'deleted') ? true : undefined;
+      },
+      timeoutMs: ctx.options.destroyRetryMs,
+      signal: ctx.signal,
+      progress: (m) => ctx.progress(m),
     });
   }
-  for (const allocationId of allocationIds) await releaseAddress(ctx, allocationId, heldByNat.has(allocationId));
+  await Promise.all(allocationIds.map((allocationId) => releaseAddress(ctx, allocationId, heldByNat.has(allocationId))));
 }
 
 async function releaseAddress(ctx: StepContext, allocationId: string, heldByNat: boolean): Promise<void> {

@@ -4,20 +4,16 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
-  type Address,
   type InternetGateway,
-  type NatGateway,
   type RouteTable,
   type Subnet,
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { describeAll } from '../../aws/ec2-describe.js';
-import { tagValue } from '../../aws/ec2-tags.js';
 import { isAwsError } from '../../aws/errors.js';
-import { TAG_ROLE, isOwnedBy, ownerFilters } from '../../aws/tags.js';
+import { isOwnedBy, ownerFilters } from '../../aws/tags.js';
 import type { StepContext } from '../../engine/types.js';
 import type { NetworkState } from './index.js';
-import { liveNat, ownAddresses, ownNats, spentAttempts } from './nat.js';
 import { ROLE, ours } from './roles.js';
 import { liveAssociation, observeTable, type ObservedRouteTable } from './route-tables.js';
 import type { Wanted } from './wanted.js';
@@ -53,16 +49,7 @@ export interface Observed {
   privateSubnets: (ObservedSubnet | undefined)[];
   igw?: { id: string; attachedTo: string[] };
   routeTable?: ObservedRouteTable;
-  privateRouteTables: (ObservedRouteTable | undefined)[];
-  /** NAT gateways the layout wants, by index. */
-  nats: (ObservedNat | undefined)[];
-  /** Our NAT gateways beyond what the layout wants (e.g. per-az → single): removed by apply. */
-  extraNats: ObservedNat[];
-  /** Our Elastic IPs by role, with their association (if any). */
-  eips: Record<string, { allocationId: string; associated: boolean }>;
-  /** Per wanted NAT gateway: our failed/deleted ones of that role (their client tokens are spent). */
-  spentNats: number[];
-  /** Explicit associations of our subnets with other route tables (subnetId → associationId). */
+  /** Explicit associations of our public subnets with other route tables (subnetId → associationId). */
   foreignAssociations: Record<string, string>;
 }
 
@@ -147,121 +134,69 @@ function observeSubnets(ctx: Ctx, w: Wanted, allSubnets: Subnet[]): Pick<Observe
   };
 }
 
-/** Our route tables, and explicit associations of our subnets with tables that are not ours. */
+/** Our public route table, and explicit associations of our public subnets with tables that are not ours. */
 function observeRouteTables(
   ctx: Ctx,
-  w: Wanted,
   tables: RouteTable[],
-  subnets: Pick<Observed, 'subnets' | 'privateSubnets'>,
-): Pick<Observed, 'routeTable' | 'privateRouteTables' | 'foreignAssociations'> {
-  const findTable = (role: string, prevId: string | undefined): RouteTable | undefined =>
+  subnets: Pick<Observed, 'subnets'>,
+): Pick<Observed, 'routeTable' | 'foreignAssociations'> {
+  const prevId = ctx.previous?.publicRouteTableId;
+  const rt =
     pick(
-      tables.filter((t) => ours(ctx, t.Tags, role)),
+      tables.filter((t) => ours(ctx, t.Tags, ROLE.routeTable)),
       (t) => t.RouteTableId,
       prevId,
     ) ?? tables.find((t) => t.RouteTableId && t.RouteTableId === prevId && isOwnedBy(t.Tags, ctx.owner));
-  const rt = findTable(ROLE.routeTable, ctx.previous?.publicRouteTableId);
-  const privateTable = (i: number) => findTable(ROLE.privateRouteTable(i), ctx.previous?.privateRouteTableIds?.[i]);
-  const privateTables = w.profile === 'production' ? Array.from({ length: w.azs }, (_, i) => privateTable(i)) : [];
-
-  const ownTables = new Set([rt, ...privateTables].filter(Boolean));
-  const ourSubnetIds = new Set([...subnets.subnets, ...subnets.privateSubnets].filter(Boolean).map((s) => s!.id));
+  // The private subnets' associations are the nat step's (their tables route through its NAT gateways).
+  const ourSubnetIds = new Set(subnets.subnets.filter(Boolean).map((s) => s!.id));
   const foreignAssociations: Record<string, string> = {};
   for (const t of tables) {
-    if (ownTables.has(t)) continue;
+    if (t === rt) continue;
     for (const a of t.Associations ?? []) {
       if (a.SubnetId && ourSubnetIds.has(a.SubnetId) && !a.Main && liveAssociation(a.AssociationState?.State)) {
         foreignAssociations[a.SubnetId] = a.RouteTableAssociationId!;
       }
     }
   }
-  return { routeTable: rt && observeTable(rt), privateRouteTables: privateTables.map((t) => t && observeTable(t)), foreignAssociations };
-}
-
-const toObservedNat = (n: NatGateway): ObservedNat => ({
-  id: n.NatGatewayId!,
-  subnetId: n.SubnetId,
-  allocationId: n.NatGatewayAddresses?.[0]?.AllocationId,
-  state: n.State,
-});
-
-/** Our NAT gateways by slot (and those beyond the layout), and our Elastic IPs by role. */
-function observeNats(
-  ctx: Ctx,
-  w: Wanted,
-  nats: NatGateway[],
-  addresses: Address[],
-): Pick<Observed, 'nats' | 'extraNats' | 'eips' | 'spentNats'> {
-  const live = nats.filter(liveNat);
-  const natByRole = (i: number) =>
-    pick(
-      live.filter((n) => tagValue(n.Tags, TAG_ROLE) === ROLE.nat(i)),
-      (n) => n.NatGatewayId,
-      ctx.previous?.natGatewayIds?.[i],
-    );
-  const wantedNats = Array.from({ length: w.nats }, (_, i) => natByRole(i));
-  const kept = new Set(wantedNats.filter(Boolean));
-  const eips: Observed['eips'] = {};
-  for (const a of addresses) {
-    const role = tagValue(a.Tags, TAG_ROLE);
-    if (role && a.AllocationId && !eips[role])
-      eips[role] = { allocationId: a.AllocationId, associated: Boolean(a.AssociationId || a.NetworkInterfaceId) };
-  }
-  return {
-    nats: wantedNats.map((n) => n && toObservedNat(n)),
-    extraNats: live.filter((n) => !kept.has(n)).map(toObservedNat),
-    eips,
-    spentNats: Array.from({ length: w.nats }, (_, i) => spentAttempts(nats, ROLE.nat(i))),
-  };
+  return { routeTable: rt && observeTable(rt), foreignAssociations };
 }
 
 export async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
   const ec2 = ctx.aws.ec2();
-  const vpc = await findVpc(ctx);
-  const igw = await findInternetGateway(ctx);
+  const readVpc = (vpcId: string) => {
+    const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
+    return Promise.all([
+      dnsAttribute(ctx, vpcId, 'enableDnsSupport'),
+      dnsAttribute(ctx, vpcId, 'enableDnsHostnames'),
+      describeAll(
+        (i) => ec2.send(new DescribeSubnetsCommand(i)),
+        { Filters: vpcFilter },
+        (o) => o.Subnets,
+      ),
+      describeAll(
+        (i) => ec2.send(new DescribeRouteTablesCommand(i)),
+        { Filters: vpcFilter },
+        (o) => o.RouteTables,
+      ),
+    ]);
+  };
+  // The VPC the manifest recorded is almost always the one: read what is in it while checking that it is ours.
+  const recorded = ctx.previous?.vpcId;
+  const early = recorded ? readVpc(recorded).catch(() => undefined) : undefined;
+  const [vpc, igw] = await Promise.all([findVpc(ctx), findInternetGateway(ctx)]);
   const observedIgw = igw && {
     id: igw.InternetGatewayId!,
     attachedTo: (igw.Attachments ?? []).filter((a) => a.State !== 'detached' && a.State !== 'detaching').map((a) => a.VpcId!),
   };
-  if (!vpc) {
-    const none = {
-      subnets: [],
-      privateSubnets: [],
-      privateRouteTables: [],
-      nats: [],
-      extraNats: [],
-      eips: {},
-      spentNats: [],
-      foreignAssociations: {},
-    };
-    return { ...none, igw: observedIgw };
-  }
+  if (!vpc) return { subnets: [], privateSubnets: [], foreignAssociations: {}, igw: observedIgw };
 
   const vpcId = vpc.VpcId!;
-  const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
-  const production = w.profile === 'production';
-  const [dnsSupport, dnsHostnames, allSubnets, tables, nats, addresses] = await Promise.all([
-    dnsAttribute(ctx, vpcId, 'enableDnsSupport'),
-    dnsAttribute(ctx, vpcId, 'enableDnsHostnames'),
-    describeAll(
-      (i) => ec2.send(new DescribeSubnetsCommand(i)),
-      { Filters: vpcFilter },
-      (o) => o.Subnets,
-    ),
-    describeAll(
-      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
-      { Filters: vpcFilter },
-      (o) => o.RouteTables,
-    ),
-    production ? ownNats(ctx, vpcId) : Promise.resolve([]),
-    production ? ownAddresses(ctx) : Promise.resolve([]),
-  ]);
+  const [dnsSupport, dnsHostnames, allSubnets, tables] = (vpcId === recorded ? await early : undefined) ?? (await readVpc(vpcId));
   const subnets = observeSubnets(ctx, w, allSubnets);
   return {
     vpc: { id: vpcId, cidr: vpc.CidrBlock ?? '', dnsSupport, dnsHostnames },
     ...subnets,
     igw: observedIgw,
-    ...observeRouteTables(ctx, w, tables, subnets),
-    ...observeNats(ctx, w, nats, addresses),
+    ...observeRouteTables(ctx, tables, subnets),
   };
 }

@@ -6,15 +6,7 @@ import type { Change, StepContext, StepPlan } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
 import { existingNetwork } from './existing.js';
 import type { NetworkPlanData, NetworkState } from './index.js';
-import {
-  checkPinnedZones,
-  natIndexFor,
-  parseNetworkCidr,
-  pickAvailabilityZones,
-  subnetLayout,
-  usesFargate,
-  type SubnetLayout,
-} from './layout.js';
+import { checkPinnedZones, parseNetworkCidr, pickAvailabilityZones, subnetLayout, usesFargate, type SubnetLayout } from './layout.js';
 import { observe, type Observed } from './observe.js';
 import { ROLE } from './roles.js';
 import { wanted, type Wanted } from './wanted.js';
@@ -119,34 +111,10 @@ function vpcDiff(o: Observed, layout: SubnetLayout | undefined, changes: Change[
   });
 }
 
-/** Drift of the NAT gateways and private route tables (production profile). */
-function natDiff(o: Observed, w: Wanted, changes: Change[]): void {
-  o.nats.forEach((n, i) => {
-    if (!n) changes.push({ field: ROLE.nat(i), after: `NAT gateway with an Elastic IP in ${ROLE.publicSubnet(i)}` });
-  });
-  for (const n of o.extraNats) changes.push({ field: 'natGateway', before: n.id, after: '(deleted, network.nat is single)' });
-  o.privateSubnets.forEach((s, i) => {
-    const table = o.privateRouteTables[i];
-    const role = ROLE.privateRouteTable(i);
-    const nat = o.nats[natIndexFor(i, w.nats)];
-    if (!table) {
-      changes.push({ field: role, after: `0.0.0.0/0 → ${ROLE.nat(natIndexFor(i, w.nats))}` });
-      return;
-    }
-    const route = table.defaultRoute;
-    if (!nat || !route || route.blackhole || route.natGatewayId !== nat.id) {
-      changes.push({ field: `${role}.defaultRoute`, before: route?.natGatewayId ?? route?.gatewayId, after: nat?.id ?? 'new NAT gateway' });
-    }
-    if (!s || !table.associations.some((a) => a.subnetId === s.id))
-      changes.push({ field: `${role}.association`, after: s?.id ?? 'new subnet' });
-  });
-}
-
 /** The drift a plan reports; apply fixes exactly these things. */
-function diff(o: Observed, layout: SubnetLayout | undefined, w: Wanted): Change[] {
+function diff(o: Observed, layout: SubnetLayout | undefined): Change[] {
   const changes: Change[] = [];
   vpcDiff(o, layout, changes);
-  natDiff(o, w, changes);
   return changes;
 }
 
@@ -205,9 +173,8 @@ async function planNewNetwork(ctx: Ctx, observed: Observed, w: Wanted): Promise<
   ];
   if (w.profile === 'production') {
     changes.push(
+      // Their NAT gateways and routes: the nat step's plan.
       { field: 'privateSubnets', after: layout.private.map((s) => `${s.cidr} in ${s.availabilityZone}`) },
-      { field: 'natGateways', after: `${w.nats} (each with an Elastic IP; billed per hour and per GB)` },
-      { field: 'privateRouteTables', after: '0.0.0.0/0 → NAT gateway' },
     );
   }
   return { action: 'create', changes, data: { observed, azs } };
@@ -224,12 +191,7 @@ function currentState(o: Observed, w: Wanted, layout: SubnetLayout | undefined):
     publicRouteTableId: o.routeTable?.id ?? '',
     profile: w.profile,
   };
-  if (w.profile === 'production') {
-    current.privateSubnetIds = o.privateSubnets.map((s) => s?.id ?? '');
-    current.natGatewayIds = o.nats.map((n) => n?.id ?? '');
-    current.elasticIpAllocationIds = o.nats.map((n) => n?.allocationId ?? '');
-    current.privateRouteTableIds = o.privateRouteTables.map((t) => t?.id ?? '');
-  }
+  if (w.profile === 'production') current.privateSubnetIds = o.privateSubnets.map((s) => s?.id ?? '');
   return current;
 }
 
@@ -244,7 +206,7 @@ async function planDeployedNetwork(ctx: Ctx, observed: Observed, w: Wanted): Pro
   const missingSubnet = [...observed.subnets, ...observed.privateSubnets].some((s) => !s);
   const azs = missingSubnet ? await availabilityZones(ctx, observed, w) : undefined;
   const layout = azs ? subnetLayout(w.cidr, azs, w.profile, w.azs, blockPrefix) : undefined;
-  const changes = diff(observed, layout, w);
+  const changes = diff(observed, layout);
   return {
     action: changes.length ? 'update' : 'noop',
     changes,

@@ -14,7 +14,7 @@ import { untilVisible } from '../../aws/ec2-visibility.js';
 import { isAwsError } from '../../aws/errors.js';
 import { alreadyDone, createOnce } from '../../aws/idempotent.js';
 import { ownerFilters } from '../../aws/tags.js';
-import type { Building } from './build.js';
+import type { StepContext } from '../../engine/types.js';
 import { nameOf, ours } from './roles.js';
 
 /**
@@ -27,6 +27,15 @@ export interface ObservedRouteTable {
   id: string;
   defaultRoute?: { gatewayId?: string; natGatewayId?: string; blackhole: boolean };
   associations: { subnetId: string; associationId: string }[];
+}
+
+/** What the route table helpers need from a step's apply: the VPC, the ids this run created, and associations to move over. */
+export interface Building {
+  ctx: StepContext;
+  o: { foreignAssociations: Record<string, string> };
+  vpcId: string;
+  /** Ids this run creates: the next call naming one retries "not found" until AWS shows it. */
+  created: Set<string>;
 }
 
 export type RouteTarget = { GatewayId: string } | { NatGatewayId: string };
@@ -99,14 +108,14 @@ async function ensureDefaultRoute(
 async function ensureAssociations(net: Building, table: string, rt: ObservedRouteTable | undefined, subnetIds: string[]): Promise<void> {
   const { ctx, o, created } = net;
   const ec2 = ctx.aws.ec2();
-  for (const subnetId of subnetIds) {
-    if (rt?.associations.some((a) => a.subnetId === subnetId)) continue;
+  const associate = async (subnetId: string): Promise<void> => {
+    if (rt?.associations.some((a) => a.subnetId === subnetId)) return;
     const foreign = o.foreignAssociations[subnetId];
     if (foreign) {
       await untilVisible(ctx, created, [table], () =>
         ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: foreign, RouteTableId: table })),
       );
-      continue;
+      return;
     }
     await untilVisible(ctx, created, [table, subnetId], () =>
       ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: subnetId })).catch(
@@ -116,7 +125,9 @@ async function ensureAssociations(net: Building, table: string, rt: ObservedRout
         }),
       ),
     );
-  }
+  };
+  // One subnet's association does not depend on another's.
+  await Promise.all(subnetIds.map(associate));
 }
 
 /** A route table with a default route to `target`, associated with `subnetIds`. */
@@ -128,7 +139,7 @@ export async function ensureRouteTable(
   subnetIds: string[],
 ): Promise<string> {
   const table = rt?.id ?? (await createRouteTable(net, role));
-  await ensureDefaultRoute(net, table, rt?.defaultRoute, target);
-  await ensureAssociations(net, table, rt, subnetIds);
+  // The route and the associations each need only the table.
+  await Promise.all([ensureDefaultRoute(net, table, rt?.defaultRoute, target), ensureAssociations(net, table, rt, subnetIds)]);
   return table;
 }

@@ -17,7 +17,7 @@ import { warnLeftInPlace } from '../../aws/ownership.js';
 import { TAG_ROLE, isOwnedBy, ownerFilters } from '../../aws/tags.js';
 import type { StepContext } from '../../engine/types.js';
 import type { NetworkState } from './index.js';
-import { deleteNats, ownAddresses, ownNats } from './nat.js';
+import { deleteNats, liveNat, ownAddresses, ownNats } from './nat.js';
 
 /**
  * Teardown of the network ecs-kit built, in the order AWS allows: NAT gateways (and their
@@ -47,46 +47,53 @@ async function taggedInVpc(ctx: Ctx, vpcId: string, kind: 'route-tables' | 'subn
   return tagged.filter((s) => s.SubnetId && isOwnedBy(s.Tags, ctx.owner)).map((s) => s.SubnetId!);
 }
 
-/** 1. NAT gateways (they hold the Elastic IPs and ENIs in the public subnets), then their addresses. */
-async function deleteNatGateways(ctx: Ctx, state: NetworkState, inVpc: boolean): Promise<void> {
-  const natIds = new Set((state.natGatewayIds ?? []).filter(Boolean));
-  const allocationIds = new Set((state.elasticIpAllocationIds ?? []).filter(Boolean));
-  if (inVpc && (state.profile === 'production' || natIds.size)) {
-    // Dead ones too: deleteNats skips them, but learns which addresses a NAT gateway held.
-    for (const n of await ownNats(ctx, state.vpcId)) {
-      natIds.add(n.NatGatewayId!);
-      for (const a of n.NatGatewayAddresses ?? []) if (a.AllocationId) allocationIds.add(a.AllocationId);
-    }
-    for (const a of await ownAddresses(ctx))
-      if (a.AllocationId && tagValue(a.Tags, TAG_ROLE)?.startsWith('nat-eip-')) allocationIds.add(a.AllocationId);
-  }
-  if (natIds.size || allocationIds.size) await deleteNats(ctx, [...natIds], [...allocationIds]);
+/**
+ * 1. Leftover NAT gateways (they hold addresses and ENIs in the public subnets): the nat step deletes its own before
+ * this step runs; this finds any a killed run left unrecorded (or a manifest from before the nat step).
+ */
+async function deleteLeftoverNats(ctx: Ctx, state: NetworkState & LegacyNatFields, inVpc: boolean): Promise<void> {
+  if (!inVpc || state.profile !== 'production') return;
+  const [nats, addresses] = await Promise.all([ownNats(ctx, state.vpcId), ownAddresses(ctx)]);
+  const live = nats.filter(liveNat);
+  const allocationIds = new Set(live.flatMap((n) => (n.NatGatewayAddresses ?? []).map((a) => a.AllocationId!).filter(Boolean)));
+  for (const a of addresses)
+    if (a.AllocationId && !a.AssociationId && tagValue(a.Tags, TAG_ROLE)?.startsWith('nat-eip-')) allocationIds.add(a.AllocationId);
+  if (live.length || allocationIds.size)
+    await deleteNats(
+      ctx,
+      live.map((n) => n.NatGatewayId!),
+      [...allocationIds],
+    );
 }
 
-/** 2. Route tables: explicit associations block their deletion. */
-async function deleteRouteTables(ctx: Ctx, state: NetworkState, inVpc: boolean): Promise<void> {
+/** 2. Route tables (the public one, and any of ours left in the VPC): explicit associations block their deletion. */
+async function deleteRouteTables(ctx: Ctx, state: NetworkState & LegacyNatFields, inVpc: boolean): Promise<void> {
   const ec2 = ctx.aws.ec2();
   const tableIds = new Set([state.publicRouteTableId, ...(state.privateRouteTableIds ?? [])].filter(Boolean));
   if (inVpc) for (const id of await taggedInVpc(ctx, state.vpcId, 'route-tables')) tableIds.add(id);
-  for (const tableId of tableIds) {
+  const deleteTable = async (tableId: string): Promise<void> => {
     const describe = () => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })).then((o) => o.RouteTables?.[0]);
     const rt = await describeOne(describe, 'InvalidRouteTableID.NotFound');
-    if (!rt) continue;
+    if (!rt) return;
     if (!isOwnedBy(rt.Tags, ctx.owner)) {
       warnLeftInPlace(ctx, `route table ${tableId}`);
-      continue;
+      return;
     }
-    for (const a of rt.Associations ?? []) {
-      if (a.Main || !a.RouteTableAssociationId) continue;
-      await ec2
-        .send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId }))
-        .catch(ignoreErrors('InvalidAssociationID.NotFound'));
-    }
+    await Promise.all(
+      (rt.Associations ?? [])
+        .filter((a) => !a.Main && a.RouteTableAssociationId)
+        .map((a) =>
+          ec2
+            .send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId }))
+            .catch(ignoreErrors('InvalidAssociationID.NotFound')),
+        ),
+    );
     await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), {
       what: `route table ${tableId}`,
       goneOn: ['InvalidRouteTableID.NotFound'],
     });
-  }
+  };
+  await Promise.all([...tableIds].map(deleteTable));
 }
 
 /** 3. Internet gateway: detaching fails while public IPs (task/ALB ENIs) are still mapped. */
@@ -119,22 +126,28 @@ async function deleteSubnets(ctx: Ctx, state: NetworkState, inVpc: boolean): Pro
   const ec2 = ctx.aws.ec2();
   const subnetIds = new Set([...state.publicSubnetIds, ...(state.privateSubnetIds ?? [])].filter(Boolean));
   if (inVpc) for (const id of await taggedInVpc(ctx, state.vpcId, 'subnets')) subnetIds.add(id);
-  for (const subnetId of subnetIds) {
+  const deleteSubnet = async (subnetId: string): Promise<void> => {
     const describe = () => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).then((o) => o.Subnets?.[0]);
     const subnet = await describeOne(describe, 'InvalidSubnetID.NotFound');
-    if (!subnet) continue;
+    if (!subnet) return;
     if (!isOwnedBy(subnet.Tags, ctx.owner)) {
       warnLeftInPlace(ctx, `subnet ${subnetId}`);
-      continue;
+      return;
     }
     await deleteWithRetry(ctx, () => ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId })), {
       what: `subnet ${subnetId}`,
       goneOn: ['InvalidSubnetID.NotFound'],
     });
-  }
+  };
+  await Promise.all([...subnetIds].map(deleteSubnet));
 }
 
-export async function destroyNetwork(ctx: Ctx, state: NetworkState): Promise<void> {
+/** Fields a network state recorded before the nat step (a manifest the migration has not seen, e.g. in a test). */
+interface LegacyNatFields {
+  privateRouteTableIds?: string[];
+}
+
+export async function destroyNetwork(ctx: Ctx, state: NetworkState & LegacyNatFields): Promise<void> {
   const ec2 = ctx.aws.ec2();
   const vpc = await describeOne(
     () => ec2.send(new DescribeVpcsCommand({ VpcIds: [state.vpcId] })).then((o) => o.Vpcs?.[0]),
@@ -143,10 +156,13 @@ export async function destroyNetwork(ctx: Ctx, state: NetworkState): Promise<voi
   // Only a VPC of ours is searched for tagged leftovers.
   const inVpc = Boolean(vpc && isOwnedBy(vpc.Tags, ctx.owner));
 
-  await deleteNatGateways(ctx, state, inVpc);
-  await deleteRouteTables(ctx, state, inVpc);
-  if (state.internetGatewayId) await deleteInternetGateway(ctx, state.internetGatewayId);
-  await deleteSubnets(ctx, state, inVpc);
+  await deleteLeftoverNats(ctx, state, inVpc);
+  // The route tables, the gateway and the subnets do not wait for each other (the subnets only for their ENIs).
+  await Promise.all([
+    deleteRouteTables(ctx, state, inVpc),
+    state.internetGatewayId ? deleteInternetGateway(ctx, state.internetGatewayId) : undefined,
+    deleteSubnets(ctx, state, inVpc),
+  ]);
 
   // 5. The VPC.
   if (!vpc) return;

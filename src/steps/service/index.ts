@@ -1,14 +1,9 @@
 import { hasInternalServices, isPublic, runsAsService } from '../../config/services.js';
 import { membersSecurityGroupStep } from '../members-security-group/index.js';
 import { namespaceStep } from '../namespace/index.js';
-import {
-  DeleteServiceCommand,
-  DescribeServicesCommand,
-  UpdateServiceCommand,
-  waitUntilServicesInactive,
-  type Service,
-} from '@aws-sdk/client-ecs';
+import { DeleteServiceCommand, DescribeServicesCommand, UpdateServiceCommand, type Service } from '@aws-sdk/client-ecs';
 import { isAwsError } from '../../aws/errors.js';
+import { WaitTimeoutError, elapsed, waitFor } from '../../aws/poll.js';
 import { warnLeftInPlace } from '../../aws/ownership.js';
 import { isOwnedBy } from '../../aws/tags.js';
 import { EcsKitError } from '../../errors.js';
@@ -16,7 +11,7 @@ import { after, type StepContext, type StepModule, type StepPlan } from '../../e
 import { clusterStep } from '../cluster/index.js';
 import { ec2CapacityStep } from '../ec2-capacity/index.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
-import { networkStep } from '../network/index.js';
+import { afterNat, networkStep } from '../network/index.js';
 import { executionRoleStep, taskRoleStep } from '../roles/index.js';
 import { securityGroupStep } from '../security-group/index.js';
 import { targetGroupStep } from '../target-group/index.js';
@@ -80,6 +75,8 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
           ...(hasInternalServices(config) ? [after(namespaceStep), after(membersSecurityGroupStep)] : []),
           ...safeRolloutDependencies(name, svc),
         ],
+        // Tasks in private subnets pull images and ship logs through the NAT gateways: started only once they route.
+        ...afterNat(config),
       })),
 
   async plan(ctx): Promise<StepPlan<ServiceState, ServicePlanData>> {
@@ -152,28 +149,29 @@ export const serviceStep: StepModule<ServiceState, ServicePlanData> = {
 };
 
 async function waitUntilDrained(ctx: Ctx, cluster: string, serviceName: string): Promise<void> {
-  ctx.progress(`waiting for service ${serviceName} to finish draining`);
-  const maxWaitTime = Math.max(1, ctx.options.destroyRetryMs / 1000);
-  // The waiter requires maxWaitTime > minDelay; short bounds (tests) poll faster.
-  const minDelay = Math.min(5, maxWaitTime / 2);
+  let last: Service | undefined;
   try {
-    await waitUntilServicesInactive(
-      { client: ctx.aws.ecs(), maxWaitTime, minDelay, maxDelay: Math.max(minDelay, 30), abortSignal: ctx.signal },
-      { cluster, services: [serviceName] },
-    );
-  } catch (err) {
-    // The waiter gives up on "MISSING" (long gone) and retries through errors until its
-    // deadline, so ask once more before calling it a failure.
-    const after = await describe(ctx, cluster, serviceName).catch((e) => {
-      if (isAwsError(e, ...GONE)) return undefined;
-      throw e;
+    await waitFor({
+      what: `service ${serviceName} to finish draining`,
+      // INACTIVE, or gone: describe() answers undefined for both.
+      check: async () => {
+        last = await describe(ctx, cluster, serviceName).catch((e) => {
+          if (isAwsError(e, ...GONE)) return undefined;
+          throw e;
+        });
+        return last ? undefined : true;
+      },
+      timeoutMs: ctx.options.destroyRetryMs,
+      signal: ctx.signal,
+      progress: (m) => ctx.progress(m),
     });
-    if (!after) return;
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
     throw new EcsKitError(
       'service.delete-timeout',
-      `Service ${serviceName} in cluster ${cluster} was still ${after.status ?? 'draining'} after ${Math.round(maxWaitTime)}s.`,
+      `Service ${serviceName} in cluster ${cluster} was still ${last?.status ?? 'draining'} after ${elapsed(err.waitedMs)}.`,
       {
-        why: `ECS is still stopping its tasks (${after.runningCount ?? 0} running).`,
+        why: `ECS is still stopping its tasks (${last?.runningCount ?? 0} running).`,
         fix: 'Run the teardown again in a few minutes; it resumes where it stopped.',
         cause: err,
       },

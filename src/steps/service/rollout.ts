@@ -1,6 +1,6 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { sleep } from '../../aws/retry.js';
+import { WaitTimeoutError, waitFor } from '../../aws/poll.js';
 import { PendingDependency, type StepContext, type StepRef } from '../../engine/types.js';
 import { waitForServiceDeployment } from '../../rollout/strategy-wait.js';
 import { RolloutError, watchRollout } from '../../rollout/watch.js';
@@ -133,7 +133,7 @@ export async function afterRollout(ctx: Ctx, d: Desired, movedLoadBalancers: boo
  * (ELB User Guide, "Load balancer state"). Called where the service's URL is produced, after its
  * rollout, so creating target groups and the service is never held up by it; by then the wait is
  * usually over, since targets only turn healthy once the load balancer is active. Polls like
- * waitUntilLoadBalancerAvailable, but every ≤ 5 s and within --timeout (at most 10 minutes).
+ * waitUntilLoadBalancerAvailable, at the pace of every wait (src/aws/poll.ts) and within --timeout (at most 10 minutes).
  * With --no-wait it only says so. Never fails the deploy: the service itself is in place.
  */
 async function waitForLoadBalancer(ctx: Ctx, loadBalancerArn: string, name: string): Promise<void> {
@@ -147,17 +147,26 @@ async function waitForLoadBalancer(ctx: Ctx, loadBalancerArn: string, name: stri
   }
   ctx.progress(`load balancer ${name} is provisioning; waiting for it to become active`);
   const bound = Math.min(ctx.options.timeoutMs, 10 * 60_000);
-  const deadline = Date.now() + bound;
-  while (current?.Code === 'provisioning' && Date.now() < deadline) {
-    await sleep(Math.min(ctx.options.pollIntervalMs, 5_000, Math.max(1, deadline - Date.now())), ctx.signal);
-    current = await state();
-  }
-  if (current?.Code === 'provisioning') {
+  try {
+    current = await waitFor({
+      what: `load balancer ${name} to become active`,
+      check: async () => {
+        const s = await state();
+        return s?.Code === 'provisioning' ? undefined : (s ?? {});
+      },
+      timeoutMs: bound,
+      signal: ctx.signal,
+      progress: (m) => ctx.progress(m),
+    });
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
     ctx.warn(
       'load-balancer.provisioning',
       `Load balancer ${name} was still provisioning after ${Math.round(bound / 1000)}s; its URL may not answer yet.`,
     );
-  } else if (current?.Code && current.Code !== 'active') {
+    return;
+  }
+  if (current.Code && current.Code !== 'active') {
     ctx.warn(
       'load-balancer.not-active',
       `Load balancer ${name} is ${current.Code}${current.Reason ? ` (${current.Reason})` : ''}; its URL may not answer.`,

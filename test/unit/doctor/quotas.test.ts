@@ -29,7 +29,8 @@ describe('what a deploy creates', () => {
     const cfg = doctorContext(PRODUCTION_PER_AZ).config;
     expect(newResources(cfg, undefined).eips.count).toBe(3);
     const m = manifestWith({
-      network: { vpcId: 'vpc-1', elasticIpAllocationIds: ['eipalloc-1'] },
+      network: { vpcId: 'vpc-1' },
+      nat: { vpcId: 'vpc-1', elasticIpAllocationIds: ['eipalloc-1'] },
       'load-balancer': { loadBalancerArn: 'arn:lb' },
     });
     const r = newResources(cfg, m);

@@ -57,9 +57,76 @@ describe('LocalManifestStore', () => {
     };
     await s.write(v1);
     const m = (await s.read())!;
-    expect(m.schemaVersion).toBe(2);
+    expect(m.schemaVersion).toBe(3);
     expect(m.history).toEqual([]);
     expect(m.steps.cluster!.state).toEqual({ clusterName: 'x' });
+  });
+
+  it('v2 → v3: a production network hands its NAT gateways, addresses and private route tables to a nat step', async () => {
+    const s = await store();
+    const network = {
+      vpcId: 'vpc-1',
+      cidr: '10.0.0.0/16',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      publicSubnetIds: ['subnet-a', 'subnet-b'],
+      internetGatewayId: 'igw-1',
+      publicRouteTableId: 'rtb-pub',
+      profile: 'production',
+      privateSubnetIds: ['subnet-c', 'subnet-d'],
+      natGatewayIds: ['nat-1'],
+      elasticIpAllocationIds: ['eipalloc-1'],
+      privateRouteTableIds: ['rtb-1', 'rtb-2'],
+    };
+    const service = { kind: 'service', scope: 'web', dependsOn: ['network', 'cluster'], state: { serviceName: 'web' }, updatedAt: 'u' };
+    await s.write({
+      schemaVersion: 2,
+      app: 'shop',
+      env: 'default',
+      account: '1',
+      region: 'r',
+      createdAt: 'c',
+      updatedAt: 'u',
+      steps: { network: { kind: 'network', dependsOn: [], state: network, updatedAt: 'u' }, 'service:web': service },
+      history: [],
+    });
+    const m = (await s.read())!;
+    expect(m.schemaVersion).toBe(3);
+    const { natGatewayIds: _n, elasticIpAllocationIds: _e, privateRouteTableIds: _r, ...rest } = network;
+    expect(m.steps.network!.state).toEqual(rest);
+    expect(m.steps.nat).toEqual({
+      kind: 'nat',
+      dependsOn: ['network'],
+      state: { vpcId: 'vpc-1', natGatewayIds: ['nat-1'], elasticIpAllocationIds: ['eipalloc-1'], privateRouteTableIds: ['rtb-1', 'rtb-2'] },
+      updatedAt: 'u',
+    });
+    // Nothing else moves: the services keep their (teardown) dependencies.
+    expect(m.steps['service:web']).toEqual(service);
+  });
+
+  it('v2 → v3 leaves a learning network (no NAT fields) as it was, with no nat step', async () => {
+    const s = await store();
+    const state = {
+      vpcId: 'vpc-1',
+      cidr: '10.0.0.0/16',
+      availabilityZones: [],
+      publicSubnetIds: [],
+      internetGatewayId: '',
+      publicRouteTableId: '',
+    };
+    await s.write({
+      schemaVersion: 2,
+      app: 'shop',
+      env: 'default',
+      account: '1',
+      region: 'r',
+      createdAt: 'c',
+      updatedAt: 'u',
+      steps: { network: { kind: 'network', dependsOn: [], state, updatedAt: 'u' } },
+      history: [],
+    });
+    const m = (await s.read())!;
+    expect(Object.keys(m.steps)).toEqual(['network']);
+    expect(m.steps.network!.state).toEqual(state);
   });
 
   it('refuses another account or region', () => {

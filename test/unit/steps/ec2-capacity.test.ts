@@ -340,7 +340,8 @@ describe('task definitions and target groups for EC2', () => {
 describe('capacity step', () => {
   it('exists only when a service runs on EC2, after the network and cluster (and the LB for bridge services)', () => {
     expect(ec2CapacityStep.instances(config('app: shop\nservices:\n  web: { image: nginx, port: 80 }\n'))).toEqual([]);
-    expect(ec2CapacityStep.instances(config(YAML))).toEqual([{ dependsOn: ['network', 'cluster'] }]);
+    // YAML is the production profile: instances in private subnets reach ECS through the NAT gateways, so the deploy waits for them.
+    expect(ec2CapacityStep.instances(config(YAML))).toEqual([{ dependsOn: ['network', 'cluster'], deployOnly: ['nat'] }]);
     expect(
       ec2CapacityStep.instances(config('app: shop\nservices:\n  web: { image: nginx, port: 80, capacity: ec2, networkMode: bridge }\n')),
     ).toEqual([{ dependsOn: ['network', 'cluster', 'load-balancer'] }]);

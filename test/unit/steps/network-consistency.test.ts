@@ -139,7 +139,8 @@ describe('network apply: EC2 eventual consistency after creates (#16)', () => {
     ctx.options.propagationRetryMs = 60_000;
     const plan = await networkStep.plan(ctx);
     await expect(networkStep.apply(ctx, plan)).rejects.toThrow('InvalidSubnetID.NotFound');
-    expect(ec2.commandCalls(ModifySubnetAttributeCommand)).toHaveLength(1);
+    // Both subnets are fixed together, each tried once: no retry.
+    expect(ec2.commandCalls(ModifySubnetAttributeCommand).map((c) => c.args[0].input.SubnetId)).toEqual(['subnet-1', 'subnet-2']);
   });
 });
 

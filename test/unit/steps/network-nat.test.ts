@@ -8,12 +8,10 @@ import {
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
-  DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   EC2Client,
   ReleaseAddressCommand,
   ReplaceRouteCommand,
-  type AttachmentStatus,
   type NatGateway,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
@@ -21,7 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { explainAwsError } from '../../../src/aws/errors.js';
 import { deleteNats, ensureNatGateways, natClientToken } from '../../../src/steps/network/nat.js';
-import { networkStep } from '../../../src/steps/network/index.js';
+import { natStep, networkStep, type NetworkState } from '../../../src/steps/network/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 
@@ -35,7 +33,6 @@ afterEach(() => {
 });
 
 const OWNER = { app: 'shop', env: 'default' };
-const ATTACHED = 'available' as unknown as AttachmentStatus;
 const awsError = (name: string, message = name) => Object.assign(new Error(message), { name });
 const tags = (role: string) => [...OWNER_TAGS, { Key: 'ecs-kit:resource', Value: role }, { Key: 'Name', Value: `shop-default-${role}` }];
 const prod = () => config('app: shop\nnetwork: { profile: production }\nservices: { web: { image: nginx, port: 80 } }');
@@ -167,7 +164,7 @@ describe('NAT gateway creation (#23: a reused address must not replay a dead NAT
   });
 });
 
-describe('network apply, production: an address left unassociated by a failed NAT gateway', () => {
+describe('nat apply, production: an address left unassociated by a failed NAT gateway', () => {
   const privateTable = (i: number): RouteTable => ({
     RouteTableId: `rtb-p${i}`,
     Tags: tags(`private-route-table-${i}`),
@@ -178,30 +175,16 @@ describe('network apply, production: an address left unassociated by a failed NA
   });
 
   it('is reused with a new client token (one per dead NAT gateway of the slot), and the private routes move to the new gateway', async () => {
-    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', Tags: tags('vpc') }] });
-    ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsSupport' }).resolves({ EnableDnsSupport: { Value: true } });
-    ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsHostnames' }).resolves({ EnableDnsHostnames: { Value: true } });
-    ec2.on(DescribeInternetGatewaysCommand).resolves({
-      InternetGateways: [
-        { InternetGatewayId: 'igw-1', Tags: tags('internet-gateway'), Attachments: [{ VpcId: 'vpc-1', State: ATTACHED }] },
-      ],
-    });
-    const subnet = (id: string, role: string, cidr: string, az: string) => ({
-      SubnetId: id,
-      VpcId: 'vpc-1',
-      CidrBlock: cidr,
-      AvailabilityZone: az,
-      MapPublicIpOnLaunch: role.startsWith('public'),
-      Tags: tags(role),
-    });
-    ec2.on(DescribeSubnetsCommand).resolves({
-      Subnets: [
-        subnet('subnet-1', 'public-subnet-1', '10.0.0.0/20', 'us-east-1a'),
-        subnet('subnet-2', 'public-subnet-2', '10.0.16.0/20', 'us-east-1b'),
-        subnet('subnet-p1', 'private-subnet-1', '10.0.64.0/20', 'us-east-1a'),
-        subnet('subnet-p2', 'private-subnet-2', '10.0.80.0/20', 'us-east-1b'),
-      ],
-    });
+    const network: NetworkState = {
+      vpcId: 'vpc-1',
+      cidr: '10.0.0.0/16',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      publicSubnetIds: ['subnet-1', 'subnet-2'],
+      internetGatewayId: 'igw-1',
+      publicRouteTableId: 'rtb-1',
+      profile: 'production',
+      privateSubnetIds: ['subnet-p1', 'subnet-p2'],
+    };
     const publicTable: RouteTable = {
       RouteTableId: 'rtb-1',
       Tags: tags('public-route-table'),
@@ -224,15 +207,17 @@ describe('network apply, production: an address left unassociated by a failed NA
     ec2.on(CreateNatGatewayCommand).resolves({ NatGateway: { NatGatewayId: 'nat-new', State: 'available' } });
     ec2.on(ReplaceRouteCommand).resolves({});
 
-    const ctx = ctxFor();
-    const plan = await networkStep.plan(ctx);
+    const ctx = stepContext(natStep, { config: prod(), deps: { network } });
+    ctx.options.propagationRetryMs = 60_000;
+    ctx.options.destroyRetryMs = 60_000;
+    const plan = await natStep.plan(ctx);
     expect(plan.changes.map((c) => c.field)).toEqual([
       'nat-gateway-1',
       'private-route-table-1.defaultRoute',
       'private-route-table-2.defaultRoute',
     ]);
     ec2.resetHistory();
-    const state = await networkStep.apply(ctx, plan);
+    const state = await natStep.apply(ctx, plan);
     expect(state).toMatchObject({ natGatewayIds: ['nat-new'], elasticIpAllocationIds: ['eipalloc-1'] });
     expect(commandNames(ec2)).toEqual(['CreateNatGateway', 'ReplaceRoute', 'ReplaceRoute']);
     expect(tokens()).toEqual([natClientToken(OWNER, 'nat-gateway-1', 'subnet-1', 'eipalloc-1', 2)]);

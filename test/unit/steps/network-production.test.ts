@@ -26,6 +26,7 @@ import {
   ModifySubnetAttributeCommand,
   ModifyVpcAttributeCommand,
   ReleaseAddressCommand,
+  type NatGateway,
   type RouteTable,
   type Subnet,
 } from '@aws-sdk/client-ec2';
@@ -36,12 +37,13 @@ import { cidrsOverlap } from '../../../src/config/cidr.js';
 import {
   natCount,
   natIndexFor,
+  natStep,
   networkStep,
   pickAvailabilityZones,
   subnetLayout,
   taskPlacement,
 } from '../../../src/steps/network/index.js';
-import type { NetworkState } from '../../../src/steps/network/index.js';
+import type { NatState, NetworkState } from '../../../src/steps/network/index.js';
 import { commandNames, strict } from '../../helpers/aws-mock.js';
 import { OWNER_TAGS, config, stepContext } from '../../helpers/context.js';
 
@@ -127,27 +129,37 @@ function freshAccount() {
   ec2.on(CreateNatGatewayCommand).callsFake(() => ({ NatGateway: { NatGatewayId: `nat-${++nat}`, State: 'available' } }));
 }
 
-describe('network step, production profile', () => {
-  it('creates private subnets, one NAT gateway with an Elastic IP, and private routes through it (single)', async () => {
-    freshAccount();
-    const ctx = stepContext(networkStep, { config: prod() });
-    const plan = await networkStep.plan(ctx);
-    expect(plan.action).toBe('create');
-    expect(plan.changes.map((c) => c.field)).toEqual([
-      'vpc',
-      'publicSubnets',
-      'internetGateway',
-      'publicRouteTable',
-      'privateSubnets',
-      'natGateways',
-      'privateRouteTables',
-    ]);
-    const state = await networkStep.apply(ctx, plan);
+/** The network step, then the nat step on its state (as the runner would run them). */
+async function deployBoth(cfg: ReturnType<typeof prod>) {
+  const ctx = stepContext(networkStep, { config: cfg });
+  const plan = await networkStep.plan(ctx);
+  const network = await networkStep.apply(ctx, plan);
+  ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
+  ec2.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
+  ec2.on(DescribeAddressesCommand).resolves({ Addresses: [] });
+  const natCtx = stepContext(natStep, { config: cfg, deps: { network } });
+  const natPlan = await natStep.plan(natCtx);
+  const nat = await natStep.apply(natCtx, natPlan);
+  return { ctx, plan, network, natPlan, nat };
+}
 
-    expect(state).toMatchObject({
+describe('network and nat steps, production profile', () => {
+  it('the network creates the private subnets; the nat step one NAT gateway with an Elastic IP and private routes through it (single)', async () => {
+    freshAccount();
+    const { ctx, plan, network, natPlan, nat } = await deployBoth(prod());
+    expect(plan.action).toBe('create');
+    expect(plan.changes.map((c) => c.field)).toEqual(['vpc', 'publicSubnets', 'internetGateway', 'publicRouteTable', 'privateSubnets']);
+    expect(natPlan.action).toBe('create');
+    expect(natPlan.changes.map((c) => c.field)).toEqual(['nat-gateway-1', 'private-route-table-1', 'private-route-table-2']);
+
+    expect(network).toMatchObject({
       profile: 'production',
       publicSubnetIds: ['subnet-1', 'subnet-2'],
       privateSubnetIds: ['subnet-3', 'subnet-4'],
+    });
+    expect(network).not.toHaveProperty('natGatewayIds');
+    expect(nat).toEqual({
+      vpcId: 'vpc-1',
       natGatewayIds: ['nat-1'],
       elasticIpAllocationIds: ['eipalloc-1'],
       privateRouteTableIds: ['rtb-2', 'rtb-3'],
@@ -189,9 +201,8 @@ describe('network step, production profile', () => {
 
   it('per-az: one NAT gateway in each public subnet, each private subnet routed to its own', async () => {
     freshAccount();
-    const ctx = stepContext(networkStep, { config: prod(', nat: per-az, azs: 3') });
-    const state = await networkStep.apply(ctx, await networkStep.plan(ctx));
-    expect(state.natGatewayIds).toEqual(['nat-1', 'nat-2', 'nat-3']);
+    const { nat } = await deployBoth(prod(', nat: per-az, azs: 3'));
+    expect(nat.natGatewayIds).toEqual(['nat-1', 'nat-2', 'nat-3']);
     expect(ec2.commandCalls(CreateNatGatewayCommand).map((c) => c.args[0].input.SubnetId)).toEqual(['subnet-1', 'subnet-2', 'subnet-3']);
     const privateRoutes = ec2
       .commandCalls(CreateRouteCommand)
@@ -202,6 +213,42 @@ describe('network step, production profile', () => {
     expect(new Set(ec2.commandCalls(CreateNatGatewayCommand).map((c) => c.args[0].input.ClientToken)).size).toBe(3);
   });
 
+  it("the nat step exists only for ecs-kit's own VPC in the production profile, after the network", () => {
+    expect(natStep.instances(prod())).toEqual([{ dependsOn: ['network'] }]);
+    expect(natStep.instances(config('app: shop\nservices: { web: { image: nginx, port: 80 } }'))).toEqual([]);
+    const own =
+      'app: shop\nnetwork: { profile: production, vpcId: vpc-0abc1234, publicSubnetIds: [subnet-0a1, subnet-0a2], privateSubnetIds: [subnet-0a3, subnet-0a4] }';
+    expect(natStep.instances(config(`${own}\nservices: { web: { image: nginx, port: 80 } }`))).toEqual([]);
+  });
+
+  it('a no-op re-plan of both reads each piece once and changes nothing', async () => {
+    freshAccount();
+    const { network, nat } = await deployBoth(prod());
+    const natGateway: NatGateway = {
+      NatGatewayId: 'nat-1',
+      State: 'available',
+      SubnetId: 'subnet-1',
+      Tags: tags('nat-gateway-1'),
+      NatGatewayAddresses: [{ AllocationId: 'eipalloc-1' }],
+    };
+    ec2.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [natGateway] });
+    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', AssociationId: 'a', Tags: tags('nat-eip-1') }] });
+    const privateTable = (i: number): RouteTable => ({
+      RouteTableId: `rtb-${i + 2}`,
+      Tags: tags(`private-route-table-${i + 1}`),
+      Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: 'nat-1', State: 'active' }],
+      Associations: [{ SubnetId: `subnet-${i + 3}`, RouteTableAssociationId: `a-${i}`, AssociationState: { State: 'associated' } }],
+    });
+    ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [privateTable(0), privateTable(1)] });
+    ec2.resetHistory();
+    const natCtx = stepContext(natStep, { config: prod(), deps: { network }, previous: nat });
+    const plan = await natStep.plan(natCtx);
+    expect(plan).toMatchObject({ action: 'noop', changes: [], current: nat });
+    expect(commandNames(ec2).sort()).toEqual(['DescribeAddresses', 'DescribeNatGateways', 'DescribeRouteTables']);
+  });
+});
+
+describe('network step, production profile', () => {
   it('refuses to switch a deployed learning network to production, explaining the teardown', async () => {
     const previous: NetworkState = {
       vpcId: 'vpc-1',
@@ -222,7 +269,7 @@ describe('network step, production profile', () => {
   });
 });
 
-describe('network destroy, production profile', () => {
+describe('teardown, production profile', () => {
   const STATE: NetworkState = {
     vpcId: 'vpc-1',
     cidr: '10.0.0.0/16',
@@ -232,6 +279,9 @@ describe('network destroy, production profile', () => {
     publicRouteTableId: 'rtb-1',
     profile: 'production',
     privateSubnetIds: ['subnet-3', 'subnet-4'],
+  };
+  const NAT: NatState = {
+    vpcId: 'vpc-1',
     natGatewayIds: ['nat-1'],
     elasticIpAllocationIds: ['eipalloc-1'],
     privateRouteTableIds: ['rtb-2', 'rtb-3'],
@@ -243,7 +293,7 @@ describe('network destroy, production profile', () => {
   });
   const subnet = (id: string, role: string): Subnet => ({ SubnetId: id, VpcId: 'vpc-1', Tags: tags(role) });
 
-  it('deletes NAT gateways (waiting until gone), releases their addresses, then route tables, gateway, subnets, VPC', async () => {
+  function world() {
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', Tags: tags('vpc') }] });
     let natState = 'available';
     ec2.on(DescribeNatGatewaysCommand).callsFake(async () => ({
@@ -255,16 +305,29 @@ describe('network destroy, production profile', () => {
       natState = 'deleted';
       return {};
     });
-    ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', Tags: tags('nat-eip-1') }] });
-    ec2.on(ReleaseAddressCommand).resolves({});
+    let released = false;
+    ec2.on(DescribeAddressesCommand).callsFake(async () => ({
+      Addresses: released ? [] : [{ AllocationId: 'eipalloc-1', AssociationId: 'x', Tags: tags('nat-eip-1') }],
+    }));
+    ec2.on(ReleaseAddressCommand).callsFake(async () => {
+      released = true;
+      return {};
+    });
     const tables = [
       table('rtb-1', 'public-route-table', 'subnet-1'),
       table('rtb-2', 'private-route-table-1', 'subnet-3'),
       table('rtb-3', 'private-route-table-2', 'subnet-4'),
     ];
+    const deleted = new Set<string>();
     ec2.on(DescribeRouteTablesCommand).callsFake(async (input: { RouteTableIds?: string[] }) => ({
-      RouteTables: input.RouteTableIds ? tables.filter((t) => input.RouteTableIds!.includes(t.RouteTableId!)) : tables,
+      RouteTables: tables.filter(
+        (t) => !deleted.has(t.RouteTableId!) && (!input.RouteTableIds || input.RouteTableIds.includes(t.RouteTableId!)),
+      ),
     }));
+    ec2.on(DeleteRouteTableCommand).callsFake(async (input: { RouteTableId: string }) => {
+      deleted.add(input.RouteTableId);
+      return {};
+    });
     const subnets = [
       subnet('subnet-1', 'public-subnet-1'),
       subnet('subnet-2', 'public-subnet-2'),
@@ -281,7 +344,6 @@ describe('network destroy, production profile', () => {
     });
     for (const C of [
       DisassociateRouteTableCommand,
-      DeleteRouteTableCommand,
       DetachInternetGatewayCommand,
       DeleteInternetGatewayCommand,
       DeleteSubnetCommand,
@@ -289,29 +351,53 @@ describe('network destroy, production profile', () => {
     ]) {
       ec2.on(C as typeof DeleteVpcCommand).resolves({});
     }
+  }
 
+  it('the nat step deletes its NAT gateway (waiting until gone, then releasing the address) and its private route tables', async () => {
+    world();
+    await natStep.destroy(stepContext(natStep, { config: prod() }), NAT);
+    const mutations = commandNames(ec2).filter((n) => !n.startsWith('Describe'));
+    expect([...mutations].sort()).toEqual([
+      'DeleteNatGateway',
+      'DeleteRouteTable',
+      'DeleteRouteTable',
+      'DisassociateRouteTable',
+      'DisassociateRouteTable',
+      'ReleaseAddress',
+    ]);
+    // The wait for deletion happened between DeleteNatGateway and ReleaseAddress.
+    const names = commandNames(ec2);
+    expect(names.slice(names.indexOf('DeleteNatGateway'), names.indexOf('ReleaseAddress'))).toContain('DescribeNatGateways');
+    // The public route table is the network's.
+    expect(ec2.commandCalls(DeleteRouteTableCommand).map((c) => c.args[0].input.RouteTableId)).toEqual(['rtb-2', 'rtb-3']);
+  });
+
+  it('then the network step deletes the rest, finding no NAT gateway left to delete', async () => {
+    world();
+    await natStep.destroy(stepContext(natStep, { config: prod() }), NAT);
+    ec2.resetHistory();
     await networkStep.destroy(stepContext(networkStep, { config: prod() }), STATE);
     const mutations = commandNames(ec2).filter((n) => !n.startsWith('Describe'));
-    expect(mutations).toEqual([
-      'DeleteNatGateway',
-      'ReleaseAddress',
-      'DisassociateRouteTable',
-      'DeleteRouteTable',
-      'DisassociateRouteTable',
-      'DeleteRouteTable',
-      'DisassociateRouteTable',
-      'DeleteRouteTable',
-      'DetachInternetGateway',
+    expect([...mutations].sort()).toEqual([
       'DeleteInternetGateway',
+      'DeleteRouteTable',
       'DeleteSubnet',
       'DeleteSubnet',
       'DeleteSubnet',
       'DeleteSubnet',
       'DeleteVpc',
+      'DetachInternetGateway',
+      'DisassociateRouteTable',
     ]);
-    // The wait for deletion happened between DeleteNatGateway and ReleaseAddress.
-    const names = commandNames(ec2);
-    expect(names.slice(names.indexOf('DeleteNatGateway'), names.indexOf('ReleaseAddress'))).toContain('DescribeNatGateways');
+    expect(mutations.at(-1)).toBe('DeleteVpc');
+  });
+
+  it('the network step still deletes a NAT gateway a killed run left unrecorded, before the subnets', async () => {
+    world();
+    await networkStep.destroy(stepContext(networkStep, { config: prod() }), STATE);
+    const mutations = commandNames(ec2).filter((n) => !n.startsWith('Describe'));
+    expect(mutations.slice(0, 2)).toEqual(['DeleteNatGateway', 'ReleaseAddress']);
+    expect(mutations.at(-1)).toBe('DeleteVpc');
   });
 
   it('never releases an address or deletes a NAT gateway it does not own', async () => {
@@ -321,10 +407,8 @@ describe('network destroy, production profile', () => {
       .resolves({ NatGateways: [{ NatGatewayId: 'nat-1', State: 'available', Tags: [{ Key: 'Name', Value: 'theirs' }] }] });
     ec2.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: 'eipalloc-1', Tags: [] }] });
     ec2.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
-    ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [] });
-    ec2.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
-    const ctx = stepContext(networkStep);
-    await networkStep.destroy(ctx, STATE);
+    const ctx = stepContext(natStep);
+    await natStep.destroy(ctx, NAT);
     expect(commandNames(ec2).every((n) => n.startsWith('Describe'))).toBe(true);
     expect(ctx.warningCodes).toEqual(['teardown.not-owned', 'teardown.not-owned']);
     expect(ctx.warnings).toEqual([expect.stringMatching(/NAT gateway nat-1/), expect.stringMatching(/Elastic IP eipalloc-1/)]);

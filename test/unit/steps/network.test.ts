@@ -420,19 +420,23 @@ describe('network destroy', () => {
     }
   }
 
-  it('deletes route table, internet gateway, subnets and VPC in that order', async () => {
+  it('deletes the route table (associations first), the internet gateway (detached first) and the subnets together, then the VPC', async () => {
     owned();
     await networkStep.destroy(stepContext(networkStep), STATE);
-    expect(commandNames(ec2).filter((n) => !n.startsWith('Describe'))).toEqual([
-      'DisassociateRouteTable',
-      'DisassociateRouteTable',
-      'DeleteRouteTable',
-      'DetachInternetGateway',
+    const calls = commandNames(ec2).filter((n) => !n.startsWith('Describe'));
+    expect([...calls].sort()).toEqual([
       'DeleteInternetGateway',
+      'DeleteRouteTable',
       'DeleteSubnet',
       'DeleteSubnet',
       'DeleteVpc',
+      'DetachInternetGateway',
+      'DisassociateRouteTable',
+      'DisassociateRouteTable',
     ]);
+    expect(calls.lastIndexOf('DisassociateRouteTable')).toBeLessThan(calls.indexOf('DeleteRouteTable'));
+    expect(calls.indexOf('DetachInternetGateway')).toBeLessThan(calls.indexOf('DeleteInternetGateway'));
+    expect(calls.at(-1)).toBe('DeleteVpc');
     expect(ec2.commandCalls(DetachInternetGatewayCommand)[0]!.args[0].input).toEqual({ InternetGatewayId: 'igw-1', VpcId: 'vpc-1' });
   });
 

@@ -145,6 +145,15 @@ describe('service step', () => {
         dependsOn: ['cluster', 'network', 'task-definition:worker', 'execution-role', 'task-role:worker', 'security-group:worker'],
       },
     ]);
+    // Production: tasks in private subnets pull through the NAT gateways; only the deploy waits for them.
+    const prod = config('app: shop\nnetwork: { profile: production }\nservices: { worker: { image: busybox } }');
+    expect(serviceStep.instances(prod)).toEqual([
+      {
+        scope: 'worker',
+        dependsOn: ['cluster', 'network', 'task-definition:worker', 'execution-role', 'task-role:worker', 'security-group:worker'],
+        deployOnly: ['nat'],
+      },
+    ]);
   });
 
   it('lets a missing dependency propagate while planning a fresh environment', async () => {

@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
 import { ciRoleName } from '../ci-role/plan.js';
+import { VERSION } from '../../../version.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../../../package.json') as { version: string };
+const version = VERSION;
 
 export interface WorkflowInput {
   app: string;

@@ -24,6 +24,11 @@ export interface StrictOptions {
   windows?: Partial<Windows>;
   /** Names this proxy in the suite's hit table. */
   label?: string;
+  /**
+   * Added to every AWS call before it is handled, as a slow in-region round trip would (`npm run bench` uses it to count
+   * the calls on a run's critical path). 0 by default.
+   */
+  latencyMs?: number;
 }
 
 export interface SentCall extends RecordedCall {
@@ -33,6 +38,9 @@ export interface SentCall extends RecordedCall {
   answeredBy?: string;
   /** The AWS error code the layer answered with. */
   error?: string;
+  /** When the call arrived and when its answer was sent (ms since the epoch): `npm run bench` finds the critical path with them. */
+  startedAt: number;
+  endedAt?: number;
 }
 
 export interface StrictProxy extends RecordingProxy {
@@ -194,15 +202,18 @@ export async function startStrictProxy(target: string, opts: StrictOptions = {})
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const startedAt = Date.now();
     const url = req.url ?? '/';
     if (url.startsWith('/moto-api')) {
       const up = await send(upstream, req.method ?? 'GET', url, req.headers, body);
       return reply(res, up.status, up.headers, up.body);
     }
+    if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
     const method = req.method ?? 'POST';
     const aws = parse(req.headers, url, body.toString('utf8'), method);
     const call: RecordedCall = { service: aws.service, operation: aws.operation, mutating: aws.mutating };
-    const entry: SentCall = { ...call, params: paramsOf(aws) };
+    const entry: SentCall = { ...call, params: paramsOf(aws), startedAt };
+    res.once('finish', () => (entry.endedAt = Date.now()));
     calls.push(call);
     sent.push(entry);
     const held = holds.findIndex((h) => h.match(entry));
