@@ -1,4 +1,5 @@
 import { ENV_VAR_NAME_PROBLEM, isEnvVarName } from '../config/env-vars.js';
+import { hasLoadBalancer } from '../config/services.js';
 import type { Config, RuleProblem } from '../config/schema.js';
 import { contextProblem, dockerfileProblem, regionProblem } from './input.js';
 import { parseSecretRef } from './refs.js';
@@ -61,7 +62,7 @@ export function checkSecurityRules(config: Config): RuleProblem[] {
 
   const lb = config.loadBalancer;
   if (lb) {
-    const hasPublic = Object.values(config.services).some((s) => s.port !== undefined);
+    const hasPublic = hasLoadBalancer(config);
     if (!hasPublic)
       add(
         ['loadBalancer'],

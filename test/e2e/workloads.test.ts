@@ -86,7 +86,14 @@ describe('workloads: public, internal, queue worker, scheduled job, sidecars', (
     expect(inv.scheduleGroups).toEqual(['shop-default']);
     expect(inv.schedules).toEqual(['shop-default/nightly']);
     expect(inv.namespaces).toEqual(['shop-default']);
-    expect(inv.alarms).toEqual(['shop-default-jobs-backlog']);
+    // The queue's backlog alarm, and the rollback alarms every service behind the load balancer gets (issue 10).
+    expect(inv.alarms.sort()).toEqual([
+      'ecs-kit/shop/default/web/5xx',
+      'ecs-kit/shop/default/web/unhealthy',
+      'ecs-kit/shop/default/web2/5xx',
+      'ecs-kit/shop/default/web2/unhealthy',
+      'shop-default-jobs-backlog',
+    ]);
     expect(inv.taskDefinitions).toHaveLength(5);
     expect(inv.scalableTargets.sort()).toEqual(['service/shop-default/jobs', 'service/shop-default/web2']);
   });
@@ -153,7 +160,7 @@ describe('workloads: public, internal, queue worker, scheduled job, sidecars', (
     expect(steps[0]).toEqual({ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 1, ScalingAdjustment: 0 });
     expect(steps[1]).toEqual({ MetricIntervalLowerBound: 1, MetricIntervalUpperBound: 101, ScalingAdjustment: 1 });
     expect(steps.at(-1)).toEqual({ MetricIntervalLowerBound: 901, ScalingAdjustment: 10 });
-    const alarm = env.proxy.sentOf('PutMetricAlarm')[0]!;
+    const alarm = env.proxy.sentOf('PutMetricAlarm').find((c) => c.params.AlarmName === 'shop-default-jobs-backlog')!;
     expect(alarm.params).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: 'shop-default-jobs' }],
@@ -223,7 +230,9 @@ describe('workloads: public, internal, queue worker, scheduled job, sidecars', (
     expect(r.code, describeRun(r)).toBe(0);
     expect(env.mutating(), env.callList()).toEqual([]);
     report.noopDeploy = counts(r);
-    expect(r.events.at(-1)).toMatchObject({ type: 'run.done', outcome: 'no-changes', mutatingCalls: 0 });
+    // Not "no changes": moto runs no tasks, so every service is still rolling out (0 running), and a truthful re-run
+    // says so instead of calling it done (issue 10); it changes nothing either way.
+    expect(r.events.at(-1)).toMatchObject({ type: 'run.done', outcome: 'applied', mutatingCalls: 0 });
   });
 
   it('status shows the job’s schedule and next run, the queue and the internal URL; config prints the effective config', async () => {
@@ -274,7 +283,8 @@ describe('workloads: public, internal, queue worker, scheduled job, sidecars', (
     report.removeFour = counts(r);
     const inv = await inventory(env.moto.endpoint, APP, ENV, env.aws);
     expect(names(inv.services), JSON.stringify(nonEmpty(inv))).toEqual(['web']);
-    expect([inv.queues, inv.scheduleGroups, inv.schedules, inv.namespaces, inv.alarms]).toEqual([[], [], [], [], []]);
+    expect([inv.queues, inv.scheduleGroups, inv.schedules, inv.namespaces]).toEqual([[], [], [], []]);
+    expect(inv.alarms.sort()).toEqual(['ecs-kit/shop/default/web/5xx', 'ecs-kit/shop/default/web/unhealthy']);
     expect(inv.scalableTargets).toEqual([]);
     expect(inv.taskDefinitions).toHaveLength(1);
     expect(inv.roles.sort()).toEqual(['shop-default-execution', 'shop-default-web-task']);

@@ -1,5 +1,6 @@
 import type { DeploymentConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookStage } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
+import { isPublic } from '../../config/services.js';
 
 /**
  * `services.<name>.deployment`: how ECS rolls out a new revision (issue 10). ECS itself does rolling, blue/green,
@@ -116,6 +117,9 @@ export const execField = z.boolean({ error: 'must be true or false' }).default(f
 
 interface ServiceLike {
   port?: number | undefined;
+  /** Internal services and scheduled jobs have no load balancer to shift traffic on (config/services.ts isPublic). */
+  internal?: boolean | undefined;
+  schedule?: string | undefined;
   deployment: DeploymentSettings;
 }
 
@@ -139,10 +143,10 @@ export function checkDeploymentRules(services: Record<string, ServiceLike>): Pro
       if (d.pauseBefore?.length)
         add('pauseBefore', 'needs strategy blue-green, linear or canary (ECS runs lifecycle hooks only for those)');
     } else {
-      if (svc.port === undefined)
+      if (!isPublic(svc))
         add(
           'strategy',
-          `${d.strategy} shifts load balancer traffic, and this service has no port (a worker); use rolling, or give it a port`,
+          `${d.strategy} shifts load balancer traffic, and this service is not behind the load balancer (a worker, an internal service or a job); use rolling`,
         );
       if (d.minHealthyPercent !== undefined)
         add(
@@ -150,10 +154,10 @@ export function checkDeploymentRules(services: Record<string, ServiceLike>): Pro
           `is for rolling deployments; ${d.strategy} keeps the whole old revision until the new one has all traffic`,
         );
     }
-    if (d.alarms === true && svc.port === undefined)
+    if (d.alarms === true && !isPublic(svc))
       add(
         'alarms',
-        "a worker has no load balancer metrics for ecs-kit's alarms; list the names of your own CloudWatch alarms, or set false",
+        "a service without the load balancer has no load balancer metrics for ecs-kit's alarms; list the names of your own CloudWatch alarms, or set false",
       );
     if (d.minHealthyPercent !== undefined && d.maxPercent !== undefined && d.maxPercent <= d.minHealthyPercent)
       add('maxPercent', `must be greater than minHealthyPercent (${d.minHealthyPercent}) or no task can be replaced`);
@@ -163,7 +167,7 @@ export function checkDeploymentRules(services: Record<string, ServiceLike>): Pro
 
 /** Whether ecs-kit creates its own alarms for the service: by default for every service behind the load balancer. */
 export function wantsOwnAlarms(svc: ServiceLike): boolean {
-  return svc.port !== undefined && svc.deployment.alarms !== false;
+  return isPublic(svc) && svc.deployment.alarms !== false;
 }
 
 /** Alarm names the config lists (alarms that exist outside ecs-kit, watched but never created or deleted). */
@@ -172,8 +176,8 @@ export function listedAlarms(svc: ServiceLike): string[] {
 }
 
 /** Whether the strategy shifts traffic between two target groups (every strategy but rolling). */
-export function shiftsTraffic(svc: Pick<ServiceLike, 'deployment'> & { port?: number | undefined }): boolean {
-  return svc.port !== undefined && svc.deployment.strategy !== 'rolling';
+export function shiftsTraffic(svc: Pick<ServiceLike, 'deployment'> & Parameters<typeof isPublic>[0]): boolean {
+  return isPublic(svc) && svc.deployment.strategy !== 'rolling';
 }
 
 /** The bake time ECS gets for blue-green/linear/canary: the config's, else 5 minutes (BLUE_GREEN requires one). */
@@ -182,7 +186,7 @@ export const DEFAULT_BAKE_MINUTES = 5;
 /** The deploymentConfiguration ECS gets for a service: strategy, bake time, canary/linear, PAUSE hooks and alarms. */
 export function deploymentConfigurationFor(svc: ServiceLike, alarmNames: string[]): DeploymentConfiguration {
   const d = svc.deployment;
-  const strategy = svc.port === undefined ? 'rolling' : d.strategy;
+  const strategy = isPublic(svc) ? d.strategy : 'rolling';
   const config: DeploymentConfiguration = {
     // The circuit breaker is the rolling mechanism (ECS API reference, DeploymentCircuitBreaker); ECS keeps it for
     // the others' scale-up, so ecs-kit keeps it on everywhere, as before.

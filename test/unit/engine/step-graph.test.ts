@@ -57,3 +57,28 @@ describe('the step graph of the production profile (what waits for the NAT gatew
     for (const i of learning) expect(i.dependsOn).not.toContain('nat');
   });
 });
+
+describe('the step graph of an app with every kind of workload and a canary (issues 10 and 11 together)', () => {
+  const yaml = [
+    'app: shop',
+    'services:',
+    '  web: { image: nginx:1.27, port: 80, deployment: { strategy: canary } }',
+    '  api: { image: api:1, port: 8080, internal: true }',
+    '  jobs: { image: jobs:1, queue: {} }',
+    '  nightly: { image: nightly:1, schedule: "rate(1 day)" }',
+  ].join('\n');
+  const ids = buildInstances(config(yaml), STEP_MODULES).map((i) => i.id);
+
+  it('gives rollback alarms, a target group and the load-balancer role only to the service behind the load balancer', () => {
+    expect(ids.filter((id) => id.startsWith('alarms:'))).toEqual(['alarms:web']);
+    expect(ids.filter((id) => id.startsWith('target-group:'))).toEqual(['target-group:web']);
+    expect(ids).not.toContain('service:nightly');
+  });
+
+  it('refuses a traffic-shifting strategy or its own alarms on an internal service (exit 2, naming the field)', () => {
+    const internalCanary = yaml.replace('internal: true }', 'internal: true, deployment: { strategy: canary } }');
+    expect(() => config(internalCanary)).toThrow(/services\.api\.deployment\.strategy: .*not behind the load balancer/);
+    const internalAlarms = yaml.replace('internal: true }', 'internal: true, deployment: { alarms: true } }');
+    expect(() => config(internalAlarms)).toThrow(/services\.api\.deployment\.alarms/);
+  });
+});

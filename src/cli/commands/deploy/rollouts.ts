@@ -4,11 +4,12 @@ import type { Manifest } from '../../../engine/manifest.js';
 import { UsageError } from '../../../errors.js';
 import type { WaitStage } from '../../../rollout/stages.js';
 import type { ServiceState } from '../../../steps/service/index.js';
+import { shiftsTraffic } from '../../../steps/service/deployment-config.js';
 
 /** --wait-until is about the stages of blue/green, linear and canary rollouts; a config with none of those has no stage to reach. */
 export function checkWaitUntil(config: Config, waitUntil: WaitStage | undefined): void {
   if (!waitUntil) return;
-  const staged = Object.values(config.services).some((s) => s.port !== undefined && s.deployment.strategy !== 'rolling');
+  const staged = Object.values(config.services).some((s) => shiftsTraffic(s));
   if (!staged) {
     throw new UsageError(
       `--wait-until ${waitUntil}: no service in the config rolls out in stages (every one uses strategy: rolling).`,
