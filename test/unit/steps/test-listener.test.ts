@@ -141,11 +141,9 @@ describe('deployment.testPort: the test listener', () => {
     elb.on(CreateTargetGroupCommand).callsFake((input: { Name: string }) => ({ TargetGroups: [group(input.Name)] }));
     elb.on(ModifyTargetGroupAttributesCommand).resolves({});
     elb.on(CreateListenerCommand).resolves({ Listeners: [{ ListenerArn: TEST_LISTENER }] });
-    elb
-      .on(CreateRuleCommand)
-      .callsFake((input: { ListenerArn: string }) => ({
-        Rules: [{ RuleArn: input.ListenerArn === TEST_LISTENER ? TEST_RULE : PROD_RULE }],
-      }));
+    elb.on(CreateRuleCommand).callsFake((input: { ListenerArn: string }) => ({
+      Rules: [{ RuleArn: input.ListenerArn === TEST_LISTENER ? TEST_RULE : PROD_RULE }],
+    }));
 
     const ctx = ctxFor();
     const plan = await targetGroupStep.plan(ctx);
