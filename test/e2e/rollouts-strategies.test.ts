@@ -162,9 +162,18 @@ describe('strategies: rolling → blue/green → linear → rolling, in place', 
     expect(lb.ingress.map((p) => p.port)).toEqual([80]);
   });
 
-  it('teardown leaves nothing', async () => {
+  it('teardown with a test listener in place deletes it before the groups its rule forwards to, and leaves nothing', async () => {
+    write(config('{ strategy: canary, canary: { percent: 10, bakeMinutes: 1 }, bakeMinutes: 1, testPort: 8080 }', 'nginx:1.29', ALLOWED));
+    const d = await deploy();
+    expect(d.code, describeRun(d)).toBe(0);
+    const listenerArn = (await loadBalancerNow()).listeners.find((l) => l.port === 8080)?.arn;
+    expect(lastUpdate()!.loadBalancers[0].advancedConfiguration.testListenerRule).toContain(listenerArn!.split(':listener/')[1]);
+    env.proxy.clear();
     const r = await env.cli(['teardown', '--yes']);
     expect(r.code, describeRun(r)).toBe(0);
+    const deletes = env.mutating().filter((m) => /DeleteListener|DeleteTargetGroup/.test(m));
+    expect(deletes[0], env.callList()).toMatch(/:DeleteListener$/);
+    expect(env.proxy.sentOf('DeleteListener')[0]!.params.ListenerArn).toBe(listenerArn);
     const inv = await inventory(env.moto.endpoint, APP, 'default', env.aws);
     expect(total(inv), JSON.stringify(nonEmpty(inv))).toBe(0);
   });
