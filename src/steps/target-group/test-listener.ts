@@ -11,7 +11,7 @@ import { onceOptions } from '../../aws/create-once-options.js';
 import { elbTags } from '../../aws/elb-ownership.js';
 import { warnLeftInPlace } from '../../aws/ownership.js';
 import { createOnce } from '../../aws/idempotent.js';
-import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import { TAG_ROLE, isOwnedBy, ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext } from '../../engine/types.js';
 import { EcsKitError } from '../../errors.js';
 import { NOT_ROUTED_ACTIONS, deleteListener, listListeners } from '../load-balancer/listeners.js';
@@ -63,22 +63,26 @@ function listenerDrifted(l: Listener): boolean {
   return actions.length !== 1 || actions[0]!.Type !== 'fixed-response';
 }
 
+function portTaken(port: number, service: string, what: string, holder?: string): EcsKitError {
+  return new EcsKitError('target-group.test-port-taken', `Port ${port} of the load balancer is taken by ${what}.`, {
+    why: `services.${service}.deployment.testPort asks for a test listener on that port, and ecs-kit never takes over another listener.`,
+    fix: holder
+      ? `Deploy once with port ${port} on neither service (that deletes the test listener of ${holder}), then give it to services.${service}.`
+      : `Choose another services.${service}.deployment.testPort, or delete that listener yourself.`,
+  });
+}
+
 /** Our listener on the port, or none; one that ecs-kit did not create for this app/env stops the deploy. */
 async function ownListenerOn(ctx: StepContext, listeners: Listener[], port: number, service: string): Promise<Listener | undefined> {
   const found = listeners.find((l) => l.Port === port);
   if (!found?.ListenerArn) return undefined;
   const tags = await elbTags(ctx, found.ListenerArn);
   if (!tags) return undefined;
-  if (!isOwnedBy(tags, ctx.owner)) {
-    throw new EcsKitError(
-      'target-group.test-port-taken',
-      `The load balancer already has a listener on port ${port} that ecs-kit did not create.`,
-      {
-        why: `services.${service}.deployment.testPort asks for a test listener on that port, and ecs-kit never takes over what it did not create.`,
-        fix: `Choose another services.${service}.deployment.testPort, or delete that listener yourself.`,
-      },
-    );
-  }
+  if (!isOwnedBy(tags, ctx.owner)) throw portTaken(port, service, 'a listener that ecs-kit did not create');
+  // Another service's test listener (its testPort moved here in this very deploy): that service's step deletes it.
+  const role = tags.find((t) => t.Key === TAG_ROLE)?.Value;
+  const holder = role?.startsWith('test-listener:') ? role.slice('test-listener:'.length) : undefined;
+  if (holder && holder !== service) throw portTaken(port, service, `the test listener of service ${holder}`, holder);
   return found;
 }
 

@@ -219,6 +219,19 @@ describe('deployment.testPort: the test listener', () => {
     expect(commandNames(elb).every((n) => n.startsWith('Describe'))).toBe(true);
   });
 
+  it("refuses a port that is still another service's test listener, saying how to move it", async () => {
+    deployed({ alternate });
+    elb.on(DescribeListenersCommand).resolves({ Listeners: [listener(80, PROD_LISTENER), listener(9000, TEST_LISTENER)] });
+    elb.on(DescribeTagsCommand).resolves({
+      TagDescriptions: [{ ResourceArn: TEST_LISTENER, Tags: [...OWNER_TAGS, { Key: 'ecs-kit:resource', Value: 'test-listener:web' }] }],
+    });
+    const err = (await targetGroupStep.plan(ctxFor()).catch((e: unknown) => e)) as EcsKitError;
+    expect(err.code).toBe('target-group.test-port-taken');
+    expect(err.message).toContain('the test listener of service web');
+    expect(err.fix).toContain('port 9000 on neither service');
+    expect(commandNames(elb).every((n) => n.startsWith('Describe'))).toBe(true);
+  });
+
   it('teardown deletes the test listener before the rule and the groups it forwards to', async () => {
     ownedTags();
     elb.on(DescribeRulesCommand).resolves({ Rules: [pathRule(PROD_RULE, [])] });
