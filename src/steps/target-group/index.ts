@@ -43,6 +43,8 @@ export interface TargetGroupState {
   alternate?: AlternateGroup;
   /** deployment.testPort: the test listener and its rule (advancedConfiguration.testListenerRule). */
   testListener?: TestListener;
+  /** A test listener no longer wanted: the service step deletes it once the service no longer names its rule. */
+  retiredTestListener?: TestListener;
 }
 
 /** What the step records: the group in use, plus replaced groups not deleted yet. */
@@ -64,6 +66,7 @@ export interface TargetGroupPlanData {
 
 export { ROOT_PRIORITY, choosePriority, normalizePath, pathPatterns, rulePriority } from './routing.js';
 export { deleteRetiredTargetGroup, replacementName, targetTypeFor } from './groups.js';
+export { deleteTestListener } from './test-listener.js';
 
 type Ctx = StepContext<TargetGroupStepState>;
 type Plan = StepPlan<TargetGroupStepState, TargetGroupPlanData>;
@@ -239,6 +242,7 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
         path: found.path,
         loadBalancerArn: lb.loadBalancerArn,
         ...(ctx.previous?.testListener ? { previous: ctx.previous.testListener } : {}),
+        ...(ctx.previous?.retiredTestListener ? { retired: ctx.previous.retiredTestListener } : {}),
         ...(tg?.TargetGroupArn && alternateArn ? { pair: [tg.TargetGroupArn, alternateArn] as [string, string] } : {}),
       },
       found.alternateChanges,
@@ -300,12 +304,13 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
       ...(retired.length ? { retired } : {}),
       ...(alternate ? { alternate } : {}),
       ...(testListener ? { testListener } : {}),
+      ...(data.testListener?.retire ? { retiredTestListener: data.testListener.retire } : {}),
     };
   },
 
   async destroy(ctx, state): Promise<void> {
     // Its rule forwards to both groups: it goes first, or neither group could be deleted.
-    if (state.testListener) await deleteTestListener(ctx, state.testListener);
+    for (const l of [state.testListener, state.retiredTestListener]) if (l) await deleteTestListener(ctx, l);
     // A rule that is not ours keeps the target group in use, so the group stays too.
     if (state.ruleArn && !(await deleteOwnRule(ctx, state.ruleArn, state.targetGroupName))) return;
     await deleteTargetGroup(ctx, state.targetGroupArn, state.targetGroupName);

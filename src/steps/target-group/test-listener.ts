@@ -41,8 +41,13 @@ export interface PlannedTestListener {
   listenerDrift?: boolean;
   ruleArn?: string;
   ruleDrift?: boolean;
-  /** Our listeners on a port no longer wanted. */
+  /** Our listeners on a port no longer wanted, that nothing refers to any more: deleted now. */
   remove?: string[];
+  /**
+   * The listener on the port no longer wanted while the service still names its rule (testListenerRule): recorded, and
+   * deleted by the service step once UpdateService no longer refers to it (or by the next deploy).
+   */
+  retire?: TestListener;
 }
 
 /** The single rule on the test listener: it is ours, so any priority does. */
@@ -92,22 +97,36 @@ async function ownListenerOn(ctx: StepContext, listeners: Listener[], port: numb
  */
 export async function planTestListener(
   ctx: StepContext,
-  o: { service: string; port: number | undefined; path: string; loadBalancerArn: string; previous?: TestListener; pair?: [string, string] },
+  o: {
+    service: string;
+    port: number | undefined;
+    path: string;
+    loadBalancerArn: string;
+    previous?: TestListener;
+    retired?: TestListener;
+    pair?: [string, string];
+  },
   changes: Change[],
 ): Promise<{ plan: PlannedTestListener; current?: TestListener }> {
-  const { port, previous } = o;
-  if (port === undefined && !previous) return { plan: {} };
+  const { port, previous, retired } = o;
+  if (port === undefined && !previous && !retired) return { plan: {} };
   const listeners = await listListeners(ctx, o.loadBalancerArn);
+  const exists = (l: TestListener | undefined): l is TestListener => !!l && listeners.some((x) => x.ListenerArn === l.listenerArn);
   const plan: PlannedTestListener = {};
-  if (previous && previous.port !== port && listeners.some((l) => l.ListenerArn === previous.listenerArn)) {
-    plan.remove = [previous.listenerArn];
+  // Retired by an earlier deploy that did not wait for the service: nothing refers to it now.
+  if (exists(retired) && retired.port !== port) {
+    plan.remove = [retired.listenerArn];
+    changes.push({ field: 'testListener', before: `HTTP:${retired.port}`, after: null });
+  }
+  if (exists(previous) && previous.port !== port) {
+    plan.retire = previous;
     changes.push({ field: 'testListener', before: `HTTP:${previous.port}`, after: port === undefined ? null : `HTTP:${port}` });
   }
   if (port === undefined) return { plan };
   plan.port = port;
   const listener = await ownListenerOn(ctx, listeners, port, o.service);
   if (!listener) {
-    if (!plan.remove) changes.push({ field: 'testListener', after: label(port, o.path) });
+    if (!plan.retire) changes.push({ field: 'testListener', after: label(port, o.path) });
     return { plan };
   }
   plan.listenerArn = listener.ListenerArn!;

@@ -190,7 +190,7 @@ describe('deployment.testPort: the test listener', () => {
     expect(plan.changes.map((c) => c.field)).toEqual(['testListener.rule.action']);
   });
 
-  it('deletes the listener when testPort is removed', async () => {
+  it('when testPort is removed, keeps the listener until the service no longer names its rule; a later deploy deletes it', async () => {
     deployed({ test: true, alternate });
     elb.on(DeleteListenerCommand).resolves({});
     const previous: TargetGroupStepState = {
@@ -200,12 +200,23 @@ describe('deployment.testPort: the test listener', () => {
       alternate: { targetGroupArn: tgArn(alternate), targetGroupName: alternate },
       testListener: { port: 9000, listenerArn: TEST_LISTENER, ruleArn: TEST_RULE },
     };
-    const ctx = ctxFor(config(yaml('{ strategy: blue-green }')), previous);
+    const cfg = config(yaml('{ strategy: blue-green }'));
+    const ctx = ctxFor(cfg, previous);
     const plan = await targetGroupStep.plan(ctx);
     expect(plan.changes).toEqual([{ field: 'testListener', before: 'HTTP:9000', after: null }]);
     const state = await targetGroupStep.apply(ctx, plan);
-    expect(elb.commandCalls(DeleteListenerCommand).map((c) => c.args[0].input)).toEqual([{ ListenerArn: TEST_LISTENER }]);
+    // The service step deletes it after UpdateService (it still names the rule until then).
+    expect(elb.commandCalls(DeleteListenerCommand)).toHaveLength(0);
     expect(state.testListener).toBeUndefined();
+    expect(state.retiredTestListener).toEqual(previous.testListener);
+
+    // The service step did not get to it (deploy --no-wait): the next deploy does.
+    const next = ctxFor(cfg, state);
+    const again = await targetGroupStep.plan(next);
+    expect(again.changes).toEqual([{ field: 'testListener', before: 'HTTP:9000', after: null }]);
+    const after = await targetGroupStep.apply(next, again);
+    expect(elb.commandCalls(DeleteListenerCommand).map((c) => c.args[0].input)).toEqual([{ ListenerArn: TEST_LISTENER }]);
+    expect(after.retiredTestListener).toBeUndefined();
   });
 
   it('refuses a port held by a listener ecs-kit did not create, naming the field, and changes nothing', async () => {
