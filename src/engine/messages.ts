@@ -94,6 +94,9 @@ export const ERROR_CODES = {
   'load-balancer.not-owned': user('A load balancer of that name exists that ecs-kit did not create for this app/env.'),
   'load-balancer.sg-not-owned': user('A load balancer security group of that name exists that ecs-kit did not create for this app/env.'),
   'target-group.not-owned': user('A target group of that name exists that ecs-kit did not create for this app/env.'),
+  'target-group.test-port-taken': user(
+    'The load balancer already has a listener on a testPort that ecs-kit did not create for this service.',
+  ),
   'capacity.role-not-owned': user('An EC2 instance role of that name exists that ecs-kit did not create for this app/env.'),
   'capacity.profile-not-owned': user('An instance profile of that name exists that ecs-kit did not create for this app/env.'),
   'capacity.sg-not-owned': user('An instance security group of that name exists that ecs-kit did not create for this app/env.'),
@@ -193,6 +196,8 @@ export const WARNING_CODES = {
   'load-balancer.http-only': 'The load balancer serves HTTP only; set loadBalancer.certificateArn to serve HTTPS.',
   'load-balancer.provisioning': 'The new load balancer is still provisioning; its URL may not answer for a few minutes.',
   'load-balancer.not-active': 'The load balancer is in a state other than active; its URL may not answer.',
+  'load-balancer.test-port-closed':
+    'A testPort admits no one until loadBalancer.allowedCidrs lists who may send test traffic (test traffic is never public by default).',
   'network.multiple-vpcs': 'Several VPCs are tagged for this app/env; ecs-kit uses one of them.',
   'network.zone-without-fargate': 'A zone of the deployed network does not run Fargate tasks; ecs-kit does not move a deployed network.',
   'network.zone-mismatch': 'network.zoneIds differs from the zones of the deployed subnets; ecs-kit does not move them.',

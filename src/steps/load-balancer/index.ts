@@ -1,4 +1,4 @@
-import { hasLoadBalancer } from '../../config/services.js';
+import { hasLoadBalancer, isPublic } from '../../config/services.js';
 import {
   CreateLoadBalancerCommand,
   DeleteLoadBalancerCommand,
@@ -23,6 +23,7 @@ import type { Config } from '../../config/schema.js';
 import { requireIds } from '../../engine/require-ids.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { networkStep, type NetworkState } from '../network/index.js';
+import { testPortOf } from '../service/deployment-config.js';
 import {
   HTTPS_PORT,
   LISTENER_PORT,
@@ -76,7 +77,11 @@ export function lbIngress(config: Config | undefined): IngressRule[] {
     [LISTENER_PORT, 'HTTP'],
     ...(certificateOf(config) ? [[HTTPS_PORT, 'HTTPS'] as [number, string]] : []),
   ];
-  return ports.flatMap(([port, proto]) =>
+  // Test listeners (deployment.testPort) serve a revision not yet approved: only to allowedCidrs, never to the internet.
+  const testPorts: [number, string][] = cidrs?.length
+    ? testListenerPorts(config).map(([svc, port]) => [port, `test traffic (${svc})`])
+    : [];
+  return [...ports, ...testPorts].flatMap(([port, proto]) =>
     sources.map((value) => ({
       protocol: 'tcp',
       fromPort: port,
@@ -85,6 +90,14 @@ export function lbIngress(config: Config | undefined): IngressRule[] {
       description: `${proto} from ${from}`,
     })),
   );
+}
+
+/** Each service's test listener port (services.<name>.deployment.testPort), for blue-green, linear and canary. */
+function testListenerPorts(config: Config | undefined): [string, number][] {
+  return Object.entries(config?.services ?? {}).flatMap(([name, svc]) => {
+    const port = isPublic(svc) ? testPortOf(svc) : undefined;
+    return port === undefined ? [] : [[name, port] as [string, number]];
+  });
 }
 
 async function findLoadBalancer(ctx: Ctx): Promise<LoadBalancer | undefined> {
@@ -206,6 +219,13 @@ export const loadBalancerStep: StepModule<LoadBalancerState, LoadBalancerPlanDat
       ctx.warn(
         'load-balancer.http-only',
         `Load balancer ${ctx.names.loadBalancer} is HTTP-only: set loadBalancer.certificateArn to serve HTTPS`,
+      );
+    }
+    const closed = ctx.config?.loadBalancer?.allowedCidrs?.length ? [] : testListenerPorts(ctx.config);
+    if (closed.length) {
+      ctx.warn(
+        'load-balancer.test-port-closed',
+        `Test port ${closed.map(([svc, port]) => `${port} (${svc})`).join(', ')} admits no one: list who may send test traffic in loadBalancer.allowedCidrs`,
       );
     }
     const network = ctx.dep(networkStep);

@@ -26,7 +26,7 @@ export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const NOT_ROUTED_BODY = 'No ecs-kit service is routed here';
 
 /** Requests that match no service rule get a plain 404 instead of reaching some service. */
-const DEFAULT_ACTIONS: Action[] = [
+export const NOT_ROUTED_ACTIONS: Action[] = [
   { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: NOT_ROUTED_BODY } },
 ];
 
@@ -157,7 +157,7 @@ function httpsListenerInput(certificateArn: string) {
     Port: HTTPS_PORT,
     SslPolicy: TLS_POLICY,
     Certificates: [{ CertificateArn: certificateArn }],
-    DefaultActions: DEFAULT_ACTIONS,
+    DefaultActions: NOT_ROUTED_ACTIONS,
   };
 }
 
@@ -197,7 +197,7 @@ export async function ensureHttpListener(
   planned: HttpListenerPlan | undefined,
   certificateArn: string | undefined,
 ): Promise<string> {
-  const httpDefault = certificateArn ? REDIRECT_ACTIONS : DEFAULT_ACTIONS;
+  const httpDefault = certificateArn ? REDIRECT_ACTIONS : NOT_ROUTED_ACTIONS;
   if (!planned?.arn) {
     // A listener is unique per port on its load balancer: a lost response is found by port.
     return createOnce({

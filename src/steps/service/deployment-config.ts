@@ -91,6 +91,19 @@ export const deploymentField = z
       )
       .optional()
       .describe('PAUSE hooks: the rollout waits before these stages until `ecs-kit continue` (or `abort`).'),
+    /**
+     * blue-green/linear/canary: an HTTP listener on this port of the shared load balancer whose rule ECS points at the new
+     * revision before production traffic moves (the test listener rule, AdvancedConfiguration.testListenerRule).
+     */
+    testPort: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 65535')
+      .max(65535, 'must be between 1 and 65535')
+      .optional()
+      .describe(
+        'blue-green/linear/canary: a load balancer port (not 80/443) where the new revision answers before production traffic shifts; open only to loadBalancer.allowedCidrs.',
+      ),
     /** Rolling only: the share of desiredCount that stays running during a deployment (minimumHealthyPercent). */
     minHealthyPercent: z
       .number()
@@ -131,6 +144,8 @@ interface Problem {
 /** Combinations one field cannot judge alone; each problem names the field and the fix. Pure. */
 export function checkDeploymentRules(services: Record<string, ServiceLike>): Problem[] {
   const problems: Problem[] = [];
+  /** Each test listener is a port of the one shared load balancer: one service per port. */
+  const testPorts = new Map<number, string>();
   for (const [name, svc] of Object.entries(services)) {
     const at = ['services', name, 'deployment'];
     const d = svc.deployment;
@@ -142,17 +157,26 @@ export function checkDeploymentRules(services: Record<string, ServiceLike>): Pro
       if (d.bakeMinutes !== undefined) add('bakeMinutes', 'is for blue-green, linear and canary; a rolling deployment has no bake time');
       if (d.pauseBefore?.length)
         add('pauseBefore', 'needs strategy blue-green, linear or canary (ECS runs lifecycle hooks only for those)');
+      if (d.testPort !== undefined)
+        add('testPort', 'needs strategy blue-green, linear or canary (a rolling deployment has no test traffic); remove it');
     } else {
       if (!isPublic(svc))
         add(
           'strategy',
-          `${d.strategy} shifts load balancer traffic, and this service is not behind the load balancer (a worker, an internal service or a job); use rolling`,
+          `${d.strategy} shifts load balancer traffic, and this service is not behind the load balancer (a worker, an internal service or a job); use rolling, or give it a port and keep it public`,
         );
       if (d.minHealthyPercent !== undefined)
         add(
           'minHealthyPercent',
           `is for rolling deployments; ${d.strategy} keeps the whole old revision until the new one has all traffic`,
         );
+    }
+    if (shifting && d.testPort !== undefined) {
+      if (d.testPort === 80 || d.testPort === 443)
+        add('testPort', 'must not be 80 or 443 (the production listeners); use another port such as 8080');
+      else if (testPorts.has(d.testPort))
+        add('testPort', `${d.testPort} is already the testPort of service ${testPorts.get(d.testPort)}; give each service its own port`);
+      else testPorts.set(d.testPort, name);
     }
     if (d.alarms === true && !isPublic(svc))
       add(
@@ -178,6 +202,11 @@ export function listedAlarms(svc: ServiceLike): string[] {
 /** Whether the strategy shifts traffic between two target groups (every strategy but rolling). */
 export function shiftsTraffic(svc: Pick<ServiceLike, 'deployment'> & Parameters<typeof isPublic>[0]): boolean {
   return isPublic(svc) && svc.deployment.strategy !== 'rolling';
+}
+
+/** The load balancer port of the service's test listener, if it has one (blue-green/linear/canary only). */
+export function testPortOf(svc: Pick<ServiceLike, 'deployment'> & { port?: number | undefined }): number | undefined {
+  return shiftsTraffic(svc) ? svc.deployment.testPort : undefined;
 }
 
 /** The bake time ECS gets for blue-green/linear/canary: the config's, else 5 minutes (BLUE_GREEN requires one). */

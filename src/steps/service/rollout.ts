@@ -7,7 +7,7 @@ import { RolloutError, watchRollout } from '../../rollout/watch.js';
 import { shiftsTraffic } from './deployment-config.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
 import { executionRoleStep, taskRoleStep } from '../roles/index.js';
-import { deleteRetiredTargetGroup, targetGroupStep, type TargetGroupStepState } from '../target-group/index.js';
+import { deleteRetiredTargetGroup, deleteTestListener, targetGroupStep, type TargetGroupStepState } from '../target-group/index.js';
 import type { Desired } from './desired.js';
 import type { ServiceState } from './index.js';
 
@@ -120,12 +120,7 @@ export async function afterRollout(ctx: Ctx, d: Desired, movedLoadBalancers: boo
   const lb = ctx.dep(loadBalancerStep);
   await waitForLoadBalancer(ctx, lb.loadBalancerArn, lb.loadBalancerName);
   // Without the wait the old tasks may still be draining from them: a later deploy deletes them.
-  if (ctx.options.wait)
-    await deleteReplacedTargetGroups(
-      ctx,
-      ctx.scope!,
-      d.loadBalancers.map((l) => l.targetGroupArn ?? ''),
-    );
+  if (ctx.options.wait) await deleteReplacedTargetGroups(ctx, ctx.scope!, d);
 }
 
 /**
@@ -178,9 +173,13 @@ async function waitForLoadBalancer(ctx: Ctx, loadBalancerArn: string, name: stri
  * After the service has moved to a replacement target group and its rollout finished, delete the
  * groups the target-group step replaced: only now does no running task depend on them (#27).
  */
-async function deleteReplacedTargetGroups(ctx: Ctx, scope: string, inUse: string[]): Promise<void> {
+async function deleteReplacedTargetGroups(ctx: Ctx, scope: string, d: Desired): Promise<void> {
   // The target-group step records replaced groups beside the state it declares.
   const tg: TargetGroupStepState | undefined = optionalDep(ctx, targetGroupStep, scope);
+  // A test listener no longer wanted (deployment.testPort removed or moved) goes first: its rule may forward to a retired group.
+  const test = tg?.retiredTestListener;
+  if (test && !d.loadBalancers.some((l) => l.advancedConfiguration?.testListenerRule === test.ruleArn)) await deleteTestListener(ctx, test);
+  const inUse = d.loadBalancers.map((l) => l.targetGroupArn ?? '');
   for (const r of tg?.retired ?? []) {
     if (!inUse.includes(r.targetGroupArn)) await deleteRetiredTargetGroup(ctx, r);
   }

@@ -25,7 +25,7 @@ export function wantedDeploymentConfiguration(ctx: Pick<StepContext, 'dep'>, sco
 
 /**
  * The service's load balancer entry. For a strategy that shifts traffic it carries the alternate group, the production
- * listener rule ECS moves the weights of, and the infrastructure role ECS does that with (ECS API reference,
+ * listener rule ECS moves the weights of, the test listener rule (deployment.testPort), and the infrastructure role ECS does that with (ECS API reference,
  * AdvancedConfiguration, https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AdvancedConfiguration.html).
  */
 export function wantedLoadBalancer(ctx: Pick<StepContext, 'dep'>, scope: string, svc: ServiceConfig & { port: number }): LoadBalancer {
@@ -35,6 +35,8 @@ export function wantedLoadBalancer(ctx: Pick<StepContext, 'dep'>, scope: string,
   lb.advancedConfiguration = {
     alternateTargetGroupArn: tg.alternate.targetGroupArn,
     productionListenerRule: tg.ruleArn,
+    // deployment.testPort: the rule ECS sends to the new revision first (TEST_TRAFFIC_SHIFT).
+    ...(tg.testListener ? { testListenerRule: tg.testListener.ruleArn } : {}),
     roleArn: ctx.dep(deploymentRoleStep).roleArn,
   };
   return lb;

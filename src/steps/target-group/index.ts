@@ -22,7 +22,8 @@ import { deregistrationDelayChange, healthChanges } from './health.js';
 import { normalizePath, pathPatterns } from './routing.js';
 import { deleteOwnRule, deleteRule, ensureRule, findRules, planRule, routingListener, type FoundRules, type PlannedRule } from './rules.js';
 import { targetGroupPermissions } from './permissions.js';
-import { shiftsTraffic } from '../service/deployment-config.js';
+import { shiftsTraffic, testPortOf } from '../service/deployment-config.js';
+import { deleteTestListener, ensureTestListener, planTestListener, type PlannedTestListener, type TestListener } from './test-listener.js';
 import {
   deleteAlternate,
   ensureAlternate,
@@ -40,6 +41,10 @@ export interface TargetGroupState {
   ruleArn: string;
   /** Blue/green, linear and canary: the second group ECS shifts traffic to (the rule forwards to both). */
   alternate?: AlternateGroup;
+  /** deployment.testPort: the test listener and its rule (advancedConfiguration.testListenerRule). */
+  testListener?: TestListener;
+  /** A test listener no longer wanted: the service step deletes it once the service no longer names its rule. */
+  retiredTestListener?: TestListener;
 }
 
 /** What the step records: the group in use, plus replaced groups not deleted yet. */
@@ -56,10 +61,12 @@ export interface TargetGroupPlanData {
   /** Replaced groups still there: `keep` ones still have targets, `remove` ones are deleted now. */
   retired?: { keep: RetiredTargetGroup[]; remove: RetiredTargetGroup[] };
   alternate?: PlannedAlternate;
+  testListener?: PlannedTestListener;
 }
 
 export { ROOT_PRIORITY, choosePriority, normalizePath, pathPatterns, rulePriority } from './routing.js';
 export { deleteRetiredTargetGroup, replacementName, targetTypeFor } from './groups.js';
+export { deleteTestListener } from './test-listener.js';
 
 type Ctx = StepContext<TargetGroupStepState>;
 type Plan = StepPlan<TargetGroupStepState, TargetGroupPlanData>;
@@ -99,6 +106,7 @@ interface Found extends FoundRules {
   retiredChanges: Change[];
   alternate: PlannedAlternate;
   alternateChanges: Change[];
+  test: { plan: PlannedTestListener; current?: TestListener };
 }
 
 /** Rules on a replaced group must move to the new one: they count as drifted. */
@@ -114,7 +122,7 @@ function planNewGroup(f: Found): Plan {
       ...f.retiredChanges,
       ...f.alternateChanges,
     ],
-    data: { rule: ruleToMove(f.rule), staleRuleArn: f.staleRuleArn, retired: f.retired, alternate: f.alternate },
+    data: { rule: ruleToMove(f.rule), staleRuleArn: f.staleRuleArn, retired: f.retired, alternate: f.alternate, testListener: f.test.plan },
   };
 }
 
@@ -148,6 +156,7 @@ async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: stri
     staleRuleArn: f.staleRuleArn,
     retired: f.retired,
     alternate: f.alternate,
+    testListener: f.test.plan,
   };
   // Replaced groups that still have targets stay recorded until a later deploy can delete them.
   const keep = [...f.retired.keep, ...f.retired.remove];
@@ -157,6 +166,7 @@ async function planExistingGroup(ctx: Ctx, f: Found, tg: TargetGroup, name: stri
     ruleArn: f.rule?.RuleArn ?? '',
     ...(keep.length ? { retired: keep } : {}),
     ...(f.alternate.keep?.arn ? { alternate: { targetGroupArn: f.alternate.keep.arn, targetGroupName: f.alternate.keep.name } } : {}),
+    ...(f.test.current ? { testListener: f.test.current } : {}),
   };
   return { action: changes.length ? 'update' : 'noop', changes, current, data };
 }
@@ -220,8 +230,23 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
       retiredChanges: retired.remove.map((r) => ({ field: 'retiredTargetGroup', before: r.targetGroupName, after: null })),
       alternate: {},
       alternateChanges: [],
+      test: { plan: {} },
     };
     found.alternate = await planAlternate(ctx, svc, ctx.previous?.alternate, found.alternateChanges);
+    const alternateArn = found.alternate.keep?.arn;
+    found.test = await planTestListener(
+      ctx,
+      {
+        service: ctx.scope!,
+        port: testPortOf(svc),
+        path: found.path,
+        loadBalancerArn: lb.loadBalancerArn,
+        ...(ctx.previous?.testListener ? { previous: ctx.previous.testListener } : {}),
+        ...(ctx.previous?.retiredTestListener ? { retired: ctx.previous.retiredTestListener } : {}),
+        ...(tg?.TargetGroupArn && alternateArn ? { pair: [tg.TargetGroupArn, alternateArn] as [string, string] } : {}),
+      },
+      found.alternateChanges,
+    );
     if (!tg) return planNewGroup(found);
     const fixed = fixedFieldChanges(tg, svc, network);
     if (fixed.length) {
@@ -230,6 +255,7 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
         rule: ruleToMove(found.rule),
         staleRuleArn: found.staleRuleArn,
         retired: found.retired,
+        testListener: found.test.plan,
       };
       return { action: 'replace', changes: [...fixed, ...found.retiredChanges], data };
     }
@@ -259,6 +285,12 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
       service,
       ...(alternate ? { actions: weightedForward(arn, alternate.targetGroupArn) } : {}),
     });
+    const testListener = await ensureTestListener(ctx, data.testListener, {
+      service,
+      path,
+      loadBalancerArn: lb.loadBalancerArn,
+      ...(alternate ? { pair: [arn, alternate.targetGroupArn] as [string, string] } : {}),
+    });
     // Only now: until the 443 rule exists, the old one keeps serving plain HTTP.
     if (data.staleRuleArn && data.staleRuleArn !== ruleArn) await deleteRule(ctx, data.staleRuleArn);
     // Replaced in an earlier run, and nothing is registered in them any more.
@@ -271,10 +303,14 @@ export const targetGroupStep: StepModule<TargetGroupStepState, TargetGroupPlanDa
       ruleArn,
       ...(retired.length ? { retired } : {}),
       ...(alternate ? { alternate } : {}),
+      ...(testListener ? { testListener } : {}),
+      ...(data.testListener?.retire ? { retiredTestListener: data.testListener.retire } : {}),
     };
   },
 
   async destroy(ctx, state): Promise<void> {
+    // Its rule forwards to both groups: it goes first, or neither group could be deleted.
+    for (const l of [state.testListener, state.retiredTestListener]) if (l) await deleteTestListener(ctx, l);
     // A rule that is not ours keeps the target group in use, so the group stays too.
     if (state.ruleArn && !(await deleteOwnRule(ctx, state.ruleArn, state.targetGroupName))) return;
     await deleteTargetGroup(ctx, state.targetGroupArn, state.targetGroupName);

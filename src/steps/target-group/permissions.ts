@@ -9,12 +9,13 @@ export function targetGroupReads(): Statement[] {
       'elasticloadbalancing:DescribeTargetGroupAttributes',
       'elasticloadbalancing:DescribeTargetHealth',
       'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeTags',
     ]),
   ];
 }
 
-/** Per public service: an IP (or instance) target group and the listener rule for its path. */
+/** Per public service: an IP (or instance) target group and the listener rule for its path (and a test listener). */
 export function targetGroupPermissions(ctx: PolicyContext): Statement[] {
   return [
     ...targetGroupReads(),
@@ -27,6 +28,10 @@ export function targetGroupPermissions(ctx: PolicyContext): Statement[] {
       'elasticloadbalancing:ModifyRule',
       'elasticloadbalancing:SetRulePriorities',
       'elasticloadbalancing:DeleteRule',
+      // deployment.testPort: the test listener of a blue-green, linear or canary service.
+      'elasticloadbalancing:CreateListener',
+      'elasticloadbalancing:ModifyListener',
+      'elasticloadbalancing:DeleteListener',
       'elasticloadbalancing:AddTags',
     ]),
   ];

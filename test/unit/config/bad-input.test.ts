@@ -471,6 +471,32 @@ const cases: Case[] = [
     field: 'services.web.deployment.maxPercent',
     fix: 'between 100 and 200',
   },
+  {
+    name: 'testPort on a rolling deployment',
+    text: withService('deployment: { testPort: 8080 }'),
+    field: 'services.web.deployment.testPort',
+    fix: 'a rolling deployment has no test traffic',
+  },
+  {
+    name: 'testPort out of range',
+    text: withService('deployment: { strategy: blue-green, testPort: 70000 }'),
+    field: 'services.web.deployment.testPort',
+    fix: 'between 1 and 65535',
+  },
+  {
+    name: 'testPort on a production listener port',
+    text: withService('deployment: { strategy: canary, testPort: 443 }'),
+    field: 'services.web.deployment.testPort',
+    fix: 'must not be 80 or 443',
+  },
+  {
+    name: 'testPort shared by two services',
+    text:
+      'app: shop\nservices:\n  web:\n    image: nginx:1.27\n    port: 80\n    deployment: { strategy: blue-green, testPort: 8080 }\n' +
+      '  api:\n    image: nginx:1.27\n    port: 80\n    path: /api\n    deployment: { strategy: linear, testPort: 8080 }\n',
+    field: /services\.(web|api)\.deployment\.testPort/,
+    fix: 'is already the testPort of service',
+  },
   { name: 'exec not a boolean', text: withService('exec: yes please'), field: 'services.web.exec', fix: 'true or false' },
 ];
 
