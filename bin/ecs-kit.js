@@ -3,7 +3,7 @@
 // CommonJS (bin/package.json), so `--version` and `--help` start without node's ES module loader: start-up near bare
 // node (issue 14; `npm run bench` prints it). The CLI itself is an ES module, loaded with import().
 'use strict';
-const { existsSync, readFileSync, writeSync } = require('node:fs');
+const { existsSync, fstatSync, readFileSync, writeSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
@@ -35,9 +35,10 @@ if (args.length === 0 || args.at(-1) === '--help' || args.at(-1) === '-h') {
       return undefined;
     }
   };
-  // The width commander wraps to: a terminal's columns (only a terminal needs its stream made), else 80.
+  // The width commander wraps to: a terminal's columns, else 80. Only a character device can be a terminal; asking
+  // node:tty (which loads node:net) and making the stream cost milliseconds that a pipe or a file need not pay.
   const out = (fd) => {
-    const tty = require('node:tty').isatty(fd);
+    const tty = fstatSync(fd).isCharacterDevice() && require('node:tty').isatty(fd);
     return { isTTY: tty, columns: tty ? (fd === 1 ? process.stdout : process.stderr).columns : undefined, write: (s) => print(fd, s) };
   };
   if (existsSync(fastHelp) && require(fastHelp).printHelp(args, read, out(1), out(2))) process.exit(0);
@@ -48,8 +49,8 @@ if (args.length === 0 || args.at(-1) === '--help' || args.at(-1) === '-h') {
 // stop on SIGPIPE; anything else (help, a short command) just finishes.
 let readerGone = false;
 process.stdout.on('error', (err) => {
+  if (readerGone) return; // later writes to the closed stream fail too
   if (err.code !== 'EPIPE') throw err;
-  if (readerGone) return;
   readerGone = true;
   if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
 });

@@ -78,6 +78,31 @@ describe('bin/ecs-kit.js', () => {
     expect(code).toBe(0);
   });
 
+  it('stops a command that stops on Ctrl-C the same way when the reader goes away, and drops its later output', async () => {
+    const dir = packageDir();
+    mkdirSync(path.join(dir, 'dist', 'cli'), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'dist', 'cli', 'main.js'),
+      [
+        'export async function main() {',
+        "  const stopped = new Promise((r) => process.on('SIGINT', () => r(7)));",
+        '  for (let i = 0; i < 3; i++) {',
+        '    await new Promise((r) => setTimeout(r, 200));',
+        "    process.stdout.write('x'.repeat(1 << 20));",
+        '  }',
+        '  return stopped;',
+        '}',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [path.join(dir, 'bin', 'ecs-kit.js'), 'logs', '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(7);
+  });
+
   it('prints a lone --help from the help rendered at build time, without loading the CLI; the rest goes to the CLI', async () => {
     const dir = packageDir();
     mkdirSync(path.join(dir, 'dist', 'cli'), { recursive: true });
