@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark (not a test): prints figures, asserts nothing. Usage: npm run bench (builds first).
-//   1. Start-up: `ecs-kit --help` / `--version` against bare `node -e 0`.
+//   1. Start-up: `ecs-kit --help` / `deploy --help` / `--version` against bare `node -e 0`.
 //   2. Package: `npm pack` and a clean `npm install -g` of the tarball (BENCH_PACKAGE=0 skips it).
 //   3. moto on loopback: calls, wall time and peak RSS of a deploy, a no-op deploy and a teardown (learning profile).
 //   4. Real-AWS timing through the strict AWS layer (production profile): new NAT gateways `pending` and new load
@@ -23,18 +23,20 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const WAIT_MS = Number(process.env.BENCH_WAIT_MS ?? 20_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 100);
 
-const [nodeMs, helpMs, versionMs] = timeNodes(
+const [nodeMs, helpMs, commandHelpMs, versionMs] = timeNodes(
   [
     ['-e', '0'],
     [cli, '--help'],
+    [cli, 'deploy', '--help'],
     [cli, '--version'],
   ],
   RUNS,
 );
 const ratio = (ms, floor) => `${(ms / floor).toFixed(2)}×`;
-console.log(`\nStart-up (median of ${RUNS}, the three taking turns)`);
+console.log(`\nStart-up (median of ${RUNS}, the four taking turns)`);
 console.log(`  node -e 0            ${nodeMs.toFixed(1)} ms`);
 console.log(`  ecs-kit --help       ${helpMs.toFixed(1)} ms   (${ratio(helpMs, nodeMs)} bare node)`);
+console.log(`  ecs-kit deploy --help ${commandHelpMs.toFixed(1)} ms  (${ratio(commandHelpMs, nodeMs)} bare node)`);
 console.log(`  ecs-kit --version    ${versionMs.toFixed(1)} ms   (${ratio(versionMs, nodeMs)} bare node)`);
 
 if (process.env.BENCH_PACKAGE !== '0') printPackage(measurePackage());

@@ -12,13 +12,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { generateHelp } from './gen-help.mjs';
 import { generateSchema } from './gen-schema.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 
 /** Build-time generation steps, run in order after the bundle: `async ({ root, dist }) => void`. */
-const GENERATE = [generateSchema];
+const GENERATE = [generateSchema, generateHelp];
 
 // CommonJS packages in the bundle (and createRequire users) need `require`; ESM output has none of its own.
 const banner = "import { createRequire as __ecsKitRequire } from 'node:module'; const require = __ecsKitRequire(import.meta.url);";
@@ -42,6 +43,19 @@ const result = await build({
   legalComments: 'linked',
   sourcemap: false,
   metafile: true,
+  logLevel: 'warning',
+});
+// What bin/ecs-kit.js (CommonJS) requires instead of the CLI for a lone `--help` (scripts/gen-help.mjs): one file.
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/fast-help.ts'],
+  outfile: path.join(dist, 'cli', 'fast-help.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
 if (process.env.ECS_KIT_BUILD_META) writeFileSync(process.env.ECS_KIT_BUILD_META, JSON.stringify(result.metafile));
