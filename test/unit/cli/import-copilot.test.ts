@@ -98,6 +98,7 @@ describe('ecs-kit import copilot', () => {
         network: {
           profile: null,
           cidr: null,
+          azs: null,
           vpcId: 'vpc-0abc1234',
           publicSubnetIds: ['subnet-0aaa1111', 'subnet-0bbb2222'],
           privateSubnetIds: ['subnet-0ccc3333', 'subnet-0ddd4444'],
@@ -118,7 +119,7 @@ describe('ecs-kit import copilot', () => {
     expect(test.services.frontend!.secrets).toMatchObject({ DB_SECRET: 'secretsmanager:shop/test/mysql' });
     expect(test.loadBalancer?.allowedCidrs).toEqual(['10.24.34.0/23']);
     // placement: private → production network; the first environment by name (prod) is the base.
-    expect(config.network).toEqual({ profile: 'production', cidr: '10.0.0.0/16' });
+    expect(config.network).toEqual({ profile: 'production', cidr: '10.0.0.0/16', azs: 2 }); // two public subnets: two zones
     expect(config.loadBalancer).toEqual({ allowedCidrs: ['10.24.34.0/23'] });
 
     const warned = r.events.filter((e) => e.type === 'warn' && e.code === 'import.unmapped').map((e) => e.message ?? '');

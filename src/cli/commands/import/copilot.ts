@@ -349,10 +349,13 @@ export function mapEnvironment(m: Obj, file: string, out: Unmapped[], config: Ob
       Array.isArray(list) ? list.map((s) => (isObj(s) ? s.id : undefined)).filter((x): x is string => typeof x === 'string') : [];
     if (ids(subnets.public).length) net.publicSubnetIds = ids(subnets.public);
     if (ids(subnets.private).length) net.privateSubnetIds = ids(subnets.private);
-    if (!net.vpcId && (Array.isArray(subnets.public) || Array.isArray(subnets.private)))
+    // One subnet of each kind per zone in Copilot's VPC: the count is the zones ecs-kit spreads over (2 or 3).
+    const zones = Math.max(...[subnets.public, subnets.private].map((l) => (Array.isArray(l) ? l.length : 0)));
+    if (!net.vpcId && (zones === 2 || zones === 3)) net.azs = zones;
+    if (!net.vpcId && zones > 0)
       r.note(
         'network.vpc.subnets',
-        'ecs-kit carves the subnets of the VPC it creates from network.cidr; the subnet CIDRs and zones were not kept.',
+        `ecs-kit carves the subnets of the VPC it creates from network.cidr${net.azs ? `, in ${zones} zones (network.azs)` : ''}; the subnet CIDRs and zone names were not kept (pin zones with network.zoneIds).`,
       );
     if (Object.keys(net).length) config.network = { ...(config.network as Obj | undefined), ...net };
     r.rest(network, ['id', 'cidr', 'subnets'], 'network.vpc.', () => ENV_TODO.network);
