@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { main } from '../../../src/cli/main.js';
 import type { Io } from '../../../src/cli/options.js';
+import { containerHealthCheck, loadBalancerHealthCheck, seconds } from '../../../src/cli/commands/import/copilot-health.js';
 import { copilotSchedule } from '../../../src/cli/commands/import/copilot-schedule.js';
 import { mapCopilot } from '../../../src/cli/commands/import/copilot.js';
 import { parseConfigText } from '../../../src/config/load.js';
@@ -58,6 +59,8 @@ describe('ecs-kit import copilot', () => {
       port: 80,
       path: '/',
       healthCheckPath: '/_deephealthcheck',
+      // http.healthcheck timing ("15s", "10s") and deregistration_delay ("50s") in seconds.
+      loadBalancerHealthCheck: { interval: 15, timeout: 10, healthyThreshold: 4, unhealthyThreshold: 2, deregistrationDelay: 50 },
       cpu: 512,
       memory: 1024,
       autoscaling: { min: 1, max: 10, targetCpu: 70 },
@@ -72,6 +75,14 @@ describe('ecs-kit import copilot', () => {
       desiredCount: 2,
       port: 8080,
       internal: true,
+    });
+    // image.healthcheck is the container's own health check.
+    expect(config.services.api.healthCheck).toEqual({
+      command: ['CMD-SHELL', 'curl -f http://localhost:8080 || exit 1'],
+      interval: 10,
+      timeout: 5,
+      retries: 2,
+      startPeriod: 0,
     });
     expect(config.services.api.secrets).toEqual({
       GITHUB_WEBHOOK_SECRET: 'ssm:GH_WEBHOOK_SECRET',
@@ -129,7 +140,9 @@ describe('ecs-kit import copilot', () => {
       'copilot/frontend/manifest.yml: storage.ephemeral',
       'copilot/frontend/manifest.yml: count.requests',
       'copilot/frontend/manifest.yml: environments.qa.http.alias',
-      'copilot/api/manifest.yml: image.healthcheck.command',
+      'copilot/frontend/manifest.yml: http.healthcheck.port',
+      'copilot/frontend/manifest.yml: http.healthcheck.success_codes',
+      'copilot/frontend/manifest.yml: http.healthcheck.grace_period',
       'copilot/api/manifest.yml: environments.test.deployment.rolling',
       'copilot/orders-worker/manifest.yml: subscribe.queue.retention',
       'copilot/report-generator/manifest.yml: retries',
@@ -143,7 +156,14 @@ describe('ecs-kit import copilot', () => {
       ).toBe(true);
     }
     // What maps is not listed: the Backend Service's port and Service Connect, the job's schedule, the overrides.
-    for (const field of ['api/manifest.yml: image.port', 'api/manifest.yml: network.connect', 'report-generator/manifest.yml: type'])
+    for (const field of [
+      'api/manifest.yml: image.port',
+      'api/manifest.yml: network.connect',
+      'api/manifest.yml: image.healthcheck',
+      'frontend/manifest.yml: http.healthcheck.interval',
+      'frontend/manifest.yml: http.deregistration_delay',
+      'report-generator/manifest.yml: type',
+    ])
       expect(
         warned.some((w) => w.startsWith(`copilot/${field}: `)),
         field,
@@ -256,5 +276,27 @@ describe('Copilot schedules as EventBridge Scheduler expressions', () => {
     const per = mapCopilot(ws(job('@daily', { test: { on: { schedule: '@every 5m' } } })), (p) => p);
     expect(per.config.services).toEqual({ report: { image: 'busybox', schedule: 'cron(0 0 * * ? *)' } });
     expect(per.config.environments).toEqual({ test: { services: { report: { schedule: 'rate(5 minutes)' } } } });
+  });
+});
+
+describe('Copilot health checks', () => {
+  it("durations in seconds; a value outside ecs-kit's range or a command it cannot run is listed, not written", () => {
+    expect(seconds('1m30s')).toBe(90);
+    expect(seconds('2m')).toBe(120);
+    expect(seconds(15)).toBe(15);
+    expect(seconds('1.5s')).toBeUndefined();
+    const notes: string[] = [];
+    const note = (f: string, t: string) => notes.push(`${f}: ${t}`);
+    expect(containerHealthCheck({ command: ['CMD', 'true'], interval: '10m', retries: 3 }, note)).toEqual({
+      command: ['CMD', 'true'],
+      retries: 3,
+    });
+    expect(notes).toEqual([
+      expect.stringMatching(/^image\.healthcheck\.interval: Not mapped: "10m" is outside ecs-kit's interval range \(5-300 s\)/),
+    ]);
+    expect(containerHealthCheck({ command: 'curl localhost' }, note)).toBeUndefined();
+    expect(notes.at(-1)).toMatch(/^image\.healthcheck\.command: Not mapped/);
+    expect(loadBalancerHealthCheck({ healthcheck: { healthy_threshold: 1 }, deregistration_delay: '2h' }, note)).toEqual({});
+    expect(notes.slice(-2).map((n) => n.split(':')[0])).toEqual(['http.healthcheck.healthy_threshold', 'http.deregistration_delay']);
   });
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { containerHealthCheck, loadBalancerHealthCheck } from './copilot-health.js';
 import { copilotSchedule } from './copilot-schedule.js';
 
 /**
@@ -79,8 +80,6 @@ const SERVICE_TODO: Record<string, string> = {
     'Only network.vpc.placement (private → network.profile: production) and network.connect (ecs-kit services join Service Connect when the app has internal services) are mapped.',
   logging: 'Only logging.retention is mapped (logRetentionDays); FireLens routing is not supported.',
   nlb: 'Network Load Balancers are not supported; ecs-kit serves HTTP(S) through one Application Load Balancer.',
-  healthcheck:
-    'Container health checks are not mapped; write services.<svc>.healthCheck (command, interval, timeout, retries, startPeriod).',
   image: 'Only image.build, image.location and image.port are mapped.',
   variables: 'Only plain string values are mapped.',
   on: 'Only on.schedule is mapped (schedule:).',
@@ -211,7 +210,9 @@ export function mapService(m: Obj, ctx: ServiceContext): Obj | undefined {
   if (typeof image.location === 'string') svc.image = image.location;
   const b = build(image.build, r, ctx.toConfig);
   if (b) svc.build = b;
-  r.rest(image, ['location', 'build', 'port'], 'image.', (k) => SERVICE_TODO[k === 'healthcheck' ? 'healthcheck' : 'image']);
+  r.rest(image, ['location', 'build', 'port', 'healthcheck'], 'image.', () => SERVICE_TODO.image);
+  const health = isObj(image.healthcheck) ? containerHealthCheck(image.healthcheck, (f, t) => r.note(f, t)) : undefined;
+  if (health) svc.healthCheck = health;
   if (type === 'Scheduled Job' && !mapSchedule(m, r, svc, ctx)) return undefined;
   mapHttp(m, image, type, r, svc, ctx);
   if (typeof m.cpu === 'number') svc.cpu = m.cpu;
@@ -302,25 +303,17 @@ function mapHttp(m: Obj, image: Obj, type: string, r: Reader, svc: Obj, ctx: Ser
   const h = m.http;
   if (typeof h.path === 'string') svc.path = h.path.startsWith('/') ? h.path : `/${h.path}`;
   if (typeof h.healthcheck === 'string') svc.healthCheckPath = h.healthcheck;
-  if (isObj(h.healthcheck)) {
-    if (typeof h.healthcheck.path === 'string') svc.healthCheckPath = h.healthcheck.path;
-    r.rest(
-      h.healthcheck,
-      ['path'],
-      'http.healthcheck.',
-      () => 'Not mapped: set the timing by hand in services.<svc>.loadBalancerHealthCheck.',
-    );
-  }
+  if (isObj(h.healthcheck) && typeof h.healthcheck.path === 'string') svc.healthCheckPath = h.healthcheck.path;
+  const lb = loadBalancerHealthCheck(h, (f, t) => r.note(f, t));
+  if (Object.keys(lb).length) svc.loadBalancerHealthCheck = lb;
   if (Array.isArray(h.allowed_source_ips))
     app.allowedCidrs = [...new Set([...(app.allowedCidrs ?? []), ...h.allowed_source_ips.map(String)])];
-  r.rest(h, ['path', 'healthcheck', 'allowed_source_ips'], 'http.', (k) =>
+  r.rest(h, ['path', 'healthcheck', 'allowed_source_ips', 'deregistration_delay'], 'http.', (k) =>
     k === 'alias' || k === 'hosted_zone'
       ? 'ecs-kit does not manage DNS: set loadBalancer.certificateArn to an ACM certificate for the name, and point a DNS record at the URL deploy prints.'
-      : k === 'deregistration_delay'
-        ? 'Not mapped: set it by hand as services.<svc>.loadBalancerHealthCheck.deregistrationDelay (default 30 s).'
-        : k === 'redirect_to_https'
-          ? 'With loadBalancer.certificateArn, ecs-kit always redirects HTTP to HTTPS.'
-          : undefined,
+      : k === 'redirect_to_https'
+        ? 'With loadBalancer.certificateArn, ecs-kit always redirects HTTP to HTTPS.'
+        : undefined,
   );
 }
 
