@@ -30,18 +30,20 @@ export interface FargateUsage {
 const money = (n: number) => `$${String(Number(n.toFixed(6)))}`;
 const round = (n: number) => Math.round(n * 100) / 100;
 
-export function fargateMonthly(p: RegionPrices, u: FargateUsage): number {
+/** Undefined where the region has no sourced price for the architecture (arm64 outside the US today). */
+export function fargateMonthly(p: RegionPrices, u: FargateUsage): number | undefined {
   const rate = u.arch === 'ARM64' ? p.fargate.arm64 : p.fargate.x86;
+  if (!rate) return undefined;
   return round(u.count * ((u.cpu / 1024) * rate.vcpuHour + (u.memory / 1024) * rate.gbHour) * HOURS_PER_MONTH);
 }
 
 function fargateItem(p: RegionPrices, name: string, u: FargateUsage): CostItem {
   const rate = u.arch === 'ARM64' ? p.fargate.arm64 : p.fargate.x86;
   const tasks = `${u.count} task${u.count === 1 ? '' : 's'}`;
+  const item = { resource: `Fargate tasks (${name})`, step: COST_STEPS.service(name), component: 'fargate' };
+  if (!rate) return { ...item, basis: 'no price data for Fargate arm64 in this region' };
   return {
-    resource: `Fargate tasks (${name})`,
-    step: COST_STEPS.service(name),
-    component: 'fargate',
+    ...item,
     monthly: fargateMonthly(p, u),
     basis: `${tasks} × (${u.cpu / 1024} vCPU × ${money(rate.vcpuHour)} + ${u.memory / 1024} GB × ${money(rate.gbHour)})/hour${u.arch === 'ARM64' ? ' (arm64)' : ''} × ${HOURS_PER_MONTH} h`,
   };
@@ -116,8 +118,10 @@ function serviceItems(p: RegionPrices, config: Config, notes: string[]): CostIte
       notes.push(
         `${name} runs on Fargate Spot: its tasks there cost the Spot price, usually up to 70% less than the on-demand price shown.`,
       );
-    if (svc.autoscaling) {
-      const at = (count: number) => money(fargateMonthly(p, { ...usage, count }));
+    if (!p.fargate.arm64 && usage.arch === 'ARM64')
+      notes.push(`No price data for Fargate arm64 in this region: ${name}'s tasks are not in the total.`);
+    else if (svc.autoscaling) {
+      const at = (count: number) => money(fargateMonthly(p, { ...usage, count }) ?? 0);
       notes.push(
         `${name} autoscales between ${svc.autoscaling.min} and ${svc.autoscaling.max} tasks: ${at(svc.autoscaling.min)} to ${at(svc.autoscaling.max)}/month for its tasks.`,
       );
@@ -126,26 +130,37 @@ function serviceItems(p: RegionPrices, config: Config, notes: string[]): CostIte
   return items;
 }
 
+/** The load balancer's hours and its minimum LCU; "no price data" items where the region has no sourced ALB price. */
+function albItems(p: RegionPrices): CostItem[] {
+  const at = { step: COST_STEPS.loadBalancer };
+  if (!p.alb)
+    return [
+      { ...at, resource: 'Application Load Balancer', component: 'alb', basis: 'no price data in this region' },
+      { ...at, resource: 'Load balancer capacity (1 LCU minimum)', component: 'alb-lcu', basis: 'no price data in this region' },
+    ];
+  return [
+    {
+      ...at,
+      resource: 'Application Load Balancer',
+      component: 'alb',
+      monthly: round(p.alb.hour * HOURS_PER_MONTH),
+      basis: `${money(p.alb.hour)}/hour × ${HOURS_PER_MONTH} h`,
+    },
+    {
+      ...at,
+      resource: 'Load balancer capacity (1 LCU minimum)',
+      component: 'alb-lcu',
+      monthly: round(p.alb.lcuHour * HOURS_PER_MONTH),
+      basis: `1 LCU × ${money(p.alb.lcuHour)}/hour × ${HOURS_PER_MONTH} h; more with traffic`,
+    },
+  ];
+}
+
 function sharedItems(p: RegionPrices, config: Config, region: string, notes: string[], natsOverride?: number): CostItem[] {
   const items: CostItem[] = [];
   if (hasLoadBalancer(config)) {
-    items.push(
-      {
-        resource: 'Application Load Balancer',
-        step: COST_STEPS.loadBalancer,
-        component: 'alb',
-        monthly: round(p.alb.hour * HOURS_PER_MONTH),
-        basis: `${money(p.alb.hour)}/hour × ${HOURS_PER_MONTH} h`,
-      },
-      {
-        resource: 'Load balancer capacity (1 LCU minimum)',
-        step: COST_STEPS.loadBalancer,
-        component: 'alb-lcu',
-        monthly: round(p.alb.lcuHour * HOURS_PER_MONTH),
-        basis: `1 LCU × ${money(p.alb.lcuHour)}/hour × ${HOURS_PER_MONTH} h; more with traffic`,
-      },
-      ipv4Item(p, loadBalancerZones(config), 'Public IPv4 addresses (load balancer)', COST_STEPS.loadBalancer),
-    );
+    items.push(...albItems(p), ipv4Item(p, loadBalancerZones(config), 'Public IPv4 addresses (load balancer)', COST_STEPS.loadBalancer));
+    if (!p.alb) notes.push(`No price data for the Application Load Balancer in ${region}: its hours and LCUs are not in the total.`);
   }
   const nats = natsOverride ?? natCount(config);
   if (nats > 0) {
@@ -162,7 +177,11 @@ function sharedItems(p: RegionPrices, config: Config, region: string, notes: str
     if (ec2.spot) notes.push('The EC2 instances run as Spot: they cost the Spot price, usually well below the on-demand price shown.');
     notes.push(`The instance group scales between ${ec2.min} and ${ec2.max} instances; the estimate uses desired (${ec2.desired}).`);
   }
-  notes.push(`CloudWatch Logs: $${p.logsIngestGb.toFixed(2)} per GB ingested (usage-based, not in the total).`);
+  notes.push(
+    p.logsIngestGb !== undefined
+      ? `CloudWatch Logs: $${p.logsIngestGb.toFixed(2)} per GB ingested (usage-based, not in the total).`
+      : `CloudWatch Logs: usage-based; no price data for log ingestion in ${region}.`,
+  );
   return items;
 }
 

@@ -101,6 +101,58 @@ describe('price components (us-east-1 list prices × 730 hours)', () => {
   });
 });
 
+describe('regions beyond the US (each number sourced in prices.ts)', () => {
+  const PROD = 'app: shop\nnetwork: { profile: production }\nservices:\n  web: { image: nginx, port: 80, cpu: 1024, memory: 2048 }\n';
+  // [region, Fargate x86 vCPU-hour, GB-hour, NAT hour]
+  const cases: [string, number, number, number][] = [
+    ['eu-west-1', 0.04048, 0.004445, 0.048],
+    ['ap-southeast-1', 0.05056, 0.00553, 0.059],
+    ['ap-northeast-1', 0.05056, 0.00553, 0.062],
+  ];
+  it.each(cases)("%s: Fargate and the NAT gateway at that region's prices", (region, vcpu, gb, nat) => {
+    const e = estimateCost(config(PROD), region);
+    expect(e.known).toBe(true);
+    const fargate = e.items.find((i) => i.component === 'fargate')!;
+    expect(fargate.monthly).toBe(Math.round((vcpu + 2 * gb) * 730 * 100) / 100);
+    const natItem = e.items.find((i) => i.component === 'nat')!;
+    expect(natItem.monthly).toBe(Math.round(nat * 730 * 100) / 100);
+    expect(natItem.basis).toBe(`1 × $${nat}/hour × 730 h`);
+    expect(e.notes.join('\n')).toContain(`$${nat} per GB`);
+  });
+
+  it('pins the sourced figures: eu-west-1 1 vCPU/2 GB = $36.04, NAT $35.04; Tokyo ALB $17.74', () => {
+    const eu = estimateCost(config(PROD), 'eu-west-1');
+    expect(eu.items.find((i) => i.component === 'fargate')!.monthly).toBe(36.04); // (0.04048 + 2 × 0.004445) × 730
+    expect(eu.items.find((i) => i.component === 'nat')!.monthly).toBe(35.04); // 0.048 × 730
+    expect(item(BASE, 'alb', 'ap-northeast-1')[0]!.monthly).toBe(17.74); // 0.0243 × 730
+    expect(estimateCost(config(BASE), 'ap-northeast-1').notes.join('\n')).toContain('CloudWatch Logs: $0.76 per GB');
+  });
+
+  it('a component with no sourced price says "no price data" and is left out of the total, never borrowed from the US', () => {
+    const e = estimateCost(config(BASE), 'eu-west-1');
+    const alb = e.items.find((i) => i.component === 'alb')!;
+    expect(alb).toMatchObject({ basis: 'no price data in this region' });
+    expect(alb.monthly).toBeUndefined();
+    expect(e.notes.join('\n')).toContain('No price data for the Application Load Balancer in eu-west-1');
+    expect(e.notes.join('\n')).toContain('no price data for log ingestion in eu-west-1');
+    const arm = estimateCost(config('app: shop\nservices:\n  web: { image: nginx, port: 80, cpuArchitecture: arm64 }\n'), 'ap-southeast-1');
+    expect(arm.items.find((i) => i.component === 'fargate')!.monthly).toBeUndefined();
+    expect(arm.monthly).toBeCloseTo(
+      arm.items.reduce((s, i) => s + (i.monthly ?? 0), 0),
+      2,
+    );
+    const ec2 =
+      'app: shop\nec2: { instanceType: t3.small, desired: 1, min: 1, max: 1 }\nservices:\n  web: { image: nginx, port: 80, capacity: ec2 }\n';
+    expect(item(ec2, 'ec2', 'ap-northeast-1')[0]!.basis).toBe('no price data for t3.small');
+  });
+
+  it.each(['eu-central-1', 'eu-west-2', 'ap-southeast-2'])('%s (NAT price not sourced) still says "no price data"', (region) => {
+    const e = estimateCost(config(BASE), region);
+    expect(e).toMatchObject({ known: false, items: [] });
+    expect(formatCost(e)).toEqual([`Estimated cost: no price data for ${region}.`]);
+  });
+});
+
 const step = (id: string, action: PlannedStepInfo['action'], changes: PlannedStepInfo['changes'] = []): PlannedStepInfo => ({
   id,
   title: id,

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { containerHealthCheck, loadBalancerHealthCheck } from './copilot-health.js';
+import { copilotSchedule } from './copilot-schedule.js';
 
 /**
  * Copilot manifests → an ecs-kit config, with nothing touching AWS. Field names and shapes follow Copilot's manifest
@@ -27,6 +29,8 @@ export interface ImportResult {
   unmapped: Unmapped[];
   /** The environment whose network and load balancer settings became the base config, if any. */
   baseEnvironment?: string;
+  /** The environments written as environments.<name> overrides. */
+  environments: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -44,9 +48,11 @@ class Reader {
   constructor(
     readonly file: string,
     readonly out: Unmapped[],
+    /** "environments.prod." while reading a service's overrides for prod. */
+    readonly prefix = '',
   ) {}
   note(field: string, todo: string): void {
-    this.out.push({ field: `${this.file}: ${field}`, todo });
+    this.out.push({ field: `${this.file}: ${this.prefix}${field}`, todo });
   }
   /** Reports every key of `obj` not in `used`, with the todo `todoFor` gives (a generic one otherwise). */
   rest(obj: Obj, used: readonly string[], prefix: string, todoFor: (key: string) => string | undefined): void {
@@ -61,20 +67,24 @@ class Reader {
 const SERVICE_TODO: Record<string, string> = {
   exec: 'ecs-kit has no ECS Exec; use `ecs-kit run-task <service> -- <command>` for one-off commands.',
   entrypoint: "ecs-kit sets command only; bake the entrypoint into the image's ENTRYPOINT.",
-  sidecars: 'Sidecars are not mapped yet (issue 11 adds services.<svc>.sidecars); run them in the image meanwhile.',
+  sidecars: 'Sidecars are not mapped; write each as services.<svc>.sidecars.<name> (image, essential, environment, …).',
   storage: 'Volumes and ephemeral storage are not mapped; ecs-kit tasks get the Fargate default of 20 GiB.',
   publish: 'SNS topics are not created by ecs-kit; create them yourself and grant access with services.<svc>.taskRole.',
-  subscribe: 'Queues are not mapped yet (issue 11 adds services.<svc>.queue); create the queue and grant it with taskRole.',
+  subscribe:
+    'SNS subscriptions are not mapped; for a queue worker write services.<svc>.queue: {} (ecs-kit creates the queue and a dead-letter queue).',
   observability: 'X-Ray tracing is not mapped; add the ADOT collector to the image.',
   taskdef_overrides: 'Task definition overrides are not supported; tell us which setting you need.',
   deployment: 'ecs-kit rolls out with the ECS deployment circuit breaker and rollback; no setting is needed.',
   env_file: 'Copy the variables from the env file into services.<svc>.environment (secrets into secrets).',
-  network: 'Only network.vpc.placement is mapped (private → network.profile: production).',
+  network:
+    'Only network.vpc.placement (private → network.profile: production) and network.connect (ecs-kit services join Service Connect when the app has internal services) are mapped.',
   logging: 'Only logging.retention is mapped (logRetentionDays); FireLens routing is not supported.',
   nlb: 'Network Load Balancers are not supported; ecs-kit serves HTTP(S) through one Application Load Balancer.',
-  healthcheck: 'Container health checks are not mapped yet (issue 11 adds healthCheck); the load balancer health check still applies.',
   image: 'Only image.build, image.location and image.port are mapped.',
   variables: 'Only plain string values are mapped.',
+  on: 'Only on.schedule is mapped (schedule:).',
+  retries: 'ecs-kit runs a scheduled job once per schedule, without retries; retry inside the job.',
+  timeout: 'ecs-kit does not stop a scheduled job after a timeout; stop it from inside the job.',
 };
 
 const ENV_TODO: Record<string, string> = {
@@ -136,12 +146,13 @@ function count(c: unknown, r: Reader, svc: Obj): void {
   r.rest(c, ['spot', 'range', 'cpu_percentage'], 'count.', (k) =>
     k === 'cooldown'
       ? 'ecs-kit uses the target-tracking defaults for cooldowns.'
-      : 'ecs-kit scales on CPU only today (issue 11 adds memory and requests per target); targetCpu was kept.',
+      : 'Not mapped: targetCpu was kept; add the other metric to services.<svc>.autoscaling by hand.',
   );
 }
 
 /** Copilot secrets: NAME: ssm-parameter-name | { secretsmanager: 'name[:json-key:stage:version]' } | { from_cfn }. */
-function secret(key: string, v: unknown, app: string, r: Reader): string | undefined {
+function secret(key: string, v: unknown, ctx: ServiceContext, r: Reader): string | undefined {
+  const app = ctx.app;
   const fill = (s: string) => s.replaceAll('${COPILOT_APPLICATION_NAME}', app);
   let ref: string | undefined;
   if (typeof v === 'string') ref = `ssm:${fill(v)}`;
@@ -157,25 +168,41 @@ function secret(key: string, v: unknown, app: string, r: Reader): string | undef
     return undefined;
   }
   if (ref.includes('${COPILOT_ENVIRONMENT_NAME}')) {
-    r.note(`secrets.${key}`, `Names the environment; written with it as "default": change ${ref} to the parameter of each environment.`);
-    ref = ref.replaceAll('${COPILOT_ENVIRONMENT_NAME}', 'default');
+    // Written per environment: the base with the base environment's name, each other environment as an override.
+    if (!ctx.prefix) ctx.envSecrets[key] = ref;
+    if (!ctx.env) r.note(`secrets.${key}`, `Names the environment and the workspace has none; written with "default": change ${ref}.`);
+    ref = ref.replaceAll('${COPILOT_ENVIRONMENT_NAME}', ctx.env ?? 'default');
   }
   return ref;
 }
 
 const SERVICE_FIELDS = ['name', 'type', 'image', 'http', 'cpu', 'memory', 'platform', 'count', 'variables', 'secrets', 'command'];
+const KINDS = ['Load Balanced Web Service', 'Backend Service', 'Worker Service', 'Scheduled Job'];
 
-/** One service manifest; undefined when it has no ecs-kit equivalent (a Scheduled Job, a Static Site, …). */
-export function mapService(m: Obj, ctx: { file: string; app: string; out: Unmapped[]; toConfig: (p: string) => string; app_: AppLevel }) {
-  const r = new Reader(ctx.file, ctx.out);
+/** What mapping one service manifest (or one environment's overrides of it) needs. */
+export interface ServiceContext {
+  file: string;
+  app: string;
+  out: Unmapped[];
+  toConfig: (p: string) => string;
+  /** App-wide settings this manifest contributes to (per environment while reading overrides). */
+  app_: AppLevel;
+  /** The Copilot environment ${COPILOT_ENVIRONMENT_NAME} stands for here. */
+  env?: string;
+  /** Set while reading environments.<env> of a service: "environments.<env>.". */
+  prefix?: string;
+  /** Secret references that name the environment, by key, with ${COPILOT_ENVIRONMENT_NAME} left in. */
+  envSecrets: Record<string, string>;
+  /** A service's environments.<env> overrides, mapped: env → its ecs-kit fields and app-wide settings. */
+  overrides: Record<string, { svc: Obj; level: AppLevel }>;
+}
+
+/** One service manifest; undefined when it has no ecs-kit equivalent (a Static Site, a Request-Driven Web Service, …). */
+export function mapService(m: Obj, ctx: ServiceContext): Obj | undefined {
+  const r = new Reader(ctx.file, ctx.out, ctx.prefix);
   const type = typeof m.type === 'string' ? m.type : '';
-  if (!['Load Balanced Web Service', 'Backend Service', 'Worker Service'].includes(type)) {
-    r.note(
-      'type',
-      type === 'Scheduled Job'
-        ? 'Scheduled jobs are not mapped yet (issue 11 adds services.<job>.schedule); run it with `ecs-kit run-task` meanwhile. Skipped.'
-        : `A ${type || 'manifest without a type'} has no ecs-kit equivalent. Skipped.`,
-    );
+  if (!KINDS.includes(type)) {
+    r.note('type', `A ${type || 'manifest without a type'} has no ecs-kit equivalent. Skipped.`);
     return undefined;
   }
   const svc: Obj = {};
@@ -183,8 +210,11 @@ export function mapService(m: Obj, ctx: { file: string; app: string; out: Unmapp
   if (typeof image.location === 'string') svc.image = image.location;
   const b = build(image.build, r, ctx.toConfig);
   if (b) svc.build = b;
-  r.rest(image, ['location', 'build', 'port'], 'image.', (k) => SERVICE_TODO[k === 'healthcheck' ? 'healthcheck' : 'image']);
-  mapHttp(m, image, type, r, svc, ctx.app_);
+  r.rest(image, ['location', 'build', 'port', 'healthcheck'], 'image.', () => SERVICE_TODO.image);
+  const health = isObj(image.healthcheck) ? containerHealthCheck(image.healthcheck, (f, t) => r.note(f, t)) : undefined;
+  if (health) svc.healthCheck = health;
+  if (type === 'Scheduled Job' && !mapSchedule(m, r, svc, ctx)) return undefined;
+  mapHttp(m, image, type, r, svc, ctx);
   if (typeof m.cpu === 'number') svc.cpu = m.cpu;
   if (typeof m.memory === 'number') svc.memory = m.memory;
   if (typeof m.platform === 'string') svc.cpuArchitecture = /arm64/.test(m.platform) ? 'arm64' : 'x86_64';
@@ -197,27 +227,48 @@ export function mapService(m: Obj, ctx: { file: string; app: string; out: Unmapp
   }
   if (isObj(m.secrets)) {
     const refs = Object.entries(m.secrets).flatMap(([k, v]) => {
-      const ref = secret(k, v, ctx.app, r);
+      const ref = secret(k, v, ctx, r);
       return ref ? [[k, ref] as const] : [];
     });
     if (refs.length) svc.secrets = Object.fromEntries(refs);
   }
   if (typeof m.command === 'string') svc.command = m.command.split(/\s+/).filter(Boolean);
   if (Array.isArray(m.command)) svc.command = m.command.map(String);
-  const placement = isObj(m.network) && isObj(m.network.vpc) ? m.network.vpc.placement : undefined;
-  if (placement === 'private') ctx.app_.privatePlacement = true;
-  if (isObj(m.network))
-    r.rest(
-      m.network,
-      placement !== undefined && Object.keys(m.network.vpc as Obj).length === 1 ? ['vpc'] : [],
-      'network.',
-      () => SERVICE_TODO.network,
-    );
+  mapNetworkAndLogs(m, r, svc, ctx.app_);
+  const own = type === 'Scheduled Job' ? ['on', 'retries', 'timeout'] : [];
+  r.rest(m, [...SERVICE_FIELDS, 'network', 'logging', 'environments', ...own], '', (k) => SERVICE_TODO[k]);
+  for (const k of own.filter((k) => k !== 'on' && m[k] !== undefined)) r.note(k, SERVICE_TODO[k]!);
+  if (!ctx.prefix) environmentOverrides(m, ctx);
+  return svc;
+}
+
+/** A Scheduled Job's on.schedule → schedule:; false (and listed) when it has no ecs-kit schedule. */
+function mapSchedule(m: Obj, r: Reader, svc: Obj, ctx: ServiceContext): boolean {
+  const on = isObj(m.on) ? m.on : {};
+  if (isObj(m.on)) r.rest(m.on, ['schedule'], 'on.', () => SERVICE_TODO.on);
+  if (typeof on.schedule !== 'string') {
+    if (ctx.prefix) return true;
+    r.note('on.schedule', 'A Scheduled Job without on.schedule has nothing to map. Skipped.');
+    return false;
+  }
+  const converted = copilotSchedule(on.schedule);
+  if ('expression' in converted) {
+    svc.schedule = converted.expression;
+    return true;
+  }
+  r.note('on.schedule', `Not mapped: ${converted.problem}. ${ctx.prefix ? 'The base schedule applies.' : 'Skipped.'}`);
+  return Boolean(ctx.prefix);
+}
+
+function mapNetworkAndLogs(m: Obj, r: Reader, svc: Obj, app: AppLevel): void {
+  const vpc = isObj(m.network) && isObj(m.network.vpc) ? m.network.vpc : undefined;
+  if (vpc?.placement === 'private') app.privatePlacement = true;
+  if (isObj(m.network)) {
+    const used = ['connect', ...(vpc && Object.keys(vpc).join() === 'placement' ? ['vpc'] : [])];
+    r.rest(m.network, used, 'network.', () => SERVICE_TODO.network);
+  }
   if (isObj(m.logging) && typeof m.logging.retention === 'number') svc.logRetentionDays = m.logging.retention;
   if (isObj(m.logging)) r.rest(m.logging, ['retention'], 'logging.', () => SERVICE_TODO.logging);
-  r.rest(m, [...SERVICE_FIELDS, 'network', 'logging', 'environments'], '', (k) => SERVICE_TODO[k]);
-  environmentOverrides(m.environments, r, String(m.name));
-  return svc;
 }
 
 /** App-wide settings several manifests contribute to. */
@@ -226,13 +277,20 @@ export interface AppLevel {
   allowedCidrs?: string[];
 }
 
-function mapHttp(m: Obj, image: Obj, type: string, r: Reader, svc: Obj, app: AppLevel): void {
+/** A Backend Service with a port is an internal service (Service Connect); a Load Balanced Web Service is public. */
+function mapHttp(m: Obj, image: Obj, type: string, r: Reader, svc: Obj, ctx: ServiceContext): void {
+  const app = ctx.app_;
   if (type === 'Backend Service') {
-    if (image.port !== undefined || m.http !== undefined)
-      r.note(
-        'image.port',
-        'Internal services are not mapped yet (issue 11 adds internal: true); ecs-kit would route it publicly, so no port was set.',
-      );
+    if (typeof image.port === 'number') {
+      svc.port = image.port;
+      if (!ctx.prefix) svc.internal = true;
+    }
+    if (m.http !== undefined)
+      for (const leaf of leaves(m.http, 'http'))
+        r.note(
+          leaf,
+          "Copilot's internal load balancer is not mapped: an ecs-kit internal service is called at http://<service>:<port> through Service Connect.",
+        );
     return;
   }
   if (type !== 'Load Balanced Web Service') return;
@@ -245,13 +303,12 @@ function mapHttp(m: Obj, image: Obj, type: string, r: Reader, svc: Obj, app: App
   const h = m.http;
   if (typeof h.path === 'string') svc.path = h.path.startsWith('/') ? h.path : `/${h.path}`;
   if (typeof h.healthcheck === 'string') svc.healthCheckPath = h.healthcheck;
-  if (isObj(h.healthcheck)) {
-    if (typeof h.healthcheck.path === 'string') svc.healthCheckPath = h.healthcheck.path;
-    r.rest(h.healthcheck, ['path'], 'http.healthcheck.', () => 'ecs-kit uses the load balancer defaults for these (issue 11 adds tuning).');
-  }
+  if (isObj(h.healthcheck) && typeof h.healthcheck.path === 'string') svc.healthCheckPath = h.healthcheck.path;
+  const lb = loadBalancerHealthCheck(h, (f, t) => r.note(f, t));
+  if (Object.keys(lb).length) svc.loadBalancerHealthCheck = lb;
   if (Array.isArray(h.allowed_source_ips))
     app.allowedCidrs = [...new Set([...(app.allowedCidrs ?? []), ...h.allowed_source_ips.map(String)])];
-  r.rest(h, ['path', 'healthcheck', 'allowed_source_ips'], 'http.', (k) =>
+  r.rest(h, ['path', 'healthcheck', 'allowed_source_ips', 'deregistration_delay'], 'http.', (k) =>
     k === 'alias' || k === 'hosted_zone'
       ? 'ecs-kit does not manage DNS: set loadBalancer.certificateArn to an ACM certificate for the name, and point a DNS record at the URL deploy prints.'
       : k === 'redirect_to_https'
@@ -260,27 +317,15 @@ function mapHttp(m: Obj, image: Obj, type: string, r: Reader, svc: Obj, app: App
   );
 }
 
-/** Per-environment overrides: listed with the ecs-kit path they take once environments: exists (issue 11). */
-function environmentOverrides(envs: unknown, r: Reader, svc: string): void {
-  if (!isObj(envs)) return;
-  const target: Record<string, string> = {
-    count: 'desiredCount',
-    cpu: 'cpu',
-    memory: 'memory',
-    variables: 'environment',
-    secrets: 'secrets',
-  };
-  for (const [env, o] of Object.entries(envs)) {
-    for (const leaf of leaves(o, `environments.${env}`)) {
-      const [, , key = '', ...rest] = leaf.split('.');
-      const to = target[key];
-      r.note(
-        leaf,
-        to
-          ? `Per-environment overrides are not mapped yet: once ecs-kit has environments: (issue 11), write it as environments.${env}.services.${svc}.${[to, ...rest].join('.')}.`
-          : 'Per-environment overrides are not mapped yet (issue 11 adds environments:); this field has no ecs-kit equivalent either.',
-      );
-    }
+/** A service's environments.<env>: each read like the manifest itself, into ctx.overrides[env]. */
+function environmentOverrides(m: Obj, ctx: ServiceContext): void {
+  if (!isObj(m.environments)) return;
+  for (const [env, o] of Object.entries(m.environments)) {
+    if (!isObj(o)) continue;
+    const level: AppLevel = {};
+    const fragment = { ...o, name: m.name, type: m.type };
+    const svc = mapService(fragment, { ...ctx, app_: level, env, prefix: `environments.${env}.` });
+    if (svc && (Object.keys(svc).length || Object.keys(level).length)) ctx.overrides[env] = { svc, level };
   }
 }
 
@@ -297,10 +342,13 @@ export function mapEnvironment(m: Obj, file: string, out: Unmapped[], config: Ob
       Array.isArray(list) ? list.map((s) => (isObj(s) ? s.id : undefined)).filter((x): x is string => typeof x === 'string') : [];
     if (ids(subnets.public).length) net.publicSubnetIds = ids(subnets.public);
     if (ids(subnets.private).length) net.privateSubnetIds = ids(subnets.private);
-    if (!net.vpcId && (Array.isArray(subnets.public) || Array.isArray(subnets.private)))
+    // One subnet of each kind per zone in Copilot's VPC: the count is the zones ecs-kit spreads over (2 or 3).
+    const zones = Math.max(...[subnets.public, subnets.private].map((l) => (Array.isArray(l) ? l.length : 0)));
+    if (!net.vpcId && (zones === 2 || zones === 3)) net.azs = zones;
+    if (!net.vpcId && zones > 0)
       r.note(
         'network.vpc.subnets',
-        'ecs-kit carves the subnets of the VPC it creates from network.cidr; the subnet CIDRs and zones were not kept.',
+        `ecs-kit carves the subnets of the VPC it creates from network.cidr${net.azs ? `, in ${zones} zones (network.azs)` : ''}; the subnet CIDRs and zone names were not kept (pin zones with network.zoneIds).`,
       );
     if (Object.keys(net).length) config.network = { ...(config.network as Obj | undefined), ...net };
     r.rest(network, ['id', 'cidr', 'subnets'], 'network.vpc.', () => ENV_TODO.network);
@@ -322,38 +370,99 @@ export function mapEnvironment(m: Obj, file: string, out: Unmapped[], config: Ob
   r.rest(m, ['name', 'type', 'network', 'http', 'observability'], '', (k) => ENV_TODO[k]);
 }
 
+type EnvManifest = CopilotWorkspace['environments'][number];
+const TOP = ['network', 'loadBalancer', 'cluster'];
+
+/** The network, load balancer and cluster settings of one environment, with the app-wide settings the services add. */
+function topLevel(env: EnvManifest | undefined, level: AppLevel, out: Unmapped[]): Obj {
+  const top: Obj = {};
+  const lvl: AppLevel = { ...level, ...(level.allowedCidrs ? { allowedCidrs: [...level.allowedCidrs] } : {}) };
+  if (env) mapEnvironment(env.manifest, `copilot/environments/${env.dir}/manifest.yml`, out, top, lvl);
+  const network = (top.network ?? {}) as Obj;
+  if (lvl.privatePlacement && network.vpcId === undefined) top.network = { profile: 'production', ...network };
+  if (lvl.allowedCidrs?.length) top.loadBalancer = { ...(top.loadBalancer as Obj | undefined), allowedCidrs: lvl.allowedCidrs };
+  return top;
+}
+
+const joinLevels = (a: AppLevel, b: AppLevel = {}): AppLevel => ({
+  ...(a.privatePlacement || b.privatePlacement ? { privatePlacement: true } : {}),
+  ...(a.allowedCidrs || b.allowedCidrs ? { allowedCidrs: [...new Set([...(a.allowedCidrs ?? []), ...(b.allowedCidrs ?? [])])] } : {}),
+});
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The override that turns base into full under ecs-kit's merge (mappings merge, anything else replaces, null removes). */
+function overrideOf(base: unknown, full: unknown): unknown {
+  if (same(base, full)) return undefined;
+  if (!isObj(base) || !isObj(full)) return full === undefined ? null : full;
+  const out: Obj = {};
+  for (const k of new Set([...Object.keys(base), ...Object.keys(full)])) {
+    const d = overrideOf(base[k], full[k]);
+    if (d !== undefined) out[k] = d;
+  }
+  return out;
+}
+
+const pick = (o: Obj, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => keys.includes(k)));
+
+/** Each service's mapped environments.<env> overrides, plus the secrets that name the environment, by env then service. */
+function mapServices(ws: CopilotWorkspace, ctx: Omit<ServiceContext, 'file' | 'envSecrets' | 'overrides'>, others: string[]) {
+  const services: Obj = {};
+  const perEnv: Record<string, { services: Record<string, Obj>; level: AppLevel }> = {};
+  for (const s of [...ws.services].sort((a, b) => a.dir.localeCompare(b.dir))) {
+    const c: ServiceContext = { ...ctx, file: `copilot/${s.dir}/manifest.yml`, envSecrets: {}, overrides: {} };
+    const name = typeof s.manifest.name === 'string' ? s.manifest.name : s.dir;
+    const svc = mapService(s.manifest, c);
+    if (!svc) continue;
+    services[name] = svc;
+    const at = (env: string) => (perEnv[env] ??= { services: {}, level: {} });
+    for (const [env, o] of Object.entries(c.overrides)) {
+      at(env).services[name] = o.svc;
+      at(env).level = joinLevels(at(env).level, o.level);
+    }
+    for (const [key, ref] of Object.entries(c.envSecrets))
+      for (const env of others) {
+        const over = (at(env).services[name] ??= {});
+        over.secrets = { [key]: ref.replaceAll('${COPILOT_ENVIRONMENT_NAME}', env), ...(over.secrets as Obj | undefined) };
+      }
+  }
+  return { services, perEnv };
+}
+
 /**
  * The whole workspace. `toConfig` turns a path from the workspace root into one from the config's folder. The base
- * config takes the environment named `preferEnv` (else the first by name); the others are listed, not merged.
+ * config takes the environment named `preferEnv` (else the first by name); every other environment, and each
+ * service's environments.<env>, becomes environments.<env> (what differs from the base), for `--env <env>`.
  */
 export function mapCopilot(ws: CopilotWorkspace, toConfig: (p: string) => string, preferEnv?: string): ImportResult {
   const unmapped: Unmapped[] = [];
   const app = typeof ws.workspace.application === 'string' ? ws.workspace.application : '';
-  const config: Obj = { app };
-  const level: AppLevel = {};
   const envs = [...ws.environments].sort((a, b) => a.dir.localeCompare(b.dir));
   const base = envs.find((e) => e.dir === preferEnv) ?? envs[0];
-  if (base) mapEnvironment(base.manifest, `copilot/environments/${base.dir}/manifest.yml`, unmapped, config, level);
-  for (const e of envs.filter((x) => x !== base)) {
-    unmapped.push({
-      field: `copilot/environments/${e.dir}/manifest.yml`,
-      todo: `Only one environment becomes the base config (${base?.dir ?? ''}); run \`ecs-kit import copilot --env ${e.dir} --config ecs-kit.${e.dir}.yml\` for this one, or merge it as environments.${e.dir} once ecs-kit has environments: (issue 11).`,
-    });
+  const others = envs.filter((e) => e !== base);
+  // Services first: they add app-wide settings (private placement, allowed source IPs) that every environment gets.
+  const level: AppLevel = {};
+  const ctx = { app, out: unmapped, toConfig, app_: level, ...(base ? { env: base.dir } : {}) };
+  const { services, perEnv } = mapServices(
+    ws,
+    ctx,
+    others.map((e) => e.dir),
+  );
+  const config: Obj = { app, ...topLevel(base, level, unmapped) };
+  const environments: Record<string, Obj> = {};
+  for (const e of envs) {
+    const full = topLevel(e, joinLevels(level, perEnv[e.dir]?.level), e === base ? [] : unmapped);
+    const over = overrideOf(pick(config, TOP), full);
+    if (isObj(over) && Object.keys(over).length) environments[e.dir] = over;
   }
-  const services: Obj = {};
-  for (const s of [...ws.services].sort((a, b) => a.dir.localeCompare(b.dir))) {
-    const file = `copilot/${s.dir}/manifest.yml`;
-    const name = typeof s.manifest.name === 'string' ? s.manifest.name : s.dir;
-    const svc = mapService(s.manifest, { file, app, out: unmapped, toConfig, app_: level });
-    if (svc) services[name] = svc;
-  }
-  const network = (config.network ?? {}) as Obj;
-  if (level.privatePlacement && network.vpcId === undefined) config.network = { profile: 'production', ...network };
-  if (level.allowedCidrs?.length) config.loadBalancer = { ...(config.loadBalancer as Obj | undefined), allowedCidrs: level.allowedCidrs };
+  for (const [env, o] of Object.entries(perEnv))
+    if (Object.keys(o.services).length) environments[env] = { ...environments[env], services: o.services };
   config.services = services;
+  if (Object.keys(environments).length)
+    config.environments = Object.fromEntries(Object.entries(environments).sort(([a], [b]) => a.localeCompare(b)));
   unmapped.push({
     field: 'region',
     todo: 'Copilot keeps the region in each environment, not in a manifest: add region: to ecs-kit.yml, or use --region / AWS_REGION.',
   });
-  return { config, unmapped, ...(base ? { baseEnvironment: base.dir } : {}) };
+  return { config, unmapped, environments: Object.keys(environments).sort(), ...(base ? { baseEnvironment: base.dir } : {}) };
 }

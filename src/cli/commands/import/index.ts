@@ -70,6 +70,18 @@ function configText(config: Record<string, unknown>, app: string, unmapped: read
   return `${header.map((l) => (l ? `# ${l}` : '#')).join('\n')}\n\n${stringify(config, { lineWidth: 0 })}`;
 }
 
+/** The imported config fails ecs-kit's loader (for --env `env`): nothing is written. */
+function invalid(err: ConfigError, env: string | undefined): EcsKitError {
+  return new EcsKitError(
+    'import.invalid',
+    `The imported config would not be valid${env ? ` for --env ${env}` : ''}, so nothing was written:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`,
+    {
+      fix: 'Change the Copilot manifest fields behind the paths named above (or edit the result by hand after importing a fixed copy).',
+      exitCode: ExitCode.Usage,
+    },
+  );
+}
+
 /** Writes ecs-kit.yml from a Copilot workspace; reads local files only. Returns the exit code. */
 export async function runImportCopilot(opts: ImportCopilotOptions, io: Io, reporter: Reporter): Promise<number> {
   const root = path.resolve(io.cwd, opts.dir ?? '.');
@@ -87,18 +99,14 @@ export async function runImportCopilot(opts: ImportCopilotOptions, io: Io, repor
   const result = mapCopilot(ws, toConfig, opts.env === 'default' ? undefined : opts.env);
   const app = String(result.config.app);
   const text = configText(result.config, app, result.unmapped);
-  try {
-    parseConfigText(text, shown);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    throw new EcsKitError(
-      'import.invalid',
-      `The imported config would not be valid, so nothing was written:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`,
-      {
-        fix: 'Change the Copilot manifest fields behind the paths named above (or edit the result by hand after importing a fixed copy).',
-        exitCode: ExitCode.Usage,
-      },
-    );
+  // ecs-kit's own loader must accept it as the base and for every environment it has overrides for (--env <name>).
+  for (const env of [undefined, ...result.environments]) {
+    try {
+      parseConfigText(text, shown, env === undefined ? {} : { env });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw invalid(err, env);
+    }
   }
   await writeFile(file, text, { encoding: 'utf8', flag: opts.force ? 'w' : 'wx' });
   for (const u of result.unmapped) reporter.emit({ type: 'warn', code: 'import.unmapped', message: `${u.field}: ${u.todo}` });
@@ -106,7 +114,7 @@ export async function runImportCopilot(opts: ImportCopilotOptions, io: Io, repor
   reporter.emit({
     type: 'info',
     code: 'import.written',
-    message: `Wrote ${shown} for ${app}: ${services.length} service(s) (${services.join(', ')})${result.baseEnvironment ? `, network from environment ${result.baseEnvironment}` : ''}; ${result.unmapped.length} field(s) not mapped, listed above and at the top of the file. Next: ecs-kit plan`,
+    message: `Wrote ${shown} for ${app}: ${services.length} service(s) (${services.join(', ')})${result.baseEnvironment ? `, network from environment ${result.baseEnvironment}` : ''}${result.environments.length ? `, overrides for ${result.environments.map((e) => `--env ${e}`).join(', ')}` : ''}; ${result.unmapped.length} field(s) not mapped, listed above and at the top of the file. Next: ecs-kit plan`,
   });
   reporter.emit({ type: 'output', name: 'config', value: shown });
   return ExitCode.Ok;
