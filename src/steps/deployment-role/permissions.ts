@@ -1,25 +1,12 @@
 import type { PolicyContext } from '../../security/policy-context.js';
 import { attachOnly, ownRoleArns, ownRoles, type Statement } from '../../security/statements.js';
+import { ROLE_ACTIONS } from '../roles/permissions.js';
 import { lbInfrastructurePolicyArn } from './index.js';
 
 /** The infrastructure role (role-step.ts, iam.ts), with the one managed policy ECS documents for it, passed to ECS. */
 export function deploymentRolePermissions(ctx: PolicyContext): Statement[] {
   return [
-    ownRoles(ctx, [
-      'iam:CreateRole',
-      'iam:DeleteRole',
-      'iam:GetRole',
-      'iam:TagRole',
-      'iam:ListRoleTags',
-      'iam:UpdateAssumeRolePolicy',
-      'iam:ListAttachedRolePolicies',
-      'iam:ListRolePolicies',
-      'iam:GetRolePolicy',
-      'iam:PutRolePolicy',
-      'iam:DeleteRolePolicy',
-      'iam:ListInstanceProfilesForRole',
-      'iam:RemoveRoleFromInstanceProfile',
-    ]),
+    ownRoles(ctx, ROLE_ACTIONS),
     ...attachOnly(ctx, [lbInfrastructurePolicyArn(ctx.region)]),
     // CreateService/UpdateService hand the role to ECS in loadBalancers[].advancedConfiguration.roleArn.
     {

@@ -1,9 +1,7 @@
-import { DeleteRouteTableCommand, DescribeRouteTablesCommand, DisassociateRouteTableCommand, type RouteTable } from '@aws-sdk/client-ec2';
-import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
-import { describeAll, describeOne } from '../../aws/ec2-describe.js';
+import { DescribeRouteTablesCommand, type RouteTable } from '@aws-sdk/client-ec2';
+import { describeAll } from '../../aws/ec2-describe.js';
 import { tagValue } from '../../aws/ec2-tags.js';
-import { warnLeftInPlace } from '../../aws/ownership.js';
-import { TAG_ROLE, isOwnedBy } from '../../aws/tags.js';
+import { TAG_ROLE } from '../../aws/tags.js';
 import type { Config } from '../../config/schema.js';
 import { requireIds } from '../../engine/require-ids.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
@@ -13,7 +11,14 @@ import { deleteNats, ensureNatGateways, liveNat, ownAddresses, ownNats, spentAtt
 import type { ObservedNat } from './observe.js';
 import { networkPermissions } from './permissions.js';
 import { ROLE, ours } from './roles.js';
-import { ensureRouteTable, liveAssociation, observeTable, type Building, type ObservedRouteTable } from './route-tables.js';
+import {
+  deleteOwnedRouteTable,
+  ensureRouteTable,
+  liveAssociation,
+  observeTable,
+  type Building,
+  type ObservedRouteTable,
+} from './route-tables.js';
 
 /**
  * The production profile's way out: NAT gateways (each with an Elastic IP) in the public subnets, and one private
@@ -214,31 +219,6 @@ async function applyPrivateTier(ctx: Ctx, plan: StepPlan<NatState, NatPlanData>)
   return state;
 }
 
-/** A private route table of ours: its associations first (they block the delete), then the table. */
-async function deletePrivateRouteTable(ctx: Ctx, tableId: string): Promise<void> {
-  const ec2 = ctx.aws.ec2();
-  const describe = () => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })).then((o) => o.RouteTables?.[0]);
-  const rt = await describeOne(describe, 'InvalidRouteTableID.NotFound');
-  if (!rt) return;
-  if (!isOwnedBy(rt.Tags, ctx.owner)) {
-    warnLeftInPlace(ctx, `route table ${tableId}`);
-    return;
-  }
-  await Promise.all(
-    (rt.Associations ?? [])
-      .filter((a) => !a.Main && a.RouteTableAssociationId)
-      .map((a) =>
-        ec2
-          .send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId }))
-          .catch(ignoreErrors('InvalidAssociationID.NotFound')),
-      ),
-  );
-  await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), {
-    what: `route table ${tableId}`,
-    goneOn: ['InvalidRouteTableID.NotFound'],
-  });
-}
-
 /** NAT gateways and their addresses (recorded, and any other of ours in the VPC), alongside the private route tables. */
 async function destroyPrivateTier(ctx: Ctx, state: NatState): Promise<void> {
   const natIds = new Set(state.natGatewayIds.filter(Boolean));
@@ -252,7 +232,7 @@ async function destroyPrivateTier(ctx: Ctx, state: NatState): Promise<void> {
   // A route through a NAT gateway being deleted only turns into a blackhole: the tables need not wait for it.
   await Promise.all([
     deleteNats(ctx, [...natIds], [...allocationIds]),
-    ...state.privateRouteTableIds.filter(Boolean).map((id) => deletePrivateRouteTable(ctx, id)),
+    ...state.privateRouteTableIds.filter(Boolean).map((id) => deleteOwnedRouteTable(ctx, id)),
   ]);
 }
 

@@ -3,17 +3,22 @@ import {
   AssociateRouteTableCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
+  DeleteRouteTableCommand,
   DescribeRouteTablesCommand,
+  DisassociateRouteTableCommand,
   ReplaceRouteCommand,
   ReplaceRouteTableAssociationCommand,
   type RouteTable,
 } from '@aws-sdk/client-ec2';
 import { onceOptions } from '../../aws/create-once-options.js';
+import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
+import { describeOne } from '../../aws/ec2-describe.js';
 import { tagSpec } from '../../aws/ec2-tags.js';
 import { untilVisible } from '../../aws/ec2-visibility.js';
 import { isAwsError } from '../../aws/errors.js';
 import { alreadyDone, createOnce } from '../../aws/idempotent.js';
-import { ownerFilters } from '../../aws/tags.js';
+import { isOwnedBy, ownerFilters } from '../../aws/tags.js';
+import { warnLeftInPlace } from '../../aws/ownership.js';
 import type { StepContext } from '../../engine/types.js';
 import { nameOf, ours } from './roles.js';
 
@@ -142,4 +147,29 @@ export async function ensureRouteTable(
   // The route and the associations each need only the table.
   await Promise.all([ensureDefaultRoute(net, table, rt?.defaultRoute, target), ensureAssociations(net, table, rt, subnetIds)]);
   return table;
+}
+
+/** A route table of ours: its explicit associations first (they block the delete), then the table; not ours: left, with a warning. */
+export async function deleteOwnedRouteTable(ctx: StepContext, tableId: string): Promise<void> {
+  const ec2 = ctx.aws.ec2();
+  const describe = () => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })).then((o) => o.RouteTables?.[0]);
+  const rt = await describeOne(describe, 'InvalidRouteTableID.NotFound');
+  if (!rt) return;
+  if (!isOwnedBy(rt.Tags, ctx.owner)) {
+    warnLeftInPlace(ctx, `route table ${tableId}`);
+    return;
+  }
+  await Promise.all(
+    (rt.Associations ?? [])
+      .filter((a) => !a.Main && a.RouteTableAssociationId)
+      .map((a) =>
+        ec2
+          .send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId }))
+          .catch(ignoreErrors('InvalidAssociationID.NotFound')),
+      ),
+  );
+  await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), {
+    what: `route table ${tableId}`,
+    goneOn: ['InvalidRouteTableID.NotFound'],
+  });
 }

@@ -1,6 +1,5 @@
 import {
   DeleteInternetGatewayCommand,
-  DeleteRouteTableCommand,
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeInternetGatewaysCommand,
@@ -8,9 +7,8 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   DetachInternetGatewayCommand,
-  DisassociateRouteTableCommand,
 } from '@aws-sdk/client-ec2';
-import { deleteWithRetry, ignoreErrors } from '../../aws/deletion.js';
+import { deleteWithRetry } from '../../aws/deletion.js';
 import { describeAll, describeOne } from '../../aws/ec2-describe.js';
 import { tagValue } from '../../aws/ec2-tags.js';
 import { warnLeftInPlace } from '../../aws/ownership.js';
@@ -18,6 +16,7 @@ import { TAG_ROLE, isOwnedBy, ownerFilters } from '../../aws/tags.js';
 import type { StepContext } from '../../engine/types.js';
 import type { NetworkState } from './index.js';
 import { deleteNats, liveNat, ownAddresses, ownNats } from './nat.js';
+import { deleteOwnedRouteTable } from './route-tables.js';
 
 /**
  * Teardown of the network ecs-kit built, in the order AWS allows: NAT gateways (and their
@@ -68,32 +67,9 @@ async function deleteLeftoverNats(ctx: Ctx, state: NetworkState & LegacyNatField
 
 /** 2. Route tables (the public one, and any of ours left in the VPC): explicit associations block their deletion. */
 async function deleteRouteTables(ctx: Ctx, state: NetworkState & LegacyNatFields, inVpc: boolean): Promise<void> {
-  const ec2 = ctx.aws.ec2();
   const tableIds = new Set([state.publicRouteTableId, ...(state.privateRouteTableIds ?? [])].filter(Boolean));
   if (inVpc) for (const id of await taggedInVpc(ctx, state.vpcId, 'route-tables')) tableIds.add(id);
-  const deleteTable = async (tableId: string): Promise<void> => {
-    const describe = () => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })).then((o) => o.RouteTables?.[0]);
-    const rt = await describeOne(describe, 'InvalidRouteTableID.NotFound');
-    if (!rt) return;
-    if (!isOwnedBy(rt.Tags, ctx.owner)) {
-      warnLeftInPlace(ctx, `route table ${tableId}`);
-      return;
-    }
-    await Promise.all(
-      (rt.Associations ?? [])
-        .filter((a) => !a.Main && a.RouteTableAssociationId)
-        .map((a) =>
-          ec2
-            .send(new DisassociateRouteTableCommand({ AssociationId: a.RouteTableAssociationId }))
-            .catch(ignoreErrors('InvalidAssociationID.NotFound')),
-        ),
-    );
-    await deleteWithRetry(ctx, () => ec2.send(new DeleteRouteTableCommand({ RouteTableId: tableId })), {
-      what: `route table ${tableId}`,
-      goneOn: ['InvalidRouteTableID.NotFound'],
-    });
-  };
-  await Promise.all([...tableIds].map(deleteTable));
+  await Promise.all([...tableIds].map((id) => deleteOwnedRouteTable(ctx, id)));
 }
 
 /** 3. Internet gateway: detaching fails while public IPs (task/ALB ENIs) are still mapped. */

@@ -1,14 +1,14 @@
+import { onOneService } from '../../service-command.js';
 import type { Reporter } from '../../../engine/events.js';
 import { EcsKitError, ExitCode } from '../../../errors.js';
 import { inFlight, nothingToAbort, rollBackInFlight } from '../../../rollout/control.js';
 import { revisionName } from '../../../rollout/diagnosis.js';
 import { followServiceDeployment } from '../../../rollout/service-deployment.js';
 import { confirmOrStop } from '../../confirm.js';
-import { openDay2, pickServices, type Day2Run } from '../../day2-context.js';
+import type { Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
 import { emitRunDone } from '../../run-context.js';
-import { onInterrupt } from '../../signals.js';
 import { actOn, noteRollout } from '../continue/act.js';
 
 export interface AbortOptions extends GlobalOptions {
@@ -23,25 +23,12 @@ export interface AbortOptions extends GlobalOptions {
  * ROLLBACK at a pause hook, else StopServiceDeployment ROLLBACK), followed until ECS finished the rollback.
  */
 export async function runAbort(opts: AbortOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
-  const started = Date.now();
-  const run = await openDay2(opts, io, reporter, {
-    lock: 'abort',
-    forceUnlock: opts.forceUnlock,
-    check: (local) => void pickServices(local, opts.service, 'abort', true),
-  });
-  const controller = new AbortController();
-  const stopListening = onInterrupt(controller, reporter, run.store);
-  try {
-    const [name] = pickServices(run, opts.service, 'abort', true) as [string];
-    reporter.emit({ type: 'run.start', command: 'abort', app: run.config.app, env: opts.env, region: run.region, account: run.account });
-    if (!(await rollBackInFlightRollout(run, reporter, name, { ...opts, signal: controller.signal, started, prompter, command: 'abort' })))
+  return onOneService('abort', opts, io, reporter, async ({ run, name, signal, started }) => {
+    if (!(await rollBackInFlightRollout(run, reporter, name, { ...opts, signal, started, prompter, command: 'abort' })))
       throw nothingToAbort(name);
     emitRunDone(reporter, 'abort', 'applied', started, run.counter);
     return ExitCode.Ok;
-  } finally {
-    stopListening();
-    await run.close();
-  }
+  });
 }
 
 /**

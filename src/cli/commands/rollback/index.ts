@@ -1,3 +1,4 @@
+import { onOneService } from '../../service-command.js';
 import { DescribeTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { explainAwsError, isAwsError } from '../../../aws/errors.js';
 import type { Reporter } from '../../../engine/events.js';
@@ -7,19 +8,10 @@ import { EcsKitError, ExitCode } from '../../../errors.js';
 import { revisionName } from '../../../rollout/diagnosis.js';
 import { watchRollout } from '../../../rollout/watch.js';
 import { confirmOrStop } from '../../confirm.js';
-import {
-  deployedService,
-  openDay2,
-  pickServices,
-  rolloutContext,
-  serviceLocation,
-  watchOptions,
-  type Day2Run,
-} from '../../day2-context.js';
+import { deployedService, rolloutContext, serviceLocation, watchOptions, type Day2Run } from '../../day2-context.js';
 import type { GlobalOptions, Io } from '../../options.js';
 import type { Prompter } from '../../prompts.js';
 import { emitRunDone, saveStepEntry } from '../../run-context.js';
-import { onInterrupt } from '../../signals.js';
 import { shiftsTraffic } from '../../../steps/service/deployment-config.js';
 import { rollBackInFlightRollout } from '../abort/index.js';
 
@@ -37,20 +29,10 @@ export interface RollbackOptions extends GlobalOptions {
  * Running it again steps back one more deploy.
  */
 export async function runRollback(opts: RollbackOptions, io: Io, reporter: Reporter, prompter?: Prompter): Promise<number> {
-  const started = Date.now();
-  const run = await openDay2(opts, io, reporter, {
-    lock: 'rollback',
-    forceUnlock: opts.forceUnlock,
-    check: (local) => void pickServices(local, opts.service, 'rollback', true),
-  });
-  const controller = new AbortController();
-  const stopListening = onInterrupt(controller, reporter, run.store);
-  try {
-    const [name] = pickServices(run, opts.service, 'rollback', true) as [string];
-    reporter.emit({ type: 'run.start', command: 'rollback', app: run.config.app, env: opts.env, region: run.region, account: run.account });
+  return onOneService('rollback', opts, io, reporter, async ({ run, name, signal, started }) => {
     // During a blue/green, linear or canary rollout (a bake, a pause): roll that deployment back, as ECS does.
     const svc = run.config.services[name];
-    const during = { ...opts, signal: controller.signal, started, prompter, command: 'rollback' as const };
+    const during = { ...opts, signal, started, prompter, command: 'rollback' as const };
     if (svc && shiftsTraffic(svc) && (await rollBackInFlightRollout(run, reporter, name, during))) {
       emitRunDone(reporter, 'rollback', 'applied', started, run.counter);
       return ExitCode.Ok;
@@ -67,14 +49,11 @@ export async function runRollback(opts: RollbackOptions, io: Io, reporter: Repor
         cancelled: 'Rollback cancelled; nothing was changed.',
       },
     );
-    await rollBack(run, reporter, { name, current, target: target.taskDefinitionArn, opts, signal: controller.signal, started });
+    await rollBack(run, reporter, { name, current, target: target.taskDefinitionArn, opts, signal, started });
     reporter.emit({ type: 'output', name: `taskDefinition.${name}`, value: revisionName(target.taskDefinitionArn) });
     emitRunDone(reporter, 'rollback', 'applied', started, run.counter);
     return ExitCode.Ok;
-  } finally {
-    stopListening();
-    await run.close();
-  }
+  });
 }
 
 /** What the service runs now and the history entry to go back to, which must still be an ACTIVE revision. */
