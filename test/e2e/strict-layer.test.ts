@@ -4,6 +4,8 @@ import { CreateLoadBalancerCommand, CreateRuleCommand, CreateTargetGroupCommand 
 import { CreateInstanceProfileCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateLogGroupCommand, DescribeLogGroupsCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { CreateScheduleCommand, CreateScheduleGroupCommand } from '@aws-sdk/client-scheduler';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startMoto, type Moto } from './harness/moto.js';
 import { hitTable } from './harness/strict/hits.js';
@@ -195,6 +197,30 @@ describe('strict layer: names, shapes, recording', () => {
     expect((await failure(td({ networkMode: 'bridge' }))).message).toMatch(/must use the awsvpc network mode/);
     expect((await td({ cpu: '1 vCPU', memory: '3 GB' })).taskDefinition?.revision).toBe(1);
     expect((await td({ cpu: '16384', memory: '122880' })).taskDefinition?.revision).toBe(2);
+  });
+
+  it('Scheduler expressions and names, SQS queue names (what moto accepts and AWS does not)', async () => {
+    const { aws, proxy } = await layer({ only: ['scheduler.schedule-expression', 'scheduler.name', 'sqs.queue-name'] });
+    const target = { Arn: 'arn:aws:ecs:us-east-1:123456789012:cluster/shop', RoleArn: 'arn:aws:iam::123456789012:role/x' };
+    const schedule = (ScheduleExpression: string, Name = 'nightly', Target: typeof target | { Arn: string } = target) =>
+      aws.scheduler.send(
+        new CreateScheduleCommand({ Name, ScheduleExpression, FlexibleTimeWindow: { Mode: 'OFF' }, Target: Target as typeof target }),
+      );
+    // Five-field cron (Unix style), both day fields set, and a unit AWS does not have.
+    for (const bad of ['cron(0 3 * * *)', 'cron(0 3 * * MON *)', 'rate(1 week)']) {
+      expect(await failure(schedule(bad)), bad).toMatchObject({
+        name: 'ValidationException',
+        message: `Invalid Schedule Expression ${bad}.`,
+      });
+    }
+    expect((await failure(schedule('rate(1 day)', 'shop/nightly'))).message).toMatch(/failed to satisfy constraint/);
+    expect((await failure(schedule('rate(1 day)', 'nightly', { Arn: target.Arn }))).message).toBe('Target Arn and RoleArn are required.');
+    expect((await failure(aws.scheduler.send(new CreateScheduleGroupCommand({ Name: 'a'.repeat(65) })))).name).toBe('ValidationException');
+    const queue = (QueueName: string) => aws.sqs.send(new CreateQueueCommand({ QueueName }));
+    expect(await failure(queue('shop.jobs'))).toMatchObject({ name: 'InvalidParameterValue' });
+    expect((await failure(queue('q'.repeat(81)))).name).toBe('InvalidParameterValue');
+    expect((await queue('shop-default-jobs')).QueueUrl).toMatch(/shop-default-jobs$/);
+    expect(proxy.hits).toMatchObject({ 'scheduler.schedule-expression': 3, 'scheduler.name': 3, 'sqs.queue-name': 2 });
   });
 
   it('records every call (refused ones too) with what was sent, and which rule answered', async () => {

@@ -1,3 +1,5 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -19,6 +21,8 @@ export function sdk(endpoint: string) {
     ssm: new SSMClient(cfg),
     asg: new AutoScalingClient(cfg),
     aas: new ApplicationAutoScalingClient(cfg),
+    scheduler: new SchedulerClient(cfg),
+    sqs: new SQSClient(cfg),
   };
 }
 export type Sdk = ReturnType<typeof sdk>;
