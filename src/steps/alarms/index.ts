@@ -1,14 +1,7 @@
-import {
-  DeleteAlarmsCommand,
-  DescribeAlarmsCommand,
-  ListTagsForResourceCommand,
-  PutMetricAlarmCommand,
-  type MetricAlarm,
-  type PutMetricAlarmCommandInput,
-} from '@aws-sdk/client-cloudwatch';
-import { isAwsError } from '../../aws/errors.js';
+import { PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { alarmDifferences, deleteOwnedAlarms, describeAlarms, isOwnedAlarm } from '../../aws/cloudwatch-alarms.js';
 import { warnLeftInPlace } from '../../aws/ownership.js';
-import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import { ownerTags } from '../../aws/tags.js';
 import { after, type Change, type StepContext, type StepModule, type StepPlan } from '../../engine/types.js';
 import { loadBalancerStep } from '../load-balancer/index.js';
 import { wantsOwnAlarms } from '../service/deployment-config.js';
@@ -83,59 +76,6 @@ export function wantedAlarms(ctx: Ctx): Omit<PutMetricAlarmCommandInput, 'Tags'>
   });
 }
 
-const COMPARED = [
-  'Namespace',
-  'MetricName',
-  'Statistic',
-  'Period',
-  'EvaluationPeriods',
-  'DatapointsToAlarm',
-  'Threshold',
-  'ComparisonOperator',
-  'TreatMissingData',
-] as const;
-
-/** What differs between an alarm and what is wanted; only fields CloudWatch returned are compared. */
-function alarmChanges(actual: MetricAlarm, wanted: Omit<PutMetricAlarmCommandInput, 'Tags'>): Change[] {
-  const changes: Change[] = [];
-  for (const key of COMPARED) {
-    if (actual[key] !== undefined && actual[key] !== wanted[key])
-      changes.push({ field: `${wanted.AlarmName}.${key}`, before: actual[key], after: wanted[key] });
-  }
-  const dims = (d: { Name?: string; Value?: string }[] | undefined) => JSON.stringify((d ?? []).map((x) => `${x.Name}=${x.Value}`).sort());
-  if (actual.Dimensions && dims(actual.Dimensions) !== dims(wanted.Dimensions))
-    changes.push({ field: `${wanted.AlarmName}.Dimensions`, before: actual.Dimensions, after: wanted.Dimensions });
-  return changes;
-}
-
-async function describe(ctx: StepContext, names: string[]): Promise<MetricAlarm[]> {
-  if (names.length === 0) return [];
-  const out = await ctx.aws.cloudwatch().send(new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ['MetricAlarm'] }));
-  return out.MetricAlarms ?? [];
-}
-
-/** Alarm names are ecs-kit's own (ecs-kit/<app>/<env>/…), yet an alarm only changes or goes when its tags say it is ours. */
-async function owned(ctx: StepContext, alarm: MetricAlarm): Promise<boolean> {
-  if (!alarm.AlarmArn) return false;
-  try {
-    const out = await ctx.aws.cloudwatch().send(new ListTagsForResourceCommand({ ResourceARN: alarm.AlarmArn }));
-    return isOwnedBy(out.Tags, ctx.owner);
-  } catch (err) {
-    if (isAwsError(err, 'ResourceNotFoundException', 'ResourceNotFound')) return false;
-    throw err;
-  }
-}
-
-async function deleteOwned(ctx: StepContext, names: string[]): Promise<void> {
-  const mine: string[] = [];
-  for (const alarm of await describe(ctx, names)) {
-    if (await owned(ctx, alarm)) mine.push(alarm.AlarmName!);
-    else warnLeftInPlace(ctx, `CloudWatch alarm ${alarm.AlarmName}`);
-  }
-  // DeleteAlarms takes up to 100 names and ignores ones that are gone.
-  if (mine.length) await ctx.aws.cloudwatch().send(new DeleteAlarmsCommand({ AlarmNames: mine }));
-}
-
 export const alarmsStep: StepModule<AlarmsState, AlarmsPlanData> = {
   kind: 'alarms',
   title: (scope) => `Rollback alarms (${scope})`,
@@ -150,12 +90,14 @@ export const alarmsStep: StepModule<AlarmsState, AlarmsPlanData> = {
     const wanted = wantedAlarms(ctx);
     const names = wanted.map((w) => w.AlarmName!);
     const gone = (ctx.previous?.alarmNames ?? []).filter((n) => !names.includes(n));
-    const found = new Map((await describe(ctx, names)).map((a) => [a.AlarmName, a]));
+    const found = new Map((await describeAlarms(ctx, names)).map((a) => [a.AlarmName, a]));
     const changes: Change[] = gone.map((n) => ({ field: 'alarm', before: n, after: null }));
     const put: PutMetricAlarmCommandInput[] = [];
     for (const w of wanted) {
       const actual = found.get(w.AlarmName);
-      const diff = actual ? alarmChanges(actual, w) : [{ field: 'alarm', after: `${w.AlarmName} (${w.MetricName})` }];
+      const diff = actual
+        ? alarmDifferences(actual, w).map((d) => ({ field: `${w.AlarmName}.${d.key}`, before: d.before, after: d.after }))
+        : [{ field: 'alarm', after: `${w.AlarmName} (${w.MetricName})` }];
       if (diff.length) put.push({ ...w, Tags: ownerTags(ctx.owner, `alarm:${ctx.scope}`) });
       changes.push(...diff);
     }
@@ -168,19 +110,19 @@ export const alarmsStep: StepModule<AlarmsState, AlarmsPlanData> = {
     const cw = ctx.aws.cloudwatch();
     for (const input of data.put) {
       // PutMetricAlarm creates or replaces by name: the same call makes a retry safe.
-      const existing = (await describe(ctx, [input.AlarmName!]))[0];
-      if (existing && !(await owned(ctx, existing))) {
+      const existing = (await describeAlarms(ctx, [input.AlarmName!]))[0];
+      if (existing && !(await isOwnedAlarm(ctx, existing))) {
         warnLeftInPlace(ctx, `CloudWatch alarm ${input.AlarmName}`);
         continue;
       }
       ctx.progress(`${existing ? 'updating' : 'creating'} alarm ${input.AlarmName}`);
       await cw.send(new PutMetricAlarmCommand(input));
     }
-    await deleteOwned(ctx, data.remove);
+    await deleteOwnedAlarms(ctx, data.remove);
     return plan.current!;
   },
 
   async destroy(ctx, state): Promise<void> {
-    await deleteOwned(ctx, state.alarmNames);
+    await deleteOwnedAlarms(ctx, state.alarmNames);
   },
 };

@@ -1,11 +1,11 @@
 import { hasLoadBalancer } from '../../config/services.js';
-import { DescribeRouteTablesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, type RouteTable, type Subnet } from '@aws-sdk/client-ec2';
+import { DescribeSubnetsCommand, DescribeVpcsCommand, type RouteTable, type Subnet } from '@aws-sdk/client-ec2';
 import { isAwsError } from '../../aws/errors.js';
 import { EcsKitError } from '../../errors.js';
 import type { WarningCode } from '../../engine/messages.js';
 import type { Change, StepContext, StepPlan } from '../../engine/types.js';
-import { describeAll } from '../../aws/ec2-describe.js';
 import type { NetworkPlanData, NetworkState } from './index.js';
+import { subnetsAndRouteTables } from './observe.js';
 
 /**
  * Bring your own VPC (network.vpcId + publicSubnetIds + privateSubnetIds). ecs-kit only
@@ -109,21 +109,8 @@ async function read(ctx: Ctx): Promise<NetworkState> {
       fix: 'Check the id (and the region/profile you deploy with), or remove network.vpcId to let ecs-kit create a VPC.',
     });
   }
-  // Filter by VPC (not by id) so a mistyped id reads as "not in this VPC" instead of an API error.
-  const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
-  // Your VPC may have many subnets and route tables: read every page.
-  const [subnets, routeTables] = await Promise.all([
-    describeAll(
-      (i) => ec2.send(new DescribeSubnetsCommand(i)),
-      { Filters: vpcFilter },
-      (o) => o.Subnets,
-    ),
-    describeAll(
-      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
-      { Filters: vpcFilter },
-      (o) => o.RouteTables,
-    ),
-  ]);
+  // Your VPC may have many subnets and route tables: every page, filtered by VPC.
+  const [subnets, routeTables] = await Promise.all(subnetsAndRouteTables(ctx, vpcId));
   const known = new Set(subnets.map((s) => s.SubnetId));
   const outside = [...publicSubnetIds, ...privateSubnetIds].filter((id) => !known.has(id));
   if (outside.length) {

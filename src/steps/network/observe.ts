@@ -161,25 +161,31 @@ function observeRouteTables(
   return { routeTable: rt && observeTable(rt), foreignAssociations };
 }
 
-export async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
+/** Every subnet and route table in a VPC, every page (filtered by VPC, so a mistyped id reads as "not in this VPC"). */
+export function subnetsAndRouteTables(ctx: Pick<StepContext, 'aws'>, vpcId: string): [Promise<Subnet[]>, Promise<RouteTable[]>] {
   const ec2 = ctx.aws.ec2();
-  const readVpc = (vpcId: string) => {
-    const vpcFilter = [{ Name: 'vpc-id', Values: [vpcId] }];
-    return Promise.all([
+  const Filters = [{ Name: 'vpc-id', Values: [vpcId] }];
+  return [
+    describeAll(
+      (i) => ec2.send(new DescribeSubnetsCommand(i)),
+      { Filters },
+      (o) => o.Subnets,
+    ),
+    describeAll(
+      (i) => ec2.send(new DescribeRouteTablesCommand(i)),
+      { Filters },
+      (o) => o.RouteTables,
+    ),
+  ];
+}
+
+export async function observe(ctx: Ctx, w: Wanted): Promise<Observed> {
+  const readVpc = (vpcId: string) =>
+    Promise.all([
       dnsAttribute(ctx, vpcId, 'enableDnsSupport'),
       dnsAttribute(ctx, vpcId, 'enableDnsHostnames'),
-      describeAll(
-        (i) => ec2.send(new DescribeSubnetsCommand(i)),
-        { Filters: vpcFilter },
-        (o) => o.Subnets,
-      ),
-      describeAll(
-        (i) => ec2.send(new DescribeRouteTablesCommand(i)),
-        { Filters: vpcFilter },
-        (o) => o.RouteTables,
-      ),
-    ]);
-  };
+      ...subnetsAndRouteTables(ctx, vpcId),
+    ] as const);
   // The VPC the manifest recorded is almost always the one: read what is in it while checking that it is ours.
   const recorded = ctx.previous?.vpcId;
   const early = recorded ? readVpc(recorded).catch(() => undefined) : undefined;

@@ -1,13 +1,7 @@
-import {
-  DeleteAlarmsCommand,
-  DescribeAlarmsCommand,
-  ListTagsForResourceCommand,
-  PutMetricAlarmCommand,
-  type MetricAlarm,
-  type PutMetricAlarmCommandInput,
-} from '@aws-sdk/client-cloudwatch';
-import { notOwnedError, warnLeftInPlace } from '../../aws/ownership.js';
-import { isOwnedBy, ownerTags } from '../../aws/tags.js';
+import { PutMetricAlarmCommand, type MetricAlarm, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { alarmDifferences, deleteOwnedAlarms, describeAlarms, isOwnedAlarm } from '../../aws/cloudwatch-alarms.js';
+import { notOwnedError } from '../../aws/ownership.js';
+import { ownerTags } from '../../aws/tags.js';
 import type { Change, StepContext } from '../../engine/types.js';
 
 /*
@@ -37,34 +31,16 @@ export function backlogAlarm(name: string, queueName: string, policyArn: string)
 
 /** The alarm of that name, if it exists and is ours. */
 export async function findAlarm(ctx: Ctx, name: string): Promise<MetricAlarm | undefined> {
-  const cw = ctx.aws.cloudwatch();
-  const alarm = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ['MetricAlarm'] }))).MetricAlarms?.find(
-    (a) => a.AlarmName === name,
-  );
+  const [alarm] = await describeAlarms(ctx, [name]);
   if (!alarm) return undefined;
-  const tags = (await cw.send(new ListTagsForResourceCommand({ ResourceARN: alarm.AlarmArn }))).Tags;
-  if (!isOwnedBy(tags, ctx.owner)) throw notOwnedError('alarm.not-owned', `A CloudWatch alarm named ${name}`, ctx.owner);
+  if (!(await isOwnedAlarm(ctx, alarm))) throw notOwnedError('alarm.not-owned', `A CloudWatch alarm named ${name}`, ctx.owner);
   return alarm;
 }
 
 /** The fields of the alarm that differ (its action ARN only when the policy already exists and so is known). */
 export function alarmChanges(alarm: MetricAlarm | undefined, want: PutMetricAlarmCommandInput): Change[] {
   if (!alarm) return [{ field: 'backlogAlarm', after: `${want.AlarmName} (${want.MetricName} of ${want.Dimensions?.[0]?.Value})` }];
-  const pick = (a: Partial<MetricAlarm & PutMetricAlarmCommandInput>) => ({
-    metric: `${a.Namespace}/${a.MetricName}`,
-    dimensions: (a.Dimensions ?? []).map((d) => `${d.Name}=${d.Value}`).sort(),
-    statistic: a.Statistic,
-    period: a.Period,
-    evaluationPeriods: a.EvaluationPeriods,
-    threshold: a.Threshold,
-    comparison: a.ComparisonOperator,
-    actions: [...(a.AlarmActions ?? [])].sort(),
-  });
-  const a = pick(alarm);
-  const w = pick(want);
-  return (Object.keys(w) as (keyof typeof w)[])
-    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(w[k]))
-    .map((k) => ({ field: `backlogAlarm.${k}`, before: a[k], after: w[k] }));
+  return alarmDifferences(alarm, want).map((d) => ({ field: `backlogAlarm.${d.key}`, before: d.before, after: d.after }));
 }
 
 /** PutMetricAlarm creates or replaces; tags go with the first one. */
@@ -73,12 +49,5 @@ export async function putAlarm(ctx: Ctx, want: PutMetricAlarmCommandInput, first
 }
 
 export async function deleteAlarm(ctx: Ctx, name: string): Promise<void> {
-  let alarm: MetricAlarm | undefined;
-  try {
-    alarm = await findAlarm(ctx, name);
-  } catch {
-    warnLeftInPlace(ctx, `CloudWatch alarm ${name}`);
-    return;
-  }
-  if (alarm) await ctx.aws.cloudwatch().send(new DeleteAlarmsCommand({ AlarmNames: [name] }));
+  await deleteOwnedAlarms(ctx, [name]);
 }
