@@ -154,7 +154,13 @@ async function unlessGone<T>(fn: () => Promise<T>): Promise<T | undefined> {
   try {
     return await fn();
   } catch (err) {
-    if (/NotFound|NoSuchEntity|does not exist|not found/i.test(`${(err as Error).name} ${(err as Error).message}`)) return undefined;
+    // moto answers a task definition deleted between list and describe with "Unable to describe task definition".
+    if (
+      /NotFound|NoSuchEntity|does not exist|not found|Unable to describe task definition/i.test(
+        `${(err as Error).name} ${(err as Error).message}`,
+      )
+    )
+      return undefined;
     throw err;
   }
 }

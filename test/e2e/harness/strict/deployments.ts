@@ -60,7 +60,16 @@ export interface FakeDeployment {
   rollbackReason?: string;
   rollbackAt?: number;
   finishedAt?: number;
+  /** The stage a DescribeServiceDeployments answer last showed, and when (see WATCHED_MS). */
+  observed?: { index: number; at: number };
 }
+
+/**
+ * Real stages last minutes, far longer than a watcher's poll interval, so a watcher sees every one; on the shrunk
+ * clock a loaded machine could poll past a whole stage. While someone is watching (a DescribeServiceDeployments of
+ * this deployment within WATCHED_MS), a stage is left only once it has been shown; unwatched, time alone moves it.
+ */
+const WATCHED_MS = 3000;
 
 export interface FakeService {
   config?: Json;
@@ -211,6 +220,7 @@ export async function advance(d: FakeDeployment, svc: FakeService, ctx: RuleCont
       }
     }
     if (now - d.phaseStartedAt < phase.ms) return;
+    if (d.observed && now - d.observed.at < WATCHED_MS && d.observed.index < d.index) return;
     d.phaseStartedAt += phase.ms;
     d.index += 1;
   }

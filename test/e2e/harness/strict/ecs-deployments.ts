@@ -79,6 +79,7 @@ async function answer(req: AwsRequest, ctx: RuleContext): Promise<Verdict | unde
       await advanceAll(state, ctx);
       const arns = list<string>(j.serviceDeploymentArns);
       const found = arns.map((a) => findDeployment(state, a)).filter((x): x is { d: FakeDeployment; key: string } => Boolean(x));
+      for (const f of found) f.d.observed = { index: f.d.index, at: ctx.now };
       return json({
         serviceDeployments: found.map((f) => describeShape(f.d)),
         failures: arns.filter((a) => !found.some((f) => f.d.arn === a)).map((arn) => ({ arn, reason: 'MISSING' })),
